@@ -1,0 +1,34 @@
+# Set-up and entry points. `make reproduce` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PRESET ?= mini
+# The CPU build of torch by default. On a GPU node, install the CUDA build into .venv
+# first (see README); a torch already in .venv is kept.
+TORCH  ?= torch==2.13.0
+# Machines that keep wheels on local disk (this one does) are searched first, so pip
+# never downloads a multi-GB CUDA build by accident.
+LOCAL_WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
+.PHONY: setup reproduce test benchmarks lab clean-runs
+
+$(BIN)/paperlib-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/paperlib-installed
+
+reproduce: setup
+	$(BIN)/paperlib reproduce --preset $(PRESET)
+
+test: setup
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+benchmarks: setup
+	$(BIN)/python -m benchmarks
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/

@@ -1,0 +1,16 @@
+"""Preset names. Each notebook maps a preset to its own sizes in its parameters cell's
+neighbour (`paperlib.experiments` for training runs), so a preset is just a name here.
+
+smoke  seconds per notebook; CI executes every notebook at this size.
+mini   the default: the whole `paperlib reproduce` on a 2-core CPU within the budget.
+paper  the papers' own settings, for GPU nodes.
+"""
+
+PRESETS = ("smoke", "mini", "paper")
+DEFAULT_PRESET = "mini"
+
+
+def check_preset(name: str) -> str:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return name

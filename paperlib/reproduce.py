@@ -1,0 +1,122 @@
+"""Execute the notebooks with papermill and summarise what they produced."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .presets import check_preset
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # "ok" | "failed"
+    seconds: float
+    figures: list[Path] = field(default_factory=list)
+    error: str = ""
+
+
+def list_notebooks(directory: Path | None = None) -> dict[str, Path]:
+    """Notebook name (file stem) -> path, in execution order (sorted by name)."""
+    directory = directory or paths.notebooks_dir()
+    found = {p.stem: p for p in sorted(directory.glob("*.ipynb"))}
+    if not found:
+        raise FileNotFoundError(
+            f"no notebooks in {directory}; run paperlib from a clone of the repository (pip install -e .)"
+        )
+    return found
+
+
+def notebook_title(path: Path) -> str:
+    """First markdown heading of the notebook, for --list."""
+    nb = json.loads(path.read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def select(names: list[str] | None, available: dict[str, Path]) -> dict[str, Path]:
+    if not names:
+        return available
+    unknown = [n for n in names if n.removesuffix(".ipynb") not in available]
+    if unknown:
+        raise ValueError(f"unknown notebook(s) {unknown}; valid: {', '.join(available)}")
+    wanted = {n.removesuffix(".ipynb") for n in names}
+    return {k: v for k, v in available.items() if k in wanted}
+
+
+def _format_error(exc) -> str:
+    """The failing cell's exception and the tail of its traceback, without colour codes."""
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    tb = getattr(exc, "traceback", None) or []
+    tail = _ANSI.sub("", "\n".join(tb[-3:])) if tb else ""
+    where = f"cell [{cell}]: " if cell is not None else ""
+    return f"{where}{ename}: {evalue}\n{tail}".strip()
+
+
+def run_notebook(
+    path: Path, preset: str, out_dir: Path, figures_dir: Path, parameters: dict | None = None, progress: bool = True
+) -> NotebookResult:
+    """Execute one notebook with papermill; the executed copy goes to out_dir."""
+    import papermill as pm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    params = {"preset": preset, "figures_dir": str(figures_dir), **(parameters or {})}
+    before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*")}
+    start = time.time()
+    status, error = "ok", ""
+    try:
+        pm.execute_notebook(
+            str(path),
+            str(out_dir / path.name),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=str(path.parent),
+        )
+    except Exception as exc:  # papermill wraps the cell's exception; report and go on
+        status, error = "failed", _format_error(exc)
+    written = sorted(p for p in figures_dir.glob("*") if before.get(p) != p.stat().st_mtime_ns)
+    return NotebookResult(path.stem, status, time.time() - start, written, error)
+
+
+def reproduce(
+    preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True
+) -> list[NotebookResult]:
+    """Run the selected notebooks in order; a failure does not stop the others."""
+    check_preset(preset)
+    chosen = select(only, list_notebooks())
+    out_dir = paths.runs_dir() / "notebooks" / preset
+    figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
+    results = []
+    for i, (name, path) in enumerate(chosen.items(), 1):
+        print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
+        res = run_notebook(path, preset, out_dir, figures, progress=progress)
+        if res.status != "ok":
+            print(f"  FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
+        results.append(res)
+    return results
+
+
+def summary_table(results: list[NotebookResult]) -> str:
+    rows = [("notebook", "status", "wall time", "figures written")]
+    for r in results:
+        rows.append((r.name, r.status, f"{r.seconds:.1f}s", str(len(r.figures))))
+    widths = [max(len(row[c]) for row in rows) for c in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

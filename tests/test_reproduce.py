@@ -1,0 +1,76 @@
+"""`paperlib reproduce`: every notebook runs at the smoke preset; failures are reported."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from nbbuild import write_notebook  # noqa: E402
+
+from paperlib import cli, reproduce  # noqa: E402
+
+NOTEBOOKS = reproduce.list_notebooks()
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_notebook_runs_at_smoke(name, tmp_path):
+    res = reproduce.run_notebook(NOTEBOOKS[name], "smoke", tmp_path / "out", tmp_path / "fig", progress=False)
+    assert res.status == "ok", res.error
+    assert res.figures, "every notebook writes at least one figure"
+    assert {p.suffix for p in res.figures} == {".png", ".pdf"}
+    assert (tmp_path / "out" / f"{name}.ipynb").exists()
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_notebooks_are_committed_clean(name):
+    nb = json.loads(NOTEBOOKS[name].read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert "language_info" in nb["metadata"]
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"].get("tags", []), "first code cell is the parameters cell"
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "commit without outputs"
+
+
+def test_failing_notebook_reports_the_cell_error(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    write_notebook(bad, [("params", 'preset = "mini"\nfigures_dir = None'), ("code", "1 / 0")])
+    res = reproduce.run_notebook(bad, "smoke", tmp_path / "out", tmp_path / "fig", progress=False)
+    assert res.status == "failed"
+    assert "ZeroDivisionError" in res.error
+
+
+def test_summary_table_lists_each_notebook():
+    rows = [reproduce.NotebookResult("a", "ok", 1.5, [Path("x.png")]), reproduce.NotebookResult("b", "failed", 2.0)]
+    table = reproduce.summary_table(rows)
+    assert "a" in table and "failed" in table and "1.5s" in table
+
+
+def test_cli_unknown_notebook_is_one_line_error(capsys):
+    assert cli.main(["reproduce", "--preset", "smoke", "--only", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("paperlib: error: unknown notebook(s) ['nope']; valid:") and "\n" not in err
+
+
+def test_cli_list(capsys):
+    assert cli.main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in NOTEBOOKS)
+
+
+def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "a_bad.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'), ("code", "raise RuntimeError('boom')")])
+    write_notebook(
+        nbdir / "b_good.ipynb",
+        [("params", 'preset = "mini"\nfigures_dir = None'),
+         ("code", "from pathlib import Path\nPath(figures_dir, 'x.png').write_text('x')")],
+    )
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    code = cli.main(["reproduce", "--preset", "smoke", "--no-progress"])
+    assert code == 1
+    assert (tmp_path / "figures" / "smoke" / "x.png").exists()
+    assert (tmp_path / "runs" / "notebooks" / "smoke" / "b_good.ipynb").exists()
