@@ -14,3 +14,9 @@ def check_preset(name: str) -> str:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
     return name
+
+
+# Examples one run draws (steps x batch size), the yardstick for the epochs tables of the
+# task sets. mini: 600 steps of 32 examples (DESIGN.md's pilot: 1.8 min on this CPU).
+# paper: paper A's NMT fine-tuning scale (50k steps x batch 1024); its pre-training is longer.
+EXAMPLES_PER_RUN = {"smoke": 30 * 8, "mini": 600 * 32, "paper": 50_000 * 1024}

@@ -1,0 +1,144 @@
+"""DDTP parsing and pairing on small index files written here."""
+
+import pytest
+
+from paperlib.data import ddtp
+from paperlib.data.errors import CorruptIndexError, DataError
+
+EN = """\
+Package: alpha
+Description-md5: 111
+Description-en: fast text editor
+ Alpha edits text quickly
+ and safely.
+ .
+ It supports plugins.
+
+Package: beta
+Description-md5: 222
+Description-en: music player
+ Beta plays music.
+ .
+ It has a playlist.
+ .
+ It is small.
+
+Package: gamma
+Description-md5: 333
+Description-en: same in both
+ Gamma.
+"""
+
+FI = """\
+Package: alpha
+Description-md5: 111
+Description-fi: nopea tekstieditori
+ Alpha muokkaa tekstiä nopeasti
+ ja turvallisesti.
+ .
+ Se tukee liitännäisiä.
+
+Package: beta
+Description-md5: 222
+Description-fi: musiikkisoitin
+ Beta soittaa musiikkia. Siinä on soittolista.
+
+Package: gamma
+Description-md5: 333
+Description-fi: same in both
+ Gamma.
+
+Package: delta
+Description-md5: 999
+Description-fi: ei englanninkielistä alkuperäistä
+"""
+
+
+@pytest.fixture
+def lists(tmp_path):
+    (tmp_path / "x_dists_bookworm_main_i18n_Translation-en").write_text(EN)
+    (tmp_path / "x_dists_bookworm_main_i18n_Translation-fi").write_text(FI)
+    (tmp_path / "x_dists_bookworm_main_i18n_Translation-pt%5fBR").write_text(FI.replace("-fi:", "-pt_BR:"))
+    return tmp_path
+
+
+def test_segments_unwrap_and_split_paragraphs(lists):
+    en = ddtp.parse_translation_file(next(lists.glob("*-en")), "en")
+    assert ddtp.segments(en["111"]) == ["fast text editor", "Alpha edits text quickly and safely.", "It supports plugins."]
+
+
+def test_pairing_matches_paragraphs_only_when_counts_agree(lists):
+    en = ddtp.parse_translation_file(next(lists.glob("*-en")), "en")
+    fi = ddtp.parse_translation_file(next(lists.glob("*-fi")), "fi")
+    pairs = ddtp.pair_descriptions(en, fi)
+    assert ("Alpha edits text quickly and safely.", "Alpha muokkaa tekstiä nopeasti ja turvallisesti.") in pairs
+    assert ("It supports plugins.", "Se tukee liitännäisiä.") in pairs
+    # beta: 3 English paragraphs vs 1 Finnish -> only the summaries are paired
+    assert ("music player", "musiikkisoitin") in pairs
+    assert not any(a == "Beta plays music." for a, _ in pairs)
+    # gamma is identical on both sides -> dropped; delta has no English original -> dropped
+    assert not any(a in ("same in both", "Gamma.") for a, _ in pairs)
+    assert len(pairs) == 4 and pairs == sorted(set(pairs))
+
+
+def test_index_files_decode_language_names(lists):
+    assert set(ddtp.index_files(lists)) == {"en", "fi", "pt_BR"}
+
+
+def test_load_returns_parallel_and_monolingual(lists):
+    parallel, mono = ddtp.load(lists, ["fi", "pt_BR"])
+    assert set(parallel) == {"en-fi", "en-pt_BR"}
+    assert len(mono["en"]) == 3 and len(mono["fi"]) == 4
+    assert "fast text editor\nAlpha edits text quickly and safely.\nIt supports plugins." in mono["en"]
+
+
+def test_blank_continuation_line_is_not_a_stanza_break(tmp_path):
+    p = tmp_path / "a_i18n_Translation-fr"
+    p.write_text("Package: a\nDescription-md5: 1\nDescription-fr: résumé\n Un.\n  \n Deux.\n\nPackage: b\nDescription-md5: 2\nDescription-fr: b\n")
+    out = ddtp.parse_translation_file(p, "fr")
+    assert ddtp.segments(out["1"]) == ["résumé", "Un.", "Deux."]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("Package: a\nDescription-fi: x\n", "has no Description-md5"),
+        ("Package: a\nDescription-md5: 1\n", "has no Description-fi"),
+        ("", "empty index file"),
+    ],
+)
+def test_corrupt_files_name_the_file(tmp_path, content, message):
+    p = tmp_path / "bad_i18n_Translation-fi"
+    p.write_text(content)
+    with pytest.raises(CorruptIndexError, match=message) as exc:
+        ddtp.parse_translation_file(p, "fi")
+    assert str(p) in str(exc.value)
+
+
+def test_non_utf8_file_is_corrupt(tmp_path):
+    p = tmp_path / "bad_i18n_Translation-fi"
+    p.write_bytes(b"Package: a\nDescription-md5: 1\nDescription-fi: \xff\xfe\n")
+    with pytest.raises(CorruptIndexError, match="not valid UTF-8"):
+        ddtp.parse_translation_file(p, "fi")
+
+
+def test_unknown_language_lists_valid_ones():
+    with pytest.raises(DataError, match=r"unknown DDTP language\(s\) \['xx'\]; valid: da, it"):
+        ddtp.check_languages(["fi", "xx"])
+
+
+def test_missing_apt_points_to_dir_source(tmp_path, monkeypatch):
+    monkeypatch.setattr(ddtp.shutil, "which", lambda name: None)
+    with pytest.raises(DataError, match="--source dir PATH"):
+        ddtp.fetch(tmp_path / "lists")
+    assert not (tmp_path / "lists").exists()
+
+
+def test_failed_apt_leaves_nothing(tmp_path, monkeypatch):
+    fake = tmp_path / "apt-get"
+    fake.write_text("#!/bin/sh\necho 'E: Could not open lock file - open (13: Permission denied)' >&2\nexit 100\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(ddtp.shutil, "which", lambda name: str(fake))
+    with pytest.raises(DataError, match="Permission denied"):
+        ddtp.fetch(tmp_path / "data" / "lists")
+    assert list((tmp_path / "data").iterdir()) == []

@@ -1,0 +1,177 @@
+"""Tokenizer, the dir source, task datasets and the cache, on a small corpus written here."""
+
+import json
+
+import pytest
+
+from paperlib import cli
+from paperlib.data import DataError, TaskSet, load_prepared, prepare, sources, tasksets
+from paperlib.data.tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
+
+WORDS_IT = "il gatto dorme sul divano mentre la pioggia cade piano sulla città antica".split()
+WORDS_FI = "kissa nukkuu sohvalla kun sade putoaa hiljaa vanhan kaupungin ylle".split()
+WORDS_EN = "the cat sleeps on the sofa while the rain falls softly over the old town".split()
+
+
+def _sentence(words, i, n=6):
+    return " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(n)) + f" {i}"
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    for tgt, words, n in (("it", WORDS_IT, 600), ("fi", WORDS_FI, 150)):
+        d = root / f"en-{tgt}"
+        d.mkdir()
+        for split, count in (("train", n), ("valid", 20), ("test", 20)):
+            lines = [f"{_sentence(WORDS_EN, i)}\t{_sentence(words, i)}" for i in range(count)]
+            (d / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    d = root / "fi"
+    d.mkdir()
+    (d / "train.txt").write_text("\n".join(_sentence(WORDS_FI, i, 30) for i in range(200)) + "\n")
+    (d / "valid.txt").write_text("\n".join(_sentence(WORDS_FI, i, 30) for i in range(10)) + "\n")
+    return root
+
+
+def test_tokenizer_round_trip_with_tags(tmp_path):
+    texts = {"en": [_sentence(WORDS_EN, i) for i in range(300)], "it": [_sentence(WORDS_IT, i) for i in range(300)]}
+    tok = train_tokenizer(texts, tmp_path / "spm", vocab_size=400)
+    for s in ("the cat sleeps on the old sofa", "il gatto dorme — città", "日本語 ünïcödé"):
+        assert tok.decode(tok.encode(s)) == s  # identity normalisation + byte fallback
+    for tag in (mt_tag("it"), lm_tag("en")):
+        i = tok.tag_id(tag)
+        assert tok.sp.id_to_piece(i) == tag and i in tok.encode(tag)  # never split into pieces
+    with pytest.raises(ValueError, match="no tag '<2de>'"):
+        tok.tag_id(mt_tag("de"))
+    assert (tok.pad_id, tok.eos_id) == (0, 3)
+
+
+def test_dir_source_reads_layout(corpus_dir):
+    c = sources.load_dir(corpus_dir)
+    assert set(c.parallel) == {"en-it", "en-fi"} and set(c.monolingual) == {"fi"}
+    assert len(c.parallel["en-fi"]["train"]) == 150
+    assert c.monolingual["fi"]["test"] == c.monolingual["fi"]["valid"]  # missing test reuses valid
+
+
+def test_dir_source_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        sources.load_dir(tmp_path / "nope")
+    (tmp_path / "en-it").mkdir()
+    (tmp_path / "en-it" / "train.tsv").write_text("only one column\n")
+    (tmp_path / "en-it" / "valid.tsv").write_text("a\tb\n")
+    with pytest.raises(DataError, match=r"train.tsv:1: expected 'source<TAB>target'"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "train.tsv").write_text("a\tb\n")
+    (tmp_path / "en-it" / "valid.tsv").unlink()
+    with pytest.raises(DataError, match="missing or empty valid split"):
+        sources.load_dir(tmp_path)
+
+
+def test_prepare_dir_source_builds_datasets_and_manifest(corpus_dir, tmp_path):
+    ts = tasksets.from_corpus(sources.load_dir(corpus_dir))
+    assert [t.name for t in ts] == ["dir_translation", "dir_lm"]
+    assert ts[0].tasks == ("en-it", "en-fi")  # largest first
+    data = prepare(ts[0], "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    assert data.sizes() == {"en-it": 600, "en-fi": 150}
+    ex = data.dataset("en-fi", "valid")[0]
+    tok = data.tokenizer
+    assert ex["src"][0] == tok.tag_id("<2fi>") and ex["src"][-1] == EOS and ex["tgt"][-1] == EOS
+    assert tok.decode(ex["src"][1:]) == ex["src_text"] and tok.decode(ex["tgt"]) == ex["tgt_text"]
+    m = json.loads((data.root / "manifest.json").read_text())
+    assert m["tokenizer"]["sha256"] == tok.sha256()
+    assert m["tasks"]["en-it"]["train"]["tokens"] > 600
+    assert load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).manifest == m
+
+    lm = prepare(ts[1], "mini", "dir", corpus_dir, vocab_size=500, block_size=16, data_dir=tmp_path, progress=False)
+    blocks = lm.dataset("fi")["tgt"]
+    assert all(b[0] == lm.tokenizer.tag_id("<fi>") and len(b) <= 16 for b in blocks)
+    assert lm.sizes()["fi"] > 200  # documents were cut into several blocks
+
+
+def test_prepare_reuses_cache_and_rebuilds_only_what_changed(corpus_dir, tmp_path, monkeypatch):
+    ts = tasksets.from_corpus(sources.load_dir(corpus_dir))[0]
+    first = prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    tok_mtime = (first.root / "tokenizer" / "spm.model").stat().st_mtime_ns
+
+    import paperlib.data.pipeline as prep
+
+    calls = []
+    monkeypatch.setattr(prep, "train_tokenizer", lambda *a, **k: calls.append(a) or pytest.fail("retrained"))
+    again = prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    assert again.manifest == first.manifest and not calls
+
+    # a different block size only matters for LM: the tokenizer and the datasets are reused
+    again = prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, block_size=99, data_dir=tmp_path, progress=False)
+    assert (again.root / "tokenizer" / "spm.model").stat().st_mtime_ns == tok_mtime
+    monkeypatch.undo()
+    # a different vocabulary rebuilds the tokenizer
+    bigger = prepare(ts, "mini", "dir", corpus_dir, vocab_size=600, data_dir=tmp_path, progress=False)
+    assert bigger.tokenizer.vocab_size == 600
+
+
+def test_failure_leaves_nothing_half_written(corpus_dir, tmp_path, monkeypatch):
+    import paperlib.data.pipeline as prep
+
+    def boom(*a, **k):
+        raise RuntimeError("tokenizing failed")
+
+    ts = tasksets.from_corpus(sources.load_dir(corpus_dir))[0]
+    monkeypatch.setattr(prep, "_tokenize_task", boom)
+    with pytest.raises(RuntimeError):
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    root = prep.prepared_dir(ts.name, "mini", "dir", corpus_dir, tmp_path)
+    assert not (root / "manifest.json").exists()
+    assert not (root / "tasks").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_task_too_small_is_named(corpus_dir, tmp_path):
+    ts = TaskSet("tiny", "translation", ("en-fi",), "test", {"smoke": 1.0, "mini": 0.5, "paper": 1.0})
+    with pytest.raises(DataError, match=r"task 'en-fi' has only 75 training segments"):
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+
+
+def test_unknown_task_set_and_task(corpus_dir, tmp_path):
+    with pytest.raises(DataError, match="unknown task set 'nope'; valid: hrl_hrl"):
+        prepare("nope", "mini", data_dir=tmp_path)
+    ts = TaskSet("x", "translation", ("en-de",), "test")
+    with pytest.raises(DataError, match="task 'en-de' is not in the dir:.*available translation tasks: en-fi, en-it"):
+        prepare(ts, "mini", "dir", corpus_dir, data_dir=tmp_path, progress=False)
+
+
+def test_cli_data_prepare_and_info_on_dir(corpus_dir, tmp_path, capsys):
+    args = ["--source", "dir", str(corpus_dir), "--data-dir", str(tmp_path), "--preset", "smoke"]
+    assert cli.main(["data", "prepare", *args, "--vocab-size", "500"]) == 0
+    assert cli.main(["data", "info", *args]) == 0
+    out = capsys.readouterr().out
+    assert "dir_translation" in out and "en-fi" in out and "largest/this" in out and "epochs per run" in out
+
+
+def test_cli_bad_source_is_one_line(capsys):
+    assert cli.main(["data", "prepare", "--source", "dir"]) == 2
+    assert "--source takes 'ddtp', 'hub' or 'dir PATH'" in capsys.readouterr().err
+
+
+def test_hub_loader_converts_rows(monkeypatch):
+    import datasets
+
+    rows = {"train": [{"translation": {"en": "hello", "ro": "salut"}}], "validation": [], "test": []}
+
+    def fake_load(name, config, split):
+        assert (name, config) == ("wmt/wmt16", "ro-en")
+        return rows[split.split("[")[0]]
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    c = sources.load_hub(["en-ro"], [], max_train=10, n_eval=5)
+    assert c.parallel["en-ro"]["train"] == [("hello", "salut")]
+
+
+def test_hub_offline_error_says_what_to_do(monkeypatch):
+    import datasets
+
+    def offline(*a, **k):
+        raise ConnectionError("offline mode is enabled")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataError, match="needs internet .* --source ddtp or --source dir PATH"):
+        sources.load_hub(["en-gl"], [])
