@@ -65,6 +65,51 @@ def _cmd_data_info(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from . import config, runs
+
+    cfg = config.with_overrides(config.load_config(args.config), args.set or [])
+    run = runs.get_or_train(cfg, args.runs_dir)
+    print(f"{run.dir}: done")
+    summary = run.summary
+    for task, loss in (summary.get("valid_loss") or {}).items():
+        print(f"  {task:12s} valid loss {loss:.3f}")
+    return 0
+
+
+def _cmd_runs_ls(args) -> int:
+    from . import runs
+
+    found = runs.find_runs(args.experiment, args.runs_dir)
+    if not found:
+        print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
+        return 0
+    rows = [("experiment/run", "method", "status", "steps", "final valid loss per task")]
+    for r in found:
+        metrics = runs.read_metrics(r.dir)
+        evals = [m for m in metrics if "valid_loss" in m]
+        status = "done" if r.done else ("running" if _locked(r.dir) else "unfinished")
+        losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
+        rows.append((f"{r.dir.parent.name}/{r.dir.name}", r.config.plan["method"], status,
+                     str(evals[-1]["step"] if evals else 0), losses))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
+    return 0
+
+
+def _locked(run_dir) -> bool:
+    import fcntl
+
+    try:
+        with open(run_dir / "lock", "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     prep.set_defaults(func=_cmd_data_prepare)
     info = data.add_parser("info", parents=[common], help="tasks, sizes, tokens, imbalance, epochs per run")
     info.set_defaults(func=_cmd_data_info)
+
+    tr = sub.add_parser("train", help="train one run from a config file (JSON or YAML)")
+    tr.add_argument("config", help="config file; keys as in paperlib.config.TrainConfig")
+    tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.tau=5")
+    tr.add_argument("--runs-dir", default=None, help="default: <repo>/runs")
+    tr.set_defaults(func=_cmd_train)
+
+    rn = sub.add_parser("runs", help="inspect the run store").add_subparsers(dest="runs_command", required=True)
+    ls = rn.add_parser("ls", help="runs with status, steps and final per-task losses")
+    ls.add_argument("experiment", nargs="?", default=None)
+    ls.add_argument("--runs-dir", default=None)
+    ls.set_defaults(func=_cmd_runs_ls)
     return parser
 
 
@@ -102,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # bad input: one line that says what to fix, no traceback
         print(f"paperlib: error: {exc}", file=sys.stderr)
         return 2

@@ -204,6 +204,9 @@ class Constant:
     def describe(self) -> dict:
         return {"kind": "constant", "mixture": self.mixture.to_dict()}
 
+    def describe_until(self, limit: int) -> dict:
+        return self.describe()
+
 
 @dataclass(frozen=True)
 class Stepwise:
@@ -239,6 +242,11 @@ class Stepwise:
 
     def describe(self) -> dict:
         return {"kind": "stepwise", "pieces": [[s, m.to_dict()] for s, m in self.pieces]}
+
+    def describe_until(self, limit: int) -> dict:
+        """What the schedule does on steps [0, limit): a single piece is a constant."""
+        live = tuple((s, m) for s, m in self.pieces if s < limit)
+        return Constant(live[0][1]).describe() if len(live) == 1 else Stepwise(live).describe()
 
 
 @dataclass(frozen=True)
@@ -285,12 +293,20 @@ class DenseTemperature:
             "every": self.every,
         }
 
+    def describe_until(self, limit: int) -> dict:
+        if limit <= self.start:
+            return Constant(self(0)).describe()
+        return {**self.describe(), "until": min(limit, self.end)}
+
 
 Schedule = Callable[[int], Mixture]
 
 
-def describe_schedule(schedule: Schedule) -> dict:
-    """A JSON-able description (for run configs). Arbitrary callables are named only."""
+def describe_schedule(schedule: Schedule, limit: int | None = None) -> dict:
+    """A JSON-able description (for run configs), restricted to steps [0, limit) when
+    given. Arbitrary callables are named only."""
+    if limit is not None and hasattr(schedule, "describe_until"):
+        return schedule.describe_until(limit)
     if hasattr(schedule, "describe"):
         return schedule.describe()
     return {"kind": "callable", "name": getattr(schedule, "__qualname__", repr(schedule))}
@@ -347,6 +363,7 @@ class Plan:
     tasks: tuple[str, ...]
     phases: tuple[Phase, ...]
     method: str = "custom"
+    stop_at: int | None = None  # train only steps [0, stop_at) of this plan (a shared prefix)
 
     def __post_init__(self):
         tasks = tuple(self.tasks)
@@ -363,10 +380,54 @@ class Plan:
                 )
         object.__setattr__(self, "tasks", tasks)
         object.__setattr__(self, "phases", phases)
+        full = sum(p.steps for p in phases)
+        if self.stop_at is not None and not (0 < self.stop_at <= full):
+            raise ValueError(f"stop_at must be in (0, {full}], got {self.stop_at}")
 
     @property
     def total_steps(self) -> int:
+        """Steps of the full plan (phase lengths, which also set the LR schedules)."""
         return sum(p.steps for p in self.phases)
+
+    @property
+    def end_step(self) -> int:
+        """The step training stops at: stop_at for a prefix, else total_steps."""
+        return self.stop_at if self.stop_at is not None else self.total_steps
+
+    def truncated(self, step: int) -> "Plan":
+        """The same plan trained only up to `step` (phase lengths, hence LR schedules, unchanged)."""
+        return Plan(self.tasks, self.phases, self.method, step)
+
+    def phase_start(self, index: int) -> int:
+        return sum(p.steps for p in self.phases[:index])
+
+    def lr_segment(self, step: int) -> tuple[int, int, str]:
+        """(steps since the last reset, length of that reset-to-reset stretch, LR schedule).
+
+        The LR schedule restarts only at phases with reset=True (and at step 0); a phase
+        without reset continues the previous schedule."""
+        i, local = self.locate(step)
+        first = max(j for j in range(i + 1) if j == 0 or self.phases[j].reset)
+        last = min([j for j in range(i + 1, len(self.phases)) if self.phases[j].reset] + [len(self.phases)])
+        start = self.phase_start(first)
+        length = sum(p.steps for p in self.phases[first:last])
+        return step - start, length, self.phases[i].lr_schedule
+
+    def identity(self) -> dict:
+        """What training under this plan actually does on steps [0, end_step): two plans
+        with equal identities train identically (method names and unused schedule pieces
+        do not matter), which lets a run share another run's prefix."""
+        phases, start = [], 0
+        for ph in self.phases:
+            if start >= self.end_step:
+                break
+            limit = self.end_step - start
+            phases.append({
+                "name": ph.name, "steps": ph.steps, "reset": ph.reset, "lr_schedule": ph.lr_schedule,
+                "schedule": describe_schedule(ph.schedule, limit if limit < ph.steps else None),
+            })
+            start += ph.steps
+        return {"tasks": list(self.tasks), "phases": phases, "end": self.end_step}
 
     def locate(self, step: int) -> tuple[int, int]:
         """Global step -> (phase index, step within that phase)."""
@@ -378,12 +439,28 @@ class Plan:
             step -= ph.steps
         raise ValueError(f"step is past the end of the plan ({self.total_steps} steps)")
 
+    def segments(self, start: int, stop: int):
+        """Yield (first, last) step ranges in [start, stop) over which the mixture is constant
+        and no phase boundary falls: the sampler bucketing never mixes two mixtures."""
+        step = start
+        while step < stop:
+            i, local = self.locate(step)
+            phase_end = min(stop, self.phase_start(i) + self.phases[i].steps)
+            m, end = self.mixture_at(step), step + 1
+            while end < phase_end and self.mixture_at(end) == m:
+                end += 1
+            yield step, end
+            step = end
+
     def mixture_at(self, step: int) -> Mixture:
         i, local = self.locate(step)
         return self.phases[i].schedule(local)
 
     def describe(self) -> dict:
-        return {"method": self.method, "tasks": list(self.tasks), "phases": [p.describe() for p in self.phases]}
+        return {
+            "method": self.method, "tasks": list(self.tasks), "stop_at": self.stop_at,
+            "phases": [p.describe() for p in self.phases],
+        }
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,120 @@
+"""Task data in memory and padded tensors for a batch.
+
+`TaskData` loads each prepared task's token ids once (DDTP tasks are small; for corpora
+that do not fit in memory this is the place to switch to memory-mapped Arrow access).
+`collate` pads a batch and builds the model inputs:
+
+translation  input_ids = src, decoder_input_ids = [bos] + tgt[:-1], labels = tgt
+lm           input_ids = tgt[:-1], labels = tgt[1:]
+
+Both sides are cut to `max_len` tokens. Label positions that are padding hold -100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import PreparedData
+
+
+@dataclass
+class TaskData:
+    kind: str
+    tasks: list[str]
+    src: dict[str, list[np.ndarray]]
+    tgt: dict[str, list[np.ndarray]]
+    pad_id: int
+    bos_id: int
+    max_len: int
+
+    @classmethod
+    def load(cls, data: PreparedData, split: str, max_len: int, max_examples: int | None = None, tasks=None):
+        tasks = list(tasks or data.tasks)
+        src, tgt = {}, {}
+        for t in tasks:
+            ds = data.dataset(t, split)
+            if max_examples is not None:
+                ds = ds.select(range(min(max_examples, len(ds))))
+            src[t] = [np.asarray(x[:max_len], dtype=np.int64) for x in ds["src"]]
+            tgt[t] = [np.asarray(x[:max_len], dtype=np.int64) for x in ds["tgt"]]
+        tok = data.tokenizer
+        return cls(data.kind, tasks, src, tgt, tok.pad_id, tok.bos_id, max_len)
+
+    def size(self, task: str) -> int:
+        return len(self.tgt[task])
+
+    def lengths(self) -> dict[str, np.ndarray]:
+        """Tokens per example (both sides), the key for length bucketing."""
+        return {t: np.array([len(s) + len(g) for s, g in zip(self.src[t], self.tgt[t])]) for t in self.tasks}
+
+    def subset(self, indices: dict[str, np.ndarray]) -> "TaskData":
+        return TaskData(
+            self.kind, list(indices),
+            {t: [self.src[t][i] for i in idx] for t, idx in indices.items()},
+            {t: [self.tgt[t][i] for i in idx] for t, idx in indices.items()},
+            self.pad_id, self.bos_id, self.max_len,
+        )
+
+
+def _pad(seqs: list[np.ndarray], value: int) -> torch.Tensor:
+    width = max(1, max(len(s) for s in seqs))
+    out = np.full((len(seqs), width), value, dtype=np.int64)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return torch.from_numpy(out)
+
+
+def collate(data: TaskData, pairs: list[tuple[str, int]]) -> dict[str, torch.Tensor]:
+    """Model inputs for [(task, example index), ...]; also `real_tokens`/`padded_tokens`."""
+    src = [data.src[t][i] for t, i in pairs]
+    tgt = [data.tgt[t][i] for t, i in pairs]
+    if data.kind == "translation":
+        dec_in = [np.concatenate(([data.bos_id], g[:-1])) for g in tgt]
+        input_ids = _pad(src, data.pad_id)
+        labels = _pad(tgt, -100)
+        batch = {
+            "input_ids": input_ids,
+            "attention_mask": (input_ids != data.pad_id).long(),
+            "decoder_input_ids": _pad(dec_in, data.pad_id),
+            "labels": labels,
+        }
+        real = sum(len(s) for s in src) + sum(len(g) for g in tgt)
+        padded = input_ids.numel() + labels.numel()
+    else:
+        inp = [g[:-1] for g in tgt]
+        input_ids = _pad(inp, data.pad_id)
+        batch = {
+            "input_ids": input_ids,
+            "attention_mask": (input_ids != data.pad_id).long(),
+            "labels": _pad([g[1:] for g in tgt], -100),
+        }
+        real = sum(len(x) for x in inp)
+        padded = input_ids.numel()
+    batch["real_tokens"] = torch.tensor(real)
+    batch["padded_tokens"] = torch.tensor(padded)
+    return batch
+
+
+def model_inputs(batch: dict) -> dict:
+    """The keys the model's forward takes (labels are used by our own loss)."""
+    return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "decoder_input_ids")}
+
+
+def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
+    """(loss per example, nll per example, target tokens per example).
+
+    An example's loss is the mean over its target tokens of the label-smoothed cross
+    entropy. The batch objective is then the mean over examples of loss_weight * loss,
+    so the unit of Theorem 1 (one example) is the unit of both sampling and weighting:
+    proportional sampling with weights p_tau/p_1 has exactly the expected loss of sampling
+    at p_tau. (fairseq normalises by tokens instead, which re-weights tasks by length.)"""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    mask = labels != -100
+    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    tok = (1 - label_smoothing) * nll - label_smoothing * logp.mean(-1) if label_smoothing else nll
+    n = mask.sum(1)
+    denom = n.clamp(min=1)
+    return (tok * mask).sum(1) / denom, (nll * mask).sum(1) / denom, n

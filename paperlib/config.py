@@ -1,0 +1,248 @@
+"""Training configuration: frozen dataclasses validated on construction.
+
+A config is plain data (JSON/YAML-able). `from_dict` rejects unknown keys and lists the
+valid ones; `with_overrides` applies `--set a.b=value` strings. The plan is a dict naming
+a method and its parameters; `build_plan` turns it into a `mixing.Plan` once the task sizes
+are known (the builders live in `paperlib.mixing`; PLAN_BUILDERS is the one registry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from . import mixing
+from .models import ModelConfig
+from .presets import PRESETS
+
+PLAN_BUILDERS = {
+    "static": mixing.static,
+    "scalarization": mixing.scalarized,
+    "cooldown": mixing.cooldown,
+    "increasing": mixing.increasing,
+    "dense": mixing.dense,
+    "unimax": mixing.unimax_plan,
+    "order_matters": mixing.order_matters,
+    "restart": mixing.restart,
+    "finetune_only": mixing.finetune_only,
+}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which prepared task set to train on (see `paperlib data info`)."""
+
+    taskset: str = "hrl_lrl_fi"
+    preset: str = "mini"            # data scale: smoke | mini | paper
+    source: str = "ddtp"            # ddtp | dir | hub
+    source_path: str | None = None  # the folder for source "dir"
+    vocab_size: int | None = None   # default by preset
+    block_size: int | None = None   # LM block length; default by preset
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"data.preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.source not in ("ddtp", "dir", "hub"):
+            raise ValueError(f"data.source must be ddtp, dir or hub, got {self.source!r}")
+        if self.source == "dir" and not self.source_path:
+            raise ValueError("data.source 'dir' needs data.source_path (the corpus folder)")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Adam(W) and the LR schedule's base. Paper B: betas (0.9, 0.98), eps 1e-6."""
+
+    lr: float = 3e-3                 # DESIGN.md pilot for the mini model
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-6
+    weight_decay: float = 0.0
+    warmup: int = 30                 # warmup steps (constant stretch for constant_then_inverse_sqrt)
+    clip_norm: float | None = 1.0    # global gradient-norm clipping; None turns it off
+    label_smoothing: float = 0.1     # both papers
+
+    def __post_init__(self):
+        object.__setattr__(self, "betas", tuple(self.betas))
+        if not self.lr > 0:
+            raise ValueError(f"optim.lr must be > 0, got {self.lr!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"optim.betas must be two numbers in [0, 1), got {self.betas!r}")
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise ValueError(f"optim.clip_norm must be > 0 or null (off), got {self.clip_norm!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"optim.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.warmup < 0:
+            raise ValueError(f"optim.warmup must be >= 0, got {self.warmup!r}")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to measure and how often."""
+
+    every: int = 50                  # steps between evaluations (and checkpoints)
+    train_subset: int = 128          # fixed training examples per task for the training loss
+    max_valid: int | None = None     # cap on validation examples per task (None: all)
+    bleu: bool = False               # BLEU/chrF with beam search on the test split at the end
+    beam: int = 4                    # paper A appendix A.5
+    bleu_max_examples: int = 100     # test segments per task for BLEU (beam search is slow on CPU)
+    max_new_tokens: int = 64
+
+    def __post_init__(self):
+        if self.every < 1 or self.train_subset < 0 or self.beam < 1:
+            raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got {self}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. `plan` = {"method": one of PLAN_BUILDERS, **its parameters except sizes}."""
+
+    experiment: str = "default"
+    data: DataConfig = field(default_factory=DataConfig)
+    plan: dict = field(default_factory=lambda: {"method": "static", "steps": 600, "tau": 1.0})
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    batch_size: int = 32             # examples per step (the theory's unit is the example)
+    pool_batches: int = 16           # length-bucketing pool, in batches
+    seed: int = 0
+    fork_at: int | None = None       # start from the run that shares this plan's first fork_at steps
+    device: str = "auto"             # auto | cpu | cuda
+    precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
+
+    def __post_init__(self):
+        if not isinstance(self.plan, dict) or "method" not in self.plan:
+            raise ValueError(f"plan must be a mapping with a 'method' (one of {', '.join(PLAN_BUILDERS)})")
+        if self.plan["method"] not in PLAN_BUILDERS:
+            raise ValueError(f"unknown plan method {self.plan['method']!r}; valid: {', '.join(PLAN_BUILDERS)}")
+        _bind_builder(self.plan)  # unknown or missing plan parameters fail here, not at step 0
+        if self.batch_size < 1 or self.pool_batches < 1:
+            raise ValueError(f"batch_size and pool_batches must be >= 1, got {self.batch_size}, {self.pool_batches}")
+        if self.fork_at is not None and self.fork_at < 1:
+            raise ValueError(f"fork_at must be a step >= 1 or null, got {self.fork_at!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
+        if not self.experiment or "/" in self.experiment:
+            raise ValueError(f"experiment must be a non-empty name without '/', got {self.experiment!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def identity(self, plan: mixing.Plan | None = None) -> dict:
+        """What determines the run's results: everything but the experiment folder and the
+        plan spec's spelling, with the resolved plan's identity in its place."""
+        d = self.to_dict()
+        d.pop("experiment")
+        if plan is not None:
+            d["plan"] = plan.identity()
+        return d
+
+
+def config_hash(identity: dict) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _bind_builder(plan: dict, sizes=None, batch_size: int | None = None):
+    builder = PLAN_BUILDERS[plan["method"]]
+    # stop_at is ours, not the builder's: train only the plan's first stop_at steps
+    params = {k: v for k, v in plan.items() if k not in ("method", "stop_at")}
+    sig = inspect.signature(builder)
+    if "batch_size" in sig.parameters and "batch_size" not in params and batch_size is not None:
+        params["batch_size"] = batch_size
+    try:
+        if "batch_size" in sig.parameters and batch_size is None:
+            params.setdefault("batch_size", 1)  # validation only
+        return sig.bind({} if sizes is None else sizes, **params)
+    except TypeError as exc:
+        valid = [p for p in sig.parameters if p != "sizes"]
+        raise ValueError(f"plan method {plan['method']!r}: {exc}; its parameters: {', '.join(valid)}") from None
+
+
+def build_plan(cfg: TrainConfig, sizes: dict[str, int]) -> mixing.Plan:
+    """The run's Plan for the given task sizes (checked against the data's tasks)."""
+    bound = _bind_builder(cfg.plan, sizes, cfg.batch_size)
+    plan = PLAN_BUILDERS[cfg.plan["method"]](*bound.args, **bound.kwargs)
+    stop_at = cfg.plan.get("stop_at")
+    if cfg.fork_at is not None and not cfg.fork_at < (stop_at or plan.total_steps):
+        raise ValueError(f"fork_at ({cfg.fork_at}) must be before the end of the plan ({stop_at or plan.total_steps} steps)")
+    return plan.truncated(stop_at) if stop_at is not None else plan
+
+
+# ------------------------------------------------------------------------------ dict I/O
+
+def _from_dict(cls, data: dict, where: str):
+    if not isinstance(data, dict):
+        raise ValueError(f"{where or 'config'} must be a mapping, got {type(data).__name__}")
+    names = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {', '.join(where + k for k in unknown)}; valid: {', '.join(where + n for n in names)}")
+    kwargs = {}
+    for k, v in data.items():
+        sub = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "eval": EvalConfig}.get(k) if cls is TrainConfig else None
+        kwargs[k] = _from_dict(sub, v, f"{where}{k}.") if sub else _coerce(names[k].type, v, where + k)
+    return cls(**kwargs)
+
+
+def _coerce(annotation: str, value, key: str):
+    """YAML reads '1e-3' as a string; numbers in numeric fields are converted here."""
+    if isinstance(value, str) and str(annotation).split(" |")[0] in ("float", "int"):
+        try:
+            return float(value) if str(annotation).startswith("float") else int(value)
+        except ValueError:
+            raise ValueError(f"{key} must be a number, got {value!r}") from None
+    return value
+
+
+def _parse_value(raw: str):
+    import yaml
+
+    try:
+        return json.loads(raw)  # numbers (1e-3), true/false/null, lists, objects
+    except json.JSONDecodeError:
+        return yaml.safe_load(raw)
+
+
+def from_dict(data: dict) -> TrainConfig:
+    return _from_dict(TrainConfig, data, "")
+
+
+def with_overrides(cfg: TrainConfig, assignments: list[str]) -> TrainConfig:
+    """Apply ["optim.lr=1e-3", "plan.tau=5", ...]; values are parsed as JSON, else YAML."""
+    d = cfg.to_dict()
+    for item in assignments:
+        if "=" not in item:
+            raise ValueError(f"--set expects key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        node = d
+        parts = key.split(".")
+        for p in parts[:-1]:
+            if not isinstance(node.get(p), dict):
+                raise ValueError(f"unknown config key {key!r} (no section {p!r})")
+            node = node[p]
+        node[parts[-1]] = _parse_value(raw)
+    return from_dict(d)
+
+
+def load_config(path) -> TrainConfig:
+    import yaml
+
+    text = open(path, encoding="utf-8").read()
+    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    return from_dict(data or {})
+
+
+def diff(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two config dicts."""
+    out = []
+    for k in sorted(set(a) | set(b)):
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += diff(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.append(f"{prefix}{k}")
+    return out

@@ -1,0 +1,244 @@
+"""The training loop: one readable function.
+
+Per step: find the phase and the mixture, reset the optimizer (and with it the LR
+schedule) at a phase that asks for it, set the LR from a pure function of the step, draw
+the batch from the MixtureSampler, weight each example's loss by its task's loss weight,
+step. Every `eval.every` steps: evaluate, append a row to metrics.jsonl, checkpoint.
+
+metrics.jsonl rows: step (updates done), phase, lr, train_loss (mean nll per task over the
+interval), objective (the weighted training loss), valid_loss, train_subset_loss (per task,
+nats/token), examples_seen, epochs (per task), grad_norm, padding_fraction, wall_time (s).
+The last row has "final": true and, when eval.bleu is set, bleu and chrf per task.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import runs
+from .batches import TaskData, collate, model_inputs, per_example_loss
+from .config import TrainConfig
+from .evaluate import bleu_chrf, fixed_subset, task_losses, translate
+from .lr import learning_rate
+from .models import build_model, count_parameters
+from .sampler import MixtureSampler
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+def _accelerator(cfg: TrainConfig):
+    from accelerate import Accelerator
+
+    cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no GPU; use device auto or cpu")
+    return Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no")
+
+
+def _optimizer(model, cfg: TrainConfig):
+    fused = next(model.parameters()).is_cuda  # fused AdamW kernels exist on CUDA only
+    return torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
+                             weight_decay=cfg.optim.weight_decay, fused=fused or None)
+
+
+class _Interval:
+    """Training statistics accumulated between two evaluations (saved in checkpoints)."""
+
+    def __init__(self, tasks):
+        self.tasks = list(tasks)
+        self.reset()
+
+    def reset(self):
+        self.nll = np.zeros(len(self.tasks))
+        self.tokens = np.zeros(len(self.tasks))
+        self.objective, self.steps, self.real, self.padded, self.grad_norm = 0.0, 0, 0, 0, float("nan")
+
+    def state_dict(self):
+        return dict(vars(self))
+
+    def load_state_dict(self, d):
+        for k, v in d.items():
+            setattr(self, k, v)
+
+
+def train(cfg: TrainConfig, run_dir, progress: bool = True, stop_after: int | None = None, runs_root=None) -> Path:
+    """Train (or resume, or fork) the run `cfg` in run_dir. `stop_after=k` stops right after
+    step k as if the process were killed (no checkpoint, no DONE): for resume tests."""
+    run_dir = Path(run_dir)
+    data, plan, _ = runs.resolve(cfg)
+    with runs.lock(run_dir):
+        runs.write_or_check_config(run_dir, cfg, plan)
+        if (run_dir / "DONE").exists():
+            return run_dir
+        return _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root)
+
+
+def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> Path:
+    accelerator = _accelerator(cfg)
+    device = accelerator.device
+    tok = data.tokenizer
+    torch.manual_seed(cfg.seed)  # seed once: model init and dropout; the sampler has its own generator
+    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
+    train_data = TaskData.load(data, "train", cfg.model.max_len)
+    valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
+    subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
+    sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
+                             boundaries=(cfg.fork_at, plan.stop_at))
+    model = accelerator.prepare(model)
+    optimizer = accelerator.prepare(_optimizer(model, cfg))
+    interval = _Interval(plan.tasks)
+    start, elapsed = 0, 0.0
+
+    ckpt = run_dir / "ckpt" / "last.pt"
+    if ckpt.exists():  # resume
+        start, elapsed = _load_checkpoint(ckpt, model, optimizer, sampler, interval)
+        runs.truncate_metrics(run_dir, start)
+    elif cfg.fork_at is not None:  # continue the shared prefix run
+        parent = runs.get_or_train(runs.parent_config(cfg), runs_root, progress)
+        start, elapsed = _load_checkpoint(parent.dir / "ckpt" / "last.pt", model, optimizer, sampler, interval)
+        if start != cfg.fork_at:
+            raise RuntimeError(f"parent run {parent.dir} ended at step {start}, expected {cfg.fork_at}")
+        rows = [r for r in runs.read_metrics(parent.dir) if not r.get("final")]
+        runs.atomic_write(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        runs.atomic_write(run_dir / "metrics.jsonl", "")
+
+    def evaluate_row(step):
+        row = {
+            "step": step,
+            "phase": plan.phases[plan.locate(max(0, step - 1))[0]].name,
+            "lr": _lr(cfg, plan, max(0, step - 1)),
+            "valid_loss": task_losses(model, valid_data, device),
+            "train_subset_loss": task_losses(model, subset, device) if subset else {},
+            "examples_seen": sampler.examples_seen(),
+            "epochs": sampler.epochs_seen(),
+            "wall_time": elapsed + (time.time() - t0),
+        }
+        if interval.steps:
+            row["train_loss"] = {t: (interval.nll[k] / interval.tokens[k]) if interval.tokens[k] else None
+                                 for k, t in enumerate(plan.tasks)}
+            row["objective"] = interval.objective / interval.steps
+            row["grad_norm"] = interval.grad_norm
+            row["padding_fraction"] = 1 - interval.real / max(1, interval.padded)
+        return row
+
+    t0 = time.time()
+    if start == 0:
+        runs.append_metrics(run_dir, evaluate_row(0))
+    end = plan.end_step
+    bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{run_dir.name}", disable=not progress,
+               unit="step", dynamic_ncols=True)
+    model.train()
+    for step in range(start, end):
+        phase_index, local = plan.locate(step)
+        phase = plan.phases[phase_index]
+        if local == 0 and phase.reset and step > 0:
+            optimizer = accelerator.prepare(_optimizer(model, cfg))  # fresh moments; LR restarts below
+        lr = _lr(cfg, plan, step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+        mixture = plan.mixture_at(step)
+        slots = sampler.batch(step)
+        batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
+        task_ids = torch.as_tensor(slots[:, 0])
+        weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids].to(device)
+        with accelerator.autocast():
+            logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
+        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, batch["labels"].to(device), cfg.optim.label_smoothing)
+        loss = (weights * ex_loss).mean()
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"non-finite loss at step {step} (phase {phase.name!r}, lr {lr:.3g}); the last good checkpoint "
+                f"is kept in {run_dir / 'ckpt'}; lower optim.lr or set optim.clip_norm"
+            )
+        accelerator.backward(loss)
+        norm = accelerator.clip_grad_norm_(model.parameters(), cfg.optim.clip_norm or math.inf)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+        nll_sum = (ex_nll * ex_tokens).detach().cpu().double().numpy()
+        np.add.at(interval.nll, slots[:, 0], nll_sum)
+        np.add.at(interval.tokens, slots[:, 0], ex_tokens.cpu().numpy())
+        loss_value = loss.item()
+        interval.objective += loss_value
+        interval.steps += 1
+        interval.real += int(batch["real_tokens"])
+        interval.padded += int(batch["padded_tokens"])
+        interval.grad_norm = float(norm)
+        bar.update()
+        bar.set_postfix(phase=phase.name, loss=f"{loss_value:.3f}", refresh=False)
+
+        done = step + 1
+        if stop_after is not None and done >= stop_after and done < end:
+            bar.close()
+            return run_dir  # simulated kill: nothing more is written
+        if done % cfg.eval.every == 0 or done == end:
+            runs.append_metrics(run_dir, evaluate_row(done))
+            interval.reset()
+            _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
+    bar.close()
+
+    final = {"step": end, "final": True, "parameters": count_parameters(model),
+             "wall_time": elapsed + time.time() - t0}
+    if cfg.eval.bleu and data.kind == "translation":
+        test_data = TaskData.load(data, "test", cfg.model.max_len, cfg.eval.bleu_max_examples)
+        unwrapped = accelerator.unwrap_model(model)
+        final["bleu"], final["chrf"] = {}, {}
+        for task in plan.tasks:
+            refs = data.dataset(task, "test")["tgt_text"][: test_data.size(task)]
+            hyps = translate(unwrapped, test_data, task, tok, device, cfg.eval.beam, cfg.eval.max_new_tokens,
+                             cfg.eval.bleu_max_examples)
+            scores = bleu_chrf(hyps, refs)
+            final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
+    runs.append_metrics(run_dir, final)
+    last = runs.read_metrics(run_dir)[-2] if len(runs.read_metrics(run_dir)) > 1 else {}
+    runs.atomic_write(run_dir / "DONE", json.dumps({
+        "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
+    }, indent=2))
+    return run_dir
+
+
+def _lr(cfg: TrainConfig, plan, step: int) -> float:
+    local, length, kind = plan.lr_segment(step)
+    return learning_rate(kind, local, length, cfg.optim.lr, cfg.optim.warmup)
+
+
+def _save_checkpoint(path: Path, model, optimizer, sampler, interval, step, elapsed, accelerator) -> None:
+    import io
+
+    state = {
+        "step": step, "elapsed": elapsed,
+        "model": accelerator.unwrap_model(model).state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "sampler": sampler.state_dict(),
+        "interval": interval.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    runs.atomic_write(path, buf.getvalue())
+
+
+def _load_checkpoint(path: Path, model, optimizer, sampler, interval) -> tuple[int, float]:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model_state = state["model"]
+    target = model.module if hasattr(model, "module") else model
+    target.load_state_dict(model_state)
+    optimizer.load_state_dict(state["optimizer"])
+    sampler.load_state_dict(state["sampler"])
+    interval.load_state_dict(state["interval"])
+    torch.set_rng_state(state["torch_rng"])
+    if state.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    return state["step"], state["elapsed"]
