@@ -139,7 +139,7 @@ class TrainConfig:
         d.pop("experiment")
         if plan is not None:
             d["plan"] = plan.identity()
-        return d
+        return json.loads(json.dumps(d, default=str))  # as stored: tuples become lists
 
 
 def config_hash(identity: dict) -> str:

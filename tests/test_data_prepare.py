@@ -8,33 +8,11 @@ from paperlib import cli
 from paperlib.data import DataError, TaskSet, load_prepared, prepare, sources, tasksets
 from paperlib.data.tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
 
-WORDS_IT = "il gatto dorme sul divano mentre la pioggia cade piano sulla città antica".split()
-WORDS_FI = "kissa nukkuu sohvalla kun sade putoaa hiljaa vanhan kaupungin ylle".split()
-WORDS_EN = "the cat sleeps on the sofa while the rain falls softly over the old town".split()
-
-
-def _sentence(words, i, n=6):
-    return " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(n)) + f" {i}"
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    for tgt, words, n in (("it", WORDS_IT, 600), ("fi", WORDS_FI, 150)):
-        d = root / f"en-{tgt}"
-        d.mkdir()
-        for split, count in (("train", n), ("valid", 20), ("test", 20)):
-            lines = [f"{_sentence(WORDS_EN, i)}\t{_sentence(words, i)}" for i in range(count)]
-            (d / f"{split}.tsv").write_text("\n".join(lines) + "\n")
-    d = root / "fi"
-    d.mkdir()
-    (d / "train.txt").write_text("\n".join(_sentence(WORDS_FI, i, 30) for i in range(200)) + "\n")
-    (d / "valid.txt").write_text("\n".join(_sentence(WORDS_FI, i, 30) for i in range(10)) + "\n")
-    return root
+from conftest import sentence as _s
 
 
 def test_tokenizer_round_trip_with_tags(tmp_path):
-    texts = {"en": [_sentence(WORDS_EN, i) for i in range(300)], "it": [_sentence(WORDS_IT, i) for i in range(300)]}
+    texts = {"en": [_s("en", i) for i in range(300)], "it": [_s("it", i) for i in range(300)]}
     tok = train_tokenizer(texts, tmp_path / "spm", vocab_size=400)
     for s in ("the cat sleeps on the old sofa", "il gatto dorme — città", "日本語 ünïcödé"):
         assert tok.decode(tok.encode(s)) == s  # identity normalisation + byte fallback

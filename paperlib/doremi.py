@@ -1,0 +1,110 @@
+"""DoReMi (Xie et al., 2023): domain weights learned with a small proxy model.
+
+1. Reference run: the model trained with uniform domain weights (a normal run of the store).
+2. Proxy run: a fresh model, batches sampled uniformly over domains. At every step the
+   per-domain excess loss  lambda_i = sum over domain-i tokens of max(l_proxy - l_ref, 0)
+   / (domain-i tokens in the batch)  drives an exponentiated-gradient (group DRO) update
+       alpha <- normalise(alpha * exp(eta * lambda));  alpha <- (1 - c) alpha + c / K,
+   and the proxy takes a gradient step on  sum_i alpha_i * (mean token loss of domain i).
+3. The average of alpha over the proxy run is the static mixture for the main run.
+
+This is the one place with a second training loop: the proxy's objective (weights that
+move every step against a reference model) is not a mixture plan. It reuses the sampler,
+batching, model and LR schedule of the main loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import runs
+from .batches import TaskData, collate, model_inputs
+from .config import TrainConfig, config_hash
+from .lr import learning_rate
+from .models import build_model
+from .sampler import MixtureSampler
+
+
+def doremi_update(alpha: np.ndarray, excess: np.ndarray, eta: float = 1.0, smoothing: float = 1e-3) -> np.ndarray:
+    """One exponentiated-gradient step on domain weights with uniform smoothing (pure)."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    logits = np.log(alpha) + eta * np.asarray(excess, dtype=np.float64)
+    w = np.exp(logits - logits.max())
+    w /= w.sum()
+    return (1 - smoothing) * w + smoothing / len(w)
+
+
+def _token_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    mask = labels != -100
+    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return nll * mask, mask
+
+
+def reference_config(cfg: TrainConfig, steps: int, tasks: int) -> TrainConfig:
+    return dataclasses.replace(cfg, plan={"method": "static", "steps": steps, "rates": [1.0 / tasks] * tasks}, fork_at=None)
+
+
+def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: float = 1e-3,
+                  runs_root=None, progress: bool = True) -> dict[str, float]:
+    """DoReMi domain weights for cfg's data and model (reference and proxy both `steps`
+    long). Cached next to the reference run as doremi-<hash>.json."""
+    data, _, _ = runs.resolve(cfg)
+    tasks = data.tasks
+    ref = runs.get_or_train(reference_config(cfg, steps, len(tasks)), runs_root, progress)
+    key = config_hash({"ref": ref.dir.name, "steps": steps, "eta": eta, "c": smoothing, "seed": cfg.seed})
+    cache = Path(ref.dir) / f"doremi-{key}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())["weights"]
+
+    device = torch.device("cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu")
+    tok = data.tokenizer
+    make = lambda: build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id).to(device)
+    reference = make()
+    reference.load_state_dict(torch.load(ref.dir / "ckpt" / "last.pt", map_location=device, weights_only=False)["model"])
+    reference.eval()
+    torch.manual_seed(cfg.seed)
+    proxy = make()
+    opt = torch.optim.AdamW(proxy.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
+                            weight_decay=cfg.optim.weight_decay)
+    train_data = TaskData.load(data, "train", cfg.model.max_len)
+    plan = runs.build_plan(reference_config(cfg, steps, len(tasks)), data.sizes("train"))
+    sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed + 1, cfg.pool_batches)
+    alpha = np.full(len(tasks), 1.0 / len(tasks))
+    history = []
+    for step in tqdm(range(steps), desc="DoReMi proxy", disable=not progress):
+        slots = sampler.batch(step)
+        batch = collate(train_data, [(tasks[k], int(i)) for k, i in slots])
+        inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
+        labels = batch["labels"].to(device)
+        nll, mask = _token_nll(proxy(**inputs).logits, labels)
+        with torch.no_grad():
+            ref_nll, _ = _token_nll(reference(**inputs).logits, labels)
+        task_of = torch.as_tensor(slots[:, 0], device=device)
+        tokens = torch.zeros(len(tasks), device=device).index_add_(0, task_of, mask.sum(1).float())
+        excess_sum = torch.zeros(len(tasks), device=device).index_add_(0, task_of, (nll.detach() - ref_nll).clamp(min=0).sum(1))
+        present = (tokens > 0).cpu().numpy()
+        excess = np.where(present, (excess_sum / tokens.clamp(min=1)).cpu().numpy(), 0.0)
+        alpha = doremi_update(alpha, excess, eta, smoothing)
+        history.append(alpha)
+        loss_sum = torch.zeros(len(tasks), device=device).index_add_(0, task_of, nll.sum(1))
+        objective = (torch.as_tensor(alpha, dtype=torch.float32, device=device) * loss_sum / tokens.clamp(min=1)).sum()
+        for g in opt.param_groups:
+            local, length, kind = plan.lr_segment(step)
+            g["lr"] = learning_rate(kind, local, length, cfg.optim.lr, cfg.optim.warmup)
+        objective.backward()
+        if cfg.optim.clip_norm:
+            torch.nn.utils.clip_grad_norm_(proxy.parameters(), cfg.optim.clip_norm)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    mean = np.mean(history, axis=0)
+    weights = {t: float(w) for t, w in zip(tasks, mean / mean.sum())}
+    runs.atomic_write(cache, json.dumps({"weights": weights, "history": np.asarray(history).tolist(),
+                                         "reference_run": str(ref.dir), "eta": eta, "smoothing": smoothing}))
+    return weights

@@ -1,0 +1,73 @@
+"""Shared fixtures: a small synthetic corpus in the `--source dir` layout and tiny configs."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+WORDS = {
+    "en": "the cat sleeps on the sofa while the rain falls softly over the old town".split(),
+    "it": "il gatto dorme sul divano mentre la pioggia cade piano sulla città antica".split(),
+    "fi": "kissa nukkuu sohvalla kun sade putoaa hiljaa vanhan kaupungin ylle".split(),
+}
+
+
+def sentence(lang, i, n=6):
+    words = WORDS[lang]
+    return " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(n)) + f" {i}"
+
+
+def write_corpus(root, n_it=600, n_fi=150):
+    for tgt, n in (("it", n_it), ("fi", n_fi)):
+        d = root / f"en-{tgt}"
+        d.mkdir(parents=True)
+        for split, count in (("train", n), ("valid", 20), ("test", 20)):
+            lines = [f"{sentence('en', i)}\t{sentence(tgt, i)}" for i in range(count)]
+            (d / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    d = root / "fi"
+    d.mkdir()
+    (d / "train.txt").write_text("\n".join(sentence("fi", i, 30) for i in range(200)) + "\n")
+    (d / "valid.txt").write_text("\n".join(sentence("fi", i, 30) for i in range(10)) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory, corpus_dir):
+    """Prepared once per session: the dir corpus as task sets dir_translation / dir_lm."""
+    from paperlib.data import prepare, sources, tasksets
+
+    d = tmp_path_factory.mktemp("data")
+    for ts in tasksets.from_corpus(sources.load_dir(corpus_dir)):
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=400, block_size=16, data_dir=d, progress=False)
+    return d
+
+
+@pytest.fixture
+def tiny_cfg(corpus_dir, data_dir, monkeypatch):
+    """A factory of tiny translation configs on the synthetic corpus (seconds to train)."""
+    from paperlib.config import DataConfig, EvalConfig, OptimConfig, TrainConfig
+    from paperlib.models import ModelConfig
+
+    monkeypatch.setenv("PAPERLIB_DATA", str(data_dir))
+
+    def make(plan, taskset="dir_translation", **kw):
+        fields = dict(
+            experiment="test",
+            data=DataConfig(taskset=taskset, preset="mini", source="dir", source_path=str(corpus_dir), vocab_size=400, block_size=16),
+            plan=plan,
+            model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16),
+            optim=OptimConfig(lr=3e-3, warmup=3),
+            eval=EvalConfig(every=4, train_subset=16),
+            batch_size=8, pool_batches=4, device="cpu",
+        )
+        fields.update(kw)
+        return TrainConfig(**fields)
+
+    return make

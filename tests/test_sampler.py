@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+from scipy.stats import chisquare
+
+from paperlib import mixing as mx
+from paperlib.sampler import MixtureSampler
+
+SIZES = {"big": 5000, "mid": 300, "small": 40}
+
+
+def _lengths(seed=0):
+    rng = np.random.default_rng(seed)
+    return {t: rng.integers(3, 60, n) for t, n in SIZES.items()}
+
+
+def test_task_frequencies_match_the_mixture():
+    plan = mx.static(SIZES, 400, tau=3)
+    s = MixtureSampler(plan, _lengths(), batch_size=32, seed=0)
+    counts = np.zeros(3)
+    for step in range(400):
+        counts += np.bincount(s.batch(step)[:, 0], minlength=3)
+    expected = plan.mixture_at(0).p * counts.sum()
+    assert chisquare(counts, expected).pvalue > 1e-3
+    # and a wrong mixture is rejected by the same test
+    assert chisquare(counts, mx.proportional(list(SIZES.values())) * counts.sum()).pvalue < 1e-6
+
+
+def test_without_replacement_within_an_epoch_and_epoch_counts():
+    plan = mx.static(SIZES, 50, rates=[0.0, 0.0, 1.0])
+    s = MixtureSampler(plan, _lengths(), batch_size=8, seed=3, pool_batches=1)
+    drawn = np.concatenate([s.batch(step)[:, 1] for step in range(50)])  # 400 draws of a 40-example task
+    for e in range(10):
+        assert sorted(drawn[e * 40:(e + 1) * 40]) == list(range(40))  # a permutation per epoch
+    assert not np.array_equal(drawn[:40], drawn[40:80])  # reshuffled each epoch
+    assert s.epochs_seen()["small"] == pytest.approx(10.0)
+    assert s.examples_seen() == {"big": 0, "mid": 0, "small": 400}
+
+
+def test_bucketing_reduces_padding():
+    plan = mx.static(SIZES, 64, tau=1)
+
+    def padding(pool):
+        s = MixtureSampler(plan, _lengths(), batch_size=16, seed=0, pool_batches=pool)
+        real = padded = 0
+        for step in range(64):
+            b = s.batch(step)
+            lens = np.array([_lengths()[list(SIZES)[k]][i] for k, i in b])
+            real, padded = real + lens.sum(), padded + lens.max() * len(lens)
+        return 1 - real / padded
+
+    assert padding(16) < 0.5 * padding(1)
+
+
+def test_pools_never_span_a_mixture_change():
+    plan = mx.cooldown(SIZES, 40, switch=20)
+    s = MixtureSampler(plan, _lengths(), batch_size=64, seed=0, pool_batches=16)
+    after = np.concatenate([s.batch(step)[:, 0] for step in range(20)])
+    # before the switch, tau=5 gives 'small' about 19%; proportional would give 0.7%
+    assert (after == 2).mean() > 0.1
+    late = np.concatenate([s.batch(step)[:, 0] for step in range(20, 40)])
+    assert (late == 2).mean() < 0.03
+
+
+@pytest.mark.parametrize("stop", [1, 7, 19, 20, 21, 33])
+def test_exact_resume_across_schedule_changes_and_phases(stop):
+    plan = mx.order_matters(SIZES, 20, 20, pretrain_on="big", tau=5)
+    ref = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    full = [ref.batch(step) for step in range(40)]
+    s = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    for step in range(stop):
+        s.batch(step)
+    state = s.state_dict()
+    resumed = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    resumed.load_state_dict(state)
+    for step in range(stop, 40):
+        np.testing.assert_array_equal(resumed.batch(step), full[step])
+    assert resumed.examples_seen() == ref.examples_seen()
+
+
+def test_steps_must_be_consecutive_and_tasks_present():
+    plan = mx.static(SIZES, 10, tau=1)
+    s = MixtureSampler(plan, _lengths(), batch_size=4, seed=0)
+    with pytest.raises(ValueError, match="expected step 0, got 3"):
+        s.batch(3)
+    with pytest.raises(ValueError, match=r"the data has no task\(s\) \['small'\]"):
+        MixtureSampler(plan, {"big": np.ones(5), "mid": np.ones(5)}, batch_size=4, seed=0)

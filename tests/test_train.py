@@ -1,0 +1,165 @@
+"""The trainer on a tiny model and the synthetic corpus: seconds per run."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from paperlib import runs
+from paperlib.batches import TaskData, collate, model_inputs, per_example_loss
+from paperlib.lr import learning_rate
+from paperlib.mixing import proportional, temperature
+from paperlib.models import ModelConfig, build_model
+from paperlib.train import train
+
+STATIC = {"method": "static", "steps": 12, "rates": [0.5, 0.5]}
+
+
+def _rows(run_dir):
+    out = []
+    for r in runs.read_metrics(run_dir):
+        r = dict(r)
+        r.pop("wall_time", None)
+        out.append(r)
+    return out
+
+
+def test_recipe_losses_fall_and_are_reproducible(tiny_cfg, tmp_path):
+    cfg = tiny_cfg(STATIC)
+    a = runs.get_or_train(cfg, tmp_path / "a", progress=False)
+    b = runs.get_or_train(cfg, tmp_path / "b", progress=False)
+    ra, rb = _rows(a.dir), _rows(b.dir)
+    assert ra == rb  # same seed, same machine: identical metrics
+    evals = [r for r in ra if "valid_loss" in r]
+    assert [r["step"] for r in evals] == [0, 4, 8, 12]
+    v0 = evals[0]["valid_loss"]
+    vocab = 400
+    assert all(abs(v - math.log(vocab)) < 1.0 for v in v0.values())  # random init ≈ uniform over the vocabulary
+    assert all(evals[-1]["valid_loss"][t] < v0[t] - 0.5 for t in v0)  # it learns
+    assert evals[-1]["examples_seen"]["en-it"] + evals[-1]["examples_seen"]["en-fi"] == 12 * 8
+    c = runs.get_or_train(tiny_cfg(STATIC, seed=1), tmp_path / "c", progress=False)
+    assert _rows(c.dir)[-2]["valid_loss"] != ra[-2]["valid_loss"]  # the seed matters
+
+
+@pytest.mark.parametrize(
+    "plan, kill_at",
+    [
+        ({"method": "order_matters", "pretrain_steps": 10, "finetune_steps": 10, "pretrain_on": "en-it", "tau": 5}, 13),
+        ({"method": "cooldown", "steps": 20, "switch": 10, "tau_high": 5}, 7),
+    ],
+)
+def test_kill_and_resume_gives_identical_metrics(tiny_cfg, tmp_path, plan, kill_at):
+    cfg = tiny_cfg(plan)
+    full = runs.get_or_train(cfg, tmp_path / "full", progress=False)
+    killed_dir = tmp_path / "killed" / "test" / full.dir.name
+    train(cfg, killed_dir, progress=False, stop_after=kill_at)
+    assert not (killed_dir / "DONE").exists()
+    assert json.loads((killed_dir / "config.json").read_text())["hash"] == full.dir.name
+    train(cfg, killed_dir, progress=False)  # resume from the last checkpoint
+    assert _rows(killed_dir) == _rows(full.dir)
+
+
+def test_reset_at_phase_boundary(tiny_cfg, tmp_path):
+    plan = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 6, "pretrain_on": "en-it", "rates": [0.5, 0.5]}
+    cfg = tiny_cfg(plan)
+    run_dir = tmp_path / "r"
+    train(cfg, run_dir, progress=False, stop_after=9)  # one step into fine-tuning, no checkpoint yet
+    state = torch.load(run_dir / "ckpt" / "last.pt", weights_only=False)
+    assert state["step"] == 8
+    # continue to the checkpoint at step 12: the optimizer has made 4 steps since its reset
+    train(cfg, run_dir, progress=False, stop_after=13)
+    state = torch.load(run_dir / "ckpt" / "last.pt", weights_only=False)
+    assert state["step"] == 12
+    assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {4}
+    # the LR restarted its warmup at step 8
+    rows = {r["step"]: r for r in runs.read_metrics(run_dir)}
+    assert rows[12]["lr"] == pytest.approx(learning_rate("inverse_sqrt", 3, 6, 3e-3, 3))
+    assert rows[8]["lr"] == pytest.approx(learning_rate("inverse_sqrt", 7, 8, 3e-3, 3))
+
+
+def test_no_reset_keeps_optimizer_moments(tiny_cfg, tmp_path):
+    cfg = tiny_cfg({"method": "static", "steps": 12, "tau": 1})
+    run = runs.get_or_train(cfg, tmp_path, progress=False)
+    state = torch.load(run.dir / "ckpt" / "last.pt", weights_only=False)
+    assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {12}
+
+
+def test_scalarization_and_sampling_have_equal_expected_gradient(data_dir, monkeypatch):
+    """Theorem 1 with our loss normalisation: over the full (tiny) data, the gradient of
+    sum_i p_tau,i * mean_{x in i} loss(x) equals that of mean_x w_f(x) loss(x) with
+    proportional sampling and w = p_tau / p_1."""
+    from paperlib.data import load_prepared
+
+    monkeypatch.setenv("PAPERLIB_DATA", str(data_dir))
+    prepared = [p for p in data_dir.glob("prepared/*/dir_translation-mini")][0]
+    from paperlib.data.pipeline import PreparedData
+
+    data = PreparedData(prepared, json.loads((prepared / "manifest.json").read_text()))
+    td = TaskData.load(data, "train", 16)
+    sub = td.subset({"en-it": np.arange(60), "en-fi": np.arange(15)})
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0, attention_dropout=0.0),
+                        "translation", data.tokenizer.vocab_size, 0, 2, 3)
+    sizes = [60, 15]
+    p_tau, p_1 = temperature(sizes, 5.0), proportional(sizes)
+
+    def grad(weight_fn):
+        model.zero_grad()
+        total = 0
+        for k, t in enumerate(sub.tasks):
+            b = collate(sub, [(t, i) for i in range(sub.size(t))])
+            ex, _, _ = per_example_loss(model(**model_inputs(b)).logits, b["labels"], 0.1)
+            total = total + weight_fn(k, ex)
+        total.backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]).clone()
+
+    g_sampling = grad(lambda k, ex: p_tau[k] * ex.mean())
+    g_weighting = grad(lambda k, ex: (p_tau[k] / p_1[k]) * ex.sum() / sum(sizes))
+    torch.testing.assert_close(g_sampling, g_weighting, rtol=1e-5, atol=1e-7)
+    g_unweighted = grad(lambda k, ex: ex.sum() / sum(sizes))
+    assert not torch.allclose(g_sampling, g_unweighted, rtol=1e-3)  # the weights matter
+
+
+def test_fork_shares_the_prefix_run_and_matches_training_from_scratch(tiny_cfg, tmp_path):
+    base = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 8, "pretrain_on": "en-it"}
+    a = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}, fork_at=8), tmp_path, progress=False)
+    b = runs.get_or_train(tiny_cfg({**base, "rates": [0.2, 0.8]}, fork_at=8), tmp_path, progress=False)
+    prefixes = [d for d in (tmp_path / "test").iterdir() if d not in (a.dir, b.dir)]
+    assert len(prefixes) == 1  # one shared pre-training run
+    scratch = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}), tmp_path / "s", progress=False)
+    assert _rows(a.dir) == _rows(scratch.dir)
+
+
+def test_lm_run_logs_per_language_losses(tiny_cfg, tmp_path):
+    cfg = tiny_cfg({"method": "static", "steps": 8, "tau": 1}, taskset="dir_lm")
+    run = runs.get_or_train(cfg, tmp_path, progress=False)
+    df = run.metrics()
+    assert "valid_loss.fi" in df.columns and df["valid_loss.fi"].dropna().iloc[-1] < df["valid_loss.fi"].iloc[0]
+
+
+def test_bleu_at_the_end(tiny_cfg, tmp_path):
+    from paperlib.config import EvalConfig
+
+    cfg = tiny_cfg(STATIC, eval=EvalConfig(every=6, train_subset=8, bleu=True, beam=2, bleu_max_examples=5, max_new_tokens=8))
+    final = runs.read_metrics(runs.get_or_train(cfg, tmp_path, progress=False).dir)[-1]
+    assert final["final"] and set(final["bleu"]) == {"en-it", "en-fi"}
+    assert all(0 <= v <= 100 for v in final["chrf"].values())
+
+
+def test_nonfinite_loss_stops_with_a_clear_message(tiny_cfg, tmp_path, monkeypatch):
+    import paperlib.train as tr
+
+    real = tr.per_example_loss
+    calls = {"n": 0}
+
+    def poisoned(*a, **k):
+        calls["n"] += 1
+        out = real(*a, **k)
+        return (out[0] * float("nan"),) + out[1:] if calls["n"] > 5 else out
+
+    monkeypatch.setattr(tr, "per_example_loss", poisoned)
+    with pytest.raises(tr.TrainingDiverged, match="non-finite loss at step 5 .* last good checkpoint"):
+        train(tiny_cfg(STATIC), tmp_path / "r", progress=False)
+    assert torch.load(tmp_path / "r" / "ckpt" / "last.pt", weights_only=False)["step"] == 4
