@@ -1,0 +1,65 @@
+"""paperlib's training loop vs a bare PyTorch loop on the same model and batches.
+
+The bare loop gets the batches our sampler drew, already padded (so it pays nothing for
+sampling, bucketing or collation) and does forward, mean token cross-entropy, backward,
+AdamW step. The ratio of steps/s shows what the trainer's bookkeeping costs (target
+>= 0.9). Useful tokens / processed tokens comes from the trainer's own padding log."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from paperlib import runs
+from paperlib.batches import TaskData, collate, model_inputs
+from paperlib.config import DataConfig, EvalConfig, TrainConfig
+from paperlib.models import build_model
+from paperlib.sampler import MixtureSampler
+from paperlib.train import train
+
+
+def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini") -> dict:
+    cfg = TrainConfig(
+        experiment="bench",
+        data=DataConfig(taskset=taskset, preset=preset),
+        plan={"method": "static", "steps": steps, "tau": 5.0},
+        eval=EvalConfig(every=steps, train_subset=0, max_valid=8),
+        device="cpu",
+    )
+    data, plan, _ = runs.resolve(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        train(cfg, Path(tmp) / "run", progress=False)
+        rows = runs.read_metrics(Path(tmp) / "run")
+        evals = [r for r in rows if "valid_loss" in r]
+        # wall time between the step-0 evaluation and the last one (which includes one small eval)
+        ours = steps / (evals[-1]["wall_time"] - evals[0]["wall_time"])
+        padding = evals[-1]["padding_fraction"]
+
+    tok = data.tokenizer
+    train_data = TaskData.load(data, "train", cfg.model.max_len)
+    sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches)
+    batches = [collate(train_data, [(plan.tasks[k], int(i)) for k, i in sampler.batch(s)]) for s in range(steps)]
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps)
+    model.train()
+    start = time.perf_counter()
+    for b in batches:
+        logits = model(**model_inputs(b)).logits
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), b["labels"].reshape(-1),
+                                                 ignore_index=-100, label_smoothing=cfg.optim.label_smoothing)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.clip_norm)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    bare = steps / (time.perf_counter() - start)
+    return {
+        "trainer_steps_per_s": ours, "bare_loop_steps_per_s": bare,
+        "trainer_vs_bare": ours / bare, "target_trainer_vs_bare": 0.9,
+        "useful_token_fraction": 1 - padding, "target_useful_token_fraction": 0.85,
+        "setting": f"{taskset} ({preset}), {steps} steps, batch {cfg.batch_size}, model {dataclasses.asdict(cfg.model)}",
+    }

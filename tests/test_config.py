@@ -1,0 +1,84 @@
+import json
+
+import pytest
+
+from paperlib import config as C
+from paperlib import runs
+
+
+def test_unknown_keys_list_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown config key\(s\) optim.lrr; valid: optim.lr, optim.betas"):
+        C.from_dict({"optim": {"lrr": 1}})
+    with pytest.raises(ValueError, match=r"unknown config key\(s\) bach_size; valid: experiment, data"):
+        C.from_dict({"bach_size": 3})
+
+
+def test_plan_parameters_are_checked_at_construction():
+    with pytest.raises(ValueError, match="plan method 'static': got an unexpected keyword argument 'temp'; its parameters: steps, tau"):
+        C.TrainConfig(plan={"method": "static", "steps": 5, "temp": 3})
+    with pytest.raises(ValueError, match="unknown plan method 'annealing'; valid: static, scalarization"):
+        C.TrainConfig(plan={"method": "annealing"})
+
+
+def test_overrides_parse_numbers_lists_and_null():
+    cfg = C.with_overrides(C.TrainConfig(), ["optim.lr=1e-3", "plan.tau=5", "optim.clip_norm=null", "model.layers=3"])
+    assert cfg.optim.lr == 1e-3 and cfg.plan["tau"] == 5 and cfg.optim.clip_norm is None and cfg.model.layers == 3
+    with pytest.raises(ValueError, match="unknown config key 'nope.x'"):
+        C.with_overrides(C.TrainConfig(), ["nope.x=1"])
+
+
+@pytest.mark.parametrize(
+    "section, bad, message",
+    [
+        ("optim", {"lr": 0}, "optim.lr must be > 0"),
+        ("optim", {"clip_norm": -1}, "optim.clip_norm must be > 0 or null"),
+        ("model", {"d_model": 30, "heads": 4}, "divisible by model.heads"),
+        ("data", {"preset": "huge"}, "data.preset must be one of smoke, mini, paper"),
+        ("data", {"source": "dir"}, "needs data.source_path"),
+    ],
+)
+def test_bad_values_say_what_to_fix(section, bad, message):
+    with pytest.raises(ValueError, match=message):
+        C.from_dict({section: bad})
+
+
+def test_yaml_file_numbers(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("optim: {lr: 1e-3}\nplan: {method: static, steps: 10, tau: 5}\n")
+    assert C.load_config(p).optim.lr == 1e-3
+
+
+def test_resuming_with_a_changed_config_is_refused(tiny_cfg, tmp_path):
+    a = tiny_cfg({"method": "static", "steps": 4, "tau": 1})
+    from paperlib.train import train
+
+    train(a, tmp_path / "r", progress=False, stop_after=2)
+    b = C.with_overrides(a, ["optim.lr=1e-2", "seed=3"])
+    with pytest.raises(ValueError, match=r"different config \(fields differ: optim.lr, seed\)"):
+        train(b, tmp_path / "r", progress=False)
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["config"]["optim"]["lr"] == 3e-3  # nothing lost
+
+
+def test_a_locked_run_is_refused(tmp_path):
+    with runs.lock(tmp_path):
+        with pytest.raises(runs.RunLocked, match="being trained by another process"):
+            with runs.lock(tmp_path):
+                pass
+
+
+def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
+    import yaml
+
+    from paperlib import cli
+
+    cfg = tiny_cfg({"method": "static", "steps": 4, "tau": 2})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(cfg.to_dict()))))
+    assert cli.main(["train", str(path), "--set", "plan.tau=3", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert cli.main(["runs", "ls", "test", "--runs-dir", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "static" in out and "done" in out and "en-fi=" in out
+    found = runs.find_runs("test", tmp_path / "runs", plan__tau=3)
+    assert len(found) == 1 and found[0].done
+    assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
+    assert "optim.lr must be > 0" in capsys.readouterr().err
