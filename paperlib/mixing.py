@@ -415,17 +415,22 @@ class Plan:
 
     def identity(self) -> dict:
         """What training under this plan actually does on steps [0, end_step): two plans
-        with equal identities train identically (method names and unused schedule pieces
-        do not matter), which lets a run share another run's prefix."""
+        with equal identities train identically (method names, unused schedule pieces and
+        -- unless the LR schedule is cosine, whose decay depends on it -- the nominal length
+        of the last, unfinished phase do not matter), which lets a run share another run's
+        prefix: a restart baseline continues the static run it restarts."""
         phases, start = [], 0
         for ph in self.phases:
             if start >= self.end_step:
                 break
-            limit = self.end_step - start
-            phases.append({
-                "name": ph.name, "steps": ph.steps, "reset": ph.reset, "lr_schedule": ph.lr_schedule,
-                "schedule": describe_schedule(ph.schedule, limit if limit < ph.steps else None),
-            })
+            trained = min(ph.steps, self.end_step - start)
+            entry = {
+                "name": ph.name, "trained": trained, "reset": ph.reset, "lr_schedule": ph.lr_schedule,
+                "schedule": describe_schedule(ph.schedule, trained if trained < ph.steps else None),
+            }
+            if ph.lr_schedule == "cosine":
+                entry["steps"] = ph.steps
+            phases.append(entry)
             start += ph.steps
         return {"tasks": list(self.tasks), "phases": phases, "end": self.end_step}
 
@@ -574,12 +579,14 @@ def order_matters(
 
 
 def restart(sizes, first_steps: int, second_steps: int, *, tau=None, rates=None, lr_schedule="inverse_sqrt") -> Plan:
-    """Restart baseline (paper A): static mixture, reset, same static mixture again."""
+    """Restart baseline (paper A): static mixture, reset, same static mixture again. The
+    first phase is named like the static plan's, so with a non-cosine LR schedule a restart
+    run forked at first_steps continues the static run's prefix."""
     tasks, d = _names_and_sizes(sizes)
     m = _mixture_for(tasks, d, tau, rates)
     phases = (
-        Phase("first", first_steps, Constant(m), lr_schedule=lr_schedule),
-        Phase("second", second_steps, Constant(m), reset=True, lr_schedule=lr_schedule),
+        Phase("main", first_steps, Constant(m), lr_schedule=lr_schedule),
+        Phase("restart", second_steps, Constant(m), reset=True, lr_schedule=lr_schedule),
     )
     return Plan(tasks, phases, method="restart")
 

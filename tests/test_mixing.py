@@ -253,3 +253,21 @@ def test_plan_errors():
         mx.Plan(("a", "b"), (mx.Phase("main", 5, mx.Constant(mx.Mixture((0.2, 0.3, 0.5)))),))
     with pytest.raises(ValueError, match="past the end"):
         mx.static(SIZES, 10, tau=1).locate(10)
+
+
+def test_prefix_identities_let_runs_share_training():
+    # COOLDOWN up to its switch trains exactly like static tau=5
+    c, t5 = mx.cooldown(SIZES, 100, 40), mx.static(SIZES, 100, tau=5)
+    assert c.truncated(40).identity() == t5.truncated(40).identity()
+    assert c.identity() != t5.identity()
+    # Order Matters runs with different fine-tuning rates share their pre-training
+    a = mx.order_matters(SIZES, 60, 40, pretrain_on="en-it", rates=[0.5, 0.5])
+    b = mx.order_matters(SIZES, 60, 40, pretrain_on="en-it", rates=[0.9, 0.1])
+    assert a.truncated(60).identity() == b.truncated(60).identity() and a.identity() != b.identity()
+    # the restart baseline continues the static run (inverse-sqrt LR: nominal length irrelevant)
+    r, s = mx.restart(SIZES, 60, 40, rates=[0.5, 0.5]), mx.static(SIZES, 100, rates=[0.5, 0.5])
+    assert r.truncated(60).identity() == s.truncated(60).identity()
+    # ... but not under cosine decay, where the phase length shapes the LR
+    rc = mx.restart(SIZES, 60, 40, rates=[0.5, 0.5], lr_schedule="cosine")
+    sc = mx.static(SIZES, 100, rates=[0.5, 0.5], lr_schedule="cosine")
+    assert rc.truncated(60).identity() != sc.truncated(60).identity()
