@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
-from .presets import check_preset
+from . import paths, report
+from .presets import DEFAULT_PRESET, check_preset
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -108,7 +108,14 @@ def reproduce(
         res = run_notebook(path, preset, out_dir, figures, progress=progress)
         if res.status != "ok":
             print(f"  FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
+        report.record_notebook(preset, res)
         results.append(res)
+    titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
+    written = report.write(preset, titles, figures)
+    if preset == DEFAULT_PRESET and figures_root is None:
+        # the default preset's report also sits at figures/REPORT.md, where the README links it
+        written = report.write(preset, titles, figures.parent, image_prefix=f"{preset}/")
+    print(f"report: {written[0]}", flush=True)
     return results
 
 

@@ -185,6 +185,36 @@ def get_or_train(cfg: TrainConfig, runs_root: Path | None = None, progress: bool
     return Run(own, cfg)
 
 
+def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, progress: bool = True) -> list[Run]:
+    """get_or_train for each config in order (shared prefixes are trained by the first
+    config that needs them). One place to fan out to an executor later."""
+    return [get_or_train(c, runs_root, progress) for c in cfgs]
+
+
+def final_metrics(run: Run) -> dict:
+    """The run's last evaluation (flat keys, e.g. 'valid_loss.en-fi'), plus BLEU/chrF of
+    its final row and the best validation loss per task over the run ('best_valid_loss.*')."""
+    rows = read_metrics(run.dir)
+    evals = [r for r in rows if "valid_loss" in r]
+    if not evals:
+        raise ValueError(f"run {run.dir} has no evaluations yet")
+    out = _flatten(evals[-1])
+    for task in evals[-1]["valid_loss"]:
+        out[f"best_valid_loss.{task}"] = min(r["valid_loss"][task] for r in evals)
+    final = rows[-1] if rows[-1].get("final") else {}
+    for key in ("bleu", "chrf"):
+        for task, v in (final.get(key) or {}).items():
+            out[f"{key}.{task}"] = v
+    return out
+
+
+def summarize(labelled: list[tuple[Run, dict]]) -> "pandas.DataFrame":
+    """One row per run: its labels (method, rate, seed, ...) and final metrics."""
+    import pandas as pd
+
+    return pd.DataFrame([{**labels, "run": run.dir.name, **final_metrics(run)} for run, labels in labelled])
+
+
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:
     """Runs whose config matches filters given as dotted keys with '__' (plan__tau=5)."""
     root = Path(runs_root or paths.runs_dir())

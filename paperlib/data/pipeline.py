@@ -1,0 +1,329 @@
+"""Prepare a task set: text splits -> tokenizer -> tokenized Arrow datasets + manifest.
+
+Layout under the data directory (default <repo>/data, git-ignored; PAPERLIB_DATA overrides):
+
+    ddtp/lists/                          the apt index files (fetched once)
+    prepared/<source>/<taskset>-<preset>/
+        manifest.json                    request, fetch date, sizes, tokenizer hash, cache keys
+        tokenizer/spm.model
+        tasks/<task>/{train,valid,test}/ datasets.Dataset.save_to_disk
+
+Each component has a cache key (a hash of what it is built from); preparing again reuses
+every component whose key is unchanged, so changing the vocabulary size rebuilds the
+tokenizer and the tokenized tasks but not the fetched corpus. Components are built in a
+temporary folder and renamed into place, and the manifest is written last, so a failure
+leaves nothing half-written.
+
+Example fields
+--------------
+translation: src = [<2xx>] + pieces(English) + [eos]; tgt = pieces(xx) + [eos];
+             src_text / tgt_text keep the raw text (BLEU references).
+lm:          tgt = [<xx>] + a block of up to block_size-1 pieces of one document (the
+             document's last block ends with eos); src is empty.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .. import paths
+from ..presets import check_preset
+from . import sources
+from .errors import DataError
+from .splits import subsample
+from .tasksets import TaskSet, get_taskset
+from .tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
+
+FORMAT_VERSION = 1
+# a task with less training data cannot show the papers' effects (segments for
+# translation, documents for language modelling, which are cut into several blocks)
+MIN_TRAIN = {"translation": 100, "lm": 50}
+DEFAULT_VOCAB = {"smoke": 1000, "mini": 4000, "paper": 32000}
+DEFAULT_BLOCK = {"smoke": 32, "mini": 64, "paper": 512}
+VOCAB_TAU = 3.33
+
+
+def _sha(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _atomic_write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    if final.exists():
+        shutil.rmtree(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp.rename(final)
+
+
+@dataclass
+class PreparedData:
+    """A prepared task set: tokenizer, per-task datasets, manifest."""
+
+    root: Path
+    manifest: dict
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["kind"]
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.manifest["tasks"])
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        if not hasattr(self, "_tok"):
+            self._tok = Tokenizer(self.root / "tokenizer" / "spm.model")
+        return self._tok
+
+    def dataset(self, task: str, split: str = "train"):
+        from datasets import load_from_disk
+
+        if task not in self.manifest["tasks"]:
+            raise DataError(f"task {task!r} is not prepared here; prepared tasks: {', '.join(self.tasks)}")
+        if split not in sources.SPLITS:
+            raise DataError(f"unknown split {split!r}; valid: {', '.join(sources.SPLITS)}")
+        return load_from_disk(str(self.root / "tasks" / task / split))
+
+    def sizes(self, split: str = "train") -> dict[str, int]:
+        """Examples per task (segments for translation, blocks for LM)."""
+        return {t: self.manifest["tasks"][t][split]["examples"] for t in self.tasks}
+
+
+def _source_id(source: str, source_path) -> str:
+    if source == "dir":
+        return "dir-" + hashlib.sha256(str(Path(source_path).resolve()).encode()).hexdigest()[:8]
+    return source
+
+
+def prepared_dir(taskset: str, preset: str, source: str = "ddtp", source_path=None, data_dir=None) -> Path:
+    base = Path(data_dir) if data_dir else paths.data_dir()
+    return base / "prepared" / _source_id(source, source_path) / f"{taskset}-{preset}"
+
+
+@functools.lru_cache(maxsize=2)
+def _ddtp_corpus(data_dir: Path, n_eval: int) -> sources.Corpus:
+    # parsing every language takes ~15 s; preparing several task sets in one process parses once
+    return sources.load_ddtp(data_dir, n_eval)
+
+
+def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: Path) -> sources.Corpus:
+    if source == "ddtp":
+        return _ddtp_corpus(Path(data_dir).resolve(), ts.n_eval)
+    if source == "dir":
+        if source_path is None:
+            raise DataError("--source dir needs the corpus folder: --source dir PATH")
+        return sources.load_dir(source_path)
+    if source == "hub":
+        lm = list(ts.tasks) if ts.kind == "lm" else []
+        mt = list(ts.tasks) if ts.kind == "translation" else []
+        return sources.load_hub(mt, lm, ts.max_train(preset), ts.eval_size(preset))
+    raise DataError(f"unknown source {source!r}; valid: ddtp, dir PATH, hub")
+
+
+def _named_taskset(name: str, source: str, source_path) -> TaskSet:
+    """A built-in task set, or for `--source dir` one of the sets covering the folder
+    (dir_translation, dir_lm)."""
+    if source == "dir" and name.startswith("dir_"):
+        from .tasksets import from_corpus
+
+        found = {t.name: t for t in from_corpus(sources.load_dir(source_path))}
+        if name not in found:
+            raise DataError(f"task set {name!r} is not in {source_path}; it holds: {', '.join(found)}")
+        return found[name]
+    return get_taskset(name)
+
+
+def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, dict[str, list]]:
+    """The preset's view of each task: training data subsampled by the common fraction."""
+    out = {}
+    for task in ts.tasks:
+        splits = corpus.task_splits(task, ts.kind)
+        train = subsample(splits["train"], ts.fraction(preset))
+        cap = ts.max_train(preset)
+        if cap is not None:
+            train = train[:cap]
+        k = ts.eval_size(preset)
+        view = {"train": train, "valid": splits["valid"][:k], "test": splits["test"][:k]}
+        unit = "segments" if ts.kind == "translation" else "documents"
+        if len(view["train"]) < MIN_TRAIN[ts.kind] and not (preset == "smoke" and len(view["train"]) > 0):
+            raise DataError(
+                f"task {task!r} has only {len(view['train'])} training {unit} after the {preset} preset's "
+                f"subsampling (need >= {MIN_TRAIN[ts.kind]}); use a larger language or a larger fraction"
+            )
+        if not view["valid"]:
+            raise DataError(f"task {task!r} has no validation segments")
+        out[task] = view
+    return out
+
+
+def _tokenize_task(tok: Tokenizer, kind: str, lang: str, data: list, block_size: int) -> dict[str, list]:
+    if kind == "translation":
+        tag = tok.tag_id(mt_tag(lang))
+        src = tok.encode_batch([s for s, _ in data])
+        tgt = tok.encode_batch([t for _, t in data])
+        return {
+            "src": [[tag] + s + [EOS] for s in src],
+            "tgt": [t + [EOS] for t in tgt],
+            "src_text": [s for s, _ in data],
+            "tgt_text": [t for _, t in data],
+        }
+    tag = tok.tag_id(lm_tag(lang))
+    blocks = []
+    for ids in tok.encode_batch([d.replace("\n", " ") for d in data]):
+        ids = ids + [EOS]
+        for i in range(0, len(ids), block_size - 1):
+            chunk = ids[i:i + block_size - 1]
+            if len(chunk) >= 8 or i == 0:  # drop tiny document tails
+                blocks.append([tag] + chunk)
+    return {"src": [[] for _ in blocks], "tgt": blocks, "src_text": ["" for _ in blocks], "tgt_text": ["" for _ in blocks]}
+
+
+def prepare(
+    taskset: str | TaskSet, preset: str = "mini", source: str = "ddtp", source_path=None, vocab_size: int | None = None,
+    block_size: int | None = None, data_dir=None, progress: bool = True,
+) -> PreparedData:
+    """Build (or reuse) the prepared data of a task set for a preset. Idempotent."""
+    check_preset(preset)
+    ts = taskset if isinstance(taskset, TaskSet) else _named_taskset(taskset, source, source_path)
+    taskset = ts.name
+    vocab_size = vocab_size or DEFAULT_VOCAB[preset]
+    block_size = block_size or DEFAULT_BLOCK[preset]
+    if vocab_size < 300:
+        raise DataError(f"vocab size {vocab_size} is too small (byte fallback alone needs 259 ids); use >= 1000")
+    data_dir = Path(data_dir) if data_dir else paths.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    root = prepared_dir(taskset, preset, source, source_path, data_dir)
+    request = {
+        "format": FORMAT_VERSION, "taskset": taskset, "preset": preset, "source": source,
+        "source_path": str(Path(source_path).resolve()) if source_path else None,
+        "vocab_size": vocab_size, "block_size": block_size, "vocab_tau": VOCAB_TAU,
+        # the task set's definition too: editing its tasks or fractions must rebuild
+        "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
+                       "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
+    }
+    manifest_path = root / "manifest.json"
+    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if old.get("request") == request and _complete(root, old):
+        return PreparedData(root, old)
+
+    with tqdm(total=3 + len(ts.tasks), desc=f"prepare {taskset} ({preset})", disable=not progress) as bar:
+        bar.set_postfix_str(f"loading {source} corpus")
+        corpus = _load_corpus(ts, preset, source, source_path, data_dir)
+        bar.update()
+        text = _task_text(ts, corpus, preset)
+        text_keys = {t: _sha(text[t]) for t in ts.tasks}
+        bar.update()
+
+        # tokenizer: trained on the training text of every task's languages
+        tok_key = _sha({"vocab": vocab_size, "tau": VOCAB_TAU, "text": text_keys, "format": FORMAT_VERSION})
+        tok_dir = root / "tokenizer"
+        if old.get("keys", {}).get("tokenizer") != tok_key or not (tok_dir / "spm.model").exists():
+            bar.set_postfix_str("training tokenizer")
+            by_lang: dict[str, list[str]] = {}
+            for task in ts.tasks:
+                for item in text[task]["train"]:
+                    if ts.kind == "translation":
+                        src_lang, tgt_lang = task.split("-", 1)
+                        by_lang.setdefault(src_lang, []).append(item[0])
+                        by_lang.setdefault(tgt_lang, []).append(item[1])
+                    else:
+                        by_lang.setdefault(task, []).extend(item.split("\n"))
+            tmp = Path(tempfile.mkdtemp(prefix=".tok-", dir=data_dir))
+            try:
+                train_tokenizer(by_lang, tmp / "spm", vocab_size, tau=VOCAB_TAU)
+                (tmp / "spm.vocab").unlink(missing_ok=True)
+                _replace_dir(tmp, tok_dir)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        tok = Tokenizer(tok_dir / "spm.model")
+        tok_hash = tok.sha256()
+        bar.update()
+
+        import datasets
+        from datasets import Dataset
+
+        datasets.disable_progress_bars()  # one bar (ours) for the whole preparation
+        task_keys, sizes = {}, {}
+        for task, lang in zip(ts.tasks, ts.languages):
+            key = _sha({"tok": tok_hash, "text": text_keys[task], "kind": ts.kind, "block": block_size})
+            task_keys[task] = key
+            final = root / "tasks" / task
+            if old.get("keys", {}).get("tasks", {}).get(task) != key or not final.exists():
+                bar.set_postfix_str(f"tokenizing {task}")
+                tmp = Path(tempfile.mkdtemp(prefix=".task-", dir=data_dir))
+                try:
+                    for split, data in text[task].items():
+                        Dataset.from_dict(_tokenize_task(tok, ts.kind, lang, data, block_size)).save_to_disk(str(tmp / split))
+                    _replace_dir(tmp, final)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            sizes[task] = _split_sizes(final, text[task])
+            bar.update()
+
+    manifest = {
+        "request": request,
+        "kind": ts.kind,
+        "stands_for": ts.stands_for,
+        "source": corpus.source,
+        "prepared": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "fetched": _fetch_date(data_dir) if source == "ddtp" else None,
+        "train_fraction": ts.fraction(preset),
+        "tokenizer": {"path": "tokenizer/spm.model", "sha256": tok_hash, "vocab_size": tok.vocab_size},
+        "tasks": sizes,
+        "keys": {"tokenizer": tok_key, "tasks": task_keys},
+    }
+    _atomic_write_json(manifest_path, manifest)
+    return PreparedData(root, manifest)
+
+
+def _split_sizes(task_dir: Path, text: dict) -> dict:
+    from datasets import load_from_disk
+
+    out = {}
+    for split in sources.SPLITS:
+        ds = load_from_disk(str(task_dir / split))
+        src_tokens = sum(len(x) for x in ds["src"])
+        tgt_tokens = sum(len(x) for x in ds["tgt"])
+        out[split] = {"segments": len(text[split]), "examples": len(ds), "tokens": src_tokens + tgt_tokens}
+    return out
+
+
+def _complete(root: Path, manifest: dict) -> bool:
+    return (root / "tokenizer" / "spm.model").exists() and all(
+        (root / "tasks" / t / s).exists() for t in manifest.get("tasks", {}) for s in sources.SPLITS
+    )
+
+
+def _fetch_date(data_dir: Path) -> str | None:
+    lists = Path(data_dir) / "ddtp" / "lists"
+    files = list(lists.glob("*Translation-en"))
+    if not files:
+        return None
+    return _dt.datetime.fromtimestamp(min(f.stat().st_mtime for f in files), _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def load_prepared(taskset: str, preset: str = "mini", source: str = "ddtp", source_path=None, data_dir=None) -> PreparedData:
+    """The prepared data if present, without building anything."""
+    root = prepared_dir(taskset, preset, source, source_path, data_dir)
+    path = root / "manifest.json"
+    if not path.exists():
+        raise DataError(f"task set {taskset!r} ({preset}) is not prepared; run `paperlib data prepare --tasks {taskset} --preset {preset}`")
+    return PreparedData(root, json.loads(path.read_text()))

@@ -1,0 +1,169 @@
+"""Where text comes from: one interface, three sources.
+
+Every source returns a `Corpus`: translation tasks ("src-tgt") and language-modelling tasks
+(a language code), each with train/valid/test splits of raw text.
+
+- `ddtp`: Debian's translated package descriptions, fetched with apt (see `ddtp.py`).
+- `dir PATH`: your own corpus in this layout (any subset):
+      PATH/<src>-<tgt>/{train,valid,test}.tsv     one "source<TAB>target" pair per line
+      PATH/<src>-<tgt>/{train,valid,test}.jsonl   one {"src": ..., "tgt": ...} per line
+      PATH/<lang>/{train,valid,test}.txt          one document per line (language modelling)
+  train and valid are required; a missing test split reuses valid.
+- `hub`: thin loaders for the papers' data with `datasets.load_dataset` (needs internet):
+  WMT pairs used by the papers, OPUS-100 for any other "en-xx", and mC4 for language
+  modelling. Not run in CI (no hub access there).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ddtp
+from .errors import DataError
+from .splits import split_documents, split_parallel
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass
+class Corpus:
+    source: str
+    parallel: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    monolingual: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def task_splits(self, task: str, kind: str) -> dict[str, list]:
+        pool = self.parallel if kind == "translation" else self.monolingual
+        if task not in pool:
+            raise DataError(
+                f"task {task!r} is not in the {self.source} corpus; available {kind} tasks: {', '.join(sorted(pool)) or 'none'}"
+            )
+        return pool[task]
+
+
+# ---------------------------------------------------------------------------------------- ddtp
+
+def load_ddtp(data_dir: Path, n_eval: int = 200) -> Corpus:
+    """Fetch (once) and split every DDTP language, so splits never depend on the request."""
+    lists = ddtp.fetch(Path(data_dir) / "ddtp" / "lists")
+    parallel, mono = ddtp.load(lists, ddtp.LANGUAGES)
+    return Corpus(
+        "ddtp",
+        parallel=split_parallel(parallel, n_eval),
+        monolingual={lang: split_documents(docs, n_eval) for lang, docs in mono.items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------- dir
+
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    pairs = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            if path.suffix == ".jsonl":
+                try:
+                    obj = json.loads(line)
+                    pairs.append((str(obj["src"]), str(obj["tgt"])))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    raise DataError(f"{path}:{n}: expected a JSON object with 'src' and 'tgt'") from None
+            else:
+                cols = line.split("\t")
+                if len(cols) != 2:
+                    raise DataError(f"{path}:{n}: expected 'source<TAB>target', found {len(cols)} column(s)")
+                pairs.append((cols[0], cols[1]))
+    return pairs
+
+
+def _read_docs(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f if line.strip()]
+
+
+def load_dir(root: Path) -> Corpus:
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"corpus folder {root} does not exist (expected the layout in `paperlib data prepare --help`)")
+    corpus = Corpus(f"dir:{root.resolve()}")
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        splits: dict[str, list] = {}
+        for split in SPLITS:
+            files = [sub / f"{split}.{ext}" for ext in ("tsv", "jsonl", "txt")]
+            found = [f for f in files if f.exists()]
+            if len(found) > 1:
+                raise DataError(f"{sub}: both {found[0].name} and {found[1].name}; keep one")
+            if found:
+                f = found[0]
+                splits[split] = _read_docs(f) if f.suffix == ".txt" else _read_pairs(f)
+        if not splits:
+            continue
+        for split in ("train", "valid"):
+            if not splits.get(split):
+                raise DataError(f"{sub}: missing or empty {split} split (need {split}.tsv, {split}.jsonl or {split}.txt)")
+        splits.setdefault("test", splits["valid"])
+        kinds = {type(x) for s in splits.values() for x in s}
+        if kinds == {str}:
+            corpus.monolingual[sub.name] = splits
+        else:
+            if "-" not in sub.name:
+                raise DataError(f"{sub}: a parallel folder is named <src>-<tgt>, e.g. en-it")
+            corpus.parallel[sub.name] = splits
+    if not corpus.parallel and not corpus.monolingual:
+        raise DataError(f"{root} holds no task folders (<src>-<tgt>/train.tsv or <lang>/train.txt)")
+    return corpus
+
+
+# ---------------------------------------------------------------------------------------- hub
+
+# The papers' WMT pairs: dataset and config on the hub (source language first in our names).
+HUB_WMT = {
+    "en-fr": ("wmt/wmt15", "fr-en"),   # Order Matters, Upsample or Upweight?
+    "en-zh": ("wmt/wmt19", "zh-en"),   # Order Matters
+    "en-ro": ("wmt/wmt16", "ro-en"),   # both papers
+    "en-hi": ("wmt/wmt14", "hi-en"),   # Order Matters
+    "en-cs": ("wmt/wmt16", "cs-en"),   # Upsample or Upweight? (the paper used WMT22)
+}
+HUB_OPUS100 = "Helsinki-NLP/opus-100"
+HUB_MC4 = "allenai/c4"  # multilingual configs by language code
+
+
+def _hub_parallel(task: str, max_train: int | None, n_eval: int) -> dict[str, list]:
+    from datasets import load_dataset
+
+    src, tgt = task.split("-", 1)
+    name, config = HUB_WMT.get(task, (HUB_OPUS100, "-".join(sorted((src, tgt)))))
+    out = {}
+    for split, hub_split in (("train", "train"), ("valid", "validation"), ("test", "test")):
+        limit = max_train if split == "train" else n_eval
+        ds = load_dataset(name, config, split=hub_split if limit is None else f"{hub_split}[:{limit}]")
+        out[split] = [(row["translation"][src], row["translation"][tgt]) for row in ds]
+    return out
+
+
+def _hub_monolingual(lang: str, max_train: int | None, n_eval: int) -> dict[str, list]:
+    from datasets import load_dataset
+
+    out = {}
+    for split, hub_split, limit in (("train", "train", max_train or 1_000_000), ("valid", "validation", n_eval)):
+        stream = load_dataset(HUB_MC4, lang, split=hub_split, streaming=True)
+        out[split] = [row["text"] for _, row in zip(range(limit), stream)]
+    out["test"] = out["valid"]
+    return out
+
+
+def load_hub(translation: list[str], lm: list[str], max_train: int | None = None, n_eval: int = 200) -> Corpus:
+    """The papers' data from the hub (internet needed)."""
+    try:
+        return Corpus(
+            "hub",
+            parallel={t: _hub_parallel(t, max_train, n_eval) for t in translation},
+            monolingual={l: _hub_monolingual(l, max_train, n_eval) for l in lm},
+        )
+    except (ConnectionError, OSError) as exc:
+        raise DataError(
+            f"could not load from the Hugging Face hub ({type(exc).__name__}: {exc}); "
+            "this needs internet (unset HF_HUB_OFFLINE) -- offline, use --source ddtp or --source dir PATH"
+        ) from None

@@ -1,0 +1,107 @@
+"""The reproduction report: figures/<preset>/REPORT.md (+ REPORT.html).
+
+Per notebook: its title (which names the paper's figure or table), the figures it wrote,
+its claims with verdicts and numbers, and its wall time; plus the preset, the commit and a
+summary of all verdicts. Built from what `paperlib reproduce` recorded under
+runs/notebooks/<preset>/ and runs/claims/<preset>/, so running one notebook with --only
+updates its section and keeps the others."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from . import claims, paths
+
+MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive"}
+
+
+def summary_path(preset: str, notebook: str) -> Path:
+    return paths.runs_dir() / "notebooks" / preset / f"{notebook}.summary.json"
+
+
+def record_notebook(preset: str, result) -> None:
+    """Keep one notebook's status, wall time and figures for the report."""
+    path = summary_path(preset, result.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"name": result.name, "status": result.status, "seconds": result.seconds,
+                                "figures": [p.name for p in result.figures], "error": result.error}, indent=2))
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.PACKAGE_ROOT, capture_output=True,
+                              text=True, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _fmt_numbers(numbers: dict) -> str:
+    return "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in numbers.items())
+
+
+def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: str = "") -> str:
+    verdicts = claims.load(preset)
+    summaries = {}
+    for name in titles:
+        p = summary_path(preset, name)
+        if p.exists():
+            summaries[name] = json.loads(p.read_text())
+    counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
+    total = sum(s["seconds"] for s in summaries.values())
+    lines = [
+        f"# Reproduction report ({preset} preset)",
+        "",
+        f"Commit `{_commit()}`, written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
+        f"Every figure comes from runs this code executed (`runs/`); every verdict is computed by "
+        f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
+        "",
+        f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
+        f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive. **Notebook wall time:** {total / 60:.1f} min in all.",
+        "",
+        "| notebook | status | wall time | figures |",
+        "|---|---|---|---|",
+    ]
+    for name in titles:
+        s = summaries.get(name)
+        lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
+                     if s else f"| {name} | not run | – | – |")
+    for name, title in titles.items():
+        lines += ["", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
+        s = summaries.get(name)
+        if s and s["status"] != "ok":
+            lines += ["", f"**The notebook failed:** `{s['error'].splitlines()[0] if s['error'] else 'unknown error'}`"]
+        for fig in (s["figures"] if s else []):
+            if fig.endswith(".png"):
+                lines += ["", f"![{fig}]({image_prefix}{fig})"]
+        nb = verdicts.get(name)
+        if nb and nb["verdicts"]:
+            lines += ["", "| claim | paper | verdict | numbers | note |", "|---|---|---|---|---|"]
+            for v in nb["verdicts"]:
+                lines.append(f"| {v['claim']} | {v['reference']} | {MARK[v['status']]} | "
+                             f"{_fmt_numbers(v['numbers'])} | {v['note']} |".replace("\n", " "))
+    return "\n".join(lines) + "\n"
+
+
+def write(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: str = "") -> list[Path]:
+    """Write figures_dir/REPORT.md and REPORT.html (images linked as image_prefix + name)."""
+    figures_dir = Path(figures_dir)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    md = build(preset, titles, figures_dir, image_prefix)
+    out = [figures_dir / "REPORT.md", figures_dir / "REPORT.html"]
+    out[0].write_text(md, encoding="utf-8")
+    out[1].write_text(_html(md, f"paperlib report ({preset})"), encoding="utf-8")
+    return out
+
+
+def _html(markdown_text: str, title: str) -> str:
+    import mistune  # ships with nbconvert (jupyter)
+
+    body = mistune.create_markdown(plugins=["table"])(markdown_text)
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
+             "img{max-width:100%}")
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body>{body}</body></html>"
