@@ -132,13 +132,17 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def identity(self, plan: mixing.Plan | None = None) -> dict:
+    def identity(self, plan: mixing.Plan | None = None, data_fingerprint: dict | None = None) -> dict:
         """What determines the run's results: everything but the experiment folder and the
-        plan spec's spelling, with the resolved plan's identity in its place."""
+        plan spec's spelling, with the resolved plan's identity in its place and the
+        prepared data's fingerprint (tokenizer and dataset hashes), so re-prepared data
+        never reuses runs trained on the old data."""
         d = self.to_dict()
         d.pop("experiment")
         if plan is not None:
             d["plan"] = plan.identity()
+        if data_fingerprint is not None:
+            d["data_fingerprint"] = data_fingerprint
         return json.loads(json.dumps(d, default=str))  # as stored: tuples become lists
 
 

@@ -205,3 +205,31 @@ def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> Train
         raise ValueError(f"unknown schedule method {method!r}; valid: cooldown, increasing, dense, unimax, order_matters")
     plan["lr_schedule"] = lr_schedule
     return base(preset, taskset, experiment, plan, seed=seed, fork_at=fork_at)
+
+
+# ------------------------------------------------------------------ run grids shared by figures
+
+def rate_grid(preset: str) -> list[float]:
+    """LRL sampling rates of the trade-off fronts (paper: 0.1 ... 0.9)."""
+    return {"smoke": [0.3, 0.7], "mini": [0.1, 0.3, 0.5, 0.7, 0.9], "paper": [i / 10 for i in range(1, 10)]}[check_preset(preset)]
+
+
+def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matters_nmt", rates=None,
+                           restart_rates=None, with_restart: bool = True) -> list[tuple[TrainConfig, dict]]:
+    """Paper A's NMT runs for each two-task set: scalarization (static rates), pre-training
+    -> joint fine-tuning at every rate (pre-training shared), and the restart baseline;
+    the middle rate again with every further seed of the preset (seed spread)."""
+    s = scale(preset)
+    rates = list(rates or rate_grid(preset))
+    restart_rates = list(restart_rates if restart_rates is not None else rates[::2])
+    mid = rates[len(rates) // 2]
+    out = []
+    for ts in tasksets:
+        for seed in s.seeds:
+            for r in (rates if seed == s.seeds[0] else [mid]):
+                out.append((static_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="scalarization", rate=r, seed=seed)))
+                out.append((order_matters_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="pre-train + joint FT", rate=r, seed=seed)))
+        if with_restart:
+            for r in restart_rates:
+                out.append((restart_rate(preset, ts, r, experiment), dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0])))
+    return out

@@ -33,3 +33,19 @@ def save(fig, name: str, out_dir: str | Path) -> list[Path]:
         fig.savefig(path, dpi=150 if ext == "png" else None)
         paths.append(path)
     return paths
+
+
+def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35):
+    """Scatter every (loss 1, loss 2) point and draw the Pareto front through the
+    non-dominated ones; `annotate` labels each point (e.g. its sampling rate)."""
+    import numpy as np
+
+    from . import pareto
+
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color, lw=1.8)[0]
+    ax.scatter(pts[:, 0], pts[:, 1], color=line.get_color(), marker=marker, alpha=alpha_points, s=22)
+    if annotate is not None:
+        for (x, y), text in zip(pts, annotate):
+            ax.annotate(str(text), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7, color=line.get_color())
+    return line

@@ -102,6 +102,7 @@ def reproduce(
     chosen = select(only, list_notebooks())
     out_dir = paths.runs_dir() / "notebooks" / preset
     figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
+    _prepare_data(preset, progress)
     results = []
     for i, (name, path) in enumerate(chosen.items(), 1):
         print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
@@ -117,6 +118,18 @@ def reproduce(
         written = report.write(preset, titles, figures.parent, image_prefix=f"{preset}/")
     print(f"report: {written[0]}", flush=True)
     return results
+
+
+def _prepare_data(preset: str, progress: bool) -> None:
+    """Prepare every built-in task set once, in this process, before the notebooks: the
+    DDTP corpus is then parsed once instead of once per notebook kernel."""
+    from .data import TASKSETS, prepare
+
+    start = time.time()
+    print(f"preparing data ({preset}): {', '.join(TASKSETS)}", flush=True)
+    for name in TASKSETS:
+        prepare(name, preset, progress=progress)
+    print(f"data ready in {time.time() - start:.0f}s", flush=True)
 
 
 def summary_table(results: list[NotebookResult]) -> str:

@@ -111,10 +111,15 @@ def _versions() -> dict:
     return out
 
 
-def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan) -> None:
+def data_fingerprint(data) -> dict:
+    """Hashes of the prepared data a run trains on (tokenizer file, each task's dataset)."""
+    return {"tokenizer": data.manifest["tokenizer"]["sha256"], "tasks": data.manifest["keys"]["tasks"]}
+
+
+def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
     """Write config.json before step 0, or refuse to resume a run with a different config."""
     path = run_dir / "config.json"
-    identity = cfg.identity(plan)
+    identity = cfg.identity(plan, data_fingerprint(data))
     if path.exists():
         old = json.loads(path.read_text())
         differing = diff(old["identity"], identity)
@@ -158,7 +163,7 @@ def resolve(cfg: TrainConfig):
     data = prepare(cfg.data.taskset, cfg.data.preset, cfg.data.source, cfg.data.source_path,
                    cfg.data.vocab_size, cfg.data.block_size, progress=False)
     plan = build_plan(cfg, data.sizes("train"))
-    return data, plan, config_hash(cfg.identity(plan))
+    return data, plan, config_hash(cfg.identity(plan, data_fingerprint(data)))
 
 
 def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
@@ -191,6 +196,29 @@ def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, pr
     return [get_or_train(c, runs_root, progress) for c in cfgs]
 
 
+def train_labelled(labelled: list[tuple[TrainConfig, dict]], runs_root: Path | None = None,
+                   progress: bool = True) -> "pandas.DataFrame":
+    """Train (or reuse) every (config, labels) pair; one summary row per run (see summarize)."""
+    done = get_or_train_many([c for c, _ in labelled], runs_root, progress)
+    return summarize([(run, labels) for run, (_, labels) in zip(done, labelled)])
+
+
+def curves(labelled_runs: list[tuple["Run", dict]]) -> "pandas.DataFrame":
+    """All evaluation rows of the runs with their labels (for learning curves)."""
+    import pandas as pd
+
+    frames = []
+    for run, labels in labelled_runs:
+        df = load_metrics(run.dir)
+        if "final" in df:
+            df = df[df["final"].isna()].drop(columns="final")  # evaluation rows only
+        df = df.copy()
+        for k, v in labels.items():
+            df[k] = v
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def final_metrics(run: Run) -> dict:
     """The run's last evaluation (flat keys, e.g. 'valid_loss.en-fi'), plus BLEU/chrF of
     its final row and the best validation loss per task over the run ('best_valid_loss.*')."""
@@ -209,10 +237,11 @@ def final_metrics(run: Run) -> dict:
 
 
 def summarize(labelled: list[tuple[Run, dict]]) -> "pandas.DataFrame":
-    """One row per run: its labels (method, rate, seed, ...) and final metrics."""
+    """One row per run: its labels (method, rate, seed, ...) and final metrics; the Run
+    objects are kept in the 'run_obj' column for curves."""
     import pandas as pd
 
-    return pd.DataFrame([{**labels, "run": run.dir.name, **final_metrics(run)} for run, labels in labelled])
+    return pd.DataFrame([{**labels, "run": run.dir.name, "run_obj": run, **final_metrics(run)} for run, labels in labelled])
 
 
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:

@@ -76,7 +76,7 @@ def train(cfg: TrainConfig, run_dir, progress: bool = True, stop_after: int | No
     run_dir = Path(run_dir)
     data, plan, _ = runs.resolve(cfg)
     with runs.lock(run_dir):
-        runs.write_or_check_config(run_dir, cfg, plan)
+        runs.write_or_check_config(run_dir, cfg, plan, data)
         if (run_dir / "DONE").exists():
             return run_dir
         return _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root)
@@ -196,8 +196,9 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
         final["bleu"], final["chrf"] = {}, {}
         for task in plan.tasks:
             refs = data.dataset(task, "test")["tgt_text"][: test_data.size(task)]
-            hyps = translate(unwrapped, test_data, task, tok, device, cfg.eval.beam, cfg.eval.max_new_tokens,
-                             cfg.eval.bleu_max_examples)
+            # the decoder has max_len positions: longer outputs would index past them
+            hyps = translate(unwrapped, test_data, task, tok, device, cfg.eval.beam,
+                             min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
             scores = bleu_chrf(hyps, refs)
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
     runs.append_metrics(run_dir, final)

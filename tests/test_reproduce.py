@@ -69,8 +69,11 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
          ("code", "from pathlib import Path\nPath(figures_dir, 'x.png').write_text('x')")],
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)  # no DDTP needed here
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     code = cli.main(["reproduce", "--preset", "smoke", "--no-progress"])
     assert code == 1
     assert (tmp_path / "figures" / "smoke" / "x.png").exists()
     assert (tmp_path / "runs" / "notebooks" / "smoke" / "b_good.ipynb").exists()
+    report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
+    assert "| a_bad | failed |" in report and "| b_good | ok |" in report

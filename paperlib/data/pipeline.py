@@ -48,7 +48,7 @@ FORMAT_VERSION = 1
 # a task with less training data cannot show the papers' effects (segments for
 # translation, documents for language modelling, which are cut into several blocks)
 MIN_TRAIN = {"translation": 100, "lm": 50}
-DEFAULT_VOCAB = {"smoke": 1000, "mini": 4000, "paper": 32000}
+DEFAULT_VOCAB = {"smoke": 2000, "mini": 4000, "paper": 32000}
 DEFAULT_BLOCK = {"smoke": 32, "mini": 64, "paper": 512}
 VOCAB_TAU = 3.33
 

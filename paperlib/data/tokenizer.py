@@ -60,13 +60,21 @@ def train_tokenizer(
         f.write("\n".join(lines))
         corpus = f.name
     try:
-        spm.SentencePieceTrainer.train(
+        _train = spm.SentencePieceTrainer.train
+        _train(
             input=corpus, model_prefix=str(out_prefix), vocab_size=vocab_size, model_type="bpe",
             pad_id=PAD, unk_id=UNK, bos_id=BOS, eos_id=EOS, user_defined_symbols=tags,
             normalization_rule_name="identity", byte_fallback=True, character_coverage=0.9995,
             input_sentence_size=max_lines, shuffle_input_sentence=True, seed_sentencepiece_size=200_000,
             num_threads=os.cpu_count() or 1, minloglevel=2,
         )
+    except RuntimeError as exc:
+        if "Vocabulary size is smaller than required_chars" in str(exc):
+            raise ValueError(
+                f"vocab size {vocab_size} is smaller than the number of distinct characters these languages need "
+                f"({str(exc).split('. ')[1] if '. ' in str(exc) else exc}); use a larger --vocab-size"
+            ) from None
+        raise
     finally:
         os.unlink(corpus)
     return Tokenizer(out_prefix.with_suffix(".model"))
