@@ -94,7 +94,7 @@ def base(preset: str, taskset: str, experiment: str, plan: dict, **changes) -> T
         model = dataclasses.replace(model, dropout=changes.pop("dropout"))
     lm = ts.kind == "lm"
     fields = dict(
-        experiment=experiment,
+        experiment=f"{experiment}-{preset}",  # runs/<experiment>-<preset>/<hash>
         data=DataConfig(taskset=taskset, preset=preset),
         plan=plan,
         model=model,
@@ -199,7 +199,7 @@ def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> Train
     elif method == "order_matters":
         pretrain = params.pop("pretrain", s.lm_pretrain if lm else s.pretrain)
         plan = {"method": "order_matters", "pretrain_steps": pretrain, "finetune_steps": steps - pretrain,
-                "pretrain_on": get_taskset(taskset).tasks[0], **params}
+                "pretrain_on": params.pop("pretrain_on", get_taskset(taskset).tasks[0]), **params}
         fork_at = pretrain
     else:
         raise ValueError(f"unknown schedule method {method!r}; valid: cooldown, increasing, dense, unimax, order_matters")

@@ -49,3 +49,26 @@ def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=N
         for (x, y), text in zip(pts, annotate):
             ax.annotate(str(text), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7, color=line.get_color())
     return line
+
+
+def highlight_table(ax, table, higher_is_better: bool, near: float, far: float, fmt: str = "{:.2f}", title: str = ""):
+    """Paper B's table style as a figure: per column, the best value bold, values within
+    `near` of it green, values more than `far` worse red."""
+    import numpy as np
+
+    values = table.to_numpy(dtype=float)
+    best = np.nanmax(values, axis=0) if higher_is_better else np.nanmin(values, axis=0)
+    gap = (best - values) if higher_is_better else (values - best)
+    colours = np.where(gap <= near, "#d9f2d9", np.where(gap > far, "#f8d7da", "white"))
+    ax.axis("off")
+    cells = [[fmt.format(v) for v in row] for row in values]
+    t = ax.table(cellText=cells, rowLabels=list(table.index), colLabels=list(table.columns), cellColours=colours,
+                 loc="center", cellLoc="center")
+    t.auto_set_font_size(False)
+    t.set_fontsize(8)
+    t.scale(1.0, 1.3)
+    for (r, c), cell in t.get_celld().items():
+        if r >= 1 and c >= 0 and gap[r - 1, c] == 0:
+            cell.get_text().set_fontweight("bold")
+    ax.set_title(title, fontsize=9)
+    return t

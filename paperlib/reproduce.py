@@ -61,8 +61,10 @@ def _format_error(exc) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     cell = getattr(exc, "exec_count", None)
-    tb = getattr(exc, "traceback", None) or []
-    tail = _ANSI.sub("", "\n".join(tb[-3:])) if tb else ""
+    tb = [_ANSI.sub("", t) for t in (getattr(exc, "traceback", None) or [])]
+    # the notebook's own frames ("Cell In[n], line k") say where; the last frame says what
+    cell_frames = [t for t in tb if t.lstrip().startswith("Cell In[")]
+    tail = "\n".join(cell_frames[-1:] + tb[-1:])
     where = f"cell [{cell}]: " if cell is not None else ""
     return f"{where}{ename}: {evalue}\n{tail}".strip()
 
