@@ -2,12 +2,12 @@ import argparse
 import json
 from pathlib import Path
 
-from . import bench_sampler, bench_trainer
+from . import bench_gpu, bench_sampler, bench_trainer
 
 parser = argparse.ArgumentParser(prog="python -m benchmarks")
 parser.add_argument("--steps", type=int, default=60, help="training steps for the trainer benchmark")
 args = parser.parse_args()
-results = {"trainer": bench_trainer.run(args.steps), "sampler": bench_sampler.run()}
+results = {"trainer": bench_trainer.run(args.steps), "sampler": bench_sampler.run(), "gpu": bench_gpu.run()}
 text = json.dumps(results, indent=2)
 print(text)
 (Path(__file__).parent / "results.json").write_text(text + "\n")

@@ -22,13 +22,13 @@ from paperlib.sampler import MixtureSampler
 from paperlib.train import train
 
 
-def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini") -> dict:
+def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", device: str = "cpu") -> dict:
     cfg = TrainConfig(
         experiment="bench",
         data=DataConfig(taskset=taskset, preset=preset),
         plan={"method": "static", "steps": steps, "tau": 5.0},
         eval=EvalConfig(every=steps, train_subset=0, max_valid=8),
-        device="cpu",
+        device=device,
     )
     data, plan, _ = runs.resolve(cfg)
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,8 +44,9 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini") -> d
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches)
     batches = [collate(train_data, [(plan.tasks[k], int(i)) for k, i in sampler.batch(s)]) for s in range(steps)]
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
+    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps)
+    batches = [{k: v.to(device) for k, v in b.items()} for b in batches]
     model.train()
 
     def bare_step(b):
@@ -57,15 +58,18 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini") -> d
         opt.step()
         opt.zero_grad(set_to_none=True)
 
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for b in batches[:3]:  # warm-up, untimed (favours the baseline)
         bare_step(b)
+    sync()
     start = time.perf_counter()
     for b in batches:
         bare_step(b)
+    sync()
     bare = steps / (time.perf_counter() - start)
     return {
         "trainer_steps_per_s": ours, "bare_loop_steps_per_s": bare,
         "trainer_vs_bare": ours / bare, "target_trainer_vs_bare": 0.9,
         "useful_token_fraction": 1 - padding, "target_useful_token_fraction": 0.85,
-        "setting": f"{taskset} ({preset}), {steps} steps, batch {cfg.batch_size}, model {dataclasses.asdict(cfg.model)}",
+        "setting": f"{taskset} ({preset}) on {device}, {steps} steps, batch {cfg.batch_size}, model {dataclasses.asdict(cfg.model)}",
     }

@@ -41,6 +41,9 @@ def _accelerator(cfg: TrainConfig):
     cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch sees no GPU; use device auto or cpu")
+    if not cpu:
+        torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls: fp32 training at tensor-core speed
+        torch.backends.cudnn.allow_tf32 = True
     return Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no")
 
 
