@@ -204,6 +204,8 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
                              min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
             scores = bleu_chrf(hyps, refs)
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
+        final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
+        final["wall_time"] = elapsed + time.time() - t0
     runs.append_metrics(run_dir, final)
     last = runs.read_metrics(run_dir)[-2] if len(runs.read_metrics(run_dir)) > 1 else {}
     runs.atomic_write(run_dir / "DONE", json.dumps({
