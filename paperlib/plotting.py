@@ -20,6 +20,7 @@ def setup(context: str = "notebook") -> None:
 def subplots(ncols: int = 1, nrows: int = 1, width: float = 4.5, height: float = 3.4, **kw):
     """Figure with a grid of axes sized per panel."""
     setup()
+    kw.setdefault("layout", "constrained")  # titles and labels of stacked panels never overlap
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
 
 
