@@ -193,7 +193,8 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
 
     final = {"step": end, "final": True, "parameters": count_parameters(model),
              "wall_time": elapsed + time.time() - t0}
-    if cfg.eval.bleu and data.kind == "translation":
+    # a prefix run (stop_at) exists to be continued; its own end-of-run BLEU is never used
+    if cfg.eval.bleu and data.kind == "translation" and plan.stop_at is None:
         test_data = TaskData.load(data, "test", cfg.model.max_len, cfg.eval.bleu_max_examples)
         unwrapped = accelerator.unwrap_model(model)
         final["bleu"], final["chrf"] = {}, {}
