@@ -157,7 +157,6 @@ class Run:
 
 def resolve(cfg: TrainConfig):
     """(prepared data, plan, hash) for a config: the data are prepared if needed."""
-    from .batches import TaskData  # noqa: F401  (keeps imports light for `runs ls`)
     from .data import prepare
 
     data = prepare(cfg.data.taskset, cfg.data.preset, cfg.data.source, cfg.data.source_path,

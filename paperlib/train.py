@@ -208,7 +208,8 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0
     runs.append_metrics(run_dir, final)
-    last = runs.read_metrics(run_dir)[-2] if len(runs.read_metrics(run_dir)) > 1 else {}
+    rows = runs.read_metrics(run_dir)
+    last = rows[-2] if len(rows) > 1 else {}
     runs.atomic_write(run_dir / "DONE", json.dumps({
         "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
     }, indent=2))

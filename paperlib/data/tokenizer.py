@@ -60,8 +60,7 @@ def train_tokenizer(
         f.write("\n".join(lines))
         corpus = f.name
     try:
-        _train = spm.SentencePieceTrainer.train
-        _train(
+        spm.SentencePieceTrainer.train(
             input=corpus, model_prefix=str(out_prefix), vocab_size=vocab_size, model_type="bpe",
             pad_id=PAD, unk_id=UNK, bos_id=BOS, eos_id=EOS, user_defined_symbols=tags,
             normalization_rule_name="identity", byte_fallback=True, character_coverage=0.9995,
