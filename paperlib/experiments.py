@@ -84,9 +84,20 @@ def scale(preset: str) -> Scale:
     return SCALES[check_preset(preset)]
 
 
-def base(preset: str, taskset: str, experiment: str, plan: dict, **changes) -> TrainConfig:
+def wants_bleu(paper: str, taskset: str) -> bool:
+    """Whether a run's end-of-run BLEU/chrF is read by some figure: Order Matters' BLEU
+    fronts (Fig. 26-28, the HRL+LRL pairs) and Upsample or Upweight?'s Table 3 (one-to-many).
+    Beam search costs 2-7 s per mini run, so the other runs skip it (a mini-budget choice;
+    runs shared between figures come from the same builder, hence agree on it)."""
+    if get_taskset(taskset).kind == "lm":
+        return False
+    return taskset.startswith("hrl_lrl") if paper == "A" else taskset.startswith("one_to_many")
+
+
+def base(preset: str, taskset: str, experiment: str, plan: dict, bleu: bool = True, **changes) -> TrainConfig:
     """A config on `taskset` at the preset's scale. `changes` override TrainConfig fields;
-    `dropout=` overrides the model's dropout (Order Matters Fig. 5)."""
+    `dropout=` overrides the model's dropout (Order Matters Fig. 5); `bleu` asks for
+    end-of-run BLEU/chrF (translation only)."""
     s = scale(preset)
     ts = get_taskset(taskset)
     model = s.model
@@ -100,7 +111,7 @@ def base(preset: str, taskset: str, experiment: str, plan: dict, **changes) -> T
         model=model,
         optim=OptimConfig(lr=s.lr, warmup=s.warmup),
         eval=EvalConfig(every=s.eval_every, max_valid=s.max_valid, train_subset=s.train_subset,
-                        bleu=not lm, bleu_max_examples=s.bleu_max_examples),
+                        bleu=bleu and not lm, bleu_max_examples=s.bleu_max_examples),
         batch_size=s.batch_size,
     )
     fields.update(changes)
@@ -122,14 +133,14 @@ def static_rate(preset, taskset, lrl_rate, experiment, seed=0, **changes) -> Tra
     Forked at the pre-training length so the restart baseline can continue it."""
     s = scale(preset)
     plan = {"method": "static", "steps": s.steps, "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=s.pretrain, **changes)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=s.pretrain, **changes)
 
 
 def restart_rate(preset, taskset, lrl_rate, experiment, seed=0) -> TrainConfig:
     s = scale(preset)
     plan = {"method": "restart", "first_steps": s.pretrain, "second_steps": s.finetune,
             "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=s.pretrain)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=s.pretrain)
 
 
 def order_matters_rate(preset, taskset, lrl_rate, experiment, seed=0, pretrain=None, finetune=None) -> TrainConfig:
@@ -139,7 +150,7 @@ def order_matters_rate(preset, taskset, lrl_rate, experiment, seed=0, pretrain=N
     pretrain = pretrain or s.pretrain
     plan = {"method": "order_matters", "pretrain_steps": pretrain, "finetune_steps": finetune or s.finetune,
             "pretrain_on": hrl, "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=pretrain)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=pretrain)
 
 
 def finetune_only(preset, taskset, experiment, seed=0) -> TrainConfig:
@@ -147,7 +158,7 @@ def finetune_only(preset, taskset, experiment, seed=0) -> TrainConfig:
     hrl, lrl = hrl_lrl(taskset)
     plan = {"method": "finetune_only", "pretrain_steps": s.pretrain, "finetune_steps": s.finetune,
             "pretrain_on": hrl, "finetune_on": lrl, "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=s.pretrain)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=s.pretrain)
 
 
 # ------------------------------------------------------------------ temperature methods (paper B)
@@ -160,7 +171,7 @@ def temperature_run(preset, taskset, tau, experiment, seed=0, fork_at="switch", 
     steps = s.lm_steps if lm else s.steps
     fork = {"switch": steps // 2, "pretrain": s.lm_pretrain if lm else s.pretrain, None: None}[fork_at]
     plan = {"method": "static", "steps": steps, "tau": tau, "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=fork, **changes)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=fork, **changes)
 
 
 def restart_tau(preset, taskset, tau, experiment, seed=0) -> TrainConfig:
@@ -170,7 +181,7 @@ def restart_tau(preset, taskset, tau, experiment, seed=0) -> TrainConfig:
     steps, pre = (s.lm_steps, s.lm_pretrain) if lm else (s.steps, s.pretrain)
     plan = {"method": "restart", "first_steps": pre, "second_steps": steps - pre, "tau": tau,
             "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=pre)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=pre)
 
 
 def scalarized_run(preset, taskset, tau, experiment, seed=0, **changes) -> TrainConfig:
@@ -179,7 +190,7 @@ def scalarized_run(preset, taskset, tau, experiment, seed=0, **changes) -> Train
     lm = get_taskset(taskset).kind == "lm"
     steps = s.lm_steps if lm else s.steps
     plan = {"method": "scalarization", "steps": steps, "tau": tau, "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
-    return base(preset, taskset, experiment, plan, seed=seed, **changes)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, **changes)
 
 
 def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> TrainConfig:
@@ -204,7 +215,7 @@ def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> Train
     else:
         raise ValueError(f"unknown schedule method {method!r}; valid: cooldown, increasing, dense, unimax, order_matters")
     plan["lr_schedule"] = lr_schedule
-    return base(preset, taskset, experiment, plan, seed=seed, fork_at=fork_at)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=fork_at)
 
 
 # ------------------------------------------------------------------ run grids shared by figures
@@ -215,17 +226,19 @@ def rate_grid(preset: str) -> list[float]:
 
 
 def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matters_nmt", rates=None,
-                           restart_rates=None, with_restart: bool = True) -> list[tuple[TrainConfig, dict]]:
+                           restart_rates=None, with_restart: bool = True, seeded=None) -> list[tuple[TrainConfig, dict]]:
     """Paper A's NMT runs for each two-task set: scalarization (static rates), pre-training
     -> joint fine-tuning at every rate (pre-training shared), and the restart baseline;
-    the middle rate again with every further seed of the preset (seed spread)."""
+    the middle rate again with every further seed of the preset (seed spread) on the
+    task sets in `seeded` (default: the first one only, which measures the spread)."""
     s = scale(preset)
     rates = list(rates or rate_grid(preset))
     restart_rates = list(restart_rates if restart_rates is not None else rates[::2])
     mid = rates[len(rates) // 2]
     out = []
+    seeded = list(tasksets[:1] if seeded is None else seeded)
     for ts in tasksets:
-        for seed in s.seeds:
+        for seed in (s.seeds if ts in seeded else s.seeds[:1]):
             for r in (rates if seed == s.seeds[0] else [mid]):
                 out.append((static_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="scalarization", rate=r, seed=seed)))
                 out.append((order_matters_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="pre-train + joint FT", rate=r, seed=seed)))

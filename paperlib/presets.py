@@ -17,6 +17,6 @@ def check_preset(name: str) -> str:
 
 
 # Examples one run draws (steps x batch size), the yardstick for the epochs tables of the
-# task sets. mini: 600 steps of 32 examples (DESIGN.md's pilot: 1.8 min on this CPU).
+# task sets. mini: 300 steps of 32 examples (one two-task run, ≈1 min on this CPU).
 # paper: paper A's NMT fine-tuning scale (50k steps x batch 1024); its pre-training is longer.
-EXAMPLES_PER_RUN = {"smoke": 30 * 8, "mini": 600 * 32, "paper": 50_000 * 1024}
+EXAMPLES_PER_RUN = {"smoke": 30 * 8, "mini": 300 * 32, "paper": 50_000 * 1024}

@@ -32,6 +32,18 @@ def test_grid_labels_and_seeds():
     assert ("scalarization", 0.7, 1) in methods and ("pre-train + joint FT", 0.7, 1) in methods  # second seed at the middle rate
     assert ("restart", 0.3, 0) in methods
     assert all(c.experiment == "x-smoke" for c, _ in grid)
+    # further seeds only on the task sets that measure the spread (default: the first)
+    two = E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi", "hrl_lrl_sv"], "x")
+    assert {g[1]["seed"] for g in two if g[1]["taskset"] == "hrl_lrl_sv"} == {0}
+    assert {g[1]["seed"] for g in two if g[1]["taskset"] == "hrl_lrl_fi"} == {0, 1}
+
+
+def test_bleu_only_where_a_figure_reads_it():
+    assert all(c.eval.bleu for c, _ in E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi"], "x"))  # Order Matters Fig. 26
+    assert not E.static_rate("smoke", "hrl_hrl", 0.5, "x").eval.bleu
+    assert not E.temperature_run("smoke", "hrl_lrl_fi", 5.0, "x").eval.bleu
+    assert E.temperature_run("smoke", "one_to_many", 5.0, "x").eval.bleu              # Table 3
+    assert not E.temperature_run("smoke", "lm_upsample", 5.0, "x").eval.bleu
 
 
 def test_bad_requests():
