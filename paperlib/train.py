@@ -105,9 +105,15 @@ def train(cfg: TrainConfig, run_dir, progress: bool = True, stop_after: int | No
 def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, runs_root) -> Path:
     device = accelerator.device
     main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
-    if cfg.batch_size % world:
+    if cfg.batching == "examples" and cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes ({world}): "
                          f"each rank trains on an equal share of the global batch")
+    # token batching: the smallest batch a pool may be cut into; fixed by the config (not by
+    # the world size) so that a run cuts its batches the same way on any number of ranks
+    min_batch = max(1, cfg.batch_size // 4)
+    if cfg.batching == "tokens" and min_batch < world:
+        raise ValueError(f"token batching with batch_size {cfg.batch_size} can cut batches of {min_batch} examples, "
+                         f"fewer than the {world} processes; use batch_size >= {4 * world}")
     tok = data.tokenizer
     torch.manual_seed(cfg.seed)  # seed once: model init and dropout; the sampler has its own generator
     model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
@@ -115,7 +121,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
     valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
-                             boundaries=(cfg.fork_at, plan.stop_at))
+                             boundaries=(cfg.fork_at, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
     model = accelerator.prepare(model)
     optimizer = accelerator.prepare(_optimizer(model, cfg))
     interval = _Interval(plan.tasks)
@@ -175,14 +181,18 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
             group["lr"] = lr
 
         mixture = plan.mixture_at(step)
-        slots = sampler.batch(step)[rank::world]  # this rank's share of the global batch
+        global_slots = sampler.batch(step)
+        slots = global_slots[rank::world]  # this rank's share of the global batch
         batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
         task_ids = torch.as_tensor(slots[:, 0])
         weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids].to(device)
         with accelerator.autocast():
             logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
         ex_loss, ex_nll, ex_tokens = per_example_loss(logits, batch["labels"].to(device), cfg.optim.label_smoothing)
-        loss = (weights * ex_loss).mean()
+        if len(slots) == len(global_slots):
+            loss = (weights * ex_loss).mean()
+        else:  # DDP averages the ranks' gradients: scale so the result is the global batch mean
+            loss = (weights * ex_loss).sum() * world / len(global_slots)
         if not torch.isfinite(loss):
             raise TrainingDiverged(
                 f"non-finite loss at step {step} (phase {phase.name!r}, lr {lr:.3g}); the last good checkpoint "

@@ -25,11 +25,13 @@ def _evals(run_dir):
 
 
 @pytest.mark.slow
-def test_two_process_ddp_matches_one_process(tiny_cfg, tmp_path, data_dir):
+@pytest.mark.parametrize("batching", ["examples", "tokens"])
+def test_two_process_ddp_matches_one_process(tiny_cfg, tmp_path, data_dir, batching):
     from paperlib.models import ModelConfig
 
     # no dropout: with it each rank would draw its own masks and the runs could not agree
-    cfg = tiny_cfg(STATIC, model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0))
+    cfg = tiny_cfg(STATIC, model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0),
+                   batching=batching)
     cfg_file = tmp_path / "cfg.json"
     cfg_file.write_text(json.dumps(cfg.to_dict()))
     one = runs.get_or_train(cfg, tmp_path / "one", progress=False)
