@@ -112,8 +112,8 @@ def distributed_setup() -> None:
     except RuntimeError:  # not inside a submitit job
         return
     if env.num_tasks > 1:
+        # MASTER_ADDR/PORT, RANK, WORLD_SIZE, LOCAL_RANK; accelerate then puts rank r on GPU LOCAL_RANK
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
-        os.environ.setdefault("LOCAL_RANK", str(env.local_rank))
 
 
 class TrainJob:
