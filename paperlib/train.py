@@ -23,7 +23,6 @@ exact for the same world size.
 from __future__ import annotations
 
 import contextlib
-
 import json
 import math
 import time
