@@ -36,4 +36,29 @@ def run(sizes=None, draws: int = 200_000, batch_size: int = 32) -> dict:
         mixed[i:i + batch_size]
     theirs = n / (time.perf_counter() - start)
     return {"sampler_draws_per_s": ours, "interleave_datasets_draws_per_s": theirs, "sampler_vs_interleave": ours / theirs,
-            "note": "interleave_datasets' index is built before timing; its reads are batched slices"}
+            "note": "interleave_datasets' index is built before timing; its reads are batched slices",
+            "token_batching": token_batching(sizes, lengths, plan, batch_size)}
+
+
+def token_batching(sizes, lengths, plan, batch_size: int, steps: int = 400) -> dict:
+    """Padded tokens per step (what a step costs in compute and activation memory) with
+    token-based vs example batching on the same draws: the largest step bounds the memory a
+    GPU must hold, the spread is the imbalance between steps. Ratios < 1 favour tokens."""
+    def costs(batching):
+        s = MixtureSampler(plan, lengths, batch_size, seed=0, batching=batching, min_batch=max(1, batch_size // 4))
+        out = []
+        for step in range(steps):
+            b = s.batch(step)
+            out.append(len(b) * max(lengths[list(sizes)[k]][i] for k, i in b))
+        return np.array(out)
+
+    start = time.perf_counter()
+    tok = costs("tokens")
+    tok_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ex = costs("examples")
+    ex_s = time.perf_counter() - start
+    return {"max_padded_tokens_tokens_vs_examples": float(tok.max() / ex.max()),
+            "std_padded_tokens_tokens_vs_examples": float(tok.std() / ex.std()),
+            "sampler_time_tokens_vs_examples": tok_s / ex_s,
+            "target_max_padded_tokens_ratio": 0.9}

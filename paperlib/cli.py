@@ -15,7 +15,13 @@ def _cmd_reproduce(args) -> int:
         for name, path in rp.list_notebooks().items():
             print(f"{name:32s} {rp.notebook_title(path)}")
         return 0
-    results = rp.reproduce(args.preset, args.only, progress=not args.no_progress)
+    executor = _executor(args)
+    if args.dry_run:
+        from . import plan
+
+        print(plan.describe(args.preset, args.only, executor))
+        return 0
+    results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor)
     print()
     print(rp.summary_table(results))
     failed = [r for r in results if r.status != "ok"]
@@ -66,15 +72,50 @@ def _cmd_data_info(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from . import config, runs
+    from . import config, executors, runs
 
-    cfg = config.with_overrides(config.load_config(args.config), args.set or [])
-    run = runs.get_or_train(cfg, args.runs_dir)
-    print(f"{run.dir}: done")
-    summary = run.summary
-    for task, loss in (summary.get("valid_loss") or {}).items():
-        print(f"  {task:12s} valid loss {loss:.3f}")
+    cfgs = [config.with_overrides(config.load_config(path), args.set or []) for path in args.config]
+    executor = _executor(args)
+    if args.dry_run:
+        for cfg in cfgs:
+            print(f"{runs.run_dir_for(cfg, args.runs_dir)}  {cfg.plan['method']}")
+        if executor and executor.kind == "slurm":
+            print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))
+        return 0
+    for run in runs.get_or_train_many(cfgs, args.runs_dir, executor=executor):
+        print(f"{run.dir}: done")
+        for task, loss in (run.summary.get("valid_loss") or {}).items():
+            print(f"  {task:12s} valid loss {loss:.3f}")
     return 0
+
+
+def _executor(args):
+    """The --executor options as an Executor (None: this process)."""
+    from .executors import Executor
+
+    if args.executor == "local":
+        return None
+    return Executor(kind=args.executor, folder=args.jobs_dir, partition=args.partition, account=args.account,
+                    gpus_per_node=args.gpus_per_node, nodes=args.nodes, cpus_per_task=args.cpus_per_task,
+                    mem_gb=args.mem_gb, timeout_min=args.time, setup=tuple(args.setup or ()))
+
+
+def _executor_options() -> argparse.ArgumentParser:
+    ex = argparse.ArgumentParser(add_help=False)
+    g = ex.add_argument_group("where to run (submitit)")
+    g.add_argument("--executor", default="local", choices=("local", "local-jobs", "slurm"),
+                   help="local: this process (default); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
+    g.add_argument("--partition", help="Slurm partition")
+    g.add_argument("--account", help="Slurm account")
+    g.add_argument("--gpus-per-node", type=int, default=1, help="GPUs per job; >1 trains data-parallel (default: 1)")
+    g.add_argument("--nodes", type=int, default=1, help="nodes per job (default: 1)")
+    g.add_argument("--cpus-per-task", type=int, default=8)
+    g.add_argument("--mem-gb", type=int, default=None)
+    g.add_argument("--time", type=int, default=24 * 60, help="job time limit in minutes; a job that reaches it is requeued and resumes")
+    g.add_argument("--setup", nargs="+", metavar="LINE", help='shell lines run first in each job, e.g. "source .venv/bin/activate"')
+    g.add_argument("--jobs-dir", default=None, help="submitit logs (default: <runs>/_jobs)")
+    g.add_argument("--dry-run", action="store_true", help="print what would run (and the sbatch script for slurm); run nothing")
+    return ex
 
 
 def _cmd_runs_ls(args) -> int:
@@ -114,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    rep = sub.add_parser("reproduce", help="execute the notebooks (papermill) and write figures")
+    exec_opts = _executor_options()
+    rep = sub.add_parser("reproduce", parents=[exec_opts], help="execute the notebooks (papermill) and write figures")
     rep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, help="size of every run (default: %(default)s)")
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
     rep.add_argument("--list", action="store_true", help="list the notebooks and exit")
@@ -135,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = data.add_parser("info", parents=[common], help="tasks, sizes, tokens, imbalance, epochs per run")
     info.set_defaults(func=_cmd_data_info)
 
-    tr = sub.add_parser("train", help="train one run from a config file (JSON or YAML)")
-    tr.add_argument("config", help="config file; keys as in paperlib.config.TrainConfig")
+    tr = sub.add_parser("train", parents=[exec_opts], help="train runs from config files (JSON or YAML)")
+    tr.add_argument("config", nargs="+", help="config file(s); keys as in paperlib.config.TrainConfig")
     tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.tau=5")
     tr.add_argument("--runs-dir", default=None, help="default: <repo>/runs")
     tr.set_defaults(func=_cmd_train)

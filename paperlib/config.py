@@ -111,6 +111,7 @@ class TrainConfig:
     fork_at: int | None = None       # start from the run that shares this plan's first fork_at steps
     device: str = "auto"             # auto | cpu | cuda
     precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
+    batching: str = "examples"       # examples | tokens (equal padded tokens per step; see sampler)
 
     def __post_init__(self):
         if not isinstance(self.plan, dict) or "method" not in self.plan:
@@ -124,6 +125,8 @@ class TrainConfig:
             raise ValueError(f"fork_at must be a step >= 1 or null, got {self.fork_at!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.batching not in ("examples", "tokens"):
+            raise ValueError(f"batching must be examples or tokens, got {self.batching!r}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
         if not self.experiment or "/" in self.experiment:
@@ -139,6 +142,11 @@ class TrainConfig:
         never reuses runs trained on the old data."""
         d = self.to_dict()
         d.pop("experiment")
+        # fields added after runs were stored: at their default they leave the identity
+        # (and so the hashes of the runs already in the store) unchanged
+        for key, default in (("batching", "examples"),):
+            if d.get(key) == default:
+                d.pop(key)
         if plan is not None:
             d["plan"] = plan.identity()
         if data_fingerprint is not None:

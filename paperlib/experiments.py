@@ -106,7 +106,8 @@ def base(preset: str, taskset: str, experiment: str, plan: dict, bleu: bool = Tr
     lm = ts.kind == "lm"
     fields = dict(
         experiment=f"{experiment}-{preset}",  # runs/<experiment>-<preset>/<hash>
-        data=DataConfig(taskset=taskset, preset=preset),
+        # paper: the papers' corpora through the hub loaders (WMT / OPUS-100 / mC4; needs internet)
+        data=DataConfig(taskset=taskset, preset=preset, source="hub" if preset == "paper" else "ddtp"),
         plan=plan,
         model=model,
         optim=OptimConfig(lr=s.lr, warmup=s.warmup),
@@ -246,3 +247,169 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
             for r in restart_rates:
                 out.append((restart_rate(preset, ts, r, experiment), dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0])))
     return out
+
+
+# ------------------------------------------------------------------ each notebook's runs
+# One function per notebook that trains: the notebook calls it with its parameters, and
+# `paperlib.plan` (reproduce --dry-run) calls it with the defaults, so the plan printed
+# for a preset is exactly what the notebooks would train. Labels become DataFrame columns.
+
+def hrl_hrl_runs(preset, taskset="hrl_hrl", rates=None, experiment="order_matters_nmt"):
+    """Order Matters Fig. 1: fronts with and without pre-training (mini: three rates)."""
+    rates = rates or {"smoke": [0.3, 0.7], "mini": [0.2, 0.5, 0.8], "paper": [i / 10 for i in range(1, 10)]}[check_preset(preset)]
+    return order_matters_nmt_grid(preset, [taskset], experiment, rates=rates, with_restart=False)
+
+
+def regularisation_runs(preset, taskset="hrl_lrl_fi", dropout=0.3, experiment="order_matters_nmt"):
+    """Order Matters Fig. 5: the fronts of Fig. 2 plus scalarization with more dropout."""
+    s = scale(preset)
+    rates = rate_grid(preset)
+    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment)
+            if g[1]["seed"] == s.seeds[0] and g[1]["method"] != "restart"]
+    mid_rates = rates[1:3] if len(rates) > 2 else rates
+    grid += [(static_rate(preset, taskset, r, experiment, dropout=dropout),
+              dict(taskset=taskset, method=f"scalarization, dropout {dropout}", rate=r, seed=s.seeds[0])) for r in mid_rates]
+    return grid
+
+
+def finetune_only_runs(preset, taskset="hrl_lrl_fi", experiment="order_matters_nmt"):
+    """Order Matters Fig. 6: joint fine-tuning at every rate vs fine-tuning on the LRL only."""
+    s = scale(preset)
+    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment)
+            if g[1]["method"] == "pre-train + joint FT" and g[1]["seed"] == s.seeds[0]]
+    grid.append((finetune_only(preset, taskset, experiment), dict(method="fine-tune on LRL only", rate=1.0, seed=s.seeds[0])))
+    return grid
+
+
+def multilingual_lm_runs(preset, taskset="lm_order_matters", tau=3.33, experiment="order_matters_lm"):
+    """Order Matters Fig. 7-8: temperature sampling, restart, pre-train on English + joint FT."""
+    return [
+        (temperature_run(preset, taskset, tau, experiment, fork_at="pretrain"), {"method": f"temperature τ={tau:g}"}),
+        (restart_tau(preset, taskset, tau, experiment), {"method": "restart"}),
+        (schedule_run(preset, taskset, "order_matters", experiment, tau=tau), {"method": "pre-train en + joint FT"}),
+    ]
+
+
+def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset="hrl_lrl_fi", tau=3.33,
+                            lm_pretrain_lengths=None, nmt_pretrain_lengths=None,
+                            experiment_lm="order_matters_lm", experiment_nmt="order_matters_nmt"):
+    """Order Matters Fig. 9: (LM runs with a fixed total budget, NMT runs with a fixed
+    fine-tuning length), over several pre-training lengths."""
+    s = scale(preset)
+    lm_pre = lm_pretrain_lengths or [s.lm_pretrain // 2, s.lm_pretrain]
+    nmt_pre = nmt_pretrain_lengths or [s.pretrain // 2, s.pretrain, s.pretrain * 3 // 2]
+    rates = rate_grid(preset)
+    nmt_rates = rates[: max(2, len(rates) - 2)]
+    lm = [(schedule_run(preset, lm_taskset, "order_matters", experiment_lm, tau=tau, pretrain=p), {"pretrain": p}) for p in lm_pre]
+    nmt = [(order_matters_rate(preset, nmt_taskset, r, experiment_nmt, pretrain=p, finetune=s.finetune), {"pretrain": p, "rate": r})
+           for p in nmt_pre for r in nmt_rates]
+    return lm, nmt
+
+
+def sampling_vs_weighting_runs(preset, tasksets=("hrl_lrl_fi", "hrl_lrl_sv"), taus=(2.0, 3.0, 5.0), experiment="upsample_mt"):
+    """Upsample or Upweight? Fig. 4/8/9: temperature sampling vs scalarization at each τ on
+    each pair (a second seed at the largest τ on the first pair), and both without clipping."""
+    from .config import OptimConfig
+
+    s = scale(preset)
+    tasksets, taus = list(tasksets), list(taus)
+    grid = []
+    for ts in tasksets:
+        for tau in taus:
+            for seed in (s.seeds if (ts == tasksets[0] and tau == max(taus)) else s.seeds[:1]):
+                grid.append((temperature_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="temperature sampling", clipping="1.0", seed=seed)))
+                grid.append((scalarized_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="scalarization", clipping="1.0", seed=seed)))
+    noclip = dict(optim=OptimConfig(lr=s.lr, warmup=s.warmup, clip_norm=None))
+    top = dict(taskset=tasksets[0], tau=max(taus), clipping="off", seed=s.seeds[0])
+    grid.append((temperature_run(preset, tasksets[0], max(taus), experiment, **noclip), dict(method="temperature sampling", **top)))
+    grid.append((scalarized_run(preset, tasksets[0], max(taus), experiment, **noclip), dict(method="scalarization", **top)))
+    return grid
+
+
+def cooldown_runs(preset, taskset="hrl_lrl_fi", experiment="upsample_mt"):
+    """Upsample or Upweight? Fig. 1: τ=1, τ=5 and COOLDOWN (5 then 1), every seed."""
+    grid = []
+    for seed in scale(preset).seeds:
+        grid.append((temperature_run(preset, taskset, 1.0, experiment, seed), {"method": "τ=1 (proportional)", "seed": seed}))
+        grid.append((temperature_run(preset, taskset, 5.0, experiment, seed), {"method": "τ=5", "seed": seed}))
+        grid.append((schedule_run(preset, taskset, "cooldown", experiment, seed, tau_high=5.0, tau_low=1.0), {"method": "COOLDOWN (5→1)", "seed": seed}))
+    return grid
+
+
+def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsample"):
+    """Upsample or Upweight? Tables 3 and 4: every method but DoReMi (whose weights are
+    learned first: `doremi_run`)."""
+    hrls = list(get_taskset(taskset).tasks)[:n_high]
+    return [
+        (temperature_run(preset, taskset, 1.0, experiment), {"method": "τ=1 (proportional)"}),
+        (temperature_run(preset, taskset, 5.0, experiment), {"method": "τ=5"}),
+        (temperature_run(preset, taskset, 100.0, experiment), {"method": "τ=100 (≈uniform)"}),
+        (schedule_run(preset, taskset, "unimax", experiment, max_epochs=unimax_epochs), {"method": "UniMax"}),
+        (schedule_run(preset, taskset, "order_matters", experiment, tau=5.0, pretrain_on=hrls), {"method": "Order Matters"}),
+        (schedule_run(preset, taskset, "cooldown", experiment, tau_high=5.0, tau_low=1.0), {"method": "COOLDOWN"}),
+    ]
+
+
+def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
+    """The proportional run whose settings DoReMi's proxy and reference models use."""
+    s = scale(preset)
+    lm = get_taskset(taskset).kind == "lm"
+    return base(preset, taskset, experiment, {"method": "static", "steps": s.lm_steps if lm else s.steps, "tau": 1.0})
+
+
+def doremi_run(preset, taskset, weights: dict, experiment="upsample") -> tuple[TrainConfig, dict]:
+    """Static sampling at DoReMi's learned weights."""
+    proxy = doremi_proxy_config(preset, taskset, experiment)
+    tasks = get_taskset(taskset).tasks
+    s = scale(preset)
+    lm = get_taskset(taskset).kind == "lm"
+    plan = {"method": "static", "steps": proxy.plan["steps"], "rates": [weights[t] for t in tasks],
+            "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
+    return base(preset, taskset, experiment, plan), {"method": "DoReMi"}
+
+
+def schedule_comparison_runs(preset, mt_taskset="hrl_lrl_fi", lm_taskset="lm_upsample",
+                             experiment_mt="upsample_mt", experiment_lm="upsample_lm"):
+    """Upsample or Upweight? Fig. 5-7: (MT decreasing vs increasing τ, LM sparse vs dense)."""
+    lm_steps = scale(preset).lm_steps
+    mt = [
+        (schedule_run(preset, mt_taskset, "cooldown", experiment_mt, tau_high=5.0, tau_low=1.0), {"schedule": "decreasing 5→1"}),
+        (schedule_run(preset, mt_taskset, "increasing", experiment_mt, tau_low=1.0, tau_high=5.0), {"schedule": "increasing 1→5"}),
+    ]
+    lm = [
+        (schedule_run(preset, lm_taskset, "cooldown", experiment_lm, tau_high=5.0, tau_low=1.0), {"schedule": "sparse (5, then 1)"}),
+        (schedule_run(preset, lm_taskset, "dense", experiment_lm, tau_start=5.0, tau_end=1.0, every=1), {"schedule": "dense, every step"}),
+        (schedule_run(preset, lm_taskset, "dense", experiment_lm, tau_start=5.0, tau_end=1.0, every=max(1, lm_steps // 10)), {"schedule": "dense, every 10%"}),
+    ]
+    return mt, lm
+
+
+def notebook_runs(preset: str) -> dict[str, list[tuple[TrainConfig, dict]]]:
+    """Every notebook's runs at the notebooks' default parameters (for the dry-run plan).
+    DoReMi's final runs depend on learned weights; their proxy/reference training is
+    counted by `paperlib.plan` from `doremi_proxy_config`."""
+    nmt_pairs = ["hrl_lrl_fi", "hrl_lrl_sv"]
+    lm, nmt = pretraining_length_runs(preset)
+    mt_sched, lm_sched = schedule_comparison_runs(preset)
+    b1 = temperature_run(preset, "hrl_lrl_fi", 5.0, "upsample_mt")
+    return {
+        "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset),
+        "A2_fig02_hrl_lrl_fronts": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
+        "A3_fig03_efficiency": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
+        "A4_fig05_regularisation": regularisation_runs(preset),
+        "A5_fig06_finetune_only": finetune_only_runs(preset),
+        "A6_fig07_multilingual_lm": multilingual_lm_runs(preset),
+        "A7_fig09_pretraining_length": lm + nmt,
+        "A8_fig26_bleu_fronts": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
+        "B1_fig03_gradient_variance": [(b1, {"method": "τ=5"})],
+        "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset),
+        "B3_fig01_cooldown_lrl": cooldown_runs(preset),
+        "B4_table3_one_to_many": method_table_runs(preset, "one_to_many", 2, experiment="upsample_one_to_many"),
+        "B5_table4_multilingual_lm": method_table_runs(preset, "lm_upsample", 1, experiment="upsample_lm"),
+        "B6_fig05_07_schedules": mt_sched + lm_sched,
+    }
+
+
+# the task sets whose DoReMi weights a notebook learns (proxy + reference model each)
+DOREMI_NOTEBOOKS = {"B4_table3_one_to_many": ("one_to_many", "upsample_one_to_many"),
+                    "B5_table4_multilingual_lm": ("lm_upsample", "upsample_lm")}

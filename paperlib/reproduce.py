@@ -97,22 +97,32 @@ def run_notebook(
 
 
 def reproduce(
-    preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True
+    preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True,
+    executor=None,
 ) -> list[NotebookResult]:
-    """Run the selected notebooks in order; a failure does not stop the others."""
+    """Run the selected notebooks; a failure does not stop the others. With a job executor
+    (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
+    the data is prepared here first (the run store and data live on a shared filesystem)."""
+    from . import executors
+
     check_preset(preset)
     chosen = select(only, list_notebooks())
     out_dir = paths.runs_dir() / "notebooks" / preset
     figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
     _prepare_data(preset, progress)
     results = []
-    for i, (name, path) in enumerate(chosen.items(), 1):
-        print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
-        res = run_notebook(path, preset, out_dir, figures, progress=progress)
-        if res.status != "ok":
-            print(f"  FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
-        report.record_notebook(preset, res)
-        results.append(res)
+    if executor is not None and executor.kind != "local":
+        folder = executors.job_folder(executor) / "notebooks"
+        args = [(str(path), preset, str(out_dir), str(figures)) for path in chosen.values()]
+        print(f"submitting {len(args)} notebooks as {executor.kind} jobs (logs: {folder})", flush=True)
+        results = executors.run_jobs(executor, executors.NotebookJob(), args, folder, "paperlib-notebooks",
+                                     progress, single_task=True)
+        for res in results:
+            _record(preset, res)
+    else:
+        for i, (name, path) in enumerate(chosen.items(), 1):
+            print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
+            results.append(_record(preset, run_notebook(path, preset, out_dir, figures, progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
     written = report.write(preset, titles, figures)
     if preset == DEFAULT_PRESET and figures_root is None:
@@ -120,6 +130,13 @@ def reproduce(
         written = report.write(preset, titles, figures.parent, image_prefix=f"{preset}/")
     print(f"report: {written[0]}", flush=True)
     return results
+
+
+def _record(preset: str, res: NotebookResult) -> NotebookResult:
+    if res.status != "ok":
+        print(f"  {res.name} FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
+    report.record_notebook(preset, res)
+    return res
 
 
 def _prepare_data(preset: str, progress: bool) -> None:

@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,14 +186,45 @@ def get_or_train(cfg: TrainConfig, runs_root: Path | None = None, progress: bool
     if not (own / "DONE").exists():
         for other in sorted(root.glob(f"*/{h}/DONE")):  # trained under another experiment
             return Run(other.parent, cfg)
-        train(cfg, own, progress=progress, runs_root=root)
+        while True:
+            try:
+                train(cfg, own, progress=progress, runs_root=root)
+                break
+            except RunLocked:
+                # in cluster jobs (PAPERLIB_WAIT_LOCKED=1) another job is training this run: wait for it
+                if not os.environ.get("PAPERLIB_WAIT_LOCKED"):
+                    raise
+                time.sleep(float(os.environ.get("PAPERLIB_WAIT_LOCKED_POLL", 30)))
     return Run(own, cfg)
 
 
-def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, progress: bool = True) -> list[Run]:
-    """get_or_train for each config in order (shared prefixes are trained by the first
-    config that needs them). One place to fan out to an executor later."""
-    return [get_or_train(c, runs_root, progress) for c in cfgs]
+def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, progress: bool = True,
+                      executor=None) -> list[Run]:
+    """get_or_train for each config. With the default executor (this process) they train in
+    order and shared prefixes are trained by the first config that needs them. With job
+    executors (`paperlib.executors`; default from $PAPERLIB_EXECUTOR) the missing runs fan
+    out as jobs in two waves: the shared prefix runs first, then every run continuing them."""
+    from . import executors
+
+    executor = executor or executors.from_env()
+    if executor is None or executor.kind == "local":
+        return [get_or_train(c, runs_root, progress) for c in cfgs]
+    root = Path(runs_root or paths.runs_dir())
+
+    def missing(configs):
+        out = {}
+        for c in configs:
+            h = resolve(c)[2]
+            if h not in out and not any(root.glob(f"*/{h}/DONE")):
+                out[h] = c
+        return list(out.values())
+
+    todo = missing(cfgs)
+    prefixes = missing([parent_config(c) for c in todo if c.fork_at is not None])
+    folder = executors.job_folder(executor, root)
+    for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):
+        executors.run_jobs(executor, executors.TrainJob(), [(c.to_dict(), str(root)) for c in wave], folder, name, progress)
+    return [get_or_train(c, root, progress) for c in cfgs]  # all finished now: found, not trained
 
 
 def train_labelled(labelled: list[tuple[TrainConfig, dict]], runs_root: Path | None = None,

@@ -11,6 +11,14 @@ holds examples of similar length and little compute goes to padding. A pool neve
 change of mixture or a phase boundary (nor a `boundary` step such as a fork point), so
 every example in a batch was drawn from that batch's own mixture.
 
+Token-based batching (`batching="tokens"`): the pool is cut into batches of about equal
+*padded tokens* instead of equal example counts: batches of short sentences hold more
+examples, batches of long ones fewer, so every step costs about the same compute and
+memory (what fairseq's max_tokens buys) while the pool -- and with it the mixture, the
+examples drawn and the number of steps -- stays exactly what example batching draws;
+`batch_size` becomes the mean examples per step. A batch holds at least `min_batch`
+examples (the trainer passes the number of data-parallel ranks).
+
 Exact resume: `state_dict()` holds the random state as it was when the current pool was
 drawn, the pool's first step and the counts; `load_state_dict()` redraws that pool and
 continues at the next step, so a resumed run draws exactly what an uninterrupted one
@@ -29,7 +37,7 @@ from .mixing import Plan
 class MixtureSampler:
     def __init__(
         self, plan: Plan, lengths: dict[str, np.ndarray], batch_size: int, seed: int,
-        pool_batches: int = 16, boundaries: tuple[int, ...] = (),
+        pool_batches: int = 16, boundaries: tuple[int, ...] = (), batching: str = "examples", min_batch: int = 1,
     ):
         missing = [t for t in plan.tasks if t not in lengths]
         if missing:
@@ -42,7 +50,12 @@ class MixtureSampler:
         self.sizes = np.array([len(l) for l in self.lengths])
         if np.any(self.sizes == 0):
             raise ValueError(f"every task needs at least one example, sizes {dict(zip(self.tasks, self.sizes))}")
+        if batching not in ("examples", "tokens"):
+            raise ValueError(f"batching must be 'examples' or 'tokens', got {batching!r}")
+        if not 1 <= min_batch <= batch_size:
+            raise ValueError(f"min_batch must be between 1 and batch_size ({batch_size}), got {min_batch}")
         self.batch_size = batch_size
+        self.batching, self.min_batch = batching, min_batch
         self.seed = seed
         self.pool_batches = pool_batches
         self.boundaries = tuple(sorted({b for b in boundaries if b is not None}))
@@ -99,12 +112,16 @@ class MixtureSampler:
                 example_of_slot[where] = self._take(k, where.size)
         length = np.array([self.lengths[k][i] for k, i in zip(task_of_slot, example_of_slot)])
         by_length = np.argsort(length, kind="stable")
-        batches = [by_length[j * self.batch_size:(j + 1) * self.batch_size] for j in range(n_steps)]
+        if self.batching == "tokens":
+            bounds = token_balanced_bounds(length[by_length], n_steps, self.min_batch)
+        else:
+            bounds = [j * self.batch_size for j in range(n_steps + 1)]
+        batches = [by_length[bounds[j]:bounds[j + 1]] for j in range(n_steps)]
         order = self.rng.permutation(n_steps)
         self._pool = [np.stack([task_of_slot[batches[j]], example_of_slot[batches[j]]], axis=1) for j in order]
 
     def batch(self, step: int) -> np.ndarray:
-        """(batch_size, 2) array of (task index, example index) for global step `step`.
+        """(batch_size, 2) array (token batching: a varying number of rows) of (task index, example index) for global step `step`.
         Steps must be asked for in order (the sampler is a stream)."""
         if step != self._next_step:
             raise ValueError(f"sampler expected step {self._next_step}, got {step} (steps must be consecutive)")
@@ -149,3 +166,37 @@ class MixtureSampler:
             self._draw_pool(state["pool_start"])  # redraw exactly the pool in use
         self._next_step = state["next_step"]
         self.seen = np.array(state["seen"])
+
+
+def token_balanced_bounds(sorted_lengths: np.ndarray, n: int, min_size: int = 1) -> list[int]:
+    """Cut points splitting ascending lengths into n contiguous batches, each of at least
+    min_size examples, minimising the largest padded size (examples x longest length).
+    Pure; binary search over the padded-token budget with a greedy fill."""
+    lengths = np.asarray(sorted_lengths)
+    total = len(lengths)
+    if n < 1 or n * min_size > total:
+        raise ValueError(f"cannot cut {total} examples into {n} batches of at least {min_size}")
+
+    def greedy(budget: int) -> list[int] | None:
+        bounds, start = [0], 0
+        for j in range(n):
+            left = n - j - 1                      # batches still to fill after this one
+            end = start + min_size
+            while end < total - left * min_size and (end + 1 - start) * lengths[end] <= budget:
+                end += 1
+            if j == n - 1:
+                end = total
+                if (end - start) * lengths[end - 1] > budget:
+                    return None
+            bounds.append(end)
+            start = end
+        return bounds
+
+    lo, hi = int(lengths.max()), int(total * lengths.max())
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if greedy(mid) is None:
+            lo = mid + 1
+        else:
+            hi = mid
+    return greedy(lo)

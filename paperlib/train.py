@@ -6,13 +6,23 @@ the batch from the MixtureSampler, weight each example's loss by its task's loss
 step. Every `eval.every` steps: evaluate, append a row to metrics.jsonl, checkpoint.
 
 metrics.jsonl rows: step (updates done), phase, lr, train_loss (mean nll per task over the
-interval), objective (the weighted training loss), valid_loss, train_subset_loss (per task,
+interval), train_tokens (target tokens trained on per task over the interval, all ranks),
+objective (the weighted training loss), valid_loss, train_subset_loss (per task,
 nats/token), examples_seen, epochs (per task), grad_norm, padding_fraction, wall_time (s).
 The last row has "final": true and, when eval.bleu is set, bleu and chrf per task.
+
+Data parallel (`accelerate launch --num_processes N -m paperlib train ...`, or a Slurm
+job with N tasks): the sampler draws the *global* batch of `batch_size` slots, rank r
+trains on slots r, r+N, ... (length-bucketed pools make the shares alike), and DDP
+averages the gradients, so the update equals the one-process update on the whole batch.
+Examples-seen counts are global by construction; training statistics are summed over
+ranks before they are logged; rank 0 alone evaluates, writes and checkpoints. Resume is
+exact for the same world size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -78,16 +88,31 @@ def train(cfg: TrainConfig, run_dir, progress: bool = True, stop_after: int | No
     step k as if the process were killed (no checkpoint, no DONE): for resume tests."""
     run_dir = Path(run_dir)
     data, plan, _ = runs.resolve(cfg)
-    with runs.lock(run_dir):
-        runs.write_or_check_config(run_dir, cfg, plan, data)
+    accelerator = _accelerator(cfg)
+    main = accelerator.is_main_process
+    with runs.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
+        if main:
+            runs.write_or_check_config(run_dir, cfg, plan, data)
+        accelerator.wait_for_everyone()
         if (run_dir / "DONE").exists():
             return run_dir
-        return _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root)
+        out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, runs_root)
+        accelerator.wait_for_everyone()  # every rank leaves after rank 0 wrote DONE
+        return out
 
 
-def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> Path:
-    accelerator = _accelerator(cfg)
+def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, runs_root) -> Path:
     device = accelerator.device
+    main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
+    if cfg.batching == "examples" and cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes ({world}): "
+                         f"each rank trains on an equal share of the global batch")
+    # token batching: the smallest batch a pool may be cut into; fixed by the config (not by
+    # the world size) so that a run cuts its batches the same way on any number of ranks
+    min_batch = max(1, cfg.batch_size // 4)
+    if cfg.batching == "tokens" and min_batch < world:
+        raise ValueError(f"token batching with batch_size {cfg.batch_size} can cut batches of {min_batch} examples, "
+                         f"fewer than the {world} processes; use batch_size >= {4 * world}")
     tok = data.tokenizer
     torch.manual_seed(cfg.seed)  # seed once: model init and dropout; the sampler has its own generator
     model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
@@ -95,7 +120,7 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
     valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
-                             boundaries=(cfg.fork_at, plan.stop_at))
+                             boundaries=(cfg.fork_at, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
     model = accelerator.prepare(model)
     optimizer = accelerator.prepare(_optimizer(model, cfg))
     interval = _Interval(plan.tasks)
@@ -104,24 +129,27 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
     ckpt = run_dir / "ckpt" / "last.pt"
     if ckpt.exists():  # resume
         start, elapsed = _load_checkpoint(ckpt, model, optimizer, sampler, interval)
-        runs.truncate_metrics(run_dir, start)
+        if main:
+            runs.truncate_metrics(run_dir, start)
     elif cfg.fork_at is not None:  # continue the shared prefix run
         parent = runs.get_or_train(runs.parent_config(cfg), runs_root, progress)
         start, elapsed = _load_checkpoint(parent.dir / "ckpt" / "last.pt", model, optimizer, sampler, interval)
         if start != cfg.fork_at:
             raise RuntimeError(f"parent run {parent.dir} ended at step {start}, expected {cfg.fork_at}")
         rows = [r for r in runs.read_metrics(parent.dir) if not r.get("final")]
-        runs.atomic_write(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-    else:
+        if main:
+            runs.atomic_write(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    elif main:
         runs.atomic_write(run_dir / "metrics.jsonl", "")
+    net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
 
     def evaluate_row(step):
         row = {
             "step": step,
             "phase": plan.phases[plan.locate(max(0, step - 1))[0]].name,
             "lr": _lr(cfg, plan, max(0, step - 1)),
-            "valid_loss": task_losses(model, valid_data, device),
-            "train_subset_loss": task_losses(model, subset, device) if subset else {},
+            "valid_loss": task_losses(net, valid_data, device),
+            "train_subset_loss": task_losses(net, subset, device) if subset else {},
             "examples_seen": sampler.examples_seen(),
             "epochs": sampler.epochs_seen(),
             "wall_time": elapsed + (time.time() - t0),
@@ -129,13 +157,14 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
         if interval.steps:
             row["train_loss"] = {t: (interval.nll[k] / interval.tokens[k]) if interval.tokens[k] else None
                                  for k, t in enumerate(plan.tasks)}
+            row["train_tokens"] = {t: int(interval.tokens[k]) for k, t in enumerate(plan.tasks)}  # global, all ranks
             row["objective"] = interval.objective / interval.steps
             row["grad_norm"] = interval.grad_norm
             row["padding_fraction"] = 1 - interval.real / max(1, interval.padded)
         return row
 
     t0 = time.time()
-    if start == 0:
+    if start == 0 and main:
         runs.append_metrics(run_dir, evaluate_row(0))
     end = plan.end_step
     bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{run_dir.name}", disable=not progress,
@@ -151,14 +180,18 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
             group["lr"] = lr
 
         mixture = plan.mixture_at(step)
-        slots = sampler.batch(step)
+        global_slots = sampler.batch(step)
+        slots = global_slots[rank::world]  # this rank's share of the global batch
         batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
         task_ids = torch.as_tensor(slots[:, 0])
         weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids].to(device)
         with accelerator.autocast():
             logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
         ex_loss, ex_nll, ex_tokens = per_example_loss(logits, batch["labels"].to(device), cfg.optim.label_smoothing)
-        loss = (weights * ex_loss).mean()
+        if len(slots) == len(global_slots):
+            loss = (weights * ex_loss).mean()
+        else:  # DDP averages the ranks' gradients: scale so the result is the global batch mean
+            loss = (weights * ex_loss).sum() * world / len(global_slots)
         if not torch.isfinite(loss):
             raise TrainingDiverged(
                 f"non-finite loss at step {step} (phase {phase.name!r}, lr {lr:.3g}); the last good checkpoint "
@@ -186,22 +219,27 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
             bar.close()
             return run_dir  # simulated kill: nothing more is written
         if done % cfg.eval.every == 0 or done == end:
-            runs.append_metrics(run_dir, evaluate_row(done))
+            _sum_over_ranks(interval, accelerator)
+            if main:
+                runs.append_metrics(run_dir, evaluate_row(done))
             interval.reset()
-            _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
+            if main:
+                _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
+            accelerator.wait_for_everyone()
     bar.close()
+    if not main:
+        return run_dir
 
-    final = {"step": end, "final": True, "parameters": count_parameters(model),
+    final = {"step": end, "final": True, "parameters": count_parameters(model), "processes": accelerator.num_processes,
              "wall_time": elapsed + time.time() - t0}
     # a prefix run (stop_at) exists to be continued; its own end-of-run BLEU is never used
     if cfg.eval.bleu and data.kind == "translation" and plan.stop_at is None:
         test_data = TaskData.load(data, "test", cfg.model.max_len, cfg.eval.bleu_max_examples)
-        unwrapped = accelerator.unwrap_model(model)
         final["bleu"], final["chrf"] = {}, {}
         for task in plan.tasks:
             refs = data.dataset(task, "test")["tgt_text"][: test_data.size(task)]
             # the decoder has max_len positions: longer outputs would index past them
-            hyps = translate(unwrapped, test_data, task, tok, device, cfg.eval.beam,
+            hyps = translate(net, test_data, task, tok, device, cfg.eval.beam,
                              min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
             scores = bleu_chrf(hyps, refs)
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
@@ -214,6 +252,19 @@ def _train_locked(cfg, run_dir, data, plan, progress, stop_after, runs_root) -> 
         "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
     }, indent=2))
     return run_dir
+
+
+def _sum_over_ranks(interval: _Interval, accelerator) -> None:
+    """Make the interval's statistics global: token and loss sums add up over ranks; the
+    objective is each rank's mean over its share, so the ranks' values are averaged."""
+    world = accelerator.num_processes
+    if world == 1:
+        return
+    local = np.concatenate([interval.nll, interval.tokens, [interval.objective / world, interval.real, interval.padded]])
+    total = accelerator.reduce(torch.as_tensor(local, dtype=torch.float64, device=accelerator.device), "sum").cpu().numpy()
+    n = len(interval.tasks)
+    interval.nll, interval.tokens = total[:n], total[n:2 * n]
+    interval.objective, interval.real, interval.padded = float(total[2 * n]), int(total[2 * n + 1]), int(total[2 * n + 2])
 
 
 def _lr(cfg: TrainConfig, plan, step: int) -> float:

@@ -82,3 +82,14 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     assert len(found) == 1 and found[0].done
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
     assert "optim.lr must be > 0" in capsys.readouterr().err
+
+
+def test_fields_added_later_keep_the_stored_runs_identity():
+    from paperlib.config import TrainConfig
+
+    default = TrainConfig()
+    assert "batching" not in default.identity()  # runs stored before the field existed keep their hash
+    tokens = TrainConfig(batching="tokens")
+    assert tokens.identity()["batching"] == "tokens"
+    with pytest.raises(ValueError, match="batching must be examples or tokens"):
+        TrainConfig(batching="bytes")

@@ -61,16 +61,18 @@ def test_pools_never_span_a_mixture_change():
     assert (late == 2).mean() < 0.03
 
 
+@pytest.mark.parametrize("batching", ["examples", "tokens"])
 @pytest.mark.parametrize("stop", [1, 7, 19, 20, 21, 33])
-def test_exact_resume_across_schedule_changes_and_phases(stop):
+def test_exact_resume_across_schedule_changes_and_phases(stop, batching):
     plan = mx.order_matters(SIZES, 20, 20, pretrain_on="big", tau=5)
-    ref = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    make = lambda: MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6, batching=batching)
+    ref = make()
     full = [ref.batch(step) for step in range(40)]
-    s = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    s = make()
     for step in range(stop):
         s.batch(step)
     state = s.state_dict()
-    resumed = MixtureSampler(plan, _lengths(), batch_size=8, seed=11, pool_batches=6)
+    resumed = make()
     resumed.load_state_dict(state)
     for step in range(stop, 40):
         np.testing.assert_array_equal(resumed.batch(step), full[step])
@@ -84,3 +86,39 @@ def test_steps_must_be_consecutive_and_tasks_present():
         s.batch(3)
     with pytest.raises(ValueError, match=r"the data has no task\(s\) \['small'\]"):
         MixtureSampler(plan, {"big": np.ones(5), "mid": np.ones(5)}, batch_size=4, seed=0)
+
+
+def _padded(lengths, batch):
+    lens = np.array([lengths[list(SIZES)[k]][i] for k, i in batch])
+    return lens.max() * len(lens)
+
+
+def test_token_batching_balances_padded_tokens_and_draws_the_same_examples():
+    plan = mx.static(SIZES, 48, tau=3)
+    lengths = _lengths()
+    by_examples = MixtureSampler(plan, lengths, batch_size=16, seed=5, pool_batches=16)
+    by_tokens = MixtureSampler(plan, lengths, batch_size=16, seed=5, pool_batches=16, batching="tokens", min_batch=2)
+    ex = [by_examples.batch(step) for step in range(48)]
+    tok = [by_tokens.batch(step) for step in range(48)]
+    for pool in range(3):  # the same examples per pool, only cut differently
+        a = np.concatenate(ex[pool * 16:(pool + 1) * 16])
+        b = np.concatenate(tok[pool * 16:(pool + 1) * 16])
+        assert sorted(map(tuple, a)) == sorted(map(tuple, b))
+    assert by_tokens.examples_seen() == by_examples.examples_seen()
+    sizes = [len(b) for b in tok]
+    assert min(sizes) >= 2 and max(sizes) > 16 > min(sizes)  # short batches hold more examples
+    cost_ex = [_padded(lengths, b) for b in ex]
+    cost_tok = [_padded(lengths, b) for b in tok]
+    assert max(cost_tok) < 0.8 * max(cost_ex)  # the most expensive step is cheaper
+    assert np.std(cost_tok) < 0.5 * np.std(cost_ex)
+
+
+def test_token_balanced_bounds_is_optimal_on_a_hand_case():
+    from paperlib.sampler import token_balanced_bounds
+
+    # lengths 1,1,1,1,1,1,10,10 in 2 batches: [6 ones] costs 6, [10,10] costs 20 -- the best max is 20
+    assert token_balanced_bounds(np.array([1, 1, 1, 1, 1, 1, 10, 10]), 2) == [0, 6, 8]
+    assert token_balanced_bounds(np.array([1, 1, 1, 1, 1, 1, 10, 10]), 2, min_size=3) == [0, 5, 8]
+    assert token_balanced_bounds(np.arange(1, 9), 8) == list(range(9))
+    with pytest.raises(ValueError, match="cannot cut 8 examples into 3 batches of at least 3"):
+        token_balanced_bounds(np.arange(8), 3, min_size=3)

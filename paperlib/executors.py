@@ -1,0 +1,188 @@
+"""Where training runs and notebooks execute: this process, local job processes, or Slurm.
+
+One frozen setting, `Executor`, names the place; submitit does the work:
+
+    local         this process, one run after the other (the default; what CI and the
+                  2-core mini reproduction use)
+    local-jobs    submitit's LocalExecutor: every run is a separate process, exactly the
+                  code path of a Slurm job, without Slurm (tests; a workstation with GPUs)
+    slurm         submitit's SlurmExecutor: one job per run (or per notebook), with the
+                  partition, GPUs per node, nodes, time limit and account given here
+
+With more than one GPU per job (`gpus_per_node` x `nodes` > 1) each job starts one task
+per GPU and the run trains data-parallel: submitit's TorchDistributedEnvironment exports
+RANK/WORLD_SIZE/MASTER_ADDR for accelerate (see `paperlib.train`).
+
+Safety on a shared filesystem comes from the run store (per-run locks, atomic writes,
+checkpoints): a job that is preempted or reaches its time limit is requeued by submitit
+(`TrainJob.checkpoint`) and resumes from the run's last checkpoint; a job that is simply
+resubmitted does the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("local", "local-jobs", "slurm")
+
+
+@dataclass(frozen=True)
+class Executor:
+    kind: str = "local"
+    folder: str | None = None          # submitit logs and pickles (default: <runs>/_jobs)
+    partition: str | None = None
+    account: str | None = None
+    gpus_per_node: int = 1
+    nodes: int = 1
+    cpus_per_task: int = 8
+    mem_gb: int | None = None
+    timeout_min: int = 24 * 60
+    max_parallel: int = 64             # Slurm array parallelism
+    setup: tuple = ()                  # shell lines run before the job (e.g. "module load cuda", "source .venv/bin/activate")
+    extra: dict = field(default_factory=dict)  # further sbatch options, e.g. {"qos": "high"}
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown executor {self.kind!r}; valid: {', '.join(KINDS)}")
+        for name in ("gpus_per_node", "nodes", "cpus_per_task", "timeout_min", "max_parallel"):
+            if getattr(self, name) < (0 if name == "gpus_per_node" else 1):
+                raise ValueError(f"executor {name} must be positive, got {getattr(self, name)}")
+        if self.kind == "slurm" and not self.partition:
+            raise ValueError("the slurm executor needs a partition (--partition NAME)")
+
+    @property
+    def tasks_per_node(self) -> int:
+        """One task per GPU (DDP ranks); one task on CPU-only jobs."""
+        return max(1, self.gpus_per_node)
+
+    def slurm_parameters(self) -> dict:
+        """Parameters in submitit's SlurmExecutor / sbatch naming."""
+        params = dict(partition=self.partition, time=self.timeout_min, nodes=self.nodes,
+                      ntasks_per_node=self.tasks_per_node, cpus_per_task=self.cpus_per_task,
+                      gpus_per_node=self.gpus_per_node or None, array_parallelism=self.max_parallel,
+                      setup=list(self.setup) or None, account=self.account,
+                      mem=f"{self.mem_gb}GB" if self.mem_gb else None, signal_delay_s=120, **self.extra)
+        return {k: v for k, v in params.items() if v is not None}
+
+
+def job_folder(executor: Executor, runs_root: Path | None = None) -> Path:
+    from . import paths
+
+    return Path(executor.folder) if executor.folder else Path(runs_root or paths.runs_dir()) / "_jobs"
+
+
+def submitit_executor(executor: Executor, folder: Path, name: str, single_task: bool = False):
+    """A submitit executor for `executor`; single_task: one task per job whatever the GPUs
+    (notebook jobs: the notebook runs once and trains on the node's first GPU)."""
+    import submitit
+
+    if executor.kind == "local-jobs":
+        ex = submitit.LocalExecutor(folder=str(folder))
+        ex.update_parameters(timeout_min=executor.timeout_min, gpus_per_node=executor.gpus_per_node,
+                             tasks_per_node=1, nodes=1)
+        return ex
+    ex = submitit.SlurmExecutor(folder=str(folder))  # raises a clear error where Slurm is absent
+    params = executor.slurm_parameters()
+    if single_task:
+        params.update(ntasks_per_node=1, nodes=1)
+    ex.update_parameters(job_name=name, **params)
+    return ex
+
+
+def sbatch_script(executor: Executor, folder: Path, name: str = "paperlib") -> str:
+    """The sbatch file submitit would submit for one job (for --dry-run; no Slurm needed)."""
+    from submitit.slurm.slurm import _make_sbatch_string
+
+    command = " ".join(shlex.quote(a) for a in (sys.executable, "-u", "-m", "submitit.core._submit", str(folder)))
+    return _make_sbatch_string(command=command, folder=str(folder), job_name=name, **executor.slurm_parameters())
+
+
+def distributed_setup() -> None:
+    """Inside a job with several tasks: export the torch.distributed variables accelerate
+    reads. A single-task job (or a local process) is left alone."""
+    try:
+        import submitit
+
+        env = submitit.JobEnvironment()
+    except RuntimeError:  # not inside a submitit job
+        return
+    if env.num_tasks > 1:
+        # MASTER_ADDR/PORT, RANK, WORLD_SIZE, LOCAL_RANK; accelerate then puts rank r on GPU LOCAL_RANK
+        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+
+
+class TrainJob:
+    """One run as a job: get (reuse, resume or train) it; requeued on preemption/timeout.
+    A class with `checkpoint` is submitit's protocol for requeueing (helpers.Checkpointable)."""
+
+    def __call__(self, cfg_dict: dict, runs_root: str | None) -> str:
+        from . import config, runs
+
+        distributed_setup()
+        run = runs.get_or_train(config.from_dict(cfg_dict), Path(runs_root) if runs_root else None, progress=False)
+        return str(run.dir)
+
+    def checkpoint(self, *args, **kwargs):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)  # resumes from ckpt/last.pt
+
+
+def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path, name: str, progress: bool = True,
+             single_task: bool = False) -> list:
+    """Submit function(*args) for each args as one job array and wait for all results.
+    A failed job raises with the path of its log."""
+    from tqdm.auto import tqdm
+
+    if not arg_lists:
+        return []
+    ex = submitit_executor(executor, folder, name, single_task)
+    with ex.batch():
+        jobs = [ex.submit(function, *args) for args in arg_lists]
+    results = []
+    for job in tqdm(jobs, desc=f"{name} ({executor.kind} jobs)", disable=not progress, unit="job"):
+        try:
+            results.append(job.result())
+        except Exception as exc:
+            raise RuntimeError(f"job {job.job_id} failed; its log: {job.paths.stderr}\n{exc}") from exc
+    return results
+
+
+class NotebookJob:
+    """One notebook as a job: papermill inside, its runs trained on the job's node. Runs
+    shared with a notebook running in another job are waited for, not trained twice."""
+
+    def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str):
+        from .reproduce import run_notebook
+
+        os.environ["PAPERLIB_WAIT_LOCKED"] = "1"  # inherited by the notebook's kernel
+        return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir), progress=False)
+
+    def checkpoint(self, *args, **kwargs):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)  # its runs resume from checkpoints
+
+
+def from_env() -> Executor | None:
+    """The executor `paperlib reproduce --executor ...` hands to the notebooks it runs
+    (PAPERLIB_EXECUTOR holds it as JSON); None when unset."""
+    import json
+
+    raw = os.environ.get("PAPERLIB_EXECUTOR")
+    if not raw:
+        return None
+    d = json.loads(raw)
+    d["setup"] = tuple(d.get("setup") or ())
+    return Executor(**d)
+
+
+def to_env(executor: Executor) -> str:
+    import json
+
+    return json.dumps(dataclasses.asdict(executor))

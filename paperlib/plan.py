@@ -1,0 +1,154 @@
+"""What `paperlib reproduce --dry-run` prints: every run the notebooks would train at a
+preset, how many steps each trains, and the GPU-hours that costs.
+
+The runs come from `experiments.notebook_runs` (the same functions the notebooks call).
+Shared prefixes (Order Matters' pre-training, the restart baseline's and COOLDOWN's first
+part) are counted once, as the run store trains them once. FLOPs per step are measured:
+one forward and backward pass of the preset's model on one example at full length is
+counted by torch's FlopCounterMode (on the CPU, seconds) and scaled by the batch size.
+GPU-hours divide those FLOPs by the throughput measured on a GPU by
+`benchmarks/bench_gpu.py` (benchmarks/results_gpu_*.json), so they are an estimate for
+that GPU, with sequences at full length (an upper bound) and without evaluation or
+beam-search time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+from . import paths
+from .config import TrainConfig, config_hash
+
+DEFAULT_THROUGHPUT = ("NVIDIA H100 (TF32, measured by benchmarks/bench_gpu.py)", 95e12)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    notebooks: tuple[str, ...]
+    config: TrainConfig
+    steps: int                  # steps this run trains itself (after its shared prefix)
+    flops_per_step: float
+
+    @property
+    def flops(self) -> float:
+        return self.steps * self.flops_per_step
+
+
+def total_steps(plan: dict) -> int:
+    """A plan spec's length without building it (no data needed)."""
+    if plan.get("stop_at") is not None:
+        return int(plan["stop_at"])
+    if "steps" in plan:
+        return int(plan["steps"])
+    if "pretrain_steps" in plan:
+        return int(plan["pretrain_steps"]) + int(plan["finetune_steps"])
+    if "first_steps" in plan:
+        return int(plan["first_steps"]) + int(plan["second_steps"])
+    raise ValueError(f"cannot tell the length of plan {plan}")
+
+
+@functools.lru_cache(maxsize=None)
+def flops_per_example(model_cfg, kind: str, vocab: int) -> float:
+    """Training FLOPs (forward + backward) for one example of model_cfg.max_len tokens
+    (source and target for translation), counted by torch on the CPU."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(model_cfg, kind, vocab, 0, 1, 2)
+    ids = torch.randint(3, vocab, (1, model_cfg.max_len))
+    inputs = {"input_ids": ids, "decoder_input_ids": ids} if kind == "translation" else {"input_ids": ids}
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(**inputs).logits.float().sum().backward()
+    return float(counter.get_total_flops())
+
+
+def _vocab(cfg: TrainConfig) -> int:
+    from .data.pipeline import DEFAULT_VOCAB
+
+    return cfg.data.vocab_size or DEFAULT_VOCAB[cfg.data.preset]
+
+
+def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]:
+    from . import experiments as E
+    from .data import get_taskset
+    from .runs import parent_config
+
+    by_notebook = E.notebook_runs(preset)
+    if only:
+        by_notebook = {k: v for k, v in by_notebook.items() if k in {n.removesuffix(".ipynb") for n in only}}
+    found: dict[str, tuple[TrainConfig, int, set]] = {}
+
+    def add(cfg: TrainConfig, notebook: str, steps: int):
+        key = config_hash(cfg.to_dict())
+        if key not in found:
+            found[key] = (cfg, steps, set())
+        found[key][2].add(notebook)
+
+    for notebook, grid in by_notebook.items():
+        for cfg, _ in grid:
+            end = total_steps(cfg.plan)
+            if cfg.fork_at is not None:
+                add(parent_config(cfg), notebook, cfg.fork_at)
+                add(cfg, notebook, end - cfg.fork_at)
+            else:
+                add(cfg, notebook, end)
+        if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each
+            taskset, experiment = E.DOREMI_NOTEBOOKS[notebook]
+            proxy = E.doremi_proxy_config(preset, taskset, experiment)
+            add(proxy, notebook, 2 * total_steps(proxy.plan))
+    out = []
+    for cfg, steps, notebooks in found.values():
+        kind = get_taskset(cfg.data.taskset).kind
+        per_step = flops_per_example(cfg.model, kind, _vocab(cfg)) * cfg.batch_size
+        out.append(PlannedRun(tuple(sorted(notebooks)), cfg, steps, per_step))
+    return out
+
+
+def measured_throughput() -> tuple[str, float]:
+    """(where, FLOP/s) from the GPU benchmark's results, if one was recorded."""
+    for path in sorted((paths.PACKAGE_ROOT / "benchmarks").glob("results_gpu_*.json")):
+        mfu = json.loads(path.read_text()).get("gpu_mfu", {})
+        if "tf32" in mfu:
+            return f"{mfu['device']} (TF32, {path.name})", mfu["tf32"]["tflops"] * 1e12
+    return DEFAULT_THROUGHPUT
+
+
+def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
+    from . import executors
+
+    planned = planned_runs(preset, only)
+    where, flops_per_s = measured_throughput()
+    lines = [f"paperlib reproduce --preset {preset}: {len(planned)} training runs "
+             f"(shared prefixes counted once)", ""]
+    header = ("experiment", "method", "taskset", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
+    rows = [header]
+    for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan["method"])):
+        c = p.config
+        rows.append((c.experiment, c.plan["method"] + (" (prefix)" if c.plan.get("stop_at") else ""), c.data.taskset,
+                     f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
+                     f"{p.flops / flops_per_s / 3600:.1f}", ",".join(n.split("_")[0] for n in p.notebooks)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+    per_nb: dict[str, float] = {}
+    for p in planned:
+        for n in p.notebooks:  # a shared run is charged to the first notebook that trains it
+            per_nb.setdefault(n, 0.0)
+        per_nb[p.notebooks[0]] += p.flops / flops_per_s / 3600
+    total_h = sum(p.flops for p in planned) / flops_per_s / 3600
+    lines += ["", "GPU-hours by notebook (a shared run counted where it is first trained):"]
+    lines += [f"  {n:34s} {h:10.1f}" for n, h in sorted(per_nb.items())]
+    lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
+                  f"≈ {total_h:,.0f} GPU-hours at {flops_per_s / 1e12:.0f} TFLOP/s measured on {where}",
+              "(sequences at full length: an upper bound; evaluation and beam search not included)"]
+    if executor is not None and executor.kind == "slurm":
+        folder = executors.job_folder(executor)
+        lines += ["", f"each run is one Slurm job like this ({executor.gpus_per_node} GPU(s) per node, "
+                      f"{executor.nodes} node(s)); submitit writes it to {folder}:", "",
+                  executors.sbatch_script(executor, folder, "paperlib-runs")]
+    return "\n".join(lines)

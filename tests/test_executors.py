@@ -1,0 +1,89 @@
+"""Runs and notebooks as jobs through submitit: its local executor starts real processes
+(the code path of a Slurm job); Slurm itself is checked through the sbatch file."""
+
+import pytest
+
+from paperlib import executors, runs
+from paperlib.executors import Executor
+from paperlib.train import train
+
+OM = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 4, "pretrain_on": "en-it"}
+
+
+def _rows(run_dir):
+    return [{k: v for k, v in r.items() if k != "wall_time"} for r in runs.read_metrics(run_dir)]
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # job processes share the 2 cores
+
+
+@pytest.mark.slow
+def test_local_jobs_train_a_grid_through_the_run_store(tiny_cfg, tmp_path, one_thread):
+    grid = [tiny_cfg({**OM, "rates": [0.5, 0.5]}, fork_at=8), tiny_cfg({**OM, "rates": [0.2, 0.8]}, fork_at=8),
+            tiny_cfg({"method": "static", "steps": 8, "rates": [0.7, 0.3]})]
+    ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
+    done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=ex)
+    assert all(r.done for r in done)
+    assert len(list((tmp_path / "runs" / "test").iterdir())) == 4  # three runs and one shared pre-training
+    assert list((tmp_path / "jobs").glob("*_log.out")), "the runs were not trained in job processes"
+    # a job trains exactly what this process trains
+    here = runs.get_or_train(grid[1], tmp_path / "here", progress=False)
+    assert _rows(done[1].dir) == _rows(here.dir)
+    # submitting the same grid again trains nothing
+    again = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=ex)
+    assert [r.dir for r in again] == [r.dir for r in done]
+
+
+@pytest.mark.slow
+def test_a_resubmitted_job_resumes_from_the_last_checkpoint(tiny_cfg, tmp_path, one_thread):
+    cfg = tiny_cfg({"method": "static", "steps": 12, "rates": [0.5, 0.5]})
+    run_dir = runs.run_dir_for(cfg, tmp_path / "runs")
+    train(cfg, run_dir, progress=False, stop_after=10)  # the job died at step 10; checkpoint at step 8
+    assert not (run_dir / "DONE").exists() and (run_dir / "ckpt" / "last.pt").exists()
+    ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
+    (resumed,) = runs.get_or_train_many([cfg], tmp_path / "runs", progress=False, executor=ex)
+    uninterrupted = runs.get_or_train(cfg, tmp_path / "clean", progress=False)
+    assert _rows(resumed.dir) == _rows(uninterrupted.dir)
+
+
+@pytest.mark.slow
+def test_reproduce_runs_notebooks_as_jobs(tmp_path, monkeypatch, one_thread):
+    from paperlib import reproduce
+
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))  # runs, figures and report go here
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)  # the theory notebook needs no data
+    ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
+    (res,) = reproduce.reproduce("smoke", ["B0_fig02_variance_theory"], progress=False, executor=ex)
+    assert res.status == "ok", res.error
+    assert res.figures and all(p.exists() for p in res.figures)
+    assert list((tmp_path / "jobs" / "notebooks").glob("*_log.out"))
+    assert (tmp_path / "figures" / "smoke" / "REPORT.md").exists()
+
+
+def test_slurm_job_script(tmp_path):
+    ex = Executor(kind="slurm", partition="gpu", account="proj42", gpus_per_node=4, nodes=2, timeout_min=600,
+                  setup=("source .venv/bin/activate",))
+    script = executors.sbatch_script(ex, tmp_path, "paperlib-runs")
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --account=proj42", "#SBATCH --gpus-per-node=4",
+                 "#SBATCH --ntasks-per-node=4", "#SBATCH --nodes=2", "#SBATCH --time=600", "#SBATCH --signal=USR2@120",
+                 "source .venv/bin/activate", "srun", "submitit.core._submit"):
+        assert line in script, line
+
+
+def test_executor_settings_are_checked():
+    with pytest.raises(ValueError, match="needs a partition"):
+        Executor(kind="slurm")
+    with pytest.raises(ValueError, match="unknown executor"):
+        Executor(kind="kubernetes")
+    with pytest.raises(ValueError, match="nodes must be positive"):
+        Executor(kind="local-jobs", nodes=0)
+    assert executors.from_env() is None
+    ex = Executor(kind="slurm", partition="p", setup=("module load cuda",))
+    import os
+    os.environ["PAPERLIB_EXECUTOR"] = executors.to_env(ex)
+    try:
+        assert executors.from_env() == ex
+    finally:
+        del os.environ["PAPERLIB_EXECUTOR"]

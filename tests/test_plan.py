@@ -1,0 +1,49 @@
+"""The paper preset's dry run: every notebook's runs, counted once, with GPU-hours."""
+
+import pytest
+
+from paperlib import cli, experiments as E, plan
+
+
+def test_total_steps_of_plan_specs():
+    assert plan.total_steps({"method": "static", "steps": 300}) == 300
+    assert plan.total_steps({"method": "order_matters", "pretrain_steps": 200, "finetune_steps": 100}) == 300
+    assert plan.total_steps({"method": "restart", "first_steps": 5, "second_steps": 7}) == 12
+    assert plan.total_steps({"method": "static", "steps": 300, "stop_at": 150}) == 150
+
+
+def test_flops_per_example_scale_with_the_model():
+    from paperlib.models import ModelConfig
+
+    small = plan.flops_per_example(ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16), "translation", 500)
+    wide = plan.flops_per_example(ModelConfig(d_model=64, layers=1, heads=2, ffn=128, max_len=16), "translation", 500)
+    deep = plan.flops_per_example(ModelConfig(d_model=32, layers=2, heads=2, ffn=64, max_len=16), "translation", 500)
+    assert small < deep < 2 * small + 1e6  # a second layer adds layers, not the embeddings
+    assert 2.5 * small < wide  # matmul FLOPs grow with d^2 (the output layer with d)
+
+
+@pytest.mark.slow
+def test_paper_plan_lists_every_training_notebook_and_counts_prefixes_once():
+    planned = plan.planned_runs("paper")
+    notebooks = {n for p in planned for n in p.notebooks}
+    assert notebooks == {n for n, grid in E.notebook_runs("paper").items() if grid}
+    s = E.scale("paper")
+    # Order Matters' NMT pre-training: one prefix run per (pair, seed), shared by all nine rates
+    om = [p for p in planned if p.config.plan["method"] == "order_matters" and p.config.experiment == "order_matters_nmt-paper"]
+    prefixes = [p for p in om if p.config.plan.get("stop_at") == s.pretrain]
+    assert prefixes and all(p.steps == s.pretrain for p in prefixes)
+    assert all(p.steps == s.finetune for p in om if p.config.plan.get("stop_at") is None and p.config.fork_at == s.pretrain)
+    assert len({p.config.plan["rates"][1] for p in om if p.config.data.taskset == "hrl_lrl_fi"}) == 9
+    assert all(p.config.batch_size == 1024 and p.config.data.source == "hub" for p in planned)
+    text = plan.describe("paper")
+    assert f"{len(planned)} training runs" in text and "GPU-hours" in text
+
+
+@pytest.mark.slow
+def test_cli_dry_run_runs_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["reproduce", "--preset", "paper", "--dry-run", "--only", "A6_fig07_multilingual_lm",
+                     "--executor", "slurm", "--partition", "gpu", "--gpus-per-node", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "order_matters_lm-paper" in out and "#SBATCH --gpus-per-node=8" in out
+    assert not (tmp_path / "runs").exists()  # nothing trained, nothing written
