@@ -47,6 +47,7 @@ class Scale:
     lr_schedule: str = "inverse_sqrt"
     lm_lr_schedule: str = "constant_then_inverse_sqrt"
     seeds: tuple = (0,)    # seeds for comparisons that depend on the seed
+    lr_grid: tuple = ()    # learning rates swept for paper A's NMT grids (empty: just `lr`)
 
     @property
     def finetune(self) -> int:
@@ -76,6 +77,7 @@ SCALES = {
         batch_size=1024, lr=2.5e-3, warmup=40_000, steps=450_000, pretrain=400_000,
         lm_steps=500_000, lm_pretrain=250_000, eval_every=5_000, max_valid=None, train_subset=2048,
         bleu_max_examples=2000, lr_schedule="cosine", seeds=(0, 1),
+        lr_grid=(2.5e-4, 5e-4, 2.5e-3, 5e-3, 7.5e-3),  # Order Matters §4: best LR per point
     ),
 }
 
@@ -94,10 +96,11 @@ def wants_bleu(paper: str, taskset: str) -> bool:
     return taskset.startswith("hrl_lrl") if paper == "A" else taskset.startswith("one_to_many")
 
 
-def base(preset: str, taskset: str, experiment: str, plan: dict, bleu: bool = True, **changes) -> TrainConfig:
+def base(preset: str, taskset: str, experiment: str, plan: dict, bleu: bool = True, lr: float | None = None,
+         **changes) -> TrainConfig:
     """A config on `taskset` at the preset's scale. `changes` override TrainConfig fields;
     `dropout=` overrides the model's dropout (Order Matters Fig. 5); `bleu` asks for
-    end-of-run BLEU/chrF (translation only)."""
+    end-of-run BLEU/chrF (translation only); `lr` replaces the preset's learning rate."""
     s = scale(preset)
     ts = get_taskset(taskset)
     model = s.model
@@ -110,7 +113,7 @@ def base(preset: str, taskset: str, experiment: str, plan: dict, bleu: bool = Tr
         data=DataConfig(taskset=taskset, preset=preset, source="hub" if preset == "paper" else "ddtp"),
         plan=plan,
         model=model,
-        optim=OptimConfig(lr=s.lr, warmup=s.warmup),
+        optim=OptimConfig(lr=lr or s.lr, warmup=s.warmup),
         eval=EvalConfig(every=s.eval_every, max_valid=s.max_valid, train_subset=s.train_subset,
                         bleu=bleu and not lm, bleu_max_examples=s.bleu_max_examples),
         batch_size=s.batch_size,
@@ -129,29 +132,29 @@ def hrl_lrl(taskset: str) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ two-task NMT (paper A)
 
-def static_rate(preset, taskset, lrl_rate, experiment, seed=0, **changes) -> TrainConfig:
+def static_rate(preset, taskset, lrl_rate, experiment, seed=0, lr=None, **changes) -> TrainConfig:
     """Scalarization via proportional sampling at a static LRL rate (paper A's baseline).
     Forked at the pre-training length so the restart baseline can continue it."""
     s = scale(preset)
     plan = {"method": "static", "steps": s.steps, "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=s.pretrain, **changes)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=s.pretrain, **changes)
 
 
-def restart_rate(preset, taskset, lrl_rate, experiment, seed=0) -> TrainConfig:
+def restart_rate(preset, taskset, lrl_rate, experiment, seed=0, lr=None) -> TrainConfig:
     s = scale(preset)
     plan = {"method": "restart", "first_steps": s.pretrain, "second_steps": s.finetune,
             "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=s.pretrain)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=s.pretrain)
 
 
-def order_matters_rate(preset, taskset, lrl_rate, experiment, seed=0, pretrain=None, finetune=None) -> TrainConfig:
+def order_matters_rate(preset, taskset, lrl_rate, experiment, seed=0, pretrain=None, finetune=None, lr=None) -> TrainConfig:
     """Pre-train on the HRL, reset, jointly fine-tune at the LRL rate (pre-training shared)."""
     s = scale(preset)
     hrl, _ = hrl_lrl(taskset)
     pretrain = pretrain or s.pretrain
     plan = {"method": "order_matters", "pretrain_steps": pretrain, "finetune_steps": finetune or s.finetune,
             "pretrain_on": hrl, "rates": [1 - lrl_rate, lrl_rate], "lr_schedule": s.lr_schedule}
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), seed=seed, fork_at=pretrain)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=pretrain)
 
 
 def finetune_only(preset, taskset, experiment, seed=0) -> TrainConfig:
@@ -231,22 +234,36 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     """Paper A's NMT runs for each two-task set: scalarization (static rates), pre-training
     -> joint fine-tuning at every rate (pre-training shared), and the restart baseline;
     the middle rate again with every further seed of the preset (seed spread) on the
-    task sets in `seeded` (default: the first one only, which measures the spread)."""
+    task sets in `seeded` (default: the first one only, which measures the spread); every
+    run at each learning rate of the preset's `lr_grid` (see `best_learning_rate`)."""
     s = scale(preset)
     rates = list(rates or rate_grid(preset))
     restart_rates = list(restart_rates if restart_rates is not None else rates[::2])
     mid = rates[len(rates) // 2]
     out = []
     seeded = list(tasksets[:1] if seeded is None else seeded)
-    for ts in tasksets:
-        for seed in (s.seeds if ts in seeded else s.seeds[:1]):
-            for r in (rates if seed == s.seeds[0] else [mid]):
-                out.append((static_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="scalarization", rate=r, seed=seed)))
-                out.append((order_matters_rate(preset, ts, r, experiment, seed), dict(taskset=ts, method="pre-train + joint FT", rate=r, seed=seed)))
-        if with_restart:
-            for r in restart_rates:
-                out.append((restart_rate(preset, ts, r, experiment), dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0])))
+    for lr in s.lr_grid or (s.lr,):
+        for ts in tasksets:
+            for seed in (s.seeds if ts in seeded else s.seeds[:1]):
+                for r in (rates if seed == s.seeds[0] else [mid]):
+                    labels = dict(taskset=ts, rate=r, seed=seed, lr=lr)
+                    out.append((static_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="scalarization", **labels)))
+                    out.append((order_matters_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="pre-train + joint FT", **labels)))
+            if with_restart:
+                for r in restart_rates:
+                    out.append((restart_rate(preset, ts, r, experiment, lr=lr), dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0], lr=lr)))
     return out
+
+
+def best_learning_rate(df):
+    """Paper A reports each point of a front at its best learning rate: keep, for every
+    (task set, method, rate, seed), the run with the lowest mean validation loss over the
+    tasks. With one learning rate (mini) the table is returned unchanged."""
+    if "lr" not in df or df["lr"].nunique(dropna=True) <= 1:
+        return df
+    keys = [k for k in ("taskset", "method", "rate", "seed") if k in df]
+    score = df[[c for c in df.columns if c.startswith("valid_loss.")]].mean(axis=1)
+    return df.loc[score.groupby([df[k].fillna(-1) for k in keys]).idxmin()].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ each notebook's runs

@@ -53,3 +53,21 @@ def test_bad_requests():
         E.scale("huge")
     with pytest.raises(ValueError, match="unknown schedule method"):
         E.schedule_run("smoke", "one_to_many", "annealing", "x")
+
+
+def test_best_learning_rate_keeps_one_run_per_point():
+    import pandas as pd
+
+    rows = [dict(taskset="t", method="m", rate=r, seed=0, lr=lr, **{"valid_loss.a": v + r, "valid_loss.b": 1.0})
+            for r in (0.2, 0.8) for lr, v in ((1e-3, 3.0), (2e-3, 2.0), (3e-3, 2.5))]
+    best = E.best_learning_rate(pd.DataFrame(rows))
+    assert sorted(zip(best.rate, best.lr)) == [(0.2, 2e-3), (0.8, 2e-3)]
+    one = pd.DataFrame(rows[:1])
+    assert E.best_learning_rate(one).equals(one)  # one learning rate (mini): unchanged
+
+
+def test_paper_grid_sweeps_the_papers_learning_rates_and_mini_keeps_one():
+    paper = E.order_matters_nmt_grid("paper", ["hrl_lrl_fi"], "x")
+    assert sorted({c.optim.lr for c, _ in paper}) == [2.5e-4, 5e-4, 2.5e-3, 5e-3, 7.5e-3]
+    assert all(c.batch_size == 1024 and c.plan["lr_schedule"] == "cosine" for c, _ in paper)
+    assert {c.optim.lr for c, _ in E.order_matters_nmt_grid("mini", ["hrl_lrl_fi"], "x")} == {E.scale("mini").lr}
