@@ -116,9 +116,18 @@ def distributed_setup() -> None:
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
-class TrainJob:
-    """One run as a job: get (reuse, resume or train) it; requeued on preemption/timeout.
-    A class with `checkpoint` is submitit's protocol for requeueing (helpers.Checkpointable)."""
+class _Requeued:
+    """submitit's requeueing protocol (as helpers.Checkpointable): on preemption or timeout
+    the same call is submitted again; the run store resumes from the runs' checkpoints."""
+
+    def checkpoint(self, *args, **kwargs):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)
+
+
+class TrainJob(_Requeued):
+    """One run as a job: get (reuse, resume or train) it; requeued on preemption/timeout."""
 
     def __call__(self, cfg_dict: dict, runs_root: str | None) -> str:
         from . import config, runs
@@ -126,11 +135,6 @@ class TrainJob:
         distributed_setup()
         run = runs.get_or_train(config.from_dict(cfg_dict), Path(runs_root) if runs_root else None, progress=False)
         return str(run.dir)
-
-    def checkpoint(self, *args, **kwargs):
-        import submitit
-
-        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)  # resumes from ckpt/last.pt
 
 
 def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path, name: str, progress: bool = True,
@@ -153,7 +157,7 @@ def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path,
     return results
 
 
-class NotebookJob:
+class NotebookJob(_Requeued):
     """One notebook as a job: papermill inside, its runs trained on the job's node. Runs
     shared with a notebook running in another job are waited for, not trained twice."""
 
@@ -162,11 +166,6 @@ class NotebookJob:
 
         os.environ["PAPERLIB_WAIT_LOCKED"] = "1"  # inherited by the notebook's kernel
         return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir), progress=False)
-
-    def checkpoint(self, *args, **kwargs):
-        import submitit
-
-        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)  # its runs resume from checkpoints
 
 
 def from_env() -> Executor | None:

@@ -167,42 +167,41 @@ def finetune_only(preset, taskset, experiment, seed=0) -> TrainConfig:
 
 # ------------------------------------------------------------------ temperature methods (paper B)
 
+def run_length(preset, taskset) -> tuple[int, int, str]:
+    """(steps, pre-training length, LR schedule) of a run on `taskset` at the preset:
+    language modelling and translation have their own."""
+    s = scale(preset)
+    if get_taskset(taskset).kind == "lm":
+        return s.lm_steps, s.lm_pretrain, s.lm_lr_schedule
+    return s.steps, s.pretrain, s.lr_schedule
+
+
 def temperature_run(preset, taskset, tau, experiment, seed=0, fork_at="switch", **changes) -> TrainConfig:
     """Static temperature sampling. Forked by default at COOLDOWN's switch so COOLDOWN
     continues it; fork_at="pretrain" lets paper A's restart baseline continue it instead."""
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    steps = s.lm_steps if lm else s.steps
-    fork = {"switch": steps // 2, "pretrain": s.lm_pretrain if lm else s.pretrain, None: None}[fork_at]
-    plan = {"method": "static", "steps": steps, "tau": tau, "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
+    steps, pre, lr_schedule = run_length(preset, taskset)
+    fork = {"switch": steps // 2, "pretrain": pre, None: None}[fork_at]
+    plan = {"method": "static", "steps": steps, "tau": tau, "lr_schedule": lr_schedule}
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=fork, **changes)
 
 
 def restart_tau(preset, taskset, tau, experiment, seed=0) -> TrainConfig:
     """Paper A's LM restart baseline: temperature sampling, reset at the pre-training length."""
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    steps, pre = (s.lm_steps, s.lm_pretrain) if lm else (s.steps, s.pretrain)
-    plan = {"method": "restart", "first_steps": pre, "second_steps": steps - pre, "tau": tau,
-            "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
+    steps, pre, lr_schedule = run_length(preset, taskset)
+    plan = {"method": "restart", "first_steps": pre, "second_steps": steps - pre, "tau": tau, "lr_schedule": lr_schedule}
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=pre)
 
 
 def scalarized_run(preset, taskset, tau, experiment, seed=0, **changes) -> TrainConfig:
     """Proportional sampling with loss weights p_tau / p_1 (paper B's S)."""
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    steps = s.lm_steps if lm else s.steps
-    plan = {"method": "scalarization", "steps": steps, "tau": tau, "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
+    steps, _, lr_schedule = run_length(preset, taskset)
+    plan = {"method": "scalarization", "steps": steps, "tau": tau, "lr_schedule": lr_schedule}
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, **changes)
 
 
 def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> TrainConfig:
     """cooldown / increasing / dense / unimax / order_matters over a many-task set."""
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    steps = s.lm_steps if lm else s.steps
-    lr_schedule = s.lm_lr_schedule if lm else s.lr_schedule
+    steps, default_pretrain, lr_schedule = run_length(preset, taskset)
     fork_at = None
     if method in ("cooldown", "increasing"):
         plan = {"method": method, "steps": steps, "switch": steps // 2, **params}
@@ -212,7 +211,7 @@ def schedule_run(preset, taskset, method, experiment, seed=0, **params) -> Train
     elif method == "unimax":
         plan = {"method": "unimax", "steps": steps, "max_epochs": params.pop("max_epochs", 5), **params}
     elif method == "order_matters":
-        pretrain = params.pop("pretrain", s.lm_pretrain if lm else s.pretrain)
+        pretrain = params.pop("pretrain", default_pretrain)
         plan = {"method": "order_matters", "pretrain_steps": pretrain, "finetune_steps": steps - pretrain,
                 "pretrain_on": params.pop("pretrain_on", get_taskset(taskset).tasks[0]), **params}
         fork_at = pretrain
@@ -369,19 +368,14 @@ def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsa
 
 def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
     """The proportional run whose settings DoReMi's proxy and reference models use."""
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    return base(preset, taskset, experiment, {"method": "static", "steps": s.lm_steps if lm else s.steps, "tau": 1.0})
+    return base(preset, taskset, experiment, {"method": "static", "steps": run_length(preset, taskset)[0], "tau": 1.0})
 
 
 def doremi_run(preset, taskset, weights: dict, experiment="upsample") -> tuple[TrainConfig, dict]:
     """Static sampling at DoReMi's learned weights."""
-    proxy = doremi_proxy_config(preset, taskset, experiment)
-    tasks = get_taskset(taskset).tasks
-    s = scale(preset)
-    lm = get_taskset(taskset).kind == "lm"
-    plan = {"method": "static", "steps": proxy.plan["steps"], "rates": [weights[t] for t in tasks],
-            "lr_schedule": s.lm_lr_schedule if lm else s.lr_schedule}
+    steps, _, lr_schedule = run_length(preset, taskset)
+    plan = {"method": "static", "steps": steps, "rates": [weights[t] for t in get_taskset(taskset).tasks],
+            "lr_schedule": lr_schedule}
     return base(preset, taskset, experiment, plan), {"method": "DoReMi"}
 
 
