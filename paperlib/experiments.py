@@ -48,6 +48,7 @@ class Scale:
     lm_lr_schedule: str = "constant_then_inverse_sqrt"
     seeds: tuple = (0,)    # seeds for comparisons that depend on the seed
     lr_grid: tuple = ()    # learning rates swept for paper A's NMT grids (empty: just `lr`)
+    doremi_fraction: float = 1.0  # DoReMi's reference and proxy length, as a fraction of a run
 
     @property
     def finetune(self) -> int:
@@ -67,8 +68,12 @@ SCALES = {
     ),
     "mini": Scale(
         model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
+        # validation on 100 examples per task and BLEU on 50, DoReMi's proxy at half length:
+        # the 90-minute budget (session 3 measured evaluation at 12% of a two-task run and
+        # 40% of a one-to-many run); the curves keep their 50-step resolution
         batch_size=32, lr=3e-3, warmup=30, steps=300, pretrain=200, lm_steps=300, lm_pretrain=200,
-        eval_every=50, max_valid=200, train_subset=64, bleu_max_examples=100, seeds=(0, 1),
+        eval_every=50, max_valid=100, train_subset=64, bleu_max_examples=50, seeds=(0, 1),
+        doremi_fraction=0.5,
     ),
     "paper": Scale(
         # Order Matters Table 3 (3+3 layers, d 512, FFN 2048, 8 heads) and Table 4 (En→{Ro, Fr}:
@@ -367,8 +372,10 @@ def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsa
 
 
 def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
-    """The proportional run whose settings DoReMi's proxy and reference models use."""
-    return base(preset, taskset, experiment, {"method": "static", "steps": run_length(preset, taskset)[0], "tau": 1.0})
+    """The proportional run whose settings (and length, `plan["steps"]`) DoReMi's proxy and
+    reference models use. No BLEU: only the reference's validation losses are read."""
+    steps = round(run_length(preset, taskset)[0] * scale(preset).doremi_fraction)
+    return base(preset, taskset, experiment, {"method": "static", "steps": steps, "tau": 1.0}, bleu=False)
 
 
 def doremi_run(preset, taskset, weights: dict, experiment="upsample") -> tuple[TrainConfig, dict]:
