@@ -90,14 +90,21 @@ def _cmd_train(args) -> int:
 
 
 def _executor(args):
-    """The --executor options as an Executor (None: this process)."""
-    from .executors import Executor
+    """The --executor options as an Executor (None: this process, one run at a time)."""
+    from .executors import Executor, default_workers
 
     if args.executor == "local":
-        return None
+        workers = default_workers() if args.workers == "auto" else int(args.workers)
+        return Executor(workers=workers) if workers > 1 else None
     return Executor(kind=args.executor, folder=args.jobs_dir, partition=args.partition, account=args.account,
                     gpus_per_node=args.gpus_per_node, nodes=args.nodes, cpus_per_task=args.cpus_per_task,
                     mem_gb=args.mem_gb, timeout_min=args.time, setup=tuple(args.setup or ()))
+
+
+def _workers(value: str):
+    if value == "auto" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"--workers takes a positive number or 'auto', not {value!r}")
 
 
 def _executor_options() -> argparse.ArgumentParser:
@@ -105,6 +112,9 @@ def _executor_options() -> argparse.ArgumentParser:
     g = ex.add_argument_group("where to run (submitit)")
     g.add_argument("--executor", default="local", choices=("local", "local-jobs", "slurm"),
                    help="local: this process (default); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
+    g.add_argument("--workers", default="auto", type=_workers,
+                   help="local: runs trained side by side, splitting the CPU cores (default auto: "
+                        "one per core up to 4 on a CPU machine, 1 with a GPU)")
     g.add_argument("--partition", help="Slurm partition")
     g.add_argument("--account", help="Slurm account")
     g.add_argument("--gpus-per-node", type=int, default=1, help="GPUs per job; >1 trains data-parallel (default: 1)")

@@ -2,8 +2,11 @@
 
 One frozen setting, `Executor`, names the place; submitit does the work:
 
-    local         this process, one run after the other (the default; what CI and the
-                  2-core mini reproduction use)
+    local         this machine: with `workers` = 1 this process trains one run after the
+                  other; with more, the runs of a grid train side by side in worker processes
+                  that split the CPU cores between them (`paperlib reproduce` on a CPU
+                  machine: one worker per core, up to 4 -- small models use two 1-thread
+                  processes 1.6x better than one 2-thread process, measured on this machine)
     local-jobs    submitit's LocalExecutor: every run is a separate process, exactly the
                   code path of a Slurm job, without Slurm (tests; a workstation with GPUs)
     slurm         submitit's SlurmExecutor: one job per run (or per notebook), with the
@@ -45,11 +48,12 @@ class Executor:
     max_parallel: int = 64             # Slurm array parallelism
     setup: tuple = ()                  # shell lines run before the job (e.g. "module load cuda", "source .venv/bin/activate")
     extra: dict = field(default_factory=dict)  # further sbatch options, e.g. {"qos": "high"}
+    workers: int = 1                   # local: runs trained side by side (see the module doc)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown executor {self.kind!r}; valid: {', '.join(KINDS)}")
-        for name in ("gpus_per_node", "nodes", "cpus_per_task", "timeout_min", "max_parallel"):
+        for name in ("gpus_per_node", "nodes", "cpus_per_task", "timeout_min", "max_parallel", "workers"):
             if getattr(self, name) < (0 if name == "gpus_per_node" else 1):
                 raise ValueError(f"executor {name} must be positive, got {getattr(self, name)}")
         if self.kind == "slurm" and not self.partition:
@@ -68,6 +72,65 @@ class Executor:
                       setup=list(self.setup) or None, account=self.account,
                       mem=f"{self.mem_gb}GB" if self.mem_gb else None, signal_delay_s=120, **self.extra)
         return {k: v for k, v in params.items() if v is not None}
+
+
+def cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Runs trained side by side on this machine: one (it has the GPU) where torch sees a GPU,
+    else one per core up to 4 (beyond that a run is better served by more threads)."""
+    import torch
+
+    return 1 if torch.cuda.is_available() else max(1, min(4, cpu_cores()))
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _train_one(cfg_dict: dict, runs_root: str | None) -> str:
+    from . import config, runs
+
+    return str(runs.get_or_train(config.from_dict(cfg_dict), Path(runs_root) if runs_root else None, progress=False).dir)
+
+
+def train_side_by_side(cfgs: list, runs_root: Path | None, workers: int, progress: bool = True) -> None:
+    """Train `cfgs` (distinct runs, none continuing another) in `workers` processes, each
+    with cores/workers torch threads; the longest runs start first so the last ones finish
+    together. A failed run raises with its run directory once the others are done."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    from . import runs
+    from .plan import total_steps
+
+    if len(cfgs) <= 1 or workers <= 1:
+        for c in cfgs:
+            runs.get_or_train(c, runs_root, progress)
+        return
+    workers = min(workers, len(cfgs))
+    order = sorted(cfgs, key=lambda c: total_steps(c.plan) - (c.fork_at or 0), reverse=True)
+    # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
+    pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_worker_init,
+                               initargs=(max(1, cpu_cores() // workers),))
+    failed = []
+    with pool:
+        futures = {pool.submit(_train_one, c.to_dict(), str(runs_root) if runs_root else None): c for c in order}
+        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"runs ({workers} side by side)",
+                        disable=not progress, unit="run"):
+            if fut.exception() is not None:
+                failed.append(f"{runs.run_dir_for(futures[fut], runs_root)}: {fut.exception()!r}")
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(cfgs)} runs failed:\n" + "\n".join(failed))
 
 
 def job_folder(executor: Executor, runs_root: Path | None = None) -> Path:

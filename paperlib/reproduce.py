@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -120,9 +122,13 @@ def reproduce(
         for res in results:
             _record(preset, res)
     else:
-        for i, (name, path) in enumerate(chosen.items(), 1):
-            print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
-            results.append(_record(preset, run_notebook(path, preset, out_dir, figures, progress=progress)))
+        # local workers: the notebooks' kernels inherit the setting and train their grids side by side
+        with _environment("PAPERLIB_EXECUTOR", executors.to_env(executor) if executor else None):
+            if executor is not None:
+                print(f"training runs {executor.workers} side by side", flush=True)
+            for i, (name, path) in enumerate(chosen.items(), 1):
+                print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
+                results.append(_record(preset, run_notebook(path, preset, out_dir, figures, progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
     written = report.write(preset, titles, figures)
     if preset == DEFAULT_PRESET and figures_root is None:
@@ -130,6 +136,21 @@ def reproduce(
         written = report.write(preset, titles, figures.parent, image_prefix=f"{preset}/")
     print(f"report: {written[0]}", flush=True)
     return results
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None):
+    """Set (or, with None, leave alone) an environment variable for the block."""
+    saved = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def _record(preset: str, res: NotebookResult) -> NotebookResult:

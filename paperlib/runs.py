@@ -200,14 +200,15 @@ def get_or_train(cfg: TrainConfig, runs_root: Path | None = None, progress: bool
 
 def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, progress: bool = True,
                       executor=None) -> list[Run]:
-    """get_or_train for each config. With the default executor (this process) they train in
-    order and shared prefixes are trained by the first config that needs them. With job
-    executors (`paperlib.executors`; default from $PAPERLIB_EXECUTOR) the missing runs fan
-    out as jobs in two waves: the shared prefix runs first, then every run continuing them."""
+    """get_or_train for each config. With the default executor (this process, one worker)
+    they train in order and shared prefixes are trained by the first config that needs
+    them. Otherwise (`paperlib.executors`; default from $PAPERLIB_EXECUTOR) the missing runs
+    train in two waves, side by side in local worker processes or as jobs: the shared
+    prefix runs first, then every run continuing them."""
     from . import executors
 
     executor = executor or executors.from_env()
-    if executor is None or executor.kind == "local":
+    if executor is None or (executor.kind == "local" and executor.workers <= 1):
         return [get_or_train(c, runs_root, progress) for c in cfgs]
     root = Path(runs_root or paths.runs_dir())
 
@@ -221,9 +222,12 @@ def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, pr
 
     todo = missing(cfgs)
     prefixes = missing([parent_config(c) for c in todo if c.fork_at is not None])
-    folder = executors.job_folder(executor, root)
     for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):
-        executors.run_jobs(executor, executors.TrainJob(), [(c.to_dict(), str(root)) for c in wave], folder, name, progress)
+        if executor.kind == "local":
+            executors.train_side_by_side(wave, root, executor.workers, progress)
+        else:
+            executors.run_jobs(executor, executors.TrainJob(), [(c.to_dict(), str(root)) for c in wave],
+                               executors.job_folder(executor, root), name, progress)
     return [get_or_train(c, root, progress) for c in cfgs]  # all finished now: found, not trained
 
 

@@ -49,6 +49,40 @@ def test_local_jobs_train_a_grid_through_the_run_store(tiny_cfg, tmp_path, one_t
 
 
 @pytest.mark.slow
+def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path):
+    grid = [tiny_cfg({**OM, "rates": [0.5, 0.5]}, fork_at=8), tiny_cfg({**OM, "rates": [0.2, 0.8]}, fork_at=8),
+            tiny_cfg({"method": "static", "steps": 8, "rates": [0.7, 0.3]})]
+    done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=Executor(workers=2))
+    assert all(r.done for r in done)
+    assert len(list((tmp_path / "runs" / "test").iterdir())) == 4  # three runs and one shared pre-training
+    for cfg, run in zip(grid, done):  # each worker trains exactly what this process trains
+        _same_run(run.dir, runs.get_or_train(cfg, tmp_path / "here", progress=False).dir)
+
+
+def test_a_failed_side_by_side_run_names_its_directory(tiny_cfg, tmp_path):
+    good = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]})
+    bad = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]}, seed=1)
+    bad_dir = runs.run_dir_for(bad, tmp_path)
+    bad_dir.mkdir(parents=True)
+    (bad_dir / "config.json").write_text("{}")  # another config's directory under this hash
+    with pytest.raises(RuntimeError, match=f"1 of 2 runs failed:\n{bad_dir}"):
+        executors.train_side_by_side([good, bad], tmp_path, workers=2, progress=False)
+    assert (runs.run_dir_for(good, tmp_path) / "DONE").exists()  # the other run still finished
+
+
+def test_workers_setting(monkeypatch):
+    from paperlib.cli import _workers
+
+    assert executors.default_workers() >= 1
+    monkeypatch.setenv("PAPERLIB_EXECUTOR", executors.to_env(Executor(workers=2)))
+    assert executors.from_env() == Executor(workers=2)  # how reproduce hands it to the notebooks
+    with pytest.raises(ValueError, match="workers must be positive"):
+        Executor(workers=0)
+    with pytest.raises(Exception, match="positive number or 'auto'"):
+        _workers("zero")
+
+
+@pytest.mark.slow
 def test_a_resubmitted_job_resumes_from_the_last_checkpoint(tiny_cfg, tmp_path, one_thread):
     cfg = tiny_cfg({"method": "static", "steps": 12, "rates": [0.5, 0.5]})
     run_dir = runs.run_dir_for(cfg, tmp_path / "runs")
