@@ -1,6 +1,7 @@
 """`paperlib reproduce`: every notebook runs at the smoke preset; failures are reported."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -77,3 +78,21 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     assert (tmp_path / "runs" / "notebooks" / "smoke" / "b_good.ipynb").exists()
     report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     assert "| a_bad | failed |" in report and "| b_good | ok |" in report
+
+
+def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(
+        nbdir / "a.ipynb",
+        [("params", 'preset = "mini"\nfigures_dir = None'),
+         ("code", "from pathlib import Path\nfrom paperlib import executors\n"
+                  "Path(figures_dir, 'workers.txt').write_text(str(executors.from_env().workers))")],
+    )
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    monkeypatch.delenv("PAPERLIB_EXECUTOR", raising=False)
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
+    assert (tmp_path / "figures" / "smoke" / "workers.txt").read_text() == "3"  # the kernel's grids use 3 workers
+    assert "PAPERLIB_EXECUTOR" not in os.environ  # and this process is left as it was
