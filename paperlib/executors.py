@@ -95,12 +95,6 @@ def _worker_init(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_one(cfg_dict: dict, runs_root: str | None) -> str:
-    from . import config, runs
-
-    return str(runs.get_or_train(config.from_dict(cfg_dict), Path(runs_root) if runs_root else None, progress=False).dir)
-
-
 def train_side_by_side(cfgs: list, runs_root: Path | None, workers: int, progress: bool = True) -> None:
     """Train `cfgs` (distinct runs, none continuing another) in `workers` processes, each
     with cores/workers torch threads; the longest runs start first so the last ones finish
@@ -124,7 +118,7 @@ def train_side_by_side(cfgs: list, runs_root: Path | None, workers: int, progres
                                initargs=(max(1, cpu_cores() // workers),))
     failed = []
     with pool:
-        futures = {pool.submit(_train_one, c.to_dict(), str(runs_root) if runs_root else None): c for c in order}
+        futures = {pool.submit(TrainJob(), c.to_dict(), str(runs_root) if runs_root else None): c for c in order}
         for fut in tqdm(as_completed(futures), total=len(futures), desc=f"runs ({workers} side by side)",
                         disable=not progress, unit="run"):
             if fut.exception() is not None:

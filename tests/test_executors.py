@@ -1,6 +1,8 @@
 """Runs and notebooks as jobs through submitit: its local executor starts real processes
 (the code path of a Slurm job); Slurm itself is checked through the sbatch file."""
 
+import sys
+
 import pytest
 
 from paperlib import executors, runs
@@ -49,12 +51,15 @@ def test_local_jobs_train_a_grid_through_the_run_store(tiny_cfg, tmp_path, one_t
 
 
 @pytest.mark.slow
-def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path):
+def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path, monkeypatch):
+    # two prefix runs (the shared pre-training, the static run's first 8 steps), then three runs
     grid = [tiny_cfg({**OM, "rates": [0.5, 0.5]}, fork_at=8), tiny_cfg({**OM, "rates": [0.2, 0.8]}, fork_at=8),
-            tiny_cfg({"method": "static", "steps": 8, "rates": [0.7, 0.3]})]
-    done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=Executor(workers=2))
+            tiny_cfg({"method": "static", "steps": 12, "rates": [0.7, 0.3]}, fork_at=8)]
+    with monkeypatch.context() as m:  # training in this process is an error: the workers must do it
+        m.setattr(sys.modules["paperlib.train"], "train", lambda *a, **k: pytest.fail("a run was trained in this process"))
+        done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=Executor(workers=2))
     assert all(r.done for r in done)
-    assert len(list((tmp_path / "runs" / "test").iterdir())) == 4  # three runs and one shared pre-training
+    assert len(list((tmp_path / "runs" / "test").iterdir())) == 5  # three runs and two prefixes
     for cfg, run in zip(grid, done):  # each worker trains exactly what this process trains
         _same_run(run.dir, runs.get_or_train(cfg, tmp_path / "here", progress=False).dir)
 
