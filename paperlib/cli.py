@@ -111,7 +111,7 @@ def _executor_options() -> argparse.ArgumentParser:
     ex = argparse.ArgumentParser(add_help=False)
     g = ex.add_argument_group("where to run (submitit)")
     g.add_argument("--executor", default="local", choices=("local", "local-jobs", "slurm"),
-                   help="local: this process (default); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
+                   help="local: this machine (default; see --workers); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
     g.add_argument("--workers", default="auto", type=_workers,
                    help="local: runs trained side by side, splitting the CPU cores (default auto: "
                         "one per core up to 4 on a CPU machine, 1 with a GPU)")
