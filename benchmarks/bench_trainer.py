@@ -14,12 +14,11 @@ from pathlib import Path
 
 import torch
 
-from paperlib import runs
+from paperlib import store
 from paperlib.batches import TaskData, collate, model_inputs
 from paperlib.config import DataConfig, EvalConfig, TrainConfig
-from paperlib.models import build_model
 from paperlib.sampler import MixtureSampler
-from paperlib.train import train
+from paperlib.train import new_model, train
 
 
 def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", device: str = "cpu") -> dict:
@@ -30,21 +29,20 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", devi
         eval=EvalConfig(every=steps, train_subset=0, max_valid=8),
         device=device,
     )
-    data, plan, _ = runs.resolve(cfg)
+    data, plan, _ = store.resolve(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         train(cfg, Path(tmp) / "run", progress=False)
-        rows = runs.read_metrics(Path(tmp) / "run")
+        rows = store.read_metrics(Path(tmp) / "run")
         evals = [r for r in rows if "valid_loss" in r]
         # wall time between the step-0 evaluation and the last one (which includes one small eval)
         ours = steps / (evals[-1]["wall_time"] - evals[0]["wall_time"])
         padding = evals[-1]["padding_fraction"]
 
-    tok = data.tokenizer
     train_data = TaskData.load(data, "train", cfg.model.max_len)
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches)
     batches = [collate(train_data, [(plan.tasks[k], int(i)) for k, i in sampler.batch(s)]) for s in range(steps)]
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id).to(device)
+    model = new_model(cfg, data).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps)
     batches = [{k: v.to(device) for k, v in b.items()} for b in batches]
     model.train()

@@ -103,6 +103,15 @@ def model_inputs(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "decoder_input_ids")}
 
 
+def token_nll(logits: torch.Tensor, labels: torch.Tensor):
+    """(nll per target token, 0 at padding; mask of real target tokens; log-probabilities),
+    each (batch, length[, vocab]); labels hold -100 at padding."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    mask = labels != -100
+    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return nll * mask, mask, logp
+
+
 def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
     """(loss per example, nll per example, target tokens per example).
 
@@ -111,9 +120,7 @@ def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing
     so the unit of Theorem 1 (one example) is the unit of both sampling and weighting:
     proportional sampling with weights p_tau/p_1 has exactly the expected loss of sampling
     at p_tau. (fairseq normalises by tokens instead, which re-weights tasks by length.)"""
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    mask = labels != -100
-    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    nll, mask, logp = token_nll(logits, labels)
     tok = (1 - label_smoothing) * nll - label_smoothing * logp.mean(-1) if label_smoothing else nll
     n = mask.sum(1)
     denom = n.clamp(min=1)

@@ -1,4 +1,5 @@
-"""The `paperlib` command. argparse lives here and nowhere else in the library."""
+"""paperlib: reproduce the figures and claims of "Order Matters" (Choi et al., 2023) and
+"Upsample or Upweight?" (Li et al.) -- train the runs, execute the notebooks, write the report."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ def _cmd_reproduce(args) -> int:
         return 0
     executor = _executor(args)
     if args.dry_run:
-        from . import plan
+        from . import costs
 
-        print(plan.describe(args.preset, args.only, executor))
+        print(costs.describe(args.preset, args.only, executor))
         return 0
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor)
     print()
@@ -72,17 +73,17 @@ def _cmd_data_info(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from . import config, executors, runs
+    from . import config, executors, runs, store
 
     cfgs = [config.with_overrides(config.load_config(path), args.set or []) for path in args.config]
     executor = _executor(args)
     if args.dry_run:
         for cfg in cfgs:
-            print(f"{runs.run_dir_for(cfg, args.runs_dir)}  {cfg.plan['method']}")
+            print(f"{store.run_dir_for(cfg, args.runs_dir)}  {cfg.plan.method}")
         if executor and executor.kind == "slurm":
             print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))
         return 0
-    for run in runs.get_or_train_many(cfgs, args.runs_dir, executor=executor):
+    for run in runs.get_or_train_many(cfgs, runs.Settings(runs_root=args.runs_dir, executor=executor)):
         print(f"{run.dir}: done")
         for task, loss in (run.summary.get("valid_loss") or {}).items():
             print(f"  {task:12s} valid loss {loss:.3f}")
@@ -129,36 +130,24 @@ def _executor_options() -> argparse.ArgumentParser:
 
 
 def _cmd_runs_ls(args) -> int:
-    from . import runs
+    from . import store
 
-    found = runs.find_runs(args.experiment, args.runs_dir)
+    found = store.find_runs(args.experiment, args.runs_dir)
     if not found:
         print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
     rows = [("experiment/run", "method", "status", "steps", "final valid loss per task")]
     for r in found:
-        metrics = runs.read_metrics(r.dir)
+        metrics = store.read_metrics(r.dir)
         evals = [m for m in metrics if "valid_loss" in m]
-        status = "done" if r.done else ("running" if _locked(r.dir) else "unfinished")
+        status = "done" if r.done else ("running" if store.is_locked(r.dir) else "unfinished")
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
-        rows.append((f"{r.dir.parent.name}/{r.dir.name}", r.config.plan["method"], status,
+        rows.append((f"{r.dir.parent.name}/{r.dir.name}", r.config.plan.method, status,
                      str(evals[-1]["step"] if evals else 0), losses))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
     return 0
-
-
-def _locked(run_dir) -> bool:
-    import fcntl
-
-    try:
-        with open(run_dir / "lock", "a+") as f:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(f, fcntl.LOCK_UN)
-        return False
-    except BlockingIOError:
-        return True
 
 
 def build_parser() -> argparse.ArgumentParser:

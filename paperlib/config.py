@@ -1,35 +1,21 @@
 """Training configuration: frozen dataclasses validated on construction.
 
 A config is plain data (JSON/YAML-able). `from_dict` rejects unknown keys and lists the
-valid ones; `with_overrides` applies `--set a.b=value` strings. The plan is a dict naming
-a method and its parameters; `build_plan` turns it into a `mixing.Plan` once the task sizes
-are known (the builders live in `paperlib.mixing`; PLAN_BUILDERS is the one registry).
+valid ones; `with_overrides` applies `--set a.b=value` strings. The plan is a method spec
+(`paperlib.methods`); `build_plan` turns it into a `mixing.Plan` once the task sizes are
+known.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any
 
-from . import mixing
+from . import methods, mixing
 from .models import ModelConfig
 from .presets import PRESETS
-
-PLAN_BUILDERS = {
-    "static": mixing.static,
-    "scalarization": mixing.scalarized,
-    "cooldown": mixing.cooldown,
-    "increasing": mixing.increasing,
-    "dense": mixing.dense,
-    "unimax": mixing.unimax_plan,
-    "order_matters": mixing.order_matters,
-    "restart": mixing.restart,
-    "finetune_only": mixing.finetune_only,
-}
 
 
 @dataclass(frozen=True)
@@ -97,11 +83,12 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. `plan` = {"method": one of PLAN_BUILDERS, **its parameters except sizes}."""
+    """One training run. `plan` is a method spec of `paperlib.methods` (in files:
+    {"method": name, **its fields})."""
 
     experiment: str = "default"
     data: DataConfig = field(default_factory=DataConfig)
-    plan: dict = field(default_factory=lambda: {"method": "static", "steps": 600, "tau": 1.0})
+    plan: methods.Method | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -109,20 +96,27 @@ class TrainConfig:
     pool_batches: int = 16           # length-bucketing pool, in batches
     seed: int = 0
     fork_at: int | None = None       # start from the run that shares this plan's first fork_at steps
+    stop_at: int | None = None       # train only the plan's first stop_at steps (a shared prefix run)
     device: str = "auto"             # auto | cpu | cuda
     precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
     batching: str = "examples"       # examples | tokens (equal padded tokens per step; see sampler)
 
     def __post_init__(self):
-        if not isinstance(self.plan, dict) or "method" not in self.plan:
-            raise ValueError(f"plan must be a mapping with a 'method' (one of {', '.join(PLAN_BUILDERS)})")
-        if self.plan["method"] not in PLAN_BUILDERS:
-            raise ValueError(f"unknown plan method {self.plan['method']!r}; valid: {', '.join(PLAN_BUILDERS)}")
-        _bind_builder(self.plan)  # unknown or missing plan parameters fail here, not at step 0
+        if isinstance(self.plan, dict):
+            object.__setattr__(self, "plan", methods.from_dict(self.plan))
+        if self.plan is None:
+            raise ValueError("a config needs a plan, e.g. plan: {method: temperature, steps: 600, tau: 1}; "
+                             f"methods: {', '.join(methods.METHODS)}")
+        if not isinstance(self.plan, tuple(methods.METHODS.values())):
+            raise ValueError(f"plan must be a method spec of paperlib.methods, got {type(self.plan).__name__}")
         if self.batch_size < 1 or self.pool_batches < 1:
             raise ValueError(f"batch_size and pool_batches must be >= 1, got {self.batch_size}, {self.pool_batches}")
-        if self.fork_at is not None and self.fork_at < 1:
-            raise ValueError(f"fork_at must be a step >= 1 or null, got {self.fork_at!r}")
+        end = self.stop_at or self.plan.total_steps
+        if self.stop_at is not None and not 0 < self.stop_at <= self.plan.total_steps:
+            raise ValueError(f"stop_at must be a step in (0, {self.plan.total_steps}], got {self.stop_at!r}")
+        if self.fork_at is not None and not 0 < self.fork_at < end:
+            raise ValueError(f"fork_at must be a step >= 1 before the end of the plan ({end} steps) or null, "
+                             f"got {self.fork_at!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         if self.batching not in ("examples", "tokens"):
@@ -133,22 +127,25 @@ class TrainConfig:
             raise ValueError(f"experiment must be a non-empty name without '/', got {self.experiment!r}")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        d["plan"] = methods.to_dict(self.plan)
+        return d
 
     def identity(self, plan: mixing.Plan | None = None, data_fingerprint: dict | None = None) -> dict:
         """What determines the run's results: everything but the experiment folder and the
-        plan spec's spelling, with the resolved plan's identity in its place and the
-        prepared data's fingerprint (tokenizer and dataset hashes), so re-prepared data
-        never reuses runs trained on the old data."""
+        plan spec's spelling, with the resolved plan's identity in its place (which holds
+        stop_at as its end) and the prepared data's fingerprint (tokenizer and dataset
+        hashes), so re-prepared data never reuses runs trained on the old data."""
         d = self.to_dict()
         d.pop("experiment")
         # fields added after runs were stored: at their default they leave the identity
         # (and so the hashes of the runs already in the store) unchanged
-        for key, default in (("batching", "examples"),):
+        for key, default in (("batching", "examples"), ("stop_at", None)):
             if d.get(key) == default:
                 d.pop(key)
         if plan is not None:
             d["plan"] = plan.identity()
+            d.pop("stop_at", None)
         if data_fingerprint is not None:
             d["data_fingerprint"] = data_fingerprint
         return json.loads(json.dumps(d, default=str))  # as stored: tuples become lists
@@ -158,30 +155,22 @@ def config_hash(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _bind_builder(plan: dict, sizes=None, batch_size: int | None = None):
-    builder = PLAN_BUILDERS[plan["method"]]
-    # stop_at is ours, not the builder's: train only the plan's first stop_at steps
-    params = {k: v for k, v in plan.items() if k not in ("method", "stop_at")}
-    sig = inspect.signature(builder)
-    if "batch_size" in sig.parameters and "batch_size" not in params and batch_size is not None:
-        params["batch_size"] = batch_size
-    try:
-        if "batch_size" in sig.parameters and batch_size is None:
-            params.setdefault("batch_size", 1)  # validation only
-        return sig.bind({} if sizes is None else sizes, **params)
-    except TypeError as exc:
-        valid = [p for p in sig.parameters if p != "sizes"]
-        raise ValueError(f"plan method {plan['method']!r}: {exc}; its parameters: {', '.join(valid)}") from None
-
-
 def build_plan(cfg: TrainConfig, sizes: dict[str, int]) -> mixing.Plan:
     """The run's Plan for the given task sizes (checked against the data's tasks)."""
-    bound = _bind_builder(cfg.plan, sizes, cfg.batch_size)
-    plan = PLAN_BUILDERS[cfg.plan["method"]](*bound.args, **bound.kwargs)
-    stop_at = cfg.plan.get("stop_at")
-    if cfg.fork_at is not None and not cfg.fork_at < (stop_at or plan.total_steps):
-        raise ValueError(f"fork_at ({cfg.fork_at}) must be before the end of the plan ({stop_at or plan.total_steps} steps)")
-    return plan.truncated(stop_at) if stop_at is not None else plan
+    plan = cfg.plan.plan(sizes, cfg.batch_size)
+    return plan.truncated(cfg.stop_at) if cfg.stop_at is not None else plan
+
+
+def total_steps(cfg: TrainConfig) -> int:
+    """The step cfg's run ends at, without building its plan (no data needed)."""
+    return cfg.stop_at or cfg.plan.total_steps
+
+
+def parent_config(cfg: TrainConfig) -> TrainConfig:
+    """The run sharing cfg's first fork_at steps: the same config, its plan stopped there."""
+    if cfg.fork_at is None:
+        raise ValueError("parent_config: the config does not continue another run (fork_at is null)")
+    return dataclasses.replace(cfg, stop_at=cfg.fork_at, fork_at=None)
 
 
 # ------------------------------------------------------------------------------ dict I/O
@@ -196,7 +185,10 @@ def _from_dict(cls, data: dict, where: str):
     kwargs = {}
     for k, v in data.items():
         sub = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "eval": EvalConfig}.get(k) if cls is TrainConfig else None
-        kwargs[k] = _from_dict(sub, v, f"{where}{k}.") if sub else _coerce(names[k].type, v, where + k)
+        if cls is TrainConfig and k == "plan":
+            kwargs[k] = methods.from_dict(v, "plan")
+        else:
+            kwargs[k] = _from_dict(sub, v, f"{where}{k}.") if sub else _coerce(names[k].type, v, where + k)
     return cls(**kwargs)
 
 

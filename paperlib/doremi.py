@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import runs
-from .batches import TaskData, collate, model_inputs
-from .config import TrainConfig, config_hash
+from . import files, methods, runs, store
+from .batches import TaskData, collate, model_inputs, token_nll
+from .config import TrainConfig, build_plan, config_hash
 from .lr import learning_rate
-from .models import build_model
 from .sampler import MixtureSampler
+from .train import new_model, new_optimizer
 
 
 def doremi_update(alpha: np.ndarray, excess: np.ndarray, eta: float = 1.0, smoothing: float = 1e-3) -> np.ndarray:
@@ -40,41 +40,34 @@ def doremi_update(alpha: np.ndarray, excess: np.ndarray, eta: float = 1.0, smoot
     return (1 - smoothing) * w + smoothing / len(w)
 
 
-def _token_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    mask = labels != -100
-    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return nll * mask, mask
-
-
 def reference_config(cfg: TrainConfig, steps: int, tasks: int) -> TrainConfig:
-    return dataclasses.replace(cfg, plan={"method": "static", "steps": steps, "rates": [1.0 / tasks] * tasks}, fork_at=None)
+    """The reference model's run: cfg with uniform domain weights for `steps` steps."""
+    return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks), fork_at=None, stop_at=None)
 
 
 def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: float = 1e-3,
-                  runs_root=None, progress: bool = True) -> dict[str, float]:
+                  settings: runs.Settings | None = None) -> dict[str, float]:
     """DoReMi domain weights for cfg's data and model (reference and proxy both `steps`
     long). Cached next to the reference run as doremi-<hash>.json."""
-    data, _, _ = runs.resolve(cfg)
+    settings = settings or runs.Settings()
+    progress = settings.progress
+    data, _, _ = store.resolve(cfg)
     tasks = data.tasks
-    ref = runs.get_or_train(reference_config(cfg, steps, len(tasks)), runs_root, progress)
+    ref = runs.get_or_train(reference_config(cfg, steps, len(tasks)), settings)
     key = config_hash({"ref": ref.dir.name, "steps": steps, "eta": eta, "c": smoothing, "seed": cfg.seed})
     cache = Path(ref.dir) / f"doremi-{key}.json"
     if cache.exists():
         return json.loads(cache.read_text())["weights"]
 
     device = torch.device("cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu")
-    tok = data.tokenizer
-    make = lambda: build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id).to(device)
-    reference = make()
-    reference.load_state_dict(torch.load(ref.dir / "ckpt" / "last.pt", map_location=device, weights_only=False)["model"])
+    reference = new_model(cfg, data).to(device)
+    reference.load_state_dict(torch.load(ref.checkpoint, map_location=device, weights_only=False)["model"])
     reference.eval()
     torch.manual_seed(cfg.seed)
-    proxy = make()
-    opt = torch.optim.AdamW(proxy.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
-                            weight_decay=cfg.optim.weight_decay)
+    proxy = new_model(cfg, data).to(device)
+    opt = new_optimizer(proxy, cfg)
     train_data = TaskData.load(data, "train", cfg.model.max_len)
-    plan = runs.build_plan(reference_config(cfg, steps, len(tasks)), data.sizes("train"))
+    plan = build_plan(reference_config(cfg, steps, len(tasks)), data.sizes("train"))
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed + 1, cfg.pool_batches)
     alpha = np.full(len(tasks), 1.0 / len(tasks))
     history = []
@@ -83,9 +76,9 @@ def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: flo
         batch = collate(train_data, [(tasks[k], int(i)) for k, i in slots])
         inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
         labels = batch["labels"].to(device)
-        nll, mask = _token_nll(proxy(**inputs).logits, labels)
+        nll, mask, _ = token_nll(proxy(**inputs).logits, labels)
         with torch.no_grad():
-            ref_nll, _ = _token_nll(reference(**inputs).logits, labels)
+            ref_nll, _, _ = token_nll(reference(**inputs).logits, labels)
         task_of = torch.as_tensor(slots[:, 0], device=device)
         tokens = torch.zeros(len(tasks), device=device).index_add_(0, task_of, mask.sum(1).float())
         excess_sum = torch.zeros(len(tasks), device=device).index_add_(0, task_of, (nll.detach() - ref_nll).clamp(min=0).sum(1))
@@ -105,6 +98,6 @@ def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: flo
         opt.zero_grad(set_to_none=True)
     mean = np.mean(history, axis=0)
     weights = {t: float(w) for t, w in zip(tasks, mean / mean.sum())}
-    runs.atomic_write(cache, json.dumps({"weights": weights, "history": np.asarray(history).tolist(),
+    files.atomic_write(cache, json.dumps({"weights": weights, "history": np.asarray(history).tolist(),
                                          "reference_run": str(ref.dir), "eta": eta, "smoothing": smoothing}))
     return weights

@@ -18,13 +18,15 @@ RANK/WORLD_SIZE/MASTER_ADDR for accelerate (see `paperlib.train`).
 
 Safety on a shared filesystem comes from the run store (per-run locks, atomic writes,
 checkpoints): a job that is preempted or reaches its time limit is requeued by submitit
-(`TrainJob.checkpoint`) and resumes from the run's last checkpoint; a job that is simply
+(`Requeued.checkpoint`) and resumes from the run's last checkpoint; a job that is simply
 resubmitted does the same.
+
+This module knows where work runs, not what the work is: the jobs themselves
+(`runs.TrainJob`, `reproduce.NotebookJob`) and side-by-side training (`runs`) live above it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import sys
@@ -89,44 +91,6 @@ def default_workers() -> int:
     return 1 if torch.cuda.is_available() else max(1, min(4, cpu_cores()))
 
 
-def _worker_init(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def train_side_by_side(cfgs: list, runs_root: Path | None, workers: int, progress: bool = True) -> None:
-    """Train `cfgs` (distinct runs, none continuing another) in `workers` processes, each
-    with cores/workers torch threads; the longest runs start first so the last ones finish
-    together. A failed run raises with its run directory once the others are done."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm.auto import tqdm
-
-    from . import runs
-    from .plan import total_steps
-
-    if len(cfgs) <= 1 or workers <= 1:
-        for c in cfgs:
-            runs.get_or_train(c, runs_root, progress)
-        return
-    workers = min(workers, len(cfgs))
-    order = sorted(cfgs, key=lambda c: total_steps(c.plan) - (c.fork_at or 0), reverse=True)
-    # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
-    pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_worker_init,
-                               initargs=(max(1, cpu_cores() // workers),))
-    failed = []
-    with pool:
-        futures = {pool.submit(TrainJob(), c.to_dict(), str(runs_root) if runs_root else None): c for c in order}
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"runs ({workers} side by side)",
-                        disable=not progress, unit="run"):
-            if fut.exception() is not None:
-                failed.append(f"{runs.run_dir_for(futures[fut], runs_root)}: {fut.exception()!r}")
-    if failed:
-        raise RuntimeError(f"{len(failed)} of {len(cfgs)} runs failed:\n" + "\n".join(failed))
-
-
 def job_folder(executor: Executor, runs_root: Path | None = None) -> Path:
     from . import paths
 
@@ -173,7 +137,7 @@ def distributed_setup() -> None:
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
-class _Requeued:
+class Requeued:
     """submitit's requeueing protocol (as helpers.Checkpointable): on preemption or timeout
     the same call is submitted again; the run store resumes from the runs' checkpoints."""
 
@@ -181,17 +145,6 @@ class _Requeued:
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, *args, **kwargs)
-
-
-class TrainJob(_Requeued):
-    """One run as a job: get (reuse, resume or train) it; requeued on preemption/timeout."""
-
-    def __call__(self, cfg_dict: dict, runs_root: str | None) -> str:
-        from . import config, runs
-
-        distributed_setup()
-        run = runs.get_or_train(config.from_dict(cfg_dict), Path(runs_root) if runs_root else None, progress=False)
-        return str(run.dir)
 
 
 def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path, name: str, progress: bool = True,
@@ -214,31 +167,6 @@ def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path,
     return results
 
 
-class NotebookJob(_Requeued):
-    """One notebook as a job: papermill inside, its runs trained on the job's node. Runs
-    shared with a notebook running in another job are waited for, not trained twice."""
-
-    def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str):
-        from .reproduce import run_notebook
-
-        os.environ["PAPERLIB_WAIT_LOCKED"] = "1"  # inherited by the notebook's kernel
-        return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir), progress=False)
-
-
-def from_env() -> Executor | None:
-    """The executor `paperlib reproduce --executor ...` hands to the notebooks it runs
-    (PAPERLIB_EXECUTOR holds it as JSON); None when unset."""
-    import json
-
-    raw = os.environ.get("PAPERLIB_EXECUTOR")
-    if not raw:
-        return None
-    d = json.loads(raw)
-    d["setup"] = tuple(d.get("setup") or ())
-    return Executor(**d)
-
-
-def to_env(executor: Executor) -> str:
-    import json
-
-    return json.dumps(dataclasses.asdict(executor))
+def from_dict(d: dict) -> Executor:
+    """An Executor from its dataclasses.asdict form (how settings travel to notebooks and jobs)."""
+    return Executor(**{**d, "setup": tuple(d.get("setup") or ())})

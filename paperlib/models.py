@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -37,7 +35,7 @@ class ModelConfig:
                 raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)!r}")
 
 
-def build_model(cfg: ModelConfig, kind: str, vocab_size: int, pad_id: int, bos_id: int, eos_id: int) -> torch.nn.Module:
+def build_model(cfg: ModelConfig, kind: str, vocab_size: int, pad_id: int, bos_id: int, eos_id: int) -> "torch.nn.Module":
     """A randomly initialised model for `kind` ("translation" or "lm")."""
     if kind == "translation":
         from transformers import MBartConfig, MBartForConditionalGeneration
@@ -66,5 +64,5 @@ def build_model(cfg: ModelConfig, kind: str, vocab_size: int, pad_id: int, bos_i
     raise ValueError(f"unknown model kind {kind!r}; valid: translation, lm")
 
 
-def count_parameters(model: torch.nn.Module) -> int:
+def count_parameters(model: "torch.nn.Module") -> int:
     return sum(p.numel() for p in model.parameters())

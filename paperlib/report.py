@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import subprocess
 from collections import Counter
 from pathlib import Path
 
-from . import claims, paths
+from . import claims, files, paths
 
 MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive"}
 
@@ -29,14 +28,6 @@ def record_notebook(preset: str, result) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"name": result.name, "status": result.status, "seconds": result.seconds,
                                 "figures": [p.name for p in result.figures], "error": result.error}, indent=2))
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.PACKAGE_ROOT, capture_output=True,
-                              text=True, timeout=5).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _fmt_numbers(numbers: dict) -> str:
@@ -55,7 +46,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: 
     lines = [
         f"# Reproduction report ({preset} preset)",
         "",
-        f"Commit `{_commit()}`, written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
+        f"Commit `{files.git_commit(short=True) or 'unknown'}`, written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
         f"Every figure comes from runs this code executed (`runs/`); every verdict is computed by "
         f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
         "",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import sys
 import time
@@ -12,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths, report
+from .executors import Requeued
 from .presets import DEFAULT_PRESET, check_preset
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -104,8 +103,10 @@ def reproduce(
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
     (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
-    the data is prepared here first (the run store and data live on a shared filesystem)."""
+    the data is prepared here first (the run store and data live on a shared filesystem).
+    With local workers, each notebook's missing runs train side by side."""
     from . import executors
+    from .runs import Settings
 
     check_preset(preset)
     chosen = select(only, list_notebooks())
@@ -115,20 +116,22 @@ def reproduce(
     results = []
     if executor is not None and executor.kind != "local":
         folder = executors.job_folder(executor) / "notebooks"
-        args = [(str(path), preset, str(out_dir), str(figures)) for path in chosen.values()]
+        # each notebook job trains its runs on its own node; a run another job is training is waited for
+        settings = Settings(wait_locked=True, progress=False).to_parameters()
+        args = [(str(path), preset, str(out_dir), str(figures), settings) for path in chosen.values()]
         print(f"submitting {len(args)} notebooks as {executor.kind} jobs (logs: {folder})", flush=True)
-        results = executors.run_jobs(executor, executors.NotebookJob(), args, folder, "paperlib-notebooks",
+        results = executors.run_jobs(executor, NotebookJob(), args, folder, "paperlib-notebooks",
                                      progress, single_task=True)
         for res in results:
             _record(preset, res)
     else:
-        # local workers: the notebooks' kernels inherit the setting and train their grids side by side
-        with _environment("PAPERLIB_EXECUTOR", executors.to_env(executor) if executor else None):
-            if executor is not None:
-                print(f"training runs {executor.workers} side by side", flush=True)
-            for i, (name, path) in enumerate(chosen.items(), 1):
-                print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
-                results.append(_record(preset, run_notebook(path, preset, out_dir, figures, progress=progress)))
+        settings = Settings(executor=executor, progress=progress).to_parameters()
+        if executor is not None:
+            print(f"training runs {executor.workers} side by side", flush=True)
+        for i, (name, path) in enumerate(chosen.items(), 1):
+            print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
+            results.append(_record(preset, run_notebook(path, preset, out_dir, figures, {"run_settings": settings},
+                                                        progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
     written = report.write(preset, titles, figures)
     if preset == DEFAULT_PRESET and figures_root is None:
@@ -138,19 +141,13 @@ def reproduce(
     return results
 
 
-@contextlib.contextmanager
-def _environment(name: str, value: str | None):
-    """Set (or, with None, leave alone) an environment variable for the block."""
-    saved = os.environ.get(name)
-    if value is not None:
-        os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
+class NotebookJob(Requeued):
+    """One notebook as a job: papermill inside, its runs trained on the job's node (how,
+    `run_settings` says: runs shared with a notebook in another job are waited for)."""
+
+    def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str, run_settings: dict):
+        return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir), {"run_settings": run_settings},
+                            progress=False)
 
 
 def _record(preset: str, res: NotebookResult) -> NotebookResult:

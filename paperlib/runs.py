@@ -1,323 +1,174 @@
-"""The run store: one directory per run, named by a hash of what determines its results.
+"""Getting runs: reuse a finished one, resume an unfinished one, train a missing one --
+here, side by side in worker processes, or as submitit jobs. The orchestration above
+`paperlib.train` (which trains one run) and `paperlib.store` (which only reads and writes
+run directories).
 
-    runs/<experiment>/<hash>/
-        config.json     resolved config (+ seed, plan identity, git commit, package versions),
-                        written before step 0
-        metrics.jsonl   one JSON object per evaluation (see paperlib.train)
-        ckpt/last.pt    model, optimizer, sampler, RNG, step (written atomically)
-        DONE            written last, with a short summary
-        lock            held while a process trains the run
-
-`get_or_train(cfg)` returns a finished run (from any experiment folder: equal hashes train
-identically), resumes an unfinished one, or trains a missing one. A config with `fork_at=k`
-first gets (or trains) the run that shares its first k steps -- the same config with the
-plan stopped at k -- and continues from that run's final checkpoint, so Order Matters'
+A config with `fork_at=k` continues the run that shares its first k steps (the same
+config with the plan stopped at k, `config.parent_config`): this module makes sure that
+run exists, then hands its directory to `train(..., init_from=...)`, so Order Matters'
 pre-training is trained once for every fine-tuning rate.
+
+How missing runs are trained is one explicit `Settings` object, handed down by the caller
+(`paperlib reproduce` passes it to each notebook as the papermill parameter
+`run_settings`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
-import json
-import os
-import subprocess
-import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .config import TrainConfig, build_plan, config_hash, diff, from_dict
+from . import executors, store
+from .config import TrainConfig, from_dict, parent_config, total_steps
+from .executors import Executor
+from .store import Run, RunLocked
+from .train import train
 
 
-class RunLocked(RuntimeError):
-    pass
+@dataclass(frozen=True)
+class Settings:
+    """Where runs live and how the missing ones are trained."""
 
+    runs_root: Path | None = None
+    """The run store (default: <repo>/runs, see `paperlib.paths`)."""
+    executor: Executor | None = None
+    """None (or local with one worker): this process, one run after another; local with
+    several workers: side by side in worker processes; local-jobs / slurm: submitit jobs."""
+    wait_locked: bool = False
+    """A run another process is training: wait for it instead of failing (notebooks that
+    run as cluster jobs and share runs)."""
+    poll_seconds: float = 30.0
+    """How often a waiting process looks again."""
+    progress: bool = True
+    """Progress bars."""
 
-# ------------------------------------------------------------------------------- files
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-@contextmanager
-def lock(run_dir: Path):
-    """Exclusive lock on the run directory; a second process gets a clear error."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    f = open(run_dir / "lock", "a+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise RunLocked(f"run {run_dir} is being trained by another process; wait for it or stop it") from None
-    try:
-        yield
-    finally:
-        fcntl.flock(f, fcntl.LOCK_UN)
-        f.close()
-
-
-def append_metrics(run_dir: Path, row: dict) -> None:
-    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a kill: ignore it
-            break
-    return rows
-
-
-def truncate_metrics(run_dir: Path, step: int) -> None:
-    """Keep only rows up to `step` (a resumed run redoes what came after its checkpoint)."""
-    rows = [r for r in read_metrics(run_dir) if r["step"] <= step and not r.get("final")]
-    atomic_write(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-
-
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.PACKAGE_ROOT, capture_output=True,
-                              text=True, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _versions() -> dict:
-    import importlib.metadata as md
-
-    out = {}
-    for pkg in ("torch", "transformers", "datasets", "accelerate", "sentencepiece", "sacrebleu", "numpy"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def data_fingerprint(data) -> dict:
-    """Hashes of the prepared data a run trains on (tokenizer file, each task's dataset)."""
-    return {"tokenizer": data.manifest["tokenizer"]["sha256"], "tasks": data.manifest["keys"]["tasks"]}
-
-
-def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
-    """Write config.json before step 0, or refuse to resume a run with a different config."""
-    path = run_dir / "config.json"
-    identity = cfg.identity(plan, data_fingerprint(data))
-    if path.exists():
-        old = json.loads(path.read_text())
-        differing = diff(old["identity"], identity)
-        if differing:
-            raise ValueError(
-                f"{run_dir} was trained with a different config (fields differ: {', '.join(differing)}); "
-                "use a new run directory instead of resuming"
-            )
-        return
-    record = {
-        "config": cfg.to_dict(), "identity": identity, "hash": config_hash(identity), "seed": cfg.seed,
-        "plan": plan.describe(), "git_commit": _git_commit(), "versions": _versions(),
-    }
-    atomic_write(path, json.dumps(record, indent=2, default=str))
-
-
-# ------------------------------------------------------------------------------- runs
-
-@dataclass
-class Run:
-    dir: Path
-    config: TrainConfig
+    def __post_init__(self):
+        if self.runs_root is not None:
+            object.__setattr__(self, "runs_root", Path(self.runs_root))
+        if isinstance(self.executor, dict):
+            object.__setattr__(self, "executor", executors.from_dict(self.executor))
+        if not self.poll_seconds > 0:
+            raise ValueError(f"poll_seconds must be > 0, got {self.poll_seconds!r}")
 
     @property
-    def done(self) -> bool:
-        return (self.dir / "DONE").exists()
+    def parallel(self) -> bool:
+        ex = self.executor
+        return ex is not None and not (ex.kind == "local" and ex.workers <= 1)
 
-    def metrics(self):
-        return load_metrics(self.dir)
+    def to_parameters(self) -> dict:
+        """As a JSON-able dict (a papermill parameter)."""
+        return {"runs_root": str(self.runs_root) if self.runs_root else None,
+                "executor": dataclasses.asdict(self.executor) if self.executor else None,
+                "wait_locked": self.wait_locked, "poll_seconds": self.poll_seconds, "progress": self.progress}
 
-    @property
-    def summary(self) -> dict:
-        return json.loads((self.dir / "DONE").read_text()) if self.done else {}
-
-
-def resolve(cfg: TrainConfig):
-    """(prepared data, plan, hash) for a config: the data are prepared if needed."""
-    from .data import prepare
-
-    data = prepare(cfg.data.taskset, cfg.data.preset, cfg.data.source, cfg.data.source_path,
-                   cfg.data.vocab_size, cfg.data.block_size, progress=False)
-    plan = build_plan(cfg, data.sizes("train"))
-    return data, plan, config_hash(cfg.identity(plan, data_fingerprint(data)))
+    @classmethod
+    def from_parameters(cls, params: dict | None) -> "Settings":
+        """The inverse of to_parameters; None gives the defaults (a notebook opened in Lab)."""
+        return cls(**(params or {}))
 
 
-def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
-    _, _, h = resolve(cfg)
-    return Path(runs_root or paths.runs_dir()) / cfg.experiment / h
+def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
+    """A finished run for cfg: reused, resumed or trained (its shared prefix first)."""
+    s = settings or Settings()
+    found = store.find_done(cfg, s.runs_root)
+    if found is not None:
+        return found
+    own = store.run_dir_for(cfg, s.runs_root)
+    parent = None
+    if cfg.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
+        parent = get_or_train(parent_config(cfg), s).dir
+    while True:
+        try:
+            train(cfg, own, init_from=parent, progress=s.progress)
+            return Run(own, cfg)
+        except RunLocked:
+            if not s.wait_locked:
+                raise
+            time.sleep(s.poll_seconds)
+            found = store.find_done(cfg, s.runs_root)
+            if found is not None:
+                return found
 
 
-def parent_config(cfg: TrainConfig) -> TrainConfig:
-    """The run sharing cfg's first fork_at steps: the same config, plan stopped there."""
-    return dataclasses.replace(cfg, plan={**cfg.plan, "stop_at": cfg.fork_at}, fork_at=None)
-
-
-def get_or_train(cfg: TrainConfig, runs_root: Path | None = None, progress: bool = True) -> Run:
-    """A finished run for cfg: reused, resumed or trained."""
-    from .train import train
-
-    root = Path(runs_root or paths.runs_dir())
-    _, _, h = resolve(cfg)
-    own = root / cfg.experiment / h
-    if not (own / "DONE").exists():
-        for other in sorted(root.glob(f"*/{h}/DONE")):  # trained under another experiment
-            return Run(other.parent, cfg)
-        while True:
-            try:
-                train(cfg, own, progress=progress, runs_root=root)
-                break
-            except RunLocked:
-                # in cluster jobs (PAPERLIB_WAIT_LOCKED=1) another job is training this run: wait for it
-                if not os.environ.get("PAPERLIB_WAIT_LOCKED"):
-                    raise
-                time.sleep(float(os.environ.get("PAPERLIB_WAIT_LOCKED_POLL", 30)))
-    return Run(own, cfg)
-
-
-def get_or_train_many(cfgs: list[TrainConfig], runs_root: Path | None = None, progress: bool = True,
-                      executor=None) -> list[Run]:
-    """get_or_train for each config. With the default executor (this process, one worker)
-    they train in order and shared prefixes are trained by the first config that needs
-    them. Otherwise (`paperlib.executors`; default from $PAPERLIB_EXECUTOR) the missing runs
-    train in two waves, side by side in local worker processes or as jobs: the shared
-    prefix runs first, then every run continuing them."""
-    from . import executors
-
-    executor = executor or executors.from_env()
-    if executor is None or (executor.kind == "local" and executor.workers <= 1):
-        return [get_or_train(c, runs_root, progress) for c in cfgs]
-    root = Path(runs_root or paths.runs_dir())
+def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None) -> list[Run]:
+    """get_or_train for each config. Without a parallel executor they train in order and
+    shared prefixes are trained by the first config that needs them. With one, the
+    missing runs train in two waves, side by side in local worker processes or as jobs:
+    the shared prefix runs first, then every run continuing them."""
+    s = settings or Settings()
+    if not s.parallel:
+        return [get_or_train(c, s) for c in cfgs]
 
     def missing(configs):
         out = {}
         for c in configs:
-            h = resolve(c)[2]
-            if h not in out and not any(root.glob(f"*/{h}/DONE")):
+            h = store.resolve(c)[2]
+            if h not in out and store.find_done(c, s.runs_root) is None:
                 out[h] = c
         return list(out.values())
 
     todo = missing(cfgs)
     prefixes = missing([parent_config(c) for c in todo if c.fork_at is not None])
+    quiet = dataclasses.replace(s, progress=False, executor=None)
     for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):
-        if executor.kind == "local":
-            executors.train_side_by_side(wave, root, executor.workers, progress)
+        if s.executor.kind == "local":
+            train_side_by_side(wave, s.executor.workers, s)
         else:
-            executors.run_jobs(executor, executors.TrainJob(), [(c.to_dict(), str(root)) for c in wave],
-                               executors.job_folder(executor, root), name, progress)
-    return [get_or_train(c, root, progress) for c in cfgs]  # all finished now: found, not trained
+            executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
+                               executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
+    return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
 
 
-def train_labelled(labelled: list[tuple[TrainConfig, dict]], runs_root: Path | None = None,
-                   progress: bool = True) -> "pandas.DataFrame":
-    """Train (or reuse) every (config, labels) pair; one summary row per run (see summarize)."""
-    done = get_or_train_many([c for c, _ in labelled], runs_root, progress)
-    return summarize([(run, labels) for run, (_, labels) in zip(done, labelled)])
+def train_labelled(labelled: list[tuple[TrainConfig, dict]], settings: Settings | None = None) -> "pandas.DataFrame":
+    """Train (or reuse) every (config, labels) pair; one summary row per run (`store.summarize`)."""
+    done = get_or_train_many([c for c, _ in labelled], settings)
+    return store.summarize([(run, labels) for run, (_, labels) in zip(done, labelled)])
 
 
-def curves(labelled_runs: list[tuple["Run", dict]]) -> "pandas.DataFrame":
-    """All evaluation rows of the runs with their labels (for learning curves)."""
-    import pandas as pd
+class TrainJob(executors.Requeued):
+    """One run as a job or worker task: get (reuse, resume or train) it; requeued on
+    preemption/timeout, when it resumes from the run's last checkpoint."""
 
-    frames = []
-    for run, labels in labelled_runs:
-        df = load_metrics(run.dir)
-        if "final" in df:
-            df = df[df["final"].isna()].drop(columns="final")  # evaluation rows only
-        df = df.copy()
-        for k, v in labels.items():
-            df[k] = v
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    def __call__(self, cfg_dict: dict, settings: dict) -> str:
+        executors.distributed_setup()
+        return str(get_or_train(from_dict(cfg_dict), Settings.from_parameters(settings)).dir)
 
 
-def final_metrics(run: Run) -> dict:
-    """The run's last evaluation (flat keys, e.g. 'valid_loss.en-fi'), plus BLEU/chrF of
-    its final row and the best validation loss per task over the run ('best_valid_loss.*')."""
-    rows = read_metrics(run.dir)
-    evals = [r for r in rows if "valid_loss" in r]
-    if not evals:
-        raise ValueError(f"run {run.dir} has no evaluations yet")
-    out = _flatten(evals[-1])
-    for task in evals[-1]["valid_loss"]:
-        out[f"best_valid_loss.{task}"] = min(r["valid_loss"][task] for r in evals)
-    final = rows[-1] if rows[-1].get("final") else {}
-    for key in ("bleu", "chrf"):
-        for task, v in (final.get(key) or {}).items():
-            out[f"{key}.{task}"] = v
-    return out
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
 
 
-def summarize(labelled: list[tuple[Run, dict]]) -> "pandas.DataFrame":
-    """One row per run: its labels (method, rate, seed, ...) and final metrics; the Run
-    objects are kept in the 'run_obj' column for curves."""
-    import pandas as pd
+def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:
+    """Train `cfgs` (distinct runs, none continuing another still missing) in `workers`
+    processes, each with cores/workers torch threads; the longest runs start first so the
+    last ones finish together. A failed run raises with its run directory once the others
+    are done."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    return pd.DataFrame([{**labels, "run": run.dir.name, "run_obj": run, **final_metrics(run)} for run, labels in labelled])
+    from tqdm.auto import tqdm
 
-
-def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:
-    """Runs whose config matches filters given as dotted keys with '__' (plan__tau=5)."""
-    root = Path(runs_root or paths.runs_dir())
-    pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
-    out = []
-    for path in sorted(root.glob(pattern)):
-        rec = json.loads(path.read_text())
-        cfg = from_dict(rec["config"])
-        flat = _flatten(rec["config"])
-        if all(flat.get(k.replace("__", ".")) == v for k, v in filters.items()):
-            run = Run(path.parent, cfg)
-            if run.done or not done_only:
-                out.append(run)
-    return out
-
-
-def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def load_metrics(run_dirs) -> "pandas.DataFrame":
-    """metrics.jsonl of one or several runs as one flat DataFrame (nested keys joined with
-    '.', e.g. 'valid_loss.en-fi'), with a 'run' column."""
-    import pandas as pd
-
-    if isinstance(run_dirs, (str, Path, Run)):
-        run_dirs = [run_dirs]
-    frames = []
-    for rd in run_dirs:
-        rd = rd.dir if isinstance(rd, Run) else Path(rd)
-        rows = [_flatten(r) for r in read_metrics(rd)]
-        if rows:
-            df = pd.DataFrame(rows)
-            df.insert(0, "run", rd.name)
-            frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    s = settings or Settings()
+    if len(cfgs) <= 1 or workers <= 1:
+        for c in cfgs:
+            get_or_train(c, dataclasses.replace(s, executor=None))
+        return
+    workers = min(workers, len(cfgs))
+    order = sorted(cfgs, key=lambda c: total_steps(c) - (c.fork_at or 0), reverse=True)
+    quiet = dataclasses.replace(s, progress=False, executor=None).to_parameters()
+    # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
+    pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_worker_init,
+                               initargs=(max(1, executors.cpu_cores() // workers),))
+    failed = []
+    with pool:
+        futures = {pool.submit(TrainJob(), c.to_dict(), quiet): c for c in order}
+        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"runs ({workers} side by side)",
+                        disable=not s.progress, unit="run"):
+            if fut.exception() is not None:
+                failed.append(f"{store.run_dir_for(futures[fut], s.runs_root)}: {fut.exception()!r}")
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(cfgs)} runs failed:\n" + "\n".join(failed))

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import runs
+from . import files, store
 from .batches import TaskData, collate, model_inputs, per_example_loss
 from .config import TrainConfig
 from .evaluate import bleu_chrf, fixed_subset, task_losses, translate
@@ -57,7 +57,14 @@ def _accelerator(cfg: TrainConfig):
     return Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no")
 
 
-def _optimizer(model, cfg: TrainConfig):
+def new_model(cfg: TrainConfig, data) -> torch.nn.Module:
+    """cfg's model, randomly initialised, sized for the prepared data's vocabulary."""
+    tok = data.tokenizer
+    return build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
+
+
+def new_optimizer(model, cfg: TrainConfig):
+    """AdamW with cfg.optim's settings (the LR is set by the loop at every step)."""
     fused = next(model.parameters()).is_cuda  # fused AdamW kernels exist on CUDA only
     return torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
                              weight_decay=cfg.optim.weight_decay, fused=fused or None)
@@ -83,25 +90,31 @@ class _Interval:
             setattr(self, k, v)
 
 
-def train(cfg: TrainConfig, run_dir, progress: bool = True, stop_after: int | None = None, runs_root=None) -> Path:
-    """Train (or resume, or fork) the run `cfg` in run_dir. `stop_after=k` stops right after
-    step k as if the process were killed (no checkpoint, no DONE): for resume tests."""
+def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop_after: int | None = None) -> Path:
+    """Train (or resume) the run `cfg` in run_dir; never trains another run.
+
+    init_from: for a config that continues a shared prefix (`fork_at=k`), the finished
+    prefix run's directory: training starts from its final checkpoint (step k) and its
+    metrics rows are copied, so curves start at step 0. `paperlib.runs.get_or_train`
+    makes sure that run exists. Ignored when run_dir has a checkpoint to resume from.
+    stop_after=k stops right after step k as if the process were killed (no checkpoint,
+    no DONE): for resume tests."""
     run_dir = Path(run_dir)
-    data, plan, _ = runs.resolve(cfg)
+    data, plan, _ = store.resolve(cfg)
     accelerator = _accelerator(cfg)
     main = accelerator.is_main_process
-    with runs.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
+    with store.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
         if main:
-            runs.write_or_check_config(run_dir, cfg, plan, data)
+            store.write_or_check_config(run_dir, cfg, plan, data)
         accelerator.wait_for_everyone()
         if (run_dir / "DONE").exists():
             return run_dir
-        out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, runs_root)
+        out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, init_from)
         accelerator.wait_for_everyone()  # every rank leaves after rank 0 wrote DONE
         return out
 
 
-def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, runs_root) -> Path:
+def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, init_from) -> Path:
     device = accelerator.device
     main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     if cfg.batching == "examples" and cfg.batch_size % world:
@@ -115,14 +128,14 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
                          f"fewer than the {world} processes; use batch_size >= {4 * world}")
     tok = data.tokenizer
     torch.manual_seed(cfg.seed)  # seed once: model init and dropout; the sampler has its own generator
-    model = build_model(cfg.model, data.kind, tok.vocab_size, tok.pad_id, tok.bos_id, tok.eos_id)
+    model = new_model(cfg, data)
     train_data = TaskData.load(data, "train", cfg.model.max_len)
     valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
                              boundaries=(cfg.fork_at, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
     model = accelerator.prepare(model)
-    optimizer = accelerator.prepare(_optimizer(model, cfg))
+    optimizer = accelerator.prepare(new_optimizer(model, cfg))
     interval = _Interval(plan.tasks)
     start, elapsed = 0, 0.0
 
@@ -130,17 +143,19 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
     if ckpt.exists():  # resume
         start, elapsed = _load_checkpoint(ckpt, model, optimizer, sampler, interval)
         if main:
-            runs.truncate_metrics(run_dir, start)
+            store.truncate_metrics(run_dir, start)
     elif cfg.fork_at is not None:  # continue the shared prefix run
-        parent = runs.get_or_train(runs.parent_config(cfg), runs_root, progress)
-        start, elapsed = _load_checkpoint(parent.dir / "ckpt" / "last.pt", model, optimizer, sampler, interval)
+        if init_from is None:
+            raise ValueError(f"this config continues a shared prefix (fork_at={cfg.fork_at}): pass init_from=<the "
+                             "prefix run's directory>, or train it with paperlib.runs.get_or_train")
+        parent = Path(init_from)
+        start, elapsed = _load_checkpoint(parent / "ckpt" / "last.pt", model, optimizer, sampler, interval)
         if start != cfg.fork_at:
-            raise RuntimeError(f"parent run {parent.dir} ended at step {start}, expected {cfg.fork_at}")
-        rows = [r for r in runs.read_metrics(parent.dir) if not r.get("final")]
+            raise RuntimeError(f"parent run {parent} ended at step {start}, expected {cfg.fork_at}")
         if main:
-            runs.atomic_write(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+            store.write_metrics(run_dir, [r for r in store.read_metrics(parent) if not r.get("final")])
     elif main:
-        runs.atomic_write(run_dir / "metrics.jsonl", "")
+        store.write_metrics(run_dir, [])
     net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
 
     def evaluate_row(step):
@@ -165,7 +180,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
 
     t0 = time.time()
     if start == 0 and main:
-        runs.append_metrics(run_dir, evaluate_row(0))
+        store.append_metrics(run_dir, evaluate_row(0))
     end = plan.end_step
     bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{run_dir.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
@@ -174,7 +189,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
         phase_index, local = plan.locate(step)
         phase = plan.phases[phase_index]
         if local == 0 and phase.reset and step > 0:
-            optimizer = accelerator.prepare(_optimizer(model, cfg))  # fresh moments; LR restarts below
+            optimizer = accelerator.prepare(new_optimizer(model, cfg))  # fresh moments; LR restarts below
         lr = _lr(cfg, plan, step)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -221,7 +236,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
         if done % cfg.eval.every == 0 or done == end:
             _sum_over_ranks(interval, accelerator)
             if main:
-                runs.append_metrics(run_dir, evaluate_row(done))
+                store.append_metrics(run_dir, evaluate_row(done))
             interval.reset()
             if main:
                 _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
@@ -245,10 +260,10 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, r
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0
-    runs.append_metrics(run_dir, final)
-    rows = runs.read_metrics(run_dir)
+    store.append_metrics(run_dir, final)
+    rows = store.read_metrics(run_dir)
     last = rows[-2] if len(rows) > 1 else {}
-    runs.atomic_write(run_dir / "DONE", json.dumps({
+    files.atomic_write(run_dir / "DONE", json.dumps({
         "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
     }, indent=2))
     return run_dir
@@ -286,7 +301,7 @@ def _save_checkpoint(path: Path, model, optimizer, sampler, interval, step, elap
     }
     buf = io.BytesIO()
     torch.save(state, buf)
-    runs.atomic_write(path, buf.getvalue())
+    files.atomic_write(path, buf.getvalue())
 
 
 def _load_checkpoint(path: Path, model, optimizer, sampler, interval) -> tuple[int, float]:

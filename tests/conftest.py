@@ -49,25 +49,30 @@ def data_dir(tmp_path_factory, corpus_dir):
     return d
 
 
+def tiny_fields(corpus_dir, plan, taskset="dir_translation") -> dict:
+    """TrainConfig fields of a tiny run on the synthetic corpus (seconds to train)."""
+    from paperlib.config import DataConfig, EvalConfig, OptimConfig
+    from paperlib.models import ModelConfig
+
+    return dict(
+        experiment="test",
+        data=DataConfig(taskset=taskset, preset="mini", source="dir", source_path=str(corpus_dir), vocab_size=400, block_size=16),
+        plan=plan,
+        model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16),
+        optim=OptimConfig(lr=3e-3, warmup=3),
+        eval=EvalConfig(every=4, train_subset=16),
+        batch_size=8, pool_batches=4, device="cpu",
+    )
+
+
 @pytest.fixture
 def tiny_cfg(corpus_dir, data_dir, monkeypatch):
     """A factory of tiny translation configs on the synthetic corpus (seconds to train)."""
-    from paperlib.config import DataConfig, EvalConfig, OptimConfig, TrainConfig
-    from paperlib.models import ModelConfig
+    from paperlib.config import TrainConfig
 
     monkeypatch.setenv("PAPERLIB_DATA", str(data_dir))
 
     def make(plan, taskset="dir_translation", **kw):
-        fields = dict(
-            experiment="test",
-            data=DataConfig(taskset=taskset, preset="mini", source="dir", source_path=str(corpus_dir), vocab_size=400, block_size=16),
-            plan=plan,
-            model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16),
-            optim=OptimConfig(lr=3e-3, warmup=3),
-            eval=EvalConfig(every=4, train_subset=16),
-            batch_size=8, pool_batches=4, device="cpu",
-        )
-        fields.update(kw)
-        return TrainConfig(**fields)
+        return TrainConfig(**{**tiny_fields(corpus_dir, plan, taskset), **kw})
 
     return make

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from paperlib import config as C
-from paperlib import runs
+from paperlib import store
 
 
 def test_unknown_keys_list_the_valid_ones():
@@ -14,17 +14,20 @@ def test_unknown_keys_list_the_valid_ones():
 
 
 def test_plan_parameters_are_checked_at_construction():
-    with pytest.raises(ValueError, match="plan method 'static': got an unexpected keyword argument 'temp'; its parameters: steps, tau"):
-        C.TrainConfig(plan={"method": "static", "steps": 5, "temp": 3})
-    with pytest.raises(ValueError, match="unknown plan method 'annealing'; valid: static, scalarization"):
+    with pytest.raises(ValueError, match="plan method 'temperature' has no field.s. temp; its fields: steps, tau"):
+        C.TrainConfig(plan={"method": "temperature", "steps": 5, "temp": 3})
+    with pytest.raises(ValueError, match=r"unknown plan.method 'annealing'; valid: static, temperature, scalarization"):
         C.TrainConfig(plan={"method": "annealing"})
+    with pytest.raises(ValueError, match="a config needs a plan"):
+        C.from_dict({})
 
 
 def test_overrides_parse_numbers_lists_and_null():
-    cfg = C.with_overrides(C.TrainConfig(), ["optim.lr=1e-3", "plan.tau=5", "optim.clip_norm=null", "model.layers=3"])
-    assert cfg.optim.lr == 1e-3 and cfg.plan["tau"] == 5 and cfg.optim.clip_norm is None and cfg.model.layers == 3
+    base = C.TrainConfig(plan={"method": "temperature", "steps": 10, "tau": 1})
+    cfg = C.with_overrides(base, ["optim.lr=1e-3", "plan.tau=5", "optim.clip_norm=null", "model.layers=3"])
+    assert cfg.optim.lr == 1e-3 and cfg.plan.tau == 5 and cfg.optim.clip_norm is None and cfg.model.layers == 3
     with pytest.raises(ValueError, match="unknown config key 'nope.x'"):
-        C.with_overrides(C.TrainConfig(), ["nope.x=1"])
+        C.with_overrides(base, ["nope.x=1"])
 
 
 @pytest.mark.parametrize(
@@ -39,17 +42,17 @@ def test_overrides_parse_numbers_lists_and_null():
 )
 def test_bad_values_say_what_to_fix(section, bad, message):
     with pytest.raises(ValueError, match=message):
-        C.from_dict({section: bad})
+        C.from_dict({section: bad, "plan": {"method": "temperature", "steps": 10, "tau": 1}})
 
 
 def test_yaml_file_numbers(tmp_path):
     p = tmp_path / "c.yaml"
-    p.write_text("optim: {lr: 1e-3}\nplan: {method: static, steps: 10, tau: 5}\n")
+    p.write_text("optim: {lr: 1e-3}\nplan: {method: temperature, steps: 10, tau: 5}\n")
     assert C.load_config(p).optim.lr == 1e-3
 
 
 def test_resuming_with_a_changed_config_is_refused(tiny_cfg, tmp_path):
-    a = tiny_cfg({"method": "static", "steps": 4, "tau": 1})
+    a = tiny_cfg({"method": "temperature", "steps": 4, "tau": 1})
     from paperlib.train import train
 
     train(a, tmp_path / "r", progress=False, stop_after=2)
@@ -60,10 +63,12 @@ def test_resuming_with_a_changed_config_is_refused(tiny_cfg, tmp_path):
 
 
 def test_a_locked_run_is_refused(tmp_path):
-    with runs.lock(tmp_path):
-        with pytest.raises(runs.RunLocked, match="being trained by another process"):
-            with runs.lock(tmp_path):
+    with store.lock(tmp_path):
+        assert store.is_locked(tmp_path)
+        with pytest.raises(store.RunLocked, match="in use by another process"):
+            with store.lock(tmp_path):
                 pass
+    assert not store.is_locked(tmp_path)
 
 
 def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
@@ -71,14 +76,14 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
 
     from paperlib import cli
 
-    cfg = tiny_cfg({"method": "static", "steps": 4, "tau": 2})
+    cfg = tiny_cfg({"method": "temperature", "steps": 4, "tau": 2})
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(json.loads(json.dumps(cfg.to_dict()))))
     assert cli.main(["train", str(path), "--set", "plan.tau=3", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert cli.main(["runs", "ls", "test", "--runs-dir", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
-    assert "static" in out and "done" in out and "en-fi=" in out
-    found = runs.find_runs("test", tmp_path / "runs", plan__tau=3)
+    assert "temperature" in out and "done" in out and "en-fi=" in out
+    found = store.find_runs("test", tmp_path / "runs", plan__tau=3)
     assert len(found) == 1 and found[0].done
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
     assert "optim.lr must be > 0" in capsys.readouterr().err
@@ -87,9 +92,11 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
 def test_fields_added_later_keep_the_stored_runs_identity():
     from paperlib.config import TrainConfig
 
-    default = TrainConfig()
-    assert "batching" not in default.identity()  # runs stored before the field existed keep their hash
-    tokens = TrainConfig(batching="tokens")
+    plan = {"method": "temperature", "steps": 10, "tau": 1}
+    default = TrainConfig(plan=plan)
+    # runs stored before these fields existed keep their hash
+    assert "batching" not in default.identity() and "stop_at" not in default.identity()
+    tokens = TrainConfig(plan=plan, batching="tokens")
     assert tokens.identity()["batching"] == "tokens"
     with pytest.raises(ValueError, match="batching must be examples or tokens"):
-        TrainConfig(batching="bytes")
+        TrainConfig(plan=plan, batching="bytes")

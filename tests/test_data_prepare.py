@@ -103,8 +103,11 @@ def test_failure_leaves_nothing_half_written(corpus_dir, tmp_path, monkeypatch):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
-def test_task_too_small_is_named(corpus_dir, tmp_path):
-    ts = TaskSet("tiny", "translation", ("en-fi",), "test", {"smoke": 1.0, "mini": 0.5, "paper": 1.0})
+def test_task_too_small_is_named(corpus_dir, tmp_path, monkeypatch):
+    from paperlib import presets
+
+    monkeypatch.setitem(presets.get("mini").fractions, "tiny", 0.5)  # the preset keeps half of its data
+    ts = TaskSet("tiny", "translation", ("en-fi",), "test")
     with pytest.raises(DataError, match=r"task 'en-fi' has only 75 training segments"):
         prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from paperlib import runs
+from paperlib import runs, store
 
 STATIC = {"method": "static", "steps": 8, "rates": [0.4, 0.6]}
 
@@ -21,7 +21,7 @@ def _free_port() -> int:
 
 
 def _evals(run_dir):
-    return [r for r in runs.read_metrics(run_dir) if "valid_loss" in r]
+    return [r for r in store.read_metrics(run_dir) if "valid_loss" in r]
 
 
 @pytest.mark.slow
@@ -34,7 +34,7 @@ def test_two_process_ddp_matches_one_process(tiny_cfg, tmp_path, data_dir, batch
                    batching=batching)
     cfg_file = tmp_path / "cfg.json"
     cfg_file.write_text(json.dumps(cfg.to_dict()))
-    one = runs.get_or_train(cfg, tmp_path / "one", progress=False)
+    one = runs.get_or_train(cfg, runs.Settings(tmp_path / "one", progress=False))
 
     env = {**os.environ, "PAPERLIB_DATA": str(data_dir), "OMP_NUM_THREADS": "1"}
     # accelerate's --cpu launcher needs mpirun for several processes; --multi_gpu is its
@@ -44,9 +44,9 @@ def test_two_process_ddp_matches_one_process(tiny_cfg, tmp_path, data_dir, batch
            "-m", "paperlib", "train", str(cfg_file), "--runs-dir", str(tmp_path / "two")]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    two = runs.run_dir_for(cfg, tmp_path / "two")
+    two = store.run_dir_for(cfg, tmp_path / "two")
     assert (two / "DONE").exists()
-    assert runs.read_metrics(two)[-1]["processes"] == 2 and runs.read_metrics(one.dir)[-1]["processes"] == 1
+    assert store.read_metrics(two)[-1]["processes"] == 2 and store.read_metrics(one.dir)[-1]["processes"] == 1
 
     a, b = _evals(one.dir), _evals(two)
     assert [r["step"] for r in a] == [r["step"] for r in b] == [0, 4, 8]
@@ -72,6 +72,6 @@ def test_batch_must_split_evenly_over_ranks(tiny_cfg, tmp_path):
         device = "cpu"
 
     cfg = tiny_cfg(STATIC)
-    data, plan, _ = runs.resolve(cfg)
+    data, plan, _ = store.resolve(cfg)
     with pytest.raises(ValueError, match="divisible by the number of processes"):
         train_module._train_locked(cfg, tmp_path, data, plan, FakeAccelerator(), False, None, None)

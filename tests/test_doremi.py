@@ -42,15 +42,18 @@ def test_proxy_upweights_the_learnable_hard_domain(tmp_path, monkeypatch):
     cfg = TrainConfig(
         experiment="doremi",
         data=DataConfig(taskset="dir_translation", source="dir", source_path=str(corpus), vocab_size=300),
-        plan={"method": "static", "steps": 1, "tau": 1},
+        plan={"method": "temperature", "steps": 1, "tau": 1},
         model=ModelConfig(d_model=48, layers=1, heads=2, ffn=96, max_len=12, dropout=0.0, attention_dropout=0.0),
         optim=OptimConfig(lr=5e-3, warmup=5),
         eval=EvalConfig(every=100, train_subset=0),
         batch_size=16, device="cpu",
     )
-    weights = doremi.learn_weights(cfg, steps=100, runs_root=tmp_path / "runs", progress=False)
+    from paperlib import runs
+
+    settings = runs.Settings(tmp_path / "runs", progress=False)
+    weights = doremi.learn_weights(cfg, steps=100, settings=settings)
     assert set(weights) == {"en-noise", "en-hard"} and sum(weights.values()) == pytest.approx(1.0)
     assert weights["en-hard"] > weights["en-noise"] + 0.05
     # cached: a second call trains nothing
-    monkeypatch.setattr(doremi, "build_model", lambda *a, **k: pytest.fail("retrained"))
-    assert doremi.learn_weights(cfg, steps=100, runs_root=tmp_path / "runs", progress=False) == weights
+    monkeypatch.setattr(doremi, "new_model", lambda *a, **k: pytest.fail("retrained"))
+    assert doremi.learn_weights(cfg, steps=100, settings=settings) == weights

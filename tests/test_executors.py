@@ -1,11 +1,9 @@
 """Runs and notebooks as jobs through submitit: its local executor starts real processes
 (the code path of a Slurm job); Slurm itself is checked through the sbatch file."""
 
-import sys
-
 import pytest
 
-from paperlib import executors, runs
+from paperlib import executors, runs, store
 from paperlib.executors import Executor
 from paperlib.train import train
 
@@ -13,7 +11,7 @@ OM = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 4, "pret
 
 
 def _rows(run_dir):
-    return [{k: v for k, v in r.items() if k != "wall_time"} for r in runs.read_metrics(run_dir)]
+    return [{k: v for k, v in r.items() if k != "wall_time"} for r in store.read_metrics(run_dir)]
 
 
 def _same_run(a, b):
@@ -38,15 +36,15 @@ def test_local_jobs_train_a_grid_through_the_run_store(tiny_cfg, tmp_path, one_t
     grid = [tiny_cfg({**OM, "rates": [0.5, 0.5]}, fork_at=8), tiny_cfg({**OM, "rates": [0.2, 0.8]}, fork_at=8),
             tiny_cfg({"method": "static", "steps": 8, "rates": [0.7, 0.3]})]
     ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
-    done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=ex)
+    done = runs.get_or_train_many(grid, runs.Settings(tmp_path / "runs", executor=ex, progress=False))
     assert all(r.done for r in done)
     assert len(list((tmp_path / "runs" / "test").iterdir())) == 4  # three runs and one shared pre-training
     assert list((tmp_path / "jobs").glob("*_log.out")), "the runs were not trained in job processes"
     # a job trains exactly what this process trains
-    here = runs.get_or_train(grid[1], tmp_path / "here", progress=False)
+    here = runs.get_or_train(grid[1], runs.Settings(tmp_path / "here", progress=False))
     _same_run(done[1].dir, here.dir)
     # submitting the same grid again trains nothing
-    again = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=ex)
+    again = runs.get_or_train_many(grid, runs.Settings(tmp_path / "runs", executor=ex, progress=False))
     assert [r.dir for r in again] == [r.dir for r in done]
 
 
@@ -56,46 +54,53 @@ def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path, monkeypatch
     grid = [tiny_cfg({**OM, "rates": [0.5, 0.5]}, fork_at=8), tiny_cfg({**OM, "rates": [0.2, 0.8]}, fork_at=8),
             tiny_cfg({"method": "static", "steps": 12, "rates": [0.7, 0.3]}, fork_at=8)]
     with monkeypatch.context() as m:  # training in this process is an error: the workers must do it
-        m.setattr(sys.modules["paperlib.train"], "train", lambda *a, **k: pytest.fail("a run was trained in this process"))
-        done = runs.get_or_train_many(grid, tmp_path / "runs", progress=False, executor=Executor(workers=2))
+        m.setattr(runs, "train", lambda *a, **k: pytest.fail("a run was trained in this process"))
+        done = runs.get_or_train_many(grid, runs.Settings(tmp_path / "runs", executor=Executor(workers=2), progress=False))
     assert all(r.done for r in done)
     assert len(list((tmp_path / "runs" / "test").iterdir())) == 5  # three runs and two prefixes
     for cfg, run in zip(grid, done):  # each worker trains exactly what this process trains
-        _same_run(run.dir, runs.get_or_train(cfg, tmp_path / "here", progress=False).dir)
+        _same_run(run.dir, runs.get_or_train(cfg, runs.Settings(tmp_path / "here", progress=False)).dir)
 
 
 def test_a_failed_side_by_side_run_names_its_directory(tiny_cfg, tmp_path):
     good = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]})
     bad = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]}, seed=1)
-    bad_dir = runs.run_dir_for(bad, tmp_path)
+    bad_dir = store.run_dir_for(bad, tmp_path)
     bad_dir.mkdir(parents=True)
     (bad_dir / "config.json").write_text("{}")  # another config's directory under this hash
     with pytest.raises(RuntimeError, match=f"1 of 2 runs failed:\n{bad_dir}"):
-        executors.train_side_by_side([good, bad], tmp_path, workers=2, progress=False)
-    assert (runs.run_dir_for(good, tmp_path) / "DONE").exists()  # the other run still finished
+        runs.train_side_by_side([good, bad], 2, runs.Settings(tmp_path, progress=False))
+    assert (store.run_dir_for(good, tmp_path) / "DONE").exists()  # the other run still finished
 
 
 def test_workers_setting(monkeypatch):
-    from paperlib.cli import _workers
+    from paperlib import cli
 
-    assert executors.default_workers() >= 1
-    monkeypatch.setenv("PAPERLIB_EXECUTOR", executors.to_env(Executor(workers=2)))
-    assert executors.from_env() == Executor(workers=2)  # how reproduce hands it to the notebooks
+    monkeypatch.setattr(executors, "cpu_cores", lambda: 3)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert executors.default_workers() == 3  # one per core on a CPU machine ...
+    monkeypatch.setattr(executors, "cpu_cores", lambda: 16)
+    assert executors.default_workers() == 4  # ... up to 4
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    assert executors.default_workers() == 1  # the GPU trains one run at a time
+    args = cli.build_parser().parse_args(["reproduce", "--workers", "2"])
+    assert cli._executor(args) == Executor(workers=2)
+    assert cli._executor(cli.build_parser().parse_args(["reproduce", "--workers", "1"])) is None  # this process
     with pytest.raises(ValueError, match="workers must be positive"):
         Executor(workers=0)
     with pytest.raises(Exception, match="positive number or 'auto'"):
-        _workers("zero")
+        cli._workers("zero")
 
 
 @pytest.mark.slow
 def test_a_resubmitted_job_resumes_from_the_last_checkpoint(tiny_cfg, tmp_path, one_thread):
     cfg = tiny_cfg({"method": "static", "steps": 12, "rates": [0.5, 0.5]})
-    run_dir = runs.run_dir_for(cfg, tmp_path / "runs")
+    run_dir = store.run_dir_for(cfg, tmp_path / "runs")
     train(cfg, run_dir, progress=False, stop_after=10)  # the job died at step 10; checkpoint at step 8
     assert not (run_dir / "DONE").exists() and (run_dir / "ckpt" / "last.pt").exists()
     ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
-    (resumed,) = runs.get_or_train_many([cfg], tmp_path / "runs", progress=False, executor=ex)
-    uninterrupted = runs.get_or_train(cfg, tmp_path / "clean", progress=False)
+    (resumed,) = runs.get_or_train_many([cfg], runs.Settings(tmp_path / "runs", executor=ex, progress=False))
+    uninterrupted = runs.get_or_train(cfg, runs.Settings(tmp_path / "clean", progress=False))
     _same_run(resumed.dir, uninterrupted.dir)
 
 
@@ -130,11 +135,8 @@ def test_executor_settings_are_checked():
         Executor(kind="kubernetes")
     with pytest.raises(ValueError, match="nodes must be positive"):
         Executor(kind="local-jobs", nodes=0)
-    assert executors.from_env() is None
     ex = Executor(kind="slurm", partition="p", setup=("module load cuda",))
-    import os
-    os.environ["PAPERLIB_EXECUTOR"] = executors.to_env(ex)
-    try:
-        assert executors.from_env() == ex
-    finally:
-        del os.environ["PAPERLIB_EXECUTOR"]
+    settings = runs.Settings(executor=ex, wait_locked=True)
+    # how reproduce hands the settings to a notebook (a papermill parameter, JSON)
+    import json
+    assert runs.Settings.from_parameters(json.loads(json.dumps(settings.to_parameters()))) == settings

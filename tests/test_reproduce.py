@@ -43,9 +43,12 @@ def test_failing_notebook_reports_the_cell_error(tmp_path):
 
 
 def test_summary_table_lists_each_notebook():
-    rows = [reproduce.NotebookResult("a", "ok", 1.5, [Path("x.png")]), reproduce.NotebookResult("b", "failed", 2.0)]
-    table = reproduce.summary_table(rows)
-    assert "a" in table and "failed" in table and "1.5s" in table
+    rows = [reproduce.NotebookResult("alpha", "ok", 1.5, [Path("x.png"), Path("x.pdf")]),
+            reproduce.NotebookResult("beta", "failed", 12.25)]
+    lines = reproduce.summary_table(rows).splitlines()
+    assert lines[0].split() == ["notebook", "status", "wall", "time", "figures", "written"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split() == ["alpha", "ok", "1.5s", "2"] and lines[3].split() == ["beta", "failed", "12.2s", "0"]
 
 
 def test_cli_unknown_notebook_is_one_line_error(capsys):
@@ -86,13 +89,13 @@ def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
     write_notebook(
         nbdir / "a.ipynb",
         [("params", 'preset = "mini"\nfigures_dir = None'),
-         ("code", "from pathlib import Path\nfrom paperlib import executors\n"
-                  "Path(figures_dir, 'workers.txt').write_text(str(executors.from_env().workers))")],
+         ("code", "from pathlib import Path\nfrom paperlib import runs\n"
+                  "Path(figures_dir, 'workers.txt').write_text(str(runs.Settings.from_parameters(run_settings).executor.workers))")],
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
-    monkeypatch.delenv("PAPERLIB_EXECUTOR", raising=False)
+    environ = dict(os.environ)
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
     assert (tmp_path / "figures" / "smoke" / "workers.txt").read_text() == "3"  # the kernel's grids use 3 workers
-    assert "PAPERLIB_EXECUTOR" not in os.environ  # and this process is left as it was
+    assert dict(os.environ) == environ  # handed over as a parameter, not through the environment

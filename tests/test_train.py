@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from paperlib import runs
+from paperlib import runs, store
 from paperlib.batches import TaskData, collate, model_inputs, per_example_loss
 from paperlib.lr import learning_rate
 from paperlib.mixing import proportional, temperature
@@ -19,7 +19,7 @@ STATIC = {"method": "static", "steps": 12, "rates": [0.5, 0.5]}
 
 def _rows(run_dir):
     out = []
-    for r in runs.read_metrics(run_dir):
+    for r in store.read_metrics(run_dir):
         r = dict(r)
         r.pop("wall_time", None)
         out.append(r)
@@ -28,8 +28,8 @@ def _rows(run_dir):
 
 def test_recipe_losses_fall_and_are_reproducible(tiny_cfg, tmp_path):
     cfg = tiny_cfg(STATIC)
-    a = runs.get_or_train(cfg, tmp_path / "a", progress=False)
-    b = runs.get_or_train(cfg, tmp_path / "b", progress=False)
+    a = runs.get_or_train(cfg, runs.Settings(tmp_path / "a", progress=False))
+    b = runs.get_or_train(cfg, runs.Settings(tmp_path / "b", progress=False))
     ra, rb = _rows(a.dir), _rows(b.dir)
     assert ra == rb  # same seed, same machine: identical metrics
     evals = [r for r in ra if "valid_loss" in r]
@@ -39,7 +39,7 @@ def test_recipe_losses_fall_and_are_reproducible(tiny_cfg, tmp_path):
     assert all(abs(v - math.log(vocab)) < 1.0 for v in v0.values())  # random init ≈ uniform over the vocabulary
     assert all(evals[-1]["valid_loss"][t] < v0[t] - 0.5 for t in v0)  # it learns
     assert evals[-1]["examples_seen"]["en-it"] + evals[-1]["examples_seen"]["en-fi"] == 12 * 8
-    c = runs.get_or_train(tiny_cfg(STATIC, seed=1), tmp_path / "c", progress=False)
+    c = runs.get_or_train(tiny_cfg(STATIC, seed=1), runs.Settings(tmp_path / "c", progress=False))
     assert _rows(c.dir)[-2]["valid_loss"] != ra[-2]["valid_loss"]  # the seed matters
 
 
@@ -52,7 +52,7 @@ def test_recipe_losses_fall_and_are_reproducible(tiny_cfg, tmp_path):
 )
 def test_kill_and_resume_gives_identical_metrics(tiny_cfg, tmp_path, plan, kill_at):
     cfg = tiny_cfg(plan)
-    full = runs.get_or_train(cfg, tmp_path / "full", progress=False)
+    full = runs.get_or_train(cfg, runs.Settings(tmp_path / "full", progress=False))
     killed_dir = tmp_path / "killed" / "test" / full.dir.name
     train(cfg, killed_dir, progress=False, stop_after=kill_at)
     assert not (killed_dir / "DONE").exists()
@@ -74,14 +74,14 @@ def test_reset_at_phase_boundary(tiny_cfg, tmp_path):
     assert state["step"] == 12
     assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {4}
     # the LR restarted its warmup at step 8
-    rows = {r["step"]: r for r in runs.read_metrics(run_dir)}
+    rows = {r["step"]: r for r in store.read_metrics(run_dir)}
     assert rows[12]["lr"] == pytest.approx(learning_rate("inverse_sqrt", 3, 6, 3e-3, 3))
     assert rows[8]["lr"] == pytest.approx(learning_rate("inverse_sqrt", 7, 8, 3e-3, 3))
 
 
 def test_no_reset_keeps_optimizer_moments(tiny_cfg, tmp_path):
-    cfg = tiny_cfg({"method": "static", "steps": 12, "tau": 1})
-    run = runs.get_or_train(cfg, tmp_path, progress=False)
+    cfg = tiny_cfg({"method": "temperature", "steps": 12, "tau": 1})
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False))
     state = torch.load(run.dir / "ckpt" / "last.pt", weights_only=False)
     assert {int(s["step"]) for s in state["optimizer"]["state"].values()} == {12}
 
@@ -124,17 +124,17 @@ def test_scalarization_and_sampling_have_equal_expected_gradient(data_dir, monke
 
 def test_fork_shares_the_prefix_run_and_matches_training_from_scratch(tiny_cfg, tmp_path):
     base = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 8, "pretrain_on": "en-it"}
-    a = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}, fork_at=8), tmp_path, progress=False)
-    b = runs.get_or_train(tiny_cfg({**base, "rates": [0.2, 0.8]}, fork_at=8), tmp_path, progress=False)
+    a = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}, fork_at=8), runs.Settings(tmp_path, progress=False))
+    b = runs.get_or_train(tiny_cfg({**base, "rates": [0.2, 0.8]}, fork_at=8), runs.Settings(tmp_path, progress=False))
     prefixes = [d for d in (tmp_path / "test").iterdir() if d not in (a.dir, b.dir)]
     assert len(prefixes) == 1  # one shared pre-training run
-    scratch = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}), tmp_path / "s", progress=False)
+    scratch = runs.get_or_train(tiny_cfg({**base, "rates": [0.5, 0.5]}), runs.Settings(tmp_path / "s", progress=False))
     assert _rows(a.dir) == _rows(scratch.dir)
 
 
 def test_lm_run_logs_per_language_losses(tiny_cfg, tmp_path):
-    cfg = tiny_cfg({"method": "static", "steps": 8, "tau": 1}, taskset="dir_lm")
-    run = runs.get_or_train(cfg, tmp_path, progress=False)
+    cfg = tiny_cfg({"method": "temperature", "steps": 8, "tau": 1}, taskset="dir_lm")
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False))
     df = run.metrics()
     assert "valid_loss.fi" in df.columns and df["valid_loss.fi"].dropna().iloc[-1] < df["valid_loss.fi"].iloc[0]
 
@@ -143,7 +143,7 @@ def test_bleu_at_the_end(tiny_cfg, tmp_path):
     from paperlib.config import EvalConfig
 
     cfg = tiny_cfg(STATIC, eval=EvalConfig(every=6, train_subset=8, bleu=True, beam=2, bleu_max_examples=5, max_new_tokens=8))
-    final = runs.read_metrics(runs.get_or_train(cfg, tmp_path, progress=False).dir)[-1]
+    final = store.read_metrics(runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False)).dir)[-1]
     assert final["final"] and set(final["bleu"]) == {"en-it", "en-fi"}
     assert all(0 <= v <= 100 for v in final["chrf"].values())
 

@@ -28,7 +28,6 @@ import datetime as _dt
 import functools
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,7 +36,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import paths
-from ..presets import check_preset
+from ..files import atomic_write
+from .. import presets
 from . import sources
 from .errors import DataError
 from .splits import subsample
@@ -48,21 +48,11 @@ FORMAT_VERSION = 1
 # a task with less training data cannot show the papers' effects (segments for
 # translation, documents for language modelling, which are cut into several blocks)
 MIN_TRAIN = {"translation": 100, "lm": 50}
-DEFAULT_VOCAB = {"smoke": 2000, "mini": 4000, "paper": 32000}
-DEFAULT_BLOCK = {"smoke": 32, "mini": 64, "paper": 512}
 VOCAB_TAU = 3.33
 
 
 def _sha(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def _atomic_write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False)
-    os.replace(tmp, path)
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:
@@ -201,11 +191,11 @@ def prepare(
     block_size: int | None = None, data_dir=None, progress: bool = True,
 ) -> PreparedData:
     """Build (or reuse) the prepared data of a task set for a preset. Idempotent."""
-    check_preset(preset)
+    preset_sizes = presets.get(preset)
     ts = taskset if isinstance(taskset, TaskSet) else _named_taskset(taskset, source, source_path)
     taskset = ts.name
-    vocab_size = vocab_size or DEFAULT_VOCAB[preset]
-    block_size = block_size or DEFAULT_BLOCK[preset]
+    vocab_size = vocab_size or preset_sizes.vocab_size
+    block_size = block_size or preset_sizes.block_size
     if vocab_size < 300:
         raise DataError(f"vocab size {vocab_size} is too small (byte fallback alone needs 259 ids); use >= 1000")
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
@@ -290,7 +280,7 @@ def prepare(
         "tasks": sizes,
         "keys": {"tokenizer": tok_key, "tasks": task_keys},
     }
-    _atomic_write_json(manifest_path, manifest)
+    atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False))
     return PreparedData(root, manifest)
 
 

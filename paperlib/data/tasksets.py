@@ -2,7 +2,7 @@
 
 Both papers' mechanism is repetition: how many epochs each task is seen under each method.
 A `mini` run draws only ~2*10^4 examples, so a task set keeps the *ratios* between its tasks
-and subsamples every task's training data by one common factor (`fractions[preset]`), which
+and subsamples every task's training data by one common factor (`presets.Preset.fractions`), which
 puts the low-resource tasks' epochs-per-run in the papers' regime (tens of epochs at high
 sampling rates) while the high-resource task is never exhausted. `epochs_table` computes
 those numbers; `paperlib data info` prints them. Valid/test sets are never subsampled.
@@ -53,12 +53,12 @@ scale these numbers linearly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..mixing import temperature, uniform
-from ..presets import EXAMPLES_PER_RUN, check_preset
+from .. import presets
 from .errors import DataError
 
 
@@ -68,9 +68,7 @@ class TaskSet:
     kind: str                      # "translation" or "lm"
     tasks: tuple[str, ...]         # high-resource first
     stands_for: str                # the paper setting this is the analogue of
-    fractions: dict = field(default_factory=lambda: {"smoke": 1.0, "mini": 1.0, "paper": 1.0})
     n_eval: int = 200              # valid and test segments (documents for LM) per task
-    smoke_max_train: int = 400     # smoke: cap every task's training data (keeps CI fast)
 
     def __post_init__(self):
         if self.kind not in ("translation", "lm"):
@@ -84,13 +82,15 @@ class TaskSet:
         return [t.split("-", 1)[1] if self.kind == "translation" else t for t in self.tasks]
 
     def fraction(self, preset: str) -> float:
-        return self.fractions[check_preset(preset)]
+        """The share of every task's training data the preset keeps (`presets.Preset.fractions`)."""
+        return presets.get(preset).fraction(self.name)
 
     def max_train(self, preset: str) -> int | None:
-        return self.smoke_max_train if preset == "smoke" else None
+        return presets.get(preset).max_train
 
     def eval_size(self, preset: str) -> int:
-        return min(self.n_eval, 20) if preset == "smoke" else self.n_eval
+        cap = presets.get(preset).max_eval
+        return self.n_eval if cap is None else min(self.n_eval, cap)
 
 
 TASKSETS = {
@@ -99,41 +99,34 @@ TASKSETS = {
         TaskSet(
             "hrl_hrl", "translation", ("en-it", "en-fr"),
             "Order Matters §4.1.1, En→{Zh, Fr}: two high-resource pairs (111k : 50k pairs)",
-            {"smoke": 1.0, "mini": 0.25, "paper": 1.0},
         ),
         TaskSet(
             "hrl_lrl_fi", "translation", ("en-it", "en-fi"),
             "Order Matters §4.1.2 En→{Ro, Fr} (≈67×) and Upsample or Upweight? §3.2 En–{Cs, Ro}: "
             "one high- and one low-resource pair (≈110×)",
-            {"smoke": 1.0, "mini": 0.15, "paper": 1.0},
         ),
         TaskSet(
             "hrl_lrl_sv", "translation", ("en-fr", "en-sv"),
             "Order Matters En→{Hi, Fr} (≈130×) and Upsample or Upweight? En–{Fr, Ro}: "
             "high- and low-resource pair (≈140×)",
-            {"smoke": 1.0, "mini": 0.3, "paper": 1.0},
         ),
         TaskSet(
             "one_to_many", "translation",
             ("en-it", "en-de", "en-sk", "en-pt_BR", "en-ja", "en-uk", "en-pl", "en-ru"),
             "Upsample or Upweight? Table 3, OPUS-100 one-to-many (largest/smallest ≈13×)",
-            {"smoke": 1.0, "mini": 0.02, "paper": 1.0},
         ),
         TaskSet(
             "one_to_many_extreme", "translation",
             ("en-it", "en-de", "en-sk", "en-ja", "en-es", "en-zh_CN", "en-fi", "en-sv"),
             "a heavier-tailed variant of Table 3 (largest/smallest ≥100×)",
-            {"smoke": 1.0, "mini": 0.3, "paper": 1.0},
         ),
         TaskSet(
             "lm_order_matters", "lm", ("en", "es", "fi", "zh_CN", "sv"),
             "Order Matters §4.2 / Fig. 7, mC4 En ≫ Hi ≫ {Gu, Gd, Sw}: English ≫ one mid ≫ three tiny",
-            {"smoke": 1.0, "mini": 1.0, "paper": 1.0},
         ),
         TaskSet(
             "lm_upsample", "lm", ("en", "pl", "fi", "hu"),
             "Upsample or Upweight? Table 4, mC4 En:It:Zh:Sw ≈ 2733:162:39:1 (ours ≈ 600:37:4:1 in characters)",
-            {"smoke": 1.0, "mini": 1.0, "paper": 1.0},
         ),
     ]
 }
@@ -160,8 +153,8 @@ def epochs_table(sizes: dict[str, int], preset: str, examples: int | None = None
     """Epochs each task is seen in one run under common methods: method -> task -> epochs.
 
     sizes are training examples per task (after the preset's subsampling); examples is
-    what one run draws (default: presets.EXAMPLES_PER_RUN[preset])."""
-    examples = EXAMPLES_PER_RUN[check_preset(preset)] if examples is None else examples
+    what one run draws (default: the preset's `examples_per_run`)."""
+    examples = presets.get(preset).examples_per_run if examples is None else examples
     d = np.array(list(sizes.values()), dtype=float)
     methods = {"τ=1 (proportional)": temperature(d, 1), "τ=5": temperature(d, 5), "uniform": uniform(d)}
     if len(d) == 2:

@@ -18,8 +18,8 @@ import functools
 import json
 from dataclasses import dataclass
 
-from . import paths
-from .config import TrainConfig, config_hash
+from . import paths, presets
+from .config import TrainConfig, config_hash, parent_config, total_steps
 
 DEFAULT_THROUGHPUT = ("NVIDIA H100 (TF32, measured by benchmarks/bench_gpu.py)", 95e12)
 
@@ -34,19 +34,6 @@ class PlannedRun:
     @property
     def flops(self) -> float:
         return self.steps * self.flops_per_step
-
-
-def total_steps(plan: dict) -> int:
-    """A plan spec's length without building it (no data needed)."""
-    if plan.get("stop_at") is not None:
-        return int(plan["stop_at"])
-    if "steps" in plan:
-        return int(plan["steps"])
-    if "pretrain_steps" in plan:
-        return int(plan["pretrain_steps"]) + int(plan["finetune_steps"])
-    if "first_steps" in plan:
-        return int(plan["first_steps"]) + int(plan["second_steps"])
-    raise ValueError(f"cannot tell the length of plan {plan}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -69,15 +56,12 @@ def flops_per_example(model_cfg, kind: str, vocab: int) -> float:
 
 
 def _vocab(cfg: TrainConfig) -> int:
-    from .data.pipeline import DEFAULT_VOCAB
-
-    return cfg.data.vocab_size or DEFAULT_VOCAB[cfg.data.preset]
+    return cfg.data.vocab_size or presets.get(cfg.data.preset).vocab_size
 
 
 def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]:
     from . import experiments as E
     from .data import get_taskset
-    from .runs import parent_config
 
     by_notebook = E.notebook_runs(preset)
     if only:
@@ -92,7 +76,7 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
 
     for notebook, grid in by_notebook.items():
         for cfg, _ in grid:
-            end = total_steps(cfg.plan)
+            end = total_steps(cfg)
             if cfg.fork_at is not None:
                 add(parent_config(cfg), notebook, cfg.fork_at)
                 add(cfg, notebook, end - cfg.fork_at)
@@ -101,7 +85,7 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
         if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each
             taskset, experiment = E.DOREMI_NOTEBOOKS[notebook]
             proxy = E.doremi_proxy_config(preset, taskset, experiment)
-            add(proxy, notebook, 2 * total_steps(proxy.plan))
+            add(proxy, notebook, 2 * total_steps(proxy))
     out = []
     for cfg, steps, notebooks in found.values():
         kind = get_taskset(cfg.data.taskset).kind
@@ -128,9 +112,9 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
              f"(shared prefixes counted once)", ""]
     header = ("experiment", "method", "taskset", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
     rows = [header]
-    for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan["method"])):
+    for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan.method)):
         c = p.config
-        rows.append((c.experiment, c.plan["method"] + (" (prefix)" if c.plan.get("stop_at") else ""), c.data.taskset,
+        rows.append((c.experiment, c.plan.method + (" (prefix)" if c.stop_at else ""), c.data.taskset,
                      f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
                      f"{p.flops / flops_per_s / 3600:.1f}", ",".join(n.split("_")[0] for n in p.notebooks)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

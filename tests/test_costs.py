@@ -2,40 +2,45 @@
 
 import pytest
 
-from paperlib import cli, experiments as E, plan
+from paperlib import cli, costs, experiments as E
+from paperlib.config import TrainConfig, total_steps
 
 
 def test_total_steps_of_plan_specs():
-    assert plan.total_steps({"method": "static", "steps": 300}) == 300
-    assert plan.total_steps({"method": "order_matters", "pretrain_steps": 200, "finetune_steps": 100}) == 300
-    assert plan.total_steps({"method": "restart", "first_steps": 5, "second_steps": 7}) == 12
-    assert plan.total_steps({"method": "static", "steps": 300, "stop_at": 150}) == 150
+    def steps(plan, **kw):
+        return total_steps(TrainConfig(plan=plan, **kw))
+
+    assert steps({"method": "temperature", "steps": 300, "tau": 1}) == 300
+    om = {"method": "order_matters", "pretrain_steps": 200, "finetune_steps": 100, "pretrain_on": "a", "tau": 1}
+    assert steps(om) == 300
+    assert steps({"method": "restart", "first_steps": 5, "second_steps": 7, "tau": 1}) == 12
+    assert steps({"method": "temperature", "steps": 300, "tau": 1}, stop_at=150) == 150
 
 
 def test_flops_per_example_scale_with_the_model():
     from paperlib.models import ModelConfig
 
-    small = plan.flops_per_example(ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16), "translation", 500)
-    wide = plan.flops_per_example(ModelConfig(d_model=64, layers=1, heads=2, ffn=128, max_len=16), "translation", 500)
-    deep = plan.flops_per_example(ModelConfig(d_model=32, layers=2, heads=2, ffn=64, max_len=16), "translation", 500)
+    small = costs.flops_per_example(ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16), "translation", 500)
+    wide = costs.flops_per_example(ModelConfig(d_model=64, layers=1, heads=2, ffn=128, max_len=16), "translation", 500)
+    deep = costs.flops_per_example(ModelConfig(d_model=32, layers=2, heads=2, ffn=64, max_len=16), "translation", 500)
     assert small < deep < 2 * small + 1e6  # a second layer adds layers, not the embeddings
     assert 2.5 * small < wide  # matmul FLOPs grow with d^2 (the output layer with d)
 
 
 @pytest.mark.slow
 def test_paper_plan_lists_every_training_notebook_and_counts_prefixes_once():
-    planned = plan.planned_runs("paper")
+    planned = costs.planned_runs("paper")
     notebooks = {n for p in planned for n in p.notebooks}
     assert notebooks == {n for n, grid in E.notebook_runs("paper").items() if grid}
     s = E.scale("paper")
     # Order Matters' NMT pre-training: one prefix run per (pair, seed), shared by all nine rates
-    om = [p for p in planned if p.config.plan["method"] == "order_matters" and p.config.experiment == "order_matters_nmt-paper"]
-    prefixes = [p for p in om if p.config.plan.get("stop_at") == s.pretrain]
+    om = [p for p in planned if p.config.plan.method == "order_matters" and p.config.experiment == "order_matters_nmt-paper"]
+    prefixes = [p for p in om if p.config.stop_at == s.pretrain]
     assert prefixes and all(p.steps == s.pretrain for p in prefixes)
-    assert all(p.steps == s.finetune for p in om if p.config.plan.get("stop_at") is None and p.config.fork_at == s.pretrain)
-    assert len({p.config.plan["rates"][1] for p in om if p.config.data.taskset == "hrl_lrl_fi"}) == 9
+    assert all(p.steps == s.finetune for p in om if p.config.stop_at is None and p.config.fork_at == s.pretrain)
+    assert len({p.config.plan.rates[1] for p in om if p.config.data.taskset == "hrl_lrl_fi"}) == 9
     assert all(p.config.batch_size == 1024 and p.config.data.source == "hub" for p in planned)
-    text = plan.describe("paper")
+    text = costs.describe("paper")
     assert f"{len(planned)} training runs" in text and "GPU-hours" in text
 
 

@@ -1,0 +1,71 @@
+"""Small file-system jobs every other module shares: atomic writes, exclusive locks, and
+the code's git commit. Nothing here knows about runs or data."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import paths
+
+
+class Locked(RuntimeError):
+    """Another process holds the lock."""
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half
+    of one (temporary file in the same folder, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def exclusive(lock_path: Path, what: str):
+    """Hold an exclusive, non-blocking lock on `lock_path` for the block; a second process
+    gets `Locked` with a message naming `what` is busy."""
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(lock_path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise Locked(f"{what} is in use by another process; wait for it or stop it") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+def held(lock_path: Path) -> bool:
+    """Whether another process holds the lock at `lock_path` now."""
+    try:
+        with exclusive(lock_path, str(lock_path)):
+            return False
+    except Locked:
+        return True
+
+
+def git_commit(short: bool = False) -> str | None:
+    """The commit of the checkout paperlib runs from (None outside a git clone)."""
+    cmd = ["git", "rev-parse", *(["--short"] if short else []), "HEAD"]
+    try:
+        return subprocess.run(cmd, cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None

@@ -1,0 +1,241 @@
+"""The run store: one directory per run, named by a hash of what determines its results.
+Passive: it finds, reads and writes runs; it never trains one (that is `paperlib.runs`).
+
+    runs/<experiment>/<hash>/
+        config.json     resolved config (+ seed, plan identity, git commit, package versions),
+                        written before step 0
+        metrics.jsonl   one JSON object per evaluation (see paperlib.train)
+        ckpt/last.pt    model, optimizer, sampler, RNG, step (written atomically)
+        DONE            written last, with a short summary
+        lock            held while a process trains the run
+
+Equal hashes train identically, so a finished run is found under any experiment folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import files, paths
+from .config import TrainConfig, build_plan, config_hash, diff, from_dict
+
+RunLocked = files.Locked
+
+
+# ------------------------------------------------------------------------------- files
+
+def lock(run_dir: Path):
+    """Exclusive lock on a run directory while a process trains it."""
+    return files.exclusive(Path(run_dir) / "lock", f"run {run_dir}")
+
+
+def is_locked(run_dir: Path) -> bool:
+    """Whether a process is training the run now."""
+    return (Path(run_dir) / "lock").exists() and files.held(Path(run_dir) / "lock")
+
+
+def append_metrics(run_dir: Path, row: dict) -> None:
+    with open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_metrics(run_dir: Path, rows: list[dict]) -> None:
+    files.atomic_write(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut short by a kill: ignore it
+            break
+    return rows
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Keep only rows up to `step` (a resumed run redoes what came after its checkpoint)."""
+    write_metrics(run_dir, [r for r in read_metrics(run_dir) if r["step"] <= step and not r.get("final")])
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("torch", "transformers", "datasets", "accelerate", "sentencepiece", "sacrebleu", "numpy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def data_fingerprint(data) -> dict:
+    """Hashes of the prepared data a run trains on (tokenizer file, each task's dataset)."""
+    return {"tokenizer": data.manifest["tokenizer"]["sha256"], "tasks": data.manifest["keys"]["tasks"]}
+
+
+def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
+    """Write config.json before step 0, or refuse to resume a run with a different config."""
+    path = Path(run_dir) / "config.json"
+    identity = cfg.identity(plan, data_fingerprint(data))
+    if path.exists():
+        old = json.loads(path.read_text())
+        differing = diff(old["identity"], identity)
+        if differing:
+            raise ValueError(
+                f"{run_dir} was trained with a different config (fields differ: {', '.join(differing)}); "
+                "use a new run directory instead of resuming"
+            )
+        return
+    record = {
+        "config": cfg.to_dict(), "identity": identity, "hash": config_hash(identity), "seed": cfg.seed,
+        "plan": plan.describe(), "git_commit": files.git_commit(), "versions": _versions(),
+    }
+    files.atomic_write(path, json.dumps(record, indent=2, default=str))
+
+
+# ------------------------------------------------------------------------------- runs
+
+@dataclass
+class Run:
+    dir: Path
+    config: TrainConfig
+
+    @property
+    def done(self) -> bool:
+        return (self.dir / "DONE").exists()
+
+    def metrics(self):
+        return load_metrics(self.dir)
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.dir / "DONE").read_text()) if self.done else {}
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.dir / "ckpt" / "last.pt"
+
+
+def resolve(cfg: TrainConfig):
+    """(prepared data, plan, hash) for a config: the data are prepared if needed."""
+    from .data import prepare
+
+    data = prepare(cfg.data.taskset, cfg.data.preset, cfg.data.source, cfg.data.source_path,
+                   cfg.data.vocab_size, cfg.data.block_size, progress=False)
+    plan = build_plan(cfg, data.sizes("train"))
+    return data, plan, config_hash(cfg.identity(plan, data_fingerprint(data)))
+
+
+def root_of(runs_root: Path | None) -> Path:
+    return Path(runs_root or paths.runs_dir())
+
+
+def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
+    """Where cfg's own run directory is (whether or not it exists)."""
+    return root_of(runs_root) / cfg.experiment / resolve(cfg)[2]
+
+
+def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
+    """cfg's finished run: its own directory first, else one trained under another experiment."""
+    own = run_dir_for(cfg, runs_root)
+    if (own / "DONE").exists():
+        return Run(own, cfg)
+    for other in sorted(root_of(runs_root).glob(f"*/{own.name}/DONE")):
+        return Run(other.parent, cfg)
+    return None
+
+
+def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:
+    """Runs whose config matches filters given as dotted keys with '__' (plan__tau=5)."""
+    pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
+    out = []
+    for path in sorted(root_of(runs_root).glob(pattern)):
+        rec = json.loads(path.read_text())
+        cfg = from_dict(rec["config"])
+        flat = _flatten(rec["config"])
+        if all(flat.get(k.replace("__", ".")) == v for k, v in filters.items()):
+            run = Run(path.parent, cfg)
+            if run.done or not done_only:
+                out.append(run)
+    return out
+
+
+# ------------------------------------------------------------------------------- reading results
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def load_metrics(run_dirs) -> "pandas.DataFrame":
+    """metrics.jsonl of one or several runs as one flat DataFrame (nested keys joined with
+    '.', e.g. 'valid_loss.en-fi'), with a 'run' column."""
+    import pandas as pd
+
+    if isinstance(run_dirs, (str, Path, Run)):
+        run_dirs = [run_dirs]
+    frames = []
+    for rd in run_dirs:
+        rd = rd.dir if isinstance(rd, Run) else Path(rd)
+        rows = [_flatten(r) for r in read_metrics(rd)]
+        if rows:
+            df = pd.DataFrame(rows)
+            df.insert(0, "run", rd.name)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def curves(labelled_runs: list[tuple[Run, dict]]) -> "pandas.DataFrame":
+    """All evaluation rows of the runs with their labels (for learning curves)."""
+    import pandas as pd
+
+    frames = []
+    for run, labels in labelled_runs:
+        df = load_metrics(run.dir)
+        if "final" in df:
+            df = df[df["final"].isna()].drop(columns="final")  # evaluation rows only
+        df = df.copy()
+        for k, v in labels.items():
+            df[k] = v
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def final_metrics(run: Run) -> dict:
+    """The run's last evaluation (flat keys, e.g. 'valid_loss.en-fi'), plus BLEU/chrF of
+    its final row and the best validation loss per task over the run ('best_valid_loss.*')."""
+    rows = read_metrics(run.dir)
+    evals = [r for r in rows if "valid_loss" in r]
+    if not evals:
+        raise ValueError(f"run {run.dir} has no evaluations yet")
+    out = _flatten(evals[-1])
+    for task in evals[-1]["valid_loss"]:
+        out[f"best_valid_loss.{task}"] = min(r["valid_loss"][task] for r in evals)
+    final = rows[-1] if rows[-1].get("final") else {}
+    for key in ("bleu", "chrf"):
+        for task, v in (final.get(key) or {}).items():
+            out[f"{key}.{task}"] = v
+    return out
+
+
+def summarize(labelled: list[tuple[Run, dict]]) -> "pandas.DataFrame":
+    """One row per run: its labels (method, rate, seed, ...) and final metrics; the Run
+    objects are kept in the 'run_obj' column for curves."""
+    import pandas as pd
+
+    return pd.DataFrame([{**labels, "run": run.dir.name, "run_obj": run, **final_metrics(run)} for run, labels in labelled])
