@@ -150,6 +150,15 @@ def _cmd_runs_ls(args) -> int:
     return 0
 
 
+def _cmd_claims_list(args) -> int:
+    from . import claims
+
+    for c in claims.CLAIMS.values():
+        print(f"{c.id}\n    {c.paper}, {c.reference}: {c.statement}\n    gates: {', '.join(c.gates)}; "
+              f"practical minimum {c.minimum:g}; statistic: {c.statistic}" + (f"\n    paper: {c.paper_number}" if c.paper_number else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("experiment", nargs="?", default=None)
     ls.add_argument("--runs-dir", default=None)
     ls.set_defaults(func=_cmd_runs_ls)
+
+    cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
+    cl.add_parser("list", help="every claim: id, reference, regime gates, statistic").set_defaults(func=_cmd_claims_list)
     return parser
 
 

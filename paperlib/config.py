@@ -81,6 +81,11 @@ class EvalConfig:
             raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got {self}")
 
 
+# what a run directory holds; bumped when that changes, so runs stored in the old format are
+# trained again instead of reused (2: per-sentence validation losses for the claims' statistics)
+RUN_FORMAT = 2
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run. `plan` is a method spec of `paperlib.methods` (in files:
@@ -148,6 +153,7 @@ class TrainConfig:
             d.pop("stop_at", None)
         if data_fingerprint is not None:
             d["data_fingerprint"] = data_fingerprint
+        d["run_format"] = RUN_FORMAT
         return json.loads(json.dumps(d, default=str))  # as stored: tuples become lists
 
 

@@ -13,24 +13,36 @@ from .batches import TaskData, collate, model_inputs, per_example_loss
 
 
 @torch.no_grad()
-def task_losses(model, data: TaskData, device, batch_size: int = 64) -> dict[str, float]:
-    """Mean target-token cross-entropy per task."""
+def example_nll(model, data: TaskData, device, batch_size: int = 64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per task: (summed target-token nll of each example in nats, its target tokens), in
+    the data's order -- what paired comparisons over validation sentences resample."""
     was_training = model.training
     model.eval()
     out = {}
     for task in data.tasks:
         n = data.size(task)
         order = np.argsort([len(g) + len(s) for s, g in zip(data.src[task], data.tgt[task])], kind="stable")
-        total, tokens = 0.0, 0
+        nll_sum, tokens = np.zeros(n), np.zeros(n, dtype=np.int64)
         for i in range(0, n, batch_size):
-            batch = collate(data, [(task, int(j)) for j in order[i:i + batch_size]])
+            idx = order[i:i + batch_size]
+            batch = collate(data, [(task, int(j)) for j in idx])
             logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
             _, nll, count = per_example_loss(logits, batch["labels"].to(device))
-            total += float((nll * count).sum())
-            tokens += int(count.sum())
-        out[task] = total / max(1, tokens)
+            nll_sum[idx] = (nll * count).double().cpu().numpy()
+            tokens[idx] = count.cpu().numpy()
+        out[task] = (nll_sum, tokens)
     model.train(was_training)
     return out
+
+
+def mean_losses(per_example: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Mean nll per target token of each task (the ratio of sums, so every token counts once)."""
+    return {t: float(nll.sum() / max(1, tokens.sum())) for t, (nll, tokens) in per_example.items()}
+
+
+def task_losses(model, data: TaskData, device, batch_size: int = 64) -> dict[str, float]:
+    """Mean target-token cross-entropy per task."""
+    return mean_losses(example_nll(model, data, device, batch_size))
 
 
 def fixed_subset(data: TaskData, per_task: int, seed: int = 0) -> TaskData:

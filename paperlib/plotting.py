@@ -73,3 +73,9 @@ def highlight_table(ax, table, higher_is_better: bool, near: float, far: float, 
             cell.get_text().set_fontweight("bold")
     ax.set_title(title, fontsize=9)
     return t
+
+
+def reference_line(ax, value: float, label: str = "bigram baseline (ignores the source)", **kw):
+    """A horizontal reference (the bigram baseline a model must beat to have learned its task)."""
+    kw = {"color": "0.35", "ls": "--", "lw": 1.0, **kw}
+    ax.axhline(value, label=label, **kw)

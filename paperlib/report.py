@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import claims, files, paths
 
-MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive"}
+MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive",
+        claims.OUT_OF_REGIME: "⛔ out of regime"}
 
 
 def summary_path(preset: str, notebook: str) -> Path:
@@ -32,6 +33,20 @@ def record_notebook(preset: str, result) -> None:
 
 def _fmt_numbers(numbers: dict) -> str:
     return "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in numbers.items())
+
+
+def _verdict_row(v: dict) -> str:
+    c = v["claim"]
+    what = (f"**{v['id']}**{' (' + v['scope'] + ')' if v.get('scope') else ''}: {c['statement']}" if v["id"]
+            else f"{c['statement']} *(decided in the notebook; not yet a library predicate)*")
+    paper = c["reference"] + (f"; paper: {c['paper_number']}" if c.get("paper_number") else "")
+    e = v.get("effect")
+    effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
+              f"seeds {'/'.join(map(str, e['seeds']))}, {e['sentences']} sentences; minimum {c['minimum']:g}"
+              if e else "–")
+    gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
+    return (f"| {what} | {paper} | {MARK[v['status']]} | {effect} | {gate_text} | {_fmt_numbers(v['numbers'])} | "
+            f"{v['note']} |").replace("\n", " ")
 
 
 def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: str = "") -> str:
@@ -51,7 +66,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: 
         f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
         "",
         f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
-        f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive. **Notebook wall time:** {total / 60:.1f} min in all.",
+        f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
+        f"(not judged: the runs are not in the regime the claim needs). "
+        f"**Notebook wall time:** {total / 60:.1f} min in all.",
         "",
         "| notebook | status | wall time | figures |",
         "|---|---|---|---|",
@@ -70,10 +87,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: 
                 lines += ["", f"![{fig}]({image_prefix}{fig})"]
         nb = verdicts.get(name)
         if nb and nb["verdicts"]:
-            lines += ["", "| claim | paper | verdict | numbers | note |", "|---|---|---|---|---|"]
-            for v in nb["verdicts"]:
-                lines.append(f"| {v['claim']} | {v['reference']} | {MARK[v['status']]} | "
-                             f"{_fmt_numbers(v['numbers'])} | {v['note']} |".replace("\n", " "))
+            lines += ["", "| claim | paper | verdict | effect (95% CI) | gates | numbers | note |",
+                      "|---|---|---|---|---|---|---|"]
+            lines += [_verdict_row(v) for v in nb["verdicts"]]
     return "\n".join(lines) + "\n"
 
 

@@ -66,6 +66,55 @@ def truncate_metrics(run_dir: Path, step: int) -> None:
     write_metrics(run_dir, [r for r in read_metrics(run_dir) if r["step"] <= step and not r.get("final")])
 
 
+# per-example validation losses, one file per evaluation: examples/valid-<step>.npz with
+# "<task>/nll" (summed nats per example) and "<task>/tokens" for every task
+def _examples_path(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / "examples" / f"valid-{step:08d}.npz"
+
+
+def write_example_losses(run_dir: Path, step: int, per_example: dict) -> None:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{f"{t}/{k}": v for t, (nll, tok) in per_example.items() for k, v in (("nll", nll), ("tokens", tok))})
+    files.atomic_write(_examples_path(run_dir, step), buf.getvalue())
+
+
+def example_loss_steps(run_dir: Path) -> list[int]:
+    """Steps at which per-example validation losses were stored."""
+    return sorted(int(p.stem.split("-")[1]) for p in (Path(run_dir) / "examples").glob("valid-*.npz"))
+
+
+def read_example_losses(run_dir: Path, step: int) -> dict:
+    """{task: (nll per example, tokens per example)} of the evaluation at `step`."""
+    import numpy as np
+
+    path = _examples_path(run_dir, step)
+    if not path.exists():
+        raise FileNotFoundError(f"run {run_dir} has no per-example validation losses at step {step}")
+    with np.load(path) as z:
+        tasks = sorted({k.rsplit("/", 1)[0] for k in z.files})
+        return {t: (z[f"{t}/nll"], z[f"{t}/tokens"]) for t in tasks}
+
+
+def keep_example_losses(run_dir: Path, until: int, source: Path | None = None) -> None:
+    """Keep the per-example files of steps <= until: drop later ones (resume), or copy them
+    from `source` (the prefix run a fork continues)."""
+    import shutil
+
+    if source is not None:
+        for step in example_loss_steps(source):
+            if step <= until:
+                _examples_path(run_dir, step).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(_examples_path(source, step), _examples_path(run_dir, step))
+        return
+    for step in example_loss_steps(run_dir):
+        if step > until:
+            _examples_path(run_dir, step).unlink()
+
+
 def _versions() -> dict:
     import importlib.metadata as md
 

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from . import files, store
 from .batches import TaskData, collate, model_inputs, per_example_loss
 from .config import TrainConfig
-from .evaluate import bleu_chrf, fixed_subset, task_losses, translate
+from .evaluate import bleu_chrf, example_nll, fixed_subset, mean_losses, task_losses, translate
 from .lr import learning_rate
 from .models import build_model, count_parameters
 from .sampler import MixtureSampler
@@ -144,6 +144,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         start, elapsed = _load_checkpoint(ckpt, model, optimizer, sampler, interval)
         if main:
             store.truncate_metrics(run_dir, start)
+            store.keep_example_losses(run_dir, start)
     elif cfg.fork_at is not None:  # continue the shared prefix run
         if init_from is None:
             raise ValueError(f"this config continues a shared prefix (fork_at={cfg.fork_at}): pass init_from=<the "
@@ -154,16 +155,19 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
             raise RuntimeError(f"parent run {parent} ended at step {start}, expected {cfg.fork_at}")
         if main:
             store.write_metrics(run_dir, [r for r in store.read_metrics(parent) if not r.get("final")])
+            store.keep_example_losses(run_dir, start, source=parent)
     elif main:
         store.write_metrics(run_dir, [])
     net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
 
     def evaluate_row(step):
+        per_example = example_nll(net, valid_data, device)
+        store.write_example_losses(run_dir, step, per_example)  # before the row: a resume drops both
         row = {
             "step": step,
             "phase": plan.phases[plan.locate(max(0, step - 1))[0]].name,
             "lr": _lr(cfg, plan, max(0, step - 1)),
-            "valid_loss": task_losses(net, valid_data, device),
+            "valid_loss": mean_losses(per_example),
             "train_subset_loss": task_losses(net, subset, device) if subset else {},
             "examples_seen": sampler.examples_seen(),
             "epochs": sampler.epochs_seen(),

@@ -163,3 +163,27 @@ def test_nonfinite_loss_stops_with_a_clear_message(tiny_cfg, tmp_path, monkeypat
     with pytest.raises(tr.TrainingDiverged, match="non-finite loss at step 5 .* last good checkpoint"):
         train(tiny_cfg(STATIC), tmp_path / "r", progress=False)
     assert torch.load(tmp_path / "r" / "ckpt" / "last.pt", weights_only=False)["step"] == 4
+
+
+def test_per_sentence_validation_losses_follow_the_metrics(tiny_cfg, tmp_path):
+    """Every evaluation stores each validation sentence's loss (what the claims resample);
+    they add up to the logged validation loss, survive a kill and resume unchanged, and a
+    fork starts with its parent's."""
+    from paperlib.evaluate import mean_losses
+
+    base = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 8, "pretrain_on": "en-it", "rates": [0.5, 0.5]}
+    cfg = tiny_cfg(base, fork_at=8)
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path / "a", progress=False))
+    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+    assert store.example_loss_steps(run.dir) == [r["step"] for r in rows] == [0, 4, 8, 12, 16]
+    for r in rows:
+        per = store.read_example_losses(run.dir, r["step"])
+        assert mean_losses(per) == pytest.approx(r["valid_loss"], rel=1e-12)
+        assert all(len(nll) == len(tok) == 20 for nll, tok in per.values())  # every validation sentence
+    killed = tmp_path / "b" / "test" / run.dir.name
+    train(tiny_cfg(base), tmp_path / "scratch" / "x", progress=False)  # no fork: the same numbers from step 0
+    train(tiny_cfg(base), killed, progress=False, stop_after=14)
+    train(tiny_cfg(base), killed, progress=False)
+    for step in store.example_loss_steps(run.dir):
+        a, b = store.read_example_losses(run.dir, step), store.read_example_losses(killed, step)
+        assert all(np.array_equal(a[t][0], b[t][0]) for t in a), step

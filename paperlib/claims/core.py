@@ -1,0 +1,144 @@
+"""What a claim is, what a verdict is, and how one is decided.
+
+A `Claim` is a statement of one of the papers, with a stable id, its reference, the
+paper's own number, the regime gates it needs and the practical minimum effect that would
+count. `decide` turns gates and an effect (oriented: positive = as the paper says) into
+one of four verdicts:
+
+    out of regime   a gate failed: the runs are not in the regime the paper's argument
+                    needs (e.g. the models have not learned their task), so the claim is
+                    not judged; the failed gate and its numbers say why
+    holds           the 95% interval excludes zero in the claimed direction and the
+                    estimate reaches the practical minimum
+    does not hold   the interval lies below the practical minimum: the claimed effect is
+                    absent at that size (or the opposite holds)
+    inconclusive    anything else: the runs cannot tell
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import paths
+from .stats import Effect
+
+HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME = "holds", "does not hold", "inconclusive", "out of regime"
+STATUSES = (HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One regime condition, measured on the runs."""
+
+    name: str            # learned | overfits | pretrained | cooldown | ...
+    passed: bool
+    measured: str        # what was measured, with its numbers, in words
+    numbers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str              # stable, e.g. "order.fig2.pretrain_beats_static"
+    paper: str           # "Order Matters" | "Upsample or Upweight?"
+    reference: str       # "§4.1.2, Fig. 2"
+    statement: str       # the paper's claim, in its words
+    paper_number: str    # the paper's own number for it ("" where it gives none)
+    gates: tuple[str, ...]
+    minimum: float       # practical minimum effect, in the statistic's unit
+    statistic: str       # what is compared, in words
+
+    def __post_init__(self):
+        if not self.minimum >= 0:
+            raise ValueError(f"claim {self.id}: the practical minimum must be >= 0, got {self.minimum}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: Claim
+    status: str
+    effect: Effect | None = None
+    gates: tuple[Gate, ...] = ()
+    numbers: dict = field(default_factory=dict)
+    note: str = ""
+    scope: str = ""      # which part of the results (a task set, a τ) when a claim is judged per part
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+
+    def to_dict(self) -> dict:
+        return {"id": self.claim.id, "claim": asdict(self.claim), "status": self.status, "scope": self.scope,
+                "effect": self.effect.to_dict() if self.effect else None,
+                "gates": [asdict(g) for g in self.gates], "numbers": _clean(self.numbers), "note": self.note}
+
+
+def decide(claim: Claim, gates: list[Gate], effect: Effect | None) -> str:
+    """The verdict for a claim given its gates and its effect (see the module docstring)."""
+    if any(not g.passed for g in gates):
+        return OUT_OF_REGIME
+    if effect is None:
+        return INCONCLUSIVE
+    if effect.low > 0 and effect.estimate >= claim.minimum:
+        return HOLDS
+    if effect.high < claim.minimum:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def judge(claim: Claim, gates: list[Gate], effect: Effect | None, scope: str = "", note: str = "", **numbers) -> Verdict:
+    status = decide(claim, gates, effect)
+    if status == OUT_OF_REGIME and not note:
+        note = "not judged: " + "; ".join(g.measured for g in gates if not g.passed)
+    return Verdict(claim, status, effect, tuple(gates), numbers, note, scope)
+
+
+def _clean(x):
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return round(float(x), 4)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+# ------------------------------------------------------------------------------ storage
+
+def claims_dir(preset: str) -> Path:
+    return paths.runs_dir() / "claims" / preset
+
+
+def record(notebook: str, preset: str, title: str, verdicts: list, out_dir: Path | None = None) -> Path:
+    """Save a notebook's verdicts (replacing its previous ones) for the report."""
+    from ..files import atomic_write
+
+    out = Path(out_dir or claims_dir(preset))
+    path = out / f"{notebook}.json"
+    atomic_write(path, json.dumps({"notebook": notebook, "title": title, "preset": preset,
+                                   "verdicts": [v.to_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
+    return path
+
+
+def load(preset: str, in_dir: Path | None = None) -> dict[str, dict]:
+    d = Path(in_dir or claims_dir(preset))
+    return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))} if d.is_dir() else {}
+
+
+def table(verdicts: list):
+    """Verdicts as a DataFrame for display in a notebook."""
+    import pandas as pd
+
+    rows = []
+    for v in (v.to_dict() for v in verdicts):
+        e = v["effect"]
+        rows.append({"claim": v["id"] or v["claim"]["statement"], "scope": v["scope"], "verdict": v["status"],
+                     "effect (95% CI)": f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}]" if e else "",
+                     "gates": "; ".join(f"{g['name']} {'✓' if g['passed'] else '✗'}" for g in v["gates"]),
+                     "numbers": json.dumps(v["numbers"], ensure_ascii=False), "note": v["note"]})
+    return pd.DataFrame(rows)

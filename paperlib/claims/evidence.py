@@ -1,0 +1,108 @@
+"""The numbers claims are judged on, read from finished runs.
+
+A notebook trains its grid with `runs.train_labelled`, which returns one row per run (its
+labels -- method, rate, seed, ... -- its final metrics and the `Run` in `run_obj`). The
+helpers here turn such rows into what `stats` and `gates` need: per-sentence validation
+losses stacked over seeds, learning curves, and the bigram baseline of a run's data.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import store
+from ..config import TrainConfig
+
+
+def step_of(run, task: str, at) -> int:
+    """The evaluation step `at` names: "final" (the last), "best" (lowest validation loss
+    of `task`), or a step number."""
+    steps = store.example_loss_steps(run.dir)
+    if not steps:
+        raise ValueError(f"run {run.dir} stored no per-sentence validation losses (trained before they were kept?)")
+    if at == "final":
+        return steps[-1]
+    if at == "best":
+        rows = {r["step"]: r["valid_loss"][task] for r in store.read_metrics(run.dir) if "valid_loss" in r}
+        return min((s for s in steps if s in rows), key=lambda s: rows[s])
+    if int(at) not in steps:
+        raise ValueError(f"run {run.dir} has no evaluation at step {at}; it has {steps}")
+    return int(at)
+
+
+def sentences(runs, task: str, at="final") -> tuple[np.ndarray, np.ndarray]:
+    """(nll per sentence stacked over runs (one per seed): (len(runs), sentences), tokens
+    per sentence) of `task` at `at` (see step_of) -- one arm of a comparison."""
+    runs = list(runs)
+    if not runs:
+        raise ValueError("no runs to compare")
+    per = [store.read_example_losses(r.dir, step_of(r, task, at))[task] for r in runs]
+    tokens = per[0][1]
+    if any(len(t) != len(tokens) or not np.array_equal(t, tokens) for _, t in per):
+        raise ValueError(f"the runs were evaluated on different {task} sentences; they cannot be compared pairwise")
+    return np.stack([nll for nll, _ in per]), tokens
+
+
+def arm(rows, task: str, at="final"):
+    """`sentences` for the runs of DataFrame rows (one per seed)."""
+    return sentences(list(rows["run_obj"]), task, at)
+
+
+def configs(groups, task: str, at="final") -> tuple[np.ndarray, np.ndarray]:
+    """(configs, seeds, sentences) for several configurations of one arm (e.g. every rate
+    of a front, each with its seeds): `stats.loss_gain` then compares the arm's best
+    configuration. groups: an iterable of DataFrames (one per configuration) with equal
+    numbers of seeds."""
+    stacked = [arm(g, task, at) for g in groups]
+    if len({nll.shape for nll, _ in stacked}) != 1:
+        raise ValueError(f"every configuration needs the same seeds and sentences, got shapes {[s[0].shape for s in stacked]}")
+    return np.stack([nll for nll, _ in stacked]), stacked[0][1]
+
+
+def curve(run, task: str) -> tuple[list[int], list[float]]:
+    """(steps, validation losses) of `task` over the run."""
+    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+    return [r["step"] for r in rows], [r["valid_loss"][task] for r in rows]
+
+
+def at_steps(run, task: str, *steps) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per-sentence (nll, tokens) of `task` at each given step of one run."""
+    return [store.read_example_losses(run.dir, s)[task] for s in steps]
+
+
+@functools.lru_cache(maxsize=64)
+def _bigram(data_cfg, max_len: int, max_valid: int | None) -> dict[str, float]:
+    from ..baselines import bigram_losses
+    from ..batches import TaskData
+    from ..methods import Temperature
+
+    data, _, _ = store.resolve(TrainConfig(data=data_cfg, plan=Temperature(1, 1.0)))
+    train = TaskData.load(data, "train", max_len)
+    valid = TaskData.load(data, "valid", max_len, max_valid)
+    return bigram_losses(train, valid, data.tokenizer.vocab_size)
+
+
+def bigram(cfg: TrainConfig) -> dict[str, float]:
+    """The source-blind bigram baseline's validation loss per task on cfg's data and
+    validation examples (`paperlib.baselines`): the reference line of every loss figure."""
+    return _bigram(cfg.data, cfg.model.max_len, cfg.eval.max_valid)
+
+
+def minimum_and_end(rows, task: str):
+    """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
+    per-sentence losses at the curve's minimum, at its last evaluation) -- what the
+    overfitting gates take."""
+    curves = [curve(r, task) for r in rows["run_obj"]]
+    steps = curves[0][0]
+    if any(c[0] != steps for c in curves):
+        raise ValueError("the runs were evaluated at different steps")
+    mean = np.mean([c[1] for c in curves], axis=0)
+    best, last = steps[int(np.argmin(mean))], steps[-1]
+    return steps, mean, arm(rows, task, best), arm(rows, task, last)
+
+
+def mean_final(rows, column: str) -> float:
+    """Mean over the rows (seeds) of a final-metrics column, e.g. 'valid_loss.en-it'."""
+    return float(np.mean(rows[column]))

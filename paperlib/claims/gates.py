@@ -1,0 +1,80 @@
+"""Regime gates: is a run in the regime a paper's argument needs? Each returns a `Gate`
+saying whether it passed and what it measured, with the numbers.
+
+learned      the model has learned its task: its validation loss is at least `margin`
+             (1 nat) below the source-blind bigram baseline (`paperlib.baselines`) fit on
+             the same training tokens, or its BLEU is at least 10
+overfits     the low-resource task overfits: its validation loss reaches its minimum before
+             80% of training and then rises by at least 3 standard errors (a paired
+             bootstrap over the validation sentences at the two evaluations)
+pretrained   the pre-trained model has learned the high-resource task (`learned` at the
+             end of pre-training)
+falling      the loss is still falling where a comparison is made (pre-training length)
+cooldown     temperature sampling at τ = 5 has its low-resource minimum before the end of
+             training and rises after it by at least one standard error: there is
+             overfitting for COOLDOWN's switch to prevent
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import Gate
+from .stats import loss_gain
+
+LEARNED_MARGIN = 1.0     # nats per token below the bigram baseline
+LEARNED_BLEU = 10.0
+OVERFIT_BEFORE = 0.8     # fraction of training by which the minimum must come
+OVERFIT_RISE_SE = 3.0
+
+
+def learned(task: str, loss: float, bigram: float, bleu: float | None = None, margin: float = LEARNED_MARGIN,
+            name: str = "learned") -> Gate:
+    gap = bigram - loss
+    ok = gap >= margin or (bleu is not None and bleu >= LEARNED_BLEU)
+    bleu_text = f", BLEU {bleu:.1f}" if bleu is not None else ""
+    return Gate(name, bool(ok),
+                f"{task}: validation loss {loss:.3f}, bigram baseline {bigram:.3f}: {abs(gap):.2f} nats "
+                f"{'below' if gap >= 0 else 'above'} it (needs ≥ {margin:g} below"
+                f"{' or BLEU ≥ 10' if bleu is not None else ''}){bleu_text}",
+                {"task": task, "loss": loss, "bigram": bigram, "below_bigram": gap, "bleu": bleu})
+
+
+def rise_after_minimum(steps, losses, at_min: tuple, at_end: tuple) -> tuple[int, int, float, float]:
+    """(step of the minimum, last step, rise from the minimum to the end, its standard
+    error). steps/losses: the (seed-mean) curve; at_min / at_end: (nll per sentence, one
+    row per seed; tokens) at those two evaluations of the same runs."""
+    steps, losses = np.asarray(steps), np.asarray(losses, dtype=float)
+    rise = loss_gain(at_min[0], at_end[0], at_min[1], n_boot=1000, same_runs=True)  # loss(end) - loss(min)
+    return int(steps[np.argmin(losses)]), int(steps[-1]), rise.estimate, rise.se
+
+
+def overfits(task: str, steps, losses, at_min: tuple, at_end: tuple, before: float = OVERFIT_BEFORE,
+             rise_se: float = OVERFIT_RISE_SE, name: str = "overfits") -> Gate:
+    """steps/losses: the validation curve; at_min/at_end: per-sentence (nll, tokens) at the
+    curve's minimum and at its last evaluation."""
+    best, last, rise, se = rise_after_minimum(steps, losses, at_min, at_end)
+    ok = best <= before * last and rise >= rise_se * se
+    return Gate(name, bool(ok),
+                f"{task}: minimum {min(losses):.3f} at step {best} of {last} ({best / last:.0%}; needs ≤ {before:.0%}), "
+                f"then +{rise:.3f} by the end ({rise / se if se > 0 else float('nan'):.1f} SE; needs ≥ {rise_se:g})",
+                {"task": task, "min_step": best, "last_step": last, "rise": rise, "rise_se": se})
+
+
+def cooldown(task: str, steps, losses, at_min: tuple, at_end: tuple) -> Gate:
+    best, last, rise, se = rise_after_minimum(steps, losses, at_min, at_end)
+    ok = best < last and rise >= se
+    return Gate("cooldown", bool(ok),
+                f"{task} at τ=5: minimum at step {best} of {last}, then +{rise:.3f} ({rise / se if se > 0 else 0:.1f} SE; "
+                f"needs a minimum before the end and a rise ≥ 1 SE)",
+                {"task": task, "min_step": best, "last_step": last, "rise": rise, "rise_se": se})
+
+
+def falling(task: str, steps, losses, at: int) -> Gate:
+    """The loss at step `at` is below the previous evaluation's."""
+    steps, losses = list(steps), list(losses)
+    i = steps.index(at)
+    ok = i > 0 and losses[i] < losses[i - 1]
+    before = losses[i - 1] if i > 0 else float("nan")
+    return Gate("falling", bool(ok), f"{task}: loss {losses[i]:.3f} at step {at} vs {before:.3f} one evaluation earlier",
+                {"task": task, "step": at, "loss": losses[i], "previous": before})

@@ -1,0 +1,133 @@
+"""Statistics a claim is decided by: effects with bootstrap confidence intervals.
+
+Validation losses are ratios of sums (nats over target tokens), computed on the same
+validation sentences for every run, so comparisons are *paired* over sentences. Runs
+also vary with the seed. `loss_gain` resamples both levels: each arm's seeds with
+replacement (independently: arms do not share seeds' randomness), then the sentences with
+replacement (shared by both arms: the pairing). scipy.stats.bootstrap resamples a single
+level, hence the few lines here.
+
+With few seeds a percentile bootstrap is too narrow (resampling 3 values has (3-1)/3 of
+their variance and only 10 distinct means): seed deviations from their mean are inflated
+by sqrt(S/(S-1)) before resampling, and the interval is estimate ± t × (bootstrap
+standard error) with Student's t on the seeds' degrees of freedom. The A/A test in
+tests/test_claims_stats.py checks the false-verdict rate this gives (≤ 5%).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+N_BOOT = 2000
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A claimed effect, oriented so that positive means "as the paper says"."""
+
+    estimate: float
+    low: float                  # 95% confidence interval
+    high: float
+    unit: str = "nats/token"
+    seeds: tuple[int, ...] = ()  # seeds per compared arm
+    sentences: int = 0          # validation sentences the losses average over
+    se: float = float("nan")    # bootstrap standard error
+
+    def to_dict(self) -> dict:
+        return {"estimate": self.estimate, "low": self.low, "high": self.high, "se": self.se, "unit": self.unit,
+                "seeds": list(self.seeds), "sentences": self.sentences}
+
+    def __str__(self) -> str:
+        return f"{self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}] {self.unit}"
+
+
+def _as_arm(nll) -> np.ndarray:
+    """(configs, seeds, sentences) from (sentences,), (seeds, sentences) or (configs, seeds, sentences)."""
+    a = np.asarray(nll, dtype=np.float64)
+    while a.ndim < 3:
+        a = a[None]
+    if a.ndim != 3:
+        raise ValueError(f"per-example losses must have at most 3 axes (configs, seeds, sentences), got shape {a.shape}")
+    return a
+
+
+def _inflated(arm: np.ndarray) -> np.ndarray:
+    s = arm.shape[1]
+    if s < 2:
+        return arm
+    mean = arm.mean(axis=1, keepdims=True)
+    return mean + (arm - mean) * np.sqrt(s / (s - 1))
+
+
+def _seed_weights(rng, seeds: int, n_boot: int) -> np.ndarray:
+    return rng.multinomial(seeds, np.full(seeds, 1 / seeds), size=n_boot) / seeds  # (n_boot, seeds)
+
+
+def _arm_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, rng, seed_weights=None) -> np.ndarray:
+    """(n_boot,) the arm's loss per resample: its best configuration (lowest loss) of the
+    seed-averaged, sentence-resampled ratio of sums."""
+    n_boot = sentence_counts.shape[0]
+    arm = _inflated(arm)
+    denominator = sentence_counts @ tokens
+    best = np.full(n_boot, np.inf)
+    for config in arm:  # (seeds, sentences)
+        weights = _seed_weights(rng, config.shape[0], n_boot) if seed_weights is None else seed_weights
+        per_sentence = weights @ config  # (n_boot, sentences): seed-resampled mean nll
+        best = np.minimum(best, (sentence_counts * per_sentence).sum(axis=1) / denominator)
+    return best
+
+
+def point_loss(nll, tokens) -> float:
+    """The arm's loss without resampling: best configuration of the seed-mean ratio of sums."""
+    arm = _as_arm(nll)
+    return float(min(c.mean(axis=0).sum() / np.sum(tokens) for c in arm))
+
+
+def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_runs: bool = False) -> Effect:
+    """How much lower arm A's validation loss is than arm B's: loss(B) - loss(A), > 0 when
+    A is better, with a 95% percentile interval.
+
+    a_nll, b_nll: summed nll per validation sentence, shaped (sentences,), (seeds,
+    sentences) or (configs, seeds, sentences); an arm with several configurations is
+    represented by its best one (e.g. the best rate of a front), chosen again in every
+    resample so that the choice's luck is part of the interval. tokens: target tokens per
+    sentence (the same sentences for both arms)."""
+    a, b = _as_arm(a_nll), _as_arm(b_nll)
+    tokens = np.asarray(tokens, dtype=np.float64)
+    if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
+        raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
+    rng = np.random.default_rng(seed)
+    n = tokens.shape[0]
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)  # shared sentences: the pairing
+    if same_runs:
+        if a.shape != b.shape or a.shape[0] != 1:
+            raise ValueError(f"same_runs compares one set of runs at two evaluations; got shapes {a.shape}, {b.shape}")
+        weights = _seed_weights(rng, a.shape[1], n_boot)
+        gains = _arm_losses(b, tokens, counts, rng, weights) - _arm_losses(a, tokens, counts, rng, weights)
+    else:
+        gains = _arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng)
+    estimate = point_loss(b, tokens) - point_loss(a, tokens)
+    se = float(gains.std(ddof=1))
+    half = _t_quantile(a.shape[1], b.shape[1]) * se
+    return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=(a.shape[1], b.shape[1]),
+                  sentences=n, se=se)
+
+
+def shifted(effect: Effect, by: float, unit: str | None = None) -> Effect:
+    """The effect plus a constant (a non-inferiority margin: "not worse by more than δ")."""
+    import dataclasses
+
+    return dataclasses.replace(effect, estimate=effect.estimate + by, low=effect.low + by, high=effect.high + by,
+                               unit=unit or effect.unit)
+
+
+def _t_quantile(seeds_a: int, seeds_b: int) -> float:
+    """The 97.5% quantile the bootstrap standard error is scaled by: Student's t with the
+    pooled seeds' degrees of freedom (a normal quantile when an arm has a single seed and
+    the between-seed spread cannot be estimated at all)."""
+    from scipy.stats import norm, t
+
+    df = seeds_a + seeds_b - 2
+    return float(t.ppf(0.975, df)) if seeds_a > 1 and seeds_b > 1 else float(norm.ppf(0.975))
