@@ -9,7 +9,7 @@ import pytest
 
 from paperlib import claims, store
 from paperlib.claims import core, gates, stats, upweight
-from paperlib.store import Run
+from claimkit import fake_run
 
 CLAIM = core.Claim("test.claim", "Paper", "Fig. 1", "A beats B", "", ("learned",), minimum=0.02, statistic="loss(B) - loss(A)")
 PASS, FAIL = core.Gate("learned", True, "ok"), core.Gate("learned", False, "loss 6.0 vs bigram 4.6")
@@ -145,24 +145,6 @@ def test_falling_gate():
 
 
 # ------------------------------------------------------------------------------ paper predicates
-
-def fake_run(root, name, curve_lrl, curve_hrl, seed, tasks=("en-it", "en-fi"), n=120, noise=0.05):
-    """A run directory with metrics rows and per-sentence losses following the given curves."""
-    d = root / name
-    d.mkdir(parents=True)
-    rng = np.random.default_rng(seed)
-    steps = [100 * i for i in range(len(curve_lrl))]
-    rows = []
-    for s, lrl, hrl in zip(steps, curve_lrl, curve_hrl):
-        per = {}
-        for task, loss in zip(tasks, (hrl, lrl)):
-            tokens = np.full(n, 10)
-            per[task] = (tokens * (loss + rng.normal(0, noise, n)), tokens)
-        store.write_example_losses(d, s, per)
-        rows.append({"step": s, "valid_loss": {t: float(v[0].sum() / v[1].sum()) for t, v in per.items()}})
-    store.write_metrics(d, rows)
-    return Run(d, None)
-
 
 def cooldown_frame(root, tau1, tau5, cooldown, hrl_final=(3.0, 3.0, 3.02), seeds=(0, 1, 2)):
     rows = []
