@@ -132,17 +132,20 @@ def _executor_options() -> argparse.ArgumentParser:
 def _cmd_runs_ls(args) -> int:
     from . import store
 
-    found = store.find_runs(args.experiment, args.runs_dir)
-    if not found:
+    root = store.root_of(args.runs_dir)
+    dirs = sorted(p.parent for p in root.glob(f"{args.experiment or '*'}/*/config.json"))
+    if not dirs:
         print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
+    found = {r.dir: r for r in store.find_runs(args.experiment, args.runs_dir)}
     rows = [("experiment/run", "method", "status", "steps", "final valid loss per task")]
-    for r in found:
-        metrics = store.read_metrics(r.dir)
-        evals = [m for m in metrics if "valid_loss" in m]
-        status = "done" if r.done else ("running" if store.is_locked(r.dir) else "unfinished")
+    for d in dirs:
+        problem, r = store.damage(d), found.get(d)
+        evals = [m for m in store.read_metrics(d) if "valid_loss" in m] if not problem else []
+        status = (f"damaged: {problem}" if problem else "done" if r.done else
+                  "running" if store.is_locked(d) else "unfinished")
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
-        rows.append((f"{r.dir.parent.name}/{r.dir.name}", r.config.plan.method, status,
+        rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", status,
                      str(evals[-1]["step"] if evals else 0), losses))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
@@ -187,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", parents=[exec_opts], help="train runs from config files (JSON or YAML)")
     tr.add_argument("config", nargs="+", help="config file(s); keys as in paperlib.config.TrainConfig")
-    tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.tau=5")
+    tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.steps=1000 seed=3")
     tr.add_argument("--runs-dir", default=None, help="default: <repo>/runs")
     tr.set_defaults(func=_cmd_train)
 

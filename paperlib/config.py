@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field, fields
 
 from . import methods, mixing
+from .checks import check_name, check_types
 from .models import ModelConfig
 from .presets import PRESETS
 
@@ -30,6 +31,8 @@ class DataConfig:
     block_size: int | None = None   # LM block length; default by preset
 
     def __post_init__(self):
+        check_types(self, "data.")
+        check_name(self.taskset, "data.taskset")
         if self.preset not in PRESETS:
             raise ValueError(f"data.preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         if self.source not in ("ddtp", "dir", "hub"):
@@ -51,7 +54,9 @@ class OptimConfig:
     label_smoothing: float = 0.1     # both papers
 
     def __post_init__(self):
-        object.__setattr__(self, "betas", tuple(self.betas))
+        object.__setattr__(self, "betas", tuple(float(b) if isinstance(b, int) and not isinstance(b, bool) else b
+                                                for b in self.betas))
+        check_types(self, "optim.")
         if not self.lr > 0:
             raise ValueError(f"optim.lr must be > 0, got {self.lr!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
@@ -77,6 +82,7 @@ class EvalConfig:
     max_new_tokens: int = 64
 
     def __post_init__(self):
+        check_types(self, "eval.")
         if self.every < 1 or self.train_subset < 0 or self.beam < 1:
             raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got {self}")
 
@@ -114,6 +120,7 @@ class TrainConfig:
                              f"methods: {', '.join(methods.METHODS)}")
         if not isinstance(self.plan, tuple(methods.METHODS.values())):
             raise ValueError(f"plan must be a method spec of paperlib.methods, got {type(self.plan).__name__}")
+        check_types(self)
         if self.batch_size < 1 or self.pool_batches < 1:
             raise ValueError(f"batch_size and pool_batches must be >= 1, got {self.batch_size}, {self.pool_batches}")
         end = self.stop_at or self.plan.total_steps
@@ -128,8 +135,7 @@ class TrainConfig:
             raise ValueError(f"batching must be examples or tokens, got {self.batching!r}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
-        if not self.experiment or "/" in self.experiment:
-            raise ValueError(f"experiment must be a non-empty name without '/', got {self.experiment!r}")
+        check_name(self.experiment, "experiment")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -239,11 +245,28 @@ def with_overrides(cfg: TrainConfig, assignments: list[str]) -> TrainConfig:
 
 
 def load_config(path) -> TrainConfig:
+    """A config from a YAML or JSON file; a missing, unreadable or malformed file is a
+    one-line error naming the file."""
     import yaml
 
-    text = open(path, encoding="utf-8").read()
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    return from_dict(data or {})
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a config file (YAML or JSON), e.g. configs/mini_hrl_lrl_fi.yaml")
+    if not path.exists():
+        raise ValueError(f"config file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else (f" (line {exc.lineno})" if hasattr(exc, "lineno") else "")
+        raise ValueError(f"{path}{line}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
+                         f"{str(getattr(exc, 'problem', None) or exc).splitlines()[0]}") from None
+    if data is None:
+        raise ValueError(f"{path} is empty; a config needs at least a plan, e.g. plan: {{method: temperature, steps: 600, tau: 1}}")
+    return from_dict(data)
 
 
 def diff(a: dict, b: dict, prefix: str = "") -> list[str]:

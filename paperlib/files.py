@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -17,13 +18,26 @@ class Locked(RuntimeError):
     """Another process holds the lock."""
 
 
+def umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def share_like_the_user(path: Path) -> None:
+    """Give a file or folder made by tempfile (0600 / 0700) the permissions the user's umask
+    gives anything else, so a group sharing a runs folder on a cluster can read it."""
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~umask())
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half
-    of one (temporary file in the same folder, fsync, rename)."""
+    of one (temporary file in the same folder, fsync, rename); permissions follow the umask."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
+        share_like_the_user(Path(tmp))
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
@@ -44,13 +58,32 @@ def exclusive(lock_path: Path, what: str):
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        holder = Path(lock_path).read_text().strip() or "another process"
         f.close()
-        raise Locked(f"{what} is in use by another process; wait for it or stop it") from None
+        raise Locked(f"{what} is in use by another process ({holder}); wait for it or stop it") from None
     try:
+        # who holds it, for the message above; the kernel releases the lock when the holder dies
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        f.flush()
         yield
     finally:
         fcntl.flock(f, fcntl.LOCK_UN)
         f.close()
+
+
+@contextmanager
+def waiting_lock(lock_path: Path):
+    """Hold an exclusive lock on `lock_path`, waiting for another holder to finish."""
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def held(lock_path: Path) -> bool:

@@ -25,6 +25,9 @@ class ModelConfig:
     max_len: int = 64           # tokens per side; longer examples are truncated
 
     def __post_init__(self):
+        from .checks import check_types
+
+        check_types(self, "model.")
         for name in ("d_model", "layers", "heads", "ffn", "max_len"):
             if int(getattr(self, name)) <= 0:
                 raise ValueError(f"model.{name} must be a positive integer, got {getattr(self, name)!r}")

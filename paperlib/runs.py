@@ -73,9 +73,12 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
     """A finished run for cfg: reused, resumed or trained (its shared prefix first)."""
     s = settings or Settings()
     found = store.find_done(cfg, s.runs_root)
-    if found is not None:
+    if found is not None and not store.damage(found.dir):
         return found
     own = store.run_dir_for(cfg, s.runs_root)
+    if found is not None:  # finished, but a file was damaged since: resume it from its last checkpoint
+        (found.dir / "DONE").unlink()
+        own = found.dir
     parent = None
     if cfg.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
         parent = get_or_train(parent_config(cfg), s).dir
@@ -139,7 +142,22 @@ class TrainJob(executors.Requeued):
 def _worker_init(threads: int) -> None:
     import torch
 
+    _die_with_parent()
     torch.set_num_threads(threads)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (even by kill -9), so no orphan
+    keeps training and holding run locks. Elsewhere a no-op."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:

@@ -25,6 +25,11 @@ from .config import TrainConfig, build_plan, config_hash, diff, from_dict
 RunLocked = files.Locked
 
 
+class DamagedRun(ValueError):
+    """A run's files cannot be read as written (a damaged metrics line, an unreadable
+    config or checkpoint); the message names the file and line."""
+
+
 # ------------------------------------------------------------------------------- files
 
 def lock(run_dir: Path):
@@ -48,22 +53,55 @@ def write_metrics(run_dir: Path, rows: list[dict]) -> None:
     files.atomic_write(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
+def _parse_metrics(run_dir: Path) -> tuple[list[dict], str | None]:
+    """(rows before the first damaged line, where and what that line is -- None if none).
+    A last line cut short by a kill during an append (the file does not end with a
+    newline) is not damage: it is dropped, and resuming redoes it."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
-        return []
+        return [], None
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    torn = lines[-1] != ""
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(lines[:-1], 1):
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a kill: ignore it
-            break
+            row = json.loads(line)
+            if not isinstance(row, dict) or "step" not in row:
+                raise ValueError("not a metrics row")
+        except ValueError:
+            return rows, f"{path}:{number}: damaged line ({line[:40]!r})"
+        rows.append(row)
+    del torn  # the cut-short last line (if any) is simply not a row
+    return rows, None
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The rows of metrics.jsonl; a damaged line raises DamagedRun naming file and line
+    (never skipped silently)."""
+    rows, damaged = _parse_metrics(run_dir)
+    if damaged:
+        raise DamagedRun(f"{damaged}; training the run again resumes it from its last good checkpoint")
     return rows
 
 
+def damage(run_dir: Path) -> str | None:
+    """What is damaged in a run directory, in one line (None when nothing is)."""
+    path = Path(run_dir) / "config.json"
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"{path}: unreadable ({type(exc).__name__})"
+    return _parse_metrics(run_dir)[1]
+
+
 def truncate_metrics(run_dir: Path, step: int) -> None:
-    """Keep only rows up to `step` (a resumed run redoes what came after its checkpoint)."""
-    write_metrics(run_dir, [r for r in read_metrics(run_dir) if r["step"] <= step and not r.get("final")])
+    """Keep only rows up to `step` (a resumed run redoes what came after its checkpoint).
+    Rows from a damaged line on are dropped too, provided every row up to `step` is intact."""
+    rows, damaged = _parse_metrics(run_dir)
+    if damaged and (not rows or rows[-1]["step"] < step):
+        raise DamagedRun(f"{damaged}: rows before the last checkpoint (step {step}) are lost; "
+                         f"delete {run_dir} to train the run again from step 0")
+    write_metrics(run_dir, [r for r in rows if r["step"] <= step and not r.get("final")])
 
 
 # per-example validation losses, one file per evaluation: examples/valid-<step>.npz with
@@ -195,13 +233,24 @@ def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
 
 
 def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
-    """cfg's finished run: its own directory first, else one trained under another experiment."""
-    own = run_dir_for(cfg, runs_root)
-    if (own / "DONE").exists():
-        return Run(own, cfg)
-    for other in sorted(root_of(runs_root).glob(f"*/{own.name}/DONE")):
-        return Run(other.parent, cfg)
-    return None
+    """cfg's finished run: its own directory first, else one trained under another
+    experiment. Its recorded config is checked against cfg (a finished run is only reused
+    for what it was trained as)."""
+    data, plan, h = resolve(cfg)
+    own = root_of(runs_root) / cfg.experiment / h
+    found = own if (own / "DONE").exists() else next(
+        (p.parent for p in sorted(root_of(runs_root).glob(f"*/{h}/DONE"))), None)
+    if found is None:
+        return None
+    try:
+        recorded = json.loads((found / "config.json").read_text())["identity"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DamagedRun(f"{found / 'config.json'}: unreadable ({type(exc).__name__}); the run cannot be reused") from None
+    differing = diff(recorded, cfg.identity(plan, data_fingerprint(data)))
+    if differing:
+        raise ValueError(f"{found} is stored under this config's hash but was trained with other settings "
+                         f"({', '.join(differing)}); move it out of the run store")
+    return Run(found, cfg)
 
 
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:
@@ -209,7 +258,10 @@ def find_runs(experiment: str | None = None, runs_root: Path | None = None, done
     pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"
     out = []
     for path in sorted(root_of(runs_root).glob(pattern)):
-        rec = json.loads(path.read_text())
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # unreadable: `paperlib runs ls` shows it as damaged
         cfg = from_dict(rec["config"])
         flat = _flatten(rec["config"])
         if all(flat.get(k.replace("__", ".")) == v for k, v in filters.items()):

@@ -309,7 +309,11 @@ def _save_checkpoint(path: Path, model, optimizer, sampler, interval, step, elap
 
 
 def _load_checkpoint(path: Path, model, optimizer, sampler, interval) -> tuple[int, float]:
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for a cut or corrupted file
+        raise store.DamagedRun(f"{path}: unreadable checkpoint ({type(exc).__name__}); delete it to train the run "
+                               "again from its start") from None
     model_state = state["model"]
     target = model.module if hasattr(model, "module") else model
     target.load_state_dict(model_state)

@@ -100,3 +100,51 @@ def test_fields_added_later_keep_the_stored_runs_identity():
     assert tokens.identity()["batching"] == "tokens"
     with pytest.raises(ValueError, match="batching must be examples or tokens"):
         TrainConfig(plan=plan, batching="bytes")
+
+
+PLAN = {"method": "temperature", "steps": 10, "tau": 1}
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"batch_size": True}, "batch_size must be a whole number, got True"),
+    ({"seed": 1.5}, "seed must be a whole number, got 1.5"),
+    ({"optim": {"lr": float("nan")}}, "optim.lr must be a finite number, got nan"),
+    ({"optim": {"lr": float("inf")}}, "optim.lr must be a finite number, got inf"),
+    ({"model": {"layers": 2.5}}, "model.layers must be a whole number"),
+    ({"eval": {"bleu": 1}}, "eval.bleu must be true or false"),
+    ({"experiment": "../escape"}, "experiment must be a name of letters"),
+    ({"experiment": ".hidden"}, "experiment must be a name"),
+    ({"data": {"taskset": "a/b"}}, "data.taskset must be a name"),
+    ({"plan": {"method": "temperature", "steps": 10, "tau": float("nan")}}, "plan.tau must be a temperature > 0"),
+])
+def test_bad_types_and_names_are_one_line_errors(data, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        C.from_dict({"plan": PLAN, **data})
+
+
+@pytest.mark.parametrize("content, message", [
+    ("plan: {method: temperature, steps: 10, tau: 1\n", r"c.yaml \(line \d+\): not valid YAML"),
+    ("", "c.yaml is empty; a config needs at least a plan"),
+    ("- 1\n- 2\n", "config must be a mapping"),
+])
+def test_bad_config_files_are_one_line_errors(tmp_path, content, message):
+    p = tmp_path / "c.yaml"
+    p.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        C.load_config(p)
+
+
+def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
+    from paperlib import cli
+
+    runs_dir = tmp_path / "runs"
+    for args in (["train", str(tmp_path)],                                         # a folder
+                 ["train", str(tmp_path / "missing.yaml")],
+                 ["train", "configs/mini_lm.yaml", "--set", "optim.lr=nan"],
+                 ["train", "configs/mini_lm.yaml", "--set", "batch_size=true"],
+                 ["train", "configs/mini_lm.yaml", "--set", "experiment=../../x"],
+                 ["train", "configs/mini_lm.yaml", "--set", "plan.tau"]):
+        assert cli.main([*args, "--runs-dir", str(runs_dir)]) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("paperlib: error: ") and "\n" not in err and "Traceback" not in err, (args, err)
+    assert not runs_dir.exists()

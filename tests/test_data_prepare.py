@@ -156,3 +156,67 @@ def test_hub_offline_error_says_what_to_do(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(DataError, match="needs internet .* --source ddtp or --source dir PATH"):
         sources.load_hub(["en-gl"], [])
+
+
+def test_the_fingerprint_depends_on_content_only(corpus_dir, tmp_path):
+    """Two preparations of the same corpus, in two data directories from two copies of the
+    corpus (as on two clones), give the same tokenizer hash and fingerprint."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(corpus_dir, copy)
+    a = prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=400, data_dir=tmp_path / "a", progress=False)
+    b = prepare("dir_translation", "mini", "dir", copy, vocab_size=400, data_dir=tmp_path / "b", progress=False)
+    assert a.manifest["fingerprint"] == b.manifest["fingerprint"]
+    assert a.manifest["tokenizer"]["sha256"] == b.manifest["tokenizer"]["sha256"]
+    assert (a.root / "tokenizer" / "spm.model").read_bytes() != (b.root / "tokenizer" / "spm.model").read_bytes()  # paths inside
+    c = prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "c", progress=False)
+    assert c.manifest["fingerprint"] != a.manifest["fingerprint"]
+
+
+def test_damaged_prepared_data_are_refused_and_prepared_again(corpus_dir, tmp_path):
+    import paperlib.data.pipeline as pipeline
+
+    kw = dict(vocab_size=400, data_dir=tmp_path, progress=False)
+    good = prepare("dir_translation", "mini", "dir", corpus_dir, **kw)
+    victim = next((good.root / "tasks" / "en-fi" / "train").glob("*.arrow"))
+    victim.write_bytes(victim.read_bytes()[:-8] + b"\0" * 8)  # same size, different bytes
+    pipeline._VERIFIED.clear()  # a new process
+    with pytest.raises(DataError, match=r"do not match their manifest \(tasks/en-fi/train/.* sha256\); run `paperlib data prepare"):
+        load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path)
+    again = prepare("dir_translation", "mini", "dir", corpus_dir, **kw)  # rebuilt, whole
+    assert again.manifest["fingerprint"] == good.manifest["fingerprint"]
+    assert load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).manifest == again.manifest
+    assert not [p for p in again.root.parent.iterdir() if p.name.startswith(".")]  # no temporary folders left
+
+
+def _prepare_in_process(corpus_dir, data_dir):
+    from paperlib.data import prepare
+
+    return prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=400, data_dir=data_dir, progress=False).manifest
+
+
+@pytest.mark.slow
+def test_concurrent_prepares_build_once_and_a_killed_one_leaves_nothing_half_written(corpus_dir, tmp_path):
+    import multiprocessing
+    import os
+    import signal
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, ctx) as pool:
+        a, b = [f.result() for f in [pool.submit(_prepare_in_process, corpus_dir, tmp_path) for _ in range(2)]]
+    assert a == b  # the second waited for the first and reused its preparation (same timestamp)
+    root = load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).root
+
+    # kill -9 a re-preparation (new vocabulary) in the middle: the old data stay, whole
+    p = ctx.Process(target=prepare, args=("dir_translation", "mini", "dir", corpus_dir, 500, None, tmp_path, False))
+    p.start()
+    time.sleep(1.5)
+    os.kill(p.pid, signal.SIGKILL)
+    p.join()
+    assert load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).manifest == a
+    again = prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    assert again.manifest["request"]["vocab_size"] == 500
+    assert not [p for p in root.parent.iterdir() if p.name.startswith(".")]

@@ -140,3 +140,56 @@ def test_executor_settings_are_checked():
     # how reproduce hands the settings to a notebook (a papermill parameter, JSON)
     import json
     assert runs.Settings.from_parameters(json.loads(json.dumps(settings.to_parameters()))) == settings
+
+
+def _children(pid):
+    import pathlib
+
+    out = []
+    for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            out.append(int(status.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_workers_die_with_their_parent(tiny_cfg, tmp_path, data_dir):
+    """kill -9 the process that trains runs side by side: its workers go too (no orphan keeps
+    training or holding a run's lock)."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys as _sys
+    import time
+
+    long = [tiny_cfg({"method": "temperature", "steps": 5000, "tau": t}) for t in (1.0, 2.0)]
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import json, sys\nfrom paperlib import config, runs\n"
+        "if __name__ == '__main__':  # spawned workers import this file too\n"
+        f"    cfgs = [config.from_dict(d) for d in json.loads({json.dumps(json.dumps([c.to_dict() for c in long]))})]\n"
+        f"    runs.train_side_by_side(cfgs, 2, runs.Settings({str(tmp_path / 'runs')!r}, progress=False))\n")
+    parent = subprocess.Popen([_sys.executable, str(script)], env={**os.environ, "PAPERLIB_DATA": str(data_dir)})
+    workers = []
+    for _ in range(240):  # until both workers are training (their runs have logged step 0)
+        workers = [c for c in _children(parent.pid) if "multiprocessing" in open(f"/proc/{c}/cmdline").read()]
+        logged = [p for p in (tmp_path / "runs").glob("*/*/metrics.jsonl") if p.stat().st_size > 0]
+        if len(workers) >= 2 and len(logged) >= 2:
+            break
+        time.sleep(0.5)
+    assert len(workers) >= 2 and len(logged) >= 2, "the workers did not start training"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{w}") and "Z" not in open(f"/proc/{w}/stat").read().split()[2]
+                                         for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().split()[2] != "Z"]
+    for w in alive:
+        os.kill(w, signal.SIGKILL)
+    assert not alive, "workers outlived their parent"

@@ -9,10 +9,14 @@ Layout under the data directory (default <repo>/data, git-ignored; PAPERLIB_DATA
         tasks/<task>/{train,valid,test}/ datasets.Dataset.save_to_disk
 
 Each component has a cache key (a hash of what it is built from); preparing again reuses
-every component whose key is unchanged, so changing the vocabulary size rebuilds the
-tokenizer and the tokenized tasks but not the fetched corpus. Components are built in a
-temporary folder and renamed into place, and the manifest is written last, so a failure
-leaves nothing half-written.
+every component whose key is unchanged (hard links), so changing the vocabulary size
+rebuilds the tokenizer and the tokenized tasks but not the fetched corpus. A preparation
+is built whole in a temporary folder (manifest last) and swapped into place by renames,
+under a lock that makes a second process wait and reuse it: a crash leaves the old data or
+none, never a mix. The manifest lists every file's size and sha256; loading checks them
+(sizes always, hashes once per process) and refuses a mismatch. Its `fingerprint` depends
+on content only (tokenizer pieces and scores, token ids), so it is the same on any
+machine and any re-prepare.
 
 Example fields
 --------------
@@ -28,6 +32,7 @@ import datetime as _dt
 import functools
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import paths
+from .. import files
 from ..files import atomic_write
 from .. import presets
 from . import sources
@@ -44,7 +50,7 @@ from .splits import subsample
 from .tasksets import TaskSet, get_taskset
 from .tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: content-only tokenizer hash, whole-directory swaps, file table
 # a task with less training data cannot show the papers' effects (segments for
 # translation, documents for language modelling, which are cut into several blocks)
 MIN_TRAIN = {"translation": 100, "lm": 50}
@@ -53,13 +59,6 @@ VOCAB_TAU = 3.33
 
 def _sha(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def _replace_dir(tmp: Path, final: Path) -> None:
-    if final.exists():
-        shutil.rmtree(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(final)
 
 
 @dataclass
@@ -209,12 +208,29 @@ def prepare(
         "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
                        "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
     }
-    manifest_path = root / "manifest.json"
-    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    if old.get("request") == request and _complete(root, old):
-        return PreparedData(root, old)
+    with files.waiting_lock(data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"):
+        # one process prepares; another asking for the same data waits here, then reuses it
+        old = _read_manifest(root)
+        if old.get("request") == request and _verified(root, old) is None:
+            return PreparedData(root, old)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        for stale in root.parent.glob(f".{root.name}-*"):  # left by a killed preparation (we hold the lock)
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+        try:
+            manifest = _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, tmp,
+                              progress)
+            _swap_into_place(tmp, root)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return PreparedData(root, manifest)
 
-    with tqdm(total=3 + len(ts.tasks), desc=f"prepare {taskset} ({preset})", disable=not progress) as bar:
+
+def _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, out, progress) -> dict:
+    """Everything of a prepared task set, written into `out` (manifest last); components of
+    the old preparation whose keys are unchanged are hard-linked, not rebuilt."""
+    reusable = old if old and _verified(root, old) is None else {}
+    with tqdm(total=3 + len(ts.tasks), desc=f"prepare {ts.name} ({preset})", disable=not progress) as bar:
         bar.set_postfix_str(f"loading {source} corpus")
         corpus = _load_corpus(ts, preset, source, source_path, data_dir)
         bar.update()
@@ -224,8 +240,9 @@ def prepare(
 
         # tokenizer: trained on the training text of every task's languages
         tok_key = _sha({"vocab": vocab_size, "tau": VOCAB_TAU, "text": text_keys, "format": FORMAT_VERSION})
-        tok_dir = root / "tokenizer"
-        if old.get("keys", {}).get("tokenizer") != tok_key or not (tok_dir / "spm.model").exists():
+        if reusable.get("keys", {}).get("tokenizer") == tok_key:
+            shutil.copytree(root / "tokenizer", out / "tokenizer", copy_function=os.link)
+        else:
             bar.set_postfix_str("training tokenizer")
             by_lang: dict[str, list[str]] = {}
             for task in ts.tasks:
@@ -236,14 +253,9 @@ def prepare(
                         by_lang.setdefault(tgt_lang, []).append(item[1])
                     else:
                         by_lang.setdefault(task, []).extend(item.split("\n"))
-            tmp = Path(tempfile.mkdtemp(prefix=".tok-", dir=data_dir))
-            try:
-                train_tokenizer(by_lang, tmp / "spm", vocab_size, tau=VOCAB_TAU)
-                (tmp / "spm.vocab").unlink(missing_ok=True)
-                _replace_dir(tmp, tok_dir)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        tok = Tokenizer(tok_dir / "spm.model")
+            train_tokenizer(by_lang, out / "tokenizer" / "spm", vocab_size, tau=VOCAB_TAU)
+            (out / "tokenizer" / "spm.vocab").unlink(missing_ok=True)
+        tok = Tokenizer(out / "tokenizer" / "spm.model")
         tok_hash = tok.sha256()
         bar.update()
 
@@ -255,16 +267,13 @@ def prepare(
         for task, lang in zip(ts.tasks, ts.languages):
             key = _sha({"tok": tok_hash, "text": text_keys[task], "kind": ts.kind, "block": block_size})
             task_keys[task] = key
-            final = root / "tasks" / task
-            if old.get("keys", {}).get("tasks", {}).get(task) != key or not final.exists():
+            final = out / "tasks" / task
+            if reusable.get("keys", {}).get("tasks", {}).get(task) == key:
+                shutil.copytree(root / "tasks" / task, final, copy_function=os.link)
+            else:
                 bar.set_postfix_str(f"tokenizing {task}")
-                tmp = Path(tempfile.mkdtemp(prefix=".task-", dir=data_dir))
-                try:
-                    for split, data in text[task].items():
-                        Dataset.from_dict(_tokenize_task(tok, ts.kind, lang, data, block_size)).save_to_disk(str(tmp / split))
-                    _replace_dir(tmp, final)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                for split, data in text[task].items():
+                    Dataset.from_dict(_tokenize_task(tok, ts.kind, lang, data, block_size)).save_to_disk(str(final / split))
             sizes[task] = _split_sizes(final, text[task])
             bar.update()
 
@@ -279,9 +288,71 @@ def prepare(
         "tokenizer": {"path": "tokenizer/spm.model", "sha256": tok_hash, "vocab_size": tok.vocab_size},
         "tasks": sizes,
         "keys": {"tokenizer": tok_key, "tasks": task_keys},
+        # what the data are, from their content only: the same on any machine and any re-prepare
+        "fingerprint": _sha({"tokenizer": tok_hash, "tasks": task_keys}),
+        "files": _file_table(out),
     }
-    atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False))
-    return PreparedData(root, manifest)
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def _swap_into_place(tmp: Path, root: Path) -> None:
+    """Replace root by tmp with two renames; a crash between them leaves no root (prepared
+    again next time), never a mix of old and new files."""
+    trash = None
+    if root.exists():
+        trash = root.with_name(f".{root.name}-old-{os.getpid()}")
+        root.rename(trash)
+    files.share_like_the_user(tmp)
+    tmp.rename(root)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _file_table(root: Path) -> dict:
+    """relative path -> size and sha256 of every file under root (the manifest's own excepted)."""
+    out = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        out[str(path.relative_to(root))] = {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return out
+
+
+def _read_manifest(root: Path) -> dict:
+    path = root / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}  # unreadable: prepared again
+
+
+_VERIFIED: set = set()
+
+
+def _verified(root: Path, manifest: dict) -> str | None:
+    """None when every file the manifest lists is there with its size (and, once per
+    process, its sha256); otherwise what is wrong, in words. A manifest without a file
+    table (an older format) never verifies."""
+    table = manifest.get("files")
+    if not table:
+        return "no file table in its manifest" if manifest else "not prepared"
+    for rel, entry in table.items():
+        path = root / rel
+        if not path.is_file() or path.stat().st_size != entry["size"]:
+            return f"{rel} is missing or has the wrong size"
+    key = (str(root), manifest.get("fingerprint"), manifest.get("prepared"))
+    if key not in _VERIFIED:
+        actual = _file_table(root)
+        for rel, entry in table.items():
+            if actual.get(rel, {}).get("sha256") != entry["sha256"]:
+                return f"{rel} does not match its recorded sha256"
+        _VERIFIED.add(key)
+    return None
 
 
 def _split_sizes(task_dir: Path, text: dict) -> dict:
@@ -296,12 +367,6 @@ def _split_sizes(task_dir: Path, text: dict) -> dict:
     return out
 
 
-def _complete(root: Path, manifest: dict) -> bool:
-    return (root / "tokenizer" / "spm.model").exists() and all(
-        (root / "tasks" / t / s).exists() for t in manifest.get("tasks", {}) for s in sources.SPLITS
-    )
-
-
 def _fetch_date(data_dir: Path) -> str | None:
     lists = Path(data_dir) / "ddtp" / "lists"
     files = list(lists.glob("*Translation-en"))
@@ -313,7 +378,11 @@ def _fetch_date(data_dir: Path) -> str | None:
 def load_prepared(taskset: str, preset: str = "mini", source: str = "ddtp", source_path=None, data_dir=None) -> PreparedData:
     """The prepared data if present, without building anything."""
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
-    path = root / "manifest.json"
-    if not path.exists():
-        raise DataError(f"task set {taskset!r} ({preset}) is not prepared; run `paperlib data prepare --tasks {taskset} --preset {preset}`")
-    return PreparedData(root, json.loads(path.read_text()))
+    fix = f"run `paperlib data prepare --tasks {taskset} --preset {preset}`"
+    manifest = _read_manifest(root)
+    if not manifest:
+        raise DataError(f"task set {taskset!r} ({preset}) is not prepared; {fix}")
+    problem = _verified(root, manifest)
+    if problem:
+        raise DataError(f"the prepared data in {root} do not match their manifest ({problem}); {fix} again")
+    return PreparedData(root, manifest)

@@ -11,6 +11,7 @@ returns s for text the vocabulary covers (byte fallback covers the rest).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -112,4 +113,11 @@ class Tokenizer:
         return self.sp.decode([int(i) for i in ids if int(i) not in specials])
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        """A hash of what the tokenizer does -- every piece with its score and kind, and the
+        encoding of a probe text -- not of the model file, which also records the
+        temporary paths it was trained from."""
+        sp = self.sp
+        pieces = [[sp.id_to_piece(i), round(sp.get_score(i), 6), sp.is_control(i), sp.is_unknown(i), sp.is_byte(i),
+                   sp.is_unused(i)] for i in range(sp.get_piece_size())]
+        probe = sp.encode(["  Hello, world! 123 é 中文  ", "tab\tand\nnewline"])
+        return hashlib.sha256(json.dumps([pieces, probe], ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,84 @@
+"""The run store: damaged files are detected and named, never skipped; a finished run is
+only reused for the config it was trained as; resuming repairs what it can."""
+
+import json
+
+import pytest
+
+from paperlib import cli, runs, store
+
+PLAN = {"method": "temperature", "steps": 8, "tau": 2}
+
+
+def _rows(run_dir):
+    return [{k: v for k, v in r.items() if k not in ("wall_time", "bleu_seconds")} for r in store.read_metrics(run_dir)]
+
+
+def test_a_torn_last_line_is_dropped_and_a_damaged_line_is_named(tmp_path):
+    d = tmp_path / "r"
+    store.write_metrics(d, [{"step": 0}, {"step": 4}])
+    with open(d / "metrics.jsonl", "a") as f:
+        f.write('{"step": 8, "valid')  # a kill during an append: no newline
+    assert [r["step"] for r in store.read_metrics(d)] == [0, 4]
+    assert store.damage(d) is not None  # no config.json
+    (d / "metrics.jsonl").write_text('{"step": 0}\n{"st#ep": 4\n{"step": 8}\n')
+    with pytest.raises(store.DamagedRun, match=r"metrics.jsonl:2: damaged line"):
+        store.read_metrics(d)
+
+
+def test_a_damaged_finished_run_is_reported_then_resumed_to_the_same_metrics(tiny_cfg, tmp_path, capsys):
+    cfg = tiny_cfg(PLAN)
+    settings = runs.Settings(tmp_path / "runs", progress=False)
+    run = runs.get_or_train(cfg, settings)
+    clean = _rows(run.dir)
+    lines = (run.dir / "metrics.jsonl").read_text().splitlines()
+    lines[-1] = lines[-1][:25]  # the final row (written after the last checkpoint), cut
+    (run.dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(store.DamagedRun, match=rf"{run.dir}/metrics.jsonl:{len(lines)}: damaged line"):
+        store.final_metrics(run)  # a figure never reads it silently
+    assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert f"damaged: {run.dir}/metrics.jsonl:{len(lines)}" in capsys.readouterr().out
+    again = runs.get_or_train(cfg, settings)  # resumes from the last checkpoint (step 8) and redoes the rest
+    assert again.dir == run.dir and again.done
+    assert _rows(again.dir) == clean
+
+
+def test_damage_before_the_last_checkpoint_cannot_be_repaired(tiny_cfg, tmp_path):
+    from paperlib.train import train
+
+    cfg = tiny_cfg(PLAN)
+    run_dir = tmp_path / "r"
+    train(cfg, run_dir, progress=False, stop_after=6)  # checkpoint at step 4
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    lines[0] = "garbage"
+    (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(store.DamagedRun, match="rows before the last checkpoint .step 4. are lost; delete"):
+        train(cfg, run_dir, progress=False)
+
+
+def test_an_unreadable_checkpoint_is_named(tiny_cfg, tmp_path):
+    from paperlib.train import train
+
+    cfg = tiny_cfg(PLAN)
+    run_dir = tmp_path / "r"
+    train(cfg, run_dir, progress=False, stop_after=6)
+    ckpt = run_dir / "ckpt" / "last.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(store.DamagedRun, match=r"last.pt: unreadable checkpoint"):
+        train(cfg, run_dir, progress=False)
+
+
+def test_a_finished_run_is_reused_only_for_its_own_config(tiny_cfg, tmp_path, capsys):
+    cfg = tiny_cfg(PLAN)
+    settings = runs.Settings(tmp_path / "runs", progress=False)
+    run = runs.get_or_train(cfg, settings)
+    record = json.loads((run.dir / "config.json").read_text())
+    record["identity"]["seed"] = 99  # another run's config under this hash
+    (run.dir / "config.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="trained with other settings .seed."):
+        runs.get_or_train(cfg, settings)
+    (run.dir / "config.json").write_text("{not json")
+    with pytest.raises(store.DamagedRun, match="config.json: unreadable"):
+        runs.get_or_train(cfg, settings)
+    assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs")]) == 0  # listed, not aborted
+    assert "damaged" in capsys.readouterr().out
