@@ -25,7 +25,7 @@ reproduce: setup
 	$(BIN)/paperlib reproduce --preset $(PRESET)
 
 test: setup
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
 
 benchmarks: setup
 	$(BIN)/python -m benchmarks

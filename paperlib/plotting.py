@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # headless by default; notebooks may still show inline
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+# No backend is chosen here: inside a Jupyter kernel the inline backend stays in charge (every
+# figure shows in the notebook), and without a display matplotlib falls back to Agg itself.
+import matplotlib.pyplot as plt
+import seaborn as sns
 
 
 def setup(context: str = "notebook") -> None:

@@ -21,7 +21,9 @@ def test_notebook_runs_at_smoke(name, tmp_path):
     assert res.status == "ok", res.error
     assert res.figures, "every notebook writes at least one figure"
     assert {p.suffix for p in res.figures} == {".png", ".pdf"}
-    assert (tmp_path / "out" / f"{name}.ipynb").exists()
+    executed = json.loads((tmp_path / "out" / f"{name}.ipynb").read_text())
+    images = [o for c in executed["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= len([p for p in res.figures if p.suffix == ".png"]), "every saved figure shows inline"
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
