@@ -163,7 +163,10 @@ def _cmd_claims_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"paperlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     exec_opts = _executor_options()

@@ -148,3 +148,11 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys
         err = capsys.readouterr().err.strip()
         assert err.startswith("paperlib: error: ") and "\n" not in err and "Traceback" not in err, (args, err)
     assert not runs_dir.exists()
+
+
+def test_cli_version(capsys):
+    from paperlib import __version__, cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"paperlib {__version__}"
