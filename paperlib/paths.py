@@ -27,3 +27,14 @@ def runs_dir() -> Path:
 
 def data_dir() -> Path:
     return Path(os.environ.get("PAPERLIB_DATA", root() / "data"))
+
+
+def records_dir(figures_dir) -> Path:
+    """Where a report's records (notebook status, claims) are kept: beside its figures."""
+    return Path(figures_dir) / "records"
+
+
+def scratch_dir(preset: str) -> Path:
+    """Where a notebook run by hand (not by `paperlib reproduce`) writes its figures and
+    records, so that interactive work never changes the published report."""
+    return runs_dir() / "scratch" / preset

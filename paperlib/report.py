@@ -1,10 +1,12 @@
-"""The reproduction report: figures/<preset>/REPORT.md (+ REPORT.html).
+"""The reproduction report: figures/<preset>/REPORT.md (+ REPORT.html), and an index of the
+presets' reports in figures/REPORT.md.
 
 Per notebook: its title (which names the paper's figure or table), the figures it wrote,
-its claims with verdicts and numbers, and its wall time; plus the preset, the commit and a
-summary of all verdicts. Built from what `paperlib reproduce` recorded under
-runs/notebooks/<preset>/ and runs/claims/<preset>/, so running one notebook with --only
-updates its section and keeps the others."""
+its claims with verdicts, effects and gates, and its wall time; plus the preset, the commit
+and a summary of all verdicts. Built only from the records kept beside the figures
+(figures/<preset>/records/<notebook>.run.json and .claims.json, committed with them), so
+running one notebook with --only rewrites its own records and leaves every other section,
+and every other preset's report, as it was."""
 
 from __future__ import annotations
 
@@ -19,16 +21,15 @@ MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INC
         claims.OUT_OF_REGIME: "⛔ out of regime"}
 
 
-def summary_path(preset: str, notebook: str) -> Path:
-    return paths.runs_dir() / "notebooks" / preset / f"{notebook}.summary.json"
+def summary_path(figures_dir: Path, notebook: str) -> Path:
+    return paths.records_dir(figures_dir) / f"{notebook}.run.json"
 
 
-def record_notebook(preset: str, result) -> None:
+def record_notebook(figures_dir: Path, result) -> None:
     """Keep one notebook's status, wall time and figures for the report."""
-    path = summary_path(preset, result.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"name": result.name, "status": result.status, "seconds": result.seconds,
-                                "figures": [p.name for p in result.figures], "error": result.error}, indent=2))
+    files.atomic_write(summary_path(figures_dir, result.name), json.dumps(
+        {"name": result.name, "status": result.status, "seconds": round(result.seconds, 1),
+         "figures": [p.name for p in result.figures], "error": result.error}, indent=2))
 
 
 def _fmt_numbers(numbers: dict) -> str:
@@ -49,11 +50,11 @@ def _verdict_row(v: dict) -> str:
             f"{v['note']} |").replace("\n", " ")
 
 
-def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: str = "") -> str:
-    verdicts = claims.load(preset)
+def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
+    verdicts = claims.load(preset, paths.records_dir(figures_dir))
     summaries = {}
     for name in titles:
-        p = summary_path(preset, name)
+        p = summary_path(figures_dir, name)
         if p.exists():
             summaries[name] = json.loads(p.read_text())
     counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
@@ -84,7 +85,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: 
             lines += ["", f"**The notebook failed:** `{s['error'].splitlines()[0] if s['error'] else 'unknown error'}`"]
         for fig in (s["figures"] if s else []):
             if fig.endswith(".png"):
-                lines += ["", f"![{fig}]({image_prefix}{fig})"]
+                lines += ["", f"![{fig}]({fig})"]
         nb = verdicts.get(name)
         if nb and nb["verdicts"]:
             lines += ["", "| claim | paper | verdict | effect (95% CI) | gates | numbers | note |",
@@ -93,14 +94,33 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: 
     return "\n".join(lines) + "\n"
 
 
-def write(preset: str, titles: dict[str, str], figures_dir: Path, image_prefix: str = "") -> list[Path]:
-    """Write figures_dir/REPORT.md and REPORT.html (images linked as image_prefix + name)."""
+def write(preset: str, titles: dict[str, str], figures_dir: Path) -> list[Path]:
+    """Write figures_dir/REPORT.md and REPORT.html, and the index of every preset's report
+    one folder up (figures/REPORT.md)."""
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    md = build(preset, titles, figures_dir, image_prefix)
+    md = build(preset, titles, figures_dir)
     out = [figures_dir / "REPORT.md", figures_dir / "REPORT.html"]
-    out[0].write_text(md, encoding="utf-8")
-    out[1].write_text(_html(md, f"paperlib report ({preset})"), encoding="utf-8")
+    files.atomic_write(out[0], md)
+    files.atomic_write(out[1], _html(md, f"paperlib report ({preset})"))
+    return out + write_index(figures_dir.parent)
+
+
+def write_index(root: Path) -> list[Path]:
+    """figures/REPORT.md: one line per preset whose report exists, with its verdict counts."""
+    lines = ["# Reproduction reports", "",
+             "One report per preset; each is rebuilt from the records beside its figures.", "",
+             "| preset | report | verdicts |", "|---|---|---|"]
+    for report in sorted(Path(root).glob("*/REPORT.md")):
+        preset = report.parent.name
+        records = claims.load(preset, paths.records_dir(report.parent))
+        counts = Counter(v["status"] for nb in records.values() for v in nb["verdicts"])
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none recorded"
+        lines.append(f"| {preset} | [{preset}/REPORT.md]({preset}/REPORT.md) | {summary} |")
+    md = "\n".join(lines) + "\n"
+    out = [Path(root) / "REPORT.md", Path(root) / "REPORT.html"]
+    files.atomic_write(out[0], md)
+    files.atomic_write(out[1], _html(md.replace("REPORT.md)", "REPORT.html)"), "paperlib reports"))
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import paths, report
 from .executors import Requeued
-from .presets import DEFAULT_PRESET, check_preset
+from .presets import check_preset
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -25,15 +25,24 @@ class NotebookResult:
     error: str = ""
 
 
+# the notebooks `paperlib reproduce` runs, in order; anything else in notebooks/ (a scratch
+# notebook saved there) is neither executed nor reported
+NOTEBOOKS = (
+    "A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A4_fig05_regularisation",
+    "A5_fig06_finetune_only", "A6_fig07_multilingual_lm", "A7_fig09_pretraining_length", "A8_fig26_bleu_fronts",
+    "B0_fig02_variance_theory", "B1_fig03_gradient_variance", "B2_fig04_sampling_vs_weighting",
+    "B3_fig01_cooldown_lrl", "B4_table3_one_to_many", "B5_table4_multilingual_lm", "B6_fig05_07_schedules",
+)
+
+
 def list_notebooks(directory: Path | None = None) -> dict[str, Path]:
-    """Notebook name (file stem) -> path, in execution order (sorted by name)."""
+    """Registered notebook name -> path, in execution order."""
     directory = directory or paths.notebooks_dir()
-    found = {p.stem: p for p in sorted(directory.glob("*.ipynb"))}
-    if not found:
-        raise FileNotFoundError(
-            f"no notebooks in {directory}; run paperlib from a clone of the repository (pip install -e .)"
-        )
-    return found
+    missing = [n for n in NOTEBOOKS if not (directory / f"{n}.ipynb").exists()]
+    if missing:
+        raise FileNotFoundError(f"notebook(s) {', '.join(missing)} missing from {directory}; run paperlib from a "
+                                "clone of the repository (pip install -e .)")
+    return {n: directory / f"{n}.ipynb" for n in NOTEBOOKS}
 
 
 def notebook_title(path: Path) -> str:
@@ -123,20 +132,17 @@ def reproduce(
         results = executors.run_jobs(executor, NotebookJob(), args, folder, "paperlib-notebooks",
                                      progress, single_task=True)
         for res in results:
-            _record(preset, res)
+            _record(figures, res)
     else:
         settings = Settings(executor=executor, progress=progress).to_parameters()
         if executor is not None:
             print(f"training runs {executor.workers} side by side", flush=True)
         for i, (name, path) in enumerate(chosen.items(), 1):
             print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
-            results.append(_record(preset, run_notebook(path, preset, out_dir, figures, {"run_settings": settings},
-                                                        progress=progress)))
+            results.append(_record(figures, run_notebook(path, preset, out_dir, figures, {"run_settings": settings},
+                                                         progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
     written = report.write(preset, titles, figures)
-    if preset == DEFAULT_PRESET and figures_root is None:
-        # the default preset's report also sits at figures/REPORT.md, where the README links it
-        written = report.write(preset, titles, figures.parent, image_prefix=f"{preset}/")
     print(f"report: {written[0]}", flush=True)
     return results
 
@@ -150,10 +156,10 @@ class NotebookJob(Requeued):
                             progress=False)
 
 
-def _record(preset: str, res: NotebookResult) -> NotebookResult:
+def _record(figures_dir: Path, res: NotebookResult) -> NotebookResult:
     if res.status != "ok":
         print(f"  {res.name} FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
-    report.record_notebook(preset, res)
+    report.record_notebook(figures_dir, res)
     return res
 
 

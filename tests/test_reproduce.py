@@ -74,7 +74,9 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
         [("params", 'preset = "mini"\nfigures_dir = None'),
          ("code", "from pathlib import Path\nPath(figures_dir, 'x.png').write_text('x')")],
     )
+    write_notebook(nbdir / "c_scratch.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'), ("code", "raise SystemExit")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a_bad", "b_good"))  # c_scratch is not registered: never run
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)  # no DDTP needed here
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     code = cli.main(["reproduce", "--preset", "smoke", "--no-progress"])
@@ -82,7 +84,8 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     assert (tmp_path / "figures" / "smoke" / "x.png").exists()
     assert (tmp_path / "runs" / "notebooks" / "smoke" / "b_good.ipynb").exists()
     report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
-    assert "| a_bad | failed |" in report and "| b_good | ok |" in report
+    assert "| a_bad | failed |" in report and "| b_good | ok |" in report and "c_scratch" not in report
+    assert "[smoke/REPORT.md](smoke/REPORT.md)" in (tmp_path / "figures" / "REPORT.md").read_text()  # the index
 
 
 def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
@@ -95,9 +98,36 @@ def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
                   "Path(figures_dir, 'workers.txt').write_text(str(runs.Settings.from_parameters(run_settings).executor.workers))")],
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     environ = dict(os.environ)
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
     assert (tmp_path / "figures" / "smoke" / "workers.txt").read_text() == "3"  # the kernel's grids use 3 workers
     assert dict(os.environ) == environ  # handed over as a parameter, not through the environment
+
+
+def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_path, monkeypatch):
+    """--only X rewrites X's records; the report's other sections, and another preset's
+    report, stay byte-identical."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name, status in (("a", "holds"), ("b", "does not hold")):
+        write_notebook(nbdir / f"{name}.ipynb", [
+            ("md", f"# Notebook {name}"), ("params", 'preset = "mini"\nfigures_dir = None'),
+            ("code", "from pathlib import Path\nfrom paperlib import claims\n"
+                     f"claims.record({name!r}, preset, 'T', [claims.verdict('{name} claim', 'ref', {status!r})])\n"
+                     f"Path(figures_dir, '{name}.png').write_bytes(b'png')")])
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
+    assert cli.main(["reproduce", "--preset", "mini", "--no-progress"]) == 0
+    mini = (tmp_path / "figures" / "mini" / "REPORT.md").read_bytes()
+    before = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text().split("\n## ")
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--only", "a"]) == 0
+    after = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text().split("\n## ")
+    assert after[2] == before[2] and "b claim" in after[2]  # b's section, untouched
+    assert "a claim" in after[1]
+    assert (tmp_path / "figures" / "mini" / "REPORT.md").read_bytes() == mini

@@ -111,7 +111,8 @@ def _clean(x):
 # ------------------------------------------------------------------------------ storage
 
 def claims_dir(preset: str) -> Path:
-    return paths.runs_dir() / "claims" / preset
+    """The published preset's records (`paperlib.report`), the default of `record`."""
+    return paths.records_dir(paths.figures_dir(preset))
 
 
 def record(notebook: str, preset: str, title: str, verdicts: list, out_dir: Path | None = None) -> Path:
@@ -119,7 +120,7 @@ def record(notebook: str, preset: str, title: str, verdicts: list, out_dir: Path
     from ..files import atomic_write
 
     out = Path(out_dir or claims_dir(preset))
-    path = out / f"{notebook}.json"
+    path = out / f"{notebook}.claims.json"
     atomic_write(path, json.dumps({"notebook": notebook, "title": title, "preset": preset,
                                    "verdicts": [v.to_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
     return path
@@ -127,7 +128,8 @@ def record(notebook: str, preset: str, title: str, verdicts: list, out_dir: Path
 
 def load(preset: str, in_dir: Path | None = None) -> dict[str, dict]:
     d = Path(in_dir or claims_dir(preset))
-    return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))} if d.is_dir() else {}
+    return {p.name.removesuffix(".claims.json"): json.loads(p.read_text())
+            for p in sorted(d.glob("*.claims.json"))} if d.is_dir() else {}
 
 
 def table(verdicts: list):
