@@ -175,13 +175,16 @@ def rate_grid(preset: str) -> list[float]:
 def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matters_nmt", rates=None,
                            restart_rates=None, with_restart: bool = True, seeded=None) -> list[tuple[TrainConfig, dict]]:
     """Paper A's NMT runs for each two-task set: static sampling at each rate, pre-training
-    -> joint fine-tuning at every rate (pre-training shared), and the restart baseline;
-    the middle rate again with every further seed of the preset (seed spread) on the
-    task sets in `seeded` (default: the first one only, which measures the spread); every
-    run at each learning rate of the preset's `lr_grid` (see `best_learning_rate`)."""
+    -> joint fine-tuning at every rate (pre-training shared), and the restart baseline at
+    every rate too (default `restart_rates`: the static grid -- the paper restarts static
+    sampling "with the same sampling rate as in scalarization", and a front compared by its
+    best rate must be traced on the same grid as the fronts it is compared with); the
+    middle rate again with every further seed of the preset (seed spread) on the task sets
+    in `seeded` (default: the first one only, which measures the spread); every run at each
+    learning rate of the preset's `lr_grid` (see `best_learning_rate`)."""
     s = scale(preset)
     rates = list(rates or rate_grid(preset))
-    restart_rates = list(restart_rates if restart_rates is not None else rates[::2])
+    restart_rates = list(restart_rates if restart_rates is not None else rates)
     mid = rates[len(rates) // 2]
     out = []
     seeded = list(tasksets[:1] if seeded is None else seeded)

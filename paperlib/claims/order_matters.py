@@ -1,8 +1,656 @@
 """Claims of "Order Matters in the Presence of Dataset Imbalance for Multilingual Learning"
-(Choi et al., NeurIPS 2023), each a `Claim` and a function that judges it on a notebook's runs."""
+(Choi et al., NeurIPS 2023), each a `Claim` and a function that judges it on a notebook's runs.
+
+One judge function per notebook (A1-A8). Each reads the DataFrame the notebook already has
+(one row per run: its labels -- method, rate, seed, taskset, pretrain -- its final metrics
+and the `Run` in `run_obj`) and returns `Verdict`s built with `judge`.
+
+Regime gates (see `gates`):
+    learned      the high-resource task is learned at the end of the baseline's runs (its
+                 best rate: lowest seed-mean final HRL loss), against the bigram baseline
+                 of the run's data, or BLEU >= 10 where BLEU was measured
+    pretrained   `learned` on the loss at the end of pre-training: the prefix run is the run
+                 at step `fork_at`, whose per-sentence losses every fork copies
+    overfits     static sampling at the highest LRL rate overfits the LRL (its minimum
+                 before 80% of training, then a rise >= 3 SE): the imbalance regime whose
+                 overfitting the paper's argument rests on
+    falling      the high-resource loss still falls at the end of the longest pre-training
+                 (pre-training length claims: longer pre-training has something to add)
+
+Fronts: a method's front is an arm of shape (configs, seeds, sentences), one configuration
+per sampling rate, and `stats.loss_gain` compares the best configuration of each front
+(chosen again in every resample). Only the rates that have every seed both compared arms
+have are used (the seeds both arms share); where one seed exists the Effect says so through
+its `seeds`. Points are final measurements, as in the paper (App. A.1).
+
+Statistics not in `stats`, kept here because only these claims need them:
+    `_mixed`        the equal-weight mean of two tasks' losses as one arm (a front compared
+                    as a whole: the point where the front meets the diagonal scalarization)
+    `_seed_gain`    a corpus score (BLEU, chrF) has no per-sentence losses: the best
+                    configuration's seed mean, with a seed bootstrap scaled by Student's t
+                    as in `stats` (no interval, hence no verdict, with a single seed)
+    `_mean_gain`    training-subset losses are stored as means only: a paired difference
+                    per rate, with a t-interval over the rates
+"""
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from .. import store
+from . import evidence, gates
+from .core import Claim, judge
+from .stats import N_BOOT, Effect, _t_quantile, loss_gain, shifted
+
 PAPER = "Order Matters"
 
-CLAIMS = ()
+STATIC, PRETRAIN, RESTART, FT_ONLY = "static sampling", "pre-train + joint FT", "restart", "fine-tune on LRL only"
+LM_PRETRAIN = "pre-train en + joint FT"
+
+MINIMUM = 0.02       # nats per token: the smallest loss difference that counts as an effect
+TOLERANCE = 0.05     # nats per token: "not worse" / "no overfitting" allows this much
+FORGETTING = 0.1     # nats per token: the smallest HRL rise called forgetting
+SCORE_MINIMUM = 0.5  # BLEU / chrF points
+
+# ------------------------------------------------------------------------------ the claims
+
+FIG1_FRONT_NOT_IMPROVED = Claim(
+    "order.fig1.hrl_front_not_improved", PAPER, "§4.1.1, Fig. 1",
+    "The trade-off front from pre-training does not improve upon the trade-off front from fully static sampling "
+    "when all tasks are high-resource.",
+    "Fig. 1: the fronts coincide (read from the figure, no number given)",
+    gates=("learned", "pretrained"), minimum=0.0,
+    statistic="equal-weight mean of both tasks' final validation losses at each front's best rate, pre-training minus "
+              f"static, plus a tolerance of {MINIMUM} nats (holds when pre-training's front is not better than static's "
+              f"by {MINIMUM} or more)")
+
+FIG2_PRETRAIN_BEATS_STATIC = Claim(
+    "order.fig2.pretrain_beats_static", PAPER, "§4.1.2, Fig. 2 (and 12)",
+    "In the data-imbalanced case, the trade-off front from pre-training yields better low-resource task performance "
+    "than the trade-off front of scalarization.",
+    "Fig. 2: En→Ro best loss clearly lower with pre-training (read from the figure, no number given)",
+    gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
+    statistic="final LRL validation loss at each front's best rate, static minus pre-training")
+
+FIG2_RESTART = Claim(
+    "order.fig2.restart_does_not_explain", PAPER, "§4.1.2, Fig. 2 (and 12)",
+    "The poor performance of the restart baseline shows that the resetting of states is not why pre-training and "
+    "fine-tuning performs well.",
+    "Fig. 2: restart points above the pre-training front (read from the figure, no number given)",
+    gates=("learned", "pretrained"), minimum=MINIMUM,
+    statistic="final LRL validation loss at each front's best rate, restart minus pre-training (restart runs the "
+              "same rate grid as static)")
+
+FIG2_REGULARISATION = Claim(
+    "order.fig2.pretrain_worse_lrl_training_loss", PAPER, "§4.1.3, Fig. 2 right",
+    "Pre-training results in a noticeably worse performance on the training set, hinting that pre-training has a "
+    "regularization effect on the low-resource task.",
+    "Fig. 2 right: the pre-training front lies above static's on the LRL training loss (no number given)",
+    gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
+    statistic="final LRL training-subset loss, pre-training minus static at equal rates (seed means), mean over "
+              "the rates; 95% t-interval over the rates (training losses are stored per task, not per sentence)")
+
+FIG2_HIGHER_RATE = Claim(
+    "order.fig2.higher_rate_without_overfitting", PAPER, "§4.1.3, Fig. 2 / App. A.3, Fig. 16",
+    "Pre-training allows sampling En→Ro at a higher rate without overfitting, than without pre-training.",
+    "§4.1.3: the best En→Ro rate is 0.5 with pre-training, 0.4 without",
+    gates=("learned", "pretrained", "overfits"), minimum=0.0,
+    statistic="at the highest rate (where static sampling overfits: gate), pre-training's LRL validation loss at the "
+              f"end minus its minimum during fine-tuning (same runs), subtracted from a tolerance of {TOLERANCE} nats: "
+              f"holds when the rise after the minimum stays below {TOLERANCE}")
+
+FIG3_DATA_EFFICIENT = Claim(
+    "order.fig3.better_with_fewer_lrl_examples", PAPER, "§4.1.3, Fig. 3 / App. A.4, Fig. 22",
+    "Even with less overall examples seen in En→Ro, we can perform better than the baselines that did not use "
+    "pre-training.",
+    "Fig. 3 / 22: read from the curves, no number given",
+    gates=("learned", "pretrained"), minimum=MINIMUM,
+    statistic="LRL validation loss of each method's best run (best final LRL loss: Fig. 3's lines) at equal LRL "
+              "examples seen: pre-training at its end (or its last evaluation within static's examples), static at "
+              "its first evaluation having seen at least as many; static minus pre-training")
+
+FIG4_FASTER = Claim(
+    "order.fig4.higher_rates_train_faster", PAPER, "§4.1.3, Fig. 4",
+    "The rate at which the training loss decreases is slower for lower En→Ro sampling rates than for higher "
+    "sampling rates.",
+    "Fig. 4: read from the curves, no number given",
+    gates=("learned",), minimum=MINIMUM,
+    statistic="static sampling's LRL training-subset loss at equal LRL examples seen (the lowest rate's total, "
+              "interpolated along each rate's curve): its decrease from each grid rate to the next higher one, mean "
+              "over the steps of the grid; 95% t-interval over those steps")
+
+FIG4_OVERFITS = Claim(
+    "order.fig4.high_rate_overfits", PAPER, "§4.1.3, Fig. 4",
+    "At higher sampling rates, overfitting starts to happen.",
+    "Fig. 4: read from the curves, no number given",
+    gates=("learned",), minimum=MINIMUM,
+    statistic="static sampling at the highest rate: LRL validation loss at the end minus at the minimum of its "
+              "seed-mean curve (same runs)")
+
+FIG5_DROPOUT = Claim(
+    "order.fig5.dropout_does_not_replace_pretraining", PAPER, "§4.1.3, Fig. 5",
+    "Pre-training joint fine-tuning has a regularization effect, but cannot be replaced by simply increasing "
+    "regularization strength.",
+    "Fig. 5: dropout 0.1 with pre-training vs more dropout without (read from the figure, no number given)",
+    gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
+    statistic="final LRL validation loss at each front's best rate, static sampling with more dropout minus "
+              "pre-training")
+
+FIG6_FORGETS = Claim(
+    "order.fig6.lrl_only_forgets_hrl", PAPER, "§4.1.3, Fig. 6",
+    "Fine-tuning solely on the low-resource task (En → Ro) leads to catastrophic forgetting of the pre-trained task "
+    "(En → Fr).",
+    "Fig. 6: read from the curves, no number given",
+    gates=("learned", "pretrained"), minimum=FORGETTING,
+    statistic="HRL validation loss of the LRL-only run at its end minus at the end of pre-training (same run)")
+
+FIG6_JOINT_BETTER = Claim(
+    "order.fig6.joint_beats_lrl_only", PAPER, "§4.1.3, Fig. 6",
+    "Fine-tuning solely on the low-resource task leads to worse low-resource task performance than fine-tuning on "
+    "all tasks (En → {Ro, Fr}).",
+    "Fig. 6: read from the curves, no number given",
+    gates=("learned", "pretrained"), minimum=MINIMUM,
+    statistic="final LRL validation loss, fine-tuning on the LRL only minus joint fine-tuning at its best rate")
+
+FIG7_BEATS_TEMPERATURE = Claim(
+    "order.fig7.pretrain_beats_temperature_lrl", PAPER, "§4.2, Fig. 7, 8",
+    "Pre-training on English and joint fine-tuning on all 5 languages leads to better optima for Gujarati, Gaelic "
+    "and Swahili, the 3 low-resource languages.",
+    "Fig. 7: best in 4 of 5 languages, with significant improvements in the low-resource ones (no numbers in the text)",
+    gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
+    statistic="per low-resource language, the best validation loss over the run (the optimum each run reaches), "
+              "temperature sampling minus pre-training")
+
+FIG7_RESTART = Claim(
+    "order.fig7.pretrain_beats_restart_lrl", PAPER, "§4.2, Fig. 7, 8",
+    "While a learning rate schedule restart helps performance, pre-training joint fine-tuning yields the best results "
+    "on the low-resource tasks.",
+    "Fig. 7: read from the figure, no number given",
+    gates=("learned", "pretrained"), minimum=MINIMUM,
+    statistic="per low-resource language, the best validation loss over the run, restart minus pre-training")
+
+FIG7_ENGLISH = Claim(
+    "order.fig7.english_slight_enhancement", PAPER, "§4.2, Fig. 7",
+    "It not only improves the performance on Gujarati, Gaelic, and Swahili, but also shows a slight enhancement on "
+    "English.",
+    "Fig. 7: a slight enhancement (no number given)",
+    gates=("learned", "pretrained"), minimum=0.0,
+    statistic="English best validation loss over the run, temperature sampling minus pre-training (a slight "
+              "enhancement: no practical minimum beyond the interval excluding zero)")
+
+FIG9_LM_LRL = Claim(
+    "order.fig9.lm_longer_pretraining_helps_lrl", PAPER, "§4.3, Fig. 9 left",
+    "Longer pre-training improves best achievable performance on the low-resource tasks of Gujarati, Gaelic, and "
+    "Swahili. This is despite the fact that the number of fine-tuning steps decreased due to the fixed total step "
+    "budget.",
+    "Fig. 9 left: read from the figure, no number given",
+    gates=("learned", "pretrained", "falling"), minimum=MINIMUM,
+    statistic="per low-resource language, the best validation loss over the run (total steps fixed), shortest minus "
+              "longest pre-training")
+
+FIG9_LM_HRL = Claim(
+    "order.fig9.lm_longer_pretraining_costs_hrl", PAPER, "§4.3, Fig. 9 left",
+    "On the other hand, performance on English and Hindi worsens with increased pre-training length.",
+    "Fig. 9 left: read from the figure, no number given",
+    gates=("learned", "pretrained", "falling"), minimum=MINIMUM,
+    statistic="per high- and mid-resource language, the best validation loss over the run (total steps fixed), "
+              "longest minus shortest pre-training")
+
+FIG9_NMT = Claim(
+    "order.fig9.nmt_longer_pretraining_better_front", PAPER, "§4.3, Fig. 9 right",
+    "In the NMT experiments, pre-training longer on En→Fr translates to better overall trade-off fronts, not just "
+    "for the low-resource task.",
+    "Fig. 9 right: read from the figure, no number given",
+    gates=("learned", "pretrained", "falling"), minimum=MINIMUM,
+    statistic="equal-weight mean of both tasks' final validation losses at each front's best rate (fine-tuning "
+              "length fixed), shortest minus longest pre-training")
+
+FIG27_BLEU = Claim(
+    "order.fig27.pretrain_beats_static_bleu", PAPER, "App. A.5, Fig. 27, 28",
+    "Our proposed pre-training scheme improves upon the best BLEU score for En→Ro without pre-training.",
+    "Fig. 27 / 28: read from the figures, no number given (larger for En→Hi than for En→Ro)",
+    gates=("learned", "pretrained"), minimum=SCORE_MINIMUM,
+    statistic="best LRL test BLEU over each front's rates (beam 4), pre-training minus static; interval from the "
+              "seeds (a corpus score has no per-sentence losses): t-scaled seed bootstrap, none with one seed")
+
+FIG27_CHRF = Claim(
+    "order.fig27.pretrain_beats_static_chrf", PAPER, "§4.1.2 / App. A.5",
+    "[We provide BLEU score evaluations,] validating that the improvements in loss translate to downstream metrics "
+    "(here chrF, more sensitive than BLEU for small models).",
+    "",
+    gates=("learned", "pretrained"), minimum=SCORE_MINIMUM,
+    statistic="best LRL test chrF over each front's rates, pre-training minus static; interval as for BLEU")
+
+CLAIMS = (FIG1_FRONT_NOT_IMPROVED, FIG2_PRETRAIN_BEATS_STATIC, FIG2_RESTART, FIG2_REGULARISATION, FIG2_HIGHER_RATE,
+          FIG3_DATA_EFFICIENT, FIG4_FASTER, FIG4_OVERFITS, FIG5_DROPOUT, FIG6_FORGETS, FIG6_JOINT_BETTER,
+          FIG7_BEATS_TEMPERATURE, FIG7_RESTART, FIG7_ENGLISH, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG27_BLEU, FIG27_CHRF)
+
+
+# ------------------------------------------------------------------------------ reading fronts
+
+def _tasks(taskset: str) -> tuple[str, str]:
+    from ..experiments import hrl_lrl
+
+    return hrl_lrl(taskset)
+
+
+def _seeds(rows) -> set | None:
+    """The seeds of the rows (None: the runs carry no seed label, one run per configuration)."""
+    return set(rows["seed"]) if "seed" in rows else None
+
+
+def _common_seeds(*arms) -> set | None:
+    seeds = [_seeds(a) for a in arms]
+    return None if any(s is None for s in seeds) else set.intersection(*seeds)
+
+
+def _configs(rows, seeds=None, key: str = "rate") -> list:
+    """[(rate, rows of that rate, one per seed in seed order)] for every rate that has all of
+    `seeds` (default: every seed of the rows); rows without a `key` column are one configuration."""
+    seeds = _seeds(rows) if seeds is None else seeds
+    groups = rows.groupby(key, sort=True) if key in rows else [(None, rows)]
+    out = []
+    for value, g in groups:
+        if seeds is not None:
+            g = g[g["seed"].isin(seeds)].sort_values("seed")
+            if sorted(g["seed"]) != sorted(seeds):
+                continue
+        out.append((value, g))
+    if not out:
+        raise ValueError(f"no configuration has every seed {sorted(seeds)}")
+    return out
+
+
+def _mixed(per_task: list) -> tuple[np.ndarray, np.ndarray]:
+    """The equal-weight mean of several tasks' losses as one arm: each task's sentences
+    scaled so that the ratio of sums is the mean of the tasks' ratios. per_task: [(nll
+    (..., sentences), tokens)]."""
+    nll, tokens = [], []
+    for x, t in per_task:
+        scale = 1.0 / (len(per_task) * float(np.sum(t)))
+        nll.append(np.asarray(x, dtype=np.float64) * scale)
+        tokens.append(np.asarray(t, dtype=np.float64) * scale)
+    return np.concatenate(nll, axis=-1), np.concatenate(tokens)
+
+
+def _arm(rows, task, at="final") -> tuple[np.ndarray, np.ndarray]:
+    """evidence.arm for one task, or the equal-weight mean of a tuple of tasks."""
+    if isinstance(task, tuple):
+        return _mixed([evidence.arm(rows, t, at) for t in task])
+    return evidence.arm(rows, task, at)
+
+
+def _front(rows, task, at="final", seeds=None, key: str = "rate"):
+    """(nll (configs, seeds, sentences), tokens, config values) of one method's front."""
+    configs = _configs(rows, seeds, key)
+    arms = [_arm(g, task, at) for _, g in configs]
+    return np.stack([a for a, _ in arms]), arms[0][1], [v for v, _ in configs]
+
+
+def _config_losses(nll: np.ndarray, tokens) -> np.ndarray:
+    """Each configuration's seed-mean loss (ratio of sums)."""
+    return nll.mean(axis=1).sum(axis=1) / np.sum(tokens)
+
+
+def _front_gain(a_rows, b_rows, task, at="final", key: str = "rate", names=("a", "b")) -> tuple[Effect, dict]:
+    """loss(B's best configuration) - loss(A's), on the seeds both fronts have; with the
+    numbers a reader needs (each front's best configuration and its loss)."""
+    seeds = _common_seeds(a_rows, b_rows)
+    a, tokens, a_values = _front(a_rows, task, at, seeds, key)
+    b, _, b_values = _front(b_rows, task, at, seeds, key)
+    numbers = {}
+    for name, nll, values in ((names[0], a, a_values), (names[1], b, b_values)):
+        losses = _config_losses(nll, tokens)
+        numbers[f"best_{key}_{name}"] = values[int(np.argmin(losses))]
+        numbers[f"loss_{name}"] = float(losses.min())
+        numbers[f"{key}s_{name}"] = values
+    return loss_gain(a, b, tokens), numbers
+
+
+def _rows_at(rows, key: str, value):
+    return rows[rows[key] == value]
+
+
+def _verdict(claim, gate_list, effect, scope, why_no_effect: str = "", **numbers):
+    """`judge`, saying why there is no effect when the gates passed but no interval exists
+    (a failed gate's own explanation is kept otherwise)."""
+    note = why_no_effect if effect is None and all(g.passed for g in gate_list) else ""
+    return judge(claim, gate_list, effect, scope=scope, note=note, **numbers)
+
+
+# ------------------------------------------------------------------------------ statistics kept here
+
+def _seed_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
+    """Best configuration's mean of A minus B's for a score where higher is better. a, b:
+    (configs, seeds) values of a corpus score. A seed bootstrap as in `stats` (deviations
+    inflated by sqrt(S/(S-1)), the best configuration chosen again in each resample, the
+    standard error scaled by Student's t); None when an arm has a single seed."""
+    a, b = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
+    if a.shape[1] < 2 or b.shape[1] < 2:
+        return None
+    rng = np.random.default_rng(seed)
+
+    def best(x):
+        s = x.shape[1]
+        mean = x.mean(axis=1, keepdims=True)
+        x = mean + (x - mean) * np.sqrt(s / (s - 1))
+        w = rng.multinomial(s, np.full(s, 1 / s), size=(n_boot, x.shape[0])) / s  # (n_boot, configs, seeds)
+        return np.einsum("bcs,cs->bc", w, x).max(axis=1)
+
+    gains = best(a) - best(b)
+    estimate = float(a.mean(axis=1).max() - b.mean(axis=1).max())
+    se = float(gains.std(ddof=1))
+    half = _t_quantile(a.shape[1], b.shape[1]) * se
+    return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]), se=se)
+
+
+def _mean_gain(differences, unit: str, seeds=()) -> Effect | None:
+    """The mean of paired differences with a 95% t-interval over them; None for fewer than two."""
+    from scipy.stats import t
+
+    d = np.asarray(differences, dtype=np.float64)
+    if len(d) < 2:
+        return None
+    se = float(d.std(ddof=1) / np.sqrt(len(d)))
+    half = float(t.ppf(0.975, len(d) - 1)) * se
+    return Effect(float(d.mean()), float(d.mean() - half), float(d.mean() + half), unit=unit, seeds=tuple(seeds), se=se)
+
+
+def _series(run, key: str, task: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of a per-task metric (examples_seen, train_subset_loss) at each evaluation."""
+    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+    return [r["step"] for r in rows], [float(r[key][task]) for r in rows]
+
+
+def _minimum_and_end(rows, task, after: int = 0):
+    """evidence.minimum_and_end restricted to the evaluations at or after step `after`
+    (pre-training's runs: the fine-tuning part of the curve)."""
+    curves = [evidence.curve(r, task) for r in rows["run_obj"]]
+    steps = curves[0][0]
+    if any(c[0] != steps for c in curves):
+        raise ValueError("the runs were evaluated at different steps")
+    keep = [i for i, s in enumerate(steps) if s >= after]
+    steps = [steps[i] for i in keep]
+    mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
+    best, last = steps[int(np.argmin(mean))], steps[-1]
+    return steps, mean, evidence.arm(rows, task, best), evidence.arm(rows, task, last)
+
+
+# ------------------------------------------------------------------------------ gates
+
+def _with_context(gate, context: str):
+    return dataclasses.replace(gate, measured=f"{context}: {gate.measured}")
+
+
+def learned_gate(rows, task: str, key: str = "rate"):
+    """`gates.learned` on `task` at the end of the rows' runs: the configuration with the
+    lowest seed-mean final loss (with its BLEU where measured)."""
+    column = f"valid_loss.{task}"
+    chosen, where = rows, "end of training"
+    if key in rows and rows[key].notna().any():
+        value = rows.groupby(key)[column].mean().idxmin()
+        chosen, where = rows[rows[key] == value], f"end of training, {key} {value:g}"
+    bleu_column = f"bleu.{task}"
+    bleu = float(chosen[bleu_column].mean()) if bleu_column in chosen and chosen[bleu_column].notna().all() else None
+    cfg = chosen["run_obj"].iloc[0].config
+    gate = gates.learned(task, evidence.mean_final(chosen, column), evidence.bigram(cfg)[task], bleu)
+    return _with_context(gate, where)
+
+
+def pretrained_gate(rows, task: str):
+    """`gates.learned` (named pretrained) on `task` at the end of pre-training: step
+    `fork_at` of the rows' runs, one run per seed (each seed has its own pre-training)."""
+    runs = list(rows.drop_duplicates("seed")["run_obj"] if "seed" in rows else rows["run_obj"].iloc[:1])
+    losses, steps = [], set()
+    for run in runs:
+        nll, tokens = evidence.at_steps(run, task, run.config.fork_at)[0]
+        losses.append(float(nll.sum() / tokens.sum()))
+        steps.add(run.config.fork_at)
+    gate = gates.learned(task, float(np.mean(losses)), evidence.bigram(runs[0].config)[task], name="pretrained")
+    return _with_context(gate, f"end of pre-training (step {', '.join(map(str, sorted(steps)))})")
+
+
+def overfits_gate(static_rows, task: str):
+    """`gates.overfits` on static sampling at its highest LRL rate."""
+    rate = static_rows["rate"].max()
+    gate = gates.overfits(task, *evidence.minimum_and_end(_rows_at(static_rows, "rate", rate), task))
+    return _with_context(gate, f"static sampling at rate {rate:g}")
+
+
+def falling_gate(run, task: str):
+    """`gates.falling` on `task` at the end of the run's pre-training (step fork_at)."""
+    steps, losses = evidence.curve(run, task)
+    return _with_context(gates.falling(task, steps, losses, run.config.fork_at), "end of the longest pre-training")
+
+
+# ------------------------------------------------------------------------------ judges, one per notebook
+
+def fig1_hrl_fronts(df, taskset: str) -> list:
+    """A1, Fig. 1: HRL+HRL fronts with and without pre-training (method: static sampling /
+    pre-train + joint FT; rate; seed)."""
+    t1, t2 = _tasks(taskset)
+    static, pre = df[df.method == STATIC], df[df.method == PRETRAIN]
+    gate_list = [learned_gate(static, t1), learned_gate(static, t2), pretrained_gate(pre, t1)]
+    effect, numbers = _front_gain(static, pre, (t1, t2), names=("static", "pretrain"))
+    return [judge(FIG1_FRONT_NOT_IMPROVED, gate_list, shifted(effect, MINIMUM), scope=taskset, **numbers)]
+
+
+def fig2_fronts(df, tasksets) -> list:
+    """A2, Fig. 2 / 12: per HRL+LRL task set, the fronts of static sampling, pre-training ->
+    joint fine-tuning and the restart baseline."""
+    verdicts = []
+    for ts in tasksets:
+        hrl, lrl = _tasks(ts)
+        d = df[df.taskset == ts]
+        static, pre, restart = (d[d.method == m] for m in (STATIC, PRETRAIN, RESTART))
+        learned, pretrained, overfit = learned_gate(static, hrl), pretrained_gate(pre, hrl), overfits_gate(static, lrl)
+
+        effect, numbers = _front_gain(pre, static, lrl, names=("pretrain", "static"))
+        verdicts.append(judge(FIG2_PRETRAIN_BEATS_STATIC, [learned, pretrained, overfit], effect, scope=ts, **numbers))
+
+        if len(restart):
+            effect, numbers = _front_gain(pre, restart, lrl, names=("pretrain", "restart"))
+            verdicts.append(judge(FIG2_RESTART, [learned, pretrained], effect, scope=ts, **numbers))
+
+        column = f"train_subset_loss.{lrl}"
+        per_rate = {m: rows.groupby("rate")[column].mean() for m, rows in ((PRETRAIN, pre), (STATIC, static))}
+        rates = sorted(set(per_rate[PRETRAIN].index) & set(per_rate[STATIC].index))
+        gaps = [float(per_rate[PRETRAIN][r] - per_rate[STATIC][r]) for r in rates]
+        runs_per_rate = tuple(int(rows.groupby("rate").size().min()) for rows in (pre, static))
+        effect = _mean_gain(gaps, "nats/token (training subset)", seeds=runs_per_rate)
+        verdicts.append(_verdict(FIG2_REGULARISATION, [learned, pretrained, overfit], effect, ts,
+                                 "fewer than two rates in both fronts: no interval over the rates",
+                                 rates=rates, train_loss_gap_pretrain_minus_static=dict(zip(rates, gaps))))
+
+        top = static["rate"].max()
+        high = _rows_at(pre, "rate", top)
+        fork = int(high["run_obj"].iloc[0].config.fork_at)
+        steps, curve, at_min, at_end = _minimum_and_end(high, lrl, after=fork)
+        rise = loss_gain(at_end[0], at_min[0], at_min[1], same_runs=True)  # loss(min) - loss(end) = -rise
+        best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
+        verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit], shifted(rise, TOLERANCE), scope=ts,
+                              rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
+                              pretrain_rise_after_minimum=-rise.estimate, best_rate_pretrain=best[PRETRAIN],
+                              best_rate_static=best[STATIC]))
+    return verdicts
+
+
+def _best_config(rows, task, seeds):
+    """(rate, its rows) of the configuration with the lowest seed-mean final loss of `task`."""
+    configs = _configs(rows, seeds)
+    return min(configs, key=lambda c: c[1][f"valid_loss.{task}"].mean())
+
+
+def fig3_efficiency(df, tasksets) -> list:
+    """A3, Fig. 3 and 4: data efficiency on the LRL (the runs of A2)."""
+    verdicts = []
+    for ts in tasksets:
+        hrl, lrl = _tasks(ts)
+        d = df[df.taskset == ts]
+        static, pre = d[d.method == STATIC], d[d.method == PRETRAIN]
+        learned, pretrained = learned_gate(static, hrl), pretrained_gate(pre, hrl)
+
+        # Fig. 3: each method's best run, compared at equal LRL examples seen
+        seeds = _common_seeds(static, pre)
+        (rate_p, best_p), (rate_s, best_s) = _best_config(pre, lrl, seeds), _best_config(static, lrl, seeds)
+        steps_p, seen_p = _series(best_p["run_obj"].iloc[0], "examples_seen", lrl)
+        steps_s, seen_s = _series(best_s["run_obj"].iloc[0], "examples_seen", lrl)
+        if seen_p[-1] <= seen_s[-1]:
+            at_p = steps_p[-1]
+            at_s = next(s for s, e in zip(steps_s, seen_s) if e >= seen_p[-1])
+        else:
+            at_s = steps_s[-1]
+            at_p = max(s for s, e in zip(steps_p, seen_p) if e <= seen_s[-1])
+        a, tokens = evidence.arm(best_p, lrl, at_p)
+        b, _ = evidence.arm(best_s, lrl, at_s)
+        verdicts.append(judge(FIG3_DATA_EFFICIENT, [learned, pretrained], loss_gain(a, b, tokens), scope=ts,
+                              rate_pretrain=rate_p, rate_static=rate_s, step_pretrain=at_p, step_static=at_s,
+                              lrl_examples_pretrain=dict(zip(steps_p, seen_p))[at_p],
+                              lrl_examples_static=dict(zip(steps_s, seen_s))[at_s]))
+
+        # Fig. 4: static sampling per rate, LRL training loss at equal LRL examples seen
+        series = {}
+        for rate, rows in static.groupby("rate"):
+            series[rate] = [(_series(r, "examples_seen", lrl)[1], _series(r, "train_subset_loss", lrl)[1]) for r in rows["run_obj"]]
+        common = min(seen[-1] for runs in series.values() for seen, _ in runs)
+        at_equal = {rate: float(np.mean([np.interp(common, seen, loss) for seen, loss in runs])) for rate, runs in series.items()}
+        rates = sorted(at_equal)
+        steps = [at_equal[lo] - at_equal[hi] for lo, hi in zip(rates, rates[1:])]
+        effect = _mean_gain(steps, "nats/token (training subset) per rate step")
+        verdicts.append(_verdict(FIG4_FASTER, [learned], effect, ts, "fewer than three rates: no interval over the steps",
+                                 lrl_examples=common, train_loss_at_equal_examples=at_equal))
+
+        top = static["rate"].max()
+        high = _rows_at(static, "rate", top)
+        curve_steps, curve, at_min, at_end = evidence.minimum_and_end(high, lrl)
+        verdicts.append(judge(FIG4_OVERFITS, [learned], loss_gain(at_min[0], at_end[0], at_min[1], same_runs=True),
+                              scope=ts, rate=top, min_step=curve_steps[int(np.argmin(curve))], last_step=curve_steps[-1],
+                              lrl_min=float(np.min(curve)), lrl_end=float(curve[-1])))
+    return verdicts
+
+
+def fig5_regularisation(df, taskset: str, dropout: float) -> list:
+    """A4, Fig. 5: static sampling with more dropout vs pre-training -> joint fine-tuning."""
+    hrl, lrl = _tasks(taskset)
+    static, pre, drop = (df[df.method == m] for m in (STATIC, PRETRAIN, f"{STATIC}, dropout {dropout}"))
+    gate_list = [learned_gate(static, hrl), pretrained_gate(pre, hrl), overfits_gate(static, lrl)]
+    effect, numbers = _front_gain(pre, drop, lrl, names=("pretrain", "dropout"))
+    static_best = float(static.groupby("rate")[f"valid_loss.{lrl}"].mean().min())
+    return [judge(FIG5_DROPOUT, gate_list, effect, scope=taskset, dropout=dropout, best_lrl_loss_static=static_best, **numbers)]
+
+
+def fig6_finetune_only(df, taskset: str) -> list:
+    """A5, Fig. 6: fine-tuning on the LRL only vs joint fine-tuning (same pre-training)."""
+    hrl, lrl = _tasks(taskset)
+    joint, only = df[df.method == PRETRAIN], df[df.method == FT_ONLY]
+    gate_list = [learned_gate(joint, hrl), pretrained_gate(joint, hrl)]
+    run = only["run_obj"].iloc[0]
+    fork = run.config.fork_at
+    (at_fork, tokens), (at_end, _) = evidence.at_steps(run, hrl, fork, evidence.step_of(run, hrl, "final"))
+    forgetting = loss_gain(at_fork, at_end, tokens, same_runs=True)  # loss(end) - loss(end of pre-training)
+    effect, numbers = _front_gain(joint, only, lrl, names=("joint", "lrl_only"))
+    return [
+        judge(FIG6_FORGETS, gate_list, forgetting, scope=taskset,
+              hrl_loss_after_pretraining=float(at_fork.sum() / tokens.sum()), hrl_loss_after_lrl_only=float(at_end.sum() / tokens.sum()),
+              hrl_loss_joint=float(joint.groupby("rate")[f"valid_loss.{hrl}"].mean().min())),
+        judge(FIG6_JOINT_BETTER, gate_list, effect, scope=taskset,
+              best_lrl_loss_lrl_only_during_run=evidence.mean_final(only, f"best_valid_loss.{lrl}")
+              if f"best_valid_loss.{lrl}" in only else None,
+              best_rate_joint=numbers["best_rate_joint"], loss_joint=numbers["loss_joint"],
+              loss_lrl_only=numbers["loss_lrl_only"]),
+    ]
+
+
+def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
+    """A6, Fig. 7 and 8: temperature sampling, the restart baseline and pre-training on the
+    first language -> joint fine-tuning, one run each; languages after the second are the
+    low-resource ones (the second is mid-resource)."""
+    from ..data import get_taskset
+
+    langs = list(get_taskset(taskset).tasks)
+    hrl, low = langs[0], langs[2:]
+    temp, restart, pre = (df[df.method == m] for m in (f"temperature τ={tau:g}", RESTART, LM_PRETRAIN))
+    learned, pretrained = learned_gate(temp, hrl), pretrained_gate(pre, hrl)
+
+    def gain(a_rows, b_rows, lang):
+        a, tokens = evidence.arm(a_rows, lang, "best")
+        b, _ = evidence.arm(b_rows, lang, "best")
+        best = {name: evidence.mean_final(rows, f"best_valid_loss.{lang}") if f"best_valid_loss.{lang}" in rows
+                else None for name, rows in (("pretrain", a_rows), ("baseline", b_rows))}
+        return loss_gain(a, b, tokens), best
+
+    verdicts = []
+    for lang in low:
+        effect, best = gain(pre, temp, lang)
+        verdicts.append(judge(FIG7_BEATS_TEMPERATURE, [learned, pretrained, overfits_lm(temp, lang)], effect, scope=lang,
+                              best_loss_pretrain=best["pretrain"], best_loss_temperature=best["baseline"]))
+    for lang in low:
+        effect, best = gain(pre, restart, lang)
+        verdicts.append(judge(FIG7_RESTART, [learned, pretrained], effect, scope=lang,
+                              best_loss_pretrain=best["pretrain"], best_loss_restart=best["baseline"]))
+    effect, best = gain(pre, temp, hrl)
+    verdicts.append(judge(FIG7_ENGLISH, [learned, pretrained], effect, scope=hrl,
+                          best_loss_pretrain=best["pretrain"], best_loss_temperature=best["baseline"]))
+    return verdicts
+
+
+def overfits_lm(rows, lang: str):
+    """`gates.overfits` on one language of the temperature-sampling baseline."""
+    return _with_context(gates.overfits(lang, *evidence.minimum_and_end(rows, lang)), "temperature sampling")
+
+
+def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) -> list:
+    """A7, Fig. 9: LM with a fixed total budget (rows per pre-training length, column
+    'pretrain') and NMT with a fixed fine-tuning length (rows per pre-training length and
+    rate); the shortest and the longest pre-training are compared."""
+    from ..data import get_taskset
+
+    verdicts = []
+    langs = list(get_taskset(lm_taskset).tasks)
+    short, long = min(lm_df["pretrain"]), max(lm_df["pretrain"])
+    s_rows, l_rows = _rows_at(lm_df, "pretrain", short), _rows_at(lm_df, "pretrain", long)
+    lm_gates = [learned_gate(s_rows, langs[0]), pretrained_gate(s_rows, langs[0]),
+                falling_gate(l_rows["run_obj"].iloc[0], langs[0])]
+    for claim, group, (a_rows, b_rows) in ((FIG9_LM_LRL, langs[2:], (l_rows, s_rows)),
+                                           (FIG9_LM_HRL, langs[:2], (s_rows, l_rows))):
+        for lang in group:
+            a, tokens = evidence.arm(a_rows, lang, "best")
+            b, _ = evidence.arm(b_rows, lang, "best")
+            verdicts.append(judge(claim, lm_gates, loss_gain(a, b, tokens), scope=f"LM {lang}",
+                                  pretrain_steps=[short, long],
+                                  best_loss={int(p): evidence.mean_final(rows, f"best_valid_loss.{lang}")
+                                             for p, rows in ((short, s_rows), (long, l_rows))}))
+
+    hrl, lrl = _tasks(nmt_taskset)
+    short, long = min(nmt_df["pretrain"]), max(nmt_df["pretrain"])
+    s_rows, l_rows = _rows_at(nmt_df, "pretrain", short), _rows_at(nmt_df, "pretrain", long)
+    effect, numbers = _front_gain(l_rows, s_rows, (hrl, lrl), names=("longest", "shortest"))
+    verdicts.append(judge(FIG9_NMT, [learned_gate(s_rows, hrl), pretrained_gate(s_rows, hrl),
+                                     falling_gate(l_rows["run_obj"].iloc[0], hrl)], effect, scope=f"NMT {nmt_taskset}",
+                          pretrain_steps=[int(short), int(long)], **numbers))
+    return verdicts
+
+
+def fig27_bleu_fronts(df, tasksets) -> list:
+    """A8, Fig. 27 / 28: the LRL's best BLEU and chrF over each front (the runs of A2)."""
+    verdicts = []
+    for ts in tasksets:
+        hrl, lrl = _tasks(ts)
+        d = df[df.taskset == ts]
+        static, pre = d[d.method == STATIC], d[d.method == PRETRAIN]
+        gate_list = [learned_gate(static, hrl), pretrained_gate(pre, hrl)]
+        seeds = _common_seeds(static, pre)
+        for claim, metric in ((FIG27_BLEU, "bleu"), (FIG27_CHRF, "chrf")):
+            scores, numbers = {}, {}
+            for name, rows in (("pretrain", pre), ("static", static)):
+                configs = _configs(rows, seeds)
+                scores[name] = np.array([g[f"{metric}.{lrl}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
+                means = scores[name].mean(axis=1)
+                numbers[f"best_rate_{name}"] = configs[int(np.argmax(means))][0]
+                numbers[f"best_{metric}_{name}"] = float(means.max())
+            effect = _seed_gain(scores["pretrain"], scores["static"], unit=metric)
+            verdicts.append(_verdict(claim, gate_list, effect, ts, "one seed per arm: a corpus score has no interval "
+                                     "without seeds", seeds=sorted(seeds) if seeds else None, **numbers))
+    return verdicts
