@@ -38,3 +38,9 @@ def scratch_dir(preset: str) -> Path:
     """Where a notebook run by hand (not by `paperlib reproduce`) writes its figures and
     records, so that interactive work never changes the published report."""
     return runs_dir() / "scratch" / preset
+
+
+def output_dir(preset: str, figures_dir=None) -> Path:
+    """Where a notebook writes: the folder `paperlib reproduce` hands it (the published
+    figures/<preset>/), or, run by hand without one, the scratch folder."""
+    return Path(figures_dir) if figures_dir else scratch_dir(preset)

@@ -38,13 +38,15 @@ def _fmt_numbers(numbers: dict) -> str:
 
 def _verdict_row(v: dict) -> str:
     c = v["claim"]
-    what = (f"**{v['id']}**{' (' + v['scope'] + ')' if v.get('scope') else ''}: {c['statement']}" if v["id"]
-            else f"{c['statement']} *(decided in the notebook; not yet a library predicate)*")
+    what = f"**{v['id']}**{' (' + v['scope'] + ')' if v.get('scope') else ''}: {c['statement']}"
     paper = c["reference"] + (f"; paper: {c['paper_number']}" if c.get("paper_number") else "")
     e = v.get("effect")
-    effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
-              f"seeds {'/'.join(map(str, e['seeds']))}, {e['sentences']} sentences; minimum {c['minimum']:g}"
-              if e else "–")
+    effect = "–"
+    if e:
+        basis = ([f"seeds {'/'.join(map(str, e['seeds']))}"] if e.get("seeds") else []) + \
+                ([f"{e['sentences']} sentences"] if e.get("sentences") else [])
+        effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
+                  + (", ".join(basis) + "; " if basis else "") + f"minimum {c['minimum']:g}")
     gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
     return (f"| {what} | {paper} | {MARK[v['status']]} | {effect} | {gate_text} | {_fmt_numbers(v['numbers'])} | "
             f"{v['note']} |").replace("\n", " ")
@@ -115,7 +117,8 @@ def write_index(root: Path) -> list[Path]:
         preset = report.parent.name
         records = claims.load(preset, paths.records_dir(report.parent))
         counts = Counter(v["status"] for nb in records.values() for v in nb["verdicts"])
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none recorded"
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or \
+            "no records: a report from before claims were library predicates (its verdicts are superseded)"
         lines.append(f"| {preset} | [{preset}/REPORT.md]({preset}/REPORT.md) | {summary} |")
     md = "\n".join(lines) + "\n"
     out = [Path(root) / "REPORT.md", Path(root) / "REPORT.html"]

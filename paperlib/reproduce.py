@@ -88,7 +88,7 @@ def run_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     params = {"preset": preset, "figures_dir": str(figures_dir), **(parameters or {})}
-    before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*")}
+    before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*") if p.is_file()}
     start = time.time()
     status, error = "ok", ""
     try:
@@ -102,7 +102,7 @@ def run_notebook(
         )
     except Exception as exc:  # papermill wraps the cell's exception; report and go on
         status, error = "failed", _format_error(exc)
-    written = sorted(p for p in figures_dir.glob("*") if before.get(p) != p.stat().st_mtime_ns)
+    written = sorted(p for p in figures_dir.glob("*") if p.is_file() and before.get(p) != p.stat().st_mtime_ns)
     return NotebookResult(path.stem, status, time.time() - start, written, error)
 
 

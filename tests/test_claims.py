@@ -210,13 +210,6 @@ def test_every_claim_is_listed_once_with_its_gates():
     json.dumps([c.__dict__ for c in claims.CLAIMS.values()])  # serialisable for the report
 
 
-def test_legacy_notebook_verdicts_still_record(tmp_path):
-    v = claims.verdict("A beats B", "Paper, Fig. 1", claims.better([1.0, 1.1], [2.0, 2.05]), a=1.23456789)
-    assert v.status == claims.HOLDS
-    claims.record("nb", "smoke", "Title", [v], out_dir=tmp_path)
-    assert claims.load("smoke", tmp_path)["nb"]["verdicts"][0]["numbers"] == {"a": 1.2346}
-
-
 def test_cli_claims_list(capsys):
     from paperlib import cli
 

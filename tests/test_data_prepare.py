@@ -190,6 +190,25 @@ def test_damaged_prepared_data_are_refused_and_prepared_again(corpus_dir, tmp_pa
     assert not [p for p in again.root.parent.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
+def _prepare_slowly(corpus_dir, data_dir, marker):
+    """A re-preparation (new vocabulary) that stops in the middle, after the tokenizer and
+    while tokenizing, and says so by creating `marker`."""
+    import time
+    from pathlib import Path
+
+    import paperlib.data.pipeline as pipeline
+
+    real = pipeline._split_sizes
+
+    def slow(*args, **kwargs):
+        Path(marker).touch()
+        time.sleep(120)
+        return real(*args, **kwargs)
+
+    pipeline._split_sizes = slow
+    pipeline.prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=500, data_dir=data_dir, progress=False)
+
+
 def _prepare_in_process(corpus_dir, data_dir):
     from paperlib.data import prepare
 
@@ -211,11 +230,17 @@ def test_concurrent_prepares_build_once_and_a_killed_one_leaves_nothing_half_wri
     root = load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).root
 
     # kill -9 a re-preparation (new vocabulary) in the middle: the old data stay, whole
-    p = ctx.Process(target=prepare, args=("dir_translation", "mini", "dir", corpus_dir, 500, None, tmp_path, False))
+    marker = tmp_path / "started"
+    p = ctx.Process(target=_prepare_slowly, args=(corpus_dir, tmp_path, marker))
     p.start()
-    time.sleep(1.5)
+    for _ in range(600):
+        if marker.exists() or not p.is_alive():
+            break
+        time.sleep(0.1)
+    assert marker.exists(), "the re-preparation did not reach its middle"
     os.kill(p.pid, signal.SIGKILL)
     p.join()
+    assert [q for q in root.parent.iterdir() if q.name.startswith(".")]  # it was writing into a temporary folder
     assert load_prepared("dir_translation", "mini", "dir", corpus_dir, tmp_path).manifest == a
     again = prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
     assert again.manifest["request"]["vocab_size"] == 500

@@ -24,6 +24,8 @@ def test_notebook_runs_at_smoke(name, tmp_path):
     executed = json.loads((tmp_path / "out" / f"{name}.ipynb").read_text())
     images = [o for c in executed["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= len([p for p in res.figures if p.suffix == ".png"]), "every saved figure shows inline"
+    recorded = json.loads((tmp_path / "fig" / "records" / f"{name}.claims.json").read_text())  # beside its figures
+    assert recorded["verdicts"] and all(v["id"] for v in recorded["verdicts"]), "every verdict is a library claim"
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
@@ -116,7 +118,8 @@ def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_p
         write_notebook(nbdir / f"{name}.ipynb", [
             ("md", f"# Notebook {name}"), ("params", 'preset = "mini"\nfigures_dir = None'),
             ("code", "from pathlib import Path\nfrom paperlib import claims\n"
-                     f"claims.record({name!r}, preset, 'T', [claims.verdict('{name} claim', 'ref', {status!r})])\n"
+                     f"c = claims.Claim('test.{name}', 'P', 'ref', '{name} claim', '', ('none',), 0.0, 'exact')\n"
+                     f"claims.record({name!r}, preset, 'T', [claims.Verdict(c, {status!r})])\n"
                      f"Path(figures_dir, '{name}.png').write_bytes(b'png')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))

@@ -42,7 +42,7 @@ import numpy as np
 from .. import store
 from . import evidence, gates
 from .core import Claim, judge
-from .stats import N_BOOT, Effect, _t_quantile, loss_gain, shifted
+from .stats import N_BOOT, Effect, loss_gain, shifted, t_quantile
 
 PAPER = "Order Matters"
 
@@ -342,7 +342,7 @@ def _seed_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect |
     gains = best(a) - best(b)
     estimate = float(a.mean(axis=1).max() - b.mean(axis=1).max())
     se = float(gains.std(ddof=1))
-    half = _t_quantile(a.shape[1], b.shape[1]) * se
+    half = t_quantile(a.shape[1], b.shape[1]) * se
     return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]), se=se)
 
 

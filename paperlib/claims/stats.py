@@ -110,7 +110,7 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
         gains = _arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng)
     estimate = point_loss(b, tokens) - point_loss(a, tokens)
     se = float(gains.std(ddof=1))
-    half = _t_quantile(a.shape[1], b.shape[1]) * se
+    half = t_quantile(a.shape[1], b.shape[1]) * se
     return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=(a.shape[1], b.shape[1]),
                   sentences=n, se=se)
 
@@ -123,7 +123,7 @@ def shifted(effect: Effect, by: float, unit: str | None = None) -> Effect:
                                unit=unit or effect.unit)
 
 
-def _t_quantile(seeds_a: int, seeds_b: int) -> float:
+def t_quantile(seeds_a: int, seeds_b: int) -> float:
     """The 97.5% quantile the bootstrap standard error is scaled by: Student's t with the
     pooled seeds' degrees of freedom (a normal quantile when an arm has a single seed and
     the between-seed spread cannot be estimated at all)."""
@@ -131,3 +131,23 @@ def _t_quantile(seeds_a: int, seeds_b: int) -> float:
 
     df = seeds_a + seeds_b - 2
     return float(t.ppf(0.975, df)) if seeds_a > 1 and seeds_b > 1 else float(norm.ppf(0.975))
+
+
+def loss_contrast(terms, tokens, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
+    """sum of c * (loss(B) - loss(A)) over terms (c, a_nll, b_nll) -- e.g. whether a gap grows
+    from one setting to another -- every arm scored on the same sentences: the sentences are
+    resampled jointly (the same resamples in every term) and each arm's seeds independently,
+    as in `loss_gain`; interval estimate +- t x bootstrap SE."""
+    tokens = np.asarray(tokens, dtype=np.float64)
+    n = tokens.shape[0]
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+    reps, estimate, seeds = np.zeros(n_boot), 0.0, []
+    for c, a, b in terms:
+        a, b = _as_arm(a), _as_arm(b)
+        reps += c * (_arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng))
+        estimate += c * (point_loss(b, tokens) - point_loss(a, tokens))
+        seeds += [a.shape[1], b.shape[1]]
+    se = float(reps.std(ddof=1))
+    half = t_quantile(min(seeds), min(seeds)) * se
+    return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=tuple(seeds), sentences=n, se=se)
