@@ -110,20 +110,27 @@ def run(name: str = "mini", steps: int = 30, device: str = "cpu") -> dict:
             opt.zero_grad(set_to_none=True)
         return step
 
-    def seconds(factory):
-        step = factory()
+    def seconds_interleaved(factories):
+        """Seconds per step of each step function, their steps alternating so that the
+        machine's drift (turbo, other load) hits both alike."""
+        steps = [f() for f in factories]
         for b in batches[:3]:  # warm-up
-            step(b)
+            for step in steps:
+                step(b)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        sync()
-        start = time.perf_counter()
+        total = [0.0] * len(steps)
         for b in batches[3:]:
-            step(b)
-        sync()
-        return (time.perf_counter() - start) / steps
+            for i, step in enumerate(steps):
+                sync()
+                start = time.perf_counter()
+                step(b)
+                sync()
+                total[i] += time.perf_counter() - start
+        return [t / steps_count for t in total]
 
+    steps_count = steps
     peak = matmul_peak(device)
-    old, new = seconds(old_step_factory), seconds(new_step_factory)
+    old, new = seconds_interleaved([old_step_factory, new_step_factory])
     peak = max(peak, matmul_peak(device))  # measured before and after: the better of the two
     return {
         "setting": f"{name} model on {device}, {torch.get_num_threads()} threads, batch {p.batch_size}, "

@@ -103,29 +103,17 @@ def model_inputs(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "decoder_input_ids")}
 
 
-def token_losses(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
-    """(nll, label-smoothed loss, example index) of every real target token, flattened: only
-    the non-padding positions are computed, from one logsumexp per position (no full
-    log-probability tensor is materialised). logits (batch, length, vocab); labels hold
-    -100 at padding."""
-    mask = labels != -100
-    example = mask.nonzero(as_tuple=True)[0]
-    x = logits[mask].float()  # (tokens, vocab)
-    lse = torch.logsumexp(x, dim=-1)
-    nll = lse - x.gather(-1, labels[mask].unsqueeze(-1)).squeeze(-1)
-    if not label_smoothing:
-        return nll, nll, example
-    # smoothing spreads label_smoothing uniformly over the vocabulary: its cross-entropy is lse - mean(logits)
-    return nll, (1 - label_smoothing) * nll + label_smoothing * (lse - x.mean(dim=-1)), example
+def token_nll(logits: torch.Tensor, labels: torch.Tensor):
+    """(nll per target position, 0 at padding; mask of real target tokens; log-probabilities),
+    each (batch, length[, vocab]); labels hold -100 at padding.
 
-
-def token_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(nll per target position, 0 at padding; mask of real target tokens), each (batch, length)."""
-    nll, _, _ = token_losses(logits, labels)
+    One log_softmax over every position, padding included: measured on 2 CPU cores, it is
+    faster than selecting the real positions first (the selection's backward scatters into a
+    full-size zero gradient) -- 0.16 vs 0.20 s per mini step."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
     mask = labels != -100
-    full = torch.zeros(labels.shape, dtype=nll.dtype, device=nll.device)
-    full[mask] = nll
-    return full, mask
+    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return nll * mask, mask, logp
 
 
 def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
@@ -136,10 +124,8 @@ def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing
     so the unit of Theorem 1 (one example) is the unit of both sampling and weighting:
     proportional sampling with weights p_tau/p_1 has exactly the expected loss of sampling
     at p_tau. (fairseq normalises by tokens instead, which re-weights tasks by length.)"""
-    nll, loss, example = token_losses(logits, labels, label_smoothing)
-    batch = labels.shape[0]
-    n = torch.bincount(example, minlength=batch)
-    denom = n.clamp(min=1).to(nll.dtype)
-    per_loss = torch.zeros(batch, dtype=nll.dtype, device=nll.device).index_add_(0, example, loss)
-    per_nll = torch.zeros(batch, dtype=nll.dtype, device=nll.device).index_add_(0, example, nll)
-    return per_loss / denom, per_nll / denom, n
+    nll, mask, logp = token_nll(logits, labels)
+    tok = (1 - label_smoothing) * nll - label_smoothing * logp.mean(-1) * mask if label_smoothing else nll
+    n = mask.sum(1)
+    denom = n.clamp(min=1)
+    return tok.sum(1) / denom, nll.sum(1) / denom, n

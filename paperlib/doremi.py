@@ -76,9 +76,9 @@ def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: flo
         batch = collate(train_data, [(tasks[k], int(i)) for k, i in slots])
         inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
         labels = batch["labels"].to(device)
-        nll, mask = token_nll(proxy(**inputs).logits, labels)
+        nll, mask, _ = token_nll(proxy(**inputs).logits, labels)
         with torch.no_grad():
-            ref_nll, _ = token_nll(reference(**inputs).logits, labels)
+            ref_nll, _, _ = token_nll(reference(**inputs).logits, labels)
         task_of = torch.as_tensor(slots[:, 0], device=device)
         tokens = torch.zeros(len(tasks), device=device).index_add_(0, task_of, mask.sum(1).float())
         excess_sum = torch.zeros(len(tasks), device=device).index_add_(0, task_of, (nll.detach() - ref_nll).clamp(min=0).sum(1))
