@@ -82,6 +82,12 @@ class Preset:
     """Learning rates swept for paper A's NMT grids (empty: just `lr`)."""
     doremi_fraction: float = 1.0
     """DoReMi's reference and proxy length, as a fraction of a run."""
+    gradvar_batches: int = 60
+    """Mini-batches per method and checkpoint for the measured gradient variance (Fig. 3)."""
+    gradvar_per_task: int = 16
+    """Single examples per task for the per-task gradient second moments."""
+    theory_grid: int = 200
+    """Points of the τ axis of the closed-form variance figures (Fig. 2)."""
 
     @property
     def finetune(self) -> int:
@@ -112,6 +118,7 @@ _PRESETS = (
         batch_size=8, lr=3e-3, warmup=2, steps=12, pretrain=8, lm_steps=12, lm_pretrain=8,
         eval_every=4, max_valid=16, train_subset=8, bleu_max_examples=4, vocab_size=2000, block_size=32,
         rate_grid=(0.3, 0.7), hrl_hrl_rates=(0.3, 0.7), max_train=400, max_eval=20, seeds=(0, 1),
+        gradvar_batches=6, gradvar_per_task=2, theory_grid=20,
     ),
     Preset(
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
@@ -135,6 +142,7 @@ _PRESETS = (
         bleu_max_examples=2000, vocab_size=32000, block_size=256, lr_schedule="cosine", seeds=(0, 1),
         rate_grid=tuple(i / 10 for i in range(1, 10)), hrl_hrl_rates=tuple(i / 10 for i in range(1, 10)),
         lr_grid=(2.5e-4, 5e-4, 2.5e-3, 5e-3, 7.5e-3),  # Order Matters §4: best LR per point
+        gradvar_batches=200, gradvar_per_task=64, theory_grid=400,
     ),
 )
 PRESETS = {p.name: p for p in _PRESETS}
