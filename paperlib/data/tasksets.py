@@ -106,6 +106,11 @@ TASKSETS = {
             "one high- and one low-resource pair (≈110×)",
         ),
         TaskSet(
+            "hrl_lrl_es", "translation", ("en-it", "en-es"),
+            "Order Matters §4.1.2 En→{Ro, Fr} and Upsample or Upweight? §3.2: a high- and a low-resource pair "
+            "whose low-resource side can be learned (DDTP en-it 108k : en-es 4.8k pairs, ≈23×)",
+        ),
+        TaskSet(
             "hrl_lrl_sv", "translation", ("en-fr", "en-sv"),
             "Order Matters En→{Hi, Fr} (≈130×) and Upsample or Upweight? En–{Fr, Ro}: "
             "high- and low-resource pair (≈140×)",
