@@ -138,19 +138,34 @@ def _cmd_runs_ls(args) -> int:
         print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
     found = {r.dir: r for r in store.find_runs(args.experiment, args.runs_dir)}
-    rows = [("experiment/run", "method", "status", "steps", "final valid loss per task")]
+    rows = [("experiment/run", "method", "mixture", "seed", "status", "steps", "final valid loss per task")]
     for d in dirs:
         problem, r = store.damage(d), found.get(d)
         evals = [m for m in store.read_metrics(d) if "valid_loss" in m] if not problem else []
         status = (f"damaged: {problem}" if problem else "done" if r.done else
                   "running" if store.is_locked(d) else "unfinished")
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
-        rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", status,
-                     str(evals[-1]["step"] if evals else 0), losses))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", _mixture(r) if r else "?",
+                     str(r.config.seed) if r else "?", status, str(evals[-1]["step"] if evals else 0), losses))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
+        print("  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + "  " + row[6])
     return 0
+
+
+def _mixture(run) -> str:
+    """τ or the rates of a run's plan, in a few characters."""
+    plan, parts = run.config.plan, []
+    if hasattr(plan, "tau_high"):
+        parts.append(f"τ={plan.tau_high:g}→{plan.tau_low:g}" if plan.method == "cooldown" else f"τ={plan.tau_low:g}→{plan.tau_high:g}")
+    if getattr(plan, "tau", None) is not None:
+        parts.append(f"τ={plan.tau:g}")
+    for name in ("rates", "weights"):
+        if getattr(plan, name, None):
+            parts.append("rates=" + "/".join(f"{r:.3g}" for r in getattr(plan, name)))
+    if run.config.stop_at:
+        parts.append(f"(prefix to step {run.config.stop_at})")
+    return " ".join(parts) or "-"
 
 
 def _cmd_claims_list(args) -> int:

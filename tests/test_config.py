@@ -82,7 +82,7 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     assert cli.main(["train", str(path), "--set", "plan.tau=3", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert cli.main(["runs", "ls", "test", "--runs-dir", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
-    assert "temperature" in out and "done" in out and "en-fi=" in out
+    assert "temperature" in out and "τ=3" in out and "done" in out and "en-fi=" in out
     found = store.find_runs("test", tmp_path / "runs", plan__tau=3)
     assert len(found) == 1 and found[0].done
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
