@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import claims, files, paths
+from . import claims, coverage, files, paths
 
 MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive",
         claims.OUT_OF_REGIME: "⛔ out of regime"}
@@ -80,6 +80,11 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
         s = summaries.get(name)
         lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
                      if s else f"| {name} | not run | – | – |")
+    counts_by_status = coverage.counts()
+    lines += ["", "## Every figure and table of both papers", "",
+              "What reproduces each one, and how far (`paperlib/coverage.py`): "
+              + ", ".join(f"{n} {status}" for status, n in counts_by_status.items()) + ".", "",
+              coverage.table_markdown().rstrip("\n")]
     for name, title in titles.items():
         lines += ["", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)

@@ -1,0 +1,276 @@
+"""Which figure and table of both papers each notebook reproduces, and how far.
+
+A pure data module: one `Item` per figure and per table of *Order Matters* (Figures 1-28,
+Tables 1-4) and *Upsample or Upweight?* (Figures 1-9, Tables 1-6), numbered as the papers
+number them, appendices included. `status` is one of `STATUSES`:
+
+- "reproduced": the notebook draws what the paper's figure shows, as the paper defines it;
+- "reproduced with a stated deviation": the notebook draws the same comparison with
+  something different (our data are DDTP Debian translations, not WMT/OPUS-100/mC4; the
+  `mini` preset trains 2+2-layer models for 300 steps; other pairs, fewer rates, a causal
+  LM ...), and `note` says what;
+- "not reproduced": no notebook draws it; `note` says why and what it would take, and says
+  so when it is only a parameter change of an existing notebook.
+
+The deviations are those of the notebooks at their default parameters and the default
+`mini` preset (see `paperlib.presets`); the `paper` preset restores the model size, run
+lengths, rate grid, LR sweep and cosine schedule of Order Matters, not the language pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ORDER_MATTERS = "Order Matters"
+UPSAMPLE = "Upsample or Upweight?"
+PAPERS = (ORDER_MATTERS, UPSAMPLE)
+
+REPRODUCED = "reproduced"
+DEVIATION = "reproduced with a stated deviation"
+NOT_REPRODUCED = "not reproduced"
+STATUSES = (REPRODUCED, DEVIATION, NOT_REPRODUCED)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One figure or table of one paper and what reproduces it."""
+
+    paper: str
+    """ORDER_MATTERS or UPSAMPLE."""
+    ref: str
+    """As the paper numbers it: "Fig. 2", "Table 3"."""
+    content: str
+    """What the figure or table shows, in a few words."""
+    notebook: str | None
+    """The notebook stem that reproduces it; None when none does."""
+    status: str
+    """One of STATUSES."""
+    note: str
+    """The deviation, or why it is not reproduced and what it would take."""
+
+    def __post_init__(self):
+        if self.paper not in PAPERS:
+            raise ValueError(f"paper must be one of {PAPERS}, got {self.paper!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if (self.notebook is None) != (self.status == NOT_REPRODUCED):
+            raise ValueError(f"{self.paper} {self.ref}: a notebook exactly when the item is reproduced")
+        if self.status != REPRODUCED and not self.note:
+            raise ValueError(f"{self.paper} {self.ref}: status {self.status!r} needs a note")
+
+
+# notebook stems (paperlib.reproduce.NOTEBOOKS)
+A1, A2, A3, A4 = "A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A4_fig05_regularisation"
+A5, A6, A7, A8 = ("A5_fig06_finetune_only", "A6_fig07_multilingual_lm", "A7_fig09_pretraining_length",
+                  "A8_fig26_bleu_fronts")
+B0, B1, B2, B3 = ("B0_fig02_variance_theory", "B1_fig03_gradient_variance", "B2_fig04_sampling_vs_weighting",
+                  "B3_fig01_cooldown_lrl")
+B4, B5, B6 = "B4_table3_one_to_many", "B5_table4_multilingual_lm", "B6_fig05_07_schedules"
+
+# deviations shared by many items
+_NMT = ("mini: 2+2-layer d128 model (paper 3+3, d512), 300 steps = 200 pre-training + 100 joint fine-tuning "
+        "(paper: Table 4, 300k-400k + 50k-300k), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
+        "instead of cosine")
+_RATES5 = "5 LRL rates (0.1-0.9 by 0.2) instead of 9"
+_FI = "DDTP en→{it, fi} (≈110×; paper ≈67×) for En→{Ro, Fr}"
+_SV = "DDTP en→{fr, sv} (≈140×; paper ≈130×) for En→{Hi, Fr}"
+_ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"
+_LM_A = ("DDTP monolingual en ≫ es ≫ {fi, zh_CN, sv} (lm_order_matters) for mC4 En ≫ Hi ≫ {Gu, Gd, Sw}; a causal "
+         "decoder-only LM (d128, 2 layers), not mT5 (13B XXL; XL in Fig. 9) with span corruption; 300 steps")
+_MT_B = "300 steps with COOLDOWN's switch at 150 (paper 30k + 30k); small 2+2-layer model"
+
+
+def _six_layer(notebook: str) -> str:
+    return (f"needs 6+6-layer models, which no preset has (the model is a preset field, not a notebook "
+            f"parameter): a 6-layer preset in paperlib/presets.py, then notebook {notebook} run with that "
+            f"preset; no notebook change")
+
+
+def _settings(what: str) -> str:
+    return f"a table of settings, not a result: nothing to rerun. {what}"
+
+
+_O, _U = ORDER_MATTERS, UPSAMPLE
+
+ITEMS: tuple[Item, ...] = (
+    # ------------------------------------------------------------------ Order Matters: figures
+    Item(_O, "Fig. 1", "HRL+HRL (En→{Zh, Fr}) loss trade-off fronts, static sampling vs pre-train → joint FT; "
+         "validation (left) and training (right)", A1, DEVIATION,
+         f"{_ZH}; 3 rates (0.2, 0.5, 0.8) instead of 9; {_NMT}"),
+    Item(_O, "Fig. 2", "HRL+LRL (En→{Ro, Fr}) fronts: scalarization, pre-train → joint FT, restart baseline; "
+         "validation (left) and training (right)", A2, DEVIATION,
+         f"first row of A2's figure: {_FI}; {_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 3", "En→Ro validation loss against En→Ro examples seen, best run per method "
+         "(better initialisation and data efficiency)", A3, DEVIATION,
+         f"left column of A3's figure, on {_FI} (and the en→{{fr, sv}} pair); best run among 5 rates; "
+         f"linear axes; {_NMT}"),
+    Item(_O, "Fig. 4", "scalarization's En→Ro training-loss curves per sampling rate: higher rates learn faster, "
+         "then overfit", A3, DEVIATION,
+         f"right column of A3's figure: LRL training loss (and dashed validation loss) against LRL examples seen, "
+         f"on {_FI} (and en→{{fr, sv}}); {_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 5", "pre-train → joint FT (dropout 0.1) against scalarization with more dropout: "
+         "regularisation does not explain the gain", A4, DEVIATION,
+         f"one larger dropout (0.3) at two middle rates (0.3, 0.5), on {_FI} only; another dropout value is a "
+         f"parameter change of A4 (dropout); {_NMT}"),
+    Item(_O, "Fig. 6", "fine-tuning on En→Ro only after pre-training: forgetting of En→Fr and a worse En→Ro than "
+         "joint fine-tuning", A5, DEVIATION,
+         f"{_FI}; fine-tune-only against the best joint-FT rate; {_NMT}"),
+    Item(_O, "Fig. 7", "5-language mC4 LM: final loss per language for τ=3.33 sampling, restart baseline, "
+         "pre-train on English → joint FT", A6, DEVIATION,
+         f"{_LM_A}; τ=3.33 only (the paper tuned τ over {{1.43, 2, 3.33, 5}} and tried UniMax); one seed"),
+    Item(_O, "Fig. 8", "5-language mC4 LM: per-language validation curves of the three methods "
+         "(initialisation and token efficiency of the added languages)", A6, DEVIATION,
+         f"curves against steps; {_LM_A}; one seed"),
+    Item(_O, "Fig. 9", "length of pre-training: (left) mC4 LM with a fixed total budget, best loss per language; "
+         "(right) NMT fronts with a fixed fine-tuning length", A7, DEVIATION,
+         f"left: the A6 set and model, pre-training 100 or 200 of 300 steps; right: {_FI}, pre-training 100/200/300 "
+         f"steps + 100 fine-tuning steps at the 3 lowest rates (0.1, 0.3, 0.5); {_NMT}"),
+    Item(_O, "Fig. 10", "En→{Zh, Fr} loss fronts with 6-layer models", None, NOT_REPRODUCED, _six_layer(A1)),
+    Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", None,
+         NOT_REPRODUCED, _six_layer(A2)),
+    Item(_O, "Fig. 12", "En→{Hi, Fr} loss fronts with 3-layer models, restart baseline included", A2, DEVIATION,
+         f"second row of A2's figure: {_SV}; {_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 13", "En→{Hi, Fr} loss fronts with 6-layer models", None, NOT_REPRODUCED, _six_layer(A2)),
+    Item(_O, "Fig. 14", "En→{Zh, Fr} 3-layer fronts with the sampling rate as marker", A1, DEVIATION,
+         f"A1 labels every point with its rate; {_ZH}; 3 rates instead of 9; {_NMT}"),
+    Item(_O, "Fig. 15", "En→{Zh, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+         _six_layer(A1)),
+    Item(_O, "Fig. 16", "En→{Ro, Fr} 3-layer fronts with the sampling rate as marker: pre-training allows a higher "
+         "LRL rate", A2, DEVIATION,
+         f"A2 labels every point with its rate (first row); restart marked by shape, not a black border; {_FI}; "
+         f"{_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 17", "En→{Ro, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+         _six_layer(A2)),
+    Item(_O, "Fig. 18", "En→{Hi, Fr} 3-layer fronts with the sampling rate as marker", A2, DEVIATION,
+         f"A2 labels every point with its rate (second row); {_SV}; {_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 19", "En→{Hi, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+         _six_layer(A2)),
+    Item(_O, "Fig. 20", "En→{Zh, Fr} 3-layer efficiency: En→Zh loss against En→Zh examples seen, best run per "
+         "method (baselines of base and base + fine-tune length)", None, NOT_REPRODUCED,
+         "A3 draws efficiency curves for the HRL+LRL pairs only. A parameter change of notebook A3: "
+         "tasksets=['hrl_hrl'] (it would train en→{it, fr} on A3's 5-rate grid with restart runs rather than "
+         "reuse A1's 3-rate runs; A3's claims are written for a low-resource pair)"),
+    Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 22", "En→{Ro, Fr} 3-layer efficiency: En→Ro loss against En→Ro examples seen, best run per "
+         "method", A3, DEVIATION,
+         f"the same plot as Fig. 3 (A3, first row, {_FI}); no static baseline of the base length alone (ours run "
+         f"the full N1 + N2 steps; the restart baseline is added); pre-training evaluations sit at 0 LRL "
+         f"examples; linear, not log, axes; {_NMT}"),
+    Item(_O, "Fig. 23", "En→{Ro, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 24", "En→{Hi, Fr} 3-layer efficiency: En→Hi loss against En→Hi examples seen", A3, DEVIATION,
+         f"A3, second row: {_SV}; same differences as Fig. 22; {_NMT}"),
+    Item(_O, "Fig. 25", "En→{Hi, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 26", "En→{Zh, Fr} 3-layer BLEU trade-off front (pre-training brings En→Zh BLEU on par)", None,
+         NOT_REPRODUCED,
+         "A8 draws BLEU fronts of the HRL+LRL pairs only (its name says fig26, its content is Fig. 27/28). It takes "
+         "end-of-run BLEU on the hrl_hrl runs (experiments.wants_bleu leaves it off there, so A1's runs would be "
+         "retrained), then notebook A8 with tasksets=['hrl_hrl'], and a claim for this figure's statement "
+         "(A8's claims test the LRL's BLEU): more than a parameter change"),
+    Item(_O, "Fig. 27", "En→{Ro, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
+         f"left panel only, on {_FI}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
+         f"at mini; the 6-layer panel needs a 6-layer preset (as Fig. 11); {_RATES5}; {_NMT}"),
+    Item(_O, "Fig. 28", "En→{Hi, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
+         f"left panel only, on {_SV}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
+         f"at mini; the 6-layer panel needs a 6-layer preset (as Fig. 13); {_RATES5}; {_NMT}"),
+    # ------------------------------------------------------------------ Order Matters: tables
+    Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
+         NOT_REPRODUCED,
+         "a data description: our pairs are DDTP, whose sizes `paperlib data info` prints (task sets hrl_hrl, "
+         "hrl_lrl_fi, hrl_lrl_sv), and no notebook tabulates them; the WMT pairs would need a task set naming "
+         "en-{fr, zh, ro, hi} and `--source hub` (paperlib/data/sources.py HUB_WMT)"),
+    Item(_O, "Table 2", "mC4 languages used (En, Hi, Gu, Gd, Sw) and their sizes in billions of characters", None,
+         NOT_REPRODUCED,
+         "a data description: our LM stand-in is DDTP lm_order_matters (`paperlib data info --tasks "
+         "lm_order_matters`); B0 only takes these numbers as input to F(τ) (theory.PAPER_SIZES)"),
+    Item(_O, "Table 3", "Transformer architecture and common hyperparameters (d 512, FFN 2048, 8 heads, label "
+         "smoothing 0.1, dropout 0.1)", None, NOT_REPRODUCED,
+         _settings("The `paper` preset uses them (3+3 layers); label smoothing and dropout are 0.1 in every preset; "
+                   "mini uses d 128, FFN 512, 4 heads, 2+2 layers")),
+    Item(_O, "Table 4", "training steps (base / fine-tune) per NMT pair, 3- and 6-layer", None, NOT_REPRODUCED,
+         _settings("The `paper` preset takes En→{Ro, Fr} 3-layer (400k + 50k) for every pair; mini 200 + 100. "
+                   "The other pairs' lengths (Zh/Fr 300k + 300k, Hi/Fr 300k + 50k) would be a preset change")),
+    # ------------------------------------------------------------------ Upsample or Upweight?: figures
+    Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
+         B3, DEVIATION,
+         f"DDTP two-task en→{{it, fi}} instead of the paper's multilingual MT; {_MT_B}; 2 seeds; "
+         "the HRL is shown too"),
+    Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
+         "D_i ∝ i^-α", B0, REPRODUCED,
+         "closed form; K=10 tasks and α ∈ {0, 0.5, 1, 1.5, 2} are our choice (the paper states neither); B0 also "
+         "checks Lemma 2.1 and Theorems 1-3 and shows that Theorem 2 needs equal per-task gradient second moments"),
+    Item(_U, "Fig. 3", "distribution of mini-batch gradient norms, scalarization vs temperature sampling, on "
+         "En-{Cs, Ro} (variance 2.25 vs 0.62)", B1, DEVIATION,
+         "DDTP en→{it, fi}; norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
+         "run, both samplers on the same model (the paper does not say where it measured); 60 mini-batches per "
+         "method and checkpoint at mini; covariance trace and per-task second moments added"),
+    Item(_U, "Fig. 4", "validation loss over training, temperature sampling (dashed) vs scalarization (solid) at "
+         "τ ∈ {2, 3, 5}, HRL and LRL of En-{Cs, Ro} and En-{Fr, Ro}", B2, DEVIATION,
+         "DDTP en→{it, fi} and en→{fr, sv} stand for the two pairs; 300 steps, small model; gradient clipping at "
+         "1.0 (the paper's fairseq runs do not clip; the τ=5 comparison of the first pair is repeated unclipped); "
+         "a second seed only at τ=5 on the first pair"),
+    Item(_U, "Fig. 5", "the sampling-temperature schedules compared: sparse (τ=5, then 1) and dense decreasing",
+         B6, DEVIATION,
+         "drawn as the smallest language's sampling probability over steps, not τ; the dense schedules are ours "
+         "(τ linear from 5 to 1, updated every step or every 10% of the run): the paper does not define its "
+         "'Dense Update 1/2'"),
+    Item(_U, "Fig. 6", "(a table) validation loss per language on the mC4 subset, COOLDOWN vs Dense Update 1 and 2",
+         B6, DEVIATION,
+         "DDTP en:pl:fi:hu (lm_upsample) for mC4 En/It/Zh/Sw; decoder-only LM as in the paper but d128 with 2 layers, "
+         "300 steps with the switch at 150 (paper 50k + 50k); curves for the smallest language and English, every "
+         "language judged in the claims"),
+    Item(_U, "Fig. 7", "increasing (1→5) vs decreasing (5→1) temperature schedule on En-{Zh, Ro}, HRL and LRL "
+         "curves", B6, DEVIATION,
+         "DDTP en→{it, fi} for En-{Zh, Ro}; 300 steps with the switch at 150 (paper 15k + 15k); small model; "
+         "one seed"),
+    Item(_U, "Fig. 8", "temperature sampling vs scalarization validation-loss curves on a third pair, En-{Zh, Ro}, "
+         "at τ ∈ {2, 3, 5}", B2, DEVIATION,
+         "no third pair: this figure's statement (sampling converges faster, more so at higher τ) is judged on "
+         "B2's two DDTP pairs of Fig. 4; a third pair (e.g. task set hrl_lrl_es, en→{it, es}) is a parameter "
+         "change of notebook B2 (tasksets)"),
+    Item(_U, "Fig. 9", "validation loss of the LRL and the HRL under different temperatures: τ barely moves the "
+         "HRL, strongly moves the LRL", B2, DEVIATION,
+         "B2's temperature-sampling runs on DDTP en→{it, fi} at τ ∈ {2, 3, 5} (the paper's pair and τ values are "
+         "not stated in its caption); 300 steps, small model"),
+    # ------------------------------------------------------------------ Upsample or Upweight?: tables
+    Item(_U, "Table 1", "WMT pairs of §3.2 (En-Fr, En-Zh, En-Cs, En-Ro) and their sizes", None, NOT_REPRODUCED,
+         "a data description: our stand-ins are DDTP hrl_lrl_fi and hrl_lrl_sv (`paperlib data info`), and no "
+         "notebook tabulates them; the WMT pairs would need a task set naming them and `--source hub`"),
+    Item(_U, "Table 2", "mC4 subset (En, It, Zh, Sw): tokens and mT5's τ=3.33 sampling weights", B0, DEVIATION,
+         "B0 recomputes the τ=3.33 column from the quoted token counts, normalised over these four languages "
+         "(≈55.6/23.8/15.5/5.2%) where the paper quotes mT5's weights over all mC4 languages (5.67/2.43/1.67/0.5%, "
+         "similar proportions); the token counts are quoted, not recounted; our LM data (B5) are DDTP en:pl:fi:hu"),
+    Item(_U, "Table 3", "sacreBLEU per target on OPUS-100 one-to-many for τ=1/5/100, UniMax, Order Matters, "
+         "COOLDOWN, DoReMi", B4, DEVIATION,
+         f"DDTP en→{{it, de, sk, pt_BR, ja, uk, pl, ru}} (8 targets, ≈14×) for OPUS-100's 9 (≈13×); {_MT_B}; "
+         "one run per method, so BLEU has no interval; chrF and validation loss added; BLEU on 50 test segments, "
+         "near its floor at mini; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
+    Item(_U, "Table 4", "dev loss per language on mC4 En/It/Zh/Sw for the same seven methods", B5, DEVIATION,
+         "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but d128 with 2 layers, "
+         "300 steps with the switch at 150 (paper 50k + 50k); one run per method; DoReMi reported, not compared"),
+    Item(_U, "Table 5", "fairseq hyperparameters of §3.2 (wmt_en_de_big, Adam, lr 5e-4, inverse-sqrt, warmup "
+         "4000, label smoothing and dropout 0.1)", None, NOT_REPRODUCED,
+         _settings("No preset uses them: ours share inverse-sqrt LR, label smoothing and dropout 0.1, but mini uses "
+                   "lr 3e-3, warmup 30, clipping 1.0 and a 2+2-layer d128 model, and the `paper` preset carries "
+                   "Order Matters' settings; a preset with these would be needed")),
+    Item(_U, "Table 6", "fairseq hyperparameters of §4 MT (iwslt_de_en, max tokens 16384, update frequency 4)",
+         None, NOT_REPRODUCED,
+         _settings("No preset uses them (see Table 5); a preset with the iwslt_de_en model would be needed")),
+)
+
+
+def _cell(text: str | None) -> str:
+    return "—" if text is None else text.replace("|", "\\|").replace("\n", " ")
+
+
+def table_markdown() -> str:
+    """One Markdown row per item: | paper | figure/table | shows | notebook | status | note |."""
+    lines = ["| paper | figure/table | shows | notebook | status | note |", "|---|---|---|---|---|---|"]
+    for it in ITEMS:
+        cells = (it.paper, it.ref, it.content, f"`{it.notebook}`" if it.notebook else None, it.status, it.note)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def counts() -> dict[str, int]:
+    """Items per status (every status present, zero included)."""
+    return {s: sum(it.status == s for it in ITEMS) for s in STATUSES}

@@ -1,0 +1,95 @@
+"""paperlib.coverage accounts for every figure and table of both papers exactly once."""
+
+import ast
+import collections
+from pathlib import Path
+
+import pytest
+
+from paperlib import coverage
+from paperlib.coverage import ITEMS, ORDER_MATTERS, STATUSES, UPSAMPLE
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+# from reading /work/shared/papers/*.md (appendices included)
+EXPECTED = {
+    ORDER_MATTERS: [f"Fig. {i}" for i in range(1, 29)] + [f"Table {i}" for i in range(1, 5)],
+    UPSAMPLE: [f"Fig. {i}" for i in range(1, 10)] + [f"Table {i}" for i in range(1, 7)],
+}
+
+
+@pytest.mark.parametrize("paper", list(EXPECTED))
+def test_every_figure_and_table_exactly_once_in_paper_order(paper):
+    refs = [it.ref for it in ITEMS if it.paper == paper]
+    assert refs == EXPECTED[paper]  # each once, figures then tables, by number
+    assert collections.Counter(refs).most_common(1)[0][1] == 1
+
+
+def test_papers_in_order_and_nothing_else():
+    papers = [it.paper for it in ITEMS]
+    assert papers == [ORDER_MATTERS] * len(EXPECTED[ORDER_MATTERS]) + [UPSAMPLE] * len(EXPECTED[UPSAMPLE])
+    assert len(ITEMS) == sum(len(v) for v in EXPECTED.values())
+
+
+def test_statuses_valid_and_consistent():
+    for it in ITEMS:
+        assert it.status in STATUSES, it
+        assert it.content.strip(), it
+        # a notebook exactly when reproduced (fully or with a deviation)
+        assert (it.notebook is None) == (it.status == coverage.NOT_REPRODUCED), it
+        if it.status != coverage.REPRODUCED:
+            assert it.note.strip(), it
+
+
+def test_item_rejects_bad_values():
+    with pytest.raises(ValueError):
+        coverage.Item(ORDER_MATTERS, "Fig. 1", "x", None, "partly", "why")
+    with pytest.raises(ValueError):
+        coverage.Item("Another paper", "Fig. 1", "x", None, coverage.NOT_REPRODUCED, "why")
+    with pytest.raises(ValueError):
+        coverage.Item(ORDER_MATTERS, "Fig. 1", "x", None, coverage.DEVIATION, "no notebook")
+
+
+def test_named_notebooks_exist():
+    for it in ITEMS:
+        if it.notebook is not None:
+            assert (NOTEBOOKS_DIR / f"{it.notebook}.ipynb").is_file(), it.notebook
+
+
+def test_every_registered_notebook_covers_an_item():
+    from paperlib.reproduce import NOTEBOOKS
+
+    named = {it.notebook for it in ITEMS if it.notebook is not None}
+    assert named <= set(NOTEBOOKS), named - set(NOTEBOOKS)
+    assert set(NOTEBOOKS) <= named, set(NOTEBOOKS) - named
+
+
+def test_table_markdown_one_row_per_item():
+    lines = coverage.table_markdown().strip().splitlines()
+    assert lines[0] == "| paper | figure/table | shows | notebook | status | note |"
+    assert set(lines[1].replace("|", "")) == {"-"}
+    rows = lines[2:]
+    assert len(rows) == len(ITEMS)
+    for row, it in zip(rows, ITEMS):
+        cells = [c.strip() for c in row.replace("\\|", "").strip().strip("|").split("|")]
+        assert len(cells) == 6, row
+        assert cells[0] == it.paper and cells[1] == it.ref and cells[4] == it.status
+
+
+def test_counts_by_status():
+    c = coverage.counts()
+    assert list(c) == list(STATUSES)
+    assert sum(c.values()) == len(ITEMS)
+    assert {s: n for s, n in c.items() if n} == dict(collections.Counter(it.status for it in ITEMS))
+
+
+def test_pure_data_module():
+    tree = ast.parse(Path(coverage.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative (paperlib) imports"
+            imported.add(node.module)
+    assert imported <= {"__future__", "dataclasses", "typing"}, imported
