@@ -87,12 +87,15 @@ def waiting_lock(lock_path: Path):
 
 
 def held(lock_path: Path) -> bool:
-    """Whether another process holds the lock at `lock_path` now."""
-    try:
-        with exclusive(lock_path, str(lock_path)):
-            return False
-    except Locked:
-        return True
+    """Whether another process holds the lock at `lock_path` now (a check only: it does not
+    take the lock over or rewrite the holder's name in the file)."""
+    with open(lock_path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
 
 
 def git_commit(short: bool = False) -> str | None:

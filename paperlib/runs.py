@@ -72,10 +72,9 @@ class Settings:
 def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
     """A finished run for cfg: reused, resumed or trained (its shared prefix first)."""
     s = settings or Settings()
-    found = store.find_done(cfg, s.runs_root)
+    own, found = store.locate(cfg, s.runs_root)
     if found is not None and not store.damage(found.dir):
         return found
-    own = store.run_dir_for(cfg, s.runs_root)
     if found is not None:  # finished, but a file was damaged since: resume it from its last checkpoint
         (found.dir / "DONE").unlink()
         own = found.dir
@@ -107,9 +106,9 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
     def missing(configs):
         out = {}
         for c in configs:
-            h = store.resolve(c)[2]
-            if h not in out and store.find_done(c, s.runs_root) is None:
-                out[h] = c
+            own, found = store.locate(c, s.runs_root)
+            if own.name not in out and found is None:
+                out[own.name] = c
         return list(out.values())
 
     todo = missing(cfgs)

@@ -60,8 +60,8 @@ def _parse_metrics(run_dir: Path) -> tuple[list[dict], str | None]:
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return [], None
+    # the last element is "" after a final newline, or the cut-short line: never a row
     lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    torn = lines[-1] != ""
     rows = []
     for number, line in enumerate(lines[:-1], 1):
         try:
@@ -71,7 +71,6 @@ def _parse_metrics(run_dir: Path) -> tuple[list[dict], str | None]:
         except ValueError:
             return rows, f"{path}:{number}: damaged line ({line[:40]!r})"
         rows.append(row)
-    del torn  # the cut-short last line (if any) is simply not a row
     return rows, None
 
 
@@ -170,13 +169,22 @@ def data_fingerprint(data) -> dict:
     return {"tokenizer": data.manifest["tokenizer"]["sha256"], "tasks": data.manifest["keys"]["tasks"]}
 
 
+def _differences(run_dir: Path, identity: dict) -> list[str]:
+    """Dotted keys in which the identity recorded in run_dir/config.json differs from `identity`."""
+    path = Path(run_dir) / "config.json"
+    try:
+        recorded = json.loads(path.read_text())["identity"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DamagedRun(f"{path}: unreadable ({type(exc).__name__}); the run cannot be reused") from None
+    return diff(recorded, identity)
+
+
 def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
     """Write config.json before step 0, or refuse to resume a run with a different config."""
     path = Path(run_dir) / "config.json"
     identity = cfg.identity(plan, data_fingerprint(data))
     if path.exists():
-        old = json.loads(path.read_text())
-        differing = diff(old["identity"], identity)
+        differing = _differences(run_dir, identity)
         if differing:
             raise ValueError(
                 f"{run_dir} was trained with a different config (fields differ: {', '.join(differing)}); "
@@ -232,25 +240,27 @@ def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
     return root_of(runs_root) / cfg.experiment / resolve(cfg)[2]
 
 
-def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
-    """cfg's finished run: its own directory first, else one trained under another
-    experiment. Its recorded config is checked against cfg (a finished run is only reused
-    for what it was trained as)."""
+def locate(cfg: TrainConfig, runs_root: Path | None = None) -> tuple[Path, Run | None]:
+    """(cfg's own run directory, its finished run or None): the own directory first, else
+    one trained under another experiment (equal hashes train identically). The finished
+    run's recorded config is checked against cfg (it is only reused for what it was
+    trained as)."""
     data, plan, h = resolve(cfg)
     own = root_of(runs_root) / cfg.experiment / h
     found = own if (own / "DONE").exists() else next(
         (p.parent for p in sorted(root_of(runs_root).glob(f"*/{h}/DONE"))), None)
     if found is None:
-        return None
-    try:
-        recorded = json.loads((found / "config.json").read_text())["identity"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DamagedRun(f"{found / 'config.json'}: unreadable ({type(exc).__name__}); the run cannot be reused") from None
-    differing = diff(recorded, cfg.identity(plan, data_fingerprint(data)))
+        return own, None
+    differing = _differences(found, cfg.identity(plan, data_fingerprint(data)))
     if differing:
         raise ValueError(f"{found} is stored under this config's hash but was trained with other settings "
                          f"({', '.join(differing)}); move it out of the run store")
-    return Run(found, cfg)
+    return own, Run(found, cfg)
+
+
+def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
+    """cfg's finished run, or None (see `locate`)."""
+    return locate(cfg, runs_root)[1]
 
 
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:

@@ -64,11 +64,14 @@ def test_resuming_with_a_changed_config_is_refused(tiny_cfg, tmp_path):
 
 def test_a_locked_run_is_refused(tmp_path):
     with store.lock(tmp_path):
-        assert store.is_locked(tmp_path)
+        holder = (tmp_path / "lock").read_text()
+        assert holder.startswith("pid ") and store.is_locked(tmp_path)
         with pytest.raises(store.RunLocked, match="in use by another process"):
             with store.lock(tmp_path):
                 pass
+    (tmp_path / "lock").write_text("pid 1 on elsewhere")  # the last holder's name
     assert not store.is_locked(tmp_path)
+    assert (tmp_path / "lock").read_text() == "pid 1 on elsewhere"  # checking takes nothing over
 
 
 def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):

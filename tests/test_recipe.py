@@ -101,9 +101,8 @@ if __name__ == "__main__":  # regenerate tests/data/recipe_losses.json after an 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = conftest.write_corpus(tmp / "corpus")
-        from paperlib.config import DataConfig, EvalConfig, OptimConfig, TrainConfig
+        from paperlib.config import TrainConfig
         from paperlib.data import prepare, sources, tasksets
-        from paperlib.models import ModelConfig
 
         for ts in tasksets.from_corpus(sources.load_dir(corpus)):
             prepare(ts, "mini", "dir", corpus, vocab_size=400, block_size=16, data_dir=tmp / "data", progress=False)

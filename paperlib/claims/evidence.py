@@ -90,15 +90,18 @@ def bigram(cfg: TrainConfig) -> dict[str, float]:
     return _bigram(cfg.data, cfg.model.max_len, cfg.eval.max_valid)
 
 
-def minimum_and_end(rows, task: str):
+def minimum_and_end(rows, task: str, after: int = 0):
     """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
     per-sentence losses at the curve's minimum, at its last evaluation) -- what the
-    overfitting gates take."""
+    overfitting gates take. Only evaluations at or after step `after` count (a pre-trained
+    run's fine-tuning part)."""
     curves = [curve(r, task) for r in rows["run_obj"]]
     steps = curves[0][0]
     if any(c[0] != steps for c in curves):
         raise ValueError("the runs were evaluated at different steps")
-    mean = np.mean([c[1] for c in curves], axis=0)
+    keep = [i for i, s in enumerate(steps) if s >= after]
+    steps = [steps[i] for i in keep]
+    mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
     best, last = steps[int(np.argmin(mean))], steps[-1]
     return steps, mean, arm(rows, task, best), arm(rows, task, last)
 

@@ -364,20 +364,6 @@ def _series(run, key: str, task: str) -> tuple[list[int], list[float]]:
     return [r["step"] for r in rows], [float(r[key][task]) for r in rows]
 
 
-def _minimum_and_end(rows, task, after: int = 0):
-    """evidence.minimum_and_end restricted to the evaluations at or after step `after`
-    (pre-training's runs: the fine-tuning part of the curve)."""
-    curves = [evidence.curve(r, task) for r in rows["run_obj"]]
-    steps = curves[0][0]
-    if any(c[0] != steps for c in curves):
-        raise ValueError("the runs were evaluated at different steps")
-    keep = [i for i, s in enumerate(steps) if s >= after]
-    steps = [steps[i] for i in keep]
-    mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
-    best, last = steps[int(np.argmin(mean))], steps[-1]
-    return steps, mean, evidence.arm(rows, task, best), evidence.arm(rows, task, last)
-
-
 # ------------------------------------------------------------------------------ gates
 
 def _with_context(gate, context: str):
@@ -467,7 +453,7 @@ def fig2_fronts(df, tasksets) -> list:
         top = static["rate"].max()
         high = _rows_at(pre, "rate", top)
         fork = int(high["run_obj"].iloc[0].config.fork_at)
-        steps, curve, at_min, at_end = _minimum_and_end(high, lrl, after=fork)
+        steps, curve, at_min, at_end = evidence.minimum_and_end(high, lrl, after=fork)
         rise = loss_gain(at_end[0], at_min[0], at_min[1], same_runs=True)  # loss(min) - loss(end) = -rise
         best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit], shifted(rise, TOLERANCE), scope=ts,
