@@ -13,6 +13,7 @@ import time
 import torch
 
 from paperlib.models import ModelConfig, build_model
+from paperlib.train import use_gpu_kernels_for_varying_shapes
 
 PEAK = {"H100": {"bf16": 989e12, "tf32": 495e12}, "H200": {"bf16": 989e12, "tf32": 495e12},
         "A100": {"bf16": 312e12, "tf32": 156e12}}
@@ -28,8 +29,7 @@ def _flops_per_step(model, batch: int, src: int, tgt: int) -> float:
 def run(batch: int = 256, seq: int = 64, vocab: int = 32000, steps: int = 30) -> dict:
     if not torch.cuda.is_available():
         return {"skipped": "no CUDA device"}
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
+    use_gpu_kernels_for_varying_shapes()
     name = torch.cuda.get_device_name()
     peak = next((v for k, v in PEAK.items() if k in name), None)
     out = {"device": name, "batch": batch, "tokens_per_side": seq}

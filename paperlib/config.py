@@ -24,7 +24,7 @@ class DataConfig:
     """Which prepared task set to train on (see `paperlib data info`)."""
 
     taskset: str = "hrl_lrl_fi"
-    preset: str = "mini"            # data scale: smoke | mini | paper
+    preset: str = "mini"            # data scale: smoke | mini | gpu | paper
     source: str = "ddtp"            # ddtp | dir | hub
     source_path: str | None = None  # the folder for source "dir"
     vocab_size: int | None = None   # default by preset

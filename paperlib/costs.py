@@ -94,10 +94,22 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
     return out
 
 
-def measured_throughput() -> tuple[str, float]:
-    """(where, FLOP/s) from the GPU benchmark's results, if one was recorded."""
-    for path in sorted((paths.PACKAGE_ROOT / "benchmarks").glob("results_gpu_*.json")):
-        mfu = json.loads(path.read_text()).get("gpu_mfu", {})
+def measured_throughput(preset: str | None = None) -> tuple[str, float]:
+    """(where, effective training FLOP/s) from the GPU benchmarks' results.
+
+    A preset measured as a whole (benchmarks/gpu_session.py: its runs side by side on one
+    GPU, small models being launch-bound) is charged at that measured rate: aggregate
+    steps/s times the FLOPs of its step. Otherwise: the TF32 rate of a paper-size model."""
+    results = [(p, json.loads(p.read_text())) for p in sorted((paths.PACKAGE_ROOT / "benchmarks").glob("results_gpu_*.json"))]
+    for path, res in results:
+        side = res.get("side_by_side", {})
+        if preset is not None and side.get("preset") == preset:
+            p = presets.get(preset)
+            per_step = flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size
+            return (f"{res['device']} ({side['workers']} runs side by side, {side['aggregate_steps_per_s']:.0f} steps/s "
+                    f"together, {path.name})", side["aggregate_steps_per_s"] * per_step)
+    for path, res in results:
+        mfu = res.get("gpu_mfu", {})
         if "tf32" in mfu:
             return f"{mfu['device']} (TF32, {path.name})", mfu["tf32"]["tflops"] * 1e12
     return DEFAULT_THROUGHPUT
@@ -107,7 +119,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
     from . import executors
 
     planned = planned_runs(preset, only)
-    where, flops_per_s = measured_throughput()
+    where, flops_per_s = measured_throughput(preset)
     lines = [f"paperlib reproduce --preset {preset}: {len(planned)} training runs "
              f"(shared prefixes counted once)", ""]
     header = ("experiment", "method", "taskset", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
@@ -116,7 +128,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
         c = p.config
         rows.append((c.experiment, c.plan.method + (" (prefix)" if c.stop_at else ""), c.data.taskset,
                      f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
-                     f"{p.flops / flops_per_s / 3600:.1f}", ",".join(n.split("_")[0] for n in p.notebooks)))
+                     f"{p.flops / flops_per_s / 3600:.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
     per_nb: dict[str, float] = {}
@@ -128,7 +140,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
     lines += ["", "GPU-hours by notebook (a shared run counted where it is first trained):"]
     lines += [f"  {n:34s} {h:10.1f}" for n, h in sorted(per_nb.items())]
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
-                  f"≈ {total_h:,.0f} GPU-hours at {flops_per_s / 1e12:.0f} TFLOP/s measured on {where}",
+                  f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {flops_per_s / 1e12:.1f} TFLOP/s measured on {where}",
               "(sequences at full length: an upper bound; evaluation and beam search not included)"]
     if executor is not None and executor.kind == "slurm":
         folder = executors.job_folder(executor)

@@ -130,7 +130,7 @@ def distributed_setup() -> None:
         import submitit
 
         env = submitit.JobEnvironment()
-    except RuntimeError:  # not inside a submitit job
+    except (ImportError, RuntimeError):  # not inside a submitit job (a local worker needs no submitit)
         return
     if env.num_tasks > 1:
         # MASTER_ADDR/PORT, RANK, WORLD_SIZE, LOCAL_RANK; accelerate then puts rank r on GPU LOCAL_RANK

@@ -47,6 +47,7 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
         eval=EvalConfig(every=s.eval_every, max_valid=s.max_valid, train_subset=s.train_subset,
                         bleu=bleu and not lm, bleu_max_examples=s.bleu_max_examples),
         batch_size=s.batch_size,
+        precision=s.precision,
     )
     fields.update(changes)
     return TrainConfig(**fields)

@@ -5,6 +5,7 @@ reads it from `get(name)`.
 
 smoke  seconds per notebook; CI executes every notebook at this size (out of regime by design).
 mini   the default without a GPU: the whole `paperlib reproduce` on a 2-core CPU.
+gpu    one GPU: full-size DDTP pairs, bf16, three seeds (being sized: see its entry).
 paper  the papers' own settings, for GPU nodes.
 
 Sizing of `mini` (measured with torch.utils.flop_counter and on this project's 2-core
@@ -88,6 +89,8 @@ class Preset:
     """Single examples per task for the per-task gradient second moments."""
     theory_grid: int = 200
     """Points of the τ axis of the closed-form variance figures (Fig. 2)."""
+    precision: str = "fp32"
+    """Training precision: fp32, or bf16 autocast (pays off on GPUs only)."""
 
     @property
     def finetune(self) -> int:
@@ -132,6 +135,22 @@ _PRESETS = (
         # under upsampling (see paperlib.data.tasksets); the LM sets are used whole
         fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "one_to_many": 0.02,
                    "one_to_many_extreme": 0.3},
+    ),
+    Preset(
+        # one GPU (H100/H200 class): full-size DDTP pairs, a 2x wider, deeper model than mini, bf16,
+        # three seeds. Measured on an H200 (benchmarks/results_gpu_h200.json, 2026-11-29):
+        # 0.39 TFLOP per step of 128 examples at full length (flop_counter); the step is
+        # launch-bound -- 22-31 steps/s for one run alone (MFU 1.5%) -- so runs train side by
+        # side: 8 at once gave 91 steps/s together (before cuDNN attention was turned off,
+        # which had cost 9x on new batch shapes). The notebooks' 336k steps are then ~1 GPU-hour.
+        # In regime: after 3,000 steps (8 runs of Order Matters Fig. 2 on hrl_lrl_es) en-it
+        # valid 1.84-2.26 nats vs its bigram's 4.42, en-es 2.68-2.99 vs 4.95 (en-es at 8-40
+        # epochs, still falling at 40).
+        "gpu", model=ModelConfig(d_model=256, layers=3, heads=4, ffn=1024, max_len=64),
+        batch_size=128, lr=1e-3, warmup=200, steps=4000, pretrain=3000, lm_steps=4000, lm_pretrain=2000,
+        eval_every=250, max_valid=None, train_subset=128, bleu_max_examples=200, vocab_size=8000, block_size=64,
+        rate_grid=(0.1, 0.3, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
+        gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16",
     ),
     Preset(
         # Order Matters Table 3 (3+3 layers, d 512, FFN 2048, 8 heads) and Table 4 (En→{Ro, Fr}:

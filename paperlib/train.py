@@ -52,9 +52,21 @@ def _accelerator(cfg: TrainConfig):
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch sees no GPU; use device auto or cpu")
     if not cpu:
-        torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls: fp32 training at tensor-core speed
-        torch.backends.cudnn.allow_tf32 = True
+        use_gpu_kernels_for_varying_shapes()
     return Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no")
+
+
+def use_gpu_kernels_for_varying_shapes() -> None:
+    """GPU kernel choices for batches whose lengths change at every step.
+
+    TF32 matmuls: fp32 training at tensor-core speed. No cuDNN attention: PyTorch picks it
+    for bf16 on Hopper, and it builds a plan for every new batch shape -- measured on an
+    H200 (benchmarks/results_gpu_h200.json), the gpu preset's step ran at 2.5 steps/s on
+    the sampler's varying shapes with it and 21.7 without (flash / memory-efficient
+    attention need no per-shape plan)."""
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cuda.enable_cudnn_sdp(False)
 
 
 def new_model(cfg: TrainConfig, data) -> torch.nn.Module:

@@ -36,7 +36,7 @@ def test_overrides_parse_numbers_lists_and_null():
         ("optim", {"lr": 0}, "optim.lr must be > 0"),
         ("optim", {"clip_norm": -1}, "optim.clip_norm must be > 0 or null"),
         ("model", {"d_model": 30, "heads": 4}, "divisible by model.heads"),
-        ("data", {"preset": "huge"}, "data.preset must be one of smoke, mini, paper"),
+        ("data", {"preset": "huge"}, "data.preset must be one of smoke, mini, gpu, paper"),
         ("data", {"source": "dir"}, "needs data.source_path"),
     ],
 )

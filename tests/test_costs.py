@@ -52,3 +52,21 @@ def test_cli_dry_run_runs_nothing(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "order_matters_lm-paper" in out and "#SBATCH --gpus-per-node=8" in out
     assert not (tmp_path / "runs").exists()  # nothing trained, nothing written
+
+
+def test_a_preset_measured_side_by_side_is_charged_at_its_measured_step_rate(tmp_path, monkeypatch):
+    import json
+
+    from paperlib import paths, presets
+
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "results_gpu_x.json").write_text(json.dumps({
+        "device": "GPU X", "side_by_side": {"preset": "smoke", "workers": 4, "aggregate_steps_per_s": 50.0},
+        "gpu_mfu": {"device": "GPU X", "tf32": {"tflops": 100.0}}}))
+    monkeypatch.setattr(paths, "PACKAGE_ROOT", tmp_path)
+    p = presets.get("smoke")
+    where, rate = costs.measured_throughput("smoke")
+    assert "4 runs side by side" in where
+    assert rate == pytest.approx(50.0 * costs.flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size)
+    # so a run of the measured shape is charged steps / (steps per second), whatever its FLOPs
+    assert costs.measured_throughput("paper") == ("GPU X (TF32, results_gpu_x.json)", 100e12)

@@ -193,3 +193,14 @@ def test_workers_die_with_their_parent(tiny_cfg, tmp_path, data_dir):
     for w in alive:
         os.kill(w, signal.SIGKILL)
     assert not alive, "workers outlived their parent"
+
+
+def test_a_local_worker_needs_no_submitit(monkeypatch):
+    # side-by-side workers call distributed_setup; on a machine without submitit (a GPU image)
+    # every run failed with ModuleNotFoundError before this was caught
+    import sys
+
+    monkeypatch.setitem(sys.modules, "submitit", None)  # import submitit now raises ImportError
+    monkeypatch.delenv("RANK", raising=False)
+    executors.distributed_setup()
+    assert "RANK" not in __import__("os").environ

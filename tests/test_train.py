@@ -187,3 +187,18 @@ def test_per_sentence_validation_losses_follow_the_metrics(tiny_cfg, tmp_path):
     for step in store.example_loss_steps(run.dir):
         a, b = store.read_example_losses(run.dir, step), store.read_example_losses(killed, step)
         assert all(np.array_equal(a[t][0], b[t][0]) for t in a), step
+
+
+def test_gpu_kernel_choices_avoid_per_shape_cudnn_attention_plans():
+    # measured on an H200: cuDNN attention made the step 9x slower on varying batch shapes
+    from paperlib.train import use_gpu_kernels_for_varying_shapes
+
+    before = torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.enable_cudnn_sdp(True)
+    try:
+        use_gpu_kernels_for_varying_shapes()
+        assert not torch.backends.cuda.cudnn_sdp_enabled()
+        assert torch.backends.cuda.matmul.allow_tf32
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(before[0])
+        torch.backends.cuda.matmul.allow_tf32 = before[1]

@@ -1,0 +1,295 @@
+"""One prepared GPU session: measure what only a GPU can, then train representative groups
+of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
+
+    python -m benchmarks.gpu_session --out DIR --budget 480 [--workers 8]
+
+1. peak: a bf16 8192³ matrix product, the MFU denominator measured in the same run;
+2. model: training steps of the `gpu` preset's model on random full-length batches (bf16
+   autocast, fused AdamW) at several batch sizes: steps/s, TFLOP/s (FLOPs counted by
+   torch's FlopCounterMode, `paperlib.costs`) and MFU against the measured peak;
+3. trainer: one real run of paperlib's training loop alone on the GPU (steps/s, from the
+   run's own wall-time log);
+4. groups, in order, while the budget lasts: Order Matters Fig. 2 on hrl_lrl_es (static,
+   restart and pre-train → joint fine-tune, three seeds at the middle rate) with Fig. 6's
+   fine-tune-only run, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
+   `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
+   group runs in a child process that is killed at the deadline; finished runs are kept.
+
+Everything goes to DIR: gpu_session.json (rewritten after every phase), runs.tar.xz (the
+run directories without checkpoints: configs, metrics, per-sentence losses, DONE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+GROUPS = ("order_matters_fig2", "cooldown_fig1")
+
+
+def matmul_peak(n: int = 8192, reps: int = 10) -> float:
+    """Measured bf16 matrix-product rate (FLOP/s) on random data."""
+    import torch
+
+    a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    torch.cuda.synchronize()
+    return 2 * n**3 * reps / (time.perf_counter() - start)
+
+
+def model_throughput(preset: str, batch_sizes, peak: float, steps: int = 30) -> list[dict]:
+    """Training steps of the preset's translation model on random full-length batches."""
+    import torch
+
+    from paperlib import costs, presets
+    from paperlib.models import build_model
+
+    p = presets.get(preset)
+    vocab, length = p.vocab_size, p.model.max_len
+    per_example = costs.flops_per_example(p.model, "translation", vocab)
+    out = []
+    for batch in batch_sizes:
+        torch.manual_seed(0)
+        model = build_model(p.model, "translation", vocab, 0, 1, 2).cuda()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+        x = torch.randint(3, vocab, (batch, length), device="cuda")
+
+        def step():
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = model(input_ids=x, decoder_input_ids=x).logits
+            torch.nn.functional.cross_entropy(logits.float().reshape(-1, vocab), x.reshape(-1)).backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        for _ in range(5):
+            step()
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+        rate = steps / (time.perf_counter() - start)
+        flops = per_example * batch * rate
+        out.append({"batch": batch, "steps_per_s": rate, "tflops": flops / 1e12, "mfu": flops / peak})
+        del model, opt
+        torch.cuda.empty_cache()
+    return out
+
+
+def step_breakdown(preset: str, taskset: str, out: Path, steps: int = 60) -> dict:
+    """Steps/s of the trainer's step on real batches, taken apart: fp32 vs bf16, one fixed
+    batch shape vs the sampler's varying shapes, torch.autocast vs accelerate's wrapping;
+    a torch.profiler table of the accelerate variant goes to out/profile.txt. (This is
+    how the cost of cuDNN attention on varying shapes was found: results_gpu_h200.json.)"""
+    import torch
+    from accelerate import Accelerator
+
+    from paperlib import experiments as E
+    from paperlib import methods as M
+    from paperlib import store
+    from paperlib.batches import TaskData, collate, model_inputs, per_example_loss
+    from paperlib.sampler import MixtureSampler
+    from paperlib.train import new_model, new_optimizer
+
+    cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
+    data, plan, _ = store.resolve(cfg)
+    train_data = TaskData.load(data, "train", cfg.model.max_len)
+    sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches)
+    batches = [collate(train_data, [(plan.tasks[k], int(i)) for k, i in sampler.batch(s)]) for s in range(steps)]
+    result = {}
+
+    def loop(name, batches, bf16, accelerate=False, profile=False):
+        torch.manual_seed(0)
+        model = new_model(cfg, data).cuda()
+        opt = new_optimizer(model, cfg)
+        if accelerate:
+            acc = Accelerator(mixed_precision="bf16" if bf16 else "no")
+            model, opt = acc.prepare(model), acc.prepare(opt)
+            autocast, backward, clip = acc.autocast, acc.backward, acc.clip_grad_norm_
+        else:
+            autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16)  # noqa: E731
+            backward, clip = (lambda loss: loss.backward()), torch.nn.utils.clip_grad_norm_
+
+        def step(b):
+            with autocast():
+                logits = model(**{k: v.cuda() for k, v in model_inputs(b).items()}).logits
+            ex_loss, ex_nll, ex_tokens = per_example_loss(logits, b["labels"].cuda(), 0.1)
+            loss = ex_loss.mean()
+            backward(loss)
+            norm = clip(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss.item(), float(norm), ex_tokens.cpu()
+
+        for b in batches[:5]:
+            step(b)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for b in batches[5:]:
+            step(b)
+        torch.cuda.synchronize()
+        result[name] = (len(batches) - 5) / (time.perf_counter() - start)
+        if profile:
+            from torch.profiler import ProfilerActivity
+            from torch.profiler import profile as torch_profile
+
+            with torch_profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                for b in batches[5:15]:
+                    step(b)
+                torch.cuda.synchronize()
+            table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25)
+            table += "\n" + prof.key_averages().table(sort_by="cuda_time_total", row_limit=15)
+            (out / "profile.txt").write_text(table)
+            print(table[:6000], flush=True)
+
+    loop("fp32_varying_shapes", batches, bf16=False)
+    loop("bf16_one_shape", [batches[0]] * steps, bf16=True)
+    loop("bf16_varying_shapes", batches, bf16=True)
+    loop("bf16_accelerate_varying_shapes", batches, bf16=True, accelerate=True, profile=True)
+    return {"steps_per_s": result, "batch": cfg.batch_size}
+
+
+def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) -> dict:
+    """paperlib's loop, one run alone on the GPU: steps/s between its first and last evaluation."""
+    import dataclasses
+
+    from paperlib import experiments as E
+    from paperlib import methods as M
+    from paperlib import store
+    from paperlib.runs import Settings, get_or_train
+
+    cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
+    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
+    run = get_or_train(cfg, Settings(runs_root=runs_root, progress=False))
+    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+    return {"steps": steps, "batch": cfg.batch_size,
+            "steps_per_s": steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
+
+
+def group_configs(name: str, preset: str, taskset: str):
+    from paperlib import experiments as E
+
+    if name == "order_matters_fig2":
+        grid = E.order_matters_nmt_grid(preset, [taskset], "order_matters_nmt")
+        return grid + [g for g in E.finetune_only_runs(preset, taskset) if g[1]["method"] == "fine-tune on LRL only"]
+    if name == "cooldown_fig1":
+        return E.cooldown_runs(preset, taskset)
+    raise ValueError(f"unknown group {name!r}; valid: {', '.join(GROUPS)}")
+
+
+def train_group(name: str, preset: str, taskset: str, runs_root: Path, workers: int) -> None:
+    """(In the child process.) Every run of the group, `workers` side by side."""
+    from paperlib.executors import Executor
+    from paperlib.runs import Settings, get_or_train_many
+
+    cfgs = [c for c, _ in group_configs(name, preset, taskset)]
+    get_or_train_many(cfgs, Settings(runs_root=runs_root, executor=Executor(workers=workers), progress=True))
+
+
+def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict:
+    from paperlib import store
+
+    runs = []
+    for cfg, labels in group_configs(name, preset, taskset):
+        found = store.find_done(cfg, runs_root)
+        row = {k: v for k, v in labels.items() if k != "lr"}
+        if found is not None:
+            rows = store.read_metrics(found.dir)
+            last = [r for r in rows if "valid_loss" in r][-1]
+            row.update(valid_loss=last["valid_loss"], bleu=rows[-1].get("bleu"), wall_time=rows[-1].get("wall_time"))
+        runs.append({"done": found is not None, **row})
+    return {"runs": runs, "done": sum(r["done"] for r in runs), "of": len(runs)}
+
+
+def pack_runs(runs_root: Path, out: Path) -> None:
+    """The run directories without checkpoints (what figures read)."""
+    with tarfile.open(out / "runs.tar.xz", "w:xz") as tar:
+        for path in sorted(runs_root.rglob("*")):
+            rel = path.relative_to(runs_root)
+            # unfinished runs too: their metrics show the throughput of runs side by side
+            if path.is_file() and "ckpt" not in rel.parts and rel.parts[0] not in ("gpu_bench", "_jobs"):
+                tar.add(path, arcname=str(Path("runs") / rel))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_session")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--budget", type=float, default=480, help="seconds for everything (the groups stop at it)")
+    parser.add_argument("--workers", type=int, default=8, help="runs side by side on the GPU")
+    parser.add_argument("--preset", default="gpu")
+    parser.add_argument("--taskset", default="hrl_lrl_es")
+    parser.add_argument("--runs-root", type=Path, default=Path("runs"))
+    parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
+    args = parser.parse_args()
+    if args.group:
+        train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
+        return
+
+    import torch
+
+    t0 = time.time()
+    deadline = t0 + args.budget
+    args.out.mkdir(parents=True, exist_ok=True)
+    result: dict = {"preset": args.preset, "taskset": args.taskset, "workers": args.workers,
+                    "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+
+    def save():
+        result["elapsed_s"] = time.time() - t0
+        (args.out / "gpu_session.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+
+    def phase(name, fn):
+        start = time.time()
+        try:
+            result[name] = fn()
+        except Exception as exc:  # one phase failing must not lose the others' numbers
+            result[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        result.setdefault("phase_seconds", {})[name] = time.time() - start
+        print(f"[{time.time() - t0:6.0f}s] {name}: {json.dumps(result[name], default=str)[:600]}", flush=True)
+        save()
+
+    if torch.cuda.is_available():
+        from paperlib.train import use_gpu_kernels_for_varying_shapes
+
+        use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
+        result["device"] = torch.cuda.get_device_name()
+        phase("peak_bf16_flops", matmul_peak)
+        peak = result["peak_bf16_flops"] if isinstance(result["peak_bf16_flops"], float) else 989e12
+        phase("model", lambda: model_throughput(args.preset, (128, 512), peak))
+        phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
+    else:
+        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
+    for name in GROUPS:
+        left = deadline - time.time() - 30  # 30 s to pack what is done
+        if left < 60:
+            result[name] = {"skipped": f"{left:.0f} s left of the budget"}
+            save()
+            continue
+        start = time.time()
+        cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
+               "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
+               "--workers", str(args.workers)]
+        try:
+            code = subprocess.run(cmd, timeout=left).returncode
+        except subprocess.TimeoutExpired:
+            code = "stopped at the deadline"
+        summary = group_summary(name, args.preset, args.taskset, args.runs_root)
+        result[name] = {"exit": code, "wall_s": time.time() - start, **summary}
+        print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code})", flush=True)
+        save()
+    pack_runs(args.runs_root, args.out)
+    save()
+
+
+if __name__ == "__main__":
+    main()
