@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PRESET ?= mini
+# empty: `paperlib reproduce` picks gpu where CUDA is available, else mini (and says which)
+PRESET ?=
 # The CPU build of torch by default. On a GPU node, install the CUDA build into .venv
 # first (see README); a torch already in .venv is kept.
 TORCH  ?= torch==2.13.0
@@ -22,7 +23,7 @@ $(BIN)/paperlib-installed: pyproject.toml
 setup: $(BIN)/paperlib-installed
 
 reproduce: setup
-	$(BIN)/paperlib reproduce --preset $(PRESET)
+	$(BIN)/paperlib reproduce $(if $(PRESET),--preset $(PRESET))
 
 test: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q

@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--preset", default="gpu")
     parser.add_argument("--taskset", default="hrl_lrl_es")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
+    parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
     if args.group:
@@ -266,7 +267,8 @@ def main() -> None:
         phase("peak_bf16_flops", matmul_peak)
         peak = result["peak_bf16_flops"] if isinstance(result["peak_bf16_flops"], float) else 989e12
         phase("model", lambda: model_throughput(args.preset, (128, 512), peak))
-        phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
+        if not args.no_diagnostics:
+            phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
     for name in GROUPS:

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from .presets import DEFAULT_PRESET, PRESETS
+from .presets import choose as choose_preset
 
 
 def _cmd_reproduce(args) -> int:
@@ -17,6 +18,8 @@ def _cmd_reproduce(args) -> int:
             print(f"{name:32s} {rp.notebook_title(path)}")
         return 0
     executor = _executor(args)
+    args.preset, why = choose_preset(args.preset, _gpu_name())
+    print(why)
     if args.dry_run:
         from . import costs
 
@@ -29,6 +32,12 @@ def _cmd_reproduce(args) -> int:
     for r in failed:
         print(f"\n{r.name} failed:\n{r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else None
 
 
 def _parse_source(values: list[str]) -> tuple[str, str | None]:
@@ -186,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     exec_opts = _executor_options()
     rep = sub.add_parser("reproduce", parents=[exec_opts], help="execute the notebooks (papermill) and write figures")
-    rep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, help="size of every run (default: %(default)s)")
+    rep.add_argument("--preset", default=None, choices=PRESETS,
+                     help=f"size of every run (default: gpu where CUDA is available, else {DEFAULT_PRESET})")
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
     rep.add_argument("--list", action="store_true", help="list the notebooks and exit")
     rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")

@@ -53,6 +53,20 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
     return TrainConfig(**fields)
 
 
+def pairs(preset: str, tasksets=None) -> list[str]:
+    """The HRL+LRL task sets a figure draws: `tasksets` when given (a notebook parameter),
+    else the preset's (`Preset.hrl_lrl_sets`)."""
+    chosen = list(tasksets) if tasksets else list(scale(preset).hrl_lrl_sets)
+    for name in chosen:
+        hrl_lrl(name)  # a known two-task set, or a one-line error
+    return chosen
+
+
+def pair(preset: str, taskset: str | None = None) -> str:
+    """The one HRL+LRL task set of a single-pair figure: `taskset`, else the preset's first."""
+    return pairs(preset, [taskset] if taskset else None)[0]
+
+
 def hrl_lrl(taskset: str) -> tuple[str, str]:
     """(high-resource task, low-resource task) of a two-task set (high-resource first)."""
     ts = get_taskset(taskset)
@@ -224,9 +238,10 @@ def hrl_hrl_runs(preset, taskset="hrl_hrl", rates=None, experiment="order_matter
     return order_matters_nmt_grid(preset, [taskset], experiment, rates=rates, with_restart=False)
 
 
-def regularisation_runs(preset, taskset="hrl_lrl_fi", dropout=0.3, experiment="order_matters_nmt"):
+def regularisation_runs(preset, taskset=None, dropout=0.3, experiment="order_matters_nmt"):
     """Order Matters Fig. 5: the fronts of Fig. 2 plus static sampling with more dropout."""
     s = scale(preset)
+    taskset = pair(preset, taskset)
     rates = rate_grid(preset)
     grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment)
             if g[1]["seed"] == s.seeds[0] and g[1]["method"] != "restart"]
@@ -236,9 +251,10 @@ def regularisation_runs(preset, taskset="hrl_lrl_fi", dropout=0.3, experiment="o
     return grid
 
 
-def finetune_only_runs(preset, taskset="hrl_lrl_fi", experiment="order_matters_nmt"):
+def finetune_only_runs(preset, taskset=None, experiment="order_matters_nmt"):
     """Order Matters Fig. 6: joint fine-tuning at every rate vs fine-tuning on the LRL only."""
     s = scale(preset)
+    taskset = pair(preset, taskset)
     grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment)
             if g[1]["method"] == "pre-train + joint FT" and g[1]["seed"] == s.seeds[0]]
     grid.append((finetune_only(preset, taskset, experiment), dict(method="fine-tune on LRL only", rate=1.0, seed=s.seeds[0])))
@@ -254,12 +270,13 @@ def multilingual_lm_runs(preset, taskset="lm_order_matters", tau=3.33, experimen
     ]
 
 
-def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset="hrl_lrl_fi", tau=3.33,
+def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=None, tau=3.33,
                             lm_pretrain_lengths=None, nmt_pretrain_lengths=None,
                             experiment_lm="order_matters_lm", experiment_nmt="order_matters_nmt"):
     """Order Matters Fig. 9: (LM runs with a fixed total budget, NMT runs with a fixed
     fine-tuning length), over several pre-training lengths."""
     s = scale(preset)
+    nmt_taskset = pair(preset, nmt_taskset)
     lm_pre = lm_pretrain_lengths or [s.lm_pretrain // 2, s.lm_pretrain]
     nmt_pre = nmt_pretrain_lengths or [s.pretrain // 2, s.pretrain, s.pretrain * 3 // 2]
     rates = rate_grid(preset)
@@ -270,11 +287,11 @@ def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset="
     return lm, nmt
 
 
-def sampling_vs_weighting_runs(preset, tasksets=("hrl_lrl_fi", "hrl_lrl_sv"), taus=(2.0, 3.0, 5.0), experiment="upsample_mt"):
+def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), experiment="upsample_mt"):
     """Upsample or Upweight? Fig. 4/8/9: temperature sampling vs scalarization at each τ on
     each pair (a second seed at the largest τ on the first pair), and both without clipping."""
     s = scale(preset)
-    tasksets, taus = list(tasksets), list(taus)
+    tasksets, taus = pairs(preset, tasksets), list(taus)
     grid = []
     for ts in tasksets:
         for tau in taus:
@@ -288,8 +305,9 @@ def sampling_vs_weighting_runs(preset, tasksets=("hrl_lrl_fi", "hrl_lrl_sv"), ta
     return grid
 
 
-def cooldown_runs(preset, taskset="hrl_lrl_fi", experiment="upsample_mt"):
+def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
     """Upsample or Upweight? Fig. 1: τ=1, τ=5 and COOLDOWN (5 then 1), every seed."""
+    taskset = pair(preset, taskset)
     grid = []
     for seed in scale(preset).seeds:
         grid.append((temperature_run(preset, taskset, 1.0, experiment, seed), {"method": "τ=1 (proportional)", "seed": seed}))
@@ -326,10 +344,11 @@ def doremi_run(preset, taskset, weights: dict, experiment="upsample") -> tuple[T
     return base(preset, taskset, experiment, plan), {"method": "DoReMi"}
 
 
-def schedule_comparison_runs(preset, mt_taskset="hrl_lrl_fi", lm_taskset="lm_upsample",
+def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
                              experiment_mt="upsample_mt", experiment_lm="upsample_lm"):
     """Upsample or Upweight? Fig. 5-7: (MT decreasing vs increasing τ, LM sparse vs dense)."""
     lm_steps = scale(preset).lm_steps
+    mt_taskset = pair(preset, mt_taskset)
     mt = [
         (cooldown_run(preset, mt_taskset, experiment_mt), {"schedule": "decreasing 5→1"}),
         (increasing_run(preset, mt_taskset, experiment_mt), {"schedule": "increasing 1→5"}),
@@ -346,10 +365,10 @@ def notebook_runs(preset: str) -> dict[str, list[tuple[TrainConfig, dict]]]:
     """Every notebook's runs at the notebooks' default parameters (for the dry-run plan).
     DoReMi's final runs depend on learned weights; their proxy/reference training is
     counted by `paperlib.costs` from `doremi_proxy_config`."""
-    nmt_pairs = ["hrl_lrl_fi", "hrl_lrl_sv"]
+    nmt_pairs = pairs(preset)
     lm, nmt = pretraining_length_runs(preset)
     mt_sched, lm_sched = schedule_comparison_runs(preset)
-    b1 = temperature_run(preset, "hrl_lrl_fi", 5.0, "upsample_mt")
+    b1 = temperature_run(preset, pair(preset), 5.0, "upsample_mt")
     return {
         "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset),
         "A2_fig02_hrl_lrl_fronts": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),

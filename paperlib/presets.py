@@ -91,6 +91,9 @@ class Preset:
     """Points of the τ axis of the closed-form variance figures (Fig. 2)."""
     precision: str = "fp32"
     """Training precision: fp32, or bf16 autocast (pays off on GPUs only)."""
+    hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
+    """The HRL+LRL task sets of the two-task figures; figures of one pair use the first.
+    A preset names pairs whose low-resource side its models can learn."""
 
     @property
     def finetune(self) -> int:
@@ -151,6 +154,7 @@ _PRESETS = (
         eval_every=250, max_valid=None, train_subset=128, bleu_max_examples=200, vocab_size=8000, block_size=64,
         rate_grid=(0.1, 0.3, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
         gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16",
+        hrl_lrl_sets=("hrl_lrl_es",),
     ),
     Preset(
         # Order Matters Table 3 (3+3 layers, d 512, FFN 2048, 8 heads) and Table 4 (En→{Ro, Fr}:
@@ -166,6 +170,16 @@ _PRESETS = (
 )
 PRESETS = {p.name: p for p in _PRESETS}
 DEFAULT_PRESET = "mini"
+
+
+def choose(asked: str | None, gpu: str | None) -> tuple[str, str]:
+    """(preset, why) for `paperlib reproduce`: the one asked for, else `gpu` where a CUDA
+    device is seen (`gpu` is its name) and `mini` otherwise."""
+    if asked is not None:
+        return check_preset(asked), f"preset {asked} (asked for)"
+    if gpu:
+        return "gpu", f"preset gpu: a CUDA device is there ({gpu}); --preset mini for the CPU size"
+    return DEFAULT_PRESET, f"preset {DEFAULT_PRESET}: no CUDA device; --preset gpu on a GPU machine"
 
 
 def check_preset(name: str) -> str:

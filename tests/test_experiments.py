@@ -70,3 +70,28 @@ def test_paper_grid_sweeps_the_papers_learning_rates_and_mini_keeps_one():
     assert sorted({c.optim.lr for c, _ in paper}) == [2.5e-4, 5e-4, 2.5e-3, 5e-3, 7.5e-3]
     assert all(c.batch_size == 1024 and c.plan.lr_schedule == "cosine" for c, _ in paper)
     assert {c.optim.lr for c, _ in E.order_matters_nmt_grid("mini", ["hrl_lrl_fi"], "x")} == {E.scale("mini").lr}
+
+
+def test_figures_draw_the_presets_pairs_unless_a_notebook_names_others():
+    from paperlib import experiments as E
+
+    assert E.pairs("mini") == ["hrl_lrl_fi", "hrl_lrl_sv"]
+    assert E.pair("gpu") == "hrl_lrl_es"  # en-fi's 138 pairs teach a model nothing: the gpu preset uses en-es
+    assert E.pairs("gpu", ["hrl_lrl_sv"]) == ["hrl_lrl_sv"]
+    gpu_sets = {c.data.taskset for grid in E.notebook_runs("gpu").values() for c, _ in grid
+                if c.data.taskset.startswith("hrl_lrl")}
+    assert gpu_sets == {"hrl_lrl_es"}
+    with pytest.raises(ValueError, match="two-task set"):
+        E.pairs("mini", ["one_to_many"])
+
+
+def test_reproduce_picks_gpu_where_cuda_is_and_says_why():
+    from paperlib.presets import choose
+
+    assert choose(None, "NVIDIA H200") == ("gpu", "preset gpu: a CUDA device is there (NVIDIA H200); --preset mini "
+                                                   "for the CPU size")
+    name, why = choose(None, None)
+    assert name == "mini" and "no CUDA device" in why
+    assert choose("smoke", "NVIDIA H200")[0] == "smoke"  # asked for wins
+    with pytest.raises(ValueError, match="valid presets"):
+        choose("huge", None)
