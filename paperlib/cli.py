@@ -25,7 +25,8 @@ def _cmd_reproduce(args) -> int:
 
         print(costs.describe(args.preset, args.only, executor))
         return 0
-    results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor)
+    results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
+                           figures_only=args.figures_only)
     print()
     print(rp.summary_table(results))
     failed = [r for r in results if r.status != "ok"]
@@ -162,6 +163,16 @@ def _cmd_runs_ls(args) -> int:
     return 0
 
 
+def _cmd_runs_ship(args) -> int:
+    from . import paths, store
+
+    dest = paths.shipped_runs_dir(args.preset)
+    copied = store.ship(args.preset, dest, args.runs_dir)
+    print(f"{len(copied)} finished {args.preset} runs copied to {dest} (without checkpoints)"
+          + ("" if copied else f"; none found in {store.root_of(args.runs_dir)}"))
+    return 0
+
+
 def _mixture(run) -> str:
     """τ or the rates of a run's plan, in a few characters."""
     plan, parts = run.config.plan, []
@@ -200,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
     rep.add_argument("--list", action="store_true", help="list the notebooks and exit")
     rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
+    rep.add_argument("--figures-only", action="store_true",
+                     help="redraw figures and claims from the runs shipped in results/<preset>/runs; train nothing")
     rep.set_defaults(func=_cmd_reproduce)
 
     data = sub.add_parser("data", help="prepare and inspect the task data").add_subparsers(dest="data_command", required=True)
@@ -227,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("experiment", nargs="?", default=None)
     ls.add_argument("--runs-dir", default=None)
     ls.set_defaults(func=_cmd_runs_ls)
+    sh = rn.add_parser("ship", help="copy a preset's finished runs (no checkpoints) to results/<preset>/runs, to commit")
+    sh.add_argument("--preset", required=True, choices=PRESETS)
+    sh.add_argument("--runs-dir", default=None)
+    sh.set_defaults(func=_cmd_runs_ship)
 
     cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
     cl.add_parser("list", help="every claim: id, reference, regime gates, statistic").set_defaults(func=_cmd_claims_list)

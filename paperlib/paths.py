@@ -25,6 +25,13 @@ def runs_dir() -> Path:
     return root() / "runs"
 
 
+def shipped_runs_dir(preset: str) -> Path:
+    """The finished runs of a preset committed with the repository (configs, metrics and
+    per-sentence losses; no checkpoints), so that its figures can be redrawn without
+    training: `paperlib runs ship`, `paperlib reproduce --figures-only`."""
+    return PACKAGE_ROOT / "results" / preset / "runs"
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("PAPERLIB_DATA", root() / "data"))
 

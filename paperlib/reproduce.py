@@ -108,12 +108,14 @@ def run_notebook(
 
 def reproduce(
     preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True,
-    executor=None,
+    executor=None, figures_only: bool = False,
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
     (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
     the data is prepared here first (the run store and data live on a shared filesystem).
-    With local workers, each notebook's missing runs train side by side."""
+    With local workers, each notebook's missing runs train side by side. figures_only: the
+    notebooks read the runs shipped with the repository (`paths.shipped_runs_dir`) and
+    train nothing; a notebook whose runs are not all there fails, naming the first missing."""
     from . import executors
     from .runs import Settings
 
@@ -123,7 +125,7 @@ def reproduce(
     figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
     _prepare_data(preset, progress)
     results = []
-    if executor is not None and executor.kind != "local":
+    if executor is not None and executor.kind != "local" and not figures_only:
         folder = executors.job_folder(executor) / "notebooks"
         # each notebook job trains its runs on its own node; a run another job is training is waited for
         settings = Settings(wait_locked=True, progress=False).to_parameters()
@@ -135,6 +137,10 @@ def reproduce(
             _record(figures, res)
     else:
         settings = Settings(executor=executor, progress=progress).to_parameters()
+        if figures_only:
+            shipped = paths.shipped_runs_dir(preset)
+            print(f"figures only: reading the runs shipped in {shipped}; training nothing", flush=True)
+            settings = Settings(runs_root=shipped, progress=progress, train_missing=False).to_parameters()
         if executor is not None:
             print(f"training runs {executor.workers} side by side", flush=True)
         for i, (name, path) in enumerate(chosen.items(), 1):

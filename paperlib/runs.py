@@ -27,6 +27,10 @@ from .store import Run, RunLocked
 from .train import train
 
 
+class MissingRun(RuntimeError):
+    """A run that is not in the run store while training is off."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where runs live and how the missing ones are trained."""
@@ -43,6 +47,9 @@ class Settings:
     """How often a waiting process looks again."""
     progress: bool = True
     """Progress bars."""
+    train_missing: bool = True
+    """False: only read finished runs (figures from shipped results); a missing run is an
+    error that names it."""
 
     def __post_init__(self):
         if self.runs_root is not None:
@@ -61,7 +68,8 @@ class Settings:
         """As a JSON-able dict (a papermill parameter)."""
         return {"runs_root": str(self.runs_root) if self.runs_root else None,
                 "executor": dataclasses.asdict(self.executor) if self.executor else None,
-                "wait_locked": self.wait_locked, "poll_seconds": self.poll_seconds, "progress": self.progress}
+                "wait_locked": self.wait_locked, "poll_seconds": self.poll_seconds, "progress": self.progress,
+                "train_missing": self.train_missing}
 
     @classmethod
     def from_parameters(cls, params: dict | None) -> "Settings":
@@ -75,6 +83,11 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
     own, found = store.locate(cfg, s.runs_root)
     if found is not None and not store.damage(found.dir):
         return found
+    if not s.train_missing:
+        why = "damaged" if found is not None else "not there"
+        raise MissingRun(f"run {own.parent.name}/{own.name} ({cfg.plan.method}, seed {cfg.seed}) is {why} in "
+                         f"{store.root_of(s.runs_root)} and training is off (figures only); train it with "
+                         f"`paperlib reproduce --preset {cfg.data.preset}`")
     if found is not None:  # finished, but a file was damaged since: resume it from its last checkpoint
         (found.dir / "DONE").unlink()
         own = found.dir
@@ -100,7 +113,7 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
     missing runs train in two waves, side by side in local worker processes or as jobs:
     the shared prefix runs first, then every run continuing them."""
     s = settings or Settings()
-    if not s.parallel:
+    if not s.parallel or not s.train_missing:
         return [get_or_train(c, s) for c in cfgs]
 
     def missing(configs):

@@ -281,6 +281,25 @@ def find_runs(experiment: str | None = None, runs_root: Path | None = None, done
     return out
 
 
+def ship(preset: str, dest: Path, runs_root: Path | None = None) -> list[Path]:
+    """Copy every finished run of `preset` (experiments named `*-<preset>`) to dest, without
+    its checkpoints: what the figures and claims read. Returns the copied run directories."""
+    import shutil
+
+    out = []
+    for run in find_runs(None, runs_root, done_only=True):
+        if not run.config.experiment.endswith(f"-{preset}") or damage(run.dir):
+            continue
+        target = Path(dest) / run.dir.parent.name / run.dir.name
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(run.dir, staging, ignore=shutil.ignore_patterns("ckpt", "lock"))
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)  # a copy cut short never looks like a shipped run
+        out.append(target)
+    return out
+
+
 # ------------------------------------------------------------------------------- reading results
 
 def _flatten(d: dict, prefix: str = "") -> dict:

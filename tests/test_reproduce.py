@@ -109,6 +109,26 @@ def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
     assert dict(os.environ) == environ  # handed over as a parameter, not through the environment
 
 
+def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(
+        nbdir / "a.ipynb",
+        [("params", 'preset = "mini"\nfigures_dir = None'),
+         ("code", "from pathlib import Path\nfrom paperlib import runs\n"
+                  "s = runs.Settings.from_parameters(run_settings)\n"
+                  "Path(figures_dir, 'settings.txt').write_text(f'{s.runs_root}|{s.train_missing}')")],
+    )
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--figures-only"]) == 0
+    text = (tmp_path / "figures" / "smoke" / "settings.txt").read_text()
+    assert text == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
+
+
 def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_path, monkeypatch):
     """--only X rewrites X's records; the report's other sections, and another preset's
     report, stay byte-identical."""

@@ -82,3 +82,29 @@ def test_a_finished_run_is_reused_only_for_its_own_config(tiny_cfg, tmp_path, ca
         runs.get_or_train(cfg, settings)
     assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs")]) == 0  # listed, not aborted
     assert "damaged" in capsys.readouterr().out
+
+
+def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path):
+    import dataclasses
+
+    settings = runs.Settings(tmp_path / "runs", progress=False)
+    done = runs.get_or_train(tiny_cfg(PLAN, experiment="fig-mini"), settings)
+    other = runs.get_or_train(tiny_cfg(PLAN, experiment="fig-smoke", seed=3), settings)  # another preset's run
+    unfinished = tiny_cfg(PLAN, experiment="fig-mini", seed=5)
+    from paperlib.train import train
+
+    train(unfinished, store.run_dir_for(unfinished, tmp_path / "runs"), progress=False, stop_after=4)
+    assert (done.dir / "ckpt" / "last.pt").exists()
+
+    shipped = store.ship("mini", tmp_path / "results", tmp_path / "runs")
+    assert [p.name for p in shipped] == [done.dir.name]
+    copy = shipped[0]
+    assert not (copy / "ckpt").exists() and not (copy / "lock").exists()  # what figures read, nothing more
+    assert store.read_metrics(copy) == store.read_metrics(done.dir) and (copy / "DONE").exists()
+    assert other.dir.name not in {p.name for p in (tmp_path / "results").glob("*/*")}
+
+    reading = dataclasses.replace(settings, runs_root=tmp_path / "results", train_missing=False)
+    assert runs.get_or_train(done.config, reading).dir == copy
+    with pytest.raises(runs.MissingRun, match=r"seed 5\) is not there .* training is off"):
+        runs.get_or_train_many([done.config, unfinished], reading)
+    assert not store.locate(unfinished, tmp_path / "results")[0].exists()  # nothing was trained there
