@@ -245,3 +245,32 @@ def test_concurrent_prepares_build_once_and_a_killed_one_leaves_nothing_half_wri
     again = prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
     assert again.manifest["request"]["vocab_size"] == 500
     assert not [p for p in root.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("name", ["en-", "-it", "en-fi-sv", "english-it", "en_it"])
+def test_a_parallel_folder_must_be_named_by_two_language_codes(tmp_path, name):
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "train.tsv").write_text("a\tb\n")
+    (tmp_path / name / "valid.tsv").write_text("a\tb\n")
+    with pytest.raises(DataError, match=f"two language codes, e.g. en-it or en-pt_BR; got '{name}'"):
+        sources.load_dir(tmp_path)
+
+
+def test_language_codes_with_a_region_are_accepted(tmp_path):
+    for name in ("en-pt_BR", "en-zh_CN"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.tsv").write_text("a\tb\n")
+        (tmp_path / name / "valid.tsv").write_text("a\tb\n")
+    (tmp_path / "my corpus").mkdir()
+    (tmp_path / "my corpus" / "train.txt").write_text("a\n\nb\n")
+    (tmp_path / "my corpus" / "valid.txt").write_text("a\n")
+    with pytest.raises(DataError, match="monolingual folder is named by its language code"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "my corpus" / "train.txt").unlink()
+    (tmp_path / "my corpus" / "valid.txt").unlink()
+    assert set(sources.load_dir(tmp_path).parallel) == {"en-pt_BR", "en-zh_CN"}
+
+
+def test_a_vocabulary_larger_than_the_corpus_can_fill_is_one_line(tmp_path):
+    with pytest.raises(ValueError, match=r"vocab size 5000 is more than this corpus can fill .*use --vocab-size \d+ or less"):
+        train_tokenizer({"en": ["hello world", "this is a test"], "it": ["ciao mondo"]}, tmp_path / "spm", vocab_size=5000)

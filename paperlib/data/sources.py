@@ -17,6 +17,7 @@ Every source returns a `Corpus`: translation tasks ("src-tgt") and language-mode
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,11 @@ def _read_docs(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
+# a language code (en, fil, zh_CN, pt_BR) and a translation pair of two of them (en-pt_BR)
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?")
+PAIR_NAME = re.compile(rf"{LANGUAGE.pattern}-{LANGUAGE.pattern}")
+
+
 def load_dir(root: Path) -> Corpus:
     root = Path(root)
     if not root.is_dir():
@@ -106,10 +112,14 @@ def load_dir(root: Path) -> Corpus:
         splits.setdefault("test", splits["valid"])
         kinds = {type(x) for s in splits.values() for x in s}
         if kinds == {str}:
+            if not LANGUAGE.fullmatch(sub.name):
+                raise DataError(f"{sub}: a monolingual folder is named by its language code, e.g. fi or pt_BR; "
+                                f"got {sub.name!r}")
             corpus.monolingual[sub.name] = splits
         else:
-            if "-" not in sub.name:
-                raise DataError(f"{sub}: a parallel folder is named <src>-<tgt>, e.g. en-it")
+            if not PAIR_NAME.fullmatch(sub.name):
+                raise DataError(f"{sub}: a parallel folder is named <src>-<tgt> with two language codes, e.g. en-it "
+                                f"or en-pt_BR; got {sub.name!r}")
             corpus.parallel[sub.name] = splits
     if not corpus.parallel and not corpus.monolingual:
         raise DataError(f"{root} holds no task folders (<src>-<tgt>/train.tsv or <lang>/train.txt)")

@@ -74,6 +74,10 @@ def train_tokenizer(
                 f"vocab size {vocab_size} is smaller than the number of distinct characters these languages need "
                 f"({str(exc).split('. ')[1] if '. ' in str(exc) else exc}); use a larger --vocab-size"
             ) from None
+        if "Vocabulary size too high" in str(exc):
+            most = str(exc).rsplit("<=", 1)[-1].strip(" .") if "<=" in str(exc) else "a smaller number"
+            raise ValueError(f"vocab size {vocab_size} is more than this corpus can fill (SentencePiece allows at most "
+                             f"{most} here); use --vocab-size {most} or less, or a larger corpus") from None
         raise
     finally:
         os.unlink(corpus)
