@@ -215,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="redraw figures and claims from the runs shipped in results/<preset>/runs; train nothing")
     rep.set_defaults(func=_cmd_reproduce)
 
+    rpt = sub.add_parser("report", help="redraw a preset's figures, claims and report from its shipped runs "
+                                        "(results/<preset>/runs); trains nothing")
+    rpt.add_argument("--preset", default=None, choices=PRESETS,
+                     help=f"default: gpu where CUDA is available, else {DEFAULT_PRESET}")
+    rpt.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks")
+    rpt.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
+    rpt.set_defaults(func=_cmd_reproduce, figures_only=True, list=False, dry_run=False, executor="local", workers="1")
+
     data = sub.add_parser("data", help="prepare and inspect the task data").add_subparsers(dest="data_command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--source", nargs="+", default=["ddtp"], metavar="SOURCE",

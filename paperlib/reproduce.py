@@ -123,7 +123,7 @@ def reproduce(
     chosen = select(only, list_notebooks())
     out_dir = paths.runs_dir() / "notebooks" / preset
     figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
-    _prepare_data(preset, progress)
+    _prepare_data(preset, progress, list(chosen))
     results = []
     if executor is not None and executor.kind != "local" and not figures_only:
         folder = executors.job_folder(executor) / "notebooks"
@@ -169,14 +169,28 @@ def _record(figures_dir: Path, res: NotebookResult) -> NotebookResult:
     return res
 
 
-def _prepare_data(preset: str, progress: bool) -> None:
-    """Prepare every built-in task set once, in this process, before the notebooks: the
-    DDTP corpus is then parsed once instead of once per notebook kernel."""
-    from .data import TASKSETS, prepare
+def needed_tasksets(preset: str, notebooks) -> list[str]:
+    """The task sets the given notebooks train on at `preset` (none for the theory notebook)."""
+    from . import experiments as E
+    from .data import TASKSETS
 
+    grids = E.notebook_runs(preset)
+    wanted = {c.data.taskset for nb in notebooks for c, _ in grids.get(nb, [])}
+    wanted |= {E.DOREMI_NOTEBOOKS[nb][0] for nb in notebooks if nb in E.DOREMI_NOTEBOOKS}
+    return [name for name in TASKSETS if name in wanted]
+
+
+def _prepare_data(preset: str, progress: bool, notebooks) -> None:
+    """Prepare the task sets the notebooks need once, in this process, before them: the
+    DDTP corpus is then parsed once instead of once per notebook kernel."""
+    from .data import prepare
+
+    names = needed_tasksets(preset, notebooks)
+    if not names:
+        return
     start = time.time()
-    print(f"preparing data ({preset}): {', '.join(TASKSETS)}", flush=True)
-    for name in TASKSETS:
+    print(f"preparing data ({preset}): {', '.join(names)}", flush=True)
+    for name in names:
         prepare(name, preset, progress=progress)
     print(f"data ready in {time.time() - start:.0f}s", flush=True)
 

@@ -79,7 +79,7 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     write_notebook(nbdir / "c_scratch.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'), ("code", "raise SystemExit")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a_bad", "b_good"))  # c_scratch is not registered: never run
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)  # no DDTP needed here
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)  # no DDTP needed here
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     code = cli.main(["reproduce", "--preset", "smoke", "--no-progress"])
     assert code == 1
@@ -101,7 +101,7 @@ def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     environ = dict(os.environ)
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
@@ -122,11 +122,13 @@ def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkey
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
-    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--figures-only"]) == 0
-    text = (tmp_path / "figures" / "smoke" / "settings.txt").read_text()
-    assert text == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
+    for command in (["reproduce", "--figures-only"], ["report"]):
+        assert cli.main(command + ["--preset", "smoke", "--no-progress"]) == 0
+        text = (tmp_path / "figures" / "smoke" / "settings.txt").read_text()
+        assert text == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
+        (tmp_path / "figures" / "smoke" / "settings.txt").unlink()
 
 
 def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_path, monkeypatch):
@@ -143,7 +145,7 @@ def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_p
                      f"Path(figures_dir, '{name}.png').write_bytes(b'png')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
     assert cli.main(["reproduce", "--preset", "mini", "--no-progress"]) == 0
@@ -158,3 +160,10 @@ def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_p
     assert after["Notebook b"] == before["Notebook b"] and "b claim" in after["Notebook b"]  # untouched
     assert "a claim" in after["Notebook a"] and "Every figure and table of both papers" in after
     assert (tmp_path / "figures" / "mini" / "REPORT.md").read_bytes() == mini
+
+
+def test_only_the_task_sets_the_chosen_notebooks_train_on_are_prepared():
+    assert reproduce.needed_tasksets("mini", ["B0_fig02_variance_theory"]) == []  # pure theory: no data
+    assert reproduce.needed_tasksets("mini", ["A5_fig06_finetune_only"]) == ["hrl_lrl_fi"]
+    assert reproduce.needed_tasksets("gpu", ["A2_fig02_hrl_lrl_fronts", "B3_fig01_cooldown_lrl"]) == ["hrl_lrl_es"]
+    assert "one_to_many" in reproduce.needed_tasksets("mini", ["B4_table3_one_to_many"])
