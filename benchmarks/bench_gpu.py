@@ -26,6 +26,33 @@ def _flops_per_step(model, batch: int, src: int, tgt: int) -> float:
     return 6.0 * (enc * batch * src + (dec + out) * batch * tgt)
 
 
+def steps_per_second(model_cfg: ModelConfig, batch: int, vocab: int, bf16: bool, steps: int = 30) -> float:
+    """Training steps/s of a randomly initialised translation model on one random batch of
+    full-length sequences (fused AdamW; bf16 autocast or TF32), after 5 warm-up steps."""
+    torch.manual_seed(0)
+    seq = model_cfg.max_len
+    model = build_model(model_cfg, "translation", vocab, 0, 2, 3).cuda()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    x = torch.randint(4, vocab, (batch, seq), device="cuda")
+    y = torch.randint(4, vocab, (batch, seq), device="cuda")
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(input_ids=x, decoder_input_ids=y).logits
+        torch.nn.functional.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1)).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(5):
+        step()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+
+
 def run(batch: int = 256, seq: int = 64, vocab: int = 32000, steps: int = 30) -> dict:
     if not torch.cuda.is_available():
         return {"skipped": "no CUDA device"}
@@ -33,31 +60,10 @@ def run(batch: int = 256, seq: int = 64, vocab: int = 32000, steps: int = 30) ->
     name = torch.cuda.get_device_name()
     peak = next((v for k, v in PEAK.items() if k in name), None)
     out = {"device": name, "batch": batch, "tokens_per_side": seq}
+    cfg = ModelConfig(d_model=512, layers=3, heads=8, ffn=2048, max_len=seq)
+    flops = _flops_per_step(build_model(cfg, "translation", vocab, 0, 2, 3), batch, seq, seq)
     for precision in ("tf32", "bf16"):
-        torch.manual_seed(0)
-        model = build_model(ModelConfig(d_model=512, layers=3, heads=8, ffn=2048, max_len=seq), "translation",
-                            vocab, 0, 2, 3).cuda()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
-        x = torch.randint(4, vocab, (batch, seq), device="cuda")
-        y = torch.randint(4, vocab, (batch, seq), device="cuda")
-
-        def step():
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                logits = model(input_ids=x, decoder_input_ids=y).logits
-            loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-
-        for _ in range(5):
-            step()
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        torch.cuda.synchronize()
-        per_step = (time.perf_counter() - start) / steps
-        achieved = _flops_per_step(model, batch, seq, seq) / per_step
-        out[precision] = {"steps_per_s": 1 / per_step, "tflops": achieved / 1e12,
-                          "mfu": achieved / peak[precision] if peak else None}
+        rate = steps_per_second(cfg, batch, vocab, bf16=precision == "bf16", steps=steps)
+        out[precision] = {"steps_per_s": rate, "tflops": flops * rate / 1e12,
+                          "mfu": flops * rate / peak[precision] if peak else None}
     return out

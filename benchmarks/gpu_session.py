@@ -48,42 +48,19 @@ def matmul_peak(n: int = 8192, reps: int = 10) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
-def model_throughput(preset: str, batch_sizes, peak: float, steps: int = 30) -> list[dict]:
+def model_throughput(preset: str, batch_sizes, peak: float) -> list[dict]:
     """Training steps of the preset's translation model on random full-length batches."""
-    import torch
-
     from paperlib import costs, presets
-    from paperlib.models import build_model
+
+    from .bench_gpu import steps_per_second
 
     p = presets.get(preset)
-    vocab, length = p.vocab_size, p.model.max_len
-    per_example = costs.flops_per_example(p.model, "translation", vocab)
+    per_example = costs.flops_per_example(p.model, "translation", p.vocab_size)
     out = []
     for batch in batch_sizes:
-        torch.manual_seed(0)
-        model = build_model(p.model, "translation", vocab, 0, 1, 2).cuda()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
-        x = torch.randint(3, vocab, (batch, length), device="cuda")
-
-        def step():
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                logits = model(input_ids=x, decoder_input_ids=x).logits
-            torch.nn.functional.cross_entropy(logits.float().reshape(-1, vocab), x.reshape(-1)).backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-
-        for _ in range(5):
-            step()
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        torch.cuda.synchronize()
-        rate = steps / (time.perf_counter() - start)
+        rate = steps_per_second(p.model, batch, p.vocab_size, bf16=True)
         flops = per_example * batch * rate
         out.append({"batch": batch, "steps_per_s": rate, "tflops": flops / 1e12, "mfu": flops / peak})
-        del model, opt
-        torch.cuda.empty_cache()
     return out
 
 

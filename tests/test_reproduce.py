@@ -90,26 +90,9 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     assert "[smoke/REPORT.md](smoke/REPORT.md)" in (tmp_path / "figures" / "REPORT.md").read_text()  # the index
 
 
-def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    write_notebook(
-        nbdir / "a.ipynb",
-        [("params", 'preset = "mini"\nfigures_dir = None'),
-         ("code", "from pathlib import Path\nfrom paperlib import runs\n"
-                  "Path(figures_dir, 'workers.txt').write_text(str(runs.Settings.from_parameters(run_settings).executor.workers))")],
-    )
-    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
-    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
-    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
-    environ = dict(os.environ)
-    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
-    assert (tmp_path / "figures" / "smoke" / "workers.txt").read_text() == "3"  # the kernel's grids use 3 workers
-    assert dict(os.environ) == environ  # handed over as a parameter, not through the environment
-
-
-def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkeypatch):
+def _settings_notebook(tmp_path, monkeypatch, written: str):
+    """The only registered notebook: writes `written` (an f-string over s, the run Settings it
+    was handed) to figures_dir/settings.txt."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     write_notebook(
@@ -117,18 +100,30 @@ def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkey
         [("params", 'preset = "mini"\nfigures_dir = None'),
          ("code", "from pathlib import Path\nfrom paperlib import runs\n"
                   "s = runs.Settings.from_parameters(run_settings)\n"
-                  "Path(figures_dir, 'settings.txt').write_text(f'{s.runs_root}|{s.train_missing}')")],
+                  f"Path(figures_dir, 'settings.txt').write_text(f'{written}')")],
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
-    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    return tmp_path / "figures" / "smoke" / "settings.txt"
+
+
+def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
+    written = _settings_notebook(tmp_path, monkeypatch, "{s.executor.workers}")
+    environ = dict(os.environ)
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "3"]) == 0
+    assert written.read_text() == "3"  # the kernel's grids use 3 workers
+    assert dict(os.environ) == environ  # handed over as a parameter, not through the environment
+
+
+def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkeypatch):
+    written = _settings_notebook(tmp_path, monkeypatch, "{s.runs_root}|{s.train_missing}")
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
     for command in (["reproduce", "--figures-only"], ["report"]):
         assert cli.main(command + ["--preset", "smoke", "--no-progress"]) == 0
-        text = (tmp_path / "figures" / "smoke" / "settings.txt").read_text()
-        assert text == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
-        (tmp_path / "figures" / "smoke" / "settings.txt").unlink()
+        assert written.read_text() == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
+        written.unlink()
 
 
 def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_path, monkeypatch):
