@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py). It
-# expects, carried beside the working tree in .gpu/: whl/ (datasets, dill, multiprocess and
-# pyarrow wheels: the GPU image lacks them) and data.tar.xz (data/prepared/ddtp/hrl_lrl_es-gpu,
-# prepared here with `paperlib data prepare --tasks hrl_lrl_es --preset gpu`).
+# The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py):
+#   run(command="bash benchmarks/gpu_session.sh 480 --no-diagnostics", carry=[".gpu"], timeout_s=560)
+# It expects, carried beside the working tree in .gpu/ (git-ignored through .git/info/exclude;
+# together with the tree under the tool's 64 MiB):
+#   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them) and pyarrow>=24:
+#         pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#           --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .gpu/whl \
+#           datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 pyarrow==24.0.0
+#   data.tar.xz  the prepared task set, so that run identities match this machine's:
+#         paperlib data prepare --tasks hrl_lrl_es --preset gpu
+#         tar -cf - data/prepared/ddtp/hrl_lrl_es-gpu | xz -9e > .gpu/data.tar.xz
 set -o pipefail
 budget=${1:-480}
 shift; extra="$@"   # e.g. --no-diagnostics

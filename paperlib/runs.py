@@ -172,13 +172,24 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
+    """Steps run_dir has trained of cfg's own part (after its shared prefix), as of its last
+    evaluation; 0 before the first or when the log cannot be read yet."""
+    try:
+        rows = store.read_metrics(run_dir)
+    except (OSError, store.DamagedRun):
+        return 0
+    last = max((r["step"] for r in rows if "step" in r), default=0)
+    return max(0, last - (cfg.fork_at or 0))
+
+
 def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:
     """Train `cfgs` (distinct runs, none continuing another still missing) in `workers`
     processes, each with cores/workers torch threads; the longest runs start first so the
     last ones finish together. A failed run raises with its run directory once the others
     are done."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm.auto import tqdm
 
@@ -189,16 +200,27 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
         return
     workers = min(workers, len(cfgs))
     order = sorted(cfgs, key=lambda c: total_steps(c) - (c.fork_at or 0), reverse=True)
+    dirs = [store.run_dir_for(c, s.runs_root) for c in order]
     quiet = dataclasses.replace(s, progress=False, executor=None).to_parameters()
     # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
     pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_worker_init,
                                initargs=(max(1, executors.cpu_cores() // workers),))
     failed = []
+    # one bar over the steps of every run (read from the runs' own logs at each evaluation):
+    # steps/s and an ETA for the whole wave, which a bar over finished runs cannot give
+    bar = tqdm(total=sum(total_steps(c) - (c.fork_at or 0) for c in order), unit="step", dynamic_ncols=True,
+               desc=f"{len(order)} runs, {workers} side by side", disable=not s.progress)
     with pool:
         futures = {pool.submit(TrainJob(), c.to_dict(), quiet): c for c in order}
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"runs ({workers} side by side)",
-                        disable=not s.progress, unit="run"):
-            if fut.exception() is not None:
-                failed.append(f"{store.run_dir_for(futures[fut], s.runs_root)}: {fut.exception()!r}")
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                if fut.exception() is not None:
+                    failed.append(f"{store.run_dir_for(futures[fut], s.runs_root)}: {fut.exception()!r}")
+            bar.n = sum(steps_done(c, d) for c, d in zip(order, dirs))
+            bar.set_postfix(done=f"{len(futures) - len(pending)}/{len(futures)}", refresh=False)
+            bar.refresh()
+    bar.close()
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(cfgs)} runs failed:\n" + "\n".join(failed))

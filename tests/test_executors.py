@@ -3,7 +3,7 @@
 
 import pytest
 
-from paperlib import executors, runs, store
+from paperlib import config, executors, runs, store
 from paperlib.executors import Executor
 from paperlib.train import train
 
@@ -60,6 +60,11 @@ def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path, monkeypatch
     assert len(list((tmp_path / "runs" / "test").iterdir())) == 5  # three runs and two prefixes
     for cfg, run in zip(grid, done):  # each worker trains exactly what this process trains
         _same_run(run.dir, runs.get_or_train(cfg, runs.Settings(tmp_path / "here", progress=False)).dir)
+    # the progress bar's count: each run's own steps (after the shared prefix), read from its log
+    assert [runs.steps_done(c, r.dir) for c, r in zip(grid, done)] == [4, 4, 4]
+    prefix = runs.get_or_train(config.parent_config(grid[0]), runs.Settings(tmp_path / "runs", progress=False))
+    assert runs.steps_done(config.parent_config(grid[0]), prefix.dir) == 8
+    assert runs.steps_done(grid[0], tmp_path / "nowhere") == 0
 
 
 def test_a_failed_side_by_side_run_names_its_directory(tiny_cfg, tmp_path):

@@ -84,8 +84,9 @@ def _read_docs(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
-# a language code (en, fil, zh_CN, pt_BR) and a translation pair of two of them (en-pt_BR)
-LANGUAGE = re.compile(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?")
+# a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two
+# of them joined by one hyphen (en-pt_BR); the hyphen is what splits a pair into its sides
+LANGUAGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 PAIR_NAME = re.compile(rf"{LANGUAGE.pattern}-{LANGUAGE.pattern}")
 
 
@@ -113,13 +114,13 @@ def load_dir(root: Path) -> Corpus:
         kinds = {type(x) for s in splits.values() for x in s}
         if kinds == {str}:
             if not LANGUAGE.fullmatch(sub.name):
-                raise DataError(f"{sub}: a monolingual folder is named by its language code, e.g. fi or pt_BR; "
-                                f"got {sub.name!r}")
+                raise DataError(f"{sub}: a monolingual folder is named by its language, letters, digits and _, e.g. "
+                                f"fi or pt_BR; got {sub.name!r}")
             corpus.monolingual[sub.name] = splits
         else:
             if not PAIR_NAME.fullmatch(sub.name):
-                raise DataError(f"{sub}: a parallel folder is named <src>-<tgt> with two language codes, e.g. en-it "
-                                f"or en-pt_BR; got {sub.name!r}")
+                raise DataError(f"{sub}: a parallel folder is named <src>-<tgt>, two names of letters, digits and _ "
+                                f"joined by one hyphen, e.g. en-it or en-pt_BR; got {sub.name!r}")
             corpus.parallel[sub.name] = splits
     if not corpus.parallel and not corpus.monolingual:
         raise DataError(f"{root} holds no task folders (<src>-<tgt>/train.tsv or <lang>/train.txt)")
