@@ -48,6 +48,16 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
+def remove_temporaries(folder: Path) -> int:
+    """Delete the temporary files `atomic_write` left in `folder` when a process died
+    between writing and renaming (kill -9 runs no clean-up). Only for a folder whose lock
+    the caller holds: another writer's temporary file would be pulled from under it."""
+    stale = list(Path(folder).glob(".tmp-*")) if Path(folder).is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 @contextmanager
 def exclusive(lock_path: Path, what: str):
     """Hold an exclusive, non-blocking lock on `lock_path` for the block; a second process

@@ -121,6 +121,8 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
     with store.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
         if main:
             store.write_or_check_config(run_dir, cfg, plan, data)
+            for folder in (run_dir, run_dir / "ckpt"):  # what a process killed mid-write left behind
+                files.remove_temporaries(folder)
         accelerator.wait_for_everyone()
         if (run_dir / "DONE").exists():
             return run_dir

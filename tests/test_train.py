@@ -202,3 +202,59 @@ def test_gpu_kernel_choices_avoid_per_shape_cudnn_attention_plans():
     finally:
         torch.backends.cuda.enable_cudnn_sdp(before[0])
         torch.backends.cuda.matmul.allow_tf32 = before[1]
+
+
+# A training process that SIGKILLs itself at one chosen write: halfway through appending a
+# metrics row, or with a new checkpoint written and synced but not yet renamed into place.
+_DIE_WHILE_WRITING = r"""
+import json, os, signal, sys
+from pathlib import Path
+from paperlib import config, store
+from paperlib.train import train
+
+cfg, run_dir, where, nth = config.from_dict(json.loads(sys.argv[1])), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+seen = [0]
+if where == "metrics":
+    append = store.append_metrics
+    def dying_append(folder, row):
+        seen[0] += 1
+        if seen[0] == nth:
+            with open(Path(folder) / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row)[:40])
+                f.flush()
+                os.fsync(f.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+        append(folder, row)
+    store.append_metrics = dying_append
+else:
+    replace = os.replace
+    def dying_replace(src, dst):
+        if str(dst).endswith("last.pt"):
+            seen[0] += 1
+            if seen[0] == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+        replace(src, dst)
+    os.replace = dying_replace
+train(cfg, run_dir, progress=False)
+"""
+
+
+@pytest.mark.parametrize("where, nth", [("metrics", 3), ("checkpoint", 2)])
+def test_kill_9_while_writing_then_resume_gives_identical_metrics(tiny_cfg, tmp_path, where, nth):
+    import subprocess
+    import sys
+
+    cfg = tiny_cfg(STATIC)
+    full = runs.get_or_train(cfg, runs.Settings(tmp_path / "full", progress=False))
+    killed = tmp_path / "killed" / "test" / full.dir.name
+    proc = subprocess.run([sys.executable, "-c", _DIE_WHILE_WRITING, json.dumps(cfg.to_dict()), str(killed), where,
+                           str(nth)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr[-2000:]  # it really died at that write
+    assert not (killed / "DONE").exists()
+    if where == "metrics":
+        assert not (killed / "metrics.jsonl").read_text().endswith("\n")  # a torn last row
+    else:
+        assert list((killed / "ckpt").glob(".tmp-*"))  # the new checkpoint, never renamed into place
+    train(cfg, killed, progress=False)
+    assert _rows(killed) == _rows(full.dir)
+    assert not list(killed.rglob(".tmp-*"))  # the dead process's temporary file is swept on resume
