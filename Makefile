@@ -11,7 +11,7 @@ TORCH  ?= torch==2.13.0
 # never downloads a multi-GB CUDA build by accident.
 LOCAL_WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: setup reproduce test benchmarks lab clean-runs
+.PHONY: setup reproduce test benchmarks lab
 
 $(BIN)/paperlib-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,5 @@ test: setup
 benchmarks: setup
 	$(BIN)/python -m benchmarks
 
-lab: setup
-	$(BIN)/jupyter lab notebooks/
+lab: setup  # the repository root: notebooks/, figures/<preset>/REPORT.md and README side by side
+	$(BIN)/jupyter lab --notebook-dir=.
