@@ -162,7 +162,7 @@ def zipf_sizes(k: int, alpha: float) -> np.ndarray:
 
 # Size vectors quoted by the papers.
 PAPER_SIZES = {
-    # paper A Table 2: mC4 tokens (billions) En/Hi/Gu/Gd/Sw
+    # paper A Table 2: mC4 characters (billions) En/Hi/Gu/Gd/Sw (the paper counts characters)
     "order-matters mC4 (En/Hi/Gu/Gd/Sw)": {"en": 13396, "hi": 75, "gu": 3.6, "gd": 0.8, "sw": 4.1},
     # paper B Table 2: mC4 tokens (billions) En/It/Zh/Sw
     "upsample-or-upweight mC4 (En/It/Zh/Sw)": {"en": 2733, "it": 162, "zh": 39, "sw": 1},
