@@ -1,5 +1,8 @@
 """DDTP parsing and pairing on small index files written here."""
 
+import bz2
+import lzma
+
 import pytest
 
 from paperlib.data import ddtp
@@ -130,7 +133,7 @@ def test_unknown_language_lists_valid_ones():
 def test_missing_apt_points_to_dir_source(tmp_path, monkeypatch):
     monkeypatch.setattr(ddtp.shutil, "which", lambda name: None)
     with pytest.raises(DataError, match="--source dir PATH"):
-        ddtp.fetch(tmp_path / "lists")
+        ddtp.fetch(tmp_path / "lists", archive=None)
     assert not (tmp_path / "lists").exists()
 
 
@@ -140,5 +143,66 @@ def test_failed_apt_leaves_nothing(tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setattr(ddtp.shutil, "which", lambda name: str(fake))
     with pytest.raises(DataError, match="Permission denied"):
-        ddtp.fetch(tmp_path / "data" / "lists")
+        ddtp.fetch(tmp_path / "data" / "lists", archive=None)
     assert list((tmp_path / "data").iterdir()) == []
+
+
+def _archive(monkeypatch, files: dict[str, str]):
+    """A fake Debian archive serving Translation-XX.bz2 files, their sums recorded as pinned;
+    returns the list of URLs asked for."""
+    import hashlib
+
+    asked = []
+    blobs = {lang: text.encode() for lang, text in files.items()}
+
+    def download(url):
+        asked.append(url)
+        lang, kind = url.rsplit("Translation-", 1)[1].split(".")
+        if lang not in blobs:
+            raise ddtp.ArchiveUnreachable(f"{url}: 404")
+        return {"xz": lzma.compress, "bz2": bz2.compress}[kind](blobs[lang])
+
+    monkeypatch.setattr(ddtp, "_download", download)
+    monkeypatch.setattr(ddtp, "SHA256", {**ddtp.SHA256, **{l: hashlib.sha256(b).hexdigest() for l, b in blobs.items()}})
+    return asked
+
+
+_EN = "Package: a\nDescription-md5: 1\nDescription-en: a tool\n a tool that works\n\n"
+_FI = "Package: a\nDescription-md5: 1\nDescription-fi: työkalu\n työkalu joka toimii\n\n"
+
+
+def test_the_corpus_comes_over_https_pinned_and_checked_without_apt(tmp_path, monkeypatch):
+    asked = _archive(monkeypatch, {"en": _EN, "fi": _FI})
+    monkeypatch.setattr(ddtp.shutil, "which", lambda name: None)  # no apt on this host
+    lists = ddtp.fetch(tmp_path / "lists", languages=("fi",))
+    assert asked == [f"{ddtp.ARCHIVE}/dists/bookworm/main/i18n/Translation-{f}" for f in ("en.xz", "fi.bz2")]
+    assert set(ddtp.index_files(lists)) == {"en", "fi"}
+    parallel, _ = ddtp.load(lists, ["fi"])
+    assert parallel["en-fi"] == [("a tool", "työkalu"), ("a tool that works", "työkalu joka toimii")]
+
+
+def test_a_file_that_differs_from_its_recorded_sum_is_refused_and_nothing_is_left(tmp_path, monkeypatch):
+    _archive(monkeypatch, {"en": _EN, "fi": _FI})
+    monkeypatch.setattr(ddtp, "SHA256", {**ddtp.SHA256, "fi": "0" * 64})
+    with pytest.raises(DataError, match=r"Translation-fi.bz2: sha256 .* is not the 0000000000000000... recorded for "
+                                        r"Debian bookworm"):
+        ddtp.fetch(tmp_path / "data" / "lists", languages=("fi",))
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_an_unreachable_archive_falls_back_to_apt_and_says_both(tmp_path, monkeypatch):
+    _archive(monkeypatch, {})  # every URL fails
+    monkeypatch.setattr(ddtp.shutil, "which", lambda name: None)
+    with pytest.raises(DataError, match=r"Translation-en.xz: 404; apt-get is not available either"):
+        ddtp.fetch(tmp_path / "lists", languages=("fi",))
+
+
+def test_the_pinned_release_is_read_alone_where_apt_also_brought_other_suites(tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / f"deb.debian.org_debian{ddtp.PINNED}en").write_text(_EN)
+    (lists / f"deb.debian.org_debian{ddtp.PINNED}fi").write_text(_FI)
+    (lists / "deb.debian.org_debian-security_dists_bookworm-security_main_i18n_Translation-en").write_text(
+        "Package: b\nDescription-md5: 2\nDescription-en: only in security\n\n")
+    assert {l: [p.name for p in ps] for l, ps in ddtp.index_files(lists).items()} == {
+        "en": [f"deb.debian.org_debian{ddtp.PINNED}en"], "fi": [f"deb.debian.org_debian{ddtp.PINNED}fi"]}

@@ -1,5 +1,11 @@
 """Debian's translated package descriptions (DDTP) as a real, imbalanced multilingual corpus.
 
+Fetched over HTTPS from the Debian archive: the `Translation-XX` files of one pinned
+release (bookworm, main), each checked against its sha256 recorded here, so that every
+host builds the same corpus and the same data fingerprint. Where the archive cannot be
+reached, apt fetches them instead (the host's own release and suites: the corpus may then
+differ, and runs are not shared with other hosts).
+
 Every Debian package has an English description, and translators provide reviewed
 translations into many languages; apt can fetch them as `Translation-XX` index files:
 stanzas of `Package`, `Description-md5` and `Description-XX`. The md5 names the English
@@ -13,6 +19,9 @@ summaries are paired), since translators sometimes merge or split paragraphs.
 
 from __future__ import annotations
 
+import bz2
+import hashlib
+import lzma
 import os
 import re
 import shutil
@@ -30,6 +39,44 @@ LANGUAGES = (
 )
 SOURCE_LANGUAGE = "en"
 
+ARCHIVE = "https://deb.debian.org/debian"
+RELEASE = "bookworm"
+# sha256 of each uncompressed main/i18n/Translation-XX of bookworm, from the archive's Release
+# file of Debian 12.15 (2026-07-11); these files change only at point releases, if at all
+SHA256 = {
+    "en": "62f59c3cdca9786e4f7adf9002f9f5729a684adcb4667e58e448dec9b5a46c7f",
+    "da": "dc3e8f2d1f51c3dde7814e58e2312e194cb8faee439bb5e56e3f034dd94048e2",
+    "it": "f2010961f0968127812de8484ecead4f45b25b2cb6aeb788f9f25753fbd5cff7",
+    "fr": "1b5ce81d2dac68fb27997899d9e092b8281f984baa658c22139d8f2640aec6cc",
+    "de": "adac331fc51f9a00c1b4120b4ac87423be2b1f1615d4f288c7cbc2d5258c0650",
+    "sk": "d1df7536efa9f0d00d044bd70698cec70c983b0cf947da419e7d72b569e67da8",
+    "pt_BR": "06883dac5c7394bc37f99a26980e21ca8baec34b364719d0b98793dbfcdf50ff",
+    "ja": "642792836c58facc19a735181fc1bc53ac211fc082ff141377fc6be2d2498259",
+    "ko": "2c6269e0889312fd60711cbe4dd03a50d3f45d0f6a95076d48226f60cc76f76c",
+    "uk": "a1e9e092c9ef84e12dd7eb1be3819deb3209e3bc4cec0671beb78f3351d026a3",
+    "pl": "2cbf30bbcc0996040301104f88ab3d950b37d2fc7067cbc6f66e62b5245ba264",
+    "ru": "150a6c5b969a2856ffb16908306ac2328ad61131df343a7e6418ebdc1a86c9bd",
+    "es": "891b4912747533755c5caca42c5dc2365fc7a8b73af88c44485b61ce7fddb740",
+    "cs": "13017b3ee4f8def6a2540497222e2e826b68138b5dbf552b4b8ebe378b525f9e",
+    "pt": "58bee04ff62934475047bd428d960b8400b523b4985cd7d740b1b26d2db45e12",
+    "zh_CN": "53d04c0b9a75c9519afc6a1919af6d6cfd9012bb7a18bf110a169fd67c6cc4ef",
+    "fi": "cbb13c262345bae831e5dcd1fd220469f2c1b0baa89f4ac20e1f03d31d8e1c37",
+    "sr": "47cb28476f344084fb4aa9f70a9bf87395da09cfa305dfdecabfc4afb20973b2",
+    "nl": "8bcff180ceb9f715ba04020990f3ba0565e501969e24285a25858e1b2ba6c576",
+    "sv": "d263d1250479bf10a9733a6a409be902b06b3981430f829fb1e36087627107cf",
+    "hu": "65f51c261999224ee67d095330035af7692ace11f26fe83d741d49f50fcf23af",
+}
+# how the archive serves each file (its Release file lists what there is): English as .xz,
+# the translations as .bz2
+COMPRESSION = {"en": "xz"}
+DECOMPRESS = {"xz": lzma.decompress, "bz2": bz2.decompress}
+# the pinned suite's files, named as apt names them (so that both ways fill one lists folder)
+PINNED = f"_dists_{RELEASE}_main_i18n_Translation-"
+
+
+class ArchiveUnreachable(DataError):
+    pass
+
 _WS = re.compile(r"\s+")
 
 
@@ -40,17 +87,75 @@ def check_languages(langs) -> list[str]:
     return list(langs)
 
 
-def fetch(lists_dir: Path, languages=LANGUAGES) -> Path:
-    """Download the Translation-* index files with apt into `lists_dir` (not the system's
-    apt state). Written to a temporary folder first and renamed, so a failed fetch leaves
-    nothing half-written. Returns lists_dir."""
+def fetch(lists_dir: Path, languages=LANGUAGES, archive: str | None = ARCHIVE) -> Path:
+    """The Translation-* files in `lists_dir`: from the Debian archive over HTTPS (pinned and
+    checked, `fetch_http`), or with apt where the archive cannot be reached (archive=None:
+    apt only). Nothing half-written on failure. Returns lists_dir."""
     lists_dir = Path(lists_dir)
     if index_files(lists_dir, missing_ok=True).get(SOURCE_LANGUAGE):
         return lists_dir
+    unreachable = ""
+    if archive:
+        try:
+            return fetch_http(lists_dir, languages, archive)
+        except ArchiveUnreachable as exc:
+            unreachable = f"{exc}; "
+    return _fetch_apt(lists_dir, languages, unreachable)
+
+
+def _download(url: str) -> bytes:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise ArchiveUnreachable(f"{url}: {getattr(exc, 'reason', exc)}") from None
+
+
+def fetch_http(lists_dir: Path, languages=LANGUAGES, archive: str = ARCHIVE) -> Path:
+    """Download main/i18n/Translation-XX(.xz|.bz2) of the pinned release for English and
+    `languages`, check each against its recorded sha256, and move them into lists_dir
+    together (a temporary folder renamed into place)."""
+    from tqdm.auto import tqdm
+
+    lists_dir = Path(lists_dir)
+    langs = [SOURCE_LANGUAGE, *check_languages(languages)]
+    lists_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=lists_dir.parent))
+    host = archive.split("://", 1)[-1].split("/", 1)[0]
+    try:
+        for lang in tqdm(langs, desc=f"DDTP from {host}", unit="file", leave=False):
+            kind = COMPRESSION.get(lang, "bz2")
+            url = f"{archive.rstrip('/')}/dists/{RELEASE}/main/i18n/Translation-{lang}.{kind}"
+            compressed = _download(url)
+            try:
+                data = DECOMPRESS[kind](compressed)
+            except (OSError, ValueError, lzma.LZMAError) as exc:  # a cut or corrupted download
+                raise DataError(f"{url}: not a {kind} file ({exc}); fetch again") from None
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != SHA256[lang]:
+                raise DataError(f"{url}: sha256 {digest[:16]}... is not the {SHA256[lang][:16]}... recorded for Debian "
+                                f"{RELEASE}: the archive's file has changed, so the corpus would differ from everyone "
+                                "else's; update ddtp.SHA256 deliberately, or use --source dir PATH")
+            (tmp / f"{host.replace('/', '_')}_debian{PINNED}{lang.replace('_', '%5f')}").write_bytes(data)
+        if lists_dir.exists():
+            shutil.rmtree(lists_dir)
+        tmp.rename(lists_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return lists_dir
+
+
+def _fetch_apt(lists_dir: Path, languages, unreachable: str = "") -> Path:
+    """Download the Translation-* index files with apt into `lists_dir` (not the system's
+    apt state): the host's release and suites."""
     apt = shutil.which("apt-get")
     if apt is None:
         raise DataError(
-            "apt-get is not available, so the DDTP corpus cannot be fetched here; "
+            f"{unreachable}apt-get is not available{' either' if unreachable else ''}, so the DDTP corpus cannot be "
+            "fetched here; "
             "use `paperlib data prepare --source dir PATH` with your own corpus"
         )
     lists_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +176,7 @@ def fetch(lists_dir: Path, languages=LANGUAGES) -> Path:
         if proc.returncode != 0 or not found.get(SOURCE_LANGUAGE):
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise DataError(
-                "could not fetch the DDTP index files with apt-get "
+                f"{unreachable}could not fetch the DDTP index files with apt-get "
                 f"(exit {proc.returncode}: {' | '.join(tail) or 'no Translation-en downloaded'}); "
                 "apt needs root and access to the Debian archive -- otherwise use --source dir PATH"
             )
@@ -91,7 +196,11 @@ def index_files(lists_dir: Path, missing_ok: bool = False) -> dict[str, list[Pat
     lists_dir = Path(lists_dir)
     out: dict[str, list[Path]] = {}
     if lists_dir.is_dir():
-        for p in sorted(lists_dir.glob("*_i18n_Translation-*")):
+        found = sorted(lists_dir.glob("*_i18n_Translation-*"))
+        # the pinned release's main files alone where they are there (apt also brings the
+        # host's -updates and -security suites: a few hundred English descriptions more)
+        pinned = [p for p in found if PINNED in p.name]
+        for p in pinned if any(p.name.endswith(PINNED + SOURCE_LANGUAGE) for p in pinned) else found:
             lang = p.name.rsplit("Translation-", 1)[1].replace("%5f", "_")
             out.setdefault(lang, []).append(p)
     if not out and not missing_ok:

@@ -2,7 +2,7 @@
 
 Layout under the data directory (default <repo>/data, git-ignored; PAPERLIB_DATA overrides):
 
-    ddtp/lists/                          the apt index files (fetched once)
+    ddtp/lists/                          the DDTP Translation files (fetched once, HTTPS or apt)
     prepared/<source>/<taskset>-<preset>/
         manifest.json                    request, fetch date, sizes, tokenizer hash, cache keys
         tokenizer/spm.model
@@ -44,7 +44,7 @@ from .. import paths
 from .. import files
 from ..files import atomic_write
 from .. import presets
-from . import sources
+from . import ddtp, sources
 from .errors import DataError
 from .splits import subsample
 from .tasksets import TaskSet, get_taskset
@@ -208,6 +208,8 @@ def prepare(
         "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
                        "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
     }
+    if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt
+        request["corpus"] = f"DDTP {ddtp.RELEASE} main, sha256-pinned"
     with files.waiting_lock(data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"):
         # one process prepares; another asking for the same data waits here, then reuses it
         old = _read_manifest(root)
