@@ -145,7 +145,7 @@ _PRESETS = (
         # 0.39 TFLOP per step of 128 examples at full length (flop_counter); the step is
         # launch-bound -- 22-31 steps/s for one run alone (MFU 1.5%) -- so runs train side by
         # side: 8 at once gave 91 steps/s together (before cuDNN attention was turned off,
-        # which had cost 9x on new batch shapes). The notebooks' 336k steps are then ~1 GPU-hour.
+        # which had cost 9x on new batch shapes). The notebooks' 276k steps are then 0.78 GPU-hours.
         # In regime: after 3,000 steps (8 runs of Order Matters Fig. 2 on hrl_lrl_es) en-it
         # valid 1.84-2.26 nats vs its bigram's 4.42, en-es 2.68-2.99 vs 4.95 (en-es at 8-40
         # epochs, still falling at 40).
