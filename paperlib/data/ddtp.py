@@ -20,6 +20,7 @@ summaries are paired), since translators sometimes merge or split paragraphs.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import hashlib
 import lzma
 import os
@@ -103,6 +104,21 @@ def fetch(lists_dir: Path, languages=LANGUAGES, archive: str | None = ARCHIVE) -
     return _fetch_apt(lists_dir, languages, unreachable)
 
 
+@contextlib.contextmanager
+def _filled_then_moved(lists_dir: Path):
+    """A temporary folder beside lists_dir to fill; it replaces lists_dir only when the block
+    ends without an error, and is removed in any case: a failed fetch leaves nothing."""
+    lists_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=lists_dir.parent))
+    try:
+        yield tmp
+        if lists_dir.exists():
+            shutil.rmtree(lists_dir)
+        tmp.rename(lists_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _download(url: str) -> bytes:
     import urllib.error
     import urllib.request
@@ -122,10 +138,8 @@ def fetch_http(lists_dir: Path, languages=LANGUAGES, archive: str = ARCHIVE) -> 
 
     lists_dir = Path(lists_dir)
     langs = [SOURCE_LANGUAGE, *check_languages(languages)]
-    lists_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=lists_dir.parent))
     host = archive.split("://", 1)[-1].split("/", 1)[0]
-    try:
+    with _filled_then_moved(lists_dir) as tmp:
         for lang in tqdm(langs, desc=f"DDTP from {host}", unit="file", leave=False):
             kind = COMPRESSION.get(lang, "bz2")
             url = f"{archive.rstrip('/')}/dists/{RELEASE}/main/i18n/Translation-{lang}.{kind}"
@@ -140,11 +154,6 @@ def fetch_http(lists_dir: Path, languages=LANGUAGES, archive: str = ARCHIVE) -> 
                                 f"{RELEASE}: the archive's file has changed, so the corpus would differ from everyone "
                                 "else's; update ddtp.SHA256 deliberately, or use --source dir PATH")
             (tmp / f"{host.replace('/', '_')}_debian{PINNED}{lang.replace('_', '%5f')}").write_bytes(data)
-        if lists_dir.exists():
-            shutil.rmtree(lists_dir)
-        tmp.rename(lists_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return lists_dir
 
 
@@ -158,9 +167,7 @@ def _fetch_apt(lists_dir: Path, languages, unreachable: str = "") -> Path:
             "fetched here; "
             "use `paperlib data prepare --source dir PATH` with your own corpus"
         )
-    lists_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=lists_dir.parent))
-    try:
+    with _filled_then_moved(lists_dir) as tmp:
         (tmp / "partial").mkdir()
         cmd = [
             apt, "-q",
@@ -183,11 +190,6 @@ def _fetch_apt(lists_dir: Path, languages, unreachable: str = "") -> Path:
         for extra in ("partial", "lock", "auxfiles"):
             p = tmp / extra
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-        if lists_dir.exists():
-            shutil.rmtree(lists_dir)
-        tmp.rename(lists_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return lists_dir
 
 
