@@ -11,7 +11,7 @@ TORCH  ?= torch==2.13.0
 # never downloads a multi-GB CUDA build by accident.
 LOCAL_WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: setup reproduce test benchmarks lab
+.PHONY: setup reproduce test benchmarks lab lock
 
 $(BIN)/paperlib-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,10 @@ benchmarks: setup
 
 lab: setup  # the repository root: notebooks/, figures/<preset>/REPORT.md and README side by side
 	$(BIN)/jupyter lab --notebook-dir=.
+
+# The exact versions of a working environment (the CPU build of torch): regenerate after a
+# change of dependencies, from a .venv where `make test` passed
+lock: setup
+	{ echo "# pip freeze of a .venv where make test passed (torch: the CPU build; on GPUs install the CUDA"; \
+	  echo "# build of the same version first). Regenerate with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements-lock.txt
