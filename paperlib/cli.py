@@ -26,7 +26,7 @@ def _cmd_reproduce(args) -> int:
         print(costs.describe(args.preset, args.only, executor))
         return 0
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
-                           figures_only=args.figures_only)
+                           figures_only=args.figures_only, log_with=args.log_with)
     print()
     print(rp.summary_table(results))
     failed = [r for r in results if r.status != "ok"]
@@ -93,7 +93,8 @@ def _cmd_train(args) -> int:
         if executor and executor.kind == "slurm":
             print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))
         return 0
-    for run in runs.get_or_train_many(cfgs, runs.Settings(runs_root=args.runs_dir, executor=executor)):
+    for run in runs.get_or_train_many(cfgs, runs.Settings(runs_root=args.runs_dir, executor=executor,
+                                                          log_with=args.log_with)):
         print(f"{run.dir}: done")
         for task, loss in (run.summary.get("valid_loss") or {}).items():
             print(f"  {task:12s} valid loss {loss:.3f}")
@@ -135,6 +136,9 @@ def _executor_options() -> argparse.ArgumentParser:
     g.add_argument("--time", type=int, default=24 * 60, help="job time limit in minutes; a job that reaches it is requeued and resumes")
     g.add_argument("--setup", nargs="+", metavar="LINE", help='shell lines run first in each job, e.g. "source .venv/bin/activate"')
     g.add_argument("--jobs-dir", default=None, help="submitit logs (default: <runs>/_jobs)")
+    ex.add_argument("--log-with", default=None, metavar="TRACKER",
+                    help="also report every run's metrics to this accelerate tracker (tensorboard, wandb, mlflow, ...; "
+                         "its package installed); off by default")
     g.add_argument("--dry-run", action="store_true", help="print what would run (and the sbatch script for slurm); run nothing")
     return ex
 
@@ -221,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"default: gpu where CUDA is available, else {DEFAULT_PRESET}")
     rpt.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks")
     rpt.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
-    rpt.set_defaults(func=_cmd_reproduce, figures_only=True, list=False, dry_run=False, executor="local", workers="1")
+    rpt.set_defaults(func=_cmd_reproduce, figures_only=True, list=False, dry_run=False, executor="local", workers="1",
+                     log_with=None)
 
     data = sub.add_parser("data", help="prepare and inspect the task data").add_subparsers(dest="data_command", required=True)
     common = argparse.ArgumentParser(add_help=False)

@@ -108,7 +108,7 @@ def run_notebook(
 
 def reproduce(
     preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True,
-    executor=None, figures_only: bool = False,
+    executor=None, figures_only: bool = False, log_with: str | None = None,
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
     (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
@@ -128,7 +128,7 @@ def reproduce(
     if executor is not None and executor.kind != "local" and not figures_only:
         folder = executors.job_folder(executor) / "notebooks"
         # each notebook job trains its runs on its own node; a run another job is training is waited for
-        settings = Settings(wait_locked=True, progress=False).to_parameters()
+        settings = Settings(wait_locked=True, progress=False, log_with=log_with).to_parameters()
         args = [(str(path), preset, str(out_dir), str(figures), settings) for path in chosen.values()]
         print(f"submitting {len(args)} notebooks as {executor.kind} jobs (logs: {folder})", flush=True)
         results = executors.run_jobs(executor, NotebookJob(), args, folder, "paperlib-notebooks",
@@ -136,7 +136,7 @@ def reproduce(
         for res in results:
             _record(figures, res)
     else:
-        settings = Settings(executor=executor, progress=progress).to_parameters()
+        settings = Settings(executor=executor, progress=progress, log_with=log_with).to_parameters()
         if figures_only:
             shipped = paths.shipped_runs_dir(preset)
             print(f"figures only: reading the runs shipped in {shipped}; training nothing", flush=True)

@@ -50,6 +50,9 @@ class Settings:
     train_missing: bool = True
     """False: only read finished runs (figures from shipped results); a missing run is an
     error that names it."""
+    log_with: str | None = None
+    """An experiment tracker accelerate knows ("tensorboard", "wandb", ...; its package
+    installed) that every run trained here reports to, beside its metrics.jsonl. Off by default."""
 
     def __post_init__(self):
         if self.runs_root is not None:
@@ -69,7 +72,7 @@ class Settings:
         return {"runs_root": str(self.runs_root) if self.runs_root else None,
                 "executor": dataclasses.asdict(self.executor) if self.executor else None,
                 "wait_locked": self.wait_locked, "poll_seconds": self.poll_seconds, "progress": self.progress,
-                "train_missing": self.train_missing}
+                "train_missing": self.train_missing, "log_with": self.log_with}
 
     @classmethod
     def from_parameters(cls, params: dict | None) -> "Settings":
@@ -96,7 +99,7 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
         parent = get_or_train(parent_config(cfg), s).dir
     while True:
         try:
-            train(cfg, own, init_from=parent, progress=s.progress)
+            train(cfg, own, init_from=parent, progress=s.progress, log_with=s.log_with)
             return Run(own, cfg)
         except RunLocked:
             if not s.wait_locked:

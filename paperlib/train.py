@@ -45,7 +45,7 @@ class TrainingDiverged(RuntimeError):
     pass
 
 
-def _accelerator(cfg: TrainConfig):
+def _accelerator(cfg: TrainConfig, log_with=None, run_dir=None):
     from accelerate import Accelerator
 
     cpu = cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
@@ -53,7 +53,18 @@ def _accelerator(cfg: TrainConfig):
         raise ValueError("device 'cuda' was asked for but torch sees no GPU; use device auto or cpu")
     if not cpu:
         use_gpu_kernels_for_varying_shapes()
-    return Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no")
+    try:
+        accelerator = Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no",
+                                  log_with=log_with, project_dir=str(run_dir) if log_with else None)
+    except (ValueError, ImportError) as exc:  # an unknown tracker name
+        if log_with is None:
+            raise
+        raise ValueError(f"tracker {log_with!r}: {exc}") from None
+    wanted = list(log_with) if isinstance(log_with, (list, tuple)) else [log_with] if log_with else []
+    if len(accelerator.log_with) < len(wanted):  # accelerate only warns, and then logs nothing
+        raise ValueError(f"tracker {log_with!r} is not installed here (e.g. pip install tensorboard); "
+                         "install its package or leave --log-with out")
+    return accelerator
 
 
 def use_gpu_kernels_for_varying_shapes() -> None:
@@ -105,7 +116,8 @@ class _Interval:
             setattr(self, k, v)
 
 
-def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop_after: int | None = None) -> Path:
+def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop_after: int | None = None,
+          log_with=None) -> Path:
     """Train (or resume) the run `cfg` in run_dir; never trains another run.
 
     init_from: for a config that continues a shared prefix (`fork_at=k`), the finished
@@ -113,10 +125,12 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
     metrics rows are copied, so curves start at step 0. `paperlib.runs.get_or_train`
     makes sure that run exists. Ignored when run_dir has a checkpoint to resume from.
     stop_after=k stops right after step k as if the process were killed (no checkpoint,
-    no DONE): for resume tests."""
+    no DONE): for resume tests. log_with: experiment trackers for accelerate (e.g.
+    "tensorboard", "wandb", or tracker objects), given every metrics row as it is written;
+    off by default, and never part of a run's identity."""
     run_dir = Path(run_dir)
     data, plan, _ = store.resolve(cfg)
-    accelerator = _accelerator(cfg)
+    accelerator = _accelerator(cfg, log_with, run_dir)
     main = accelerator.is_main_process
     with store.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
         if main:
@@ -126,12 +140,32 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
         accelerator.wait_for_everyone()
         if (run_dir / "DONE").exists():
             return run_dir
-        out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, init_from)
+        if log_with and main:
+            accelerator.init_trackers(f"{cfg.experiment}-{run_dir.name}", config=_scalars(cfg.to_dict()))
+        out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, init_from,
+                            tracking=bool(log_with))
+        if log_with:
+            accelerator.end_training()
         accelerator.wait_for_everyone()  # every rank leaves after rank 0 wrote DONE
         return out
 
 
-def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, init_from) -> Path:
+def _scalars(d: dict, prefix: str = "") -> dict:
+    """A nested row or config as flat name -> number/string pairs (what trackers take):
+    valid_loss.en-it, optim.lr, ...; lists become strings."""
+    out = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_scalars(value, f"{name}."))
+        elif isinstance(value, (bool, int, float, str)) or value is None:
+            out[name] = value if value is not None else "none"
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, init_from, tracking=False) -> Path:
     device = accelerator.device
     main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     if cfg.batching == "examples" and cfg.batch_size % world:
@@ -177,6 +211,11 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         store.write_metrics(run_dir, [])
     net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
 
+    def write_row(row):
+        store.append_metrics(run_dir, row)
+        if tracking:  # the same numbers, to the user's trackers
+            accelerator.log({k: v for k, v in _scalars(row).items() if isinstance(v, (int, float))}, step=row["step"])
+
     def evaluate_row(step):
         per_example = example_nll(net, valid_data, device)
         store.write_example_losses(run_dir, step, per_example)  # before the row: a resume drops both
@@ -201,7 +240,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
 
     t0 = time.time()
     if start == 0 and main:
-        store.append_metrics(run_dir, evaluate_row(0))
+        write_row(evaluate_row(0))
     end = plan.end_step
     bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{run_dir.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
@@ -257,7 +296,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         if done % cfg.eval.every == 0 or done == end:
             _sum_over_ranks(interval, accelerator)
             if main:
-                store.append_metrics(run_dir, evaluate_row(done))
+                write_row(evaluate_row(done))
             interval.reset()
             if main:
                 _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
@@ -281,7 +320,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0
-    store.append_metrics(run_dir, final)
+    write_row(final)
     rows = store.read_metrics(run_dir)
     last = rows[-2] if len(rows) > 1 else {}
     files.atomic_write(run_dir / "DONE", json.dumps({

@@ -258,3 +258,53 @@ def test_kill_9_while_writing_then_resume_gives_identical_metrics(tiny_cfg, tmp_
     train(cfg, killed, progress=False)
     assert _rows(killed) == _rows(full.dir)
     assert not list(killed.rglob(".tmp-*"))  # the dead process's temporary file is swept on resume
+
+
+def test_every_metrics_row_also_goes_to_the_users_tracker(tiny_cfg, tmp_path):
+    from accelerate.tracking import GeneralTracker
+
+    class Recorder(GeneralTracker):
+        name, requires_logging_directory = "recorder", False
+
+        def __init__(self):
+            super().__init__()
+            self.config, self.logged, self.finished = None, [], False
+
+        @property
+        def tracker(self):
+            return self
+
+        def store_init_configuration(self, values):
+            self.config = values
+
+        def log(self, values, step=None, **kwargs):
+            self.logged.append((step, values))
+
+        def finish(self):
+            self.finished = True
+
+    recorder = Recorder()
+    cfg = tiny_cfg(STATIC)
+    train(cfg, tmp_path / "tracked", progress=False, log_with=[recorder])
+    rows = store.read_metrics(tmp_path / "tracked")
+    assert [step for step, _ in recorder.logged] == [r["step"] for r in rows]  # every row, at its step
+    last_eval = [r for r in rows if "valid_loss" in r][-1]
+    assert recorder.logged[-2][1]["valid_loss.en-it"] == last_eval["valid_loss"]["en-it"]
+    assert recorder.config["optim.lr"] == cfg.optim.lr and recorder.config["plan.method"] == "static"
+    assert recorder.finished
+    # tracking is how a run reports, not what it is: the same run directory, the same metrics
+    plain = runs.get_or_train(cfg, runs.Settings(tmp_path / "plain", progress=False))
+    assert _rows(plain.dir) == _rows(tmp_path / "tracked")
+    with pytest.raises(ValueError, match="tracker 'no-such-tracker'"):
+        train(cfg, tmp_path / "x", progress=False, log_with="no-such-tracker")
+    assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
+@pytest.mark.filterwarnings("ignore:`log_with=tensorboard` was passed")  # accelerate's warning, turned into our error
+def test_a_tracker_whose_package_is_missing_is_an_error_not_silence(tiny_cfg, tmp_path, monkeypatch):
+    import accelerate.tracking
+
+    monkeypatch.setattr(accelerate.tracking, "_available_trackers", [])  # as without the tensorboard package
+    with pytest.raises(ValueError, match="tracker 'tensorboard' is not installed here"):
+        train(tiny_cfg(STATIC), tmp_path / "r", progress=False, log_with="tensorboard")
+    assert not (tmp_path / "r").exists()
