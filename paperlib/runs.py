@@ -202,7 +202,11 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
             get_or_train(c, dataclasses.replace(s, executor=None))
         return
     workers = min(workers, len(cfgs))
-    order = sorted(cfgs, key=lambda c: total_steps(c) - (c.fork_at or 0), reverse=True)
+
+    def own_steps(c):  # what the run trains itself, after its shared prefix
+        return total_steps(c) - (c.fork_at or 0)
+
+    order = sorted(cfgs, key=own_steps, reverse=True)
     dirs = [store.run_dir_for(c, s.runs_root) for c in order]
     quiet = dataclasses.replace(s, progress=False, executor=None).to_parameters()
     # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
@@ -211,16 +215,16 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     failed = []
     # one bar over the steps of every run (read from the runs' own logs at each evaluation):
     # steps/s and an ETA for the whole wave, which a bar over finished runs cannot give
-    bar = tqdm(total=sum(total_steps(c) - (c.fork_at or 0) for c in order), unit="step", dynamic_ncols=True,
+    bar = tqdm(total=sum(map(own_steps, order)), unit="step", dynamic_ncols=True,
                desc=f"{len(order)} runs, {workers} side by side", disable=not s.progress)
     with pool:
-        futures = {pool.submit(TrainJob(), c.to_dict(), quiet): c for c in order}
+        futures = {pool.submit(TrainJob(), c.to_dict(), quiet): d for c, d in zip(order, dirs)}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 if fut.exception() is not None:
-                    failed.append(f"{store.run_dir_for(futures[fut], s.runs_root)}: {fut.exception()!r}")
+                    failed.append(f"{futures[fut]}: {fut.exception()!r}")
             bar.n = sum(steps_done(c, d) for c, d in zip(order, dirs))
             bar.set_postfix(done=f"{len(futures) - len(pending)}/{len(futures)}", refresh=False)
             bar.refresh()

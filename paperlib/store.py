@@ -273,7 +273,7 @@ def find_runs(experiment: str | None = None, runs_root: Path | None = None, done
         except (OSError, ValueError):
             continue  # unreadable: `paperlib runs ls` shows it as damaged
         cfg = from_dict(rec["config"])
-        flat = _flatten(rec["config"])
+        flat = flatten(rec["config"])
         if all(flat.get(k.replace("__", ".")) == v for k, v in filters.items()):
             run = Run(path.parent, cfg)
             if run.done or not done_only:
@@ -302,11 +302,12 @@ def ship(preset: str, dest: Path, runs_root: Path | None = None) -> list[Path]:
 
 # ------------------------------------------------------------------------------- reading results
 
-def _flatten(d: dict, prefix: str = "") -> dict:
+def flatten(d: dict, prefix: str = "") -> dict:
+    """A nested dict as one level with dotted keys (valid_loss.en-it, optim.lr)."""
     out = {}
     for k, v in d.items():
         if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
+            out.update(flatten(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
     return out
@@ -322,7 +323,7 @@ def load_metrics(run_dirs) -> "pandas.DataFrame":
     frames = []
     for rd in run_dirs:
         rd = rd.dir if isinstance(rd, Run) else Path(rd)
-        rows = [_flatten(r) for r in read_metrics(rd)]
+        rows = [flatten(r) for r in read_metrics(rd)]
         if rows:
             df = pd.DataFrame(rows)
             df.insert(0, "run", rd.name)
@@ -353,7 +354,7 @@ def final_metrics(run: Run) -> dict:
     evals = [r for r in rows if "valid_loss" in r]
     if not evals:
         raise ValueError(f"run {run.dir} has no evaluations yet")
-    out = _flatten(evals[-1])
+    out = flatten(evals[-1])
     for task in evals[-1]["valid_loss"]:
         out[f"best_valid_loss.{task}"] = min(r["valid_loss"][task] for r in evals)
     final = rows[-1] if rows[-1].get("final") else {}

@@ -150,19 +150,11 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
         return out
 
 
-def _scalars(d: dict, prefix: str = "") -> dict:
+def _scalars(d: dict) -> dict:
     """A nested row or config as flat name -> number/string pairs (what trackers take):
     valid_loss.en-it, optim.lr, ...; lists become strings."""
-    out = {}
-    for key, value in d.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_scalars(value, f"{name}."))
-        elif isinstance(value, (bool, int, float, str)) or value is None:
-            out[name] = value if value is not None else "none"
-        else:
-            out[name] = str(value)
-    return out
+    return {k: v if isinstance(v, (bool, int, float, str)) else "none" if v is None else str(v)
+            for k, v in store.flatten(d).items()}
 
 
 def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, init_from, tracking=False) -> Path:
