@@ -107,7 +107,7 @@ def measured_throughput(preset: str | None = None) -> tuple[str, float]:
             p = presets.get(preset)
             per_step = flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size
             return (f"{res['device']} ({side['workers']} runs side by side, {side['aggregate_steps_per_s']:.0f} steps/s "
-                    f"together, {path.name})", side["aggregate_steps_per_s"] * per_step)
+                    f"together over whole groups, evaluation included, {path.name})", side["aggregate_steps_per_s"] * per_step)
     for path, res in results:
         mfu = res.get("gpu_mfu", {})
         if "tf32" in mfu:
@@ -141,7 +141,8 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
     lines += [f"  {n:34s} {h:10.1f}" for n, h in sorted(per_nb.items())]
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
                   f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {flops_per_s / 1e12:.1f} TFLOP/s measured on {where}",
-              "(sequences at full length: an upper bound; evaluation and beam search not included)"]
+              "(sequences at full length: an upper bound" + ("" if "evaluation included" in where
+                                                              else "; evaluation and beam search not included") + ")"]
     if executor is not None and executor.kind == "slurm":
         folder = executors.job_folder(executor)
         lines += ["", f"each run is one Slurm job like this ({executor.gpus_per_node} GPU(s) per node, "
