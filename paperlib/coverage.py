@@ -6,15 +6,15 @@ number them, appendices included. `status` is one of `STATUSES`:
 
 - "reproduced": the notebook draws what the paper's figure shows, as the paper defines it;
 - "reproduced with a stated deviation": the notebook draws the same comparison with
-  something different (our data are DDTP Debian translations, not WMT/OPUS-100/mC4; the
-  `mini` preset trains 2+2-layer models for 300 steps; other pairs, fewer rates, a causal
-  LM ...), and `note` says what;
+  something different (our data are DDTP Debian translations, not WMT/OPUS-100/mC4; small
+  models and short runs; other pairs, fewer rates, a causal LM ...), and `note` says what;
 - "not reproduced": no notebook draws it; `note` says why and what it would take, and says
   so when it is only a parameter change of an existing notebook.
 
-The deviations are those of the notebooks at their default parameters and the default
-`mini` preset (see `paperlib.presets`); the `paper` preset restores the model size, run
-lengths, rate grid, LR sweep and cosine schedule of Order Matters, not the language pairs.
+The deviations are those of the notebooks at their default parameters, written for every
+preset: what depends on the preset (model, steps, seeds, which HRL+LRL pairs) is in the
+report's scale table (`paperlib.report`), not here. The `paper` preset restores the model
+size, run lengths, rate grid, LR sweep and cosine schedule of Order Matters, not the pairs.
 """
 
 from __future__ import annotations
@@ -68,16 +68,18 @@ B0, B1, B2, B3 = ("B0_fig02_variance_theory", "B1_fig03_gradient_variance", "B2_
 B4, B5, B6 = "B4_table3_one_to_many", "B5_table4_multilingual_lm", "B6_fig05_07_schedules"
 
 # deviations shared by many items
-_NMT = ("mini: 2+2-layer d128 model (paper 3+3, d512), 300 steps = 200 pre-training + 100 joint fine-tuning "
-        "(paper: Table 4, 300k-400k + 50k-300k), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
+_NMT = ("model and run length: the preset's (scale table above; paper: 3+3-layer d512, Table 4's 300k-400k "
+        "pre-training + 50k-300k fine-tuning steps), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
         "instead of cosine")
 _RATES5 = "5 LRL rates (0.1-0.9 by 0.2) instead of 9"
-_FI = "DDTP en→{it, fi} (≈110×; paper ≈67×) for En→{Ro, Fr}"
-_SV = "DDTP en→{fr, sv} (≈140×; paper ≈130×) for En→{Hi, Fr}"
+# which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): mini draws two, gpu one
+_FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, fi} (≈110×) at mini, "
+       "en→{it, es} (≈24×) at gpu")
+_SV = "the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en→{fr, sv} (≈140×) at mini; gpu draws one pair"
 _ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"
 _LM_A = ("DDTP monolingual en ≫ es ≫ {fi, zh_CN, sv} (lm_order_matters) for mC4 En ≫ Hi ≫ {Gu, Gd, Sw}; a causal "
-         "decoder-only LM (d128, 2 layers), not mT5 (13B XXL; XL in Fig. 9) with span corruption; 300 steps")
-_MT_B = "300 steps with COOLDOWN's switch at 150 (paper 30k + 30k); small 2+2-layer model"
+         "decoder-only LM at the preset's size, not mT5 (13B XXL; XL in Fig. 9) with span corruption")
+_MT_B = "the preset's run length with COOLDOWN's switch at half of it (paper 30k + 30k); a small model"
 
 
 def _six_layer(notebook: str) -> str:
@@ -102,12 +104,12 @@ ITEMS: tuple[Item, ...] = (
          f"first row of A2's figure: {_FI}; {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 3", "En→Ro validation loss against En→Ro examples seen, best run per method "
          "(better initialisation and data efficiency)", A3, DEVIATION,
-         f"left column of A3's figure, on {_FI} (and the en→{{fr, sv}} pair); best run among 5 rates; "
+         f"left column of A3's figure, on {_FI} (and the second pair at mini); best run among 5 rates; "
          f"linear axes; {_NMT}"),
     Item(_O, "Fig. 4", "scalarization's En→Ro training-loss curves per sampling rate: higher rates learn faster, "
          "then overfit", A3, DEVIATION,
          f"right column of A3's figure: LRL training loss (and dashed validation loss) against LRL examples seen, "
-         f"on {_FI} (and en→{{fr, sv}}); {_RATES5}; {_NMT}"),
+         f"on {_FI} (and the second pair at mini); {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 5", "pre-train → joint FT (dropout 0.1) against scalarization with more dropout: "
          "regularisation does not explain the gain", A4, DEVIATION,
          f"one larger dropout (0.3) at two middle rates (0.3, 0.5), on {_FI} only; another dropout value is a "
@@ -123,8 +125,8 @@ ITEMS: tuple[Item, ...] = (
          f"curves against steps; {_LM_A}; one seed"),
     Item(_O, "Fig. 9", "length of pre-training: (left) mC4 LM with a fixed total budget, best loss per language; "
          "(right) NMT fronts with a fixed fine-tuning length", A7, DEVIATION,
-         f"left: the A6 set and model, pre-training 100 or 200 of 300 steps; right: {_FI}, pre-training 100/200/300 "
-         f"steps + 100 fine-tuning steps at the 3 lowest rates (0.1, 0.3, 0.5); {_NMT}"),
+         f"left: the A6 set and model, two pre-training lengths within one fixed total; right: {_FI}, three "
+         f"pre-training lengths + one fixed fine-tuning length at the 3 lowest rates (0.1, 0.3, 0.5); {_NMT}"),
     Item(_O, "Fig. 10", "En→{Zh, Fr} loss fronts with 6-layer models", None, NOT_REPRODUCED, _six_layer(A1)),
     Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", None,
          NOT_REPRODUCED, _six_layer(A2)),
@@ -168,10 +170,10 @@ ITEMS: tuple[Item, ...] = (
          "(A8's claims test the LRL's BLEU): more than a parameter change"),
     Item(_O, "Fig. 27", "En→{Ro, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_FI}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at mini; the 6-layer panel needs a 6-layer preset (as Fig. 11); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer panel needs a 6-layer preset (as Fig. 11); {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 28", "En→{Hi, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_SV}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at mini; the 6-layer panel needs a 6-layer preset (as Fig. 13); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer panel needs a 6-layer preset (as Fig. 13); {_RATES5}; {_NMT}"),
     # ------------------------------------------------------------------ Order Matters: tables
     Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
          NOT_REPRODUCED,
@@ -185,14 +187,14 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Table 3", "Transformer architecture and common hyperparameters (d 512, FFN 2048, 8 heads, label "
          "smoothing 0.1, dropout 0.1)", None, NOT_REPRODUCED,
          _settings("The `paper` preset uses them (3+3 layers); label smoothing and dropout are 0.1 in every preset; "
-                   "mini uses d 128, FFN 512, 4 heads, 2+2 layers")),
+                   "mini and gpu use smaller models (scale table above)")),
     Item(_O, "Table 4", "training steps (base / fine-tune) per NMT pair, 3- and 6-layer", None, NOT_REPRODUCED,
-         _settings("The `paper` preset takes En→{Ro, Fr} 3-layer (400k + 50k) for every pair; mini 200 + 100. "
+         _settings("The `paper` preset takes En→{Ro, Fr} 3-layer (400k + 50k) for every pair; the others their own (scale table). "
                    "The other pairs' lengths (Zh/Fr 300k + 300k, Hi/Fr 300k + 50k) would be a preset change")),
     # ------------------------------------------------------------------ Upsample or Upweight?: figures
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
-         f"DDTP two-task en→{{it, fi}} instead of the paper's multilingual MT; {_MT_B}; 2 seeds; "
+         f"the preset's first HRL+LRL pair (DDTP en→{{it, fi}} at mini, en→{{it, es}} at gpu) instead of the paper's multilingual MT; {_MT_B}; "
          "the HRL is shown too"),
     Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
          "D_i ∝ i^-α", B0, REPRODUCED,
@@ -200,12 +202,12 @@ ITEMS: tuple[Item, ...] = (
          "checks Lemma 2.1 and Theorems 1-3 and shows that Theorem 2 needs equal per-task gradient second moments"),
     Item(_U, "Fig. 3", "distribution of mini-batch gradient norms, scalarization vs temperature sampling, on "
          "En-{Cs, Ro} (variance 2.25 vs 0.62)", B1, DEVIATION,
-         "DDTP en→{it, fi}; norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
-         "run, both samplers on the same model (the paper does not say where it measured); 60 mini-batches per "
-         "method and checkpoint at mini; covariance trace and per-task second moments added"),
+         "the preset's first HRL+LRL pair (DDTP en→{it, fi} at mini, en→{it, es} at gpu); norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
+         "run, both samplers on the same model (the paper does not say where it measured); the preset's gradvar_batches "
+         "mini-batches per method and checkpoint (60 at mini); covariance trace and per-task second moments added"),
     Item(_U, "Fig. 4", "validation loss over training, temperature sampling (dashed) vs scalarization (solid) at "
          "τ ∈ {2, 3, 5}, HRL and LRL of En-{Cs, Ro} and En-{Fr, Ro}", B2, DEVIATION,
-         "DDTP en→{it, fi} and en→{fr, sv} stand for the two pairs; 300 steps, small model; gradient clipping at "
+         "the preset's HRL+LRL pairs (DDTP en→{it, fi} and en→{fr, sv} at mini; gpu has one, en→{it, es}) stand for the two pairs; the preset's run length, small model; gradient clipping at "
          "1.0 (the paper's fairseq runs do not clip; the τ=5 comparison of the first pair is repeated unclipped); "
          "a second seed only at τ=5 on the first pair"),
     Item(_U, "Fig. 5", "the sampling-temperature schedules compared: sparse (τ=5, then 1) and dense decreasing",
@@ -215,12 +217,12 @@ ITEMS: tuple[Item, ...] = (
          "'Dense Update 1/2'"),
     Item(_U, "Fig. 6", "(a table) validation loss per language on the mC4 subset, COOLDOWN vs Dense Update 1 and 2",
          B6, DEVIATION,
-         "DDTP en:pl:fi:hu (lm_upsample) for mC4 En/It/Zh/Sw; decoder-only LM as in the paper but d128 with 2 layers, "
-         "300 steps with the switch at 150 (paper 50k + 50k); curves for the smallest language and English, every "
+         "DDTP en:pl:fi:hu (lm_upsample) for mC4 En/It/Zh/Sw; decoder-only LM as in the paper but at the preset's small size, "
+         "the preset's LM run length with the switch at half (paper 50k + 50k); curves for the smallest language and English, every "
          "language judged in the claims"),
     Item(_U, "Fig. 7", "increasing (1→5) vs decreasing (5→1) temperature schedule on En-{Zh, Ro}, HRL and LRL "
          "curves", B6, DEVIATION,
-         "DDTP en→{it, fi} for En-{Zh, Ro}; 300 steps with the switch at 150 (paper 15k + 15k); small model; "
+         "the preset's first HRL+LRL pair (DDTP en→{it, fi} at mini, en→{it, es} at gpu) for En-{Zh, Ro}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
          "one seed"),
     Item(_U, "Fig. 8", "temperature sampling vs scalarization validation-loss curves on a third pair, En-{Zh, Ro}, "
          "at τ ∈ {2, 3, 5}", B2, DEVIATION,
@@ -229,8 +231,8 @@ ITEMS: tuple[Item, ...] = (
          "change of notebook B2 (tasksets)"),
     Item(_U, "Fig. 9", "validation loss of the LRL and the HRL under different temperatures: τ barely moves the "
          "HRL, strongly moves the LRL", B2, DEVIATION,
-         "B2's temperature-sampling runs on DDTP en→{it, fi} at τ ∈ {2, 3, 5} (the paper's pair and τ values are "
-         "not stated in its caption); 300 steps, small model"),
+         "B2's temperature-sampling runs on the preset's first pair at τ ∈ {2, 3, 5} (the paper's pair and τ values are "
+         "not stated in its caption); the preset's run length, small model"),
     # ------------------------------------------------------------------ Upsample or Upweight?: tables
     Item(_U, "Table 1", "WMT pairs of §3.2 (En-Fr, En-Zh, En-Cs, En-Ro) and their sizes", None, NOT_REPRODUCED,
          "a data description: our stand-ins are DDTP hrl_lrl_fi and hrl_lrl_sv (`paperlib data info`), and no "
@@ -243,14 +245,14 @@ ITEMS: tuple[Item, ...] = (
          "COOLDOWN, DoReMi", B4, DEVIATION,
          f"DDTP en→{{it, de, sk, pt_BR, ja, uk, pl, ru}} (8 targets, ≈14×) for OPUS-100's 9 (≈13×); {_MT_B}; "
          "one run per method, so BLEU has no interval; chrF and validation loss added; BLEU on 50 test segments, "
-         "near its floor at mini; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
+         "near its floor at small scale; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
     Item(_U, "Table 4", "dev loss per language on mC4 En/It/Zh/Sw for the same seven methods", B5, DEVIATION,
-         "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but d128 with 2 layers, "
-         "300 steps with the switch at 150 (paper 50k + 50k); one run per method; DoReMi reported, not compared"),
+         "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but at the preset's small size, "
+         "the preset's LM run length with the switch at half (paper 50k + 50k); one run per method; DoReMi reported, not compared"),
     Item(_U, "Table 5", "fairseq hyperparameters of §3.2 (wmt_en_de_big, Adam, lr 5e-4, inverse-sqrt, warmup "
          "4000, label smoothing and dropout 0.1)", None, NOT_REPRODUCED,
-         _settings("No preset uses them: ours share inverse-sqrt LR, label smoothing and dropout 0.1, but mini uses "
-                   "lr 3e-3, warmup 30, clipping 1.0 and a 2+2-layer d128 model, and the `paper` preset carries "
+         _settings("No preset uses them: ours share inverse-sqrt LR, label smoothing and dropout 0.1, but our presets "
+                   "use their own learning rate, warm-up, clipping 1.0 and smaller models (scale table), and the `paper` preset carries "
                    "Order Matters' settings; a preset with these would be needed")),
     Item(_U, "Table 6", "fairseq hyperparameters of §4 MT (iwslt_de_en, max tokens 16384, update frequency 4)",
          None, NOT_REPRODUCED,

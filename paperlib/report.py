@@ -15,7 +15,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from . import claims, coverage, files, paths
+from . import claims, coverage, files, paths, presets
+from .data.tasksets import get_taskset
 
 MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive",
         claims.OUT_OF_REGIME: "⛔ out of regime"}
@@ -52,6 +53,40 @@ def _verdict_row(v: dict) -> str:
             f"{v['note']} |").replace("\n", " ")
 
 
+def scale_markdown(preset: str) -> list[str]:
+    """The sizes a figure's deviation depends on: this preset beside the `paper` preset
+    (Order Matters' own settings), so that the coverage notes need not repeat them."""
+    p, ref = presets.get(preset), presets.get("paper")
+
+    def model(m):
+        return f"{m.layers}+{m.layers} layers, d {m.d_model}, FFN {m.ffn}, {m.heads} heads, max {m.max_len} tokens"
+
+    def rows(q):
+        return {
+            "model": model(q.model),
+            "two-task NMT run": f"{q.steps:,} steps = {q.pretrain:,} pre-training + {q.finetune:,} fine-tuning; "
+                                f"COOLDOWN switch at {q.switch:,}",
+            "LM run": f"{q.lm_steps:,} steps ({q.lm_pretrain:,} pre-training)",
+            "batch, learning rate": f"{q.batch_size} examples; peak {q.lr:g}"
+                                    + (f" (best of {len(q.lr_grid)})" if q.lr_grid else "")
+                                    + f", warm-up {q.warmup:,}, {q.lr_schedule.replace('_', ' ')}",
+            "seeds": ", ".join(map(str, q.seeds)),
+            "LRL rates (Order Matters fronts)": ", ".join(f"{r:g}" for r in q.rate_grid),
+            "HRL+LRL pairs": "; ".join(f"{name} ({', '.join(get_taskset(name).tasks)})" for name in q.hrl_lrl_sets),
+            "validation per task": "all (the task set's split)" if q.max_valid is None else f"≤ {q.max_valid} sentences",
+            "precision": q.precision,
+        }
+
+    mine, paper = rows(p), rows(ref)
+    lines = ["## Scale of this preset", "",
+             f"What every figure of the `{preset}` preset was trained at, beside the `paper` preset (Order Matters' "
+             "Tables 3-4 sizes; its pairs are the papers' through the hub loaders). The deviations below refer to it.",
+             "", f"| | {preset} | paper |", "|---|---|---|"]
+    lines += [f"| {k} | {mine[k]} | {paper[k] if k != 'HRL+LRL pairs' else 'WMT En→{Ro, Fr}, En→{Hi, Fr}'} |"
+              for k in mine]
+    return lines
+
+
 def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
     verdicts = claims.load(preset, paths.records_dir(figures_dir))
     summaries = {}
@@ -83,6 +118,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
         lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
                      if s else f"| {name} | not run | – | – |")
     counts_by_status = coverage.counts()
+    lines += [""] + scale_markdown(preset)
     lines += ["", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
               + ", ".join(f"{n} {status}" for status, n in counts_by_status.items()) + ".", "",

@@ -93,3 +93,26 @@ def test_pure_data_module():
             assert node.level == 0, "no relative (paperlib) imports"
             imported.add(node.module)
     assert imported <= {"__future__", "dataclasses", "typing"}, imported
+
+
+def test_notes_hold_no_preset_sizes_the_scale_table_gives_them():
+    """The coverage table is printed in every preset's report: a note that says '300 steps'
+    or '2 seeds' is wrong for every preset but one. Those sizes come from the scale table."""
+    import re
+
+    for it in ITEMS:
+        assert not re.search(r"\b\d+ steps\b|\b\d seeds\b|\bd128\b", it.note), (it.ref, it.note)
+
+
+@pytest.mark.parametrize("preset", ["mini", "gpu"])
+def test_report_scale_table_is_the_presets_own(preset):
+    from paperlib import presets, report
+
+    p = presets.get(preset)
+    text = "\n".join(report.scale_markdown(preset))
+    row = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()[4:]}
+    assert row["model"].startswith(f"{p.model.layers}+{p.model.layers} layers, d {p.model.d_model}")
+    assert row["two-task NMT run"].startswith(f"{p.steps:,} steps = {p.pretrain:,} pre-training + {p.finetune:,}")
+    assert row["seeds"] == ", ".join(map(str, p.seeds))
+    for name in p.hrl_lrl_sets:
+        assert name in row["HRL+LRL pairs"]
