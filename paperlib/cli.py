@@ -72,13 +72,22 @@ def _cmd_data_prepare(args) -> int:
 
 def _cmd_data_info(args) -> int:
     from .data import load_prepared
+    from .data.errors import DataError
     from .data.info import describe
 
     source, path = _parse_source(args.source)
+    missing = []
     for ts in _tasksets_for(args, source, path):
         name = ts if isinstance(ts, str) else ts.name
-        print(describe(load_prepared(name, args.preset, source, path, args.data_dir), args.preset))
+        try:
+            data = load_prepared(name, args.preset, source, path, args.data_dir)
+        except DataError as e:  # not prepared (or damaged): said at the end, the rest still shown
+            missing.append((name, str(e).splitlines()[0]))
+            continue
+        print(describe(data, args.preset))
         print()
+    for name, why in missing:
+        print(f"{name}: not ready for preset {args.preset}: {why}")
     return 0
 
 

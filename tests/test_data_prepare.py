@@ -274,3 +274,15 @@ def test_language_codes_with_a_region_are_accepted(tmp_path):
 def test_a_vocabulary_larger_than_the_corpus_can_fill_is_one_line(tmp_path):
     with pytest.raises(ValueError, match=r"vocab size 5000 is more than this corpus can fill .*use --vocab-size \d+ or less"):
         train_tokenizer({"en": ["hello world", "this is a test"], "it": ["ciao mondo"]}, tmp_path / "spm", vocab_size=5000)
+
+
+def test_cli_data_info_lists_what_is_prepared_and_what_is_not(corpus_dir, tmp_path, capsys):
+    args = ["--source", "dir", str(corpus_dir), "--data-dir", str(tmp_path), "--preset", "smoke"]
+    assert cli.main(["data", "info", *args]) == 0  # nothing prepared yet: said, not a crash
+    out = capsys.readouterr().out
+    assert "dir_translation: not ready for preset smoke" in out and "paperlib data prepare" in out
+    assert cli.main(["data", "prepare", *args, "--vocab-size", "500", "--tasks", "dir_translation"]) == 0
+    capsys.readouterr()
+    assert cli.main(["data", "info", *args]) == 0
+    out = capsys.readouterr().out
+    assert "largest/this" in out and "dir_translation: not ready" not in out and "dir_lm: not ready" in out
