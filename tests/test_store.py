@@ -108,3 +108,20 @@ def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path):
     with pytest.raises(runs.MissingRun, match=r"seed 5\) is not there .* training is off"):
         runs.get_or_train_many([done.config, unfinished], reading)
     assert not store.locate(unfinished, tmp_path / "results")[0].exists()  # nothing was trained there
+
+
+def test_figures_only_draws_what_is_shipped_and_names_what_is_not(tiny_cfg, tmp_path, capsys):
+    """Shipped results older than the preset's grid: the figure gets the runs that are there,
+    a line says which are left out; with none there it is the MissingRun error."""
+    settings = runs.Settings(tmp_path / "runs", progress=False)
+    done = runs.get_or_train(tiny_cfg(PLAN, experiment="fig-mini"), settings)
+    store.ship("mini", tmp_path / "results", tmp_path / "runs")
+    absent = tiny_cfg(PLAN, experiment="fig-mini", seed=7)
+    reading = runs.Settings(tmp_path / "results", progress=False, train_missing=False)
+    df = runs.train_labelled([(done.config, {"method": "m", "seed": 0}), (absent, {"method": "m", "seed": 7})], reading)
+    assert list(df["seed"]) == [0]
+    out = capsys.readouterr().out
+    assert "1 of 2 runs are not in" in out and "method=m, seed=7" in out
+    with pytest.raises(runs.MissingRun, match="seed 7"):
+        runs.train_labelled([(absent, {"method": "m", "seed": 7})], reading)
+    assert not store.locate(absent, tmp_path / "results")[0].exists()
