@@ -194,8 +194,9 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     every rate too (default `restart_rates`: the static grid -- the paper restarts static
     sampling "with the same sampling rate as in scalarization", and a front compared by its
     best rate must be traced on the same grid as the fronts it is compared with); the
-    middle rate again with every further seed of the preset (seed spread) on the task sets
-    in `seeded` (default: the first one only, which measures the spread); every run at each
+    middle rate again with every further seed of the preset (seed spread; every rate when the
+    preset says `seeds_at_every_rate`) on the task sets in `seeded` (default: the first one
+    only, which measures the spread), restart included; every run at each
     learning rate of the preset's `lr_grid` (see `best_learning_rate`)."""
     s = scale(preset)
     rates = list(rates or rate_grid(preset))
@@ -206,13 +207,21 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     for lr in s.lr_grid or (s.lr,):
         for ts in tasksets:
             for seed in (s.seeds if ts in seeded else s.seeds[:1]):
-                for r in (rates if seed == s.seeds[0] else [mid]):
+                seed_rates = rates if seed == s.seeds[0] or s.seeds_at_every_rate else [mid]
+                for r in seed_rates:
                     labels = dict(taskset=ts, rate=r, seed=seed, lr=lr)
                     out.append((static_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="static sampling", **labels)))
                     out.append((order_matters_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="pre-train + joint FT", **labels)))
-            if with_restart:
+                # the restart control wherever static runs with that seed: it forks static's
+                # run at the reset point, so each costs only the fine-tuning steps
+                for r in (r for r in seed_rates if with_restart and r in restart_rates):
+                    out.append((restart_rate(preset, ts, r, experiment, seed, lr=lr),
+                                dict(taskset=ts, method="restart", rate=r, seed=seed, lr=lr)))
+            if with_restart:  # restart rates off the static grid (a notebook parameter)
                 for r in restart_rates:
-                    out.append((restart_rate(preset, ts, r, experiment, lr=lr), dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0], lr=lr)))
+                    if r not in rates:
+                        out.append((restart_rate(preset, ts, r, experiment, s.seeds[0], lr=lr),
+                                    dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0], lr=lr)))
     return out
 
 

@@ -89,6 +89,9 @@ class Preset:
     """Single examples per task for the per-task gradient second moments."""
     theory_grid: int = 200
     """Points of the τ axis of the closed-form variance figures (Fig. 2)."""
+    seeds_at_every_rate: bool = False
+    """Order Matters' fronts: every seed at every rate (a front compared by its best rate
+    with seed intervals); otherwise the further seeds run at the middle rate only."""
     precision: str = "fp32"
     """Training precision: fp32, or bf16 autocast (pays off on GPUs only)."""
     hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
@@ -153,7 +156,7 @@ _PRESETS = (
         batch_size=128, lr=1e-3, warmup=200, steps=4000, pretrain=3000, lm_steps=4000, lm_pretrain=2000,
         eval_every=250, max_valid=None, train_subset=128, bleu_max_examples=200, vocab_size=8000, block_size=64,
         rate_grid=(0.1, 0.3, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
-        gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16",
+        gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16", seeds_at_every_rate=True,
         hrl_lrl_sets=("hrl_lrl_es",),
     ),
     Preset(

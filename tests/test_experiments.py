@@ -37,6 +37,21 @@ def test_grid_labels_and_seeds():
     two = E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi", "hrl_lrl_sv"], "x")
     assert {g[1]["seed"] for g in two if g[1]["taskset"] == "hrl_lrl_sv"} == {0}
     assert {g[1]["seed"] for g in two if g[1]["taskset"] == "hrl_lrl_fi"} == {0, 1}
+    # the restart control runs wherever static does, with its seed (a claim compares them seed by seed)
+    arms = {m: {(r, s) for mm, r, s in methods if mm == m} for m in ("static sampling", "restart")}
+    assert arms["restart"] == arms["static sampling"] and (0.7, 1) in arms["restart"]
+    restarts = [c for c, labels in grid if labels["method"] == "restart"]
+    from paperlib.config import parent_config
+
+    assert all(parent_config(c).seed == c.seed for c in restarts)
+
+
+def test_gpu_fronts_have_every_seed_at_every_rate():
+    s = E.scale("gpu")
+    grid = E.order_matters_nmt_grid("gpu", ["hrl_lrl_es"], "x")
+    for method in ("static sampling", "pre-train + joint FT", "restart"):
+        have = sorted((labels["rate"], labels["seed"]) for _, labels in grid if labels["method"] == method)
+        assert have == sorted((r, seed) for r in s.rate_grid for seed in s.seeds), method
 
 
 def test_bleu_only_where_a_figure_reads_it():
