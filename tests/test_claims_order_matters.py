@@ -44,16 +44,18 @@ def _run(root, name, curves, seed, noise, **kw):
     return fake_staged_run(root, name, curves, seed=zlib.crc32(f"{name}/{seed}".encode()), noise=noise, **kw)
 
 
-def nmt_frame(root, taskset, arms, rates=RATES, seeds=(0, 1), noise=(0.05, 0.05)):
+def nmt_frame(root, taskset, arms, rates=RATES, seeds=(0, 1), noise=(0.05, 0.05), every_rate=True):
     """One row per run. arms: {method: spec(rate, seed) -> {"hrl": curve, "lrl": curve[, "train": LRL
-    training-subset curve, "final": end-of-run metrics]} or None}; static sampling and pre-training
-    run every rate with the first seed and the middle rate with every seed (as the grid does); the
-    other methods run the first seed. noise: per-sentence spread of (HRL, LRL)."""
+    training-subset curve, "final": end-of-run metrics]} or None}; every method runs every seed at
+    every rate (a preset with `seeds_at_every_rate`), or, with every_rate=False, static sampling,
+    pre-training and restart run the further seeds at the middle rate only and other methods the
+    first seed (the grid of other presets). noise: per-sentence spread of (HRL, LRL)."""
     hrl, lrl = E.hrl_lrl(taskset)
     labelled = []
     for method, spec_of in arms.items():
         for rate in rates:
-            for seed in (seeds if rate == MID and method in (om.STATIC, om.PRETRAIN) else seeds[:1]):
+            seeded = every_rate or (rate == MID and method in (om.STATIC, om.PRETRAIN, om.RESTART))
+            for seed in (seeds if seeded else seeds[:1]):
                 spec = spec_of(rate, seed)
                 if spec is None:
                     continue
@@ -83,7 +85,8 @@ def _pre(final, before=0.2):
 def hrl_hrl_frame(root, pretrain_t2, noise=0.05, t1_final=2.8):
     static = lambda r, s: {"hrl": [8, 6, 4, 3.2, 2.8], "lrl": [8, 6, 4, 3.2, 2.8]}
     pre = lambda r, s: {"hrl": [8, 5, 2.8, 2.8, t1_final], "lrl": _pre(pretrain_t2)}
-    return nmt_frame(root, "hrl_hrl", {om.STATIC: static, om.PRETRAIN: pre}, rates=(0.2, 0.5, 0.8), noise=(noise, noise))
+    return nmt_frame(root, "hrl_hrl", {om.STATIC: static, om.PRETRAIN: pre}, rates=(0.2, 0.5, 0.8), noise=(noise, noise),
+                     every_rate=False)
 
 
 @pytest.mark.parametrize("t2, t1, noise, bigram_value, status", [
@@ -101,7 +104,7 @@ def test_fig1_hrl_front(tmp_path, bigram, t2, t1, noise, bigram_value, status):
 
 # ------------------------------------------------------------------------------ A2, Fig. 2
 
-def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1)):
+def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1), every_rate=True):
     if outcome == "holds":
         pre_final = {0.1: 5.5, 0.3: 4.8, 0.5: 4.2, 0.7: 4.15, 0.9: 4.1}
         pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_final[r]),
@@ -123,7 +126,8 @@ def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1)):
         static = lambda r, s: {"hrl": STATIC_HRL, "lrl": static_lrl[r], "train": [7, 5, 3, 2.5, 2.0]}
         restart = lambda r, s: {"hrl": STATIC_HRL, "lrl": pre_lrl[r] if r < 0.9 else _pre(4.0)}
         noise = (0.05, 1.5)
-    return nmt_frame(root, taskset, {om.STATIC: static, om.PRETRAIN: pre, om.RESTART: restart}, seeds=seeds, noise=noise)
+    return nmt_frame(root, taskset, {om.STATIC: static, om.PRETRAIN: pre, om.RESTART: restart}, seeds=seeds, noise=noise,
+                     every_rate=every_rate)
 
 
 FIG2 = ("pretrain_beats_static", "restart_does_not_explain", "pretrain_worse_lrl_training_loss",
@@ -149,17 +153,20 @@ def test_fig2_front_claims_need_static_to_overfit(tmp_path, bigram):
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     no_overfit = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
     run = _run(tmp_path, "static-0.9-steady", {hrl: STATIC_HRL, lrl: [8, 6, 5, 4.7, 4.6]}, 0, 0.05)
-    df.loc[no_overfit, "run_obj"] = [run]
+    df.loc[no_overfit, "run_obj"] = pd.Series([run] * len(no_overfit), index=no_overfit)
     s = _statuses(om.fig2_fronts(df, ["hrl_lrl_fi"]))
     assert s["pretrain_beats_static"] == {core.OUT_OF_REGIME} and s["restart_does_not_explain"] == {core.HOLDS}
 
 
 def test_fig2_compares_the_rates_with_every_seed(tmp_path, bigram):
     bigram(LEARNED)
-    verdicts = om.fig2_fronts(fronts_frame(tmp_path, "holds"), ["hrl_lrl_fi"])
+    verdicts = om.fig2_fronts(fronts_frame(tmp_path, "holds", every_rate=False), ["hrl_lrl_fi"])
     front, restart = verdicts[0], verdicts[1]
     assert front.numbers["rates_static"] == front.numbers["rates_pretrain"] == [MID] and front.effect.seeds == (2, 2)
-    assert restart.numbers["rates_restart"] == list(RATES) and restart.effect.seeds == (1, 1)  # the shared seed, every rate
+    assert restart.numbers["rates_restart"] == [MID] and restart.effect.seeds == (2, 2)
+    # with every seed at every rate the whole fronts are compared, seed by seed
+    every = om.fig2_fronts(fronts_frame(tmp_path / "every", "holds"), ["hrl_lrl_fi"])[0]
+    assert every.numbers["rates_static"] == list(RATES) and every.effect.seeds == (2, 2)
     assert front.scope == "hrl_lrl_fi"
 
 
@@ -176,7 +183,8 @@ def efficiency_frame(root, outcome):
     lrl = {**STATIC_LRL, 0.9: top}
     # static's LRL training-subset loss falls linearly with the LRL examples seen, at `slope` per 1000
     static = lambda r, s: {"hrl": STATIC_HRL, "lrl": lrl[r], "train": [8 - slope[r] * r * 100 * BATCH * i / 1000 for i in range(5)]}
-    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_mid if r == MID else 4.5)}
+    other = 5.5 if outcome == "fails" else 4.5  # pre-training's other rates: no better than its middle one
+    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_mid if r == MID else other)}
     return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre},
                      noise=(0.05, 1.5 if outcome == "noise" else 0.05))
 
@@ -209,7 +217,7 @@ def dropout_frame(root, pretrain_best, dropout_best, noise=0.05):
     static = lambda r, s: {"hrl": STATIC_HRL, "lrl": STATIC_LRL[r] if noise < 1 else {**STATIC_LRL, 0.9: [8, 5, 3.5, 4.5, 5.5]}[r]}
     drop = lambda r, s: {"hrl": STATIC_HRL, "lrl": _pre(dropout_best)} if r in (0.3, 0.5) else None
     return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre, f"{om.STATIC}, dropout 0.3": drop},
-                     seeds=(0,), noise=(0.05, noise))
+                     noise=(0.05, noise))
 
 
 @pytest.mark.parametrize("pre, drop, noise, bigram_value, status", [
@@ -230,9 +238,10 @@ def test_fig5_regularisation(tmp_path, bigram, pre, drop, noise, bigram_value, s
 def finetune_only_frame(root, only_hrl, only_lrl, noise=0.05):
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     df = nmt_frame(root, "hrl_lrl_fi", {om.PRETRAIN: lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(4.1 if r == 0.9 else 4.5)}},
-                   seeds=(0,), noise=(noise, noise))
-    run = _run(root, "lrl-only", {hrl: only_hrl, lrl: only_lrl}, 0, noise, fork_at=FORK)
-    return pd.concat([df, frame([(run, dict(method=om.FT_ONLY, rate=1.0, seed=0))])], ignore_index=True)
+                   noise=(noise, noise))
+    only = [(_run(root, f"lrl-only-{seed}", {hrl: only_hrl, lrl: only_lrl}, seed, noise, fork_at=FORK),
+             dict(method=om.FT_ONLY, rate=1.0, seed=seed)) for seed in (0, 1)]
+    return pd.concat([df, frame(only)], ignore_index=True)
 
 
 @pytest.mark.parametrize("only_hrl, only_lrl, noise, bigram_value, status", [
@@ -267,8 +276,8 @@ def lm_frame(root, outcome, tau=3.33):
         om.RESTART: ({en: [8, 5, 4, 3.5, 3.2], es: [8, 5, 4.5, 4.3, 4.2], **{l: restart_low for l in low}}, FORK),
         om.LM_PRETRAIN: ({en: pre_en, es: _pre(4.4), **{l: pre_low for l in low}}, FORK),
     }
-    return frame([(_run(root, f"lm-{i}", curves, 0, noise, fork_at=fork), {"method": m})
-                  for i, (m, (curves, fork)) in enumerate(runs.items())])
+    return frame([(_run(root, f"lm-{i}-{seed}", curves, seed, noise, fork_at=fork), {"method": m, "seed": seed})
+                  for i, (m, (curves, fork)) in enumerate(runs.items()) for seed in (0, 1)])
 
 
 @pytest.mark.parametrize("outcome, status", [("holds", core.HOLDS), ("fails", core.FAILS), ("noise", core.INCONCLUSIVE)])
@@ -311,13 +320,14 @@ def length_frames(root, outcome):
         long = {en: [8, 3.8, 3.4, 3.2, 3.0], es: [8, 8, 8, 4.3, 4.2], **{l: _pre(4.2) for l in low}}
         nmt_long = ([8, 4.5, 4.0, 3.2, 3.3], _pre(4.4))
         noise = {en: 0.5, es: 1.5, **{l: 1.5 for l in low}}
-    lm = frame([(_run(root, f"lm-{p}", curves, 0, noise, fork_at=p), {"pretrain": p})
-                for p, curves in ((100, short), (200, long))])
+    lm = frame([(_run(root, f"lm-{p}-{seed}", curves, seed, noise, fork_at=p), {"pretrain": p, "seed": seed})
+                for p, curves in ((100, short), (200, long)) for seed in (0, 1)])
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     nmt_noise = 0.05 if outcome != "noise" else 1.5
     nmt_curves = {100: ([8, 3.8, 3.5, 3.4, 3.3], [8, 8, 5, 4.6, 4.4]), 200: ([8, 3.8, 3.4, 3.3, 3.2], _pre(4.3)), 300: nmt_long}
-    nmt = frame([(_run(root, f"nmt-{p}-{r}", {hrl: h, lrl: [x + (r - 0.5) ** 2 for x in l]}, 0, nmt_noise, fork_at=p),
-                  {"pretrain": p, "rate": r}) for p, (h, l) in nmt_curves.items() for r in (0.3, 0.5, 0.7)])
+    nmt = frame([(_run(root, f"nmt-{p}-{r}-{seed}", {hrl: h, lrl: [x + (r - 0.5) ** 2 for x in l]}, seed, nmt_noise,
+                       fork_at=p), {"pretrain": p, "rate": r, "seed": seed})
+                 for p, (h, l) in nmt_curves.items() for r in (0.3, 0.5, 0.7) for seed in (0, 1)])
     return lm, nmt
 
 
@@ -336,7 +346,7 @@ def test_fig9_out_of_regime_when_pretraining_has_stopped_falling(tmp_path, bigra
     lm, nmt = length_frames(tmp_path, "holds")
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     flat = _run(tmp_path, "nmt-300-flat", {hrl: [8, 3.8, 3.2, 3.3, 3.0], lrl: _pre(4.0)}, 0, 0.05, fork_at=300)
-    nmt.loc[nmt.pretrain == 300, "run_obj"] = [flat] * 3  # the HRL no longer falls at the end of pre-training
+    nmt.loc[nmt.pretrain == 300, "run_obj"] = [flat] * 6  # the HRL no longer falls at the end of pre-training
     v = om.fig9_pretraining_length(lm, nmt, LM, "hrl_lrl_fi")[-1]
     assert v.status == core.OUT_OF_REGIME and "falling" in {g.name for g in v.gates if not g.passed}
     bigram(UNLEARNED)

@@ -156,16 +156,17 @@ FALLING_HRL, SLOWER_HRL = [7, 5, 4, 3.5, 3.0], [7, 5.3, 4.3, 3.8, 3.3]
 
 def fig4_frame(root, cells, unclipped=None, seeds=(0, 1), noise=0.05):
     """cells: {(τ, method): (LRL curve, HRL curve)}, each trained with every seed and clipping;
-    unclipped: {method: (LRL, HRL)} at the largest τ, first seed, without clipping."""
+    unclipped: {method: (LRL, HRL)} at the largest τ, every seed, without clipping."""
     runs = []
     for (tau, method), (lrl, hrl) in cells.items():
         for seed in seeds:
             run = fake_run(root, f"{method[:5]}-{tau:g}-{seed}", lrl, hrl, seed=len(runs), noise=noise)
             runs.append((run, dict(taskset="hrl_lrl_fi", tau=tau, method=method, clipping="1.0", seed=seed)))
     for method, (lrl, hrl) in (unclipped or {}).items():
-        run = fake_run(root, f"{method[:5]}-off", lrl, hrl, seed=len(runs), noise=noise)
-        runs.append((run, dict(taskset="hrl_lrl_fi", tau=max(t for t, _ in cells), method=method, clipping="off",
-                               seed=seeds[0])))
+        for seed in seeds:
+            run = fake_run(root, f"{method[:5]}-off-{seed}", lrl, hrl, seed=len(runs), noise=noise)
+            runs.append((run, dict(taskset="hrl_lrl_fi", tau=max(t for t, _ in cells), method=method, clipping="off",
+                                   seed=seed)))
     return frame(runs)
 
 
@@ -240,9 +241,9 @@ METHODS = ("τ=1 (proportional)", "τ=5", "τ=100 (≈uniform)", "UniMax", "Orde
 
 def table_frame(root, finals, noise=0.05, bleu=None):
     """finals: {method: {task: final validation loss}}; bleu: {task: BLEU} for every method."""
-    return frame([(fake_staged_run(root, f"m{i}", {t: [7.0, v] for t, v in losses.items()}, seed=i, noise=noise,
-                                   final={"bleu": bleu} if bleu else None), {"method": method})
-                  for i, (method, losses) in enumerate(finals.items())])
+    return frame([(fake_staged_run(root, f"m{i}-{seed}", {t: [7.0, v] for t, v in losses.items()}, seed=2 * i + seed,
+                                   noise=noise, final={"bleu": bleu} if bleu else None), {"method": method, "seed": seed})
+                  for i, (method, losses) in enumerate(finals.items()) for seed in (0, 1)])
 
 
 def t3(hrl, lrl):
@@ -336,12 +337,15 @@ def test_table4_lm_learned_margin(tmp_path, bigram, bigram_loss, status):
 
 def schedule_frames(root, dec, inc, sparse, dense, noise=0.05):
     """dec/inc: (LRL curve, HRL curve) of the MT runs; sparse/dense: {language: LM curve}."""
-    mt = frame([(fake_run(root, name, *curves, seed=i, noise=noise), {"schedule": label})
-                for i, (name, label, curves) in enumerate((("dec", "decreasing 5→1", dec), ("inc", "increasing 1→5", inc)))])
-    lm = frame([(fake_staged_run(root, name, curves, seed=10 + i, noise=noise), {"schedule": label})
+    mt = frame([(fake_run(root, f"{name}-{seed}", *curves, seed=2 * i + seed, noise=noise), {"schedule": label, "seed": seed})
+                for i, (name, label, curves) in enumerate((("dec", "decreasing 5→1", dec), ("inc", "increasing 1→5", inc)))
+                for seed in (0, 1)])
+    lm = frame([(fake_staged_run(root, f"{name}-{seed}", curves, seed=10 + 2 * i + seed, noise=noise),
+                 {"schedule": label, "seed": seed})
                 for i, (name, label, curves) in enumerate((("sparse", "sparse (5, then 1)", sparse),
                                                             ("dense1", "dense, every step", dense[0]),
-                                                            ("dense10", "dense, every 10%", dense[1])))])
+                                                            ("dense10", "dense, every 10%", dense[1])))
+                for seed in (0, 1)])
     return mt, lm
 
 

@@ -12,7 +12,10 @@ one of four verdicts:
                     estimate reaches the practical minimum
     does not hold   the interval lies below the practical minimum: the claimed effect is
                     absent at that size (or the opposite holds)
-    inconclusive    anything else: the runs cannot tell
+    inconclusive    anything else: the runs cannot tell -- always when an arm of a
+                    seed-dependent effect has a single seed: its interval covers the
+                    sentences but not the seed-to-seed spread, which one seed cannot
+                    estimate (with 2+ seeds `stats` widens it by Student's t)
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from .. import paths
 from .stats import Effect
 
 HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME = "holds", "does not hold", "inconclusive", "out of regime"
+MIN_SEEDS = 2
+"""Seeds each arm of a seed-dependent effect (one with `Effect.seeds`) needs to be judged;
+the presets that give verdicts run 3 (tests/test_claims_stats.py: the A/A rate with 2-3)."""
 STATUSES = (HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME)
 
 
@@ -80,7 +86,7 @@ def decide(claim: Claim, gates: list[Gate], effect: Effect | None) -> str:
     """The verdict for a claim given its gates and its effect (see the module docstring)."""
     if any(not g.passed for g in gates):
         return OUT_OF_REGIME
-    if effect is None:
+    if effect is None or too_few_seeds(effect):
         return INCONCLUSIVE
     if effect.low > 0 and effect.estimate >= claim.minimum:
         return HOLDS
@@ -89,10 +95,19 @@ def decide(claim: Claim, gates: list[Gate], effect: Effect | None) -> str:
     return INCONCLUSIVE
 
 
+def too_few_seeds(effect: Effect) -> bool:
+    """A seed-dependent effect with an arm of fewer than MIN_SEEDS seeds (an effect without
+    seeds -- closed-form theory, a corpus count -- does not depend on them)."""
+    return bool(effect.seeds) and min(effect.seeds) < MIN_SEEDS
+
+
 def judge(claim: Claim, gates: list[Gate], effect: Effect | None, scope: str = "", note: str = "", **numbers) -> Verdict:
     status = decide(claim, gates, effect)
     if status == OUT_OF_REGIME and not note:
         note = "not judged: " + "; ".join(g.measured for g in gates if not g.passed)
+    elif status == INCONCLUSIVE and effect is not None and too_few_seeds(effect):
+        note = "; ".join(filter(None, [note, f"{min(effect.seeds)} seed in an arm: the seed spread is unmeasured "
+                                             f"(a verdict needs ≥ {MIN_SEEDS} per arm)"]))
     return Verdict(claim, status, effect, tuple(gates), numbers, note, scope)
 
 

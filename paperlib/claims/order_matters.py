@@ -532,9 +532,9 @@ def fig6_finetune_only(df, taskset: str) -> list:
     hrl, lrl = _tasks(taskset)
     joint, only = df[df.method == PRETRAIN], df[df.method == FT_ONLY]
     gate_list = [learned_gate(joint, hrl), pretrained_gate(joint, hrl)]
-    run = only["run_obj"].iloc[0]
-    fork = run.config.fork_at
-    (at_fork, tokens), (at_end, _) = evidence.at_steps(run, hrl, fork, evidence.step_of(run, hrl, "final"))
+    fork = only["run_obj"].iloc[0].config.fork_at
+    at_fork, tokens = evidence.arm(only, hrl, fork)  # (seeds, sentences): every seed's fine-tune-only run
+    at_end, _ = evidence.arm(only, hrl, "final")
     forgetting = loss_gain(at_fork, at_end, tokens, same_runs=True)  # loss(end) - loss(end of pre-training)
     effect, numbers = _front_gain(joint, only, lrl, names=("joint", "lrl_only"))
     return [
