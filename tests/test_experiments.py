@@ -110,3 +110,19 @@ def test_reproduce_picks_gpu_where_cuda_is_and_says_why():
     assert choose("smoke", "NVIDIA H200")[0] == "smoke"  # asked for wins
     with pytest.raises(ValueError, match="valid presets"):
         choose("huge", None)
+
+
+def test_cheap_controls_run_every_seed_so_their_verdicts_can_be_judged():
+    """A single-seed arm is inconclusive (paperlib.claims.core): the fine-tune-only forks,
+    the dropout control and the unclipped pair run the preset's every seed."""
+    s = E.scale("gpu")
+
+    def seeds(grid, **want):
+        return sorted(labels["seed"] for _, labels in grid if all(labels.get(k) == v for k, v in want.items()))
+
+    assert seeds(E.finetune_only_runs("gpu"), method="fine-tune on LRL only") == list(s.seeds)
+    assert seeds(E.regularisation_runs("gpu"), method="static sampling, dropout 0.3", rate=0.3) == list(s.seeds)
+    assert seeds(E.sampling_vs_weighting_runs("gpu"), method="scalarization", clipping="off") == list(s.seeds)
+    # Fig. 1's HRL+HRL fronts keep the further seeds at the middle rate, even on gpu
+    a1 = E.hrl_hrl_runs("gpu")
+    assert seeds(a1, method="static sampling", rate=0.2) == [0] and seeds(a1, method="static sampling", rate=0.5) == [0, 1, 2]
