@@ -286,3 +286,20 @@ def test_cli_data_info_lists_what_is_prepared_and_what_is_not(corpus_dir, tmp_pa
     assert cli.main(["data", "info", *args]) == 0
     out = capsys.readouterr().out
     assert "largest/this" in out and "dir_translation: not ready" not in out and "dir_lm: not ready" in out
+
+
+def test_keep_train_makes_a_low_resource_task_and_only_that_set_changes(corpus_dir, tmp_path):
+    """TaskSet.keep_train subsamples a named task's training data deterministically; the
+    request of a task set without it is as before (its data and run identities unchanged)."""
+    whole = TaskSet("pair", "translation", ("en-it", "en-fi"), "test")
+    small = TaskSet("pair_small", "translation", ("en-it", "en-fi"), "test", keep_train=(("en-fi", 110),))
+    a = prepare(whole, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    b = prepare(small, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+    assert a.sizes() == {"en-it": 600, "en-fi": 150} and b.sizes() == {"en-it": 600, "en-fi": 110}
+    kept = b.dataset("en-fi", "train")["tgt_text"]
+    assert set(kept) <= set(a.dataset("en-fi", "train")["tgt_text"])  # a subset of the same pairs
+    again = prepare(small, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "again", progress=False)
+    assert again.dataset("en-fi", "train")["tgt_text"] == kept  # deterministic
+    assert "keep_train" not in json.loads((a.root / "manifest.json").read_text())["request"]["definition"]
+    with pytest.raises(DataError, match="keep_train needs one of its tasks"):
+        TaskSet("bad", "translation", ("en-it",), "test", keep_train=(("en-fi", 10),))

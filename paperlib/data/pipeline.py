@@ -146,6 +146,9 @@ def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, di
     for task in ts.tasks:
         splits = corpus.task_splits(task, ts.kind)
         train = subsample(splits["train"], ts.fraction(preset))
+        keep = dict(ts.keep_train).get(task)
+        if keep is not None and len(train) > keep:
+            train = subsample(train, keep / len(train))
         cap = ts.max_train(preset)
         if cap is not None:
             train = train[:cap]
@@ -208,6 +211,8 @@ def prepare(
         "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
                        "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
     }
+    if ts.keep_train:  # only where set: every other task set's data (and run identities) unchanged
+        request["definition"]["keep_train"] = dict(ts.keep_train)
     if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt
         request["corpus"] = f"DDTP {ddtp.RELEASE} main, sha256-pinned"
     with files.waiting_lock(data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"):
