@@ -9,11 +9,13 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    torch's FlopCounterMode, `paperlib.costs`) and MFU against the measured peak;
 3. trainer: one real run of paperlib's training loop alone on the GPU (steps/s, from the
    run's own wall-time log);
-4. groups, in order, while the budget lasts: Order Matters Fig. 2 on hrl_lrl_es (static,
-   restart and pre-train → joint fine-tune, three seeds at the middle rate) with Fig. 6's
-   fine-tune-only run, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
+4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
+   (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
+   fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
-   group runs in a child process that is killed at the deadline; finished runs are kept.
+   group runs in a child process that is killed at the deadline; finished runs are kept, and
+   a run cut off resumes from its last checkpoint when the next call on the same (warm)
+   machine asks for it again: `--no-measure --groups ...` continues a session.
 
 Everything goes to DIR: gpu_session.json (rewritten after every phase), runs.tar.xz (the
 run directories without checkpoints: configs, metrics, per-sentence losses, DONE).
@@ -203,13 +205,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_session")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--budget", type=float, default=480, help="seconds for everything (the groups stop at it)")
-    parser.add_argument("--workers", type=int, default=8, help="runs side by side on the GPU")
+    parser.add_argument("--workers", type=int, default=12, help="runs side by side on the GPU")
     parser.add_argument("--preset", default="gpu")
-    parser.add_argument("--taskset", default="hrl_lrl_es")
+    parser.add_argument("--taskset", help="default: the preset's first HRL+LRL pair")
+    parser.add_argument("--groups", default=",".join(GROUPS), help=f"which groups, in order (default {','.join(GROUPS)})")
+    parser.add_argument("--no-measure", action="store_true",
+                        help="skip the peak and model measurements (a second call on a warm machine)")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
+    if args.taskset is None:
+        from paperlib import experiments as E
+
+        args.taskset = E.pair(args.preset)
     if args.group:
         train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
         return
@@ -236,7 +245,9 @@ def main() -> None:
         print(f"[{time.time() - t0:6.0f}s] {name}: {json.dumps(result[name], default=str)[:600]}", flush=True)
         save()
 
-    if torch.cuda.is_available():
+    if args.no_measure:
+        pass
+    elif torch.cuda.is_available():
         from paperlib.train import use_gpu_kernels_for_varying_shapes
 
         use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
@@ -248,7 +259,7 @@ def main() -> None:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-    for name in GROUPS:
+    for name in args.groups.split(","):
         left = deadline - time.time() - 30  # 30 s to pack what is done
         if left < 60:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from . import paths, presets
-from .config import TrainConfig, config_hash, parent_config, total_steps
+from .config import TrainConfig, build_plan, config_hash, parent_config, total_steps
 
 DEFAULT_THROUGHPUT = ("NVIDIA H100 (TF32, measured by benchmarks/bench_gpu.py)", 95e12)
 
@@ -59,6 +59,19 @@ def _vocab(cfg: TrainConfig) -> int:
     return cfg.data.vocab_size or presets.get(cfg.data.preset).vocab_size
 
 
+def _run_identity(cfg: TrainConfig) -> str:
+    """The store's identity of a run (`store.resolve`) without preparing its data: the plan is
+    resolved on placeholder task sizes in general position, so that two plans are equal here
+    exactly when they are equal on the real sizes -- one pre-training shared by the
+    pre-train -> fine-tune and fine-tune-only plans (or static sampling and its restart) is
+    counted once, and temperature plans of different tau stay apart."""
+    from .data import get_taskset
+
+    tasks = get_taskset(cfg.data.taskset).tasks
+    placeholder = {task: 1009 + 7919 * i for i, task in enumerate(tasks)}
+    return config_hash(cfg.identity(build_plan(cfg, placeholder)))
+
+
 def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]:
     from . import experiments as E
     from .data import get_taskset
@@ -66,10 +79,12 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
     by_notebook = E.notebook_runs(preset)
     if only:
         by_notebook = {k: v for k, v in by_notebook.items() if k in {n.removesuffix(".ipynb") for n in only}}
+    elif presets.get(preset).notebooks is not None:  # what `paperlib reproduce` runs at this size
+        by_notebook = {k: v for k, v in by_notebook.items() if k in presets.get(preset).notebooks}
     found: dict[str, tuple[TrainConfig, int, set]] = {}
 
     def add(cfg: TrainConfig, notebook: str, steps: int):
-        key = config_hash(cfg.to_dict())
+        key = _run_identity(cfg)
         if key not in found:
             found[key] = (cfg, steps, set())
         found[key][2].add(notebook)

@@ -72,10 +72,11 @@ _NMT = ("model and run length: the preset's (scale table above; paper: 3+3-layer
         "pre-training + 50k-300k fine-tuning steps), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
         "instead of cosine")
 _RATES5 = "5 LRL rates (0.1-0.9 by 0.2) instead of 9"
-# which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): mini draws two, gpu one
-_FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, fi} (≈110×) at mini, "
-       "en→{it, es} (≈24×) at gpu")
-_SV = "the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en→{fr, sv} (≈140×) at mini; gpu draws one pair"
+# which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): the report's scale table
+_FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of each (≈24×, 652 "
+       "en-es pairs) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
+_SV = ("the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en-it and all 4.3k en-es pairs (≈24×) at gpu; "
+       "mini draws one pair (smoke: en→{fr, sv})")
 _ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"
 _LM_A = ("DDTP monolingual en ≫ es ≫ {fi, zh_CN, sv} (lm_order_matters) for mC4 En ≫ Hi ≫ {Gu, Gd, Sw}; a causal "
          "decoder-only LM at the preset's size, not mT5 (13B XXL; XL in Fig. 9) with span corruption")
@@ -104,12 +105,12 @@ ITEMS: tuple[Item, ...] = (
          f"first row of A2's figure: {_FI}; {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 3", "En→Ro validation loss against En→Ro examples seen, best run per method "
          "(better initialisation and data efficiency)", A3, DEVIATION,
-         f"left column of A3's figure, on {_FI} (and the second pair at mini); best run among 5 rates; "
+         f"left column of A3's figure, on {_FI} (and the second pair at gpu); best run among 5 rates; "
          f"linear axes; {_NMT}"),
     Item(_O, "Fig. 4", "scalarization's En→Ro training-loss curves per sampling rate: higher rates learn faster, "
          "then overfit", A3, DEVIATION,
          f"right column of A3's figure: LRL training loss (and dashed validation loss) against LRL examples seen, "
-         f"on {_FI} (and the second pair at mini); {_RATES5}; {_NMT}"),
+         f"on {_FI} (and the second pair at gpu); {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 5", "pre-train → joint FT (dropout 0.1) against scalarization with more dropout: "
          "regularisation does not explain the gain", A4, DEVIATION,
          f"one larger dropout (0.3) at two middle rates (0.3, 0.5), on {_FI} only; another dropout value is a "
@@ -194,7 +195,7 @@ ITEMS: tuple[Item, ...] = (
     # ------------------------------------------------------------------ Upsample or Upweight?: figures
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
-         f"the preset's first HRL+LRL pair (DDTP en→{{it, fi}} at mini, en→{{it, es}} at gpu) instead of the paper's multilingual MT; {_MT_B}; "
+         f"the preset's first HRL+LRL pair (DDTP en→{{it, es}} at mini and gpu, with 652 and 1,000 en-es pairs) instead of the paper's multilingual MT; {_MT_B}; "
          "the HRL is shown too"),
     Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
          "D_i ∝ i^-α", B0, REPRODUCED,
@@ -202,12 +203,12 @@ ITEMS: tuple[Item, ...] = (
          "checks Lemma 2.1 and Theorems 1-3 and shows that Theorem 2 needs equal per-task gradient second moments"),
     Item(_U, "Fig. 3", "distribution of mini-batch gradient norms, scalarization vs temperature sampling, on "
          "En-{Cs, Ro} (variance 2.25 vs 0.62)", B1, DEVIATION,
-         "the preset's first HRL+LRL pair (DDTP en→{it, fi} at mini, en→{it, es} at gpu); norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
+         "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs); norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
          "run, both samplers on the same model (the paper does not say where it measured); the preset's gradvar_batches "
-         "mini-batches per method and checkpoint (60 at mini); covariance trace and per-task second moments added"),
+         "mini-batches per method and checkpoint; covariance trace and per-task second moments added"),
     Item(_U, "Fig. 4", "validation loss over training, temperature sampling (dashed) vs scalarization (solid) at "
          "τ ∈ {2, 3, 5}, HRL and LRL of En-{Cs, Ro} and En-{Fr, Ro}", B2, DEVIATION,
-         "the preset's HRL+LRL pairs (DDTP en→{it, fi} and en→{fr, sv} at mini; gpu has one, en→{it, es}) stand for the two pairs; the preset's run length, small model; gradient clipping at "
+         "the preset's HRL+LRL pairs (DDTP en→{it, es} with 1,000 and with 4.3k en-es pairs at gpu) stand for the two pairs; the preset's run length, small model; gradient clipping at "
          "1.0 (the paper's fairseq runs do not clip; the τ=5 comparison of the first pair is repeated unclipped); "
          "a second seed only at τ=5 on the first pair"),
     Item(_U, "Fig. 5", "the sampling-temperature schedules compared: sparse (τ=5, then 1) and dense decreasing",
@@ -222,7 +223,7 @@ ITEMS: tuple[Item, ...] = (
          "language judged in the claims"),
     Item(_U, "Fig. 7", "increasing (1→5) vs decreasing (5→1) temperature schedule on En-{Zh, Ro}, HRL and LRL "
          "curves", B6, DEVIATION,
-         "the preset's first HRL+LRL pair (DDTP en→{it, fi} at mini, en→{it, es} at gpu) for En-{Zh, Ro}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
+         "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs) for En-{Zh, Ro}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
          "one seed"),
     Item(_U, "Fig. 8", "temperature sampling vs scalarization validation-loss curves on a third pair, En-{Zh, Ro}, "
          "at τ ∈ {2, 3, 5}", B2, DEVIATION,

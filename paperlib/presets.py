@@ -94,6 +94,10 @@ class Preset:
     with seed intervals); otherwise the further seeds run at the middle rate only."""
     precision: str = "fp32"
     """Training precision: fp32, or bf16 autocast (pays off on GPUs only)."""
+    notebooks: tuple[str, ...] | None = None
+    """The notebooks `paperlib reproduce` runs at this preset (None: every one). A preset too
+    small for a figure's regime leaves it out rather than shrink its runs below learning:
+    the report says "not run at this size" and points to a larger preset."""
     hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
     """The HRL+LRL task sets of the two-task figures; figures of one pair use the first.
     A preset names pairs whose low-resource side its models can learn."""
@@ -130,34 +134,49 @@ _PRESETS = (
         gradvar_batches=6, gradvar_per_task=2, theory_grid=20,
     ),
     Preset(
+        # two CPU cores, in regime, Order Matters Fig. 2 and what reuses its runs (Figs. 3-4, 6,
+        # 27; the theory of Upsample or Upweight? Fig. 2). Sized by pilots on 2 cores
+        # (2026-11-30, this model, batch 32, lr 1e-3 with 200 warm-up steps; hrl_lrl_es at 15%:
+        # en-it 15.9k, en-es 656 pairs; bigram 4.45 / 5.31): pre-training on en-it reached
+        # 3.37 after 2,500 steps (1.08 nats below its bigram: the `pretrained` gate); static
+        # sampling at rate 0.5 overfit en-es from step 2,000 (49 epochs; 4.70 -> 4.78 at 3,000)
+        # while 750 steps of joint fine-tuning after pre-training reached 4.06. A step is 11
+        # GFLOP at full length (flop_counter); two runs side by side made 2.5-2.9 steps/s each,
+        # evaluation included. Runs: 7 prefixes of 2,500 steps (static at 0.1 and, with 3
+        # seeds, at 0.5; pre-training with 3 seeds) and 15 continuations of 750 (static,
+        # pre-trained, restart and fine-tune-only): 28.8k steps, about 90 minutes on 2 cores.
+        # The other figures do not fit 90 minutes in regime: `notebooks` leaves them to gpu.
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
-        # validation on 100 examples per task and BLEU on 50, DoReMi's proxy at half length:
-        # the 90-minute budget (session 3 measured evaluation at 12% of a two-task run and
-        # 40% of a one-to-many run); the curves keep their 50-step resolution
-        batch_size=32, lr=3e-3, warmup=30, steps=300, pretrain=200, lm_steps=300, lm_pretrain=200,
-        eval_every=50, max_valid=100, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,
-        rate_grid=(0.1, 0.3, 0.5, 0.7, 0.9), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1), doremi_fraction=0.5,
-        # the two-task sets keep the HRL:LRL ratio and put the LRL at 20-80 epochs per run
-        # under upsampling (see paperlib.data.tasksets); the LM sets are used whole
-        fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "one_to_many": 0.02,
+        batch_size=32, lr=1e-3, warmup=200, steps=3250, pretrain=2500, lm_steps=300, lm_pretrain=200,
+        eval_every=250, max_valid=None, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,
+        rate_grid=(0.1, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
+        hrl_lrl_sets=("hrl_lrl_es",),
+        notebooks=("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A5_fig06_finetune_only",
+                   "A8_fig26_bleu_fronts", "B0_fig02_variance_theory"),
+        # hrl_lrl_es at 15%: few enough en-es pairs to overfit at rate 0.5 within a run; the
+        # other sets serve the notebooks run at this size only with --only (out of regime)
+        fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "hrl_lrl_es": 0.15, "one_to_many": 0.02,
                    "one_to_many_extreme": 0.3},
     ),
     Preset(
         # one GPU (H100/H200 class): full-size DDTP pairs, a 2x wider, deeper model than mini, bf16,
-        # three seeds. Measured on an H200 (benchmarks/results_gpu_h200.json, 2026-11-29):
+        # three seeds. Measured on an H200 (benchmarks/results_gpu_h200.json, 2026-11-29/30):
         # 0.39 TFLOP per step of 128 examples at full length (flop_counter); the step is
-        # launch-bound -- 22-31 steps/s for one run alone (MFU 1.5%) -- so runs train side by
-        # side: 8 at once gave 91 steps/s together (before cuDNN attention was turned off,
-        # which had cost 9x on new batch shapes). The notebooks' 276k steps are then 0.78 GPU-hours.
-        # In regime: after 3,000 steps (8 runs of Order Matters Fig. 2 on hrl_lrl_es) en-it
-        # valid 1.84-2.26 nats vs its bigram's 4.42, en-es 2.68-2.99 vs 4.95 (en-es at 8-40
-        # epochs, still falling at 40).
+        # launch-bound -- 39 steps/s for one run alone (MFU 1.9%) -- so runs train side by side:
+        # 8-9 at once gave 102-111 steps/s together, evaluation and BLEU included (23 runs in
+        # 550 s); `--dry-run` charges that rate (372-432k steps: about an hour).
+        # In regime (2026-11-30, 4,000 steps): en-it valid 1.68-2.09 vs its bigram's 4.43, BLEU
+        # 23-28; en-es (4.3k pairs) 2.48-2.92 vs 4.95, BLEU 12-16 -- but en-es never overfit (its
+        # minimum at the last step at 59 epochs), so the claims resting on LRL overfitting were
+        # out of regime: the first pair is now hrl_lrl_es1k (1,000 en-es pairs: 128 epochs by
+        # COOLDOWN's switch, 256 by the end at rate 0.5; en-it 4.3 epochs at rate 0.9). A CPU
+        # pilot of mini's model on 656 en-es pairs overfit from 49 epochs on.
         "gpu", model=ModelConfig(d_model=256, layers=3, heads=4, ffn=1024, max_len=64),
         batch_size=128, lr=1e-3, warmup=200, steps=4000, pretrain=3000, lm_steps=4000, lm_pretrain=2000,
         eval_every=250, max_valid=None, train_subset=128, bleu_max_examples=200, vocab_size=8000, block_size=64,
         rate_grid=(0.1, 0.3, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
         gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16", seeds_at_every_rate=True,
-        hrl_lrl_sets=("hrl_lrl_es",),
+        hrl_lrl_sets=("hrl_lrl_es1k", "hrl_lrl_es"),
     ),
     Preset(
         # Order Matters Table 3 (3+3 layers, d 512, FFN 2048, 8 heads) and Table 4 (En→{Ro, Fr}:

@@ -113,10 +113,15 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
         "| notebook | status | wall time | figures |",
         "|---|---|---|---|",
     ]
+    sized = presets.get(preset).notebooks
+
+    def not_run(name):
+        return "not run at this size — see the gpu report" if sized is not None and name not in sized else "not run"
+
     for name in titles:
         s = summaries.get(name)
         lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
-                     if s else f"| {name} | not run | – | – |")
+                     if s else f"| {name} | {not_run(name)} | – | – |")
     counts_by_status = coverage.counts()
     lines += [""] + scale_markdown(preset)
     lines += ["", "## Every figure and table of both papers", "",
@@ -126,7 +131,12 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
     for name, title in titles.items():
         lines += ["", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)
-        if s and s["status"] != "ok":
+        if s is None and sized is not None and name not in sized:
+            lines += ["", f"Not run at the {preset} size: its runs would not reach the regime its claims need "
+                          f"(`paperlib.presets`). The [gpu report](../gpu/REPORT.md) has it."]
+        elif s and s["status"] == "no shipped runs":  # reproduce.NOT_SHIPPED (figures only)
+            lines += ["", f"**Not drawn: its runs are not in the shipped results.** `{s['error'].splitlines()[0]}`"]
+        elif s and s["status"] != "ok":
             lines += ["", f"**The notebook failed:** `{s['error'].splitlines()[0] if s['error'] else 'unknown error'}`"]
         for fig in (s["figures"] if s else []):
             if fig.endswith(".png"):

@@ -70,3 +70,16 @@ def test_a_preset_measured_side_by_side_is_charged_at_its_measured_step_rate(tmp
     assert rate == pytest.approx(50.0 * costs.flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size)
     # so a run of the measured shape is charged steps / (steps per second), whatever its FLOPs
     assert costs.measured_throughput("paper") == ("GPU X (TF32, results_gpu_x.json)", 100e12)
+
+
+def test_a_pretraining_shared_by_several_plans_is_counted_once():
+    """Pre-train -> joint fine-tune and fine-tune-only continue the same pre-training (the
+    store trains it once): the plan counts it once per seed, and the dry run charges only
+    the notebooks a preset runs."""
+    from paperlib import presets
+
+    p = presets.get("mini")
+    a5 = costs.planned_runs("mini", ["A5_fig06_finetune_only"])
+    prefixes = [r for r in a5 if r.steps == p.pretrain]
+    assert len(prefixes) == len(p.seeds)  # one pre-training per seed, not one per plan
+    assert {n for r in costs.planned_runs("mini") for n in r.notebooks} <= set(p.notebooks)

@@ -90,12 +90,14 @@ def test_paper_grid_sweeps_the_papers_learning_rates_and_mini_keeps_one():
 def test_figures_draw_the_presets_pairs_unless_a_notebook_names_others():
     from paperlib import experiments as E
 
-    assert E.pairs("mini") == ["hrl_lrl_fi", "hrl_lrl_sv"]
-    assert E.pair("gpu") == "hrl_lrl_es"  # en-fi's 138 pairs teach a model nothing: the gpu preset uses en-es
+    assert E.pairs("mini") == ["hrl_lrl_es"] and E.pairs("smoke") == ["hrl_lrl_fi", "hrl_lrl_sv"]
+    # en-fi's 138 pairs teach a model nothing: the gpu preset uses en-es, first 1,000 pairs of it
+    # (its LRL overfits within a run), then all 4.3k (it did not overfit in 4,000 steps)
+    assert E.pairs("gpu") == ["hrl_lrl_es1k", "hrl_lrl_es"] and E.pair("gpu") == "hrl_lrl_es1k"
     assert E.pairs("gpu", ["hrl_lrl_sv"]) == ["hrl_lrl_sv"]
     gpu_sets = {c.data.taskset for grid in E.notebook_runs("gpu").values() for c, _ in grid
                 if c.data.taskset.startswith("hrl_lrl")}
-    assert gpu_sets == {"hrl_lrl_es"}
+    assert gpu_sets == {"hrl_lrl_es1k", "hrl_lrl_es"}
     with pytest.raises(ValueError, match="two-task set"):
         E.pairs("mini", ["one_to_many"])
 

@@ -90,6 +90,52 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     assert "[smoke/REPORT.md](smoke/REPORT.md)" in (tmp_path / "figures" / "REPORT.md").read_text()  # the index
 
 
+def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypatch):
+    """`paperlib report` when a notebook's runs are not shipped (the preset's grid moved on):
+    status 'no shipped runs', exit 0, and its verdicts of earlier runs are not kept beside it."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "a.ipynb", [("params", 'preset = "mini"\nfigures_dir = None\nrun_settings = None'),
+                                       ("code", "from paperlib import runs\nraise runs.MissingRun('run x/y is not there')")])
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    records = tmp_path / "figures" / "smoke" / "records"
+    records.mkdir(parents=True)
+    (records / "a.claims.json").write_text(json.dumps({"notebook": "a", "title": "A", "preset": "smoke", "verdicts": []}))
+    assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
+    report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
+    assert f"| a | {reproduce.NOT_SHIPPED} |" in report and "Not drawn: its runs are not in the shipped results" in report
+    assert "run x/y is not there" in report and not (records / "a.claims.json").exists()
+
+
+def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monkeypatch):
+    """mini leaves the figures it cannot train in regime to gpu: not run, and said so;
+    --only still runs a left-out notebook (at its own risk)."""
+    import dataclasses
+
+    from paperlib import presets
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name in ("a", "b"):
+        write_notebook(nbdir / f"{name}.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'),
+                                                 ("code", f"from pathlib import Path\nPath(figures_dir, '{name}.png').write_text('x')")])
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), notebooks=("a",)))
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
+    figures = tmp_path / "figures" / "smoke"
+    assert (figures / "a.png").exists() and not (figures / "b.png").exists()
+    report = (figures / "REPORT.md").read_text()
+    assert "| b | not run at this size — see the gpu report |" in report and "Not run at the smoke size" in report
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--only", "b"]) == 0
+    assert (figures / "b.png").exists()
+
+
 def _settings_notebook(tmp_path, monkeypatch, written: str):
     """The only registered notebook: writes `written` (an f-string over s, the run Settings it
     was handed) to figures_dir/settings.txt."""
