@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -135,7 +136,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
             lines += ["", f"Not run at the {preset} size: its runs would not reach the regime its claims need "
                           f"(`paperlib.presets`). The [gpu report](../gpu/REPORT.md) has it."]
         elif s and s["status"] == "no shipped runs":  # reproduce.NOT_SHIPPED (figures only)
-            lines += ["", f"**Not drawn: its runs are not in the shipped results.** `{s['error'].splitlines()[0]}`"]
+            missing = re.search(r"run (\S+) \(([^)]*)\)", s["error"] or "")
+            lines += ["", "**Not drawn: its runs are not in the shipped results**"
+                      + (f" (the first missing: `{missing[1]}`, {missing[2]})" if missing else "")
+                      + f"; `paperlib reproduce --preset {preset} --only {name}` trains them."]
         elif s and s["status"] != "ok":
             lines += ["", f"**The notebook failed:** `{s['error'].splitlines()[0] if s['error'] else 'unknown error'}`"]
         for fig in (s["figures"] if s else []):

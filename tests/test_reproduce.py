@@ -96,7 +96,7 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     write_notebook(nbdir / "a.ipynb", [("params", 'preset = "mini"\nfigures_dir = None\nrun_settings = None'),
-                                       ("code", "from paperlib import runs\nraise runs.MissingRun('run x/y is not there')")])
+                                       ("code", "from paperlib import runs\nraise runs.MissingRun('run x/y (static, seed 0) is not there')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
@@ -107,7 +107,7 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
     report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     assert f"| a | {reproduce.NOT_SHIPPED} |" in report and "Not drawn: its runs are not in the shipped results" in report
-    assert "run x/y is not there" in report and not (records / "a.claims.json").exists()
+    assert "the first missing: `x/y`" in report and not (records / "a.claims.json").exists()
 
 
 def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monkeypatch):
