@@ -39,7 +39,14 @@ def test_dir_source_errors(tmp_path):
     (tmp_path / "en-it" / "valid.tsv").write_text("a\tb\n")
     with pytest.raises(DataError, match=r"train.tsv:1: expected 'source<TAB>target'"):
         sources.load_dir(tmp_path)
-    (tmp_path / "en-it" / "train.tsv").write_text("a\tb\n")
+    (tmp_path / "en-it" / "train.tsv").write_bytes("a\tb\nc\tperch\xe9\n".encode("latin-1"))  # not UTF-8
+    with pytest.raises(DataError, match=r"train.tsv:2: not UTF-8 \(byte 0xe9 at column 8\); re-encode"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "train.tsv").write_text("a\tb\nc\t \n")
+    with pytest.raises(DataError, match=r"train.tsv:2: empty target side"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "train.tsv").write_text("a\tb\r\n")  # Windows line ends read as the same pair
+    assert sources.load_dir(tmp_path).task_splits("en-it", "translation")["train"] == [("a", "b")]
     (tmp_path / "en-it" / "valid.tsv").unlink()
     with pytest.raises(DataError, match="missing or empty valid split"):
         sources.load_dir(tmp_path)

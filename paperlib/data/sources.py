@@ -58,30 +58,42 @@ def load_ddtp(data_dir: Path, n_eval: int = 200) -> Corpus:
 
 # ---------------------------------------------------------------------------------------- dir
 
+def _lines(path: Path):
+    """(line number, text) of the file's non-blank lines; a line that is not UTF-8 is a
+    one-line error naming the file, the line and the byte (not a UnicodeDecodeError)."""
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}:{n}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
+                                f"re-encode the file, e.g. iconv -f latin1 -t utf-8") from None
+            if line.strip():
+                yield n, line
+
+
 def _read_pairs(path: Path) -> list[tuple[str, str]]:
     pairs = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            if path.suffix == ".jsonl":
-                try:
-                    obj = json.loads(line)
-                    pairs.append((str(obj["src"]), str(obj["tgt"])))
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise DataError(f"{path}:{n}: expected a JSON object with 'src' and 'tgt'") from None
-            else:
-                cols = line.split("\t")
-                if len(cols) != 2:
-                    raise DataError(f"{path}:{n}: expected 'source<TAB>target', found {len(cols)} column(s)")
-                pairs.append((cols[0], cols[1]))
+    for n, line in _lines(path):
+        if path.suffix == ".jsonl":
+            try:
+                obj = json.loads(line)
+                pair = (str(obj["src"]), str(obj["tgt"]))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise DataError(f"{path}:{n}: expected a JSON object with 'src' and 'tgt'") from None
+        else:
+            cols = line.split("\t")
+            if len(cols) != 2:
+                raise DataError(f"{path}:{n}: expected 'source<TAB>target', found {len(cols)} column(s)")
+            pair = (cols[0], cols[1])
+        if not pair[0].strip() or not pair[1].strip():
+            raise DataError(f"{path}:{n}: empty {'source' if not pair[0].strip() else 'target'} side")
+        pairs.append(pair)
     return pairs
 
 
 def _read_docs(path: Path) -> list[str]:
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
+    return [line for _, line in _lines(path)]
 
 
 # a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two
