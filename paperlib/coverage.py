@@ -196,7 +196,7 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
          f"the preset's first HRL+LRL pair (DDTP en→{{it, es}} at mini and gpu, with 652 and 1,000 en-es pairs) instead of the paper's multilingual MT; {_MT_B}; "
-         "the HRL is shown too"),
+         "no gradient clipping, as the paper's runs; the HRL is shown too"),
     Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
          "D_i ∝ i^-α", B0, REPRODUCED,
          "closed form; K=10 tasks and α ∈ {0, 0.5, 1, 1.5, 2} are our choice (the paper states neither); B0 also "

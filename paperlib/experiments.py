@@ -142,12 +142,20 @@ def scalarized_run(preset, taskset, tau, experiment, seed=0, **changes) -> Train
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, **changes)
 
 
-def cooldown_run(preset, taskset, experiment, seed=0, tau_high=5.0, tau_low=1.0) -> TrainConfig:
+def cooldown_run(preset, taskset, experiment, seed=0, tau_high=5.0, tau_low=1.0, **changes) -> TrainConfig:
     """COOLDOWN: τ = tau_high for the first half, tau_low after; it continues the
-    temperature run at tau_high, which is forked at the switch."""
+    temperature run at tau_high (with the same `changes`), which is forked at the switch."""
     steps, _, lr_schedule = run_length(preset, taskset)
     plan = M.Cooldown(steps, steps // 2, tau_high=tau_high, tau_low=tau_low, lr_schedule=lr_schedule)
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=steps // 2)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=steps // 2,
+                **changes)
+
+
+def unclipped(preset) -> dict:
+    """TrainConfig changes for training without gradient clipping, as Upsample or Upweight?'s
+    fairseq runs do (the presets clip at 1.0 elsewhere)."""
+    s = scale(preset)
+    return dict(optim=OptimConfig(lr=s.lr, warmup=s.warmup, clip_norm=None))
 
 
 def increasing_run(preset, taskset, experiment, seed=0, tau_low=1.0, tau_high=5.0) -> TrainConfig:
@@ -314,7 +322,7 @@ def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), expe
             for seed in (s.seeds if (ts == tasksets[0] and tau == max(taus)) else s.seeds[:1]):
                 grid.append((temperature_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="temperature sampling", clipping="1.0", seed=seed)))
                 grid.append((scalarized_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="scalarization", clipping="1.0", seed=seed)))
-    noclip = dict(optim=OptimConfig(lr=s.lr, warmup=s.warmup, clip_norm=None))
+    noclip = unclipped(preset)
     for seed in s.seeds:
         top = dict(taskset=tasksets[0], tau=max(taus), clipping="off", seed=seed)
         grid.append((temperature_run(preset, tasksets[0], max(taus), experiment, seed, **noclip), dict(method="temperature sampling", **top)))
@@ -323,13 +331,15 @@ def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), expe
 
 
 def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
-    """Upsample or Upweight? Fig. 1: τ=1, τ=5 and COOLDOWN (5 then 1), every seed."""
+    """Upsample or Upweight? Fig. 1: τ=1, τ=5 and COOLDOWN (5 then 1), every seed, without
+    gradient clipping as in the paper (the τ=5 runs are Fig. 4's unclipped ones)."""
     taskset = pair(preset, taskset)
+    noclip = unclipped(preset)
     grid = []
     for seed in scale(preset).seeds:
-        grid.append((temperature_run(preset, taskset, 1.0, experiment, seed), {"method": "τ=1 (proportional)", "seed": seed}))
-        grid.append((temperature_run(preset, taskset, 5.0, experiment, seed), {"method": "τ=5", "seed": seed}))
-        grid.append((cooldown_run(preset, taskset, experiment, seed), {"method": "COOLDOWN (5→1)", "seed": seed}))
+        grid.append((temperature_run(preset, taskset, 1.0, experiment, seed, **noclip), {"method": "τ=1 (proportional)", "seed": seed}))
+        grid.append((temperature_run(preset, taskset, 5.0, experiment, seed, **noclip), {"method": "τ=5", "seed": seed}))
+        grid.append((cooldown_run(preset, taskset, experiment, seed, **noclip), {"method": "COOLDOWN (5→1)", "seed": seed}))
     return grid
 
 

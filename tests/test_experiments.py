@@ -128,3 +128,12 @@ def test_cheap_controls_run_every_seed_so_their_verdicts_can_be_judged():
     # Fig. 1's HRL+HRL fronts keep the further seeds at the middle rate, even on gpu
     a1 = E.hrl_hrl_runs("gpu")
     assert seeds(a1, method="static sampling", rate=0.2) == [0] and seeds(a1, method="static sampling", rate=0.5) == [0, 1, 2]
+
+
+def test_cooldown_runs_do_not_clip_as_the_paper_and_share_fig4s_unclipped_runs():
+    grid = E.cooldown_runs("gpu")
+    assert all(c.optim.clip_norm is None for c, _ in grid)
+    tau5 = {c.seed: c for c, labels in grid if labels["method"] == "τ=5"}
+    unclipped = {c.seed: c for c, labels in E.sampling_vs_weighting_runs("gpu")
+                 if labels["clipping"] == "off" and labels["method"] == "temperature sampling"}
+    assert tau5 == unclipped  # the same runs: trained once for both figures

@@ -32,7 +32,7 @@ from .stats import Effect
 HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME = "holds", "does not hold", "inconclusive", "out of regime"
 MIN_SEEDS = 2
 """Seeds each arm of a seed-dependent effect (one with `Effect.seeds`) needs to be judged;
-the presets that give verdicts run 3 (tests/test_claims_stats.py: the A/A rate with 2-3)."""
+the presets that give verdicts run 3 (tests/test_claims.py: the A/A rate with 2-3)."""
 STATUSES = (HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME)
 
 

@@ -11,7 +11,7 @@ With few seeds a percentile bootstrap is too narrow (resampling 3 values has (3-
 their variance and only 10 distinct means): seed deviations from their mean are inflated
 by sqrt(S/(S-1)) before resampling, and the interval is estimate ± t × (bootstrap
 standard error) with Student's t on the seeds' degrees of freedom. The A/A test in
-tests/test_claims_stats.py checks the false-verdict rate this gives (≤ 5%).
+tests/test_claims.py checks the false-verdict rate this gives (≤ 5%).
 """
 
 from __future__ import annotations
