@@ -23,6 +23,7 @@ def _cmd_reproduce(args) -> int:
     if args.dry_run:
         from . import costs
 
+        rp.select(args.only, rp.list_notebooks())  # an unknown notebook is the same one-line error as without --dry-run
         print(costs.describe(args.preset, args.only, executor))
         return 0
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,

@@ -87,8 +87,8 @@ def damage(run_dir: Path) -> str | None:
     """What is damaged in a run directory, in one line (None when nothing is)."""
     path = Path(run_dir) / "config.json"
     try:
-        json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        from_dict(json.loads(path.read_text())["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # valid JSON that is not a run's config too
         return f"{path}: unreadable ({type(exc).__name__})"
     return _parse_metrics(run_dir)[1]
 
@@ -270,9 +270,9 @@ def find_runs(experiment: str | None = None, runs_root: Path | None = None, done
     for path in sorted(root_of(runs_root).glob(pattern)):
         try:
             rec = json.loads(path.read_text())
-        except (OSError, ValueError):
+            cfg = from_dict(rec["config"])
+        except (OSError, ValueError, KeyError, TypeError):
             continue  # unreadable: `paperlib runs ls` shows it as damaged
-        cfg = from_dict(rec["config"])
         flat = flatten(rec["config"])
         if all(flat.get(k.replace("__", ".")) == v for k, v in filters.items()):
             run = Run(path.parent, cfg)

@@ -55,8 +55,9 @@ def test_summary_table_lists_each_notebook():
     assert lines[2].split() == ["alpha", "ok", "1.5s", "2"] and lines[3].split() == ["beta", "failed", "12.2s", "0"]
 
 
-def test_cli_unknown_notebook_is_one_line_error(capsys):
-    assert cli.main(["reproduce", "--preset", "smoke", "--only", "nope"]) == 2
+@pytest.mark.parametrize("extra", [[], ["--dry-run"]])
+def test_cli_unknown_notebook_is_one_line_error(capsys, extra):
+    assert cli.main(["reproduce", "--preset", "smoke", "--only", "nope", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("paperlib: error: unknown notebook(s) ['nope']; valid:") and "\n" not in err
 

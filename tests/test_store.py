@@ -43,6 +43,14 @@ def test_a_damaged_finished_run_is_reported_then_resumed_to_the_same_metrics(tin
     assert _rows(again.dir) == clean
 
 
+def test_a_config_json_that_is_not_a_runs_config_is_listed_as_damaged(tiny_cfg, tmp_path, capsys):
+    run = runs.get_or_train(tiny_cfg(PLAN), runs.Settings(tmp_path / "runs", progress=False))
+    (run.dir / "config.json").write_text('{"something": "else"}')  # valid JSON, no "config"
+    assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert f"damaged: {run.dir}/config.json: unreadable (KeyError)" in capsys.readouterr().out
+    assert store.find_runs(None, tmp_path / "runs") == []
+
+
 def test_damage_before_the_last_checkpoint_cannot_be_repaired(tiny_cfg, tmp_path):
     from paperlib.train import train
 
