@@ -4,23 +4,24 @@ seeds, rate grids, vocabulary -- is a field of `Preset` here, and every other mo
 reads it from `get(name)`.
 
 smoke  seconds per notebook; CI executes every notebook at this size (out of regime by design).
-mini   the default without a GPU: the whole `paperlib reproduce` on a 2-core CPU.
-gpu    one GPU: full-size DDTP pairs, bf16, three seeds (being sized: see its entry).
+mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figures that reuse
+       its runs (Figs. 3-4, 6, 27) plus the theory figure, about 90-100 minutes on 2 CPU
+       cores; the other notebooks are left to gpu (`Preset.notebooks`).
+gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
+       every figure, under an hour at the measured rate of runs side by side.
 paper  the papers' own settings, for GPU nodes.
 
-Sizing of `mini` (measured with torch.utils.flop_counter and on this project's 2-core
-machines): the mini model (pre-LN encoder-decoder or decoder-only, d=128, 2+2 layers, FFN
-512, 4 heads, vocab 4k, 1.45M parameters) costs 18.8 GFLOP per training step (forward +
-backward) for 32 translation examples at the full 64 tokens a side (11.5 for LM blocks),
-counted by torch.utils.flop_counter (`costs.flops_per_example`); real DDTP batches are
-shorter, ≈10 GFLOP per step. It trains at ≈6 steps/s on 2 cores. A two-task NMT run of
-300 steps (9,600 examples; the LRL at rate 0.5 seen ≈35 times) takes ≈55 s.
+The sizing arithmetic of each preset -- FLOPs per step, runs, epochs per task, measured
+rates and wall time -- is in the comment above its entry. FLOPs are counted by
+torch.utils.flop_counter (`costs.flops_per_example`): the d=128 2+2-layer model (1.45M
+parameters, vocab 4k) costs 10.9 GFLOP per step of 32 translation examples at the full 64
+tokens a side; the d=256 3+3-layer gpu model (vocab 8k) 0.39 TFLOP per step of 128.
 
-Deviations from the papers in `mini`, all stated in the report: one learning rate (3e-3,
-no sweep); warmup + inverse-sqrt LR everywhere (paper A's NMT uses cosine decay, which
-would stop the restart baseline from sharing the static run's prefix); causal LM instead
-of span corruption; DDTP instead of WMT/OPUS-100/mC4. The `paper` preset carries the
-papers' own settings (model, batch 1024, steps, cosine, LR sweep).
+Deviations from the papers, all stated in the report (its scale table): one learning rate
+(no sweep) outside `paper`; warmup + inverse-sqrt LR everywhere (paper A's NMT uses cosine
+decay, which would stop the restart baseline from sharing the static run's prefix); causal
+LM instead of span corruption; DDTP instead of WMT/OPUS-100/mC4. The `paper` preset carries
+the papers' own settings (model, batch 1024, steps, cosine, LR sweep).
 """
 
 from __future__ import annotations
