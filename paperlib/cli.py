@@ -187,6 +187,26 @@ def _cmd_runs_ship(args) -> int:
     return 0
 
 
+def _cmd_runs_rm(args) -> int:
+    """Delete runs (as `runs ls` names them: experiment/run), so that the next reproduce
+    trains them again; a run a process is training now is refused."""
+    import shutil
+
+    from . import store
+
+    root = store.root_of(args.runs_dir)
+    dirs = [root / name.strip("/") for name in args.run]
+    for d, name in zip(dirs, args.run):
+        if not (d / "config.json").exists() or d.parent.parent != root:
+            raise ValueError(f"no run {name!r} in {root}; `paperlib runs ls` lists them as experiment/run")
+        if store.is_locked(d):
+            raise ValueError(f"run {name!r} is being trained by another process; stop it first")
+    for d, name in zip(dirs, args.run):
+        shutil.rmtree(d)
+        print(f"removed {name}")
+    return 0
+
+
 def _mixture(run) -> str:
     """τ or the rates of a run's plan, in a few characters."""
     plan, parts = run.config.plan, []
@@ -267,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--preset", required=True, choices=PRESETS)
     sh.add_argument("--runs-dir", default=None)
     sh.set_defaults(func=_cmd_runs_ship)
+    rm = rn.add_parser("rm", help="delete runs (experiment/run, as runs ls names them) to train them again")
+    rm.add_argument("run", nargs="+")
+    rm.add_argument("--runs-dir", default=None)
+    rm.set_defaults(func=_cmd_runs_rm)
 
     cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
     cl.add_parser("list", help="every claim: id, reference, regime gates, statistic").set_defaults(func=_cmd_claims_list)

@@ -133,3 +133,18 @@ def test_figures_only_draws_what_is_shipped_and_names_what_is_not(tiny_cfg, tmp_
     with pytest.raises(runs.MissingRun, match="seed 7"):
         runs.train_labelled([(absent, {"method": "m", "seed": 7})], reading)
     assert not store.locate(absent, tmp_path / "results")[0].exists()
+
+
+def test_runs_rm_deletes_named_runs_and_refuses_unknown_or_running_ones(tiny_cfg, tmp_path, capsys):
+    from paperlib import files
+
+    run = runs.get_or_train(tiny_cfg(PLAN), runs.Settings(tmp_path / "runs", progress=False))
+    name = f"{run.dir.parent.name}/{run.dir.name}"
+    args = ["--runs-dir", str(tmp_path / "runs")]
+    assert cli.main(["runs", "rm", "nope/abc", *args]) == 2
+    assert "no run 'nope/abc'" in capsys.readouterr().err
+    with files.exclusive(run.dir / "lock", "run"):  # as a process training it holds it
+        assert cli.main(["runs", "rm", name, *args]) == 2
+    assert "being trained" in capsys.readouterr().err and run.dir.exists()
+    assert cli.main(["runs", "rm", name, *args]) == 0
+    assert not run.dir.exists() and f"removed {name}" in capsys.readouterr().out
