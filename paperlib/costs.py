@@ -79,8 +79,8 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
     by_notebook = E.notebook_runs(preset)
     if only:
         by_notebook = {k: v for k, v in by_notebook.items() if k in {n.removesuffix(".ipynb") for n in only}}
-    elif presets.get(preset).notebooks is not None:  # what `paperlib reproduce` runs at this size
-        by_notebook = {k: v for k, v in by_notebook.items() if k in presets.get(preset).notebooks}
+    else:  # what `paperlib reproduce` runs at this size
+        by_notebook = {k: v for k, v in by_notebook.items() if presets.get(preset).runs_notebook(k)}
     found: dict[str, tuple[TrainConfig, int, set]] = {}
 
     def add(cfg: TrainConfig, notebook: str, steps: int):

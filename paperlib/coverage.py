@@ -75,6 +75,7 @@ _RATES5 = "5 LRL rates (0.1-0.9 by 0.2) instead of 9"
 # which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): the report's scale table
 _FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of each (≈24×, 652 "
        "en-es pairs) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
+_PAIR = "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs)"
 _SV = ("the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en-it and all 4.3k en-es pairs (≈24×) at gpu; "
        "mini draws one pair (smoke: en→{fr, sv})")
 _ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"
@@ -195,7 +196,7 @@ ITEMS: tuple[Item, ...] = (
     # ------------------------------------------------------------------ Upsample or Upweight?: figures
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
-         f"the preset's first HRL+LRL pair (DDTP en→{{it, es}} at mini and gpu, with 652 and 1,000 en-es pairs) instead of the paper's multilingual MT; {_MT_B}; "
+         f"{_PAIR} instead of the paper's multilingual MT; {_MT_B}; "
          "no gradient clipping, as the paper's runs; the HRL is shown too"),
     Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
          "D_i ∝ i^-α", B0, REPRODUCED,
@@ -203,7 +204,7 @@ ITEMS: tuple[Item, ...] = (
          "checks Lemma 2.1 and Theorems 1-3 and shows that Theorem 2 needs equal per-task gradient second moments"),
     Item(_U, "Fig. 3", "distribution of mini-batch gradient norms, scalarization vs temperature sampling, on "
          "En-{Cs, Ro} (variance 2.25 vs 0.62)", B1, DEVIATION,
-         "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs); norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
+         f"{_PAIR}; norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
          "run, both samplers on the same model (the paper does not say where it measured); the preset's gradvar_batches "
          "mini-batches per method and checkpoint; covariance trace and per-task second moments added"),
     Item(_U, "Fig. 4", "validation loss over training, temperature sampling (dashed) vs scalarization (solid) at "
@@ -223,7 +224,7 @@ ITEMS: tuple[Item, ...] = (
          "language judged in the claims"),
     Item(_U, "Fig. 7", "increasing (1→5) vs decreasing (5→1) temperature schedule on En-{Zh, Ro}, HRL and LRL "
          "curves", B6, DEVIATION,
-         "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs) for En-{Zh, Ro}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
+         f"{_PAIR} for En-{{Zh, Ro}}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
          "one seed"),
     Item(_U, "Fig. 8", "temperature sampling vs scalarization validation-loss curves on a third pair, En-{Zh, Ro}, "
          "at τ ∈ {2, 3, 5}", B2, DEVIATION,

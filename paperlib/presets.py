@@ -122,6 +122,10 @@ class Preset:
             raise ValueError(f"preset {self.name}: LM blocks of {self.block_size} tokens but model.max_len "
                              f"{self.model.max_len}: the rest of every block would be cut off")
 
+    def runs_notebook(self, notebook: str) -> bool:
+        """Whether `paperlib reproduce` runs this notebook at this preset (see `notebooks`)."""
+        return self.notebooks is None or notebook in self.notebooks
+
     def fraction(self, taskset: str) -> float:
         return self.fractions.get(taskset, 1.0)
 

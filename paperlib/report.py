@@ -19,6 +19,9 @@ from pathlib import Path
 from . import claims, coverage, files, paths, presets
 from .data.tasksets import get_taskset
 
+NOT_SHIPPED = "no shipped runs"
+"""Status of a notebook run figures-only whose runs are not in the shipped results."""
+
 MARK = {claims.HOLDS: "✅ holds", claims.FAILS: "❌ does not hold", claims.INCONCLUSIVE: "➖ inconclusive",
         claims.OUT_OF_REGIME: "⛔ out of regime"}
 
@@ -114,10 +117,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
         "| notebook | status | wall time | figures |",
         "|---|---|---|---|",
     ]
-    sized = presets.get(preset).notebooks
+    sized = presets.get(preset)
 
     def not_run(name):
-        return "not run at this size — see the gpu report" if sized is not None and name not in sized else "not run"
+        return "not run" if sized.runs_notebook(name) else "not run at this size — see the gpu report"
 
     for name in titles:
         s = summaries.get(name)
@@ -132,10 +135,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
     for name, title in titles.items():
         lines += ["", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)
-        if s is None and sized is not None and name not in sized:
+        if s is None and not sized.runs_notebook(name):
             lines += ["", f"Not run at the {preset} size: its runs would not reach the regime its claims need "
                           f"(`paperlib.presets`). The [gpu report](../gpu/REPORT.md) has it."]
-        elif s and s["status"] == "no shipped runs":  # reproduce.NOT_SHIPPED (figures only)
+        elif s and s["status"] == NOT_SHIPPED:
             missing = re.search(r"run (\S+) \(([^)]*)\)", s["error"] or "")
             lines += ["", "**Not drawn: its runs are not in the shipped results**"
                       + (f" (the first missing: `{missing[1]}`, {missing[2]})" if missing else "")

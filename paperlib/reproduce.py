@@ -12,12 +12,9 @@ from pathlib import Path
 from . import paths, presets, report
 from .executors import Requeued
 from .presets import check_preset
+from .report import NOT_SHIPPED
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-NOT_SHIPPED = "no shipped runs"
-"""Status of a notebook run figures-only whose runs are not in the shipped results."""
 
 
 @dataclass
@@ -128,10 +125,10 @@ def reproduce(
 
     check_preset(preset)
     chosen = select(only, list_notebooks())
-    sized = presets.get(preset).notebooks
-    if sized is not None and not only:  # named with --only: run whatever its size
-        skipped = [n for n in chosen if n not in sized]
-        chosen = {n: p for n, p in chosen.items() if n in sized}
+    if not only:  # named with --only: run whatever its size
+        sized = presets.get(preset)
+        skipped = [n for n in chosen if not sized.runs_notebook(n)]
+        chosen = {n: p for n, p in chosen.items() if sized.runs_notebook(n)}
         if skipped:
             print(f"not run at the {preset} size (their runs would not reach the regime their claims need; "
                   f"see the gpu preset): {', '.join(skipped)}", flush=True)
