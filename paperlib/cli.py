@@ -26,14 +26,28 @@ def _cmd_reproduce(args) -> int:
         rp.select(args.only, rp.list_notebooks())  # an unknown notebook is the same one-line error as without --dry-run
         print(costs.describe(args.preset, args.only, executor))
         return 0
+    corpus = _corpus(args)
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
-                           figures_only=args.figures_only, log_with=args.log_with)
+                           figures_only=args.figures_only, log_with=args.log_with, corpus=corpus)
     print()
     print(rp.summary_table(results))
     failed = [r for r in results if r.status not in ("ok", rp.NOT_SHIPPED)]
     for r in failed:
         print(f"\n{r.name} failed:\n{r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _corpus(args):
+    """The researcher's corpus `reproduce --source dir PATH` names (None: DDTP)."""
+    from .reproduce import Corpus
+
+    source, path = _parse_source(getattr(args, "source", None) or ["ddtp"])
+    if source == "hub":
+        raise ValueError("reproduce reads the papers' corpora from the hub at --preset paper; elsewhere use "
+                         "--source ddtp (default) or --source dir PATH")
+    if source != "dir" and (getattr(args, "hrl", None) or getattr(args, "lrl", None)):
+        raise ValueError("--hrl and --lrl name pairs of your corpus: use them with --source dir PATH")
+    return Corpus(path, args.hrl, args.lrl) if source == "dir" else None
 
 
 def _gpu_name() -> str | None:
@@ -89,6 +103,12 @@ def _cmd_data_info(args) -> int:
         print()
     for name, why in missing:
         print(f"{name}: not ready for preset {args.preset}: {why}")
+    if source == "dir" and not args.tasks:  # the corpus itself, prepared or not: the regime in advance
+        from .data import sources, tasksets
+        from .data.info import describe_corpus
+
+        corpus = sources.load_dir(path)
+        print(("\n" if missing else "") + describe_corpus(corpus, path, tasksets.corpus_roles(corpus, path), args.preset))
     return 0
 
 
@@ -247,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
     rep.add_argument("--figures-only", action="store_true",
                      help="redraw figures and claims from the runs shipped in results/<preset>/runs; train nothing")
+    rep.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
+                     help="ddtp (default) | dir PATH: run the notebooks on your corpus (layout: `paperlib data prepare "
+                          "--help`); figures and report go to figures/<preset>-<folder name>/")
+    rep.add_argument("--hrl", default=None, metavar="PAIR",
+                     help="with --source dir: the high-resource pair (default: the largest)")
+    rep.add_argument("--lrl", default=None, metavar="PAIR",
+                     help="with --source dir: the low-resource pair (default: the smallest)")
     rep.set_defaults(func=_cmd_reproduce)
 
     rpt = sub.add_parser("report", help="redraw a preset's figures, claims and report from its shipped runs "

@@ -65,16 +65,16 @@ def _run_identity(cfg: TrainConfig) -> str:
     exactly when they are equal on the real sizes -- one pre-training shared by the
     pre-train -> fine-tune and fine-tune-only plans (or static sampling and its restart) is
     counted once, and temperature plans of different tau stay apart."""
-    from .data import get_taskset
+    from .data.tasksets import taskset_of
 
-    tasks = get_taskset(cfg.data.taskset).tasks
+    tasks = taskset_of(cfg.data).tasks
     placeholder = {task: 1009 + 7919 * i for i, task in enumerate(tasks)}
     return config_hash(cfg.identity(build_plan(cfg, placeholder)))
 
 
 def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]:
     from . import experiments as E
-    from .data import get_taskset
+    from .data.tasksets import taskset_of
 
     by_notebook = E.notebook_runs(preset)
     if only:
@@ -103,7 +103,7 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
             add(proxy, notebook, 2 * total_steps(proxy))
     out = []
     for cfg, steps, notebooks in found.values():
-        kind = get_taskset(cfg.data.taskset).kind
+        kind = taskset_of(cfg.data).kind
         per_step = flops_per_example(cfg.model, kind, _vocab(cfg)) * cfg.batch_size
         out.append(PlannedRun(tuple(sorted(notebooks)), cfg, steps, per_step))
     return out

@@ -21,8 +21,11 @@ def wants_bleu(paper: str, taskset: str) -> bool:
     fronts (Fig. 26-28, the HRL+LRL pairs) and Upsample or Upweight?'s Table 3 (one-to-many).
     Beam search costs 2-7 s per mini run, so the other runs skip it (a mini-budget choice;
     runs shared between figures come from the same builder, hence agree on it)."""
-    if get_taskset(taskset).kind == "lm":
+    ts = get_taskset(taskset)
+    if ts.kind == "lm":
         return False
+    if ts.corpus:  # a researcher's own pairs: their BLEU is what they will want to read
+        return True
     return taskset.startswith("hrl_lrl") if paper == "A" else taskset.startswith("one_to_many")
 
 
@@ -40,7 +43,10 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
     fields = dict(
         experiment=f"{experiment}-{preset}",  # runs/<experiment>-<preset>/<hash>
         # paper: the papers' corpora through the hub loaders (WMT / OPUS-100 / mC4; needs internet)
-        data=DataConfig(taskset=taskset, preset=preset, source="hub" if preset == "paper" else "ddtp"),
+        # a researcher's corpus (a task set qualified by its folder), else the papers' corpora
+        # through the hub loaders at the paper preset (WMT / OPUS-100 / mC4; needs internet)
+        data=DataConfig(taskset=ts.name, preset=preset, source="dir", source_path=ts.corpus) if ts.corpus else
+        DataConfig(taskset=taskset, preset=preset, source="hub" if preset == "paper" else "ddtp"),
         plan=plan,
         model=model,
         optim=OptimConfig(lr=lr or s.lr, warmup=s.warmup),

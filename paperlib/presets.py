@@ -189,7 +189,7 @@ _PRESETS = (
         "paper", model=ModelConfig(d_model=512, layers=3, heads=8, ffn=2048, max_len=256),
         batch_size=1024, lr=2.5e-3, warmup=40_000, steps=450_000, pretrain=400_000,
         lm_steps=500_000, lm_pretrain=250_000, eval_every=5_000, max_valid=None, train_subset=2048,
-        bleu_max_examples=2000, vocab_size=32000, block_size=256, lr_schedule="cosine", seeds=(0, 1),
+        bleu_max_examples=2000, vocab_size=32000, block_size=256, lr_schedule="cosine", seeds=(0, 1, 2),
         rate_grid=tuple(i / 10 for i in range(1, 10)), hrl_hrl_rates=tuple(i / 10 for i in range(1, 10)),
         lr_grid=(2.5e-4, 5e-4, 2.5e-3, 5e-3, 7.5e-3),  # Order Matters §4: best LR per point
         gradvar_batches=200, gradvar_per_task=64, theory_grid=400,

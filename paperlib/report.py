@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import claims, coverage, files, paths, presets
-from .data.tasksets import get_taskset
+from .data.tasksets import CORPUS_MARK, get_taskset
 
 NOT_SHIPPED = "no shipped runs"
 """Status of a notebook run figures-only whose runs are not in the shipped results."""
@@ -30,11 +30,19 @@ def summary_path(figures_dir: Path, notebook: str) -> Path:
     return paths.records_dir(figures_dir) / f"{notebook}.run.json"
 
 
-def record_notebook(figures_dir: Path, result) -> None:
-    """Keep one notebook's status, wall time and figures for the report."""
-    files.atomic_write(summary_path(figures_dir, result.name), json.dumps(
-        {"name": result.name, "status": result.status, "seconds": round(result.seconds, 1),
-         "figures": [p.name for p in result.figures], "error": result.error}, indent=2))
+def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
+    """Keep one notebook's status, wall time and figures for the report. redrawn: the
+    notebook only redrew its figures from shipped runs, so the wall time of the run that
+    trained them (the one the report states) is kept, and the redraw's is added beside it."""
+    path = summary_path(figures_dir, result.name)
+    row = {"name": result.name, "status": result.status, "seconds": round(result.seconds, 1),
+           "figures": [p.name for p in result.figures], "error": result.error}
+    if redrawn:
+        old = json.loads(path.read_text()) if path.exists() else {}
+        if old.get("status") == "ok" and result.status == "ok":
+            row["seconds"] = old["seconds"]
+        row["redrawn_seconds"] = round(result.seconds, 1)
+    files.atomic_write(path, json.dumps(row, indent=2))
 
 
 def _fmt_numbers(numbers: dict) -> str:
@@ -43,7 +51,8 @@ def _fmt_numbers(numbers: dict) -> str:
 
 def _verdict_row(v: dict) -> str:
     c = v["claim"]
-    what = f"**{v['id']}**{' (' + v['scope'] + ')' if v.get('scope') else ''}: {c['statement']}"
+    scope = (v.get("scope") or "").partition(CORPUS_MARK)[0]  # a corpus task set without its folder (the header has it)
+    what = f"**{v['id']}**{' (' + scope + ')' if scope else ''}: {c['statement']}"
     paper = c["reference"] + (f"; paper: {c['paper_number']}" if c.get("paper_number") else "")
     e = v.get("effect")
     effect = "–"
@@ -91,7 +100,7 @@ def scale_markdown(preset: str) -> list[str]:
     return lines
 
 
-def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
+def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None) -> str:
     verdicts = claims.load(preset, paths.records_dir(figures_dir))
     summaries = {}
     for name in titles:
@@ -100,9 +109,12 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
             summaries[name] = json.loads(p.read_text())
     counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
     total = sum(s["seconds"] for s in summaries.values())
+    redrawn = [s["redrawn_seconds"] for s in summaries.values() if "redrawn_seconds" in s]
     lines = [
-        f"# Reproduction report ({preset} preset)",
+        f"# Reproduction report ({preset} preset{', your corpus' if corpus else ''})",
         "",
+        *([f"Trained on the corpus in `{corpus}` (`--source dir`), at the {preset} preset's sizes; the regime gates "
+           "say whether its models learned enough for each verdict.", ""] if corpus else []),
         f"Commit `{files.git_commit(short=True) or 'unknown'}`, written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
         f"Every figure comes from runs this code executed (`runs/`); every verdict is computed by "
         f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
@@ -110,7 +122,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
         f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs). "
-        f"**Notebook wall time:** {total / 60:.1f} min in all."
+        f"**Notebook wall time:** {total / 60:.1f} min in all"
+        + (f" (the run that trained them; redrawn from the shipped runs in {sum(redrawn) / 60:.1f} min)." if redrawn
+           else ".")
         + (" The smoke preset exists to run every code path in seconds: its models learn nothing, so every "
            "claim that needs trained runs is out of regime by design." if preset == "smoke" else ""),
         "",
@@ -156,12 +170,13 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(preset: str, titles: dict[str, str], figures_dir: Path) -> list[Path]:
+def write(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None) -> list[Path]:
     """Write figures_dir/REPORT.md and REPORT.html, and the index of every preset's report
-    one folder up (figures/REPORT.md)."""
+    one folder up (figures/REPORT.md). corpus: the folder of a researcher's corpus the
+    notebooks ran on (`--source dir`), said in the report."""
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    md = build(preset, titles, figures_dir)
+    md = build(preset, titles, figures_dir, corpus)
     out = [figures_dir / "REPORT.md", figures_dir / "REPORT.html"]
     files.atomic_write(out[0], md)
     files.atomic_write(out[1], _html(md, f"paperlib report ({preset})"))

@@ -36,6 +36,61 @@ NOTEBOOKS = (
 )
 
 
+# which role of a researcher's corpus (`paperlib.data.tasksets.ROLES`) each notebook's task-set
+# parameters take under `--source dir PATH`; a list parameter takes a list of one
+CORPUS_PARAMETERS = {
+    "A1_fig01_hrl_hrl_fronts": {"taskset": "two_hrl"},
+    "A2_fig02_hrl_lrl_fronts": {"tasksets": ["pair"]},
+    "A3_fig03_efficiency": {"tasksets": ["pair"]},
+    "A4_fig05_regularisation": {"taskset": "pair"},
+    "A5_fig06_finetune_only": {"taskset": "pair"},
+    "A6_fig07_multilingual_lm": {"taskset": "lm"},
+    "A7_fig09_pretraining_length": {"lm_taskset": "lm", "nmt_taskset": "pair"},
+    "A8_fig26_bleu_fronts": {"tasksets": ["pair"]},
+    "B0_fig02_variance_theory": {},
+    "B1_fig03_gradient_variance": {"taskset": "pair"},
+    "B2_fig04_sampling_vs_weighting": {"tasksets": ["pair"]},
+    "B3_fig01_cooldown_lrl": {"taskset": "pair"},
+    "B4_table3_one_to_many": {"taskset": "many"},
+    "B5_table4_multilingual_lm": {"taskset": "lm"},
+    "B6_fig05_07_schedules": {"mt_taskset": "pair", "lm_taskset": "lm"},
+}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A researcher's corpus folder to run the notebooks on (`--source dir PATH`) and the
+    pairs standing for the papers' high- and low-resource tasks (default: its largest and
+    its smallest pair)."""
+
+    folder: str
+    hrl: str | None = None
+    lrl: str | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.folder).resolve().name
+
+    def roles(self) -> dict[str, str | None]:
+        from .data import sources, tasksets
+
+        return tasksets.corpus_roles(sources.load_dir(Path(self.folder)), self.folder, self.hrl, self.lrl)
+
+
+def corpus_parameters(notebooks, roles: dict[str, str | None]) -> tuple[dict[str, dict], dict[str, list[str]]]:
+    """(notebook -> its task-set parameters on the corpus, notebook -> the roles the corpus
+    cannot fill, for the notebooks it skips)."""
+    params, skipped = {}, {}
+    for name in notebooks:
+        wanted = CORPUS_PARAMETERS[name]
+        missing = sorted({r for v in wanted.values() for r in (v if isinstance(v, list) else [v]) if roles[r] is None})
+        if missing:
+            skipped[name] = missing
+        else:
+            params[name] = {k: [roles[r] for r in v] if isinstance(v, list) else roles[v] for k, v in wanted.items()}
+    return params, skipped
+
+
 def list_notebooks(directory: Path | None = None) -> dict[str, Path]:
     """Registered notebook name -> path, in execution order."""
     directory = directory or paths.notebooks_dir()
@@ -112,14 +167,16 @@ def run_notebook(
 
 def reproduce(
     preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True,
-    executor=None, figures_only: bool = False, log_with: str | None = None,
+    executor=None, figures_only: bool = False, log_with: str | None = None, corpus: Corpus | None = None,
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
     (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
     the data is prepared here first (the run store and data live on a shared filesystem).
     With local workers, each notebook's missing runs train side by side. figures_only: the
     notebooks read the runs shipped with the repository (`paths.shipped_runs_dir`) and
-    train nothing; a notebook whose runs are not all there fails, naming the first missing."""
+    train nothing; a notebook whose runs are not all there fails, naming the first missing.
+    corpus: run on a researcher's corpus instead of DDTP (`CORPUS_PARAMETERS`): figures and
+    report go to figures/<preset>-<folder name>/, beside the published ones, never over them."""
     from . import executors
     from .runs import Settings
 
@@ -132,20 +189,34 @@ def reproduce(
         if skipped:
             print(f"not run at the {preset} size (their runs would not reach the regime their claims need; "
                   f"see the gpu preset): {', '.join(skipped)}", flush=True)
-    out_dir = paths.runs_dir() / "notebooks" / preset
-    figures = Path(figures_root) if figures_root else paths.figures_dir(preset)
-    _prepare_data(preset, progress, list(chosen))
+    parameters = {name: {} for name in chosen}
+    label = preset
+    if corpus is not None:
+        if figures_only:
+            raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on your corpus")
+        roles = corpus.roles()
+        parameters, skipped = corpus_parameters(chosen, roles)
+        for name, missing in skipped.items():
+            print(f"not run on {corpus.folder}: {name} needs " + "; ".join(tasksets_role(r) for r in missing), flush=True)
+        chosen = {n: p for n, p in chosen.items() if n in parameters}
+        label = f"{preset}-{corpus.name}"
+        print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {q.partition('@')[0]}" for r, q in roles.items() if q),
+              flush=True)
+    out_dir = paths.runs_dir() / "notebooks" / label
+    figures = Path(figures_root) if figures_root else paths.figures_dir(label)
+    _prepare_data(preset, progress, list(chosen), parameters if corpus is not None else None)
     results = []
     if executor is not None and executor.kind != "local" and not figures_only:
         folder = executors.job_folder(executor) / "notebooks"
         # each notebook job trains its runs on its own node; a run another job is training is waited for
         settings = Settings(wait_locked=True, progress=False, log_with=log_with).to_parameters()
-        args = [(str(path), preset, str(out_dir), str(figures), settings) for path in chosen.values()]
+        args = [(str(path), preset, str(out_dir), str(figures), settings, parameters[name])
+                for name, path in chosen.items()]
         print(f"submitting {len(args)} notebooks as {executor.kind} jobs (logs: {folder})", flush=True)
         results = executors.run_jobs(executor, NotebookJob(), args, folder, "paperlib-notebooks",
                                      progress, single_task=True)
         for res in results:
-            _record(figures, res)
+            _record(figures, False, res)
     else:
         settings = Settings(executor=executor, progress=progress, log_with=log_with).to_parameters()
         if figures_only:
@@ -156,10 +227,11 @@ def reproduce(
             print(f"training runs {executor.workers} side by side", flush=True)
         for i, (name, path) in enumerate(chosen.items(), 1):
             print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)
-            results.append(_record(figures, run_notebook(path, preset, out_dir, figures, {"run_settings": settings},
+            results.append(_record(figures, figures_only, run_notebook(path, preset, out_dir, figures,
+                                                         {"run_settings": settings, **parameters[name]},
                                                          progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
-    written = report.write(preset, titles, figures)
+    written = report.write(preset, titles, figures, corpus=corpus.folder if corpus else None)
     print(f"report: {written[0]}", flush=True)
     return results
 
@@ -168,19 +240,20 @@ class NotebookJob(Requeued):
     """One notebook as a job: papermill inside, its runs trained on the job's node (how,
     `run_settings` says: runs shared with a notebook in another job are waited for)."""
 
-    def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str, run_settings: dict):
-        return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir), {"run_settings": run_settings},
-                            progress=False)
+    def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str, run_settings: dict,
+                 parameters: dict | None = None):
+        return run_notebook(Path(path), preset, Path(out_dir), Path(figures_dir),
+                            {"run_settings": run_settings, **(parameters or {})}, progress=False)
 
 
-def _record(figures_dir: Path, res: NotebookResult) -> NotebookResult:
+def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> NotebookResult:
     if res.status == NOT_SHIPPED:
         print(f"  {res.name}: {NOT_SHIPPED}: {res.error.splitlines()[0]}", flush=True)
         # its verdicts of earlier runs would sit beside a notebook that drew nothing now
         (paths.records_dir(figures_dir) / f"{res.name}.claims.json").unlink(missing_ok=True)
     elif res.status != "ok":
         print(f"  {res.name} FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
-    report.record_notebook(figures_dir, res)
+    report.record_notebook(figures_dir, res, redrawn=figures_only)
     return res
 
 
@@ -195,11 +268,24 @@ def needed_tasksets(preset: str, notebooks) -> list[str]:
     return [name for name in TASKSETS if name in wanted]
 
 
-def _prepare_data(preset: str, progress: bool, notebooks) -> None:
-    """Prepare the task sets the notebooks need once, in this process, before them: the
-    DDTP corpus is then parsed once instead of once per notebook kernel."""
-    from .data import prepare
+def tasksets_role(role: str) -> str:
+    from .data.tasksets import ROLES
 
+    return ROLES[role]
+
+
+def _prepare_data(preset: str, progress: bool, notebooks, corpus_params: dict | None = None) -> None:
+    """Prepare the task sets the notebooks need once, in this process, before them: the
+    DDTP corpus is then parsed once instead of once per notebook kernel. corpus_params: the
+    notebooks' task sets of a researcher's corpus (`corpus_parameters`), prepared instead."""
+    from .data import get_taskset, prepare
+
+    if corpus_params is not None:
+        names = sorted({q for nb in notebooks for v in corpus_params[nb].values() for q in (v if isinstance(v, list) else [v])})
+        for name in names:
+            ts = get_taskset(name)
+            prepare(ts, preset, "dir", ts.corpus, progress=progress)
+        return
     names = needed_tasksets(preset, notebooks)
     if not names:
         return

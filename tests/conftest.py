@@ -33,6 +33,32 @@ def write_corpus(root, n_it=600, n_fi=150):
     return root
 
 
+def write_pairs(root, sizes: dict, n_eval=20, words=1500, seed=0):
+    """A researcher's corpus in the `--source dir` layout: pair -> training sentences. Each
+    target language is a word-for-word cipher of a shared English lexicon of `words` made-up
+    words (learnable, and rich enough for a 2k SentencePiece vocabulary)."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghiklmnoprstuvz"
+
+    def word():
+        return "".join(rng.choice(letters) for _ in range(rng.randint(3, 8)))
+
+    english = [word() for _ in range(words)]
+    for pair, n in sizes.items():
+        cipher = {w: word() for w in english}
+        d = root / pair
+        d.mkdir(parents=True)
+        for split, count in (("train", n), ("valid", n_eval), ("test", n_eval)):
+            lines = []
+            for _ in range(count):
+                src = [rng.choice(english) for _ in range(rng.randint(4, 10))]
+                lines.append(" ".join(src) + "\t" + " ".join(cipher[w] for w in src))
+            (d / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    return root
+
+
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
     return write_corpus(tmp_path_factory.mktemp("corpus"))

@@ -38,11 +38,12 @@ def test_a_single_seed_arm_is_never_judged():
     import dataclasses
 
     clear = effect(0.5, 0.4, 0.6)
-    for seeds, status in (((1, 3), core.INCONCLUSIVE), ((3, 1), core.INCONCLUSIVE), ((2, 2), core.HOLDS),
-                          ((), core.HOLDS)):
+    for seeds, status in (((1, 3), core.INCONCLUSIVE), ((3, 2), core.INCONCLUSIVE), ((3, 3), core.HOLDS),
+                          ((5, 3), core.HOLDS), ((), core.HOLDS)):
         v = core.judge(CLAIM, [PASS], dataclasses.replace(clear, seeds=seeds))
         assert v.status == status, seeds
-        assert ("seed spread is unmeasured" in v.note) == (status == core.INCONCLUSIVE)
+        assert ("too few to measure the seed spread" in v.note) == (status == core.INCONCLUSIVE)
+    assert "2 seeds in an arm" in core.judge(CLAIM, [PASS], dataclasses.replace(clear, seeds=(2, 4))).note
 
 
 def test_out_of_regime_says_which_gate_and_why(tmp_path):
@@ -98,7 +99,7 @@ def test_same_runs_pairs_the_seeds():
     assert paired.low > 0 and paired.se < unpaired.se / 3  # the seed offsets cancel only when paired
 
 
-@pytest.mark.parametrize("seeds, seed_sd, noise_sd", [(2, 0.05, 0.3), (2, 0.1, 0.1), (3, 0.05, 0.3), (3, 0.1, 0.1),
+@pytest.mark.parametrize("seeds, seed_sd, noise_sd", [(3, 0.05, 0.3), (3, 0.1, 0.1), (4, 0.1, 0.1),
                                                       (5, 0.05, 0.3)])
 def test_aa_false_verdict_rate_is_at_most_five_percent(seeds, seed_sd, noise_sd):
     """A/A: both arms the same configuration, different seeds (simulated). The claim "A beats

@@ -114,7 +114,7 @@ def test_reproduce_runs_notebooks_as_jobs(tmp_path, monkeypatch, one_thread):
     from paperlib import reproduce
 
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))  # runs, figures and report go here
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)  # the theory notebook needs no data
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)  # the theory notebook needs no data
     ex = Executor(kind="local-jobs", folder=str(tmp_path / "jobs"))
     (res,) = reproduce.reproduce("smoke", ["B0_fig02_variance_theory"], progress=False, executor=ex)
     assert res.status == "ok", res.error

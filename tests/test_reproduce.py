@@ -80,7 +80,7 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     write_notebook(nbdir / "c_scratch.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'), ("code", "raise SystemExit")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a_bad", "b_good"))  # c_scratch is not registered: never run
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)  # no DDTP needed here
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)  # no DDTP needed here
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     code = cli.main(["reproduce", "--preset", "smoke", "--no-progress"])
     assert code == 1
@@ -100,7 +100,7 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
                                        ("code", "from paperlib import runs\nraise runs.MissingRun('run x/y (static, seed 0) is not there')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     records = tmp_path / "figures" / "smoke" / "records"
     records.mkdir(parents=True)
@@ -125,7 +125,7 @@ def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monk
                                                  ("code", f"from pathlib import Path\nPath(figures_dir, '{name}.png').write_text('x')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)
     monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), notebooks=("a",)))
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
@@ -151,7 +151,7 @@ def _settings_notebook(tmp_path, monkeypatch, written: str):
     )
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a",))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     return tmp_path / "figures" / "smoke" / "settings.txt"
 
@@ -187,7 +187,7 @@ def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_p
                      f"Path(figures_dir, '{name}.png').write_bytes(b'png')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
-    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks: None)
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
     assert cli.main(["reproduce", "--preset", "mini", "--no-progress"]) == 0
@@ -210,3 +210,21 @@ def test_only_the_task_sets_the_chosen_notebooks_train_on_are_prepared():
     assert reproduce.needed_tasksets("gpu", ["B3_fig01_cooldown_lrl"]) == ["hrl_lrl_es1k"]
     assert sorted(reproduce.needed_tasksets("gpu", ["A2_fig02_hrl_lrl_fronts"])) == ["hrl_lrl_es", "hrl_lrl_es1k"]
     assert "one_to_many" in reproduce.needed_tasksets("mini", ["B4_table3_one_to_many"])
+
+
+def test_a_figures_only_redraw_keeps_the_training_wall_time(tmp_path, monkeypatch):
+    """The report states how long the run that trained the figures took; `paperlib report`
+    redrawing them from the shipped runs adds its own time beside it, never in its place."""
+    _settings_notebook(tmp_path, monkeypatch, "{s.train_missing}")
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
+    record = tmp_path / "figures" / "smoke" / "records" / "a.run.json"
+    trained = json.loads(record.read_text())
+    record.write_text(json.dumps({**trained, "seconds": 6000.0}))  # as if training had taken 100 minutes
+    assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
+    after = json.loads(record.read_text())
+    assert after["seconds"] == 6000.0 and 0 < after["redrawn_seconds"] < 600
+    report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
+    assert "**Notebook wall time:** 100.0 min in all (the run that trained them; redrawn from the shipped runs in" in report
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0  # training again: its own time
+    assert json.loads(record.read_text())["seconds"] < 600 and "redrawn_seconds" not in json.loads(record.read_text())

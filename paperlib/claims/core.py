@@ -30,9 +30,10 @@ from .. import paths
 from .stats import Effect
 
 HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME = "holds", "does not hold", "inconclusive", "out of regime"
-MIN_SEEDS = 2
-"""Seeds each arm of a seed-dependent effect (one with `Effect.seeds`) needs to be judged;
-the presets that give verdicts run 3 (tests/test_claims.py: the A/A rate with 2-3)."""
+MIN_SEEDS = 3
+"""Seeds each arm of a seed-dependent effect (one with `Effect.seeds`) needs to be judged:
+with fewer, the seed spread is too poorly measured for a verdict that would survive a rerun
+(the presets that give verdicts run 3; tests/test_claims.py measures the A/A rate at 3)."""
 STATUSES = (HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME)
 
 
@@ -106,9 +107,13 @@ def judge(claim: Claim, gates: list[Gate], effect: Effect | None, scope: str = "
     if status == OUT_OF_REGIME and not note:
         note = "not judged: " + "; ".join(g.measured for g in gates if not g.passed)
     elif status == INCONCLUSIVE and effect is not None and too_few_seeds(effect):
-        note = "; ".join(filter(None, [note, f"{min(effect.seeds)} seed in an arm: the seed spread is unmeasured "
-                                             f"(a verdict needs ≥ {MIN_SEEDS} per arm)"]))
+        note = "; ".join(filter(None, [note, f"{_seeds(min(effect.seeds))} in an arm: too few to measure the "
+                                             f"seed spread (a verdict needs ≥ {MIN_SEEDS} per arm)"]))
     return Verdict(claim, status, effect, tuple(gates), numbers, note, scope)
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" + ("" if n == 1 else "s")
 
 
 def _clean(x):

@@ -90,11 +90,16 @@ def bigram(cfg: TrainConfig) -> dict[str, float]:
     return _bigram(cfg.data, cfg.model.max_len, cfg.eval.max_valid)
 
 
-def minimum_and_end(rows, task: str, after: int = 0):
+def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
     per-sentence losses at the curve's minimum, at its last evaluation) -- what the
     overfitting gates take. Only evaluations at or after step `after` count (a pre-trained
-    run's fine-tuning part)."""
+    run's fine-tuning part).
+
+    before_end: the minimum over the evaluations before the last one. For a rise-after-the-
+    minimum effect: when the curve is lowest at its end, the rise from its own minimum is
+    exactly zero with a zero-width interval, whereas the rise from the best earlier point is
+    negative -- still falling -- with an interval the verdict can use."""
     curves = [curve(r, task) for r in rows["run_obj"]]
     steps = curves[0][0]
     if any(c[0] != steps for c in curves):
@@ -102,7 +107,8 @@ def minimum_and_end(rows, task: str, after: int = 0):
     keep = [i for i, s in enumerate(steps) if s >= after]
     steps = [steps[i] for i in keep]
     mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
-    best, last = steps[int(np.argmin(mean))], steps[-1]
+    candidates = mean[:-1] if before_end and len(mean) > 1 else mean
+    best, last = steps[int(np.argmin(candidates))], steps[-1]
     return steps, mean, arm(rows, task, best), arm(rows, task, last)
 
 

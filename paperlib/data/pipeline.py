@@ -129,7 +129,7 @@ def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: P
 
 def _named_taskset(name: str, source: str, source_path) -> TaskSet:
     """A built-in task set, or for `--source dir` one of the sets covering the folder
-    (dir_translation, dir_lm)."""
+    (dir_translation, dir_lm) or the folder's tasks joined by '+' (en-de+en-sw)."""
     if source == "dir" and name.startswith("dir_"):
         from .tasksets import from_corpus
 
@@ -137,7 +137,7 @@ def _named_taskset(name: str, source: str, source_path) -> TaskSet:
         if name not in found:
             raise DataError(f"task set {name!r} is not in {source_path}; it holds: {', '.join(found)}")
         return found[name]
-    return get_taskset(name)
+    return get_taskset(name, source_path if source == "dir" else None)
 
 
 def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, dict[str, list]]:

@@ -54,6 +54,7 @@ scale these numbers linearly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -72,6 +73,8 @@ class TaskSet:
     # training examples kept of named tasks, a deterministic subsample after the preset's
     # fraction: a low-resource task made from a learnable pair, e.g. (("en-es", 1000),)
     keep_train: tuple[tuple[str, int], ...] = ()
+    # a task set of a researcher's own corpus (`--source dir PATH`): the folder it comes from
+    corpus: str | None = None
 
     def __post_init__(self):
         if self.kind not in ("translation", "lm"):
@@ -154,10 +157,80 @@ TASKSETS = {
 }
 
 
-def get_taskset(name: str) -> TaskSet:
+CORPUS_MARK = "@"
+
+
+def get_taskset(name: str, corpus=None) -> TaskSet:
+    """A built-in task set by name, or a task set of a researcher's corpus: its tasks joined
+    by '+', high-resource first, either qualified by the corpus folder ("en-de+en-sw@/data/
+    mine", what notebooks are handed) or with the folder given as `corpus`."""
+    if CORPUS_MARK in name:
+        name, _, corpus = name.partition(CORPUS_MARK)
+    if corpus is not None and name not in TASKSETS:
+        return corpus_taskset(tuple(name.split("+")), corpus)
     if name not in TASKSETS:
-        raise DataError(f"unknown task set {name!r}; valid: {', '.join(TASKSETS)}")
+        raise DataError(f"unknown task set {name!r}; valid: {', '.join(TASKSETS)}, or the tasks of your corpus joined "
+                        f"by '+', high-resource first, with its folder after '{CORPUS_MARK}' (en-de+en-sw@/data/mine)")
     return TASKSETS[name]
+
+
+def taskset_of(data) -> TaskSet:
+    """The task set a run's `DataConfig` names (from a corpus folder when its source is dir)."""
+    return get_taskset(data.taskset, data.source_path if data.source == "dir" else None)
+
+
+def corpus_taskset(tasks: tuple[str, ...], corpus) -> TaskSet:
+    """The task set of `tasks` (high-resource first) of the corpus folder `corpus`: every
+    translation pair ("src-tgt") or every language (language modelling), never a mix. All
+    of their validation and test segments are used (a preset's `max_eval` still caps them)."""
+    kinds = {"translation" if "-" in t else "lm" for t in tasks}
+    if len(kinds) != 1:
+        raise DataError(f"task set {'+'.join(tasks)!r} mixes translation pairs and languages; name pairs only "
+                        "(en-de+en-sw) or languages only (en+sw)")
+    return TaskSet("+".join(tasks), kinds.pop(), tuple(tasks), f"your corpus ({corpus})", n_eval=10**9,
+                   corpus=str(Path(corpus).resolve()))
+
+
+def qualified_name(ts: TaskSet) -> str:
+    """The name a notebook is handed: a corpus task set carries its folder."""
+    return f"{ts.name}{CORPUS_MARK}{ts.corpus}" if ts.corpus else ts.name
+
+
+# the roles of the papers' task sets a researcher's corpus can fill: which notebook
+# parameter takes which is `paperlib.reproduce.CORPUS_PARAMETERS`
+ROLES = {
+    "pair": "one high- and one low-resource translation pair (Order Matters Figs. 2-6, 26-28; Upsample or "
+            "Upweight? Figs. 1, 3, 4): --hrl and --lrl, by default the largest and the smallest pair",
+    "two_hrl": "the two largest translation pairs (Order Matters Fig. 1)",
+    "many": "every translation pair, largest first, when there are at least 3 (Upsample or Upweight? Table 3)",
+    "lm": "every monolingual language, largest first, when there are at least 2 (Order Matters Figs. 7-9; "
+          "Upsample or Upweight? Table 4, Figs. 5-7)",
+}
+
+
+def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None) -> dict[str, str | None]:
+    """Role (`ROLES`) -> the qualified task set of the corpus that fills it, or None when the
+    corpus cannot (too few pairs or languages). corpus: a loaded `sources.Corpus` of folder."""
+    def by_size(pool):
+        return sorted(pool, key=lambda t: (-len(pool[t]["train"]), t))
+
+    pairs, langs = by_size(corpus.parallel), by_size(corpus.monolingual)
+    for flag, task in (("--hrl", hrl), ("--lrl", lrl)):
+        if task is not None and task not in corpus.parallel:
+            raise DataError(f"{flag} {task}: not a translation pair of {folder}; it has: {', '.join(pairs) or 'none'}")
+    roles: dict[str, str | None] = dict.fromkeys(ROLES)
+    if len(pairs) >= 2 or (hrl and lrl):
+        high = hrl or next(t for t in pairs if t != lrl)
+        low = lrl or next(t for t in reversed(pairs) if t != high)
+        if high == low:
+            raise DataError(f"--hrl and --lrl name the same pair ({high}); the low-resource pair must be another")
+        roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
+        roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
+    if len(pairs) >= 3:
+        roles["many"] = qualified_name(corpus_taskset(tuple(pairs), folder))
+    if len(langs) >= 2:
+        roles["lm"] = qualified_name(corpus_taskset(tuple(langs), folder))
+    return roles
 
 
 def from_corpus(corpus) -> list[TaskSet]:

@@ -1,0 +1,107 @@
+"""A researcher's own corpus: task sets named by its pairs, the papers' roles filled from it,
+and `paperlib reproduce --source dir PATH` running a notebook on it end to end."""
+
+import json
+
+import pytest
+
+from conftest import write_pairs
+from paperlib import cli, experiments as E, reproduce
+from paperlib.data import DataError, get_taskset, sources, tasksets
+
+
+@pytest.fixture(scope="module")
+def pairs_dir(tmp_path_factory):
+    # en-de largest, en-sw smallest: pairs that none of the built-in task sets has
+    return write_pairs(tmp_path_factory.mktemp("yours") / "mycorpus", {"en-de": 400, "en-xh": 250, "en-sw": 120})
+
+
+def roles_of(folder, hrl=None, lrl=None):
+    return tasksets.corpus_roles(sources.load_dir(folder), folder, hrl, lrl)
+
+
+def test_a_corpus_task_set_is_named_by_its_tasks_and_folder(pairs_dir):
+    ts = get_taskset(f"en-de+en-sw@{pairs_dir}")
+    assert (ts.name, ts.kind, ts.tasks, ts.corpus) == ("en-de+en-sw", "translation", ("en-de", "en-sw"), str(pairs_dir))
+    assert get_taskset("en-de+en-sw", pairs_dir) == ts and tasksets.qualified_name(ts) == f"en-de+en-sw@{pairs_dir}"
+    assert get_taskset("de+sw", pairs_dir).kind == "lm"
+    with pytest.raises(DataError, match="mixes translation pairs and languages"):
+        get_taskset(f"en-de+sw@{pairs_dir}")
+    with pytest.raises(DataError, match=r"unknown task set 'en-de\+en-sw'.*folder after '@'"):
+        get_taskset("en-de+en-sw")
+
+
+def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
+    roles = roles_of(pairs_dir)
+    assert roles["pair"] == f"en-de+en-sw@{pairs_dir}"
+    assert roles["two_hrl"] == f"en-de+en-xh@{pairs_dir}"
+    assert roles["many"] == f"en-de+en-xh+en-sw@{pairs_dir}"
+    assert roles["lm"] is None  # no monolingual folders
+    assert roles_of(pairs_dir, hrl="en-xh")["pair"] == f"en-xh+en-sw@{pairs_dir}"
+    assert roles_of(pairs_dir, lrl="en-xh")["pair"] == f"en-de+en-xh@{pairs_dir}"
+    assert roles_of(pairs_dir, hrl="en-sw", lrl="en-de")["pair"] == f"en-sw+en-de@{pairs_dir}"
+    with pytest.raises(DataError, match=r"--lrl en-fr: not a translation pair of .*; it has: en-de, en-xh, en-sw"):
+        roles_of(pairs_dir, lrl="en-fr")
+    with pytest.raises(DataError, match="name the same pair"):
+        roles_of(pairs_dir, hrl="en-de", lrl="en-de")
+
+
+def test_a_notebook_whose_role_the_corpus_cannot_fill_is_skipped(pairs_dir):
+    params, skipped = reproduce.corpus_parameters(
+        ["A2_fig02_hrl_lrl_fronts", "A7_fig09_pretraining_length", "B0_fig02_variance_theory"], roles_of(pairs_dir))
+    assert params == {"A2_fig02_hrl_lrl_fronts": {"tasksets": [f"en-de+en-sw@{pairs_dir}"]},
+                      "B0_fig02_variance_theory": {}}
+    assert skipped == {"A7_fig09_pretraining_length": ["lm"]}
+    assert set(reproduce.CORPUS_PARAMETERS) == set(reproduce.NOTEBOOKS)  # every notebook says what it takes
+
+
+def test_runs_on_a_corpus_task_set_read_that_folder(pairs_dir):
+    cfg = E.static_rate("smoke", f"en-de+en-sw@{pairs_dir}", 0.5, "x")
+    assert (cfg.data.taskset, cfg.data.source, cfg.data.source_path) == ("en-de+en-sw", "dir", str(pairs_dir))
+    assert cfg.eval.bleu  # a researcher's pairs: BLEU is computed
+    assert E.hrl_lrl(f"en-de+en-sw@{pairs_dir}") == ("en-de", "en-sw")
+
+
+def test_reproduce_runs_a_notebook_on_your_corpus(pairs_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    code = cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(pairs_dir), "--no-progress",
+                     "--only", "A2_fig02_hrl_lrl_fronts", "A6_fig07_multilingual_lm"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "A6_fig07_multilingual_lm needs every monolingual language" in out
+    assert "pair = en-de+en-sw" in out
+    figures = tmp_path / "figures" / "smoke-mycorpus"
+    assert (figures / "orderA_fig2_hrl_lrl_fronts.png").exists()
+    record = json.loads((figures / "records" / "A2_fig02_hrl_lrl_fronts.claims.json").read_text())
+    assert record["verdicts"] and {v["scope"] for v in record["verdicts"]} == {f"en-de+en-sw@{pairs_dir}"}
+    report = (figures / "REPORT.md").read_text()
+    assert f"Trained on the corpus in `{pairs_dir}`" in report and "(en-de+en-sw)" in report
+    assert not (tmp_path / "figures" / "smoke").exists()  # the published DDTP figures are left alone
+    # the runs trained on the corpus's own prepared data
+    config = json.loads(next((tmp_path / "runs").glob("order_matters_nmt-smoke/*/config.json")).read_text())
+    data = config.get("config", config)["data"]
+    assert (data["taskset"], data["source"], data["source_path"]) == ("en-de+en-sw", "dir", str(pairs_dir))
+
+
+def test_reproduce_with_a_pair_the_corpus_lacks_is_one_line(pairs_dir, capsys):
+    assert cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(pairs_dir), "--lrl", "en-fr"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperlib: error: --lrl en-fr: not a translation pair") and len(err.splitlines()) == 1
+    assert cli.main(["reproduce", "--preset", "smoke", "--hrl", "en-de"]) == 2
+    assert "--hrl and --lrl name pairs of your corpus" in capsys.readouterr().err
+
+
+def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "mini"]) == 0
+    out = capsys.readouterr().out
+    assert "en-sw    120     20    20          3.3×" in out  # sizes and imbalance, before any preparation
+    assert "pair     en-de+en-sw" in out and "lm       none: every monolingual language" in out
+    # one mini run: 3,250 steps x 32 examples at rate 0.5 -> 52,000 / 120 = 433 epochs of en-sw
+    assert "rate 0.5 (static)    130.00  433.33" in out
+    assert "en-sw: 120 training pairs; fewer than 500 may be too few to learn from" in out
+    assert "epochs per mini run at rate 0.5" not in out  # enough repetition to overfit at mini
+    assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "smoke"]) == 0
+    # smoke: 12 steps x 8 examples: en-sw is seen 0.4 times, far from the overfitting the claims rest on
+    assert "en-sw: 0 epochs per smoke run at rate 0.5; below 50 it may not overfit" in capsys.readouterr().out
