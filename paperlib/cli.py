@@ -50,6 +50,38 @@ def _corpus(args):
     return Corpus(path, args.hrl, args.lrl) if source == "dir" else None
 
 
+def _cmd_advise(args) -> int:
+    """Fit the mixture law on the runs of an Order Matters front and recommend a plan."""
+    from . import advise, experiments as E, paths, runs
+    from .presets import check_preset
+
+    check_preset(args.preset)
+    corpus = _corpus(args)
+    if corpus is not None and args.taskset:
+        raise ValueError("--taskset or --source dir PATH, not both (the corpus's pair is its --hrl and --lrl)")
+    taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
+    if taskset is None:
+        raise ValueError(f"{corpus.folder} has fewer than two translation pairs: nothing to mix")
+    hrl, lrl = E.hrl_lrl(taskset)
+    grid = E.order_matters_nmt_grid(args.preset, [taskset], with_restart=False)
+    roots = [args.runs_dir] if args.runs_dir else [paths.runs_dir(), paths.shipped_runs_dir(args.preset)]
+    found = []
+    for root in roots:  # the runs trained here or the ones shipped with the repository: the fuller
+        try:
+            found.append((E.best_learning_rate(runs.train_labelled(
+                grid, runs.Settings(runs_root=root, progress=False, train_missing=False))), root))
+        except runs.MissingRun:
+            continue
+    df, root = max(found, key=lambda f: len(f[0])) if found else (None, None)
+    if df is None:
+        raise ValueError(f"no runs of the {taskset} fronts at the {args.preset} preset in {' or '.join(map(str, roots))}; "
+                         f"train them: paperlib reproduce --preset {args.preset} --only A2_fig02_hrl_lrl_fronts")
+    print(f"{taskset.partition('@')[0]} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
+    advice = advise.recommend(advise.points_from(df, hrl, lrl), args.tolerance)
+    print(advise.describe(advice, hrl, lrl, args.tolerance))
+    return 0
+
+
 def _gpu_name() -> str | None:
     import torch
 
@@ -318,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("run", nargs="+")
     rm.add_argument("--runs-dir", default=None)
     rm.set_defaults(func=_cmd_runs_rm)
+
+    adv = sub.add_parser("advise", help="recommend a sampling plan for a pair from the runs of its fronts "
+                                        "(a mixture law fit, with its held-out prediction error)")
+    adv.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, help="default: %(default)s")
+    adv.add_argument("--taskset", default=None,
+                     help="the HRL+LRL pair (default: the preset's first; en-de+en-sw@PATH for your corpus)")
+    adv.add_argument("--tolerance", type=float, default=0.05,
+                     help="nats the HRL validation loss may exceed the best one the runs reached (default %(default)s)")
+    adv.add_argument("--runs-dir", default=None, help="default: <repo>/runs, else results/<preset>/runs")
+    adv.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
+                     help="dir PATH: the pair of your corpus that `reproduce --source dir PATH` trained")
+    adv.add_argument("--hrl", default=None, metavar="PAIR", help="with --source dir: as given to reproduce")
+    adv.add_argument("--lrl", default=None, metavar="PAIR", help="with --source dir: as given to reproduce")
+    adv.set_defaults(func=_cmd_advise)
 
     cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
     cl.add_parser("list", help="every claim: id, reference, regime gates, statistic").set_defaults(func=_cmd_claims_list)

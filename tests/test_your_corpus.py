@@ -82,6 +82,12 @@ def test_reproduce_runs_a_notebook_on_your_corpus(pairs_dir, tmp_path, monkeypat
     config = json.loads(next((tmp_path / "runs").glob("order_matters_nmt-smoke/*/config.json")).read_text())
     data = config.get("config", config)["data"]
     assert (data["taskset"], data["source"], data["source_path"]) == ("en-de+en-sw", "dir", str(pairs_dir))
+    # and a recommendation from those runs, with its held-out error
+    capsys.readouterr()
+    assert cli.main(["advise", "--preset", "smoke", "--source", "dir", str(pairs_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "en-de+en-sw (en-de high-, en-sw low-resource), preset smoke: 6 runs" in out
+    assert "recommended: " in out and "held-out prediction error" in out
 
 
 def test_reproduce_with_a_pair_the_corpus_lacks_is_one_line(pairs_dir, capsys):

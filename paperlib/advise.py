@@ -1,0 +1,172 @@
+"""A sampling-plan recommendation from the runs a reproduction already made (`paperlib advise`).
+
+For one high- and one low-resource pair, the Order Matters fronts hold final validation
+losses of static sampling and of pre-train + joint fine-tuning at each LRL rate r. Per
+method and task we fit a *mixture law*: the task's loss as a function of its own share of
+the batches, p (r for the LRL, 1 - r for the HRL), and recommend the method and rate with
+the lowest predicted LRL loss whose predicted HRL loss stays within `tolerance` nats of the
+best HRL loss the runs reached.
+
+The functional form. Data Mixing Laws (Ye et al., 2024) fit L(r) = c + k·exp(t·r) per domain;
+RegMix fits a regression over many small-run mixtures. Both need more mixtures than our grids
+have (2-3 rates, 3 parameters). We use the law in the task's log-share,
+
+    L(p) = a + b·log p                  (fewer than 4 rates: monotone, 2 parameters)
+    L(p) = a + b·log p + c·(log p)²     (4 rates or more: can bend up where a high rate overfits)
+
+-- power-law-like in p, the form multilingual scaling work finds for a language's loss
+against its sampling share -- and never recommend a rate outside the grid's range.
+
+Honest validation. Every run is predicted from a fit of the same law to the others: leaving
+out a whole rate when the other rates still determine the law (3 rates or more: the law is
+then tested between and beyond the rates it was fit on), else one run at a time (the law is
+then checked at the grid's own rates only, and the output says so). The held-out RMSE
+of the LRL loss is the recommendation's uncertainty band; the recommendation is marked
+unreliable when that error is as large as the gap between the recommended plan and the best
+plan of the other method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STATIC, PRETRAIN = "static sampling", "pre-train + joint FT"
+
+
+def design(p, rates: int) -> np.ndarray:
+    """Columns of the law in log p: [1, log p] below 4 distinct rates, else [1, log p, log² p]."""
+    x = np.log(np.asarray(p, dtype=float))
+    cols = [np.ones_like(x), x] + ([x ** 2] if rates >= 4 else [])
+    return np.stack(cols, axis=-1)
+
+
+def fit(p, loss, rates: int | None = None) -> np.ndarray:
+    """Least-squares coefficients of the law for losses observed at shares p."""
+    p = np.asarray(p, dtype=float)
+    rates = len(np.unique(p)) if rates is None else rates
+    coef, *_ = np.linalg.lstsq(design(p, rates), np.asarray(loss, dtype=float), rcond=None)
+    return coef
+
+
+def predict(coef: np.ndarray, p) -> np.ndarray:
+    return design(p, 4 if len(coef) == 3 else 2) @ coef
+
+
+@dataclass(frozen=True)
+class Points:
+    """Final validation losses of one method's runs: LRL rate, HRL loss, LRL loss per run."""
+
+    rate: np.ndarray
+    hrl: np.ndarray
+    lrl: np.ndarray
+
+    @property
+    def rates(self) -> int:
+        return len(np.unique(self.rate))
+
+
+def _shares(rate, task: str):
+    return np.asarray(rate, dtype=float) if task == "lrl" else 1 - np.asarray(rate, dtype=float)
+
+
+def held_out_errors(pts: Points, task: str) -> tuple[np.ndarray, str]:
+    """(prediction error of every run from a fit to the others, how they were held out)."""
+    y = getattr(pts, task)
+    params = design([0.5], pts.rates).shape[-1]
+    by_rate = pts.rates > params  # with one rate left out, the others still determine the law
+    errors = []
+    for i in range(len(y)):
+        keep = pts.rate != pts.rate[i] if by_rate else np.arange(len(y)) != i
+        if len(np.unique(pts.rate[keep])) < params:
+            continue  # the rest cannot determine the law: this run is not predicted
+        coef = fit(_shares(pts.rate[keep], task), y[keep], rates=pts.rates)
+        errors.append(float(predict(coef, _shares(pts.rate[i:i + 1], task))[0] - y[i]))
+    return np.asarray(errors), "one rate at a time (the law tested at rates it was not fit on)" if by_rate else \
+        "one run at a time (the law is checked at the grid's rates only)"
+
+
+@dataclass(frozen=True)
+class Advice:
+    method: str
+    rate: float
+    lrl: float            # predicted LRL loss there
+    hrl: float            # predicted HRL loss there
+    band: float           # held-out RMSE of the LRL loss (nats): the recommendation's uncertainty
+    runner_up: tuple      # (method, rate, predicted LRL loss) of the other method's best plan
+    held_out: str         # how runs were held out
+    n_held_out: int
+    reliable: bool
+    why: str
+
+
+def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 401) -> Advice:
+    """The plan with the lowest predicted LRL loss whose predicted HRL loss is within
+    `tolerance` nats of the best HRL loss observed, over each method's rate range."""
+    best_hrl = min(float(p.hrl.min()) for p in points.values())
+    candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
+    for method, pts in points.items():
+        if pts.rates < 2:
+            continue
+        r = np.linspace(pts.rate.min(), pts.rate.max(), grid)
+        lrl = predict(fit(_shares(pts.rate, "lrl"), pts.lrl, pts.rates), _shares(r, "lrl"))
+        hrl = predict(fit(_shares(pts.rate, "hrl"), pts.hrl, pts.rates), _shares(r, "hrl"))
+        ok = hrl <= best_hrl + tolerance
+        if ok.any():
+            i = int(np.flatnonzero(ok)[np.argmin(lrl[ok])])
+            candidates.append((float(lrl[i]), method, float(r[i]), float(hrl[i])))
+        else:  # how far its best HRL loss is from meeting the tolerance
+            excess[method] = float(hrl.min() - best_hrl - tolerance)
+        e, how = held_out_errors(pts, "lrl")
+        errors.extend(e.tolist())
+        hrl_errors.extend(held_out_errors(pts, "hrl")[0].tolist())
+    if not candidates:
+        raise ValueError(f"no method has a rate whose HRL loss stays within {tolerance:g} nats of the best "
+                         f"({best_hrl:.3f}); raise --tolerance")
+    candidates.sort()
+    lrl, method, rate, hrl = candidates[0]
+    band = float(np.sqrt(np.mean(np.square(errors)))) if errors else float("nan")
+    runner = candidates[1] if len(candidates) > 1 else None
+    gap = runner[0] - lrl if runner else float("nan")
+    if not errors:
+        reliable, why = False, "no run could be held out (too few rates and seeds): the law is unchecked"
+    elif runner is None:
+        hrl_band = float(np.sqrt(np.mean(np.square(hrl_errors)))) if hrl_errors else float("nan")
+        closest = min(excess.values()) if excess else float("nan")
+        reliable = bool(excess) and closest > hrl_band
+        why = (f"the other method's HRL loss misses the tolerance by {closest:.3f} nats, "
+               f"{'more' if reliable else 'no more'} than the law's held-out HRL error ({hrl_band:.3f})"
+               if excess else "only one method was run: nothing to rank it against")
+    elif band >= gap:
+        reliable, why = False, (f"the held-out error ({band:.3f} nats) is as large as the gap to the other method's "
+                                f"best plan ({gap:.3f}): the ranking is within the law's error")
+    else:
+        reliable, why = True, f"the held-out error ({band:.3f} nats) is below the gap it ranks ({gap:.3f})"
+    return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),
+                  how, len(errors), reliable, why)
+
+
+def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:
+    """The runs of an Order Matters front frame (one row per run: method, rate, final
+    valid_loss.<task> columns) as Points per recommendable method."""
+    out = {}
+    for method in (STATIC, PRETRAIN):
+        rows = df[df.method == method]
+        if len(rows):
+            out[method] = Points(rows["rate"].to_numpy(float), rows[f"valid_loss.{hrl}"].to_numpy(float),
+                                 rows[f"valid_loss.{lrl}"].to_numpy(float))
+    return out
+
+
+def describe(advice: Advice, hrl: str, lrl: str, tolerance: float) -> str:
+    a = advice
+    lines = [f"recommended: {a.method} at LRL rate {a.rate:.2f} -> predicted {lrl} loss {a.lrl:.3f} ± {a.band:.3f}, "
+             f"{hrl} loss {a.hrl:.3f} (within {tolerance:g} nats of the best {hrl} loss the runs reached)"]
+    if a.runner_up:
+        m, r, loss = a.runner_up
+        lines.append(f"runner-up:   {m} at LRL rate {r:.2f} -> predicted {lrl} loss {loss:.3f}")
+    lines.append(f"held-out prediction error (RMSE of the {lrl} loss over {a.n_held_out} runs, held out "
+                 f"{a.held_out}): {a.band:.3f} nats")
+    lines.append(("reliable: " if a.reliable else "UNRELIABLE: ") + a.why)
+    return "\n".join(lines)

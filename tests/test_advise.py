@@ -1,0 +1,69 @@
+"""`paperlib advise`: the mixture law recovers a known optimum, and says when it cannot rank."""
+
+import numpy as np
+import pytest
+
+from paperlib import advise, cli
+
+
+def surface(method_shift=0.0, noise=0.002, rates=(0.1, 0.3, 0.5, 0.7), seeds=3, seed=0):
+    """Runs on a known loss surface: HRL 3 - 0.5 log(1 - r) (worse the less it is sampled),
+    LRL 4 - 0.3 log r + method_shift."""
+    rng = np.random.default_rng(seed)
+    r = np.repeat(np.asarray(rates, float), seeds)
+    hrl = 3 - 0.5 * np.log(1 - r) + rng.normal(0, noise, r.size)
+    lrl = 4 - 0.3 * np.log(r) + method_shift + rng.normal(0, noise, r.size)
+    return advise.Points(r, hrl, lrl)
+
+
+def test_the_law_recovers_a_known_constrained_optimum():
+    # best HRL loss observed: 3 - 0.5 log 0.9 = 3.0527 at r = 0.1; with 0.1 nats of tolerance the
+    # HRL constraint binds at -0.5 log(1 - r) = 0.1527, r* = 1 - exp(-0.3054) = 0.263, and the LRL
+    # loss falls with r, so r* is the optimum; the second method is 0.2 nats worse everywhere
+    a = advise.recommend({advise.STATIC: surface(0.2, seed=1), advise.PRETRAIN: surface()}, tolerance=0.1)
+    assert a.method == advise.PRETRAIN and a.rate == pytest.approx(1 - np.exp(-0.3054), abs=0.01)
+    assert a.lrl == pytest.approx(4 - 0.3 * np.log(a.rate), abs=0.01)
+    assert a.runner_up[0] == advise.STATIC and a.runner_up[2] - a.lrl == pytest.approx(0.2, abs=0.02)
+    assert a.reliable and a.band < 0.01 and "rates it was not fit on" in a.held_out
+
+
+def test_an_interior_optimum_from_overfitting_is_found_with_four_rates():
+    """With 4 rates or more the law can bend up: an LRL loss lowest at r = 0.35 (overfitting
+    above it), 4 + 0.3 (log r - log 0.35)², is found there (HRL unconstrained)."""
+    rng = np.random.default_rng(5)
+    r = np.repeat([0.1, 0.2, 0.35, 0.5, 0.7], 3)
+
+    def runs(shift):
+        lrl = 4 + shift + 0.3 * (np.log(r) - np.log(0.35)) ** 2 + rng.normal(0, 0.002, r.size)
+        return advise.Points(r, 3 - 0.5 * np.log(1 - r), lrl)
+
+    a = advise.recommend({advise.PRETRAIN: runs(0.0), advise.STATIC: runs(0.3)}, tolerance=10.0)
+    assert a.method == advise.PRETRAIN and a.rate == pytest.approx(0.35, abs=0.02) and a.reliable
+
+
+def test_a_ranking_within_the_laws_error_is_marked_unreliable():
+    a = advise.recommend({advise.STATIC: surface(0.01, noise=0.3, seed=3), advise.PRETRAIN: surface(noise=0.3, seed=4)},
+                         tolerance=1.0)
+    assert not a.reliable and "as large as the gap" in a.why and a.band > 0.1
+
+
+def test_two_rates_are_checked_run_by_run_and_say_so():
+    a = advise.recommend({advise.STATIC: surface(0.3, rates=(0.1, 0.5)), advise.PRETRAIN: surface(rates=(0.1, 0.5))},
+                         tolerance=0.2)
+    assert "grid's rates only" in a.held_out and a.n_held_out == 12
+
+
+def test_no_plan_within_the_tolerance_is_one_line():
+    with pytest.raises(ValueError, match="raise --tolerance"):
+        advise.recommend({advise.STATIC: surface(rates=(0.5, 0.7))}, tolerance=-1.0)
+
+
+def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(capsys, tmp_path):
+    from paperlib import paths
+
+    assert cli.main(["advise", "--preset", "mini", "--runs-dir", str(paths.shipped_runs_dir("mini"))]) == 0
+    out = capsys.readouterr().out
+    assert "recommended: " in out and "held-out prediction error" in out
+    assert ("reliable: " in out) or ("UNRELIABLE: " in out)
+    assert cli.main(["advise", "--preset", "mini", "--runs-dir", str(tmp_path)]) == 2
+    assert "no runs of the hrl_lrl_es fronts" in capsys.readouterr().err
