@@ -5,8 +5,9 @@ One frozen setting, `Executor`, names the place; submitit does the work:
     local         this machine: with `workers` = 1 this process trains one run after the
                   other; with more, the runs of a grid train side by side in worker processes
                   that split the CPU cores between them (`paperlib reproduce` on a CPU
-                  machine: one worker per core, up to 4 -- small models use two 1-thread
-                  processes 1.6x better than one 2-thread process, measured on this machine)
+                  machine: one worker per core, up to 8 -- a CPU run trains on one thread
+                  wherever it trains, and small models use two 1-thread processes 1.6x
+                  better than one 2-thread process, measured on this machine)
     local-jobs    submitit's LocalExecutor: every run is a separate process, exactly the
                   code path of a Slurm job, without Slurm (tests; a workstation with GPUs)
     slurm         submitit's SlurmExecutor: one job per run (or per notebook), with the
@@ -85,10 +86,11 @@ def cpu_cores() -> int:
 
 def default_workers() -> int:
     """Runs trained side by side on this machine: one (it has the GPU) where torch sees a GPU,
-    else one per core up to 4 (beyond that a run is better served by more threads)."""
+    else one per core up to 8 (a CPU run trains on one thread, `train.CPU_THREADS`, so that
+    its numbers do not depend on where it trains; 8 bounds the memory of loaded task data)."""
     import torch
 
-    return 1 if torch.cuda.is_available() else max(1, min(4, cpu_cores()))
+    return 1 if torch.cuda.is_available() else max(1, min(8, cpu_cores()))
 
 
 def job_folder(executor: Executor, runs_root: Path | None = None) -> Path:

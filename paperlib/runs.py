@@ -208,7 +208,8 @@ def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
 
 def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:
     """Train `cfgs` (distinct runs, none continuing another still missing) in `workers`
-    processes, each with cores/workers torch threads; the longest runs start first so the
+    processes (a run trains on `train.CPU_THREADS` threads wherever it trains, so a worker
+    computes exactly what this process would); the longest runs start first so the
     last ones finish together. A failed run raises with its run directory once the others
     are done."""
     import multiprocessing

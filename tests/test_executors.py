@@ -11,19 +11,13 @@ OM = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 4, "pret
 
 
 def _rows(run_dir):
-    return [{k: v for k, v in r.items() if k != "wall_time"} for r in store.read_metrics(run_dir)]
+    return [{k: v for k, v in r.items() if k not in ("wall_time", "bleu_seconds")} for r in store.read_metrics(run_dir)]
 
 
 def _same_run(a, b):
-    """Same steps, draws and tokens; losses equal up to float summation order (a job process
-    and this one may run torch with different thread counts)."""
-    ra, rb = _rows(a), _rows(b)
-    assert [r["step"] for r in ra] == [r["step"] for r in rb]
-    for x, y in zip(ra, rb):
-        assert x.get("examples_seen") == y.get("examples_seen") and x.get("train_tokens") == y.get("train_tokens")
-        for key in ("valid_loss", "train_subset_loss", "train_loss"):
-            for task, v in (x.get(key) or {}).items():
-                assert y[key][task] == (None if v is None else pytest.approx(v, rel=1e-4, abs=1e-5)), (key, task, x["step"])
+    """Byte for byte the same metrics, wall times aside: a run trains on one fixed number of
+    threads (`train.CPU_THREADS`) wherever it trains -- in this process, a worker or a job."""
+    assert _rows(a) == _rows(b)
 
 
 @pytest.fixture
@@ -85,7 +79,7 @@ def test_workers_setting(monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     assert executors.default_workers() == 3  # one per core on a CPU machine ...
     monkeypatch.setattr(executors, "cpu_cores", lambda: 16)
-    assert executors.default_workers() == 4  # ... up to 4
+    assert executors.default_workers() == 8  # ... up to 8
     monkeypatch.setattr("torch.cuda.is_available", lambda: True)
     assert executors.default_workers() == 1  # the GPU trains one run at a time
     args = cli.build_parser().parse_args(["reproduce", "--workers", "2"])
