@@ -18,6 +18,8 @@ $(BIN)/paperlib-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) "$(TORCH)"
 	$(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) -e ".[dev]"
+	# the kernel the notebooks name, inside .venv: JupyterLab and papermill start this environment
+	$(BIN)/python -m ipykernel install --sys-prefix --name paperlib --display-name "Python 3 (paperlib)"
 	touch $@
 
 setup: $(BIN)/paperlib-installed

@@ -112,7 +112,7 @@ def _cmd_data_prepare(args) -> int:
 
     source, path = _parse_source(args.source)
     for ts in _tasksets_for(args, source, path):
-        prepared = prepare(ts, args.preset, source, path, args.vocab_size, data_dir=args.data_dir)
+        prepared = prepare(ts, args.preset, source, path, args.vocab_size, data_dir=args.data_dir, mirror=args.mirror)
         print(f"{prepared.root}: {', '.join(prepared.tasks)}")
     return 0
 
@@ -327,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     prep = data.add_parser("prepare", parents=[common], help="fetch, split, train the tokenizer, tokenize",
                            description=sources_doc())
     prep.add_argument("--vocab-size", type=int, default=None, help="tokenizer vocabulary (default by preset)")
+    prep.add_argument("--mirror", default=None, metavar="URL",
+                      help="a Debian archive mirror for the DDTP files (default https://deb.debian.org/debian); "
+                           "they are checked against the same pinned sha256 sums from any mirror")
     prep.set_defaults(func=_cmd_data_prepare)
     info = data.add_parser("info", parents=[common], help="tasks, sizes, tokens, imbalance, epochs per run")
     info.set_defaults(func=_cmd_data_info)

@@ -19,6 +19,10 @@ from pathlib import Path
 from . import claims, coverage, files, paths, presets
 from .data.tasksets import CORPUS_MARK, get_taskset
 
+PAPERS = ("[Order Matters in the Presence of Dataset Imbalance for Multilingual Learning]"
+          "(https://arxiv.org/abs/2312.06134) (Choi et al., NeurIPS 2023) · [Upsample or Upweight? Balanced "
+          "Training on Heavily Imbalanced Datasets](https://arxiv.org/abs/2410.04579) (Li et al., NAACL 2025)")
+
 NOT_SHIPPED = "no shipped runs"
 """Status of a notebook run figures-only whose runs are not in the shipped results."""
 
@@ -62,6 +66,8 @@ def _verdict_row(v: dict) -> str:
         effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
                   + (", ".join(basis) + "; " if basis else "") + f"minimum {c['minimum']:g}")
     gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
+    anchor = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{v['id']}-{scope}".strip("-")).strip("-")
+    what = f'<a id="{anchor}"></a>{what}'
     return (f"| {what} | {paper} | {MARK[v['status']]} | {effect} | {gate_text} | {_fmt_numbers(v['numbers'])} | "
             f"{v['note']} |").replace("\n", " ")
 
@@ -119,6 +125,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"Every figure comes from runs this code executed (`runs/`); every verdict is computed by "
         f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
         "",
+        f"The papers: {PAPERS}.",
+        "",
         f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs). "
@@ -141,13 +149,16 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
                      if s else f"| {name} | {not_run(name)} | – | – |")
     counts_by_status = coverage.counts()
-    lines += [""] + scale_markdown(preset)
-    lines += ["", "## Every figure and table of both papers", "",
+    lines += ["", "**Contents:** [scale of this preset](#scale) · [every figure and table of both papers](#coverage)"]
+    lines += [f"- [{title}](#{name})" + (f" — {summaries[name]['status']}" if name in summaries else "")
+              for name, title in titles.items()]
+    lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset)
+    lines += ["", '<a id="coverage"></a>', "", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
               + ", ".join(f"{n} {status}" for status, n in counts_by_status.items()) + ".", "",
               coverage.table_markdown().rstrip("\n")]
     for name, title in titles.items():
-        lines += ["", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
+        lines += ["", f'<a id="{name}"></a>', "", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)
         if s is None and not sized.runs_notebook(name):
             lines += ["", f"Not run at the {preset} size: its runs would not reach the regime its claims need "

@@ -135,6 +135,18 @@ def _format_error(exc) -> str:
     return f"{where}{ename}: {evalue}\n{tail}".strip()
 
 
+KERNEL = "paperlib"
+"""The kernelspec the notebooks name (`make setup` installs it inside .venv)."""
+
+
+def kernel_name() -> str:
+    """The notebooks' own kernel where it is installed, else the environment's default one
+    (an install without `make setup`): both run this Python."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KERNEL if KERNEL in KernelSpecManager().find_kernel_specs() else "python3"
+
+
 def run_notebook(
     path: Path, preset: str, out_dir: Path, figures_dir: Path, parameters: dict | None = None, progress: bool = True
 ) -> NotebookResult:
@@ -152,7 +164,7 @@ def run_notebook(
             str(path),
             str(out_dir / path.name),
             parameters=params,
-            kernel_name="python3",
+            kernel_name=kernel_name(),
             progress_bar=progress,
             cwd=str(path.parent),
         )

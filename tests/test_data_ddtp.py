@@ -181,6 +181,27 @@ def test_the_corpus_comes_over_https_pinned_and_checked_without_apt(tmp_path, mo
     assert parallel["en-fi"] == [("a tool", "työkalu"), ("a tool that works", "työkalu joka toimii")]
 
 
+def test_a_mirror_serves_the_same_pinned_files(tmp_path, monkeypatch):
+    """`paperlib data prepare --mirror URL` fetches from the mirror (checked against the same
+    recorded sums: `fetch_http` above); without it, from the official archive."""
+    from paperlib import cli
+    from paperlib.data import pipeline
+
+    asked = []
+
+    def fetch(lists_dir, languages=ddtp.LANGUAGES, archive=ddtp.ARCHIVE):
+        asked.append(archive)
+        raise DataError("stop here")
+
+    monkeypatch.setattr(ddtp, "fetch", fetch)
+    for extra, archive in ((["--mirror", "https://mirror.example/debian"], "https://mirror.example/debian"),
+                           ([], ddtp.ARCHIVE)):
+        pipeline._ddtp_corpus.cache_clear()
+        assert cli.main(["data", "prepare", "--tasks", "hrl_lrl_fi", "--data-dir", str(tmp_path), *extra]) == 2
+        assert asked.pop() == archive
+    pipeline._ddtp_corpus.cache_clear()
+
+
 def test_a_file_that_differs_from_its_recorded_sum_is_refused_and_nothing_is_left(tmp_path, monkeypatch):
     _archive(monkeypatch, {"en": _EN, "fi": _FI})
     monkeypatch.setattr(ddtp, "SHA256", {**ddtp.SHA256, "fi": "0" * 64})

@@ -31,7 +31,7 @@ def test_notebook_runs_at_smoke(name, tmp_path):
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_notebooks_are_committed_clean(name):
     nb = json.loads(NOTEBOOKS[name].read_text())
-    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert nb["metadata"]["kernelspec"]["name"] == reproduce.KERNEL
     assert "language_info" in nb["metadata"]
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert "parameters" in code[0]["metadata"].get("tags", []), "first code cell is the parameters cell"
@@ -88,6 +88,9 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     assert (tmp_path / "runs" / "notebooks" / "smoke" / "b_good.ipynb").exists()
     report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     assert "| a_bad | failed |" in report and "| b_good | ok |" in report and "c_scratch" not in report
+    # a table of contents with each notebook's status, anchors to jump to, links to both papers
+    assert "(#b_good) — ok" in report and "(#a_bad) — failed" in report and '<a id="b_good"></a>' in report
+    assert "https://arxiv.org/abs/2312.06134" in report and "https://arxiv.org/abs/2410.04579" in report
     assert "[smoke/REPORT.md](smoke/REPORT.md)" in (tmp_path / "figures" / "REPORT.md").read_text()  # the index
 
 
@@ -228,3 +231,12 @@ def test_a_figures_only_redraw_keeps_the_training_wall_time(tmp_path, monkeypatc
     assert "**Notebook wall time:** 100.0 min in all (the run that trained them; redrawn from the shipped runs in" in report
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0  # training again: its own time
     assert json.loads(record.read_text())["seconds"] < 600 and "redrawn_seconds" not in json.loads(record.read_text())
+
+
+def test_the_notebooks_own_kernel_is_used_where_installed(monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.setattr(KernelSpecManager, "find_kernel_specs", lambda self: {"python3": "/x", "paperlib": "/y"})
+    assert reproduce.kernel_name() == "paperlib"
+    monkeypatch.setattr(KernelSpecManager, "find_kernel_specs", lambda self: {"python3": "/x"})
+    assert reproduce.kernel_name() == "python3"  # installed without `make setup`: this Python's default kernel

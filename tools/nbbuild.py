@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 def write_notebook(path, cells) -> None:
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (paperlib)", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "paperlib", "display_name": "Python 3 (paperlib)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python", "version": f"{sys.version_info.major}.{sys.version_info.minor}"}
     for kind, src in cells:
         src = src.strip("\n")

@@ -108,14 +108,15 @@ def prepared_dir(taskset: str, preset: str, source: str = "ddtp", source_path=No
 
 
 @functools.lru_cache(maxsize=2)
-def _ddtp_corpus(data_dir: Path, n_eval: int) -> sources.Corpus:
+def _ddtp_corpus(data_dir: Path, n_eval: int, mirror: str | None = None) -> sources.Corpus:
     # parsing every language takes ~15 s; preparing several task sets in one process parses once
-    return sources.load_ddtp(data_dir, n_eval)
+    return sources.load_ddtp(data_dir, n_eval, mirror)
 
 
-def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: Path) -> sources.Corpus:
+def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: Path,
+                 mirror: str | None = None) -> sources.Corpus:
     if source == "ddtp":
-        return _ddtp_corpus(Path(data_dir).resolve(), ts.n_eval)
+        return _ddtp_corpus(Path(data_dir).resolve(), ts.n_eval, mirror)
     if source == "dir":
         if source_path is None:
             raise DataError("--source dir needs the corpus folder: --source dir PATH")
@@ -190,9 +191,11 @@ def _tokenize_task(tok: Tokenizer, kind: str, lang: str, data: list, block_size:
 
 def prepare(
     taskset: str | TaskSet, preset: str = "mini", source: str = "ddtp", source_path=None, vocab_size: int | None = None,
-    block_size: int | None = None, data_dir=None, progress: bool = True,
+    block_size: int | None = None, data_dir=None, progress: bool = True, mirror: str | None = None,
 ) -> PreparedData:
-    """Build (or reuse) the prepared data of a task set for a preset. Idempotent."""
+    """Build (or reuse) the prepared data of a task set for a preset. Idempotent. mirror: a
+    Debian archive mirror for the DDTP files, used only when they are not fetched yet (not
+    part of the data's identity: the files are checked against the same pinned sums)."""
     preset_sizes = presets.get(preset)
     ts = taskset if isinstance(taskset, TaskSet) else _named_taskset(taskset, source, source_path)
     taskset = ts.name
@@ -226,20 +229,21 @@ def prepare(
         tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
         try:
             manifest = _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, tmp,
-                              progress)
+                              progress, mirror)
             _swap_into_place(tmp, root)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return PreparedData(root, manifest)
 
 
-def _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, out, progress) -> dict:
+def _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, out, progress,
+           mirror=None) -> dict:
     """Everything of a prepared task set, written into `out` (manifest last); components of
     the old preparation whose keys are unchanged are hard-linked, not rebuilt."""
     reusable = old if old and _verified(root, old) is None else {}
     with tqdm(total=3 + len(ts.tasks), desc=f"prepare {ts.name} ({preset})", disable=not progress) as bar:
         bar.set_postfix_str(f"loading {source} corpus")
-        corpus = _load_corpus(ts, preset, source, source_path, data_dir)
+        corpus = _load_corpus(ts, preset, source, source_path, data_dir, mirror)
         bar.update()
         text = _task_text(ts, corpus, preset)
         text_keys = {t: _sha(text[t]) for t in ts.tasks}

@@ -45,9 +45,11 @@ class Corpus:
 
 # ---------------------------------------------------------------------------------------- ddtp
 
-def load_ddtp(data_dir: Path, n_eval: int = 200) -> Corpus:
-    """Fetch (once) and split every DDTP language, so splits never depend on the request."""
-    lists = ddtp.fetch(Path(data_dir) / "ddtp" / "lists")
+def load_ddtp(data_dir: Path, n_eval: int = 200, mirror: str | None = None) -> Corpus:
+    """Fetch (once) and split every DDTP language, so splits never depend on the request.
+    mirror: a Debian archive mirror to fetch from (default `ddtp.ARCHIVE`); the files are
+    checked against the same pinned sums, so the corpus is the same from any mirror."""
+    lists = ddtp.fetch(Path(data_dir) / "ddtp" / "lists", archive=mirror or ddtp.ARCHIVE)
     parallel, mono = ddtp.load(lists, ddtp.LANGUAGES)
     return Corpus(
         "ddtp",
