@@ -104,6 +104,8 @@ class Advice:
 def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 401) -> Advice:
     """The plan with the lowest predicted LRL loss whose predicted HRL loss is within
     `tolerance` nats of the best HRL loss observed, over each method's rate range."""
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"--tolerance must be a finite number of nats >= 0, got {tolerance!r}")
     best_hrl = min(float(p.hrl.min()) for p in points.values())
     candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
     for method, pts in points.items():

@@ -131,9 +131,14 @@ def read_example_losses(run_dir: Path, step: int) -> dict:
     path = _examples_path(run_dir, step)
     if not path.exists():
         raise FileNotFoundError(f"run {run_dir} has no per-example validation losses at step {step}")
-    with np.load(path) as z:
-        tasks = sorted({k.rsplit("/", 1)[0] for k in z.files})
-        return {t: (z[f"{t}/nll"], z[f"{t}/tokens"]) for t in tasks}
+    try:
+        with np.load(path) as z:
+            tasks = sorted({k.rsplit("/", 1)[0] for k in z.files})
+            return {t: (z[f"{t}/nll"], z[f"{t}/tokens"]) for t in tasks}
+    except Exception as exc:  # numpy and zipfile raise several types for a cut or corrupted file
+        run = Path(run_dir)
+        raise DamagedRun(f"{path}: unreadable per-sentence validation losses ({type(exc).__name__}); delete the run "
+                         f"(paperlib runs rm {run.parent.name}/{run.name}) and train it again") from None
 
 
 def keep_example_losses(run_dir: Path, until: int, source: Path | None = None) -> None:

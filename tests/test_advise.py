@@ -55,7 +55,11 @@ def test_two_rates_are_checked_run_by_run_and_say_so():
 
 def test_no_plan_within_the_tolerance_is_one_line():
     with pytest.raises(ValueError, match="raise --tolerance"):
-        advise.recommend({advise.STATIC: surface(rates=(0.5, 0.7))}, tolerance=-1.0)
+        # the law's HRL loss at any rate is a mean over seeds, above the best single run observed
+        advise.recommend({advise.STATIC: surface(noise=0.05, seed=6)}, tolerance=0.0)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="--tolerance must be a finite number of nats >= 0"):
+            advise.recommend({advise.STATIC: surface()}, tolerance=bad)
 
 
 def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(capsys, tmp_path):

@@ -34,6 +34,9 @@ def test_dir_source_reads_layout(corpus_dir):
 def test_dir_source_errors(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         sources.load_dir(tmp_path / "nope")
+    (tmp_path / "a.tsv").write_text("a\tb\n")
+    with pytest.raises(DataError, match="a.tsv is a file, not a folder"):
+        sources.load_dir(tmp_path / "a.tsv")
     (tmp_path / "en-it").mkdir()
     (tmp_path / "en-it" / "train.tsv").write_text("only one column\n")
     (tmp_path / "en-it" / "valid.tsv").write_text("a\tb\n")

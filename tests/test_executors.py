@@ -203,3 +203,75 @@ def test_a_local_worker_needs_no_submitit(monkeypatch):
     monkeypatch.delenv("RANK", raising=False)
     executors.distributed_setup()
     assert "RANK" not in __import__("os").environ
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def _alive(pid):
+    import os
+
+    try:
+        return os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_killing_reproduce_leaves_no_kernel_and_no_worker(tiny_cfg, tmp_path, data_dir):
+    """kill -9 `paperlib reproduce` while a notebook's runs train side by side: the notebook's
+    kernel (ipykernel notices its parent is gone) and the kernel's workers (parent-death
+    signal) all go; nothing keeps training or holds a run's lock."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys as _sys
+    import time
+    from pathlib import Path
+
+    long = [tiny_cfg({"method": "temperature", "steps": 5000, "tau": t}) for t in (1.0, 2.0)]
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    _sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from nbbuild import write_notebook
+
+    write_notebook(nbdir / "a.ipynb", [
+        ("params", 'preset = "smoke"\nfigures_dir = None\nrun_settings = None'),
+        ("code", "import json\nfrom paperlib import config, runs\n"
+                 f"cfgs = [config.from_dict(d) for d in json.loads({json.dumps(json.dumps([c.to_dict() for c in long]))})]\n"
+                 "runs.get_or_train_many(cfgs, runs.Settings.from_parameters(run_settings))")])
+    script = tmp_path / "reproduce.py"
+    script.write_text(
+        "import sys\nfrom paperlib import cli, reproduce\n"
+        f"reproduce.paths.notebooks_dir = lambda: __import__('pathlib').Path({str(nbdir)!r})\n"
+        "reproduce.NOTEBOOKS = ('a',)\n"
+        "reproduce._prepare_data = lambda *a, **k: None\n"
+        "sys.exit(cli.main(['reproduce', '--preset', 'smoke', '--workers', '2', '--no-progress']))\n")
+    env = {**os.environ, "PAPERLIB_DATA": str(data_dir), "PAPERLIB_ROOT": str(tmp_path)}
+    env.pop("MPLBACKEND", None)
+    parent = subprocess.Popen([_sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    family = []
+    for _ in range(240):  # until both runs train in the kernel's workers (their logs have step 0)
+        family = _descendants(parent.pid)
+        logged = [p for p in (tmp_path / "runs").glob("*/*/metrics.jsonl") if p.stat().st_size > 0]
+        if len(logged) >= 2 and len(family) >= 3:
+            break
+        time.sleep(0.5)
+    assert len(logged) >= 2 and len(family) >= 3, "the notebook's workers did not start training"
+    family = _descendants(parent.pid)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(p) for p in family):
+        time.sleep(0.5)
+    alive = [p for p in family if _alive(p)]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"{len(alive)} of {len(family)} processes outlived paperlib reproduce"

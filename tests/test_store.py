@@ -76,6 +76,22 @@ def test_an_unreadable_checkpoint_is_named(tiny_cfg, tmp_path):
         train(cfg, run_dir, progress=False)
 
 
+def test_a_cut_per_sentence_loss_file_is_named_with_what_to_do(tiny_cfg, tmp_path):
+    """The claims read per-sentence validation losses: a cut file is a one-line DamagedRun
+    naming it and the command that clears the run, not a zipfile traceback."""
+    from paperlib.train import train
+
+    run_dir = tmp_path / "test" / "r1"
+    train(tiny_cfg(PLAN), run_dir, progress=False)
+    step = store.example_loss_steps(run_dir)[-1]
+    assert set(store.read_example_losses(run_dir, step)) == {"en-it", "en-fi"}
+    path = run_dir / "examples" / f"valid-{step:08d}.npz"
+    path.write_bytes(path.read_bytes()[:50])
+    with pytest.raises(store.DamagedRun, match=r"valid-0*\d+.npz: unreadable per-sentence validation losses "
+                                               r"\(\w+\); delete the run \(paperlib runs rm test/r1\)"):
+        store.read_example_losses(run_dir, step)
+
+
 def test_a_finished_run_is_reused_only_for_its_own_config(tiny_cfg, tmp_path, capsys):
     cfg = tiny_cfg(PLAN)
     settings = runs.Settings(tmp_path / "runs", progress=False)

@@ -107,7 +107,8 @@ PAIR_NAME = re.compile(rf"{LANGUAGE.pattern}-{LANGUAGE.pattern}")
 def load_dir(root: Path) -> Corpus:
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"corpus folder {root} does not exist (expected the layout in `paperlib data prepare --help`)")
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        raise DataError(f"corpus folder {root} {what} (expected the layout in `paperlib data prepare --help`)")
     corpus = Corpus(f"dir:{root.resolve()}")
     for sub in sorted(p for p in root.iterdir() if p.is_dir()):
         splits: dict[str, list] = {}
