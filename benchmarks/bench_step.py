@@ -19,6 +19,7 @@ import time
 import torch
 
 from paperlib.batches import per_example_loss
+from paperlib.costs import matmul_peak
 from paperlib.config import TrainConfig
 from paperlib.models import build_model
 from paperlib.presets import get as preset
@@ -50,20 +51,6 @@ def _batches(n: int, vocab: int, max_len: int, batch: int, seed: int = 0):
         dec = torch.cat([torch.full((batch, 1), 1), tgt[:, :-1]], 1).masked_fill(pad, 0)
         out.append({"input_ids": src, "attention_mask": (~pad).long(), "decoder_input_ids": dec, "labels": labels})
     return out
-
-
-def matmul_peak(device: str = "cpu", dtype=torch.float32, n: int = 2048, repeats: int = 10) -> float:
-    """FLOP/s of an n x n matmul on this device and its current threads."""
-    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(2):
-        a @ b
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    sync()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    sync()
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
 
 
 def _step_flops(model, batch) -> float:

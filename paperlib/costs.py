@@ -1,5 +1,6 @@
 """What `paperlib reproduce --dry-run` prints: every run the notebooks would train at a
-preset, how many steps each trains, and the GPU-hours that costs.
+preset, how many steps each trains, and the GPU-hours that costs -- and, on a machine
+without a GPU, the wall time of training them here (`cpu_throughput`).
 
 The runs come from `experiments.notebook_runs` (the same functions the notebooks call).
 Shared prefixes (Order Matters' pre-training, the restart baseline's and COOLDOWN's first
@@ -55,6 +56,31 @@ def flops_per_example(model_cfg, kind: str, vocab: int) -> float:
     return float(counter.get_total_flops())
 
 
+@functools.lru_cache(maxsize=None)
+def _manifest_share(manifest_path, max_len: int, sides: int) -> float | None:
+    try:
+        tasks = json.loads(manifest_path.read_text())["tasks"]
+    except (OSError, ValueError, KeyError):
+        return None
+    shares = [min(1.0, t["train"]["tokens"] / max(1, t["train"]["examples"]) / (sides * max_len)) for t in tasks.values()]
+    return sum(shares) / len(shares) if shares else None
+
+
+def length_share(cfg: TrainConfig) -> float:
+    """The mean training example's length as a share of the full length FLOPs are counted at
+    (`flops_per_example`): the mean over the task set's tasks of their prepared data's mean
+    tokens per example (source and target for translation); 1 (an upper bound) while the
+    data are not prepared. The dry run never prepares data."""
+    from .data.pipeline import prepared_dir
+    from .data.tasksets import taskset_of
+
+    d = cfg.data
+    root = prepared_dir(taskset_of(d).name, d.preset, d.source, d.source_path)
+    sides = 2 if taskset_of(d).kind == "translation" else 1
+    share = _manifest_share(root / "manifest.json", cfg.model.max_len, sides)
+    return 1.0 if share is None else share
+
+
 def _vocab(cfg: TrainConfig) -> int:
     return cfg.data.vocab_size or presets.get(cfg.data.preset).vocab_size
 
@@ -104,7 +130,7 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
     out = []
     for cfg, steps, notebooks in found.values():
         kind = taskset_of(cfg.data).kind
-        per_step = flops_per_example(cfg.model, kind, _vocab(cfg)) * cfg.batch_size
+        per_step = flops_per_example(cfg.model, kind, _vocab(cfg)) * cfg.batch_size * length_share(cfg)
         out.append(PlannedRun(tuple(sorted(notebooks)), cfg, steps, per_step))
     return out
 
@@ -119,8 +145,13 @@ def measured_throughput(preset: str | None = None) -> tuple[str, float]:
     for path, res in results:
         side = res.get("side_by_side", {})
         if preset is not None and side.get("preset") == preset:
+            from . import experiments as E
+
             p = presets.get(preset)
-            per_step = flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size
+            # the rate is measured in steps/s on the preset's first pair (benchmarks/gpu_session.py):
+            # its FLOPs per step counted like the planned runs', at that data's mean length
+            measured_on = E.static_rate(preset, side.get("taskset", p.hrl_lrl_sets[0]), p.rate_grid[0], "calibration")
+            per_step = flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size * length_share(measured_on)
             return (f"{res['device']} ({side['workers']} runs side by side, {side['aggregate_steps_per_s']:.0f} steps/s "
                     f"together over whole groups, evaluation included, {path.name})", side["aggregate_steps_per_s"] * per_step)
     for path, res in results:
@@ -130,11 +161,62 @@ def measured_throughput(preset: str | None = None) -> tuple[str, float]:
     return DEFAULT_THROUGHPUT
 
 
+def matmul_peak(device: str = "cpu", n: int = 2048, repeats: int = 10, dtype=None) -> float:
+    """FLOP/s of an n x n matmul on this device and its current threads (fp32; bf16 where
+    `dtype` says so): the peak every speed figure is a ratio against."""
+    import time
+
+    import torch
+
+    dtype = dtype or torch.float32
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    sync()
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+
+
+def cpu_throughput(workers: int) -> tuple[str, float]:
+    """(how it was measured, training FLOP/s of `workers` runs side by side on this CPU).
+
+    Each run trains on one thread (`train.CPU_THREADS`), so its rate is the one-thread matmul
+    peak measured now times the fraction of its peak a training step reaches -- a ratio
+    measured by benchmarks/bench_step.py on whichever machine ran it (benchmarks/results.json),
+    never a throughput copied from another machine."""
+    import torch
+
+    from .executors import cpu_cores
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        peak = matmul_peak("cpu", n=1024, repeats=8)
+    finally:
+        torch.set_num_threads(before)
+    try:
+        fraction = json.loads((paths.PACKAGE_ROOT / "benchmarks" / "results.json").read_text())["step"]["useful_flops_fraction"]
+    except (OSError, KeyError, ValueError):
+        fraction = 0.35  # what bench_step measured on the 2-core machines of this project
+    used = max(1, min(workers, cpu_cores()))
+    return (f"{used} run(s) side by side on this CPU, one thread each: {peak / 1e9:.0f} GFLOPS matmul peak per core "
+            f"measured now x {fraction:.2f}, the share of it a training step reaches (benchmarks/results.json)",
+            peak * fraction * used)
+
+
 def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
     from . import executors
 
     planned = planned_runs(preset, only)
     where, flops_per_s = measured_throughput(preset)
+    import torch
+
+    cpu = None if torch.cuda.is_available() else cpu_throughput(
+        executor.workers if executor is not None and executor.kind == "local" else executors.default_workers())
     lines = [f"paperlib reproduce --preset {preset}: {len(planned)} training runs "
              f"(shared prefixes counted once)", ""]
     header = ("experiment", "method", "taskset", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
@@ -152,12 +234,19 @@ def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
             per_nb.setdefault(n, 0.0)
         per_nb[p.notebooks[0]] += p.flops / flops_per_s / 3600
     total_h = sum(p.flops for p in planned) / flops_per_s / 3600
-    lines += ["", "GPU-hours by notebook (a shared run counted where it is first trained):"]
-    lines += [f"  {n:34s} {h:10.1f}" for n, h in sorted(per_nb.items())]
+    lines += ["", "hours by notebook (a shared run counted where it is first trained):",
+              f"  {'':34s} {'GPU-h':>10s}" + (f" {'CPU wall h':>11s}" if cpu else "")]
+    lines += [f"  {n:34s} {h:10.1f}" + (f" {h * flops_per_s / cpu[1]:11.2f}" if cpu else "")
+              for n, h in sorted(per_nb.items())]
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
                   f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {flops_per_s / 1e12:.1f} TFLOP/s measured on {where}",
-              "(sequences at full length: an upper bound" + ("" if "evaluation included" in where
-                                                              else "; evaluation and beam search not included") + ")"]
+              "(sequences at their prepared data's mean length, at full length -- an upper bound -- where the data "
+              "are not prepared" + ("" if "evaluation included" in where else "; evaluation and beam search not included")
+              + ")"]
+    if cpu:
+        cpu_h = sum(p.flops for p in planned) / cpu[1] / 3600
+        lines += [f"total on this machine: ≈ {cpu_h:.2f} h of training wall time ({cpu[0]}; evaluation not "
+                  "included)"]
     if executor is not None and executor.kind == "slurm":
         folder = executors.job_folder(executor)
         lines += ["", f"each run is one Slurm job like this ({executor.gpus_per_node} GPU(s) per node, "

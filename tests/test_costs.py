@@ -83,3 +83,44 @@ def test_a_pretraining_shared_by_several_plans_is_counted_once():
     prefixes = [r for r in a5 if r.steps == p.pretrain]
     assert len(prefixes) == len(p.seeds)  # one pre-training per seed, not one per plan
     assert {n for r in costs.planned_runs("mini") for n in r.notebooks} <= set(p.notebooks)
+
+
+def test_flops_follow_the_prepared_datas_mean_length(tmp_path, monkeypatch):
+    """Counted at full length (an upper bound) until the data are prepared, then at the mean
+    example length: 48 and 80 tokens (source + target) of 2 x 64 -> (0.375 + 0.625) / 2."""
+    import json
+
+    from paperlib.data.pipeline import prepared_dir
+
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path))
+    costs._manifest_share.cache_clear()
+    cfg = E.static_rate("mini", "hrl_lrl_es", 0.5, "x")
+    assert costs.length_share(cfg) == 1.0
+    root = prepared_dir("hrl_lrl_es", "mini")
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps({"tasks": {
+        "en-it": {"train": {"examples": 10, "tokens": 480}}, "en-es": {"train": {"examples": 5, "tokens": 400}}}}))
+    costs._manifest_share.cache_clear()
+    assert costs.length_share(cfg) == pytest.approx(0.5)
+    costs._manifest_share.cache_clear()
+
+
+def test_the_dry_run_on_a_cpu_machine_says_how_long_training_takes_here(monkeypatch, capsys):
+    """CPU wall time = FLOPs / (one-thread matmul peak measured now x the step's measured share
+    of it x runs side by side): with the peak fixed at 100 GFLOPS, 2 workers and the share in
+    benchmarks/results.json, the hours follow from the planned FLOPs."""
+    import json
+    import re
+
+    from paperlib import paths
+
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr(costs, "matmul_peak", lambda *a, **k: 100e9)
+    monkeypatch.setattr("paperlib.executors.cpu_cores", lambda: 2)
+    share = json.loads((paths.PACKAGE_ROOT / "benchmarks" / "results.json").read_text())["step"]["useful_flops_fraction"]
+    assert cli.main(["reproduce", "--preset", "smoke", "--dry-run", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    flops = float(re.search(r"total: [\d,]+ steps, ([\d.e+]+) FLOPs", out)[1])
+    hours = float(re.search(r"total on this machine: ≈ ([\d.]+) h of training wall time", out)[1])
+    assert hours == pytest.approx(flops / (100e9 * share * 2) / 3600, abs=0.006)
+    assert "CPU wall h" in out and "100 GFLOPS matmul peak per core measured now" in out
