@@ -165,6 +165,25 @@ def train_labelled(labelled: list[tuple[TrainConfig, dict]], settings: Settings 
     return store.summarize(found)
 
 
+def complete_tasksets(df, labelled: list[tuple[TrainConfig, dict]]) -> list[str]:
+    """The task sets (label 'taskset', in grid order) all of whose runs in `labelled` are in
+    df, the frame `train_labelled` returned for them. Figures only: a pair with a part of its
+    grid shipped is left out whole, and said so -- its figures and claims would rest on
+    missing arms; no pair complete is the MissingRun error ("no shipped runs")."""
+    from collections import Counter
+
+    wanted = Counter(labels["taskset"] for _, labels in labelled)
+    have = Counter(df["taskset"]) if len(df) else Counter()
+    complete = [ts for ts in wanted if have[ts] == wanted[ts]]
+    partial = [f"{ts} ({have[ts]} of {wanted[ts]} runs)" for ts in wanted if 0 < have[ts] < wanted[ts]]
+    if partial:
+        print(f"figures only: left out, their grids being incomplete: {'; '.join(partial)}")
+    if not complete:
+        raise MissingRun(f"no task set has all its runs here ({'; '.join(partial) or 'none of them'}); train them "
+                         "with `paperlib reproduce`")
+    return complete
+
+
 class TrainJob(executors.Requeued):
     """One run as a job or worker task: get (reuse, resume or train) it; requeued on
     preemption/timeout, when it resumes from the run's last checkpoint."""

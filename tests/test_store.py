@@ -164,3 +164,17 @@ def test_runs_rm_deletes_named_runs_and_refuses_unknown_or_running_ones(tiny_cfg
     assert "being trained" in capsys.readouterr().err and run.dir.exists()
     assert cli.main(["runs", "rm", name, *args]) == 0
     assert not run.dir.exists() and f"removed {name}" in capsys.readouterr().out
+
+
+def test_a_pair_with_part_of_its_grid_shipped_is_left_out_whole(capsys):
+    """Figures only: drawing or judging a pair from a part of its grid (an arm with no runs)
+    would be wrong or crash; it is left out and named, and no pair complete is MissingRun."""
+    import pandas as pd
+
+    grid = [(None, {"taskset": "a", "seed": s}) for s in range(3)] + [(None, {"taskset": "b", "seed": s}) for s in range(3)]
+    df = pd.DataFrame({"taskset": ["a", "a", "a", "b"]})
+    assert runs.complete_tasksets(df, grid) == ["a"]
+    assert "left out, their grids being incomplete: b (1 of 3 runs)" in capsys.readouterr().out
+    with pytest.raises(runs.MissingRun, match=r"no task set has all its runs here \(b \(1 of 3 runs\)\)"):
+        runs.complete_tasksets(df[df.taskset == "b"], grid)
+    assert runs.complete_tasksets(pd.DataFrame({"taskset": ["b"] * 3 + ["a"] * 3}), grid) == ["a", "b"]  # grid order
