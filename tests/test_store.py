@@ -178,3 +178,26 @@ def test_a_pair_with_part_of_its_grid_shipped_is_left_out_whole(capsys):
     with pytest.raises(runs.MissingRun, match=r"no task set has all its runs here \(b \(1 of 3 runs\)\)"):
         runs.complete_tasksets(df[df.taskset == "b"], grid)
     assert runs.complete_tasksets(pd.DataFrame({"taskset": ["b"] * 3 + ["a"] * 3}), grid) == ["a", "b"]  # grid order
+
+
+def test_a_run_shared_with_a_group_is_readable_by_it(tiny_cfg, tmp_path):
+    """Shared storage: under the user's umask 002 (a group sharing a runs folder on a cluster)
+    every file and folder of a run is group-readable and -writable, although temporary files
+    start as 0600 and temporary folders as 0700."""
+    import os
+    import stat
+
+    from paperlib.train import train
+
+    old = os.umask(0o002)
+    try:
+        run_dir = tmp_path / "test" / "shared"
+        train(tiny_cfg(PLAN), run_dir, progress=False)
+    finally:
+        os.umask(old)
+    paths = [p for p in run_dir.rglob("*") if p.name != "lock"]
+    assert {"config.json", "metrics.jsonl", "DONE", "last.pt"} <= {p.name for p in paths}
+    for p in paths:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode & 0o060 == 0o060, f"{p.relative_to(run_dir)}: {oct(mode)}"
+        assert mode & 0o002 == 0, f"{p.relative_to(run_dir)}: writable by others ({oct(mode)})"
