@@ -230,6 +230,8 @@ def reproduce(
         for res in results:
             _record(figures, False, res)
     else:
+        if not figures_only and corpus is None:
+            _train_planned(preset, list(chosen), Settings(executor=executor, progress=progress, log_with=log_with))
         settings = Settings(executor=executor, progress=progress, log_with=log_with).to_parameters()
         if figures_only:
             shipped = paths.shipped_runs_dir(preset)
@@ -267,6 +269,29 @@ def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> Noteb
         print(f"  {res.name} FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
     report.record_notebook(figures_dir, res, redrawn=figures_only)
     return res
+
+
+def _train_planned(preset: str, notebooks, settings) -> None:
+    """Train the runs of every chosen notebook before executing them, in one schedule
+    (`runs.train_side_by_side`): a fork starts when its prefix is done, no notebook waits
+    for another's stragglers, and one progress bar covers the whole reproduction. The
+    notebooks then find their runs in the store; what they build beyond their default grid
+    (other parameters, DoReMi's learned weights) they train themselves."""
+    from . import experiments as E
+    from .runs import train_side_by_side
+
+    grids = E.notebook_runs(preset)
+    cfgs = [c for nb in notebooks for c, _ in grids.get(nb, [])]
+    if not cfgs:
+        return
+    workers = settings.executor.workers if settings.executor is not None else 1
+    print(f"training the runs of {len(notebooks)} notebook(s) first, {workers} side by side, in one schedule", flush=True)
+    start = time.time()
+    try:
+        train_side_by_side(cfgs, workers, settings)
+    except RuntimeError as exc:  # the notebooks whose runs failed report it; the others go on
+        print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
+    print(f"runs ready in {(time.time() - start) / 60:.1f} min", flush=True)
 
 
 def needed_tasksets(preset: str, notebooks) -> list[str]:

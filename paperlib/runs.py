@@ -16,6 +16,7 @@ How missing runs are trained is one explicit `Settings` object, handed down by t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,9 +113,10 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
 
 def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None) -> list[Run]:
     """get_or_train for each config. Without a parallel executor they train in order and
-    shared prefixes are trained by the first config that needs them. With one, the
-    missing runs train in two waves, side by side in local worker processes or as jobs:
-    the shared prefix runs first, then every run continuing them."""
+    shared prefixes are trained by the first config that needs them. With local workers,
+    the missing runs and prefixes train side by side in one dependency-aware schedule
+    (`train_side_by_side`); as jobs, in two waves: the shared prefix runs first, then every
+    run continuing them."""
     s = settings or Settings()
     if not s.parallel or not s.train_missing:
         return [get_or_train(c, s) for c in cfgs]
@@ -127,15 +129,15 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
                 out[own.name] = c
         return list(out.values())
 
+    if s.executor.kind == "local":  # one dependency-aware schedule over the runs and their prefixes
+        train_side_by_side(cfgs, s.executor.workers, s)
+        return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
     todo = missing(cfgs)
     prefixes = missing([parent_config(c) for c in todo if c.fork_at is not None])
     quiet = dataclasses.replace(s, progress=False, executor=None)
-    for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):
-        if s.executor.kind == "local":
-            train_side_by_side(wave, s.executor.workers, s)
-        else:
-            executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
-                               executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
+    for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):  # jobs: two waves
+        executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
+                           executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
     return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
 
 
@@ -226,48 +228,114 @@ def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
 
 
 def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:
-    """Train `cfgs` (distinct runs, none continuing another still missing) in `workers`
+    """Train every missing run of `cfgs`, and the shared prefixes they continue, in `workers`
     processes (a run trains on `train.CPU_THREADS` threads wherever it trains, so a worker
-    computes exactly what this process would); the longest runs start first so the
-    last ones finish together. A failed run raises with its run directory once the others
-    are done."""
+    computes exactly what this process would). One schedule for all of them: a run starts as
+    soon as its prefix is done and a worker is free, longest critical path first -- no waves
+    whose last run trains alone while the other workers idle. A failed run raises with its
+    run directory once the others are done (the runs continuing it are not started)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm.auto import tqdm
 
     s = settings or Settings()
-    if len(cfgs) <= 1 or workers <= 1:
-        for c in cfgs:
-            get_or_train(c, dataclasses.replace(s, executor=None))
+    runs, parent_of = _missing_with_prefixes(cfgs, s)
+    if not runs:
         return
-    workers = min(workers, len(cfgs))
+    if len(runs) <= 1 or workers <= 1:
+        for name in _dependency_order(runs, parent_of):
+            get_or_train(runs[name], dataclasses.replace(s, executor=None))
+        return
+    workers = min(workers, len(runs))
+    dirs = {name: store.run_dir_for(c, s.runs_root) for name, c in runs.items()}
+    own = {name: total_steps(c) - (c.fork_at or 0) for name, c in runs.items()}  # what each trains itself
+    children: dict[str, list[str]] = {}
+    for name, parent in parent_of.items():
+        children.setdefault(parent, []).append(name)
 
-    def own_steps(c):  # what the run trains itself, after its shared prefix
-        return total_steps(c) - (c.fork_at or 0)
+    @functools.lru_cache(maxsize=None)
+    def critical(name):  # steps from this run's start to the end of its longest chain of continuations
+        return own[name] + max((critical(c) for c in children.get(name, [])), default=0)
 
-    order = sorted(cfgs, key=own_steps, reverse=True)
-    dirs = [store.run_dir_for(c, s.runs_root) for c in order]
     quiet = dataclasses.replace(s, progress=False, executor=None).to_parameters()
     # spawn, not fork: a forked child inherits torch's OpenMP pool in a state that can hang
     pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_worker_init,
                                initargs=(max(1, executors.cpu_cores() // workers),))
-    failed = []
+    failed, skipped, done, running = [], [], set(), {}
+    waiting = set(runs)
     # one bar over the steps of every run (read from the runs' own logs at each evaluation):
-    # steps/s and an ETA for the whole wave, which a bar over finished runs cannot give
-    bar = tqdm(total=sum(map(own_steps, order)), unit="step", dynamic_ncols=True,
-               desc=f"{len(order)} runs, {workers} side by side", disable=not s.progress)
+    # steps/s and an ETA for the whole schedule, which a bar over finished runs cannot give
+    bar = tqdm(total=sum(own.values()), unit="step", dynamic_ncols=True,
+               desc=f"{len(runs)} runs, {workers} side by side", disable=not s.progress)
     with pool:
-        futures = {pool.submit(TrainJob(), c.to_dict(), quiet): d for c, d in zip(order, dirs)}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+        while waiting or running:
+            ready = sorted((n for n in waiting if parent_of.get(n) is None or parent_of[n] in done),
+                           key=lambda n: (-critical(n), n))
+            for name in ready[: workers - len(running)]:
+                waiting.discard(name)
+                running[pool.submit(TrainJob(), runs[name].to_dict(), quiet)] = name
+            finished, _ = wait(set(running), timeout=5.0, return_when=FIRST_COMPLETED)
             for fut in finished:
+                name = running.pop(fut)
                 if fut.exception() is not None:
-                    failed.append(f"{futures[fut]}: {fut.exception()!r}")
-            bar.n = sum(steps_done(c, d) for c, d in zip(order, dirs))
-            bar.set_postfix(done=f"{len(futures) - len(pending)}/{len(futures)}", refresh=False)
+                    failed.append(f"{dirs[name]}: {fut.exception()!r}")
+                    lost = _descendants_of(name, children)
+                    skipped += [str(dirs[n]) for n in lost if n in waiting]
+                    waiting -= set(lost)
+                else:
+                    done.add(name)
+            bar.n = sum(own[n] if n in done else steps_done(runs[n], dirs[n]) for n in runs)
+            bar.set_postfix(done=f"{len(done)}/{len(runs)}", refresh=False)
             bar.refresh()
     bar.close()
     if failed:
-        raise RuntimeError(f"{len(failed)} of {len(cfgs)} runs failed:\n" + "\n".join(failed))
+        raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)
+                           + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else ""))
+
+
+def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], dict[str, str]]:
+    """(run name -> config of every missing run of cfgs and of the missing prefixes they
+    continue, run name -> the name of the missing prefix it continues)."""
+    runs, parent_of = {}, {}
+
+    def add(c) -> str | None:
+        own, found = store.locate(c, s.runs_root)
+        if found is not None and not store.damage(found.dir):
+            return None  # finished
+        if own.name not in runs:
+            runs[own.name] = c
+            if c.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
+                parent = add(parent_config(c))
+                if parent is not None:
+                    parent_of[own.name] = parent
+        return own.name
+
+    for c in cfgs:
+        add(c)
+    return runs, parent_of
+
+
+def _dependency_order(runs: dict, parent_of: dict) -> list[str]:
+    order, seen = [], set()
+
+    def visit(name):
+        if name in seen:
+            return
+        seen.add(name)
+        if name in parent_of:
+            visit(parent_of[name])
+        order.append(name)
+
+    for name in runs:
+        visit(name)
+    return order
+
+
+def _descendants_of(name: str, children: dict) -> list[str]:
+    out, todo = [], list(children.get(name, []))
+    while todo:
+        n = todo.pop()
+        out.append(n)
+        todo += children.get(n, [])
+    return out

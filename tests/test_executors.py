@@ -72,6 +72,24 @@ def test_a_failed_side_by_side_run_names_its_directory(tiny_cfg, tmp_path):
     assert (store.run_dir_for(good, tmp_path) / "DONE").exists()  # the other run still finished
 
 
+def test_runs_continuing_a_failed_prefix_are_not_started_and_are_named(tiny_cfg, tmp_path):
+    """One schedule over runs and prefixes: a fork waits for its prefix; when the prefix fails,
+    the runs continuing it are named and never started, and an independent run still finishes."""
+    forks = [tiny_cfg({**OM, "rates": r}, fork_at=8) for r in ([0.5, 0.5], [0.2, 0.8])]
+    prefix_dir = store.run_dir_for(config.parent_config(forks[0]), tmp_path)
+    prefix_dir.mkdir(parents=True)
+    (prefix_dir / "config.json").write_text("{}")  # another config's directory under the prefix's hash
+    other = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]})
+    with pytest.raises(RuntimeError) as info:
+        runs.train_side_by_side(forks + [other], 2, runs.Settings(tmp_path, progress=False))
+    message = str(info.value)
+    assert message.startswith(f"1 of 4 runs failed:\n{prefix_dir}")
+    fork_dirs = [store.run_dir_for(c, tmp_path) for c in forks]
+    assert "not started, as they continue a failed run: " in message and all(str(d) in message for d in fork_dirs)
+    assert not any(d.exists() for d in fork_dirs)
+    assert (store.run_dir_for(other, tmp_path) / "DONE").exists()
+
+
 def test_workers_setting(monkeypatch):
     from paperlib import cli
 

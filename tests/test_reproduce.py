@@ -240,3 +240,34 @@ def test_the_notebooks_own_kernel_is_used_where_installed(monkeypatch):
     assert reproduce.kernel_name() == "paperlib"
     monkeypatch.setattr(KernelSpecManager, "find_kernel_specs", lambda self: {"python3": "/x"})
     assert reproduce.kernel_name() == "python3"  # installed without `make setup`: this Python's default kernel
+
+
+def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkeypatch):
+    """reproduce trains the chosen notebooks' runs together before executing any notebook
+    (a fork starts when its prefix is done, whichever notebook it belongs to); the
+    notebooks then read them."""
+    from paperlib import experiments, runs
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    for name in ("a", "b"):
+        write_notebook(nbdir / f"{name}.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'),
+                                                 ("code", f"from pathlib import Path\nPath(figures_dir, '{name}.png').write_text('x')")])
+    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda *a, **k: None)
+    monkeypatch.setattr(experiments, "notebook_runs", lambda preset: {"a": [("run1", {}), ("run2", {})], "b": [("run3", {})]})
+    scheduled = []
+
+    def schedule(cfgs, workers, settings):
+        assert not list((tmp_path / "figures" / "smoke").glob("*.png")), "a notebook ran before the runs trained"
+        scheduled.append((cfgs, workers))
+
+    monkeypatch.setattr(runs, "train_side_by_side", schedule)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--workers", "2"]) == 0
+    assert scheduled == [(["run1", "run2", "run3"], 2)]
+    assert (tmp_path / "figures" / "smoke" / "a.png").exists() and (tmp_path / "figures" / "smoke" / "b.png").exists()
+    scheduled.clear()
+    assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
+    assert scheduled == []  # figures only: nothing is trained
