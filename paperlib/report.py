@@ -40,11 +40,11 @@ def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
     trained them (the one the report states) is kept, and the redraw's is added beside it."""
     path = summary_path(figures_dir, result.name)
     row = {"name": result.name, "status": result.status, "seconds": round(result.seconds, 1),
-           "figures": [p.name for p in result.figures], "error": result.error}
+           "figures": [p.name for p in result.figures], "error": result.error, "trained": not redrawn}
     if redrawn:
         old = json.loads(path.read_text()) if path.exists() else {}
-        if old.get("status") == "ok" and result.status == "ok":
-            row["seconds"] = old["seconds"]
+        if old.get("trained") and old.get("status") == "ok" and result.status == "ok":
+            row["seconds"], row["trained"] = old["seconds"], True
         row["redrawn_seconds"] = round(result.seconds, 1)
     files.atomic_write(path, json.dumps(row, indent=2))
 
@@ -116,6 +116,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
     total = sum(s["seconds"] for s in summaries.values())
     redrawn = [s["redrawn_seconds"] for s in summaries.values() if "redrawn_seconds" in s]
+    trained = any(s.get("trained") for s in summaries.values())
     lines = [
         f"# Reproduction report ({preset} preset{', your corpus' if corpus else ''})",
         "",
@@ -131,8 +132,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs). "
         f"**Notebook wall time:** {total / 60:.1f} min in all"
-        + (f" (the run that trained them; redrawn from the shipped runs in {sum(redrawn) / 60:.1f} min)." if redrawn
-           else ".")
+        + ("." if not redrawn else
+           f" (as measured when their runs were trained; redrawn from the shipped runs in {sum(redrawn) / 60:.1f} min)."
+           if trained else " (redrawing from the shipped runs; the runs were trained elsewhere, their time is not "
+                           "recorded here).")
         + (" The smoke preset exists to run every code path in seconds: its models learn nothing, so every "
            "claim that needs trained runs is out of regime by design." if preset == "smoke" else ""),
         "",
