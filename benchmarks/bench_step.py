@@ -116,11 +116,20 @@ def run(name: str = "mini", steps: int = 30, device: str = "cpu") -> dict:
         return [t / steps_count for t in total]
 
     steps_count = steps
-    peak = matmul_peak(device)
-    old, new = seconds_interleaved([old_step_factory, new_step_factory])
-    peak = max(peak, matmul_peak(device))  # measured before and after: the better of the two
+    threads = torch.get_num_threads()
+    if device == "cpu":  # as runs train (paperlib.train.CPU_THREADS); the peak on the same threads
+        from paperlib.train import CPU_THREADS
+
+        torch.set_num_threads(CPU_THREADS)
+    try:
+        peak = matmul_peak(device)
+        old, new = seconds_interleaved([old_step_factory, new_step_factory])
+        peak = max(peak, matmul_peak(device))  # measured before and after: the better of the two
+        used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)
     return {
-        "setting": f"{name} model on {device}, {torch.get_num_threads()} threads, batch {p.batch_size}, "
+        "setting": f"{name} model on {device}, {used} thread(s), batch {p.batch_size}, "
                    f"max_len {p.model.max_len}, {steps} steps",
         "step_gflop": flops / 1e9,
         "matmul_peak_gflops": peak / 1e9,

@@ -25,7 +25,7 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", devi
     cfg = TrainConfig(
         experiment="bench",
         data=DataConfig(taskset=taskset, preset=preset),
-        plan={"method": "static", "steps": steps, "tau": 5.0},
+        plan={"method": "static", "steps": steps, "rates": [0.9, 0.1]},
         eval=EvalConfig(every=steps, train_subset=0, max_valid=8),
         device=device,
     )
@@ -57,14 +57,22 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", devi
         opt.zero_grad(set_to_none=True)
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    for b in batches[:3]:  # warm-up, untimed (favours the baseline)
-        bare_step(b)
-    sync()
-    start = time.perf_counter()
-    for b in batches:
-        bare_step(b)
-    sync()
-    bare = steps / (time.perf_counter() - start)
+    threads = torch.get_num_threads()
+    if device == "cpu":  # on the threads the trainer uses (paperlib.train.CPU_THREADS)
+        from paperlib.train import CPU_THREADS
+
+        torch.set_num_threads(CPU_THREADS)
+    try:
+        for b in batches[:3]:  # warm-up, untimed (favours the baseline)
+            bare_step(b)
+        sync()
+        start = time.perf_counter()
+        for b in batches:
+            bare_step(b)
+        sync()
+        bare = steps / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
     return {
         "trainer_steps_per_s": ours, "bare_loop_steps_per_s": bare,
         "trainer_vs_bare": ours / bare, "target_trainer_vs_bare": 0.9,
