@@ -206,10 +206,12 @@ def reproduce(
     if corpus is not None:
         if figures_only:
             raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on your corpus")
+        from .data.tasksets import ROLES
+
         roles = corpus.roles()
         parameters, skipped = corpus_parameters(chosen, roles)
         for name, missing in skipped.items():
-            print(f"not run on {corpus.folder}: {name} needs " + "; ".join(tasksets_role(r) for r in missing), flush=True)
+            print(f"not run on {corpus.folder}: {name} needs " + "; ".join(ROLES[r] for r in missing), flush=True)
         chosen = {n: p for n, p in chosen.items() if n in parameters}
         label = f"{preset}-{corpus.name}"
         print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {q.partition('@')[0]}" for r, q in roles.items() if q),
@@ -303,12 +305,6 @@ def needed_tasksets(preset: str, notebooks) -> list[str]:
     wanted = {c.data.taskset for nb in notebooks for c, _ in grids.get(nb, [])}
     wanted |= {E.DOREMI_NOTEBOOKS[nb][0] for nb in notebooks if nb in E.DOREMI_NOTEBOOKS}
     return [name for name in TASKSETS if name in wanted]
-
-
-def tasksets_role(role: str) -> str:
-    from .data.tasksets import ROLES
-
-    return ROLES[role]
 
 
 def _prepare_data(preset: str, progress: bool, notebooks, corpus_params: dict | None = None) -> None:

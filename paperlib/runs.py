@@ -120,20 +120,13 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
     s = settings or Settings()
     if not s.parallel or not s.train_missing:
         return [get_or_train(c, s) for c in cfgs]
-
-    def missing(configs):
-        out = {}
-        for c in configs:
-            own, found = store.locate(c, s.runs_root)
-            if own.name not in out and found is None:
-                out[own.name] = c
-        return list(out.values())
-
     if s.executor.kind == "local":  # one dependency-aware schedule over the runs and their prefixes
         train_side_by_side(cfgs, s.executor.workers, s)
         return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
-    todo = missing(cfgs)
-    prefixes = missing([parent_config(c) for c in todo if c.fork_at is not None])
+    missing, parent_of = _missing_with_prefixes(cfgs, s)
+    continued = set(parent_of.values())
+    prefixes = [c for name, c in missing.items() if name in continued]
+    todo = [c for name, c in missing.items() if name not in continued]
     quiet = dataclasses.replace(s, progress=False, executor=None)
     for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):  # jobs: two waves
         executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
