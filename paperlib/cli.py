@@ -291,7 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     exec_opts = _executor_options()
-    rep = sub.add_parser("reproduce", parents=[exec_opts], help="execute the notebooks (papermill) and write figures")
+    corpus_opts = argparse.ArgumentParser(add_help=False)  # a researcher's corpus: reproduce and advise
+    corpus_opts.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
+                             help="ddtp (default) | dir PATH: your corpus (layout: `paperlib data prepare --help`); "
+                                  "reproduce writes its figures and report to figures/<preset>-<folder name>/")
+    corpus_opts.add_argument("--hrl", default=None, metavar="PAIR",
+                             help="with --source dir: the high-resource pair (default: the largest)")
+    corpus_opts.add_argument("--lrl", default=None, metavar="PAIR",
+                             help="with --source dir: the low-resource pair (default: the smallest)")
+    rep = sub.add_parser("reproduce", parents=[exec_opts, corpus_opts], help="execute the notebooks (papermill) and write figures")
     rep.add_argument("--preset", default=None, choices=PRESETS,
                      help=f"size of every run (default: gpu where CUDA is available, else {DEFAULT_PRESET})")
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
@@ -299,13 +307,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
     rep.add_argument("--figures-only", action="store_true",
                      help="redraw figures and claims from the runs shipped in results/<preset>/runs; train nothing")
-    rep.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
-                     help="ddtp (default) | dir PATH: run the notebooks on your corpus (layout: `paperlib data prepare "
-                          "--help`); figures and report go to figures/<preset>-<folder name>/")
-    rep.add_argument("--hrl", default=None, metavar="PAIR",
-                     help="with --source dir: the high-resource pair (default: the largest)")
-    rep.add_argument("--lrl", default=None, metavar="PAIR",
-                     help="with --source dir: the low-resource pair (default: the smallest)")
     rep.set_defaults(func=_cmd_reproduce)
 
     rpt = sub.add_parser("report", help="redraw a preset's figures, claims and report from its shipped runs "
@@ -354,18 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--runs-dir", default=None)
     rm.set_defaults(func=_cmd_runs_rm)
 
-    adv = sub.add_parser("advise", help="recommend a sampling plan for a pair from the runs of its fronts "
-                                        "(a mixture law fit, with its held-out prediction error)")
+    adv = sub.add_parser("advise", parents=[corpus_opts],
+                         help="recommend a sampling plan for a pair from the runs of its fronts "
+                              "(a mixture law fit, with its held-out prediction error)")
     adv.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, help="default: %(default)s")
     adv.add_argument("--taskset", default=None,
                      help="the HRL+LRL pair (default: the preset's first; en-de+en-sw@PATH for your corpus)")
     adv.add_argument("--tolerance", type=float, default=0.05,
                      help="nats the HRL validation loss may exceed the best one the runs reached (default %(default)s)")
     adv.add_argument("--runs-dir", default=None, help="default: <repo>/runs, else results/<preset>/runs")
-    adv.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
-                     help="dir PATH: the pair of your corpus that `reproduce --source dir PATH` trained")
-    adv.add_argument("--hrl", default=None, metavar="PAIR", help="with --source dir: as given to reproduce")
-    adv.add_argument("--lrl", default=None, metavar="PAIR", help="with --source dir: as given to reproduce")
     adv.set_defaults(func=_cmd_advise)
 
     cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
