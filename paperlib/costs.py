@@ -195,7 +195,7 @@ def cpu_throughput(workers: int) -> tuple[str, float]:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        peak = matmul_peak("cpu", n=1024, repeats=8)
+        peak = matmul_peak("cpu", repeats=3)  # the size bench_step measures its peak at
     finally:
         torch.set_num_threads(before)
     try:
