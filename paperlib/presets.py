@@ -5,8 +5,9 @@ reads it from `get(name)`.
 
 smoke  seconds per notebook; CI executes every notebook at this size (out of regime by design).
 mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figures that reuse
-       its runs (Figs. 3-4, 6, 27) plus the theory figure, about 90-100 minutes on 2 CPU
-       cores; the other notebooks are left to gpu (`Preset.notebooks`).
+       its runs (Figs. 3-4, 6, 27) plus the theory figure: 73.6 min of training (one
+       schedule, 2 workers) + 0.9 min of notebooks on 2 CPU cores, measured 2026-11-30;
+       the other notebooks are left to gpu (`Preset.notebooks`).
 gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
        every figure, under an hour at the measured rate of runs side by side.
 paper  the papers' own settings, for GPU nodes.

@@ -49,6 +49,13 @@ def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
     files.atomic_write(path, json.dumps(row, indent=2))
 
 
+def record_training(figures_dir: Path, seconds: float, runs: int) -> None:
+    """Keep the wall time of the schedule that trained the notebooks' runs before they ran
+    (`reproduce._train_planned`): the notebooks' own times then hold drawing only."""
+    files.atomic_write(paths.records_dir(figures_dir) / "training.json",
+                       json.dumps({"seconds": round(seconds, 1), "runs": runs}, indent=2))
+
+
 def _fmt_numbers(numbers: dict) -> str:
     return "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in numbers.items())
 
@@ -117,6 +124,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     total = sum(s["seconds"] for s in summaries.values())
     redrawn = [s["redrawn_seconds"] for s in summaries.values() if "redrawn_seconds" in s]
     trained = any(s.get("trained") for s in summaries.values())
+    schedule = paths.records_dir(figures_dir) / "training.json"
+    training = json.loads(schedule.read_text()) if schedule.exists() else None
     lines = [
         f"# Reproduction report ({preset} preset{', your corpus' if corpus else ''})",
         "",
@@ -131,7 +140,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs). "
-        f"**Notebook wall time:** {total / 60:.1f} min in all"
+        + (f"**Training wall time:** {training['seconds'] / 60:.1f} min ({training['runs']} runs and prefixes in one "
+           f"schedule, before the notebooks). " if training else "")
+        + f"**Notebook wall time:** {total / 60:.1f} min in all"
         + ("." if not redrawn else
            f" (as measured when their runs were trained; redrawn from the shipped runs in {sum(redrawn) / 60:.1f} min)."
            if trained else " (redrawing from the shipped runs; the runs were trained elsewhere, their time is not "

@@ -233,7 +233,8 @@ def reproduce(
             _record(figures, False, res)
     else:
         if not figures_only and corpus is None:
-            _train_planned(preset, list(chosen), Settings(executor=executor, progress=progress, log_with=log_with))
+            _train_planned(preset, list(chosen), Settings(executor=executor, progress=progress, log_with=log_with),
+                           figures)
         settings = Settings(executor=executor, progress=progress, log_with=log_with).to_parameters()
         if figures_only:
             shipped = paths.shipped_runs_dir(preset)
@@ -273,7 +274,7 @@ def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> Noteb
     return res
 
 
-def _train_planned(preset: str, notebooks, settings) -> None:
+def _train_planned(preset: str, notebooks, settings, figures_dir: Path) -> None:
     """Train the runs of every chosen notebook before executing them, in one schedule
     (`runs.train_side_by_side`): a fork starts when its prefix is done, no notebook waits
     for another's stragglers, and one progress bar covers the whole reproduction. The
@@ -289,11 +290,15 @@ def _train_planned(preset: str, notebooks, settings) -> None:
     workers = settings.executor.workers if settings.executor is not None else 1
     print(f"training the runs of {len(notebooks)} notebook(s) first, {workers} side by side, in one schedule", flush=True)
     start = time.time()
+    trained = 0
     try:
-        train_side_by_side(cfgs, workers, settings)
+        trained = train_side_by_side(cfgs, workers, settings)
     except RuntimeError as exc:  # the notebooks whose runs failed report it; the others go on
         print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
-    print(f"runs ready in {(time.time() - start) / 60:.1f} min", flush=True)
+    seconds = time.time() - start
+    if trained:  # a rerun that found every run done keeps the record of the one that trained them
+        report.record_training(figures_dir, seconds, trained)
+    print(f"runs ready in {seconds / 60:.1f} min", flush=True)
 
 
 def needed_tasksets(preset: str, notebooks) -> list[str]:

@@ -220,13 +220,14 @@ def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
     return max(0, last - (cfg.fork_at or 0))
 
 
-def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> None:
+def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> int:
     """Train every missing run of `cfgs`, and the shared prefixes they continue, in `workers`
     processes (a run trains on `train.CPU_THREADS` threads wherever it trains, so a worker
     computes exactly what this process would). One schedule for all of them: a run starts as
     soon as its prefix is done and a worker is free, longest critical path first -- no waves
     whose last run trains alone while the other workers idle. A failed run raises with its
-    run directory once the others are done (the runs continuing it are not started)."""
+    run directory once the others are done (the runs continuing it are not started).
+    Returns how many runs (prefixes included) it trained."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -234,12 +235,10 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
 
     s = settings or Settings()
     runs, parent_of = _missing_with_prefixes(cfgs, s)
-    if not runs:
-        return
     if len(runs) <= 1 or workers <= 1:
         for name in _dependency_order(runs, parent_of):
             get_or_train(runs[name], dataclasses.replace(s, executor=None))
-        return
+        return len(runs)
     workers = min(workers, len(runs))
     dirs = {name: store.run_dir_for(c, s.runs_root) for name, c in runs.items()}
     own = {name: total_steps(c) - (c.fork_at or 0) for name, c in runs.items()}  # what each trains itself
@@ -285,6 +284,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)
                            + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else ""))
+    return len(runs)
 
 
 def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], dict[str, str]]:
