@@ -114,13 +114,8 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
     assert "the first missing: `x/y`" in report and not (records / "a.claims.json").exists()
 
 
-def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monkeypatch):
-    """mini leaves the figures it cannot train in regime to gpu: not run, and said so;
-    --only still runs a left-out notebook (at its own risk)."""
-    import dataclasses
-
-    from paperlib import presets
-
+def _two_drawing_notebooks(tmp_path, monkeypatch):
+    """The registered notebooks are a and b, each writing figures_dir/<name>.png."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     for name in ("a", "b"):
@@ -128,6 +123,16 @@ def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monk
                                                  ("code", f"from pathlib import Path\nPath(figures_dir, '{name}.png').write_text('x')")])
     monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
     monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
+
+
+def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monkeypatch):
+    """mini leaves the figures it cannot train in regime to gpu: not run, and said so;
+    --only still runs a left-out notebook (at its own risk)."""
+    import dataclasses
+
+    from paperlib import presets
+
+    _two_drawing_notebooks(tmp_path, monkeypatch)
     monkeypatch.setattr(reproduce, "_prepare_data", lambda preset, progress, notebooks, corpus_params=None: None)
     monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), notebooks=("a",)))
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
@@ -254,13 +259,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     notebooks then read them."""
     from paperlib import experiments, runs
 
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    for name in ("a", "b"):
-        write_notebook(nbdir / f"{name}.ipynb", [("params", 'preset = "mini"\nfigures_dir = None'),
-                                                 ("code", f"from pathlib import Path\nPath(figures_dir, '{name}.png').write_text('x')")])
-    monkeypatch.setattr(reproduce.paths, "notebooks_dir", lambda: nbdir)
-    monkeypatch.setattr(reproduce, "NOTEBOOKS", ("a", "b"))
+    _two_drawing_notebooks(tmp_path, monkeypatch)
     monkeypatch.setattr(reproduce, "_prepare_data", lambda *a, **k: None)
     monkeypatch.setattr(experiments, "notebook_runs", lambda preset: {"a": [("run1", {}), ("run2", {})], "b": [("run3", {})]})
     scheduled = []
