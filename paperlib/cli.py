@@ -53,6 +53,7 @@ def _corpus(args):
 def _cmd_advise(args) -> int:
     """Fit the mixture law on the runs of an Order Matters front and recommend a plan."""
     from . import advise, experiments as E, paths, runs
+    from .data.tasksets import short_name
     from .presets import check_preset
 
     check_preset(args.preset)
@@ -76,7 +77,7 @@ def _cmd_advise(args) -> int:
     if df is None:
         raise ValueError(f"no runs of the {taskset} fronts at the {args.preset} preset in {' or '.join(map(str, roots))}; "
                          f"train them: paperlib reproduce --preset {args.preset} --only A2_fig02_hrl_lrl_fronts")
-    print(f"{taskset.partition('@')[0]} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
+    print(f"{short_name(taskset)} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
     advice = advise.recommend(advise.points_from(df, hrl, lrl), args.tolerance)
     print(advise.describe(advice, hrl, lrl, args.tolerance))
     return 0

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import claims, coverage, files, paths, presets
-from .data.tasksets import CORPUS_MARK, get_taskset
+from .data.tasksets import get_taskset, short_name
 
 PAPERS = ("[Order Matters in the Presence of Dataset Imbalance for Multilingual Learning]"
           "(https://arxiv.org/abs/2312.06134) (Choi et al., NeurIPS 2023) · [Upsample or Upweight? Balanced "
@@ -62,7 +62,7 @@ def _fmt_numbers(numbers: dict) -> str:
 
 def _verdict_row(v: dict) -> str:
     c = v["claim"]
-    scope = (v.get("scope") or "").partition(CORPUS_MARK)[0]  # a corpus task set without its folder (the header has it)
+    scope = short_name(v.get("scope") or "")  # a corpus task set without its folder (the header has it)
     what = f"**{v['id']}**{' (' + scope + ')' if scope else ''}: {c['statement']}"
     paper = c["reference"] + (f"; paper: {c['paper_number']}" if c.get("paper_number") else "")
     e = v.get("effect")

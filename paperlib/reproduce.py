@@ -206,7 +206,7 @@ def reproduce(
     if corpus is not None:
         if figures_only:
             raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on your corpus")
-        from .data.tasksets import ROLES
+        from .data.tasksets import ROLES, short_name
 
         roles = corpus.roles()
         parameters, skipped = corpus_parameters(chosen, roles)
@@ -214,7 +214,7 @@ def reproduce(
             print(f"not run on {corpus.folder}: {name} needs " + "; ".join(ROLES[r] for r in missing), flush=True)
         chosen = {n: p for n, p in chosen.items() if n in parameters}
         label = f"{preset}-{corpus.name}"
-        print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {q.partition('@')[0]}" for r, q in roles.items() if q),
+        print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q),
               flush=True)
     out_dir = paths.runs_dir() / "notebooks" / label
     figures = Path(figures_root) if figures_root else paths.figures_dir(label)

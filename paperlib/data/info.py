@@ -46,7 +46,7 @@ def describe_corpus(corpus, folder, roles: dict, preset: str) -> str:
     """A researcher's corpus before it is prepared: sizes, imbalance, the task sets standing
     for the papers' roles, the epochs one run of `preset` gives the pair's tasks, and
     warnings where a task is out of the papers' regime in advance."""
-    from .tasksets import ROLES, get_taskset
+    from .tasksets import ROLES, get_taskset, short_name
 
     lines = [f"your corpus {folder}: {len(corpus.parallel)} translation pair(s), {len(corpus.monolingual)} "
              "language(s) for language modelling"]
@@ -65,7 +65,7 @@ def describe_corpus(corpus, folder, roles: dict, preset: str) -> str:
                          f"(DDTP en-fi's 138 taught a mini model nothing, en-es' 652 were learned)"
                          for t, n in sizes.items() if n < LEARNABLE_PAIRS]
     lines += ["", "the papers' roles (`paperlib reproduce --source dir PATH` runs each notebook on its role):"]
-    lines += [f"  {role:8s} {(q or '').partition('@')[0] or 'none: ' + ROLES[role]}" for role, q in roles.items()]
+    lines += [f"  {role:8s} {short_name(q) if q else 'none: ' + ROLES[role]}" for role, q in roles.items()]
     if roles.get("pair"):
         ts = get_taskset(roles["pair"])
         hrl, lrl = ts.tasks

@@ -191,6 +191,11 @@ def corpus_taskset(tasks: tuple[str, ...], corpus) -> TaskSet:
                    corpus=str(Path(corpus).resolve()))
 
 
+def short_name(name: str) -> str:
+    """A task set's name without the folder of its corpus (for display: en-de+en-sw)."""
+    return name.partition(CORPUS_MARK)[0]
+
+
 def qualified_name(ts: TaskSet) -> str:
     """The name a notebook is handed: a corpus task set carries its folder."""
     return f"{ts.name}{CORPUS_MARK}{ts.corpus}" if ts.corpus else ts.name
