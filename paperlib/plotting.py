@@ -35,6 +35,45 @@ def save(fig, name: str, out_dir: str | Path) -> list[Path]:
     return paths
 
 
+SEED_BAND = ("ci", 95)
+"""seaborn's band for a curve drawn over seeds: a 95% bootstrap interval of the seed mean at
+each step (every curve plot passes it explicitly, and `band_caption` says so under the figure)."""
+
+
+def headline(fig, reference: str, words: str) -> None:
+    """The figure's title: the paper and figure it reproduces, then what it shows in the
+    paper's own words (e.g. "Order Matters, Fig. 2", "pre-training then joint fine-tuning
+    lies past the static-sampling front")."""
+    fig.suptitle(f"{reference}: {words}", fontsize="medium", fontweight="bold")
+
+
+def caption(fig, text: str) -> None:
+    """A caption under the figure (saved with it: `savefig.bbox` is "tight")."""
+    fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=8, wrap=True, color="0.25")
+
+
+def band_caption(seeds: int) -> str:
+    """What the shaded band of a curve over `seeds` seeds is (none with one seed)."""
+    if seeds <= 1:
+        return "One seed per curve: no band (the seed-to-seed spread is not measured)."
+    return f"Bands: 95% bootstrap interval of the mean over {seeds} seeds at each step."
+
+
+def mark_out_of_regime(axes, failed: list[str]) -> None:
+    """Grey out panels whose claims were all out of regime (`claims.failed_gates`) and say
+    which gates failed: the curves are drawn, but they are not evidence for or against the
+    paper. Nothing happens when `failed` is empty."""
+    if not failed:
+        return
+    import numpy as np
+
+    for ax in np.atleast_1d(axes).ravel():
+        ax.set_facecolor("#ececec")
+        ax.text(0.5, 0.97, f"OUT OF REGIME: {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} failed", transform=ax.transAxes,
+                ha="center", va="top", fontsize=7, color="#a00000", fontweight="bold",
+                bbox={"facecolor": "white", "edgecolor": "#a00000", "alpha": 0.85, "pad": 2})
+
+
 def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35):
     """Scatter every (loss 1, loss 2) point and draw the Pareto front through the
     non-dominated ones; `annotate` labels each point (e.g. its sampling rate)."""

@@ -112,6 +112,16 @@ def judge(claim: Claim, gates: list[Gate], effect: Effect | None, scope: str = "
     return Verdict(claim, status, effect, tuple(gates), numbers, note, scope)
 
 
+def failed_gates(verdicts: list, scope: str | None = None) -> list[str]:
+    """The gates that failed when *every* verdict (of `scope`, when given) is out of regime --
+    a figure panel drawn from those runs is then out of regime as a whole; [] when any of
+    them was judged (or there are none)."""
+    chosen = [v for v in verdicts if scope is None or v.scope == scope]
+    if not chosen or any(v.status != OUT_OF_REGIME for v in chosen):
+        return []
+    return sorted({g.name for v in chosen for g in v.gates if not g.passed})
+
+
 def _seeds(n: int) -> str:
     return f"{n} seed" + ("" if n == 1 else "s")
 

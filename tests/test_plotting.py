@@ -1,0 +1,45 @@
+"""Figure helpers: panels of out-of-regime claims are marked, captions say what bands are."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from paperlib import claims, plotting
+from paperlib.claims.core import Claim, Gate, Verdict
+
+CLAIM = Claim("t.claim", "Order Matters", "§1", "x beats y", "", ("learned",), 0.0, "loss gain")
+
+
+def _verdict(status, scope, passed=True):
+    gates = (Gate("learned", passed, "loss 5.0 vs bigram 4.5"),)
+    return Verdict(CLAIM, status, None, gates, scope=scope)
+
+
+def test_failed_gates_only_when_every_verdict_of_the_scope_is_out_of_regime():
+    out = _verdict(claims.OUT_OF_REGIME, "en-es", passed=False)
+    judged = _verdict(claims.HOLDS, "en-es")
+    other = _verdict(claims.OUT_OF_REGIME, "en-fi", passed=False)
+    assert claims.failed_gates([out, other], "en-es") == ["learned"]
+    assert claims.failed_gates([out, judged], "en-es") == []
+    assert claims.failed_gates([out, judged, other], "en-fi") == ["learned"]
+    assert claims.failed_gates([out, judged, other]) == []
+    assert claims.failed_gates([], "en-es") == []
+
+
+def test_an_out_of_regime_panel_is_greyed_and_says_which_gate_failed():
+    fig, axes = plotting.subplots(2)
+    plotting.mark_out_of_regime(axes[0, 0], ["learned", "overfits"])
+    plotting.mark_out_of_regime(axes[0, 1], [])
+    marked, clean = axes[0, 0], axes[0, 1]
+    assert [t.get_text() for t in marked.texts] == ["OUT OF REGIME: learned, overfits gates failed"]
+    assert marked.get_facecolor() != clean.get_facecolor()
+    assert len(clean.texts) == 0
+
+
+def test_headline_and_captions_are_on_the_figure():
+    fig, _ = plotting.subplots(1)
+    plotting.headline(fig, "Order Matters, Fig. 2", "trade-off fronts")
+    plotting.caption(fig, plotting.band_caption(3))
+    assert fig._suptitle.get_text() == "Order Matters, Fig. 2: trade-off fronts"
+    assert "over 3 seeds" in fig.texts[-1].get_text()
+    assert "no band" in plotting.band_caption(1)
