@@ -20,13 +20,20 @@ def _cmd_reproduce(args) -> int:
     executor = _executor(args)
     args.preset, why = choose_preset(args.preset, _gpu_name())
     print(why)
+    corpus = _corpus(args)
     if args.dry_run:
         from . import costs
 
         rp.select(args.only, rp.list_notebooks())  # an unknown notebook is the same one-line error as without --dry-run
+        if corpus is not None:  # a bad folder or roles file fails here as it would without --dry-run
+            from .data.tasksets import short_name
+
+            roles = corpus.roles()
+            print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q)
+                  + "\ncosts below are for the preset's DDTP task sets; `paperlib data info --source dir "
+                  f"{corpus.folder}` shows your tasks' sizes and epochs")
         print(costs.describe(args.preset, args.only, executor))
         return 0
-    corpus = _corpus(args)
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
                            figures_only=args.figures_only, log_with=args.log_with, corpus=corpus)
     print()
@@ -297,9 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="ddtp (default) | dir PATH: your corpus (layout: `paperlib data prepare --help`); "
                                   "reproduce writes its figures and report to figures/<preset>-<folder name>/")
     corpus_opts.add_argument("--hrl", default=None, metavar="PAIR",
-                             help="with --source dir: the high-resource pair (default: the largest)")
+                             help="with --source dir: the high-resource pair (default: hrl in the folder's roles.yaml, else the largest)")
     corpus_opts.add_argument("--lrl", default=None, metavar="PAIR",
-                             help="with --source dir: the low-resource pair (default: the smallest)")
+                             help="with --source dir: the low-resource pair (default: lrl in the folder's roles.yaml, else the smallest)")
     rep = sub.add_parser("reproduce", parents=[exec_opts, corpus_opts], help="execute the notebooks (papermill) and write figures")
     rep.add_argument("--preset", default=None, choices=PRESETS,
                      help=f"size of every run (default: gpu where CUDA is available, else {DEFAULT_PRESET})")

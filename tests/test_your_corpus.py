@@ -46,6 +46,26 @@ def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
         roles_of(pairs_dir, hrl="en-de", lrl="en-de")
 
 
+def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_path):
+    folder = write_pairs(tmp_path / "withroles", {"en-de": 300, "en-xh": 200, "en-sw": 100})
+    (folder / tasksets.ROLES_FILE).write_text("hrl: en-xh   # our high-resource pair\nlrl: en-de\n")
+    assert roles_of(folder)["pair"] == f"en-xh+en-de@{folder}"
+    assert roles_of(folder, lrl="en-sw")["pair"] == f"en-xh+en-sw@{folder}"  # the command line wins
+    (folder / tasksets.ROLES_FILE).write_text("lrl: en-xh\n")  # either role alone; the other by size
+    assert roles_of(folder)["pair"] == f"en-de+en-xh@{folder}"
+    for text, message in (("hrl: en-fr\n", r"roles.yaml hrl: en-fr: not a translation pair of .*; it has: en-de"),
+                          ("hrl: en-de\nlrl: en-de\n", "roles.yaml hrl: and roles.yaml lrl: name the same pair"),
+                          ("hrl: [en-de\n", r"roles.yaml line \d+: not valid YAML"),
+                          ("high: en-de\n", "takes only the keys hrl and lrl.*unknown: high"),
+                          ("- en-de\n", "takes only the keys hrl and lrl.*got list"),
+                          ("hrl: 3\n", "hrl must be a pair name such as en-de, got 3")):
+        (folder / tasksets.ROLES_FILE).write_text(text)
+        with pytest.raises(DataError, match=message):
+            roles_of(folder)
+    (folder / tasksets.ROLES_FILE).write_text("hrl: en-fr\n")
+    assert cli.main(["reproduce", "--preset", "smoke", "--dry-run", "--source", "dir", str(folder)]) == 2
+
+
 def test_a_notebook_whose_role_the_corpus_cannot_fill_is_skipped(pairs_dir):
     params, skipped = reproduce.corpus_parameters(
         ["A2_fig02_hrl_lrl_fronts", "A7_fig09_pretraining_length", "B0_fig02_variance_theory"], roles_of(pairs_dir))

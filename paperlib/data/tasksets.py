@@ -213,22 +213,58 @@ ROLES = {
 }
 
 
+ROLES_FILE = "roles.yaml"
+"""A corpus folder may name its high- and low-resource pairs in this file (`hrl: en-de` and
+`lrl: en-sw`, either or both), so that every command on the corpus uses them without flags;
+--hrl / --lrl on the command line override it."""
+
+
+def declared_roles(folder) -> dict[str, str]:
+    """The roles `ROLES_FILE` in the corpus folder declares ({} without the file); anything
+    but a mapping of hrl/lrl to pair names is a one-line error naming the file."""
+    import yaml
+
+    path = Path(folder) / ROLES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise DataError(f"{path}{line}: not valid YAML; write e.g. 'hrl: en-de' and 'lrl: en-sw', one per line") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or set(data) - {"hrl", "lrl"}:
+        extra = sorted(map(str, set(data) - {"hrl", "lrl"})) if isinstance(data, dict) else []
+        raise DataError(f"{path}: takes only the keys hrl and lrl (pair names, e.g. 'hrl: en-de')"
+                        + (f"; unknown: {', '.join(extra)}" if extra else f", got {type(data).__name__}"))
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise DataError(f"{path}: {key} must be a pair name such as en-de, got {value!r}")
+    return dict(data)
+
+
 def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None) -> dict[str, str | None]:
     """Role (`ROLES`) -> the qualified task set of the corpus that fills it, or None when the
-    corpus cannot (too few pairs or languages). corpus: a loaded `sources.Corpus` of folder."""
+    corpus cannot (too few pairs or languages). corpus: a loaded `sources.Corpus` of folder;
+    hrl/lrl: the command line's choice, else the folder's `ROLES_FILE`, else by size."""
     def by_size(pool):
         return sorted(pool, key=lambda t: (-len(pool[t]["train"]), t))
 
     pairs, langs = by_size(corpus.parallel), by_size(corpus.monolingual)
-    for flag, task in (("--hrl", hrl), ("--lrl", lrl)):
+    declared = declared_roles(folder)
+    origin = {"hrl": "--hrl" if hrl else f"{ROLES_FILE} hrl:", "lrl": "--lrl" if lrl else f"{ROLES_FILE} lrl:"}
+    hrl, lrl = hrl or declared.get("hrl"), lrl or declared.get("lrl")
+    for role, task in (("hrl", hrl), ("lrl", lrl)):
         if task is not None and task not in corpus.parallel:
-            raise DataError(f"{flag} {task}: not a translation pair of {folder}; it has: {', '.join(pairs) or 'none'}")
+            raise DataError(f"{origin[role]} {task}: not a translation pair of {folder}; it has: {', '.join(pairs) or 'none'}")
     roles: dict[str, str | None] = dict.fromkeys(ROLES)
     if len(pairs) >= 2 or (hrl and lrl):
         high = hrl or next(t for t in pairs if t != lrl)
         low = lrl or next(t for t in reversed(pairs) if t != high)
         if high == low:
-            raise DataError(f"--hrl and --lrl name the same pair ({high}); the low-resource pair must be another")
+            raise DataError(f"{origin['hrl']} and {origin['lrl']} name the same pair ({high}); the low-resource pair must be another")
         roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
         roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
     if len(pairs) >= 3:
