@@ -28,7 +28,9 @@ plan of the other method.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,6 +103,20 @@ class Advice:
     why: str
 
 
+def laws(points: dict[str, Points], grid: int = 401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per method with ≥ 2 rates: (LRL rates across its grid's range, the fitted law's HRL
+    loss there, its LRL loss there) -- what `recommend` chooses from, and what the advice
+    notebook draws."""
+    out = {}
+    for method, pts in points.items():
+        if pts.rates < 2:
+            continue
+        r = np.linspace(pts.rate.min(), pts.rate.max(), grid)
+        out[method] = (r, predict(fit(_shares(pts.rate, "hrl"), pts.hrl, pts.rates), _shares(r, "hrl")),
+                       predict(fit(_shares(pts.rate, "lrl"), pts.lrl, pts.rates), _shares(r, "lrl")))
+    return out
+
+
 def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 401) -> Advice:
     """The plan with the lowest predicted LRL loss whose predicted HRL loss is within
     `tolerance` nats of the best HRL loss observed, over each method's rate range."""
@@ -108,12 +124,8 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
         raise ValueError(f"--tolerance must be a finite number of nats >= 0, got {tolerance!r}")
     best_hrl = min(float(p.hrl.min()) for p in points.values())
     candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
-    for method, pts in points.items():
-        if pts.rates < 2:
-            continue
-        r = np.linspace(pts.rate.min(), pts.rate.max(), grid)
-        lrl = predict(fit(_shares(pts.rate, "lrl"), pts.lrl, pts.rates), _shares(r, "lrl"))
-        hrl = predict(fit(_shares(pts.rate, "hrl"), pts.hrl, pts.rates), _shares(r, "hrl"))
+    for method, (r, hrl, lrl) in laws(points, grid).items():
+        pts = points[method]
         ok = hrl <= best_hrl + tolerance
         if ok.any():
             i = int(np.flatnonzero(ok)[np.argmin(lrl[ok])])
@@ -172,3 +184,13 @@ def describe(advice: Advice, hrl: str, lrl: str, tolerance: float) -> str:
                  f"{a.held_out}): {a.band:.3f} nats")
     lines.append(("reliable: " if a.reliable else "UNRELIABLE: ") + a.why)
     return "\n".join(lines)
+
+
+def record(notebook: str, advice: Advice, hrl: str, lrl: str, tolerance: float, out_dir) -> Path:
+    """Save a notebook's recommendation beside its figures' records, for the report."""
+    from .files import atomic_write
+
+    path = Path(out_dir) / f"{notebook}.advice.json"
+    atomic_write(path, json.dumps({"notebook": notebook, "hrl": hrl, "lrl": lrl, "tolerance": tolerance,
+                                   "text": describe(advice, hrl, lrl, tolerance), **asdict(advice)}, indent=2))
+    return path

@@ -187,6 +187,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         for fig in (s["figures"] if s else []):
             if fig.endswith(".png"):
                 lines += ["", f"![{fig}]({fig})"]
+        advice = paths.records_dir(figures_dir) / f"{name}.advice.json"
+        if advice.exists():  # a recommendation (`paperlib.advise.record`), with its held-out error
+            lines += ["", "**Recommendation** (`paperlib advise`, from this report's runs):", "", "```",
+                      json.loads(advice.read_text())["text"], "```"]
         nb = verdicts.get(name)
         if nb and nb["verdicts"]:
             lines += ["", "| claim | paper | verdict | effect (95% CI) | gates | numbers | note |",
