@@ -229,7 +229,7 @@ def _cmd_runs_ls(args) -> int:
         status = (f"damaged: {problem}" if problem else "done" if r.done else
                   "running" if store.is_locked(d) else "unfinished")
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
-        rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", _mixture(r) if r else "?",
+        rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", store.mixture_label(r.config) if r else "?",
                      str(r.config.seed) if r else "?", status, str(evals[-1]["step"] if evals else 0), losses))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
@@ -265,21 +265,6 @@ def _cmd_runs_rm(args) -> int:
         shutil.rmtree(d)
         print(f"removed {name}")
     return 0
-
-
-def _mixture(run) -> str:
-    """τ or the rates of a run's plan, in a few characters."""
-    plan, parts = run.config.plan, []
-    if hasattr(plan, "tau_high"):
-        parts.append(f"τ={plan.tau_high:g}→{plan.tau_low:g}" if plan.method == "cooldown" else f"τ={plan.tau_low:g}→{plan.tau_high:g}")
-    if getattr(plan, "tau", None) is not None:
-        parts.append(f"τ={plan.tau:g}")
-    for name in ("rates", "weights"):
-        if getattr(plan, name, None):
-            parts.append("rates=" + "/".join(f"{r:.3g}" for r in getattr(plan, name)))
-    if run.config.stop_at:
-        parts.append(f"(prefix to step {run.config.stop_at})")
-    return " ".join(parts) or "-"
 
 
 def _cmd_claims_list(args) -> int:

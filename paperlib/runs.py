@@ -209,6 +209,12 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def worker_label(slot: int, cfg: TrainConfig) -> str:
+    """A worker's status line: which run it trains (task set, method, mixture, seed)."""
+    return (f"worker {slot + 1}: {cfg.data.taskset} {cfg.plan.method} {store.mixture_label(cfg)} seed {cfg.seed}"
+            + (f" from step {cfg.fork_at}" if cfg.fork_at else ""))
+
+
 def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
     """Steps run_dir has trained of cfg's own part (after its shared prefix), as of its last
     evaluation; 0 before the first or when the log cannot be read yet."""
@@ -260,6 +266,10 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     # steps/s and an ETA for the whole schedule, which a bar over finished runs cannot give
     bar = tqdm(total=sum(own.values()), unit="step", dynamic_ncols=True,
                desc=f"{len(runs)} runs, {workers} side by side", disable=not s.progress)
+    # and one line per worker: which run it trains and how far it is
+    lines = [tqdm(total=1, unit="step", dynamic_ncols=True, position=i + 1, leave=False, disable=not s.progress,
+                  bar_format="  {desc}: {n_fmt}/{total_fmt} steps {bar:10} {rate_fmt}") for i in range(workers)]
+    slot_of: dict[str, int] = {}
     with pool:
         while waiting or running:
             ready = sorted((n for n in waiting if parent_of.get(n) is None or parent_of[n] in done),
@@ -267,9 +277,13 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
             for name in ready[: workers - len(running)]:
                 waiting.discard(name)
                 running[pool.submit(TrainJob(), runs[name].to_dict(), quiet)] = name
+                slot_of[name] = min(set(range(workers)) - {slot_of[n] for n in running.values() if n in slot_of})
+                lines[slot_of[name]].reset(total=own[name])
+                lines[slot_of[name]].set_description_str(worker_label(slot_of[name], runs[name]), refresh=False)
             finished, _ = wait(set(running), timeout=5.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 name = running.pop(fut)
+                slot_of.pop(name)
                 if fut.exception() is not None:
                     failed.append(f"{dirs[name]}: {fut.exception()!r}")
                     lost = _descendants_of(name, children)
@@ -280,6 +294,11 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
             bar.n = sum(own[n] if n in done else steps_done(runs[n], dirs[n]) for n in runs)
             bar.set_postfix(done=f"{len(done)}/{len(runs)}", refresh=False)
             bar.refresh()
+            for name, slot in slot_of.items():
+                lines[slot].n = steps_done(runs[name], dirs[name])
+                lines[slot].refresh()
+    for line in lines:
+        line.close()
     bar.close()
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)

@@ -240,6 +240,21 @@ def root_of(runs_root: Path | None) -> Path:
     return Path(runs_root or paths.runs_dir())
 
 
+def mixture_label(cfg: TrainConfig) -> str:
+    """τ or the rates of a run's plan, in a few characters (`runs ls`, the workers' lines)."""
+    plan, parts = cfg.plan, []
+    if hasattr(plan, "tau_high"):
+        parts.append(f"τ={plan.tau_high:g}→{plan.tau_low:g}" if plan.method == "cooldown" else f"τ={plan.tau_low:g}→{plan.tau_high:g}")
+    if getattr(plan, "tau", None) is not None:
+        parts.append(f"τ={plan.tau:g}")
+    for name in ("rates", "weights"):
+        if getattr(plan, name, None):
+            parts.append("rates=" + "/".join(f"{r:.3g}" for r in getattr(plan, name)))
+    if cfg.stop_at:
+        parts.append(f"(prefix to step {cfg.stop_at})")
+    return " ".join(parts) or "-"
+
+
 def run_dir_for(cfg: TrainConfig, runs_root: Path | None = None) -> Path:
     """Where cfg's own run directory is (whether or not it exists)."""
     return root_of(runs_root) / cfg.experiment / resolve(cfg)[2]

@@ -61,6 +61,15 @@ def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path, monkeypatch
     assert runs.steps_done(grid[0], tmp_path / "nowhere") == 0
 
 
+def test_each_worker_shows_which_run_it_trains(tiny_cfg, tmp_path, capsys):
+    cfgs = [tiny_cfg({"method": "static", "steps": 4, "rates": r}) for r in ([0.5, 0.5], [0.2, 0.8])]
+    runs.train_side_by_side(cfgs, 2, runs.Settings(tmp_path, progress=True))
+    err = capsys.readouterr().err
+    assert "2 runs, 2 side by side" in err
+    assert "worker 1: " in err and "worker 2: " in err
+    assert "static rates=0.5/0.5 seed 0" in err and "static rates=0.2/0.8 seed 0" in err
+
+
 def test_a_failed_side_by_side_run_names_its_directory(tiny_cfg, tmp_path):
     good = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]})
     bad = tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]}, seed=1)
