@@ -49,11 +49,23 @@ def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
     files.atomic_write(path, json.dumps(row, indent=2))
 
 
-def record_training(figures_dir: Path, seconds: float, runs: int) -> None:
+def record_training(figures_dir: Path, seconds: float, runs: int, busiest_seconds: float | None = None) -> None:
     """Keep the wall time of the schedule that trained the notebooks' runs before they ran
-    (`reproduce._train_planned`): the notebooks' own times then hold drawing only."""
+    (`reproduce._train_planned`): the notebooks' own times then hold drawing only. And the
+    training seconds of its busiest worker, from which the report states the overhead."""
     files.atomic_write(paths.records_dir(figures_dir) / "training.json",
-                       json.dumps({"seconds": round(seconds, 1), "runs": runs}, indent=2))
+                       json.dumps({"seconds": round(seconds, 1), "runs": runs,
+                                   "busiest_worker_seconds": None if busiest_seconds is None else round(busiest_seconds, 1)},
+                                  indent=2))
+
+
+def overhead(training: dict, notebook_seconds: float) -> float | None:
+    """Orchestration overhead of a reproduction: its wall time (the training schedule and
+    the notebooks) minus the busiest worker's training time, as a share of that wall time;
+    None when the record predates the busiest worker's time."""
+    busiest = training.get("busiest_worker_seconds")
+    wall = training["seconds"] + notebook_seconds
+    return None if busiest is None or wall <= 0 else max(0.0, wall - busiest) / wall
 
 
 def _fmt_numbers(numbers: dict) -> str:
@@ -141,7 +153,11 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs). "
         + (f"**Training wall time:** {training['seconds'] / 60:.1f} min ({training['runs']} runs and prefixes in one "
-           f"schedule, before the notebooks). " if training else "")
+           f"schedule, before the notebooks)"
+           + (f"; orchestration overhead {share:.1%} (wall minus the busiest worker's "
+              f"{training['busiest_worker_seconds'] / 60:.1f} min of training, over training + notebooks). "
+              if (share := overhead(training, total)) is not None else ". ")
+           if training else "")
         + f"**Notebook wall time:** {total / 60:.1f} min in all"
         + ("." if not redrawn else
            f" (as measured when their runs were trained; redrawn from the shipped runs in {sum(redrawn) / 60:.1f} min)."

@@ -290,14 +290,14 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path) -> None:
     workers = settings.executor.workers if settings.executor is not None else 1
     print(f"training the runs of {len(notebooks)} notebook(s) first, {workers} side by side, in one schedule", flush=True)
     start = time.time()
-    trained = 0
+    schedule = None
     try:
-        trained = train_side_by_side(cfgs, workers, settings)
+        schedule = train_side_by_side(cfgs, workers, settings)
     except RuntimeError as exc:  # the notebooks whose runs failed report it; the others go on
         print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
     seconds = time.time() - start
-    if trained:  # a rerun that found every run done keeps the record of the one that trained them
-        report.record_training(figures_dir, seconds, trained)
+    if schedule and schedule.trained:  # a rerun that found every run done keeps the record of the one that trained
+        report.record_training(figures_dir, seconds, schedule.trained, schedule.busiest_seconds)
     print(f"runs ready in {seconds / 60:.1f} min", flush=True)
 
 

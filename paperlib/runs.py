@@ -226,14 +226,23 @@ def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
     return max(0, last - (cfg.fork_at or 0))
 
 
-def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> int:
+@dataclass(frozen=True)
+class Schedule:
+    """What `train_side_by_side` did: runs trained (prefixes included), and the training
+    seconds of its busiest worker (each run's own, from its log) -- wall time beyond those is
+    the schedule's orchestration overhead: spawning, loading, waiting for prefixes, idling."""
+
+    trained: int
+    busiest_seconds: float
+
+
+def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> Schedule:
     """Train every missing run of `cfgs`, and the shared prefixes they continue, in `workers`
     processes (a run trains on `train.CPU_THREADS` threads wherever it trains, so a worker
     computes exactly what this process would). One schedule for all of them: a run starts as
     soon as its prefix is done and a worker is free, longest critical path first -- no waves
     whose last run trains alone while the other workers idle. A failed run raises with its
-    run directory once the others are done (the runs continuing it are not started).
-    Returns how many runs (prefixes included) it trained."""
+    run directory once the others are done (the runs continuing it are not started)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -244,7 +253,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     if len(runs) <= 1 or workers <= 1:
         for name in _dependency_order(runs, parent_of):
             get_or_train(runs[name], dataclasses.replace(s, executor=None))
-        return len(runs)
+        return Schedule(len(runs), sum(store.own_seconds(c, store.run_dir_for(c, s.runs_root)) for c in runs.values()))
     workers = min(workers, len(runs))
     dirs = {name: store.run_dir_for(c, s.runs_root) for name, c in runs.items()}
     own = {name: total_steps(c) - (c.fork_at or 0) for name, c in runs.items()}  # what each trains itself
@@ -270,6 +279,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     lines = [tqdm(total=1, unit="step", dynamic_ncols=True, position=i + 1, leave=False, disable=not s.progress,
                   bar_format="  {desc}: {n_fmt}/{total_fmt} steps {bar:10} {rate_fmt}") for i in range(workers)]
     slot_of: dict[str, int] = {}
+    busy = [0.0] * workers
     with pool:
         while waiting or running:
             ready = sorted((n for n in waiting if parent_of.get(n) is None or parent_of[n] in done),
@@ -283,7 +293,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
             finished, _ = wait(set(running), timeout=5.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 name = running.pop(fut)
-                slot_of.pop(name)
+                busy[slot_of.pop(name)] += store.own_seconds(runs[name], dirs[name])
                 if fut.exception() is not None:
                     failed.append(f"{dirs[name]}: {fut.exception()!r}")
                     lost = _descendants_of(name, children)
@@ -303,7 +313,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)
                            + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else ""))
-    return len(runs)
+    return Schedule(len(runs), max(busy))
 
 
 def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], dict[str, str]]:

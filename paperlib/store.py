@@ -93,6 +93,19 @@ def damage(run_dir: Path) -> str | None:
     return _parse_metrics(run_dir)[1]
 
 
+def own_seconds(cfg: TrainConfig, run_dir: Path) -> float:
+    """Wall seconds a run spent on its own steps (after the prefix it continues, whose time
+    its log carries over), evaluation and BLEU included; 0 when its log cannot be read."""
+    try:
+        rows = [r for r in read_metrics(run_dir) if "wall_time" in r]
+    except (OSError, DamagedRun):
+        return 0.0
+    if not rows:
+        return 0.0
+    before = [r["wall_time"] for r in rows if r.get("step", 0) <= (cfg.fork_at or 0) and not r.get("final")]
+    return max(0.0, rows[-1]["wall_time"] - (max(before) if cfg.fork_at and before else 0.0))
+
+
 def truncate_metrics(run_dir: Path, step: int) -> None:
     """Keep only rows up to `step` (a resumed run redoes what came after its checkpoint).
     Rows from a damaged line on are dropped too, provided every row up to `step` is intact."""

@@ -1,6 +1,8 @@
 """Runs and notebooks as jobs through submitit: its local executor starts real processes
 (the code path of a Slurm job); Slurm itself is checked through the sbatch file."""
 
+import time
+
 import pytest
 
 from paperlib import config, executors, runs, store
@@ -58,12 +60,22 @@ def test_local_workers_train_a_grid_side_by_side(tiny_cfg, tmp_path, monkeypatch
     assert [runs.steps_done(c, r.dir) for c, r in zip(grid, done)] == [4, 4, 4]
     prefix = runs.get_or_train(config.parent_config(grid[0]), runs.Settings(tmp_path / "runs", progress=False))
     assert runs.steps_done(config.parent_config(grid[0]), prefix.dir) == 8
+    # a continuation's own seconds leave out the prefix's, which its log carries over
+    final = [m for m in store.read_metrics(done[0].dir) if m.get("final")][-1]["wall_time"]
+    at_fork = [m for m in store.read_metrics(prefix.dir) if m["step"] == 8 and not m.get("final")][-1]["wall_time"]
+    own = store.own_seconds(grid[0], done[0].dir)
+    assert own == pytest.approx(final - at_fork) and 0 < own < final
     assert runs.steps_done(grid[0], tmp_path / "nowhere") == 0
 
 
 def test_each_worker_shows_which_run_it_trains(tiny_cfg, tmp_path, capsys):
     cfgs = [tiny_cfg({"method": "static", "steps": 4, "rates": r}) for r in ([0.5, 0.5], [0.2, 0.8])]
-    runs.train_side_by_side(cfgs, 2, runs.Settings(tmp_path, progress=True))
+    start = time.time()
+    schedule = runs.train_side_by_side(cfgs, 2, runs.Settings(tmp_path, progress=True))
+    wall = time.time() - start
+    own = [store.own_seconds(c, store.run_dir_for(c, tmp_path)) for c in cfgs]
+    # one run per worker: the busiest worker's training time is the longer run's own time
+    assert schedule.trained == 2 and schedule.busiest_seconds == max(own) and 0 < max(own) < wall
     err = capsys.readouterr().err
     assert "2 runs, 2 side by side" in err
     assert "worker 1: " in err and "worker 2: " in err

@@ -267,7 +267,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     def schedule(cfgs, workers, settings):
         assert not list((tmp_path / "figures" / "smoke").glob("*.png")), "a notebook ran before the runs trained"
         scheduled.append((cfgs, workers))
-        return 4  # three runs and one shared prefix
+        return runs.Schedule(4, 0.0)  # three runs and one shared prefix
 
     monkeypatch.setattr(runs, "train_side_by_side", schedule)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
@@ -275,7 +275,8 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     assert scheduled == [(["run1", "run2", "run3"], 2)]
     assert (tmp_path / "figures" / "smoke" / "a.png").exists() and (tmp_path / "figures" / "smoke" / "b.png").exists()
     # the report states the schedule's wall time beside the notebooks' (which then only draw)
-    assert "**Training wall time:** 0.0 min (4 runs and prefixes in one schedule, before the notebooks)." in \
+    assert "**Training wall time:** 0.0 min (4 runs and prefixes in one schedule, before the notebooks); " \
+           "orchestration overhead 100.0% (wall minus the busiest worker's 0.0 min of training" in \
            (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     scheduled.clear()
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
