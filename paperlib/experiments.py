@@ -42,7 +42,6 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
     lm = ts.kind == "lm"
     fields = dict(
         experiment=f"{experiment}-{preset}",  # runs/<experiment>-<preset>/<hash>
-        # paper: the papers' corpora through the hub loaders (WMT / OPUS-100 / mC4; needs internet)
         # a researcher's corpus (a task set qualified by its folder), else the papers' corpora
         # through the hub loaders at the paper preset (WMT / OPUS-100 / mC4; needs internet)
         data=DataConfig(taskset=ts.name, preset=preset, source="dir", source_path=ts.corpus) if ts.corpus else
