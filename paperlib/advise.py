@@ -186,11 +186,12 @@ def describe(advice: Advice, hrl: str, lrl: str, tolerance: float) -> str:
     return "\n".join(lines)
 
 
-def record(notebook: str, advice: Advice, hrl: str, lrl: str, tolerance: float, out_dir) -> Path:
-    """Save a notebook's recommendation beside its figures' records, for the report."""
+def record(notebook: str, text: str, out_dir, advice: Advice | None = None) -> Path:
+    """Save a notebook's recommendation (`describe`'s text, or why there is none) beside its
+    figures' records, for the report."""
     from .files import atomic_write
 
     path = Path(out_dir) / f"{notebook}.advice.json"
-    atomic_write(path, json.dumps({"notebook": notebook, "hrl": hrl, "lrl": lrl, "tolerance": tolerance,
-                                   "text": describe(advice, hrl, lrl, tolerance), **asdict(advice)}, indent=2))
+    atomic_write(path, json.dumps({"notebook": notebook, "text": text, "advice": asdict(advice) if advice else None},
+                                  indent=2))
     return path

@@ -67,6 +67,12 @@ B0, B1, B2, B3 = ("B0_fig02_variance_theory", "B1_fig03_gradient_variance", "B2_
                   "B3_fig01_cooldown_lrl")
 B4, B5, B6 = "B4_table3_one_to_many", "B5_table4_multilingual_lm", "B6_fig05_07_schedules"
 
+# notebooks that go beyond the papers' figures: what each adds
+BEYOND = {
+    "C1_advise_sampling_plan": "a recommended method and LRL rate for the pair, from a mixture law fitted to the Order "
+                               "Matters fronts' runs, with its held-out prediction error (`paperlib advise`)",
+}
+
 # deviations shared by many items
 _NMT = ("model and run length: the preset's (scale table above; paper: 3+3-layer d512, Table 4's 300k-400k "
         "pre-training + 50k-300k fine-tuning steps), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "

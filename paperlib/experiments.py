@@ -80,6 +80,14 @@ def hrl_lrl(taskset: str) -> tuple[str, str]:
     return ts.tasks[0], ts.tasks[1]
 
 
+def pair_name(taskset: str) -> str:
+    """A two-task set as the papers name it, for figure titles: its pairs, high-resource
+    first, with the low-resource pair's size where the task set subsamples it."""
+    hrl, lrl = hrl_lrl(taskset)
+    kept = dict(get_taskset(taskset).keep_train).get(lrl)
+    return f"{hrl} (high) + {lrl} (low{f', {kept / 1000:g}k pairs' if kept else ''})"
+
+
 # ------------------------------------------------------------------ two-task NMT (paper A)
 
 def static_rate(preset, taskset, lrl_rate, experiment, seed=0, lr=None, **changes) -> TrainConfig:
@@ -416,6 +424,7 @@ def notebook_runs(preset: str) -> dict[str, list[tuple[TrainConfig, dict]]]:
         "B4_table3_one_to_many": method_table_runs(preset, "one_to_many", 2, experiment="upsample_one_to_many"),
         "B5_table4_multilingual_lm": method_table_runs(preset, "lm_upsample", 1, experiment="upsample_lm"),
         "B6_fig05_07_schedules": mt_sched + lm_sched,
+        "C1_advise_sampling_plan": order_matters_nmt_grid(preset, [pair(preset)], with_restart=False),  # A2's
     }
 
 

@@ -52,26 +52,35 @@ def caption(fig, text: str) -> None:
     fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=8, wrap=True, color="0.25")
 
 
-def band_caption(seeds: int) -> str:
-    """What the shaded band of a curve over `seeds` seeds is (none with one seed)."""
+def band_caption(seeds: int, judged_with: int | None = None) -> str:
+    """What the shaded band of a curve over `seeds` seeds is (none with one seed);
+    judged_with: the seeds the figure's verdicts use, when the curves show fewer."""
     if seeds <= 1:
+        if judged_with and judged_with > 1:
+            return f"One seed per curve, so no band (the verdicts use all {judged_with} seeds)."
         return "One seed per curve: no band (the seed-to-seed spread is not measured)."
     return f"Bands: 95% bootstrap interval of the mean over {seeds} seeds at each step."
 
 
 def mark_out_of_regime(axes, failed: list[str]) -> None:
-    """Grey out panels whose claims were all out of regime (`claims.failed_gates`) and say
-    which gates failed: the curves are drawn, but they are not evidence for or against the
-    paper. Nothing happens when `failed` is empty."""
+    """Mark panels whose claims were all out of regime (`claims.failed_gates`) and say which
+    gates failed: the curves are drawn, but they are not evidence for or against the paper.
+    A faint watermark under the data (never hiding it) on a grey background, and the failed
+    gates under the panel; on a table (axes turned off), the note alone under it. Nothing
+    happens when `failed` is empty."""
     if not failed:
         return
     import numpy as np
 
+    note = f"out of regime: {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} failed"
     for ax in np.atleast_1d(axes).ravel():
-        ax.set_facecolor("#ececec")
-        ax.text(0.5, 0.97, f"OUT OF REGIME: {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} failed", transform=ax.transAxes,
-                ha="center", va="top", fontsize=7, color="#a00000", fontweight="bold",
-                bbox={"facecolor": "white", "edgecolor": "#a00000", "alpha": 0.85, "pad": 2})
+        if ax.axison:
+            ax.set_facecolor("#efefef")
+            ax.text(0.5, 0.5, "OUT OF REGIME", transform=ax.transAxes, ha="center", va="center", rotation=20,
+                    fontsize=20, fontweight="bold", color="#a00000", alpha=0.18, zorder=0)
+        ax.text(0.5, -0.02 if not ax.axison else 0.02, note, transform=ax.transAxes, ha="center",
+                va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold",
+                zorder=1, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
 
 
 def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35):

@@ -158,7 +158,7 @@ _PRESETS = (
         rate_grid=(0.1, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
         hrl_lrl_sets=("hrl_lrl_es",),
         notebooks=("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A5_fig06_finetune_only",
-                   "A8_fig26_bleu_fronts", "B0_fig02_variance_theory"),
+                   "A8_fig26_bleu_fronts", "B0_fig02_variance_theory", "C1_advise_sampling_plan"),
         # hrl_lrl_es at 15%: few enough en-es pairs to overfit at rate 0.5 within a run; the
         # other sets serve the notebooks run at this size only with --only (out of regime)
         fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "hrl_lrl_es": 0.15, "one_to_many": 0.02,

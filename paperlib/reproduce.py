@@ -33,6 +33,7 @@ NOTEBOOKS = (
     "A5_fig06_finetune_only", "A6_fig07_multilingual_lm", "A7_fig09_pretraining_length", "A8_fig26_bleu_fronts",
     "B0_fig02_variance_theory", "B1_fig03_gradient_variance", "B2_fig04_sampling_vs_weighting",
     "B3_fig01_cooldown_lrl", "B4_table3_one_to_many", "B5_table4_multilingual_lm", "B6_fig05_07_schedules",
+    "C1_advise_sampling_plan",
 )
 
 
@@ -54,6 +55,7 @@ CORPUS_PARAMETERS = {
     "B4_table3_one_to_many": {"taskset": "many"},
     "B5_table4_multilingual_lm": {"taskset": "lm"},
     "B6_fig05_07_schedules": {"mt_taskset": "pair", "lm_taskset": "lm"},
+    "C1_advise_sampling_plan": {"taskset": "pair"},
 }
 
 

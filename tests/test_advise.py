@@ -77,7 +77,7 @@ def test_a_recorded_recommendation_appears_in_the_report(tmp_path):
     from paperlib import paths, report
 
     a = advise.recommend({advise.STATIC: surface(0.2, seed=1), advise.PRETRAIN: surface()}, tolerance=0.1)
-    path = advise.record("C1_advise_sampling_plan", a, "en-it", "en-es", 0.1, paths.records_dir(tmp_path))
+    path = advise.record("C1_advise_sampling_plan", advise.describe(a, "en-it", "en-es", 0.1), paths.records_dir(tmp_path), a)
     md = report.build("mini", {"C1_advise_sampling_plan": "Advice"}, tmp_path)
     assert path.exists() and "**Recommendation**" in md
     assert f"recommended: pre-train + joint FT at LRL rate {a.rate:.2f}" in md and "held-out prediction error" in md

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from nbbuild import write_notebook  # noqa: E402
 
-from paperlib import cli, reproduce  # noqa: E402
+from paperlib import cli, coverage, reproduce  # noqa: E402
 
 NOTEBOOKS = reproduce.list_notebooks()
 
@@ -24,6 +24,10 @@ def test_notebook_runs_at_smoke(name, tmp_path):
     executed = json.loads((tmp_path / "out" / f"{name}.ipynb").read_text())
     images = [o for c in executed["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= len([p for p in res.figures if p.suffix == ".png"]), "every saved figure shows inline"
+    if name in coverage.BEYOND:  # beyond the papers: a recommendation, not verdicts
+        recorded = json.loads((tmp_path / "fig" / "records" / f"{name}.advice.json").read_text())
+        assert recorded["text"].startswith(("recommended: ", "no recommendation: "))
+        return
     recorded = json.loads((tmp_path / "fig" / "records" / f"{name}.claims.json").read_text())  # beside its figures
     assert recorded["verdicts"] and all(v["id"] for v in recorded["verdicts"]), "every verdict is a library claim"
 
