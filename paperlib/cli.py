@@ -49,6 +49,10 @@ def _corpus(args):
     from .reproduce import Corpus
 
     source, path = _parse_source(getattr(args, "source", None) or ["ddtp"])
+    for flag in ("hrl", "lrl"):
+        value = getattr(args, flag, None)
+        if value is not None and not value.strip():
+            raise ValueError(f"--{flag} is empty; name a translation pair of your corpus, e.g. --{flag} en-de")
     if source == "hub":
         raise ValueError("reproduce reads the papers' corpora from the hub at --preset paper; elsewhere use "
                          "--source ddtp (default) or --source dir PATH")
@@ -64,6 +68,7 @@ def _cmd_advise(args) -> int:
     from .presets import check_preset
 
     check_preset(args.preset)
+    _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     corpus = _corpus(args)
     if corpus is not None and args.taskset:
         raise ValueError("--taskset or --source dir PATH, not both (the corpus's pair is its --hrl and --lrl)")
@@ -107,8 +112,11 @@ def _parse_source(values: list[str]) -> tuple[str, str | None]:
 
 def _tasksets_for(args, source: str, path: str | None):
     from .data import TASKSETS, sources, tasksets
+    from .data.pipeline import named_taskset
 
     if args.tasks:
+        for name in args.tasks:  # an unknown name is one line here, before anything is fetched or written
+            named_taskset(name, source, path)
         return args.tasks
     if source == "dir":
         return tasksets.from_corpus(sources.load_dir(path))
@@ -119,10 +127,27 @@ def _cmd_data_prepare(args) -> int:
     from .data import prepare
 
     source, path = _parse_source(args.source)
+    if args.mirror is not None and source != "ddtp":
+        raise ValueError(f"--mirror is where the DDTP files are fetched from; --source {source} does not use it")
+    if args.mirror is not None and not args.mirror.startswith(("http://", "https://", "file://")):
+        raise ValueError(f"--mirror takes a Debian archive URL (http://, https:// or file://), got {args.mirror!r}")
+    _check_folder("--data-dir", args.data_dir)
     for ts in _tasksets_for(args, source, path):
         prepared = prepare(ts, args.preset, source, path, args.vocab_size, data_dir=args.data_dir, mirror=args.mirror)
         print(f"{prepared.root}: {', '.join(prepared.tasks)}")
     return 0
+
+
+def _check_folder(flag: str, value, must_exist: bool = False) -> None:
+    """A folder option: a file there, or (must_exist) nothing there, is a one-line error."""
+    from pathlib import Path
+
+    if value is None:
+        return
+    if Path(value).exists() and not Path(value).is_dir():
+        raise ValueError(f"{flag} {value} is a file; give a folder")
+    if must_exist and not Path(value).exists():
+        raise ValueError(f"{flag} {value} does not exist")
 
 
 def _cmd_data_info(args) -> int:
@@ -131,6 +156,7 @@ def _cmd_data_info(args) -> int:
     from .data.info import describe
 
     source, path = _parse_source(args.source)
+    _check_folder("--data-dir", args.data_dir)
     missing = []
     for ts in _tasksets_for(args, source, path):
         name = ts if isinstance(ts, str) else ts.name
@@ -142,7 +168,8 @@ def _cmd_data_info(args) -> int:
         print(describe(data, args.preset))
         print()
     for name, why in missing:
-        print(f"{name}: not ready for preset {args.preset}: {why}")
+        print(f"{name}: not ready for preset {args.preset}: {why}"
+              + (f" (with --source dir {path})" if source == "dir" and "paperlib data prepare" in why else ""))
     if source == "dir" and not args.tasks:  # the corpus itself, prepared or not: the regime in advance
         from .data import sources, tasksets
         from .data.info import describe_corpus
@@ -190,7 +217,7 @@ def _workers(value: str):
 
 
 def _executor_options() -> argparse.ArgumentParser:
-    ex = argparse.ArgumentParser(add_help=False)
+    ex = _Parser(add_help=False)
     g = ex.add_argument_group("where to run (submitit)")
     g.add_argument("--executor", default="local", choices=("local", "local-jobs", "slurm"),
                    help="local: this machine (default; see --workers); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
@@ -199,11 +226,11 @@ def _executor_options() -> argparse.ArgumentParser:
                         "one per core up to 4 on a CPU machine, 1 with a GPU)")
     g.add_argument("--partition", help="Slurm partition")
     g.add_argument("--account", help="Slurm account")
-    g.add_argument("--gpus-per-node", type=int, default=1, help="GPUs per job; >1 trains data-parallel (default: 1)")
-    g.add_argument("--nodes", type=int, default=1, help="nodes per job (default: 1)")
-    g.add_argument("--cpus-per-task", type=int, default=8)
-    g.add_argument("--mem-gb", type=int, default=None)
-    g.add_argument("--time", type=int, default=24 * 60, help="job time limit in minutes; a job that reaches it is requeued and resumes")
+    g.add_argument("--gpus-per-node", type=_positive_int, default=1, help="GPUs per job; >1 trains data-parallel (default: 1)")
+    g.add_argument("--nodes", type=_positive_int, default=1, help="nodes per job (default: 1)")
+    g.add_argument("--cpus-per-task", type=_positive_int, default=8)
+    g.add_argument("--mem-gb", type=_positive_int, default=None)
+    g.add_argument("--time", type=_positive_int, default=24 * 60, help="job time limit in minutes; a job that reaches it is requeued and resumes")
     g.add_argument("--setup", nargs="+", metavar="LINE", help='shell lines run first in each job, e.g. "source .venv/bin/activate"')
     g.add_argument("--jobs-dir", default=None, help="submitit logs (default: <runs>/_jobs)")
     ex.add_argument("--log-with", default=None, metavar="TRACKER",
@@ -216,6 +243,7 @@ def _executor_options() -> argparse.ArgumentParser:
 def _cmd_runs_ls(args) -> int:
     from . import store
 
+    _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     root = store.root_of(args.runs_dir)
     dirs = sorted(p.parent for p in root.glob(f"{args.experiment or '*'}/*/config.json"))
     if not dirs:
@@ -240,6 +268,7 @@ def _cmd_runs_ls(args) -> int:
 def _cmd_runs_ship(args) -> int:
     from . import paths, store
 
+    _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     dest = paths.shipped_runs_dir(args.preset)
     copied = store.ship(args.preset, dest, args.runs_dir)
     print(f"{len(copied)} finished {args.preset} runs copied to {dest} (without checkpoints)"
@@ -254,8 +283,10 @@ def _cmd_runs_rm(args) -> int:
 
     from . import store
 
+    _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     root = store.root_of(args.runs_dir)
-    dirs = [root / name.strip("/") for name in args.run]
+    args.run = list(dict.fromkeys(name.strip("/") for name in args.run))  # the same run named twice: removed once
+    dirs = [root / name for name in args.run]
     for d, name in zip(dirs, args.run):
         if not (d / "config.json").exists() or d.parent.parent != root:
             raise ValueError(f"no run {name!r} in {root}; `paperlib runs ls` lists them as experiment/run")
@@ -276,15 +307,40 @@ def _cmd_claims_list(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (the usage block is what --help is for)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(value: str) -> int:
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"takes a positive whole number, not {value!r}")
+
+
+def _finite_float(value: str) -> float:
+    import math
+
+    try:
+        x = float(value)
+    except ValueError:
+        x = math.nan
+    if not math.isfinite(x) or x < 0:
+        raise argparse.ArgumentTypeError(f"takes a finite number >= 0 (nats), not {value!r}")
+    return x
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
+    parser = _Parser(prog="paperlib", description=__doc__)
     parser.add_argument("--version", action="version", version=f"paperlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     exec_opts = _executor_options()
-    corpus_opts = argparse.ArgumentParser(add_help=False)  # a researcher's corpus: reproduce and advise
+    corpus_opts = _Parser(add_help=False)  # a researcher's corpus: reproduce and advise
     corpus_opts.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
                              help="ddtp (default) | dir PATH: your corpus (layout: `paperlib data prepare --help`); "
                                   "reproduce writes its figures and report to figures/<preset>-<folder name>/")
@@ -312,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
                      log_with=None)
 
     data = sub.add_parser("data", help="prepare and inspect the task data").add_subparsers(dest="data_command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--source", nargs="+", default=["ddtp"], metavar="SOURCE",
                         help="ddtp (Debian's translations, default) | dir PATH (your corpus) | hub (needs internet)")
     common.add_argument("--tasks", nargs="+", metavar="SET", help="task sets (default: all; see `paperlib data info`)")
@@ -320,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", default=None, help="default: <repo>/data or $PAPERLIB_DATA")
     prep = data.add_parser("prepare", parents=[common], help="fetch, split, train the tokenizer, tokenize",
                            description=sources_doc())
-    prep.add_argument("--vocab-size", type=int, default=None, help="tokenizer vocabulary (default by preset)")
+    prep.add_argument("--vocab-size", type=_positive_int, default=None, help="tokenizer vocabulary (default by preset)")
     prep.add_argument("--mirror", default=None, metavar="URL",
                       help="a Debian archive mirror for the DDTP files (default https://deb.debian.org/debian); "
                            "they are checked against the same pinned sha256 sums from any mirror")
@@ -354,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, help="default: %(default)s")
     adv.add_argument("--taskset", default=None,
                      help="the HRL+LRL pair (default: the preset's first; en-de+en-sw@PATH for your corpus)")
-    adv.add_argument("--tolerance", type=float, default=0.05,
+    adv.add_argument("--tolerance", type=_finite_float, default=0.05,
                      help="nats the HRL validation loss may exceed the best one the runs reached (default %(default)s)")
     adv.add_argument("--runs-dir", default=None, help="default: <repo>/runs, else results/<preset>/runs")
     adv.set_defaults(func=_cmd_advise)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 
 from . import methods, mixing
 from .checks import check_name, check_types
+from .files import load_yaml
 from .models import ModelConfig
 from .presets import PRESETS
 
@@ -84,7 +85,8 @@ class EvalConfig:
     def __post_init__(self):
         check_types(self, "eval.")
         if self.every < 1 or self.train_subset < 0 or self.beam < 1:
-            raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got {self}")
+            raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got every={self.every}, "
+                             f"beam={self.beam}, train_subset={self.train_subset}")
 
 
 # what a run directory holds; bumped when that changes, so runs stored in the old format are
@@ -189,7 +191,7 @@ def parent_config(cfg: TrainConfig) -> TrainConfig:
 
 def _from_dict(cls, data: dict, where: str):
     if not isinstance(data, dict):
-        raise ValueError(f"{where or 'config'} must be a mapping, got {type(data).__name__}")
+        raise ValueError(f"{where.rstrip('.') or 'config'} must be a mapping of keys to values, got {type(data).__name__}")
     names = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(names))
     if unknown:
@@ -206,21 +208,33 @@ def _from_dict(cls, data: dict, where: str):
 
 def _coerce(annotation: str, value, key: str):
     """YAML reads '1e-3' as a string; numbers in numeric fields are converted here."""
-    if isinstance(value, str) and str(annotation).split(" |")[0] in ("float", "int"):
+    kind = str(annotation).split(" |")[0]
+    if isinstance(value, str) and kind in ("float", "int"):
         try:
-            return float(value) if str(annotation).startswith("float") else int(value)
+            number = float(value)
         except ValueError:
-            raise ValueError(f"{key} must be a number, got {value!r}") from None
+            number = None
+        if kind == "float" and number is not None:
+            return number
+        if kind == "int" and number is not None and number.is_integer():
+            return int(number)  # 1e4 for 10000
+        raise ValueError(f"{key} must be {'a number, e.g. 1e-3' if kind == 'float' else 'a whole number, e.g. 64'}, "
+                         f"got {value!r}")
     return value
 
 
-def _parse_value(raw: str):
+def _parse_value(key: str, raw: str):
     import yaml
 
     try:
         return json.loads(raw)  # numbers (1e-3), true/false/null, lists, objects
     except json.JSONDecodeError:
-        return yaml.safe_load(raw)
+        pass
+    try:
+        return load_yaml(raw)
+    except yaml.YAMLError:
+        raise ValueError(f"--set {key}={raw}: not a value; write a number, true/false, null, a word, or a list "
+                         f"such as {key}=[0.5,0.5]") from None
 
 
 def from_dict(data: dict) -> TrainConfig:
@@ -231,16 +245,19 @@ def with_overrides(cfg: TrainConfig, assignments: list[str]) -> TrainConfig:
     """Apply ["optim.lr=1e-3", "plan.tau=5", ...]; values are parsed as JSON, else YAML."""
     d = cfg.to_dict()
     for item in assignments:
-        if "=" not in item:
-            raise ValueError(f"--set expects key=value, got {item!r}")
-        key, raw = item.split("=", 1)
+        key, _, raw = item.partition("=")
+        if not key.strip() or "=" not in item:
+            raise ValueError(f"--set expects key=value, e.g. optim.lr=1e-3, got {item!r}")
         node = d
         parts = key.split(".")
         for p in parts[:-1]:
             if not isinstance(node.get(p), dict):
                 raise ValueError(f"unknown config key {key!r} (no section {p!r})")
             node = node[p]
-        node[parts[-1]] = _parse_value(raw)
+        value = _parse_value(key, raw)
+        if isinstance(node.get(parts[-1]), list) and not isinstance(value, list):
+            raise ValueError(f"--set {key} takes a list, e.g. {key}=[{','.join(map(str, node[parts[-1]]))}], got {raw!r}")
+        node[parts[-1]] = value
     return from_dict(d)
 
 
@@ -258,7 +275,7 @@ def load_config(path) -> TrainConfig:
         raise ValueError(f"config file {path} does not exist")
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else (f" (line {exc.lineno})" if hasattr(exc, "lineno") else "")

@@ -115,3 +115,24 @@ def git_commit(short: bool = False) -> str | None:
         return subprocess.run(cmd, cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def load_yaml(text: str):
+    """yaml.safe_load, except that a key given twice in one mapping is an error (safe_load
+    keeps the last silently: `seed: 0` then `seed: 1` would train seed 1 without a word)."""
+    import yaml
+
+    class UniqueKeys(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", key_node.start_mark)
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=UniqueKeys)

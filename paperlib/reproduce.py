@@ -215,6 +215,9 @@ def reproduce(
         for name, missing in skipped.items():
             print(f"not run on {corpus.folder}: {name} needs " + "; ".join(ROLES[r] for r in missing), flush=True)
         chosen = {n: p for n, p in chosen.items() if n in parameters}
+        if not chosen:  # before anything is written: no report of nothing
+            raise ValueError(f"nothing to run on {corpus.folder}: every chosen notebook needs a role it cannot fill "
+                             f"(see above; `paperlib data info --source dir {corpus.folder}` shows its pairs)")
         label = f"{preset}-{corpus.name}"
         print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q),
               flush=True)

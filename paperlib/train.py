@@ -74,9 +74,14 @@ def _accelerator(cfg: TrainConfig, log_with=None, run_dir=None):
         raise ValueError("device 'cuda' was asked for but torch sees no GPU; use device auto or cpu")
     if not cpu:
         use_gpu_kernels_for_varying_shapes()
+    import warnings
+
     try:
-        accelerator = Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no",
-                                  log_with=log_with, project_dir=str(run_dir) if log_with else None)
+        with warnings.catch_warnings():  # a tracker that is not installed: accelerate warns; we say it below, once
+            if log_with:
+                warnings.simplefilter("ignore")
+            accelerator = Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no",
+                                      log_with=log_with, project_dir=str(run_dir) if log_with else None)
     except (ValueError, ImportError) as exc:  # an unknown tracker name
         if log_with is None:
             raise

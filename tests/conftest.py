@@ -23,13 +23,14 @@ def write_corpus(root, n_it=600, n_fi=150):
     for tgt, n in (("it", n_it), ("fi", n_fi)):
         d = root / f"en-{tgt}"
         d.mkdir(parents=True)
-        for split, count in (("train", n), ("valid", 20), ("test", 20)):
-            lines = [f"{sentence('en', i)}\t{sentence(tgt, i)}" for i in range(count)]
+        # validation and test sentences are not training sentences (`sources.load_dir` refuses that)
+        for split, first, count in (("train", 0, n), ("valid", n, 20), ("test", n + 20, 20)):
+            lines = [f"{sentence('en', i)}\t{sentence(tgt, i)}" for i in range(first, first + count)]
             (d / f"{split}.tsv").write_text("\n".join(lines) + "\n")
     d = root / "fi"
     d.mkdir()
     (d / "train.txt").write_text("\n".join(sentence("fi", i, 30) for i in range(200)) + "\n")
-    (d / "valid.txt").write_text("\n".join(sentence("fi", i, 30) for i in range(10)) + "\n")
+    (d / "valid.txt").write_text("\n".join(sentence("fi", i, 30) for i in range(200, 210)) + "\n")
     return root
 
 

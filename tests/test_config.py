@@ -129,10 +129,17 @@ def test_bad_types_and_names_are_one_line_errors(data, message):
     ("plan: {method: temperature, steps: 10, tau: 1\n", r"c.yaml \(line \d+\): not valid YAML"),
     ("", "c.yaml is empty; a config needs at least a plan"),
     ("- 1\n- 2\n", "config must be a mapping"),
+    ("seed: 0\nseed: 1\nplan: {method: temperature, steps: 10, tau: 1}\n", r"c.yaml \(line 2\): not valid YAML: key 'seed' given twice"),
+    ("data: [1, 2]\nplan: {method: temperature, steps: 10, tau: 1}\n", "^data must be a mapping of keys to values, got list$"),
+    ("model: {max_len: 1e9}\nplan: {method: temperature, steps: 10, tau: 1}\n", None),
+    ("model: {max_len: 6.55e1}\nplan: {method: temperature, steps: 10, tau: 1}\n", "model.max_len must be a whole number, e.g. 64, got '6.55e1'"),
 ])
 def test_bad_config_files_are_one_line_errors(tmp_path, content, message):
     p = tmp_path / "c.yaml"
     p.write_text(content)
+    if message is None:  # YAML reads 1e9 as a string: a whole number all the same
+        assert C.load_config(p).model.max_len == 10**9
+        return
     with pytest.raises(ValueError, match=message):
         C.load_config(p)
 
@@ -146,11 +153,31 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys
                  ["train", "configs/mini_lm.yaml", "--set", "optim.lr=nan"],
                  ["train", "configs/mini_lm.yaml", "--set", "batch_size=true"],
                  ["train", "configs/mini_lm.yaml", "--set", "experiment=../../x"],
-                 ["train", "configs/mini_lm.yaml", "--set", "plan.tau"]):
-        assert cli.main([*args, "--runs-dir", str(runs_dir)]) == 2, args
+                 ["train", "configs/mini_lm.yaml", "--set", "plan.tau"],
+                 ["train", "configs/mini_lm.yaml", "--set", "=3"],
+                 ["train", "configs/mini_lm.yaml", "--set", "plan.tau=[5"],              # not a value
+                 ["train", "configs/mini_hrl_lrl_fi.yaml", "--set", "plan.rates=0.5,0.5"],  # a list without brackets
+                 ["train", "configs/mini_lm.yaml", "--workers", "0"],                      # argparse, one line too
+                 ["train", "configs/mini_lm.yaml", "--nodes", "0"],
+                 ["advise", "--tolerance", "nan"], ["advise", "--tolerance", "-0.1"],
+                 ["runs", "ls", "--runs-dir", str(tmp_path / "nowhere")],
+                 ["runs", "ship", "--preset", "mini", "--runs-dir", str(tmp_path / "nowhere")],
+                 ["reproduce", "--preset", "bogus"],
+                 ["data", "prepare", "--vocab-size", "0"],
+                 ["data", "prepare", "--source", "dir", str(tmp_path), "--mirror", "https://deb.debian.org/debian"],
+                 ["data", "prepare", "--mirror", "notaurl"],
+                 ["data", "info", "--tasks", "bogus"],
+                 ["data", "prepare", "--data-dir", __file__]):                             # a file
+        if args[0] == "train":
+            args = [*args, "--runs-dir", str(runs_dir)]
+        try:
+            code = cli.main(args)
+        except SystemExit as exit_:  # argparse
+            code = exit_.code
+        assert code == 2, args
         err = capsys.readouterr().err.strip()
-        assert err.startswith("paperlib: error: ") and "\n" not in err and "Traceback" not in err, (args, err)
-    assert not runs_dir.exists()
+        assert err.startswith("paperlib") and ": error: " in err and "\n" not in err and "Traceback" not in err, (args, err)
+    assert not runs_dir.exists() and not (tmp_path / "data").exists()
 
 
 def test_cli_version(capsys):

@@ -39,7 +39,7 @@ def test_dir_source_errors(tmp_path):
         sources.load_dir(tmp_path / "a.tsv")
     (tmp_path / "en-it").mkdir()
     (tmp_path / "en-it" / "train.tsv").write_text("only one column\n")
-    (tmp_path / "en-it" / "valid.tsv").write_text("a\tb\n")
+    (tmp_path / "en-it" / "valid.tsv").write_text("v\tw\n")
     with pytest.raises(DataError, match=r"train.tsv:1: expected 'source<TAB>target'"):
         sources.load_dir(tmp_path)
     (tmp_path / "en-it" / "train.tsv").write_bytes("a\tb\nc\tperch\xe9\n".encode("latin-1"))  # not UTF-8
@@ -50,6 +50,19 @@ def test_dir_source_errors(tmp_path):
         sources.load_dir(tmp_path)
     (tmp_path / "en-it" / "train.tsv").write_text("a\tb\r\n")  # Windows line ends read as the same pair
     assert sources.load_dir(tmp_path).task_splits("en-it", "translation")["train"] == [("a", "b")]
+    (tmp_path / "en-it" / "valid.tsv").write_text("v\tw\na\tb\n")  # a training pair held out as well
+    with pytest.raises(DataError, match=r"en-it/valid.tsv:2: also in the training data \(train.tsv line 1\); keep "
+                                        r"validation and test examples out of train.tsv"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "valid.tsv").write_text("v\tw\n")
+    (tmp_path / "en-it" / "test.txt").write_text("a document\n")  # a language's file in a pair's folder
+    with pytest.raises(DataError, match=r"en-it: mixes documents \(.txt\) and translation pairs \(.tsv\)"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "test.txt").unlink()
+    (tmp_path / "en-it" / "test.tsv").mkdir()  # a folder where the split's file belongs
+    with pytest.raises(DataError, match=r"en-it/test.tsv is a folder; the test split is a file"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "test.tsv").rmdir()
     (tmp_path / "en-it" / "valid.tsv").unlink()
     with pytest.raises(DataError, match="missing or empty valid split"):
         sources.load_dir(tmp_path)
@@ -119,7 +132,13 @@ def test_task_too_small_is_named(corpus_dir, tmp_path, monkeypatch):
     monkeypatch.setitem(presets.get("mini").fractions, "tiny", 0.5)  # the preset keeps half of its data
     ts = TaskSet("tiny", "translation", ("en-fi",), "test")
     with pytest.raises(DataError, match=r"task 'en-fi' has only 75 training segments"):
-        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path, progress=False)
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "data", progress=False)
+    assert not (tmp_path / "data").exists()  # a failed preparation leaves no folder and no lock behind
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "kept.txt").write_text("the user's")
+    with pytest.raises(DataError):
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "data", progress=False)
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["kept.txt"]  # what was there before stays
 
 
 def test_unknown_task_set_and_task(corpus_dir, tmp_path):
@@ -261,7 +280,7 @@ def test_concurrent_prepares_build_once_and_a_killed_one_leaves_nothing_half_wri
 def test_a_parallel_folder_must_be_named_by_two_language_codes(tmp_path, name):
     (tmp_path / name).mkdir()
     (tmp_path / name / "train.tsv").write_text("a\tb\n")
-    (tmp_path / name / "valid.tsv").write_text("a\tb\n")
+    (tmp_path / name / "valid.tsv").write_text("v\tw\n")
     with pytest.raises(DataError, match=f"joined by one hyphen, e.g. en-it or en-pt_BR; got '{name}'"):
         sources.load_dir(tmp_path)
 
@@ -270,10 +289,10 @@ def test_language_codes_with_a_region_are_accepted(tmp_path):
     for name in ("en-pt_BR", "en-zh_CN"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "train.tsv").write_text("a\tb\n")
-        (tmp_path / name / "valid.tsv").write_text("a\tb\n")
+        (tmp_path / name / "valid.tsv").write_text("v\tw\n")
     (tmp_path / "my corpus").mkdir()
     (tmp_path / "my corpus" / "train.txt").write_text("a\n\nb\n")
-    (tmp_path / "my corpus" / "valid.txt").write_text("a\n")
+    (tmp_path / "my corpus" / "valid.txt").write_text("v\n")
     with pytest.raises(DataError, match="monolingual folder is named by its language, letters"):
         sources.load_dir(tmp_path)
     (tmp_path / "my corpus" / "train.txt").unlink()

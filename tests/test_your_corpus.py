@@ -39,7 +39,9 @@ def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
     assert roles["lm"] is None  # no monolingual folders
     assert roles_of(pairs_dir, hrl="en-xh")["pair"] == f"en-xh+en-sw@{pairs_dir}"
     assert roles_of(pairs_dir, lrl="en-xh")["pair"] == f"en-de+en-xh@{pairs_dir}"
-    assert roles_of(pairs_dir, hrl="en-sw", lrl="en-de")["pair"] == f"en-sw+en-de@{pairs_dir}"
+    with pytest.raises(DataError, match=r"the high-resource pair en-sw has fewer training pairs \(120\) than the "
+                                        r"low-resource en-de \(400\); swap --hrl and --lrl"):
+        roles_of(pairs_dir, hrl="en-sw", lrl="en-de")
     with pytest.raises(DataError, match=r"--lrl en-fr: not a translation pair of .*; it has: en-de, en-xh, en-sw"):
         roles_of(pairs_dir, lrl="en-fr")
     with pytest.raises(DataError, match="name the same pair"):
@@ -48,13 +50,14 @@ def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
 
 def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_path):
     folder = write_pairs(tmp_path / "withroles", {"en-de": 300, "en-xh": 200, "en-sw": 100})
-    (folder / tasksets.ROLES_FILE).write_text("hrl: en-xh   # our high-resource pair\nlrl: en-de\n")
-    assert roles_of(folder)["pair"] == f"en-xh+en-de@{folder}"
-    assert roles_of(folder, lrl="en-sw")["pair"] == f"en-xh+en-sw@{folder}"  # the command line wins
+    (folder / tasksets.ROLES_FILE).write_text("hrl: en-xh   # our high-resource pair\nlrl: en-sw\n")
+    assert roles_of(folder)["pair"] == f"en-xh+en-sw@{folder}"
+    assert roles_of(folder, hrl="en-de")["pair"] == f"en-de+en-sw@{folder}"  # the command line wins
     (folder / tasksets.ROLES_FILE).write_text("lrl: en-xh\n")  # either role alone; the other by size
     assert roles_of(folder)["pair"] == f"en-de+en-xh@{folder}"
     for text, message in (("hrl: en-fr\n", r"roles.yaml hrl: en-fr: not a translation pair of .*; it has: en-de"),
                           ("hrl: en-de\nlrl: en-de\n", "roles.yaml hrl: and roles.yaml lrl: name the same pair"),
+                          ("hrl: en-sw\nlrl: en-de\n", "fewer training pairs .*; swap roles.yaml hrl and roles.yaml lrl"),
                           ("hrl: [en-de\n", r"roles.yaml line \d+: not valid YAML"),
                           ("high: en-de\n", "takes only the keys hrl and lrl.*unknown: high"),
                           ("- en-de\n", "takes only the keys hrl and lrl.*got list"),
@@ -116,6 +119,17 @@ def test_reproduce_with_a_pair_the_corpus_lacks_is_one_line(pairs_dir, capsys):
     assert err.startswith("paperlib: error: --lrl en-fr: not a translation pair") and len(err.splitlines()) == 1
     assert cli.main(["reproduce", "--preset", "smoke", "--hrl", "en-de"]) == 2
     assert "--hrl and --lrl name pairs of your corpus" in capsys.readouterr().err
+    assert cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(pairs_dir), "--hrl", ""]) == 2
+    assert "--hrl is empty; name a translation pair of your corpus" in capsys.readouterr().err
+
+
+def test_a_corpus_on_which_nothing_can_run_is_one_line_and_writes_no_report(tmp_path, capsys, monkeypatch):
+    folder = write_pairs(tmp_path / "onepair", {"en-de": 300})
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path / "root"))
+    assert cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(folder), "--only",
+                     "A2_fig02_hrl_lrl_fronts"]) == 2
+    assert "nothing to run on" in capsys.readouterr().err
+    assert not (tmp_path / "root" / "figures").exists()
 
 
 def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_path, capsys, monkeypatch):

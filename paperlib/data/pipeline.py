@@ -128,9 +128,10 @@ def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: P
     raise DataError(f"unknown source {source!r}; valid: ddtp, dir PATH, hub")
 
 
-def _named_taskset(name: str, source: str, source_path) -> TaskSet:
+def named_taskset(name: str, source: str, source_path) -> TaskSet:
     """A built-in task set, or for `--source dir` one of the sets covering the folder
-    (dir_translation, dir_lm) or the folder's tasks joined by '+' (en-de+en-sw)."""
+    (dir_translation, dir_lm) or the folder's tasks joined by '+' (en-de+en-sw), whose
+    every task the folder must hold: checked here, before anything is prepared."""
     if source == "dir" and name.startswith("dir_"):
         from .tasksets import from_corpus
 
@@ -138,7 +139,12 @@ def _named_taskset(name: str, source: str, source_path) -> TaskSet:
         if name not in found:
             raise DataError(f"task set {name!r} is not in {source_path}; it holds: {', '.join(found)}")
         return found[name]
-    return get_taskset(name, source_path if source == "dir" else None)
+    ts = get_taskset(name, source_path if source == "dir" else None)
+    if source == "dir":
+        corpus = sources.load_dir(source_path)
+        for task in ts.tasks:
+            corpus.task_splits(task, ts.kind)
+    return ts
 
 
 def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, dict[str, list]]:
@@ -197,15 +203,33 @@ def prepare(
     Debian archive mirror for the DDTP files, used only when they are not fetched yet (not
     part of the data's identity: the files are checked against the same pinned sums)."""
     preset_sizes = presets.get(preset)
-    ts = taskset if isinstance(taskset, TaskSet) else _named_taskset(taskset, source, source_path)
+    ts = taskset if isinstance(taskset, TaskSet) else named_taskset(taskset, source, source_path)
     taskset = ts.name
     vocab_size = vocab_size or preset_sizes.vocab_size
     block_size = block_size or preset_sizes.block_size
     if vocab_size < 300:
         raise DataError(f"vocab size {vocab_size} is too small (byte fallback alone needs 259 ids); use >= 1000")
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
+    lock = data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"
+    # what this call creates, removed again if it fails: a failed preparation leaves nothing
+    created = [p for p in (lock, root.parent, root.parent.parent, lock.parent, data_dir) if not p.exists()]
+    try:
+        return _prepare_locked(ts, preset, source, source_path, vocab_size, block_size, data_dir, root, lock,
+                               progress, mirror)
+    except BaseException:
+        for p in created:  # innermost first; a folder another process has filled meanwhile stays
+            try:
+                p.unlink() if p == lock else p.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _prepare_locked(ts: TaskSet, preset, source, source_path, vocab_size, block_size, data_dir: Path, root: Path,
+                    lock: Path, progress, mirror) -> PreparedData:
+    taskset = ts.name
+    data_dir.mkdir(parents=True, exist_ok=True)
     request = {
         "format": FORMAT_VERSION, "taskset": taskset, "preset": preset, "source": source,
         "source_path": str(Path(source_path).resolve()) if source_path else None,
@@ -218,7 +242,7 @@ def prepare(
         request["definition"]["keep_train"] = dict(ts.keep_train)
     if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt
         request["corpus"] = f"DDTP {ddtp.RELEASE} main, sha256-pinned"
-    with files.waiting_lock(data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"):
+    with files.waiting_lock(lock):
         # one process prepares; another asking for the same data waits here, then reuses it
         old = _read_manifest(root)
         if old.get("request") == request and _verified(root, old) is None:

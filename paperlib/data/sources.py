@@ -74,7 +74,8 @@ def _lines(path: Path):
                 yield n, line
 
 
-def _read_pairs(path: Path) -> list[tuple[str, str]]:
+def _read_pairs(path: Path) -> list[tuple[int, tuple[str, str]]]:
+    """(line number, (source, target)) of every pair of a .tsv or .jsonl file."""
     pairs = []
     for n, line in _lines(path):
         if path.suffix == ".jsonl":
@@ -90,12 +91,29 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
             pair = (cols[0], cols[1])
         if not pair[0].strip() or not pair[1].strip():
             raise DataError(f"{path}:{n}: empty {'source' if not pair[0].strip() else 'target'} side")
-        pairs.append(pair)
+        pairs.append((n, pair))
     return pairs
 
 
-def _read_docs(path: Path) -> list[str]:
-    return [line for _, line in _lines(path)]
+def _read_docs(path: Path) -> list[tuple[int, str]]:
+    """(line number, document) of every document of a .txt file."""
+    return list(_lines(path))
+
+
+def _check_held_out(numbered: dict) -> None:
+    """A validation or test example that is also a training example (the same pair, or the
+    same document) is a one-line error naming both lines: it would grade memorisation."""
+    train_file, train = numbered["train"]
+    first = {}
+    for n, item in train:
+        first.setdefault(item, n)
+    for split in ("valid", "test"):
+        if split in numbered:
+            path, items = numbered[split]
+            for n, item in items:
+                if item in first:
+                    raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {first[item]}); "
+                                    f"keep validation and test examples out of {train_file.name}")
 
 
 # a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two
@@ -112,6 +130,7 @@ def load_dir(root: Path) -> Corpus:
     corpus = Corpus(f"dir:{root.resolve()}")
     for sub in sorted(p for p in root.iterdir() if p.is_dir()):
         splits: dict[str, list] = {}
+        numbered: dict[str, tuple[Path, list]] = {}  # split -> (its file, (line number, example) per example)
         for split in SPLITS:
             files = [sub / f"{split}.{ext}" for ext in ("tsv", "jsonl", "txt")]
             found = [f for f in files if f.exists()]
@@ -119,9 +138,17 @@ def load_dir(root: Path) -> Corpus:
                 raise DataError(f"{sub}: both {found[0].name} and {found[1].name}; keep one")
             if found:
                 f = found[0]
-                splits[split] = _read_docs(f) if f.suffix == ".txt" else _read_pairs(f)
+                if not f.is_file():
+                    raise DataError(f"{f} is {'a folder' if f.is_dir() else 'not a readable file'}; the {split} split "
+                                    f"is a file ({split}.tsv, {split}.jsonl or {split}.txt)")
+                numbered[split] = (f, _read_docs(f) if f.suffix == ".txt" else _read_pairs(f))
+                splits[split] = [item for _, item in numbered[split][1]]
         if not splits:
             continue
+        suffixes = {f.suffix for f, _ in numbered.values()}
+        if ".txt" in suffixes and len(suffixes) > 1:
+            raise DataError(f"{sub}: mixes documents (.txt) and translation pairs ({', '.join(sorted(suffixes - {'.txt'}))}); "
+                            f"a pair folder holds .tsv or .jsonl files, a language folder .txt files")
         for split in ("train", "valid"):
             if not splits.get(split):
                 raise DataError(f"{sub}: missing or empty {split} split (need {split}.tsv, {split}.jsonl or {split}.txt)")
@@ -137,6 +164,7 @@ def load_dir(root: Path) -> Corpus:
                 raise DataError(f"{sub}: a parallel folder is named <src>-<tgt>, two names of letters, digits and _ "
                                 f"joined by one hyphen, e.g. en-it or en-pt_BR; got {sub.name!r}")
             corpus.parallel[sub.name] = splits
+        _check_held_out(numbered)
     if not corpus.parallel and not corpus.monolingual:
         raise DataError(f"{root} holds no task folders (<src>-<tgt>/train.tsv or <lang>/train.txt)")
     return corpus

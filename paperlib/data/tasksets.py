@@ -224,11 +224,13 @@ def declared_roles(folder) -> dict[str, str]:
     but a mapping of hrl/lrl to pair names is a one-line error naming the file."""
     import yaml
 
+    from ..files import load_yaml
+
     path = Path(folder) / ROLES_FILE
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
@@ -265,6 +267,10 @@ def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None)
         low = lrl or next(t for t in reversed(pairs) if t != high)
         if high == low:
             raise DataError(f"{origin['hrl']} and {origin['lrl']} name the same pair ({high}); the low-resource pair must be another")
+        sizes = {t: len(corpus.parallel[t]["train"]) for t in (high, low)}
+        if sizes[high] < sizes[low]:
+            raise DataError(f"the high-resource pair {high} has fewer training pairs ({sizes[high]}) than the "
+                            f"low-resource {low} ({sizes[low]}); swap {origin['hrl'].rstrip(':')} and {origin['lrl'].rstrip(':')}")
         roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
         roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
     if len(pairs) >= 3:
