@@ -121,6 +121,9 @@ def test_reproduce_with_a_pair_the_corpus_lacks_is_one_line(pairs_dir, capsys):
     assert "--hrl and --lrl name pairs of your corpus" in capsys.readouterr().err
     assert cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(pairs_dir), "--hrl", ""]) == 2
     assert "--hrl is empty; name a translation pair of your corpus" in capsys.readouterr().err
+    # a corpus task set named with the DDTP source: said, not prepared from DDTP
+    assert cli.main(["data", "info", "--tasks", f"en-de+en-sw@{pairs_dir}"]) == 2
+    assert f"is in the folder {pairs_dir}: give it with --source dir {pairs_dir}" in capsys.readouterr().err
 
 
 def test_a_corpus_on_which_nothing_can_run_is_one_line_and_writes_no_report(tmp_path, capsys, monkeypatch):

@@ -140,6 +140,8 @@ def named_taskset(name: str, source: str, source_path) -> TaskSet:
             raise DataError(f"task set {name!r} is not in {source_path}; it holds: {', '.join(found)}")
         return found[name]
     ts = get_taskset(name, source_path if source == "dir" else None)
+    if ts.corpus and (source != "dir" or Path(ts.corpus).resolve() != Path(source_path).resolve()):
+        raise DataError(f"task set {name!r} is in the folder {ts.corpus}: give it with --source dir {ts.corpus}")
     if source == "dir":
         corpus = sources.load_dir(source_path)
         for task in ts.tasks:
