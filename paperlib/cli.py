@@ -256,9 +256,17 @@ def _cmd_runs_ls(args) -> int:
         evals = [m for m in store.read_metrics(d) if "valid_loss" in m] if not problem else []
         status = (f"damaged: {problem}" if problem else "done" if r.done else
                   "running" if store.is_locked(d) else "unfinished")
+        if ((args.method and (r is None or r.config.plan.method != args.method))
+                or (args.seed is not None and (r is None or r.config.seed != args.seed))
+                or (args.status and status.split(":")[0] != args.status)):
+            continue
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
         rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", store.mixture_label(r.config) if r else "?",
                      str(r.config.seed) if r else "?", status, str(evals[-1]["step"] if evals else 0), losses))
+    if len(rows) == 1:
+        print("no runs match " + " ".join(f"--{k} {v}" for k, v in (("method", args.method), ("seed", args.seed),
+                                                                    ("status", args.status)) if v is not None))
+        return 0
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + "  " + row[6])
@@ -392,7 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rn = sub.add_parser("runs", help="inspect the run store").add_subparsers(dest="runs_command", required=True)
     ls = rn.add_parser("ls", help="runs with status, steps and final per-task losses")
-    ls.add_argument("experiment", nargs="?", default=None)
+    ls.add_argument("experiment", nargs="?", default=None, help="only this experiment (e.g. order_matters_nmt-mini)")
+    ls.add_argument("--method", default=None, help="only runs of this method (static, temperature, cooldown, ...)")
+    ls.add_argument("--seed", type=int, default=None, help="only runs with this seed")
+    ls.add_argument("--status", default=None, choices=("done", "running", "unfinished", "damaged"), help="only runs in this state")
     ls.add_argument("--runs-dir", default=None)
     ls.set_defaults(func=_cmd_runs_ls)
     sh = rn.add_parser("ship", help="copy a preset's finished runs (no checkpoints) to results/<preset>/runs, to commit")

@@ -86,6 +86,11 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     assert cli.main(["runs", "ls", "test", "--runs-dir", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "temperature" in out and "τ=3" in out and "done" in out and "en-fi=" in out
+    for filters, shown in ((["--method", "temperature", "--status", "done"], True), (["--method", "static"], False),
+                           (["--seed", str(cfg.seed)], True), (["--seed", "99"], False), (["--status", "running"], False)):
+        assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs"), *filters]) == 0
+        out = capsys.readouterr().out
+        assert ("τ=3" in out) == shown and (out.startswith("no runs match") != shown), filters
     found = store.find_runs("test", tmp_path / "runs", plan__tau=3)
     assert len(found) == 1 and found[0].done
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
