@@ -132,8 +132,8 @@ def test_task_too_small_is_named(corpus_dir, tmp_path, monkeypatch):
     monkeypatch.setitem(presets.get("mini").fractions, "tiny", 0.5)  # the preset keeps half of its data
     ts = TaskSet("tiny", "translation", ("en-fi",), "test")
     with pytest.raises(DataError, match=r"task 'en-fi' has only 75 training segments"):
-        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "data", progress=False)
-    assert not (tmp_path / "data").exists()  # a failed preparation leaves no folder and no lock behind
+        prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "new" / "data", progress=False)
+    assert not (tmp_path / "new").exists()  # a failed preparation leaves no folder and no lock behind
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "kept.txt").write_text("the user's")
     with pytest.raises(DataError):

@@ -28,6 +28,7 @@ lm:          tgt = [<xx>] + a block of up to block_size-1 pieces of one document
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -215,7 +216,8 @@ def prepare(
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
     lock = data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"
     # what this call creates, removed again if it fails: a failed preparation leaves nothing
-    created = [p for p in (lock, root.parent, root.parent.parent, lock.parent, data_dir) if not p.exists()]
+    created = sorted({p for start in (lock, root.parent) for p in (start, *start.parents) if not p.exists()},
+                     key=lambda p: -len(p.parts))  # deepest first
     try:
         return _prepare_locked(ts, preset, source, source_path, vocab_size, block_size, data_dir, root, lock,
                                progress, mirror)
@@ -262,12 +264,23 @@ def _prepare_locked(ts: TaskSet, preset, source, source_path, vocab_size, block_
         return PreparedData(root, manifest)
 
 
+@contextlib.contextmanager
+def _cleared_on_error(bar):
+    """A preparation that fails erases its progress bar: the one-line error stands alone."""
+    try:
+        yield
+    except BaseException:
+        bar.leave = False
+        raise
+
+
 def _build(ts, preset, source, source_path, data_dir, request, vocab_size, block_size, root, old, out, progress,
            mirror=None) -> dict:
     """Everything of a prepared task set, written into `out` (manifest last); components of
     the old preparation whose keys are unchanged are hard-linked, not rebuilt."""
     reusable = old if old and _verified(root, old) is None else {}
-    with tqdm(total=3 + len(ts.tasks), desc=f"prepare {ts.name} ({preset})", disable=not progress) as bar:
+    with tqdm(total=3 + len(ts.tasks), desc=f"prepare {ts.name} ({preset})", disable=not progress) as bar, \
+            _cleared_on_error(bar):
         bar.set_postfix_str(f"loading {source} corpus")
         corpus = _load_corpus(ts, preset, source, source_path, data_dir, mirror)
         bar.update()
