@@ -5,7 +5,10 @@ losses of static sampling and of pre-train + joint fine-tuning at each LRL rate 
 method and task we fit a *mixture law*: the task's loss as a function of its own share of
 the batches, p (r for the LRL, 1 - r for the HRL), and recommend the method and rate with
 the lowest predicted LRL loss whose predicted HRL loss stays within `tolerance` nats of the
-best HRL loss the runs reached.
+best HRL loss the runs reached. The same law serves Upsample or Upweight?'s τ grid (`--over
+tau`): a temperature τ gives the LRL a share p(τ) of the batches (temperature sampling) or of
+the loss weights (scalarization), so each run is a point at that share, and the recommended
+share is said as the τ that gives it.
 
 The functional form. Data Mixing Laws (Ye et al., 2024) fit L(r) = c + k·exp(t·r) per domain;
 RegMix fits a regression over many small-run mixtures. Both need more mixtures than our grids
@@ -35,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 STATIC, PRETRAIN = "static sampling", "pre-train + joint FT"
+SAMPLING, WEIGHTING = "temperature sampling", "scalarization"  # Upsample or Upweight? Fig. 4's two methods
 
 
 def design(p, rates: int) -> np.ndarray:
@@ -122,6 +126,9 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     `tolerance` nats of the best HRL loss observed, over each method's rate range."""
     if not (np.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"--tolerance must be a finite number of nats >= 0, got {tolerance!r}")
+    if not any(p.rates >= 2 for p in points.values()):
+        raise ValueError("no method's runs sit at 2 or more distinct LRL shares, so no law can be fit (a τ grid on "
+                         "tasks of equal size gives every τ the same share)")
     best_hrl = min(float(p.hrl.min()) for p in points.values())
     candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
     for method, (r, hrl, lrl) in laws(points, grid).items():
@@ -173,13 +180,44 @@ def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:
     return out
 
 
-def describe(advice: Advice, hrl: str, lrl: str, tolerance: float) -> str:
+def tau_of_share(share: float, n_high: int, n_low: int) -> float:
+    """The temperature τ at which the low-resource task's share of a two-task mixture is
+    `share` (inverting p(low; τ) = n_low^(1/τ) / (n_high^(1/τ) + n_low^(1/τ))); inf at 1/2."""
+    odds = share / (1 - share)
+    return float("inf") if np.isclose(odds, 1.0) else float(np.log(n_low / n_high) / np.log(odds))
+
+
+def points_from_taus(df, hrl: str, lrl: str, sizes: dict[str, int]) -> dict[str, Points]:
+    """The runs of a τ grid (one row per run: method, tau, final valid_loss.<task> columns) as
+    Points per method, each at the LRL share its τ gives (`mixing.temperature` of the
+    training sizes): temperature sampling draws the LRL at that share, scalarization weights
+    it by the same share -- one law in the share serves both."""
+    from .mixing import temperature
+
+    out = {}
+    for method in (SAMPLING, WEIGHTING):
+        rows = df[df.method == method]
+        if len(rows):
+            share = np.array([temperature([sizes[hrl], sizes[lrl]], float(t))[1] for t in rows["tau"]])
+            out[method] = Points(share, rows[f"valid_loss.{hrl}"].to_numpy(float), rows[f"valid_loss.{lrl}"].to_numpy(float))
+    return out
+
+
+def describe(advice: Advice, hrl: str, lrl: str, tolerance: float, sizes: dict[str, int] | None = None) -> str:
+    """The recommendation in words; with the tasks' training `sizes`, its LRL share as the
+    temperature τ that gives it (a τ grid's advice)."""
     a = advice
-    lines = [f"recommended: {a.method} at LRL rate {a.rate:.2f} -> predicted {lrl} loss {a.lrl:.3f} ± {a.band:.3f}, "
+
+    def plan(rate):
+        if sizes is None:
+            return f"LRL rate {rate:.2f}"
+        return f"τ = {tau_of_share(rate, sizes[hrl], sizes[lrl]):.2f} (LRL share {rate:.3f})"
+
+    lines = [f"recommended: {a.method} at {plan(a.rate)} -> predicted {lrl} loss {a.lrl:.3f} ± {a.band:.3f}, "
              f"{hrl} loss {a.hrl:.3f} (within {tolerance:g} nats of the best {hrl} loss the runs reached)"]
     if a.runner_up:
         m, r, loss = a.runner_up
-        lines.append(f"runner-up:   {m} at LRL rate {r:.2f} -> predicted {lrl} loss {loss:.3f}")
+        lines.append(f"runner-up:   {m} at {plan(r)} -> predicted {lrl} loss {loss:.3f}")
     lines.append(f"held-out prediction error (RMSE of the {lrl} loss over {a.n_held_out} runs, held out "
                  f"{a.held_out}): {a.band:.3f} nats")
     lines.append(("reliable: " if a.reliable else "UNRELIABLE: ") + a.why)

@@ -62,8 +62,9 @@ def _corpus(args):
 
 
 def _cmd_advise(args) -> int:
-    """Fit the mixture law on the runs of an Order Matters front and recommend a plan."""
-    from . import advise, experiments as E, paths, runs
+    """Fit the mixture law on the runs of a grid (the Order Matters fronts' rates, or
+    Upsample or Upweight?'s τ grid) and recommend a plan."""
+    from . import advise, experiments as E, paths, runs, store
     from .data.tasksets import short_name
     from .presets import check_preset
 
@@ -76,22 +77,33 @@ def _cmd_advise(args) -> int:
     if taskset is None:
         raise ValueError(f"{corpus.folder} has fewer than two translation pairs: nothing to mix")
     hrl, lrl = E.hrl_lrl(taskset)
-    grid = E.order_matters_nmt_grid(args.preset, [taskset], with_restart=False)
+    if args.over == "tau":  # the τ grid's runs with gradient clipping (Fig. 4's main comparison)
+        grid = [(c, labels) for c, labels in E.sampling_vs_weighting_runs(args.preset, [taskset])
+                if labels["clipping"] == "1.0"]
+        what, notebook = "τ grid", "B2_fig04_sampling_vs_weighting"
+    else:
+        grid = E.order_matters_nmt_grid(args.preset, [taskset], with_restart=False)
+        what, notebook = "fronts", "A2_fig02_hrl_lrl_fronts"
     roots = [args.runs_dir] if args.runs_dir else [paths.runs_dir(), paths.shipped_runs_dir(args.preset)]
     found = []
     for root in roots:  # the runs trained here or the ones shipped with the repository: the fuller
         try:
-            found.append((E.best_learning_rate(runs.train_labelled(
-                grid, runs.Settings(runs_root=root, progress=False, train_missing=False))), root))
+            found.append((runs.train_labelled(grid, runs.Settings(runs_root=root, progress=False, train_missing=False)),
+                          root))
         except runs.MissingRun:
             continue
     df, root = max(found, key=lambda f: len(f[0])) if found else (None, None)
     if df is None:
-        raise ValueError(f"no runs of the {taskset} fronts at the {args.preset} preset in {' or '.join(map(str, roots))}; "
-                         f"train them: paperlib reproduce --preset {args.preset} --only A2_fig02_hrl_lrl_fronts")
+        raise ValueError(f"no runs of the {taskset} {what} at the {args.preset} preset in {' or '.join(map(str, roots))}; "
+                         f"train them: paperlib reproduce --preset {args.preset} --only {notebook}")
     print(f"{short_name(taskset)} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
-    advice = advise.recommend(advise.points_from(df, hrl, lrl), args.tolerance)
-    print(advise.describe(advice, hrl, lrl, args.tolerance))
+    if args.over == "tau":
+        sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train")
+        advice = advise.recommend(advise.points_from_taus(df, hrl, lrl, sizes), args.tolerance)
+        print(advise.describe(advice, hrl, lrl, args.tolerance, sizes))
+    else:
+        advice = advise.recommend(advise.points_from(E.best_learning_rate(df), hrl, lrl), args.tolerance)
+        print(advise.describe(advice, hrl, lrl, args.tolerance))
     return 0
 
 
@@ -423,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the HRL+LRL pair (default: the preset's first; en-de+en-sw@PATH for your corpus)")
     adv.add_argument("--tolerance", type=_finite_float, default=0.05,
                      help="nats the HRL validation loss may exceed the best one the runs reached (default %(default)s)")
+    adv.add_argument("--over", default="rate", choices=("rate", "tau"),
+                     help="rate: static sampling vs pre-training over the LRL rate (Order Matters' fronts, default); "
+                          "tau: temperature sampling vs scalarization over τ (Upsample or Upweight?'s τ grid)")
     adv.add_argument("--runs-dir", default=None, help="default: <repo>/runs, else results/<preset>/runs")
     adv.set_defaults(func=_cmd_advise)
 

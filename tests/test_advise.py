@@ -71,6 +71,9 @@ def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(
     assert ("reliable: " in out) or ("UNRELIABLE: " in out)
     assert cli.main(["advise", "--preset", "mini", "--runs-dir", str(tmp_path)]) == 2
     assert "no runs of the hrl_lrl_es fronts" in capsys.readouterr().err
+    assert cli.main(["advise", "--preset", "mini", "--over", "tau", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err  # which grid is missing, and which notebook trains it
+    assert "no runs of the hrl_lrl_es τ grid" in err and "--only B2_fig04_sampling_vs_weighting" in err
 
 
 def test_a_recorded_recommendation_appears_in_the_report(tmp_path):
@@ -81,3 +84,36 @@ def test_a_recorded_recommendation_appears_in_the_report(tmp_path):
     md = report.build("mini", {"C1_advise_sampling_plan": "Advice"}, tmp_path)
     assert path.exists() and "**Recommendation**" in md
     assert f"recommended: pre-train + joint FT at LRL rate {a.rate:.2f}" in md and "held-out prediction error" in md
+
+
+def test_a_tau_grid_is_advised_at_the_share_each_tau_gives_and_said_as_a_tau():
+    """Upsample or Upweight?'s τ grid on a known surface in the LRL share p(τ): the law finds
+    the share where the HRL constraint binds and says it as the τ that gives it."""
+    import pandas as pd
+
+    from paperlib.mixing import temperature
+
+    sizes = {"en-it": 100_000, "en-es": 1_000}
+    for tau in (1.0, 2.5, 7.0):  # the inverse of p(low; τ)
+        share = temperature([sizes["en-it"], sizes["en-es"]], tau)[1]
+        assert advise.tau_of_share(share, sizes["en-it"], sizes["en-es"]) == pytest.approx(tau)
+    rng = np.random.default_rng(7)
+    rows = []
+    for method, shift in ((advise.SAMPLING, 0.0), (advise.WEIGHTING, 0.15)):  # weighting worse everywhere
+        for tau in (1.0, 2.0, 3.0, 5.0, 8.0):
+            p = temperature([sizes["en-it"], sizes["en-es"]], tau)[1]
+            for _ in range(3):
+                rows.append({"method": method, "tau": tau, "valid_loss.en-it": 3 - 0.5 * np.log(1 - p) + rng.normal(0, 0.002),
+                             "valid_loss.en-es": 4 - 0.3 * np.log(p) + shift + rng.normal(0, 0.002)})
+    points = advise.points_from_taus(pd.DataFrame(rows), "en-it", "en-es", sizes)
+    a = advise.recommend(points, tolerance=0.1)
+    # the best HRL loss is at τ=1 (share 0.0099); the constraint binds at share 1 - exp(-2 (0.1 + 0.00497))
+    share = 1 - np.exp(-2 * (0.1 - 0.5 * np.log(1 - temperature([100_000, 1_000], 1.0)[1])))
+    assert a.method == advise.SAMPLING and a.rate == pytest.approx(share, abs=0.01) and a.reliable
+    text = advise.describe(a, "en-it", "en-es", 0.1, sizes)
+    tau = advise.tau_of_share(a.rate, 100_000, 1_000)
+    assert 2.9 < tau < 3.4 and f"recommended: temperature sampling at τ = {tau:.2f} (LRL share {a.rate:.3f})" in text
+    assert "runner-up:   scalarization at τ = " in text
+    equal = advise.points_from_taus(pd.DataFrame(rows), "en-it", "en-es", {"en-it": 500, "en-es": 500})
+    with pytest.raises(ValueError, match="no method's runs sit at 2 or more distinct LRL shares"):
+        advise.recommend(equal)  # tasks of equal size: every τ gives the same share
