@@ -196,8 +196,17 @@ def _cmd_train(args) -> int:
 
     cfgs = [config.with_overrides(config.load_config(path), args.set or []) for path in args.config]
     executor = _executor(args)
-    if args.dry_run:
-        for cfg in cfgs:
+    if args.dry_run:  # prints, prepares and writes nothing
+        from .data import load_prepared
+        from .data.errors import DataError
+
+        for path, cfg in zip(args.config, cfgs):
+            d = cfg.data
+            try:
+                load_prepared(d.taskset, d.preset, d.source, d.source_path)
+            except DataError as exc:  # a run's directory names its data: unknown until they are prepared
+                print(f"{path}: {cfg.plan.method}; its run directory is known once its data are prepared: {exc}")
+                continue
             print(f"{store.run_dir_for(cfg, args.runs_dir)}  {cfg.plan.method}")
         if executor and executor.kind == "slurm":
             print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))

@@ -191,3 +191,25 @@ def test_cli_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"paperlib {__version__}"
+
+
+def test_train_dry_run_prepares_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from paperlib import cli
+    from conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus")
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "data"))
+    cfg = {"experiment": "dry", "plan": PLAN, "batch_size": 8,
+           "data": {"taskset": "en-it+en-fi", "source": "dir", "source_path": str(corpus), "vocab_size": 400}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    args = ["train", str(tmp_path / "c.yaml"), "--dry-run", "--runs-dir", str(tmp_path / "runs")]
+    assert cli.main(args) == 0
+    assert "its run directory is known once its data are prepared" in capsys.readouterr().out
+    assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
+    assert cli.main(["data", "prepare", "--source", "dir", str(corpus), "--tasks", "en-it+en-fi", "--vocab-size", "400",
+                     "--data-dir", str(tmp_path / "data")]) == 0
+    capsys.readouterr()
+    assert cli.main(args) == 0  # prepared: the run's directory, still not created
+    assert str(tmp_path / "runs" / "dry") in capsys.readouterr().out and not (tmp_path / "runs").exists()
