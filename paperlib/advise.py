@@ -89,8 +89,8 @@ def held_out_errors(pts: Points, task: str) -> tuple[np.ndarray, str]:
             continue  # the rest cannot determine the law: this run is not predicted
         coef = fit(_shares(pts.rate[keep], task), y[keep], rates=pts.rates)
         errors.append(float(predict(coef, _shares(pts.rate[i:i + 1], task))[0] - y[i]))
-    return np.asarray(errors), "one rate at a time (the law tested at rates it was not fit on)" if by_rate else \
-        "one run at a time (the law is checked at the grid's rates only)"
+    return np.asarray(errors), "one LRL share at a time (the law tested at shares it was not fit on)" if by_rate else \
+        "one run at a time (the law is checked at the grid's own shares only)"
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,8 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     `tolerance` nats of the best HRL loss observed, over each method's rate range."""
     if not (np.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"--tolerance must be a finite number of nats >= 0, got {tolerance!r}")
+    if not points:
+        raise ValueError("no runs of either method to fit a law to")
     if not any(p.rates >= 2 for p in points.values()):
         raise ValueError("no method's runs sit at 2 or more distinct LRL shares, so no law can be fit (a τ grid on "
                          "tasks of equal size gives every τ the same share)")

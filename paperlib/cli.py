@@ -180,8 +180,7 @@ def _cmd_data_info(args) -> int:
         print(describe(data, args.preset))
         print()
     for name, why in missing:
-        print(f"{name}: not ready for preset {args.preset}: {why}"
-              + (f" (with --source dir {path})" if source == "dir" and "paperlib data prepare" in why else ""))
+        print(f"{name}: not ready for preset {args.preset}: {why}")
     if source == "dir" and not args.tasks:  # the corpus itself, prepared or not: the regime in advance
         from .data import sources, tasksets
         from .data.info import describe_corpus
@@ -196,14 +195,19 @@ def _cmd_train(args) -> int:
 
     cfgs = [config.with_overrides(config.load_config(path), args.set or []) for path in args.config]
     executor = _executor(args)
-    if args.dry_run:  # prints, prepares and writes nothing
+    if args.dry_run:  # prepares, trains and writes nothing
         from .data import load_prepared
         from .data.errors import DataError
 
         for path, cfg in zip(args.config, cfgs):
             d = cfg.data
             try:
-                load_prepared(d.taskset, d.preset, d.source, d.source_path)
+                request = load_prepared(d.taskset, d.preset, d.source, d.source_path).manifest["request"]
+                other = [f"{k} {request[k]} (the config's: {getattr(d, k)})" for k in ("vocab_size", "block_size")
+                         if getattr(d, k) is not None and getattr(d, k) != request[k]]
+                if other:
+                    raise DataError(f"its data are prepared with another {', '.join(other)}; "
+                                    f"`paperlib data prepare` with the config's settings first")
             except DataError as exc:  # a run's directory names its data: unknown until they are prepared
                 print(f"{path}: {cfg.plan.method}; its run directory is known once its data are prepared: {exc}")
                 continue
@@ -363,6 +367,7 @@ def _finite_float(value: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .methods import METHODS
 
     parser = _Parser(prog="paperlib", description=__doc__)
     parser.add_argument("--version", action="version", version=f"paperlib {__version__}")
@@ -422,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn = sub.add_parser("runs", help="inspect the run store").add_subparsers(dest="runs_command", required=True)
     ls = rn.add_parser("ls", help="runs with status, steps and final per-task losses")
     ls.add_argument("experiment", nargs="?", default=None, help="only this experiment (e.g. order_matters_nmt-mini)")
-    ls.add_argument("--method", default=None, help="only runs of this method (static, temperature, cooldown, ...)")
+    ls.add_argument("--method", default=None, choices=sorted(METHODS), help="only runs of this method")
     ls.add_argument("--seed", type=int, default=None, help="only runs with this seed")
     ls.add_argument("--status", default=None, choices=("done", "running", "unfinished", "damaged"), help="only runs in this state")
     ls.add_argument("--runs-dir", default=None)

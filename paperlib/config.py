@@ -209,6 +209,8 @@ def _from_dict(cls, data: dict, where: str):
 def _coerce(annotation: str, value, key: str):
     """YAML reads '1e-3' as a string; numbers in numeric fields are converted here."""
     kind = str(annotation).split(" |")[0]
+    if kind == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)  # --set batch_size=1e2 arrives as JSON's 100.0
     if isinstance(value, str) and kind in ("float", "int"):
         try:
             number = float(value)

@@ -35,9 +35,10 @@ def save(fig, name: str, out_dir: str | Path) -> list[Path]:
     return paths
 
 
-SEED_BAND = ("ci", 95)
-"""seaborn's band for a curve drawn over seeds: a 95% bootstrap interval of the seed mean at
-each step (every curve plot passes it explicitly, and `band_caption` says so under the figure)."""
+SEED_BAND = ("pi", 100)
+"""seaborn's band for a curve drawn over seeds: the range (lowest to highest seed) at each step
+-- with 2-3 seeds a bootstrap "95%" interval of their mean would cover far less than it says.
+Every curve aggregated over seeds passes it, and `band_caption` says so under the figure."""
 
 
 def headline(fig, reference: str, words: str) -> None:
@@ -55,19 +56,19 @@ def caption(fig, text: str) -> None:
 def band_caption(seeds: int, judged_with: int | None = None) -> str:
     """What the shaded band of a curve over `seeds` seeds is (none with one seed);
     judged_with: the seeds the figure's verdicts use, when the curves show fewer."""
+    more = f" (the verdicts use all {judged_with} seeds)" if judged_with and judged_with > seeds else ""
     if seeds <= 1:
-        if judged_with and judged_with > 1:
-            return f"One seed per curve, so no band (the verdicts use all {judged_with} seeds)."
-        return "One seed per curve: no band (the seed-to-seed spread is not measured)."
-    return f"Bands: 95% bootstrap interval of the mean over {seeds} seeds at each step."
+        return f"One seed per curve, so no band{more}." if more else \
+            "One seed per curve: no band (the seed-to-seed spread is not measured)."
+    return f"Lines: the mean over {seeds} seeds; bands: their range (lowest to highest seed) at each step{more}."
 
 
 def mark_out_of_regime(axes, failed: list[str]) -> None:
     """Mark panels whose claims were all out of regime (`claims.failed_gates`) and say which
     gates failed: the curves are drawn, but they are not evidence for or against the paper.
     A faint watermark under the data (never hiding it) on a grey background, and the failed
-    gates under the panel; on a table (axes turned off), the note alone under it. Nothing
-    happens when `failed` is empty."""
+    gates in small text at the panel's foot, also under the data; on a table (axes turned
+    off), the note alone under it. Nothing happens when `failed` is empty."""
     if not failed:
         return
     import numpy as np
@@ -79,8 +80,7 @@ def mark_out_of_regime(axes, failed: list[str]) -> None:
             ax.text(0.5, 0.5, "OUT OF REGIME", transform=ax.transAxes, ha="center", va="center", rotation=20,
                     fontsize=20, fontweight="bold", color="#a00000", alpha=0.18, zorder=0)
         ax.text(0.5, -0.02 if not ax.axison else 0.02, note, transform=ax.transAxes, ha="center",
-                va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold",
-                zorder=1, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
+                va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold", zorder=0.6)
 
 
 def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35):

@@ -59,12 +59,12 @@ def record_training(figures_dir: Path, seconds: float, runs: int, busiest_second
                                   indent=2))
 
 
-def overhead(training: dict, notebook_seconds: float) -> float | None:
-    """Orchestration overhead of a reproduction: its wall time (the training schedule and
-    the notebooks) minus the busiest worker's training time, as a share of that wall time;
-    None when the record predates the busiest worker's time."""
+def overhead(training: dict) -> float | None:
+    """Orchestration overhead of the training schedule: its wall time minus the busiest
+    worker's own training time (spawning, loading, waiting for prefixes, idling), as a share
+    of that wall time; None when the record predates the busiest worker's time."""
     busiest = training.get("busiest_worker_seconds")
-    wall = training["seconds"] + notebook_seconds
+    wall = training["seconds"]
     return None if busiest is None or wall <= 0 else max(0.0, wall - busiest) / wall
 
 
@@ -154,9 +154,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"(not judged: the runs are not in the regime the claim needs). "
         + (f"**Training wall time:** {training['seconds'] / 60:.1f} min ({training['runs']} runs and prefixes in one "
            f"schedule, before the notebooks)"
-           + (f"; orchestration overhead {share:.1%} (wall minus the busiest worker's "
-              f"{training['busiest_worker_seconds'] / 60:.1f} min of training, over training + notebooks). "
-              if (share := overhead(training, total)) is not None else ". ")
+           + (f"; orchestration overhead {share:.1%} of it (its wall time minus the busiest worker's "
+              f"{training['busiest_worker_seconds'] / 60:.1f} min of training). "
+              if (share := overhead(training)) is not None else ". ")
            if training else "")
         + f"**Notebook wall time:** {total / 60:.1f} min in all"
         + ("." if not redrawn else

@@ -62,8 +62,8 @@ CORPUS_PARAMETERS = {
 @dataclass(frozen=True)
 class Corpus:
     """A researcher's corpus folder to run the notebooks on (`--source dir PATH`) and the
-    pairs standing for the papers' high- and low-resource tasks (default: its largest and
-    its smallest pair)."""
+    pairs standing for the papers' high- and low-resource tasks (default: those its
+    roles.yaml names, else its largest and its smallest pair)."""
 
     folder: str
     hrl: str | None = None

@@ -278,14 +278,18 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     # and one line per worker: which run it trains and how far it is
     lines = [tqdm(total=1, unit="step", dynamic_ncols=True, position=i + 1, leave=False, disable=not s.progress,
                   bar_format="  {desc}: {n_fmt}/{total_fmt} steps {bar:10} {rate_fmt}") for i in range(workers)]
+    for i, line in enumerate(lines):
+        line.set_description_str(f"worker {i + 1}: idle", refresh=False)
     slot_of: dict[str, int] = {}
     busy = [0.0] * workers
+    before: dict[str, float | None] = {}  # a run's logged wall time when submitted (a resumed one has some)
     with pool:
         while waiting or running:
             ready = sorted((n for n in waiting if parent_of.get(n) is None or parent_of[n] in done),
                            key=lambda n: (-critical(n), n))
             for name in ready[: workers - len(running)]:
                 waiting.discard(name)
+                before[name] = store.last_wall_time(dirs[name])
                 running[pool.submit(TrainJob(), runs[name].to_dict(), quiet)] = name
                 slot_of[name] = min(set(range(workers)) - {slot_of[n] for n in running.values() if n in slot_of})
                 lines[slot_of[name]].reset(total=own[name])
@@ -293,7 +297,12 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
             finished, _ = wait(set(running), timeout=5.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 name = running.pop(fut)
-                busy[slot_of.pop(name)] += store.own_seconds(runs[name], dirs[name])
+                slot = slot_of.pop(name)
+                # this schedule's share of the run: from its log, less what an earlier session had trained
+                busy[slot] += (store.own_seconds(runs[name], dirs[name]) if before[name] is None else
+                               max(0.0, (store.last_wall_time(dirs[name]) or 0.0) - before[name]))
+                lines[slot].reset(total=1)
+                lines[slot].set_description_str(f"worker {slot + 1}: idle")
                 if fut.exception() is not None:
                     failed.append(f"{dirs[name]}: {fut.exception()!r}")
                     lost = _descendants_of(name, children)

@@ -93,6 +93,15 @@ def damage(run_dir: Path) -> str | None:
     return _parse_metrics(run_dir)[1]
 
 
+def last_wall_time(run_dir: Path) -> float | None:
+    """The wall time of a run's last logged row (None without a readable log)."""
+    try:
+        rows = [r for r in read_metrics(run_dir) if "wall_time" in r]
+    except (OSError, DamagedRun):
+        return None
+    return rows[-1]["wall_time"] if rows else None
+
+
 def own_seconds(cfg: TrainConfig, run_dir: Path) -> float:
     """Wall seconds a run spent on its own steps (after the prefix it continues, whose time
     its log carries over), evaluation and BLEU included; 0 when its log cannot be read."""

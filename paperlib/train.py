@@ -79,7 +79,7 @@ def _accelerator(cfg: TrainConfig, log_with=None, run_dir=None):
     try:
         with warnings.catch_warnings():  # a tracker that is not installed: accelerate warns; we say it below, once
             if log_with:
-                warnings.simplefilter("ignore")
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"accelerate\.")
             accelerator = Accelerator(cpu=cpu, mixed_precision="bf16" if cfg.precision == "bf16" else "no",
                                       log_with=log_with, project_dir=str(run_dir) if log_with else None)
     except (ValueError, ImportError) as exc:  # an unknown tracker name

@@ -24,7 +24,7 @@ def test_the_law_recovers_a_known_constrained_optimum():
     assert a.method == advise.PRETRAIN and a.rate == pytest.approx(1 - np.exp(-0.3054), abs=0.01)
     assert a.lrl == pytest.approx(4 - 0.3 * np.log(a.rate), abs=0.01)
     assert a.runner_up[0] == advise.STATIC and a.runner_up[2] - a.lrl == pytest.approx(0.2, abs=0.02)
-    assert a.reliable and a.band < 0.01 and "rates it was not fit on" in a.held_out
+    assert a.reliable and a.band < 0.01 and "shares it was not fit on" in a.held_out
 
 
 def test_an_interior_optimum_from_overfitting_is_found_with_four_rates():
@@ -50,7 +50,7 @@ def test_a_ranking_within_the_laws_error_is_marked_unreliable():
 def test_two_rates_are_checked_run_by_run_and_say_so():
     a = advise.recommend({advise.STATIC: surface(0.3, rates=(0.1, 0.5)), advise.PRETRAIN: surface(rates=(0.1, 0.5))},
                          tolerance=0.2)
-    assert "grid's rates only" in a.held_out and a.n_held_out == 12
+    assert "grid's own shares only" in a.held_out and a.n_held_out == 12
 
 
 def test_no_plan_within_the_tolerance_is_one_line():

@@ -24,8 +24,9 @@ def test_plan_parameters_are_checked_at_construction():
 
 def test_overrides_parse_numbers_lists_and_null():
     base = C.TrainConfig(plan={"method": "temperature", "steps": 10, "tau": 1})
-    cfg = C.with_overrides(base, ["optim.lr=1e-3", "plan.tau=5", "optim.clip_norm=null", "model.layers=3"])
+    cfg = C.with_overrides(base, ["optim.lr=1e-3", "plan.tau=5", "optim.clip_norm=null", "model.layers=3", "batch_size=1e2"])
     assert cfg.optim.lr == 1e-3 and cfg.plan.tau == 5 and cfg.optim.clip_norm is None and cfg.model.layers == 3
+    assert cfg.batch_size == 100 and isinstance(cfg.batch_size, int)  # JSON reads 1e2 as 100.0
     with pytest.raises(ValueError, match="unknown config key 'nope.x'"):
         C.with_overrides(base, ["nope.x=1"])
 
@@ -160,6 +161,8 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys
                  ["train", "configs/mini_lm.yaml", "--set", "experiment=../../x"],
                  ["train", "configs/mini_lm.yaml", "--set", "plan.tau"],
                  ["train", "configs/mini_lm.yaml", "--set", "=3"],
+                 ["train", "configs/mini_lm.yaml", "--set", "batch_size=12.5"],
+                 ["train", "configs/mini_lm.yaml", "--set", "seed=1.5"],
                  ["train", "configs/mini_lm.yaml", "--set", "plan.tau=[5"],              # not a value
                  ["train", "configs/mini_hrl_lrl_fi.yaml", "--set", "plan.rates=0.5,0.5"],  # a list without brackets
                  ["train", "configs/mini_lm.yaml", "--workers", "0"],                      # argparse, one line too

@@ -51,8 +51,8 @@ def test_dir_source_errors(tmp_path):
     (tmp_path / "en-it" / "train.tsv").write_text("a\tb\r\n")  # Windows line ends read as the same pair
     assert sources.load_dir(tmp_path).task_splits("en-it", "translation")["train"] == [("a", "b")]
     (tmp_path / "en-it" / "valid.tsv").write_text("v\tw\na\tb\n")  # a training pair held out as well
-    with pytest.raises(DataError, match=r"en-it/valid.tsv:2: also in the training data \(train.tsv line 1\); keep "
-                                        r"validation and test examples out of train.tsv"):
+    with pytest.raises(DataError, match=r"en-it/valid.tsv:2: also in the training data \(train.tsv line 1\), as are 1 "
+                                        r"of its 2 examples; held-out examples must not be trained on: e.g. grep -vxFf"):
         sources.load_dir(tmp_path)
     (tmp_path / "en-it" / "valid.tsv").write_text("v\tw\n")
     (tmp_path / "en-it" / "test.txt").write_text("a document\n")  # a language's file in a pair's folder
@@ -133,12 +133,15 @@ def test_task_too_small_is_named(corpus_dir, tmp_path, monkeypatch):
     ts = TaskSet("tiny", "translation", ("en-fi",), "test")
     with pytest.raises(DataError, match=r"task 'en-fi' has only 75 training segments"):
         prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "new" / "data", progress=False)
-    assert not (tmp_path / "new").exists()  # a failed preparation leaves no folder and no lock behind
+    # a failed preparation leaves no prepared folder behind, only its (empty) lock file: a process
+    # waiting on that lock holds its inode, so it is never deleted
+    left = sorted(str(p.relative_to(tmp_path / "new" / "data")) for p in (tmp_path / "new" / "data").rglob("*"))
+    assert left == ["locks", "locks/dir-" + left[1].split("dir-")[1]] and left[1].endswith(".lock")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "kept.txt").write_text("the user's")
     with pytest.raises(DataError):
         prepare(ts, "mini", "dir", corpus_dir, vocab_size=500, data_dir=tmp_path / "data", progress=False)
-    assert [p.name for p in (tmp_path / "data").iterdir()] == ["kept.txt"]  # what was there before stays
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["kept.txt", "locks"]  # what was there stays
 
 
 def test_unknown_task_set_and_task(corpus_dir, tmp_path):

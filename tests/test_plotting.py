@@ -32,7 +32,7 @@ def test_an_out_of_regime_panel_is_greyed_and_says_which_gate_failed():
     plotting.mark_out_of_regime(axes[0, 1], [])
     marked, clean = axes[0, 0], axes[0, 1]
     assert [t.get_text() for t in marked.texts] == ["OUT OF REGIME", "out of regime: learned, overfits gates failed"]
-    assert all(t.get_zorder() < 2 for t in marked.texts)  # under the curves (zorder 2): the data stay visible
+    assert all(t.get_zorder() < 1 for t in marked.texts)  # under lines (2) and points (1): the data stay visible
     assert marked.get_facecolor() != clean.get_facecolor()
     assert len(clean.texts) == 0
     table = plotting.subplots(1)[1][0, 0]
@@ -46,6 +46,8 @@ def test_headline_and_captions_are_on_the_figure():
     plotting.headline(fig, "Order Matters, Fig. 2", "trade-off fronts")
     plotting.caption(fig, plotting.band_caption(3))
     assert fig._suptitle.get_text() == "Order Matters, Fig. 2: trade-off fronts"
-    assert "over 3 seeds" in fig.texts[-1].get_text()
+    assert "over 3 seeds" in fig.texts[-1].get_text() and "range (lowest to highest seed)" in fig.texts[-1].get_text()
+    assert plotting.band_caption(2, judged_with=3).endswith("(the verdicts use all 3 seeds).")
+    assert "verdicts" not in plotting.band_caption(3, judged_with=3)
     assert "no band" in plotting.band_caption(1) and "not measured" in plotting.band_caption(1)
     assert plotting.band_caption(1, judged_with=3) == "One seed per curve, so no band (the verdicts use all 3 seeds)."

@@ -280,7 +280,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     assert (tmp_path / "figures" / "smoke" / "a.png").exists() and (tmp_path / "figures" / "smoke" / "b.png").exists()
     # the report states the schedule's wall time beside the notebooks' (which then only draw)
     assert "**Training wall time:** 0.0 min (4 runs and prefixes in one schedule, before the notebooks); " \
-           "orchestration overhead 100.0% (wall minus the busiest worker's 0.0 min of training" in \
+           "orchestration overhead 100.0% of it (its wall time minus the busiest worker's 0.0 min of training)" in \
            (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     scheduled.clear()
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0

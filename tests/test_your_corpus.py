@@ -39,9 +39,12 @@ def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
     assert roles["lm"] is None  # no monolingual folders
     assert roles_of(pairs_dir, hrl="en-xh")["pair"] == f"en-xh+en-sw@{pairs_dir}"
     assert roles_of(pairs_dir, lrl="en-xh")["pair"] == f"en-de+en-xh@{pairs_dir}"
-    with pytest.raises(DataError, match=r"the high-resource pair en-sw has fewer training pairs \(120\) than the "
-                                        r"low-resource en-de \(400\); swap --hrl and --lrl"):
+    with pytest.raises(DataError, match=r"the high-resource pair en-sw \(--hrl\) has fewer training pairs \(120\) "
+                                        r"than the low-resource en-de \(--lrl, 400\); the high-resource pair must be "
+                                        r"the larger: swap them or choose others"):
         roles_of(pairs_dir, hrl="en-sw", lrl="en-de")
+    with pytest.raises(DataError, match=r"the high-resource pair en-xh \(chosen by size\) has fewer .* en-de \(--lrl, 400\)"):
+        roles_of(pairs_dir, lrl="en-de")  # the largest pair named low-resource: the next one is smaller
     with pytest.raises(DataError, match=r"--lrl en-fr: not a translation pair of .*; it has: en-de, en-xh, en-sw"):
         roles_of(pairs_dir, lrl="en-fr")
     with pytest.raises(DataError, match="name the same pair"):
@@ -57,7 +60,8 @@ def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_pa
     assert roles_of(folder)["pair"] == f"en-de+en-xh@{folder}"
     for text, message in (("hrl: en-fr\n", r"roles.yaml hrl: en-fr: not a translation pair of .*; it has: en-de"),
                           ("hrl: en-de\nlrl: en-de\n", "roles.yaml hrl: and roles.yaml lrl: name the same pair"),
-                          ("hrl: en-sw\nlrl: en-de\n", "fewer training pairs .*; swap roles.yaml hrl and roles.yaml lrl"),
+                          ("hrl: en-sw\nlrl: en-de\n", r"en-sw \(roles.yaml hrl\) has fewer training pairs .*en-de \(roles.yaml lrl, 300\)"),
+                          ("hrl: en-de\nhrl: en-xh\n", r"roles.yaml line 2: not valid YAML \(key 'hrl' given twice\)"),
                           ("hrl: [en-de\n", r"roles.yaml line \d+: not valid YAML"),
                           ("high: en-de\n", "takes only the keys hrl and lrl.*unknown: high"),
                           ("- en-de\n", "takes only the keys hrl and lrl.*got list"),

@@ -143,10 +143,12 @@ def named_taskset(name: str, source: str, source_path) -> TaskSet:
     ts = get_taskset(name, source_path if source == "dir" else None)
     if ts.corpus and (source != "dir" or Path(ts.corpus).resolve() != Path(source_path).resolve()):
         raise DataError(f"task set {name!r} is in the folder {ts.corpus}: give it with --source dir {ts.corpus}")
-    if source == "dir":
-        corpus = sources.load_dir(source_path)
+    if source == "dir":  # a task folder exists (cheap: the corpus is read only when it is prepared)
+        folder = Path(source_path)
+        held = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
         for task in ts.tasks:
-            corpus.task_splits(task, ts.kind)
+            if task not in held:
+                raise DataError(f"task {task!r} is not in {folder}; it holds: {', '.join(held) or 'no task folders'}")
     return ts
 
 
@@ -215,16 +217,17 @@ def prepare(
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
     lock = data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"
-    # what this call creates, removed again if it fails: a failed preparation leaves nothing
-    created = sorted({p for start in (lock, root.parent) for p in (start, *start.parents) if not p.exists()},
-                     key=lambda p: -len(p.parts))  # deepest first
+    # the folders this call creates for the prepared data, removed again if it fails (the
+    # lock file stays: a process waiting on it holds its inode, and a new file under the same
+    # name would let a third one prepare beside it; fetched DDTP files stay too, to reuse)
+    created = sorted((p for p in (root.parent, *root.parent.parents) if not p.exists()), key=lambda p: -len(p.parts))
     try:
         return _prepare_locked(ts, preset, source, source_path, vocab_size, block_size, data_dir, root, lock,
                                progress, mirror)
     except BaseException:
         for p in created:  # innermost first; a folder another process has filled meanwhile stays
             try:
-                p.unlink() if p == lock else p.rmdir()
+                p.rmdir()
             except OSError:
                 pass
         raise
@@ -428,7 +431,7 @@ def _fetch_date(data_dir: Path) -> str | None:
 def load_prepared(taskset: str, preset: str = "mini", source: str = "ddtp", source_path=None, data_dir=None) -> PreparedData:
     """The prepared data if present, without building anything."""
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
-    fix = f"run `paperlib data prepare --tasks {taskset} --preset {preset}`"
+    fix = f"run `paperlib data prepare --tasks {taskset} --preset {preset}" + (f" --source dir {source_path}`" if source == "dir" else "`")
     manifest = _read_manifest(root)
     if not manifest:
         raise DataError(f"task set {taskset!r} ({preset}) is not prepared; {fix}")

@@ -110,10 +110,14 @@ def _check_held_out(numbered: dict) -> None:
     for split in ("valid", "test"):
         if split in numbered:
             path, items = numbered[split]
-            for n, item in items:
-                if item in first:
-                    raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {first[item]}); "
-                                    f"keep validation and test examples out of {train_file.name}")
+            shared = [(n, first[item]) for n, item in items if item in first]
+            if shared:
+                n, m = shared[0]
+                fix = (f"e.g. grep -vxFf {train_file} {path} > {path}.new && mv {path}.new {path}"
+                       if path.suffix != ".jsonl" else f"remove them from {path.name}")
+                raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {m}), as are "
+                                f"{len(shared)} of its {len(items)} examples; held-out examples must not be trained "
+                                f"on: {fix}")
 
 
 # a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two

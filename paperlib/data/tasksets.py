@@ -205,7 +205,8 @@ def qualified_name(ts: TaskSet) -> str:
 # parameter takes which is `paperlib.reproduce.CORPUS_PARAMETERS`
 ROLES = {
     "pair": "one high- and one low-resource translation pair (Order Matters Figs. 2-6, 26-28; Upsample or "
-            "Upweight? Figs. 1, 3, 4): --hrl and --lrl, by default the largest and the smallest pair",
+            "Upweight? Figs. 1, 3, 4): --hrl and --lrl, else those the folder's roles.yaml names, else the largest "
+            "and the smallest pair",
     "two_hrl": "the two largest translation pairs (Order Matters Fig. 1)",
     "many": "every translation pair, largest first, when there are at least 3 (Upsample or Upweight? Table 3)",
     "lm": "every monolingual language, largest first, when there are at least 2 (Order Matters Figs. 7-9; "
@@ -234,7 +235,9 @@ def declared_roles(folder) -> dict[str, str]:
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
-        raise DataError(f"{path}{line}: not valid YAML; write e.g. 'hrl: en-de' and 'lrl: en-sw', one per line") from None
+        problem = getattr(exc, "problem", None)
+        raise DataError(f"{path}{line}: not valid YAML{f' ({problem})' if problem else ''}; write e.g. 'hrl: en-de' "
+                        "and 'lrl: en-sw', one per line") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"hrl", "lrl"}:
@@ -256,7 +259,8 @@ def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None)
 
     pairs, langs = by_size(corpus.parallel), by_size(corpus.monolingual)
     declared = declared_roles(folder)
-    origin = {"hrl": "--hrl" if hrl else f"{ROLES_FILE} hrl:", "lrl": "--lrl" if lrl else f"{ROLES_FILE} lrl:"}
+    origin = {role: f"--{role}" if flag else f"{ROLES_FILE} {role}:" if role in declared else default
+              for role, flag, default in (("hrl", hrl, "chosen by size"), ("lrl", lrl, "chosen by size"))}
     hrl, lrl = hrl or declared.get("hrl"), lrl or declared.get("lrl")
     for role, task in (("hrl", hrl), ("lrl", lrl)):
         if task is not None and task not in corpus.parallel:
@@ -269,8 +273,9 @@ def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None)
             raise DataError(f"{origin['hrl']} and {origin['lrl']} name the same pair ({high}); the low-resource pair must be another")
         sizes = {t: len(corpus.parallel[t]["train"]) for t in (high, low)}
         if sizes[high] < sizes[low]:
-            raise DataError(f"the high-resource pair {high} has fewer training pairs ({sizes[high]}) than the "
-                            f"low-resource {low} ({sizes[low]}); swap {origin['hrl'].rstrip(':')} and {origin['lrl'].rstrip(':')}")
+            raise DataError(f"the high-resource pair {high} ({origin['hrl'].rstrip(':')}) has fewer training pairs "
+                            f"({sizes[high]}) than the low-resource {low} ({origin['lrl'].rstrip(':')}, {sizes[low]}); "
+                            f"the high-resource pair must be the larger: swap them or choose others")
         roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
         roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
     if len(pairs) >= 3:
