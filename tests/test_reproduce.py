@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -271,6 +272,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     def schedule(cfgs, workers, settings):
         assert not list((tmp_path / "figures" / "smoke").glob("*.png")), "a notebook ran before the runs trained"
         scheduled.append((cfgs, workers))
+        time.sleep(0.2)  # a schedule that takes wall time, in which no worker trained: all of it overhead
         return runs.Schedule(4, 0.0)  # three runs and one shared prefix
 
     monkeypatch.setattr(runs, "train_side_by_side", schedule)
