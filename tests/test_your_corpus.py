@@ -69,6 +69,10 @@ def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_pa
         (folder / tasksets.ROLES_FILE).write_text(text)
         with pytest.raises(DataError, match=message):
             roles_of(folder)
+    (folder / tasksets.ROLES_FILE).write_text("lrl: en-xh\n")
+    from paperlib.data.info import describe_corpus
+
+    assert "(roles.yaml names lrl en-xh)" in describe_corpus(sources.load_dir(folder), folder, roles_of(folder), "mini")
     (folder / tasksets.ROLES_FILE).write_text("hrl: en-fr\n")
     assert cli.main(["reproduce", "--preset", "smoke", "--dry-run", "--source", "dir", str(folder)]) == 2
 

@@ -46,7 +46,7 @@ def describe_corpus(corpus, folder, roles: dict, preset: str) -> str:
     """A researcher's corpus before it is prepared: sizes, imbalance, the task sets standing
     for the papers' roles, the epochs one run of `preset` gives the pair's tasks, and
     warnings where a task is out of the papers' regime in advance."""
-    from .tasksets import ROLES, get_taskset, short_name
+    from .tasksets import ROLES, ROLES_FILE, declared_roles, get_taskset, short_name
 
     lines = [f"your corpus {folder}: {len(corpus.parallel)} translation pair(s), {len(corpus.monolingual)} "
              "language(s) for language modelling"]
@@ -66,6 +66,9 @@ def describe_corpus(corpus, folder, roles: dict, preset: str) -> str:
                          for t, n in sizes.items() if n < LEARNABLE_PAIRS]
     lines += ["", "the papers' roles (`paperlib reproduce --source dir PATH` runs each notebook on its role):"]
     lines += [f"  {role:8s} {short_name(q) if q else 'none: ' + ROLES[role]}" for role, q in roles.items()]
+    declared = declared_roles(folder)
+    if declared:  # where the pair's roles came from (flags, when given, override the file)
+        lines.append(f"  ({ROLES_FILE} names " + ", ".join(f"{k} {v}" for k, v in declared.items()) + ")")
     if roles.get("pair"):
         ts = get_taskset(roles["pair"])
         hrl, lrl = ts.tasks
