@@ -26,10 +26,7 @@ def _cmd_reproduce(args) -> int:
 
         rp.select(args.only, rp.list_notebooks())  # an unknown notebook is the same one-line error as without --dry-run
         if corpus is not None:  # a bad folder or roles file fails here as it would without --dry-run
-            from .data.tasksets import short_name
-
-            roles = corpus.roles()
-            print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q)
+            print(corpus.describe_roles(corpus.roles())
                   + "\ncosts below are for the preset's DDTP task sets; `paperlib data info --source dir "
                   f"{corpus.folder}` shows your tasks' sizes and epochs")
         print(costs.describe(args.preset, args.only, executor))
@@ -278,13 +275,13 @@ def _cmd_runs_ls(args) -> int:
     rows = [("experiment/run", "method", "mixture", "seed", "status", "steps", "final valid loss per task")]
     for d in dirs:
         problem, r = store.damage(d), found.get(d)
-        evals = [m for m in store.read_metrics(d) if "valid_loss" in m] if not problem else []
         status = (f"damaged: {problem}" if problem else "done" if r.done else
                   "running" if store.is_locked(d) else "unfinished")
         if ((args.method and (r is None or r.config.plan.method != args.method))
                 or (args.seed is not None and (r is None or r.config.seed != args.seed))
                 or (args.status and status.split(":")[0] != args.status)):
             continue
+        evals = [m for m in store.read_metrics(d) if "valid_loss" in m] if not problem else []
         losses = " ".join(f"{t}={v:.3f}" for t, v in (evals[-1]["valid_loss"] if evals else {}).items())
         rows.append((f"{d.parent.name}/{d.name}", r.config.plan.method if r else "?", store.mixture_label(r.config) if r else "?",
                      str(r.config.seed) if r else "?", status, str(evals[-1]["step"] if evals else 0), losses))

@@ -78,6 +78,12 @@ class Corpus:
 
         return tasksets.corpus_roles(sources.load_dir(Path(self.folder)), self.folder, self.hrl, self.lrl)
 
+    def describe_roles(self, roles: dict[str, str | None]) -> str:
+        """One line: which of the corpus's task sets fills each role it can fill."""
+        from .data.tasksets import short_name
+
+        return f"your corpus {self.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q)
+
 
 def corpus_parameters(notebooks, roles: dict[str, str | None]) -> tuple[dict[str, dict], dict[str, list[str]]]:
     """(notebook -> its task-set parameters on the corpus, notebook -> the roles the corpus
@@ -208,7 +214,7 @@ def reproduce(
     if corpus is not None:
         if figures_only:
             raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on your corpus")
-        from .data.tasksets import ROLES, short_name
+        from .data.tasksets import ROLES
 
         roles = corpus.roles()
         parameters, skipped = corpus_parameters(chosen, roles)
@@ -219,8 +225,7 @@ def reproduce(
             raise ValueError(f"nothing to run on {corpus.folder}: every chosen notebook needs a role it cannot fill "
                              f"(see above; `paperlib data info --source dir {corpus.folder}` shows its pairs)")
         label = f"{preset}-{corpus.name}"
-        print(f"your corpus {corpus.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q),
-              flush=True)
+        print(corpus.describe_roles(roles), flush=True)
     out_dir = paths.runs_dir() / "notebooks" / label
     figures = Path(figures_root) if figures_root else paths.figures_dir(label)
     _prepare_data(preset, progress, list(chosen), parameters if corpus is not None else None)

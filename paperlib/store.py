@@ -93,22 +93,24 @@ def damage(run_dir: Path) -> str | None:
     return _parse_metrics(run_dir)[1]
 
 
+def _timed_rows(run_dir: Path) -> list[dict]:
+    """The logged rows that carry a wall time ([] without a readable log)."""
+    try:
+        return [r for r in read_metrics(run_dir) if "wall_time" in r]
+    except (OSError, DamagedRun):
+        return []
+
+
 def last_wall_time(run_dir: Path) -> float | None:
     """The wall time of a run's last logged row (None without a readable log)."""
-    try:
-        rows = [r for r in read_metrics(run_dir) if "wall_time" in r]
-    except (OSError, DamagedRun):
-        return None
+    rows = _timed_rows(run_dir)
     return rows[-1]["wall_time"] if rows else None
 
 
 def own_seconds(cfg: TrainConfig, run_dir: Path) -> float:
     """Wall seconds a run spent on its own steps (after the prefix it continues, whose time
     its log carries over), evaluation and BLEU included; 0 when its log cannot be read."""
-    try:
-        rows = [r for r in read_metrics(run_dir) if "wall_time" in r]
-    except (OSError, DamagedRun):
-        return 0.0
+    rows = _timed_rows(run_dir)
     if not rows:
         return 0.0
     before = [r["wall_time"] for r in rows if r.get("step", 0) <= (cfg.fork_at or 0) and not r.get("final")]
