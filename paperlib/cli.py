@@ -21,6 +21,7 @@ def _cmd_reproduce(args) -> int:
     args.preset, why = choose_preset(args.preset, _gpu_name())
     print(why)
     corpus = _corpus(args)
+    source = _source_kind(args) or rp.default_source(args.preset)
     if args.dry_run:
         from . import costs
 
@@ -29,10 +30,12 @@ def _cmd_reproduce(args) -> int:
             print(corpus.describe_roles(corpus.roles())
                   + "\ncosts below are for the preset's DDTP task sets; `paperlib data info --source dir "
                   f"{corpus.folder}` shows your tasks' sizes and epochs")
-        print(costs.describe(args.preset, args.only, executor))
+        parameters = rp.HUB_PARAMETERS if source == "hub" and corpus is None else None
+        print(costs.describe(args.preset, args.only, executor, parameters))
         return 0
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
-                           figures_only=args.figures_only, log_with=args.log_with, corpus=corpus)
+                           figures_only=args.figures_only, log_with=args.log_with, corpus=corpus,
+                           source=None if corpus is not None else source)
     print()
     print(rp.summary_table(results))
     failed = [r for r in results if r.status not in ("ok", rp.NOT_SHIPPED)]
@@ -41,8 +44,14 @@ def _cmd_reproduce(args) -> int:
     return 1 if failed else 0
 
 
+def _source_kind(args) -> str | None:
+    """ddtp, hub or dir as --source names it (None: not given, the preset's default)."""
+    given = getattr(args, "source", None)
+    return _parse_source(given)[0] if given else None
+
+
 def _corpus(args):
-    """The researcher's corpus `reproduce --source dir PATH` names (None: DDTP)."""
+    """The researcher's corpus `reproduce --source dir PATH` names (None: DDTP or the hub)."""
     from .reproduce import Corpus
 
     source, path = _parse_source(getattr(args, "source", None) or ["ddtp"])
@@ -50,9 +59,6 @@ def _corpus(args):
         value = getattr(args, flag, None)
         if value is not None and not value.strip():
             raise ValueError(f"--{flag} is empty; name a translation pair of your corpus, e.g. --{flag} en-de")
-    if source == "hub":
-        raise ValueError("reproduce reads the papers' corpora from the hub at --preset paper; elsewhere use "
-                         "--source ddtp (default) or --source dir PATH")
     if source != "dir" and (getattr(args, "hrl", None) or getattr(args, "lrl", None)):
         raise ValueError("--hrl and --lrl name pairs of your corpus: use them with --source dir PATH")
     return Corpus(path, args.hrl, args.lrl) if source == "dir" else None
@@ -64,12 +70,17 @@ def _cmd_advise(args) -> int:
     from . import advise, experiments as E, paths, runs, store
     from .data.tasksets import short_name
     from .presets import check_preset
+    from .reproduce import HUB_PARAMETERS, default_source
 
     check_preset(args.preset)
     _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     corpus = _corpus(args)
     if corpus is not None and args.taskset:
         raise ValueError("--taskset or --source dir PATH, not both (the corpus's pair is its --hrl and --lrl)")
+    hub = corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub"
+    if hub:  # the pair the hub's reproduction trains these grids on
+        args.taskset = (HUB_PARAMETERS["B2_fig04_sampling_vs_weighting"]["tasksets"][0] if args.over == "tau" else
+                        HUB_PARAMETERS["C1_advise_sampling_plan"]["taskset"])
     taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
     if taskset is None:
         raise ValueError(f"{corpus.folder} has fewer than two translation pairs: nothing to mix")
@@ -129,7 +140,7 @@ def _tasksets_for(args, source: str, path: str | None):
         return args.tasks
     if source == "dir":
         return tasksets.from_corpus(sources.load_dir(path))
-    return list(TASKSETS)
+    return [name for name, ts in TASKSETS.items() if ts.source == source]
 
 
 def _cmd_data_prepare(args) -> int:
@@ -373,8 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     exec_opts = _executor_options()
     corpus_opts = _Parser(add_help=False)  # a researcher's corpus: reproduce and advise
     corpus_opts.add_argument("--source", nargs="+", default=None, metavar="SOURCE",
-                             help="ddtp (default) | dir PATH: your corpus (layout: `paperlib data prepare --help`); "
-                                  "reproduce writes its figures and report to figures/<preset>-<folder name>/")
+                             help="ddtp (default; hub at --preset paper) | dir PATH: your corpus (layout: `paperlib "
+                                  "data prepare --help`), figures and report in figures/<preset>-<folder name>/ | hub: "
+                                  "the papers' own WMT, OPUS-100 and mC4 data at the preset's fractions (needs "
+                                  "internet), in figures/<preset>-hub/")
     corpus_opts.add_argument("--hrl", default=None, metavar="PAIR",
                              help="with --source dir: the high-resource pair (default: hrl in the folder's roles.yaml, else the largest)")
     corpus_opts.add_argument("--lrl", default=None, metavar="PAIR",

@@ -98,11 +98,12 @@ def _run_identity(cfg: TrainConfig) -> str:
     return config_hash(cfg.identity(build_plan(cfg, placeholder)))
 
 
-def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]:
+def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | None = None) -> list[PlannedRun]:
+    """The runs the notebooks train at their `parameters` (`experiments.notebook_runs`)."""
     from . import experiments as E
     from .data.tasksets import taskset_of
 
-    by_notebook = E.notebook_runs(preset)
+    by_notebook = E.notebook_runs(preset, parameters)
     if only:
         by_notebook = {k: v for k, v in by_notebook.items() if k in {n.removesuffix(".ipynb") for n in only}}
     else:  # what `paperlib reproduce` runs at this size
@@ -124,7 +125,7 @@ def planned_runs(preset: str, only: list[str] | None = None) -> list[PlannedRun]
             else:
                 add(cfg, notebook, end)
         if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each
-            taskset, experiment = E.DOREMI_NOTEBOOKS[notebook]
+            taskset, experiment = E.doremi_taskset(notebook, parameters)
             proxy = E.doremi_proxy_config(preset, taskset, experiment)
             add(proxy, notebook, 2 * total_steps(proxy))
     out = []
@@ -208,10 +209,10 @@ def cpu_throughput(workers: int) -> tuple[str, float]:
             peak * fraction * used)
 
 
-def describe(preset: str, only: list[str] | None = None, executor=None) -> str:
+def describe(preset: str, only: list[str] | None = None, executor=None, parameters: dict | None = None) -> str:
     from . import executors
 
-    planned = planned_runs(preset, only)
+    planned = planned_runs(preset, only, parameters)
     where, flops_per_s = measured_throughput(preset)
     import torch
 

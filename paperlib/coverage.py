@@ -186,12 +186,14 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
          NOT_REPRODUCED,
          "a data description: our pairs are DDTP, whose sizes `paperlib data info` prints (task sets hrl_hrl, "
-         "hrl_lrl_fi, hrl_lrl_sv), and no notebook tabulates them; the WMT pairs would need a task set naming "
-         "en-{fr, zh, ro, hi} and `--source hub` (paperlib/data/sources.py HUB_WMT)"),
+         "hrl_lrl_fi, hrl_lrl_sv), and no notebook tabulates them; the WMT pairs themselves are the task sets "
+         "wmt_fr_zh, wmt_fr_ro and wmt_fr_hi, read with `paperlib reproduce --source hub` (the paper preset's "
+         "default; needs internet)"),
     Item(_O, "Table 2", "mC4 languages used (En, Hi, Gu, Gd, Sw) and their sizes in billions of characters", None,
          NOT_REPRODUCED,
          "a data description: our LM stand-in is DDTP lm_order_matters (`paperlib data info --tasks "
-         "lm_order_matters`); B0 only takes these numbers as input to F(τ) (theory.PAPER_SIZES)"),
+         "lm_order_matters`); B0 only takes these numbers as input to F(τ) (theory.PAPER_SIZES); the mC4 "
+         "languages themselves are the task set mc4_order_matters (`--source hub`)"),
     Item(_O, "Table 3", "Transformer architecture and common hyperparameters (d 512, FFN 2048, 8 heads, label "
          "smoothing 0.1, dropout 0.1)", None, NOT_REPRODUCED,
          _settings("The `paper` preset uses them (3+3 layers); label smoothing and dropout are 0.1 in every preset; "

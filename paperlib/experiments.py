@@ -26,7 +26,9 @@ def wants_bleu(paper: str, taskset: str) -> bool:
         return False
     if ts.corpus:  # a researcher's own pairs: their BLEU is what they will want to read
         return True
-    return taskset.startswith("hrl_lrl") if paper == "A" else taskset.startswith("one_to_many")
+    # the papers' own pairs on the hub (`HUB_TASKSETS`) as their DDTP stand-ins
+    return taskset.startswith(("hrl_lrl", "wmt_fr_ro", "wmt_fr_hi")) if paper == "A" else \
+        taskset.startswith(("one_to_many", "opus100"))
 
 
 def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool = True, lr: float | None = None,
@@ -42,10 +44,9 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
     lm = ts.kind == "lm"
     fields = dict(
         experiment=f"{experiment}-{preset}",  # runs/<experiment>-<preset>/<hash>
-        # a researcher's corpus (a task set qualified by its folder), else the papers' corpora
-        # through the hub loaders at the paper preset (WMT / OPUS-100 / mC4; needs internet)
-        data=DataConfig(taskset=ts.name, preset=preset, source="dir", source_path=ts.corpus) if ts.corpus else
-        DataConfig(taskset=taskset, preset=preset, source="hub" if preset == "paper" else "ddtp"),
+        # where the task set's text comes from: a researcher's corpus (a task set qualified by
+        # its folder), DDTP, or the papers' corpora through the hub loaders (needs internet)
+        data=DataConfig(taskset=ts.name, preset=preset, source=ts.data_source, source_path=ts.corpus),
         plan=plan,
         model=model,
         optim=OptimConfig(lr=lr or s.lr, warmup=s.warmup),
@@ -401,31 +402,49 @@ def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
     return mt, lm
 
 
-def notebook_runs(preset: str) -> dict[str, list[tuple[TrainConfig, dict]]]:
-    """Every notebook's runs at the notebooks' default parameters (for the dry-run plan).
-    DoReMi's final runs depend on learned weights; their proxy/reference training is
-    counted by `paperlib.costs` from `doremi_proxy_config`."""
-    nmt_pairs = pairs(preset)
-    lm, nmt = pretraining_length_runs(preset)
-    mt_sched, lm_sched = schedule_comparison_runs(preset)
-    b1 = temperature_run(preset, pair(preset), 5.0, "upsample_mt")
+def notebook_runs(preset: str, parameters: dict[str, dict] | None = None) -> dict[str, list[tuple[TrainConfig, dict]]]:
+    """Every notebook's runs at its parameters (`parameters`: notebook -> the papermill
+    parameters it is given, e.g. another corpus's task sets; absent ones at their defaults),
+    built by the calls the notebooks make: what `reproduce` trains first in one schedule and
+    `--dry-run` costs. DoReMi's final runs depend on learned weights; their proxy/reference
+    training is counted by `paperlib.costs` from `doremi_proxy_config`."""
+    def given(notebook):
+        return (parameters or {}).get(notebook, {})
+
+    a1, a4, a5, a6, a7 = (given(n) for n in ("A1_fig01_hrl_hrl_fronts", "A4_fig05_regularisation",
+                                            "A5_fig06_finetune_only", "A6_fig07_multilingual_lm",
+                                            "A7_fig09_pretraining_length"))
+    b1, b2, b3, b6 = (given(n) for n in ("B1_fig03_gradient_variance", "B2_fig04_sampling_vs_weighting",
+                                        "B3_fig01_cooldown_lrl", "B6_fig05_07_schedules"))
+    lm, nmt = pretraining_length_runs(preset, a7.get("lm_taskset", "lm_order_matters"), a7.get("nmt_taskset"))
+    mt_sched, lm_sched = schedule_comparison_runs(preset, b6.get("mt_taskset"), b6.get("lm_taskset", "lm_upsample"))
+    b4, b5 = given("B4_table3_one_to_many"), given("B5_table4_multilingual_lm")
     return {
-        "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset),
-        "A2_fig02_hrl_lrl_fronts": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
-        "A3_fig03_efficiency": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
-        "A4_fig05_regularisation": regularisation_runs(preset),
-        "A5_fig06_finetune_only": finetune_only_runs(preset),
-        "A6_fig07_multilingual_lm": multilingual_lm_runs(preset),
+        "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset, a1.get("taskset", "hrl_hrl")),
+        **{nb: order_matters_nmt_grid(preset, pairs(preset, given(nb).get("tasksets")), "order_matters_nmt")
+           for nb in ("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A8_fig26_bleu_fronts")},
+        "A4_fig05_regularisation": regularisation_runs(preset, a4.get("taskset")),
+        "A5_fig06_finetune_only": finetune_only_runs(preset, a5.get("taskset")),
+        "A6_fig07_multilingual_lm": multilingual_lm_runs(preset, a6.get("taskset", "lm_order_matters")),
         "A7_fig09_pretraining_length": lm + nmt,
-        "A8_fig26_bleu_fronts": order_matters_nmt_grid(preset, nmt_pairs, "order_matters_nmt"),
-        "B1_fig03_gradient_variance": [(b1, {"method": "τ=5"})],
-        "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset),
-        "B3_fig01_cooldown_lrl": cooldown_runs(preset),
-        "B4_table3_one_to_many": method_table_runs(preset, "one_to_many", 2, experiment="upsample_one_to_many"),
-        "B5_table4_multilingual_lm": method_table_runs(preset, "lm_upsample", 1, experiment="upsample_lm"),
+        "B1_fig03_gradient_variance": [(temperature_run(preset, pair(preset, b1.get("taskset")), 5.0, "upsample_mt"),
+                                        {"method": "τ=5"})],
+        "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset, b2.get("tasksets")),
+        "B3_fig01_cooldown_lrl": cooldown_runs(preset, b3.get("taskset")),
+        "B4_table3_one_to_many": method_table_runs(preset, b4.get("taskset", "one_to_many"), b4.get("n_high", 2),
+                                                   experiment="upsample_one_to_many"),
+        "B5_table4_multilingual_lm": method_table_runs(preset, b5.get("taskset", "lm_upsample"), b5.get("n_high", 1),
+                                                       experiment="upsample_lm"),
         "B6_fig05_07_schedules": mt_sched + lm_sched,
-        "C1_advise_sampling_plan": order_matters_nmt_grid(preset, [pair(preset)], with_restart=False),  # A2's
+        "C1_advise_sampling_plan": order_matters_nmt_grid(preset, [pair(preset, given("C1_advise_sampling_plan").get("taskset"))],
+                                                          with_restart=False),  # A2's
     }
+
+
+def doremi_taskset(notebook: str, parameters: dict[str, dict] | None = None) -> tuple[str, str]:
+    """(task set, experiment) of a notebook that learns DoReMi weights, at its parameters."""
+    taskset, experiment = DOREMI_NOTEBOOKS[notebook]
+    return (parameters or {}).get(notebook, {}).get("taskset", taskset), experiment
 
 
 # the task sets whose DoReMi weights a notebook learns (proxy + reference model each)

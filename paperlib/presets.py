@@ -10,7 +10,7 @@ mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figure
        the other notebooks are left to gpu (`Preset.notebooks`).
 gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
        every figure, under an hour at the measured rate of runs side by side.
-paper  the papers' own settings, for GPU nodes.
+paper  the papers' own settings and data (`--source hub`, its default: WMT, OPUS-100, mC4), for GPU nodes.
 
 The sizing arithmetic of each preset -- FLOPs per step, runs, epochs per task, measured
 rates and wall time -- is in the comment above its entry. FLOPs are counted by
@@ -131,6 +131,17 @@ class Preset:
         return self.fractions.get(taskset, 1.0)
 
 
+# `--source hub` below the paper preset: the papers' corpora (`data.tasksets.HUB_TASKSETS`)
+# scaled by one factor per task set, which keeps their ratios -- mini: en-fr 40.9k pairs with
+# en-ro 610 and en-hi 314 (as many as mini's DDTP en-es), OPUS-100 es 20k down to ug 1.5k;
+# gpu: en-fr 409k, en-ro 6.1k, en-hi 3.1k, OPUS-100 200k down to 15k. mC4 fractions apply
+# to the documents the task sets name (mini: 200 Gaelic documents, gpu: 2,000).
+_WMT = ("wmt_fr_zh", "wmt_fr_ro", "wmt_fr_hi", "wmt_cs_ro", "wmt_zh_ro")
+HUB_FRACTIONS = {
+    "mini": {**dict.fromkeys(_WMT, 0.001), "opus100_table3": 0.02, "mc4_order_matters": 0.01, "mc4_table4": 0.01},
+    "gpu": {**dict.fromkeys(_WMT, 0.01), "opus100_table3": 0.2, "mc4_order_matters": 0.1, "mc4_table4": 0.1},
+}
+
 _PRESETS = (
     Preset(
         "smoke", model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=32),
@@ -162,7 +173,7 @@ _PRESETS = (
         # hrl_lrl_es at 15%: few enough en-es pairs to overfit at rate 0.5 within a run; the
         # other sets serve the notebooks run at this size only with --only (out of regime)
         fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "hrl_lrl_es": 0.15, "one_to_many": 0.02,
-                   "one_to_many_extreme": 0.3},
+                   "one_to_many_extreme": 0.3, **HUB_FRACTIONS["mini"]},
     ),
     Preset(
         # one GPU (H100/H200 class): full-size DDTP pairs, a 2x wider, deeper model than mini, bf16,
@@ -183,6 +194,7 @@ _PRESETS = (
         rate_grid=(0.1, 0.3, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
         gradvar_batches=100, gradvar_per_task=32, theory_grid=200, precision="bf16", seeds_at_every_rate=True,
         hrl_lrl_sets=("hrl_lrl_es1k", "hrl_lrl_es"),
+        fractions=HUB_FRACTIONS["gpu"],
     ),
     Preset(
         # Order Matters Table 3 (3+3 layers, d 512, FFN 2048, 8 heads) and Table 4 (En→{Ro, Fr}:

@@ -125,7 +125,7 @@ def scale_markdown(preset: str) -> list[str]:
     return lines
 
 
-def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None) -> str:
+def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None, hub: bool = False) -> str:
     verdicts = claims.load(preset, paths.records_dir(figures_dir))
     summaries = {}
     for name in titles:
@@ -139,10 +139,13 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     schedule = paths.records_dir(figures_dir) / "training.json"
     training = json.loads(schedule.read_text()) if schedule.exists() else None
     lines = [
-        f"# Reproduction report ({preset} preset{', your corpus' if corpus else ''})",
+        f"# Reproduction report ({preset} preset{', your corpus' if corpus else ', the hub' if hub else ''})",
         "",
         *([f"Trained on the corpus in `{corpus}` (`--source dir`), at the {preset} preset's sizes; the regime gates "
            "say whether its models learned enough for each verdict.", ""] if corpus else []),
+        *([f"Trained on the papers' own corpora from the Hugging Face hub (`--source hub`: WMT, OPUS-100 and mC4, "
+           f"the task sets `paperlib.data.tasksets.HUB_TASKSETS`), scaled by the {preset} preset's fractions; the "
+           "regime gates say whether its models learned enough for each verdict.", ""] if hub else []),
         f"Commit `{files.git_commit(short=True) or 'unknown'}`, written {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. "
         f"Every figure comes from runs this code executed (`runs/`); every verdict is computed by "
         f"`paperlib.claims` from those runs. Claims that do not hold at our scale are reported as such.",
@@ -215,13 +218,14 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     return "\n".join(lines) + "\n"
 
 
-def write(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None) -> list[Path]:
+def write(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None,
+          hub: bool = False) -> list[Path]:
     """Write figures_dir/REPORT.md and REPORT.html, and the index of every preset's report
     one folder up (figures/REPORT.md). corpus: the folder of a researcher's corpus the
-    notebooks ran on (`--source dir`), said in the report."""
+    notebooks ran on (`--source dir`); hub: they ran on the hub's corpora; said in the report."""
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    md = build(preset, titles, figures_dir, corpus)
+    md = build(preset, titles, figures_dir, corpus, hub)
     out = [figures_dir / "REPORT.md", figures_dir / "REPORT.html"]
     files.atomic_write(out[0], md)
     files.atomic_write(out[1], _html(md, f"paperlib report ({preset})"))

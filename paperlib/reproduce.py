@@ -59,6 +59,35 @@ CORPUS_PARAMETERS = {
 }
 
 
+# `--source hub` (and the paper preset's default): each notebook's task-set parameters name
+# the papers' own data (`paperlib.data.tasksets.HUB_TASKSETS`), figure by figure
+HUB_PARAMETERS = {
+    "A1_fig01_hrl_hrl_fronts": {"taskset": "wmt_fr_zh"},
+    "A2_fig02_hrl_lrl_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},   # Figs. 2 and 12
+    "A3_fig03_efficiency": {"tasksets": ["wmt_fr_ro"]},
+    "A4_fig05_regularisation": {"taskset": "wmt_fr_ro"},
+    "A5_fig06_finetune_only": {"taskset": "wmt_fr_ro"},
+    "A6_fig07_multilingual_lm": {"taskset": "mc4_order_matters"},
+    "A7_fig09_pretraining_length": {"lm_taskset": "mc4_order_matters", "nmt_taskset": "wmt_fr_ro"},
+    "A8_fig26_bleu_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},      # Figs. 27 and 28
+    "B0_fig02_variance_theory": {},
+    "B1_fig03_gradient_variance": {"taskset": "wmt_cs_ro"},
+    "B2_fig04_sampling_vs_weighting": {"tasksets": ["wmt_cs_ro", "wmt_fr_ro"]},  # Fig. 4's two rows
+    "B3_fig01_cooldown_lrl": {"taskset": "wmt_cs_ro"},
+    # Table 3's high-resource average is over its three 1M pairs, the low-resource one over the four below 500k
+    "B4_table3_one_to_many": {"taskset": "opus100_table3", "n_high": 3, "n_low": 4},
+    "B5_table4_multilingual_lm": {"taskset": "mc4_table4"},
+    "B6_fig05_07_schedules": {"mt_taskset": "wmt_zh_ro", "lm_taskset": "mc4_table4"},   # Figs. 7 and 5-6
+    "C1_advise_sampling_plan": {"taskset": "wmt_fr_ro"},
+}
+
+
+def default_source(preset: str) -> str:
+    """Where `reproduce` reads text when --source is not given: the papers' own corpora from
+    the hub at the paper preset (its sizes are theirs), DDTP elsewhere."""
+    return "hub" if preset == "paper" else "ddtp"
+
+
 @dataclass(frozen=True)
 class Corpus:
     """A researcher's corpus folder to run the notebooks on (`--source dir PATH`) and the
@@ -188,6 +217,7 @@ def run_notebook(
 def reproduce(
     preset: str, only: list[str] | None = None, figures_root: Path | None = None, progress: bool = True,
     executor=None, figures_only: bool = False, log_with: str | None = None, corpus: Corpus | None = None,
+    source: str | None = None,
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
     (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
@@ -196,7 +226,9 @@ def reproduce(
     notebooks read the runs shipped with the repository (`paths.shipped_runs_dir`) and
     train nothing; a notebook whose runs are not all there fails, naming the first missing.
     corpus: run on a researcher's corpus instead of DDTP (`CORPUS_PARAMETERS`): figures and
-    report go to figures/<preset>-<folder name>/, beside the published ones, never over them."""
+    report go to figures/<preset>-<folder name>/, beside the published ones, never over them.
+    source: "ddtp" or "hub" (the papers' own corpora, `HUB_PARAMETERS`; figures/<preset>-hub/
+    below the paper preset); default `default_source(preset)`."""
     from . import executors
     from .runs import Settings
 
@@ -211,6 +243,16 @@ def reproduce(
                   f"see the gpu preset): {', '.join(skipped)}", flush=True)
     parameters = {name: {} for name in chosen}
     label = preset
+    source = source or default_source(preset)
+    if source not in ("ddtp", "hub"):
+        raise ValueError(f"reproduce reads --source ddtp or hub (or a corpus: dir PATH), got {source!r}")
+    if source == "hub" and corpus is None:
+        if figures_only and preset != "paper":
+            raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on the hub's corpora")
+        parameters = {name: dict(HUB_PARAMETERS[name]) for name in chosen}
+        label = preset if preset == "paper" else f"{preset}-hub"
+        print("source: the papers' own corpora from the Hugging Face hub (WMT, OPUS-100, mC4; needs internet), "
+              f"at the {preset} preset's fractions", flush=True)
     if corpus is not None:
         if figures_only:
             raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on your corpus")
@@ -228,7 +270,7 @@ def reproduce(
         print(corpus.describe_roles(roles), flush=True)
     out_dir = paths.runs_dir() / "notebooks" / label
     figures = Path(figures_root) if figures_root else paths.figures_dir(label)
-    _prepare_data(preset, progress, list(chosen), parameters if corpus is not None else None)
+    _prepare_data(preset, progress, list(chosen), parameters)
     results = []
     if executor is not None and executor.kind != "local" and not figures_only:
         folder = executors.job_folder(executor) / "notebooks"
@@ -242,9 +284,9 @@ def reproduce(
         for res in results:
             _record(figures, False, res)
     else:
-        if not figures_only and corpus is None:
+        if not figures_only:
             _train_planned(preset, list(chosen), Settings(executor=executor, progress=progress, log_with=log_with),
-                           figures)
+                           figures, parameters)
         settings = Settings(executor=executor, progress=progress, log_with=log_with).to_parameters()
         if figures_only:
             shipped = paths.shipped_runs_dir(preset)
@@ -258,7 +300,8 @@ def reproduce(
                                                          {"run_settings": settings, **parameters[name]},
                                                          progress=progress)))
     titles = {name: notebook_title(path) or name for name, path in list_notebooks().items()}
-    written = report.write(preset, titles, figures, corpus=corpus.folder if corpus else None)
+    written = report.write(preset, titles, figures, corpus=corpus.folder if corpus else None,
+                           hub=source == "hub" and corpus is None)
     print(f"report: {written[0]}", flush=True)
     return results
 
@@ -284,7 +327,7 @@ def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> Noteb
     return res
 
 
-def _train_planned(preset: str, notebooks, settings, figures_dir: Path) -> None:
+def _train_planned(preset: str, notebooks, settings, figures_dir: Path, parameters: dict | None = None) -> None:
     """Train the runs of every chosen notebook before executing them, in one schedule
     (`runs.train_side_by_side`): a fork starts when its prefix is done, no notebook waits
     for another's stragglers, and one progress bar covers the whole reproduction. The
@@ -293,7 +336,7 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path) -> None:
     from . import experiments as E
     from .runs import train_side_by_side
 
-    grids = E.notebook_runs(preset)
+    grids = E.notebook_runs(preset, parameters)
     cfgs = [c for nb in notebooks for c, _ in grids.get(nb, [])]
     if not cfgs:
         return
@@ -311,36 +354,34 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path) -> None:
     print(f"runs ready in {seconds / 60:.1f} min", flush=True)
 
 
-def needed_tasksets(preset: str, notebooks) -> list[str]:
-    """The task sets the given notebooks train on at `preset` (none for the theory notebook)."""
+def needed_tasksets(preset: str, notebooks, parameters: dict | None = None) -> list[str]:
+    """The task sets the given notebooks train on at `preset` and their parameters (none for
+    the theory notebook), qualified by their corpus folder where they have one."""
     from . import experiments as E
-    from .data import TASKSETS
+    from .data.tasksets import qualified_name, taskset_of
 
-    grids = E.notebook_runs(preset)
-    wanted = {c.data.taskset for nb in notebooks for c, _ in grids.get(nb, [])}
-    wanted |= {E.DOREMI_NOTEBOOKS[nb][0] for nb in notebooks if nb in E.DOREMI_NOTEBOOKS}
-    return [name for name in TASKSETS if name in wanted]
+    grids = E.notebook_runs(preset, parameters)
+    wanted = [qualified_name(taskset_of(c.data)) for nb in notebooks for c, _ in grids.get(nb, [])]
+    wanted += [E.doremi_taskset(nb, parameters)[0] for nb in notebooks if nb in E.DOREMI_NOTEBOOKS]
+    return list(dict.fromkeys(wanted))
 
 
-def _prepare_data(preset: str, progress: bool, notebooks, corpus_params: dict | None = None) -> None:
+def _prepare_data(preset: str, progress: bool, notebooks, parameters: dict | None = None) -> None:
     """Prepare the task sets the notebooks need once, in this process, before them: the
-    DDTP corpus is then parsed once instead of once per notebook kernel. corpus_params: the
-    notebooks' task sets of a researcher's corpus (`corpus_parameters`), prepared instead."""
+    DDTP corpus is then parsed once instead of once per notebook kernel (a hub corpus read
+    once, a researcher's folder checked once). parameters: the notebooks' papermill
+    parameters (their task sets on another corpus)."""
     from .data import get_taskset, prepare
+    from .data.tasksets import short_name
 
-    if corpus_params is not None:
-        names = sorted({q for nb in notebooks for v in corpus_params[nb].values() for q in (v if isinstance(v, list) else [v])})
-        for name in names:
-            ts = get_taskset(name)
-            prepare(ts, preset, "dir", ts.corpus, progress=progress)
-        return
-    names = needed_tasksets(preset, notebooks)
+    names = needed_tasksets(preset, notebooks, parameters)
     if not names:
         return
     start = time.time()
-    print(f"preparing data ({preset}): {', '.join(names)}", flush=True)
+    print(f"preparing data ({preset}): {', '.join(short_name(n) for n in names)}", flush=True)
     for name in names:
-        prepare(name, preset, progress=progress)
+        ts = get_taskset(name)
+        prepare(ts, preset, ts.data_source, ts.corpus, progress=progress)
     print(f"data ready in {time.time() - start:.0f}s", flush=True)
 
 

@@ -29,7 +29,9 @@ def test_flops_per_example_scale_with_the_model():
 
 @pytest.mark.slow
 def test_paper_plan_lists_every_training_notebook_and_counts_prefixes_once():
-    planned = costs.planned_runs("paper")
+    from paperlib.reproduce import HUB_PARAMETERS  # the paper preset reads the papers' own data
+
+    planned = costs.planned_runs("paper", parameters=HUB_PARAMETERS)
     notebooks = {n for p in planned for n in p.notebooks}
     assert notebooks == {n for n, grid in E.notebook_runs("paper").items() if grid}
     s = E.scale("paper")
@@ -38,9 +40,9 @@ def test_paper_plan_lists_every_training_notebook_and_counts_prefixes_once():
     prefixes = [p for p in om if p.config.stop_at == s.pretrain]
     assert prefixes and all(p.steps == s.pretrain for p in prefixes)
     assert all(p.steps == s.finetune for p in om if p.config.stop_at is None and p.config.fork_at == s.pretrain)
-    assert len({p.config.plan.rates[1] for p in om if p.config.data.taskset == "hrl_lrl_fi"}) == 9
+    assert len({p.config.plan.rates[1] for p in om if p.config.data.taskset == "wmt_fr_ro"}) == 9
     assert all(p.config.batch_size == 1024 and p.config.data.source == "hub" for p in planned)
-    text = costs.describe("paper")
+    text = costs.describe("paper", parameters=HUB_PARAMETERS)
     assert f"{len(planned)} training runs" in text and "GPU-hours" in text
 
 

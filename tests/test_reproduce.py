@@ -266,7 +266,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
 
     _two_drawing_notebooks(tmp_path, monkeypatch)
     monkeypatch.setattr(reproduce, "_prepare_data", lambda *a, **k: None)
-    monkeypatch.setattr(experiments, "notebook_runs", lambda preset: {"a": [("run1", {}), ("run2", {})], "b": [("run3", {})]})
+    monkeypatch.setattr(experiments, "notebook_runs", lambda preset, parameters=None: {"a": [("run1", {}), ("run2", {})], "b": [("run3", {})]})
     scheduled = []
 
     def schedule(cfgs, workers, settings):

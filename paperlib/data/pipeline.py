@@ -48,7 +48,7 @@ from .. import presets
 from . import ddtp, sources
 from .errors import DataError
 from .splits import subsample
-from .tasksets import TaskSet, get_taskset
+from .tasksets import TASKSETS, TaskSet, get_taskset
 from .tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
 
 FORMAT_VERSION = 2  # 2: content-only tokenizer hash, whole-directory swaps, file table
@@ -125,7 +125,12 @@ def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: P
     if source == "hub":
         lm = list(ts.tasks) if ts.kind == "lm" else []
         mt = list(ts.tasks) if ts.kind == "translation" else []
-        return sources.load_hub(mt, lm, ts.max_train(preset), ts.eval_size(preset))
+        declared = dict(ts.keep_train)  # a streamed language's documents at fraction 1
+
+        def train_count(task, available):
+            return ts.train_count(task, preset, declared[task] if available is None else available)
+
+        return sources.load_hub(mt, lm, train_count, ts.eval_size(preset))
     raise DataError(f"unknown source {source!r}; valid: ddtp, dir PATH, hub")
 
 
@@ -141,6 +146,10 @@ def named_taskset(name: str, source: str, source_path) -> TaskSet:
             raise DataError(f"task set {name!r} is not in {source_path}; it holds: {', '.join(found)}")
         return found[name]
     ts = get_taskset(name, source_path if source == "dir" else None)
+    if source != "dir" and ts.source != source:
+        hub = ", ".join(n for n, t in TASKSETS.items() if t.source == "hub")
+        raise DataError(f"task set {name!r} reads " + ("the papers' corpora from the hub: give it with --source hub"
+                        if ts.source == "hub" else f"DDTP; --source hub serves the papers' own task sets: {hub}"))
     if ts.corpus and (source != "dir" or Path(ts.corpus).resolve() != Path(source_path).resolve()):
         raise DataError(f"task set {name!r} is in the folder {ts.corpus}: give it with --source dir {ts.corpus}")
     if source == "dir":  # a task folder exists (cheap: the corpus is read only when it is prepared)
@@ -155,9 +164,11 @@ def named_taskset(name: str, source: str, source_path) -> TaskSet:
 def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, dict[str, list]]:
     """The preset's view of each task: training data subsampled by the common fraction."""
     out = {}
+    # the hub loaders read only what the preset keeps (`TaskSet.train_count`): not subsampled twice
+    fraction = 1.0 if corpus.source == "hub" else ts.fraction(preset)
     for task in ts.tasks:
         splits = corpus.task_splits(task, ts.kind)
-        train = subsample(splits["train"], ts.fraction(preset))
+        train = subsample(splits["train"], fraction)
         keep = dict(ts.keep_train).get(task)
         if keep is not None and len(train) > keep:
             train = subsample(train, keep / len(train))
@@ -431,7 +442,7 @@ def _fetch_date(data_dir: Path) -> str | None:
 def load_prepared(taskset: str, preset: str = "mini", source: str = "ddtp", source_path=None, data_dir=None) -> PreparedData:
     """The prepared data if present, without building anything."""
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
-    fix = f"run `paperlib data prepare --tasks {taskset} --preset {preset}" + (f" --source dir {source_path}`" if source == "dir" else "`")
+    fix = f"run `paperlib data prepare --tasks {taskset} --preset {preset}" + (f" --source dir {source_path}`" if source == "dir" else f" --source {source}`" if source != "ddtp" else "`")
     manifest = _read_manifest(root)
     if not manifest:
         raise DataError(f"task set {taskset!r} ({preset}) is not prepared; {fix}")

@@ -179,46 +179,50 @@ def load_dir(root: Path) -> Corpus:
 # The papers' WMT pairs: dataset and config on the hub (source language first in our names).
 HUB_WMT = {
     "en-fr": ("wmt/wmt15", "fr-en"),   # Order Matters, Upsample or Upweight?
-    "en-zh": ("wmt/wmt19", "zh-en"),   # Order Matters
+    "en-zh": ("wmt/wmt19", "zh-en"),   # Order Matters (Upsample or Upweight? used WMT22)
     "en-ro": ("wmt/wmt16", "ro-en"),   # both papers
     "en-hi": ("wmt/wmt14", "hi-en"),   # Order Matters
-    "en-cs": ("wmt/wmt16", "cs-en"),   # Upsample or Upweight? (the paper used WMT22)
+    "en-cs": ("wmt/wmt19", "cs-en"),   # Upsample or Upweight? (the paper used WMT22)
 }
 HUB_OPUS100 = "Helsinki-NLP/opus-100"
 HUB_MC4 = "allenai/c4"  # multilingual configs by language code
 
 
-def _hub_parallel(task: str, max_train: int | None, n_eval: int) -> dict[str, list]:
+def _hub_parallel(task: str, train_count, n_eval: int) -> dict[str, list]:
     from datasets import load_dataset
 
     src, tgt = task.split("-", 1)
     name, config = HUB_WMT.get(task, (HUB_OPUS100, "-".join(sorted((src, tgt)))))
-    out = {}
-    for split, hub_split in (("train", "train"), ("valid", "validation"), ("test", "test")):
-        limit = max_train if split == "train" else n_eval
-        ds = load_dataset(name, config, split=hub_split if limit is None else f"{hub_split}[:{limit}]")
-        out[split] = [(row["translation"][src], row["translation"][tgt]) for row in ds]
-    return out
+    train = load_dataset(name, config, split="train")  # memory-mapped: only the kept rows are read
+    n = train_count(task, len(train))
+    if n < len(train):  # a fixed random subset (the head of a WMT split is one sub-corpus)
+        train = train.shuffle(seed=0).select(range(n))
+    out = {"train": train}
+    for split, hub_split in (("valid", "validation"), ("test", "test")):
+        out[split] = load_dataset(name, config, split=f"{hub_split}[:{n_eval}]")
+    return {k: [(row["translation"][src], row["translation"][tgt]) for row in ds] for k, ds in out.items()}
 
 
-def _hub_monolingual(lang: str, max_train: int | None, n_eval: int) -> dict[str, list]:
+def _hub_monolingual(lang: str, train_count, n_eval: int) -> dict[str, list]:
     from datasets import load_dataset
 
     out = {}
-    for split, hub_split, limit in (("train", "train", max_train or 1_000_000), ("valid", "validation", n_eval)):
-        stream = load_dataset(HUB_MC4, lang, split=hub_split, streaming=True)
+    for split, hub_split, limit in (("train", "train", train_count(lang, None)), ("valid", "validation", n_eval)):
+        stream = load_dataset(HUB_MC4, lang, split=hub_split, streaming=True)  # the first documents of each
         out[split] = [row["text"] for _, row in zip(range(limit), stream)]
     out["test"] = out["valid"]
     return out
 
 
-def load_hub(translation: list[str], lm: list[str], max_train: int | None = None, n_eval: int = 200) -> Corpus:
-    """The papers' data from the hub (internet needed)."""
+def load_hub(translation: list[str], lm: list[str], train_count, n_eval: int = 200) -> Corpus:
+    """The papers' data from the hub (internet needed). train_count(task, available) is how
+    many training examples of a task to keep (available: its training split's size, None
+    for a streamed mC4 language); a translation pair keeps a fixed random subset of them."""
     try:
         return Corpus(
             "hub",
-            parallel={t: _hub_parallel(t, max_train, n_eval) for t in translation},
-            monolingual={l: _hub_monolingual(l, max_train, n_eval) for l in lm},
+            parallel={t: _hub_parallel(t, train_count, n_eval) for t in translation},
+            monolingual={l: _hub_monolingual(l, train_count, n_eval) for l in lm},
         )
     except (ConnectionError, OSError) as exc:
         raise DataError(

@@ -75,8 +75,13 @@ class TaskSet:
     keep_train: tuple[tuple[str, int], ...] = ()
     # a task set of a researcher's own corpus (`--source dir PATH`): the folder it comes from
     corpus: str | None = None
+    # where a built-in set's text comes from: DDTP (fetched with apt) or the papers' own
+    # corpora on the Hugging Face hub (WMT, OPUS-100, mC4; `HUB_TASKSETS`)
+    source: str = "ddtp"
 
     def __post_init__(self):
+        if self.source not in ("ddtp", "hub"):
+            raise DataError(f"task set {self.name!r}: source must be 'ddtp' or 'hub', got {self.source!r}")
         if self.kind not in ("translation", "lm"):
             raise DataError(f"task set {self.name!r}: kind must be 'translation' or 'lm', got {self.kind!r}")
         if not self.tasks or len(set(self.tasks)) != len(self.tasks):
@@ -97,6 +102,20 @@ class TaskSet:
 
     def max_train(self, preset: str) -> int | None:
         return presets.get(preset).max_train
+
+    @property
+    def data_source(self) -> str:
+        """The `DataConfig.source` of its runs: dir for a researcher's corpus, else `source`."""
+        return "dir" if self.corpus else self.source
+
+    def train_count(self, task: str, preset: str, available: int) -> int:
+        """Training examples of `task` the preset keeps of `available`: the common fraction,
+        then `keep_train`, then the preset's cap (what `pipeline` applies to a loaded list,
+        and the hub loaders before they read: they read only what is kept)."""
+        n = max(1, round(available * self.fraction(preset)))
+        keep = dict(self.keep_train).get(task)
+        cap = self.max_train(preset)
+        return min(n, keep if keep is not None else n, cap if cap is not None else n)
 
     def eval_size(self, preset: str) -> int:
         cap = presets.get(preset).max_eval
@@ -155,6 +174,44 @@ TASKSETS = {
         ),
     ]
 }
+
+# The papers' own data on the Hugging Face hub (`--source hub`; `sources.HUB_WMT`, OPUS-100,
+# mC4), one set per setting the papers run. A preset scales them by its fraction as it scales
+# the DDTP sets (`presets.Preset.fractions`), keeping the papers' ratios between tasks. mC4
+# is streamed, so its languages name the documents read at fraction 1 (`keep_train`): the
+# papers' size ratios from the smallest language's 20,000 documents up, English capped at
+# 5M documents (the papers' ratios would need 335M; it stays the largest by far).
+HUB_TASKSETS = {
+    ts.name: ts
+    for ts in [
+        TaskSet("wmt_fr_zh", "translation", ("en-fr", "en-zh"),
+                "Order Matters §4.1.1 Fig. 1, WMT En→{Zh, Fr}: two high-resource pairs (40.9M : 26.0M)",
+                source="hub"),
+        TaskSet("wmt_fr_ro", "translation", ("en-fr", "en-ro"),
+                "Order Matters §4.1.2 Figs. 2-6, 27 and Upsample or Upweight? Fig. 4 (second row), WMT En→{Ro, Fr} "
+                "(40.9M : 610k, ≈67×)", source="hub"),
+        TaskSet("wmt_fr_hi", "translation", ("en-fr", "en-hi"),
+                "Order Matters Figs. 12, 28, WMT En→{Hi, Fr} (40.9M : 314k, ≈130×)", source="hub"),
+        TaskSet("wmt_cs_ro", "translation", ("en-cs", "en-ro"),
+                "Upsample or Upweight? Figs. 1, 3, 4 (first row), En-{Cs, Ro} (the paper's WMT22 En-Cs has 56M pairs; "
+                "the hub's wmt19 cs-en is what can be named)", source="hub"),
+        TaskSet("wmt_zh_ro", "translation", ("en-zh", "en-ro"),
+                "Upsample or Upweight? Figs. 7-8, En-{Zh, Ro}", source="hub"),
+        TaskSet("opus100_table3", "translation",
+                ("en-es", "en-fa", "en-it", "en-hi", "en-gl", "en-ga", "en-ha", "en-kk", "en-ug"),
+                "Upsample or Upweight? Table 3, OPUS-100 one-to-many (1M each for es, fa, it down to 76k for ug)",
+                source="hub"),
+        TaskSet("mc4_order_matters", "lm", ("en", "hi", "sw", "gu", "gd"),
+                "Order Matters §4.2 Figs. 7-9, mC4 En ≫ Hi ≫ {Gu, Gd, Sw} (13,396 : 75 : 4.1 : 3.6 : 0.8 B chars)",
+                keep_train=(("en", 5_000_000), ("hi", 1_875_000), ("sw", 102_500), ("gu", 90_000), ("gd", 20_000)),
+                source="hub"),
+        TaskSet("mc4_table4", "lm", ("en", "it", "zh", "sw"),
+                "Upsample or Upweight? Table 4, Figs. 5-6, mC4 En:It:Zh:Sw = 2733:162:39:1 (tokens)",
+                keep_train=(("en", 5_000_000), ("it", 3_240_000), ("zh", 780_000), ("sw", 20_000)),
+                source="hub"),
+    ]
+}
+TASKSETS.update(HUB_TASKSETS)
 
 
 CORPUS_MARK = "@"

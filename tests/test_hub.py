@@ -1,0 +1,125 @@
+"""`--source hub`: the papers' own corpora (WMT, OPUS-100, mC4) through thin `datasets`
+loaders, scaled by each preset. No test reaches the hub: `datasets.load_dataset` is replaced
+by a fake that serves made-up corpora under the papers' dataset names."""
+
+import json
+import random
+
+import pytest
+
+from paperlib import cli
+from paperlib.data import DataError, get_taskset, load_prepared, prepare, sources
+
+
+def _lexicon(rng, n=800):
+    letters = "abcdefghiklmnoprstuvz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 8))) for _ in range(n)]
+
+
+class FakeHub:
+    """`datasets.load_dataset` for made-up pairs (task -> training pairs) and languages:
+    every target language a word-for-word cipher of one English lexicon (learnable)."""
+
+    def __init__(self, sizes: dict, n_eval=30):
+        from datasets import Dataset
+
+        rng = random.Random(0)
+        english = _lexicon(rng)
+        self.calls, self.splits = [], {}
+        for task, n in sizes.items():
+            src, tgt = task.split("-")
+            cipher = dict(zip(english, _lexicon(rng)))
+            for split, count in (("train", n), ("validation", n_eval), ("test", n_eval)):
+                rows = []
+                for _ in range(count):
+                    words = [rng.choice(english) for _ in range(rng.randint(4, 10))]
+                    rows.append({"translation": {src: " ".join(words), tgt: " ".join(cipher[w] for w in words)}})
+                self.splits[(task, split)] = Dataset.from_list(rows)
+        self.docs = {lang: [" ".join(rng.choice(english) for _ in range(40)) + f" {lang} {i}" for i in range(5000)]
+                     for lang in ("en", "hi", "sw", "gu", "gd", "it", "zh")}
+
+    def __call__(self, name, config, split, streaming=False):
+        self.calls.append((name, config, split))
+        if streaming:  # mC4: an endless stream of documents
+            return ({"text": d} for d in self.docs[config])
+        task = "en-" + config.split("-")[0] if name.startswith("wmt/") else config
+        base, _, limit = split.partition("[:")
+        ds = self.splits[(task, base)]
+        return ds.select(range(min(len(ds), int(limit.rstrip("]"))))) if limit else ds
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    import datasets
+
+    fake = FakeHub({"en-fr": 3000, "en-ro": 300, "en-hi": 200})
+    monkeypatch.setattr(datasets, "load_dataset", fake)
+    return fake
+
+
+def test_a_pair_keeps_a_fixed_random_subset_of_its_training_split(hub):
+    c = sources.load_hub(["en-ro"], [], lambda task, available: 50, n_eval=7)
+    train = c.parallel["en-ro"]["train"]
+    whole = [(r["translation"]["en"], r["translation"]["ro"]) for r in hub.splits[("en-ro", "train")]]
+    assert len(train) == 50 and set(train) <= set(whole)
+    assert train != whole[:50], "a WMT split's head is one sub-corpus: the subset is drawn at random"
+    assert sources.load_hub(["en-ro"], [], lambda task, available: 50).parallel["en-ro"]["train"] == train
+    assert len(c.parallel["en-ro"]["valid"]) == 7 and ("wmt/wmt16", "ro-en", "validation[:7]") in hub.calls
+
+
+def test_the_papers_task_sets_keep_their_ratios_at_each_preset():
+    om = get_taskset("wmt_fr_ro")
+    assert om.source == "hub" and om.data_source == "hub" and om.tasks == ("en-fr", "en-ro")
+    # Order Matters Table 1's sizes: en-fr 40,853,298 and en-ro 610,320 pairs (≈67x) at every size
+    for preset, fr, ro in (("mini", 40_853, 610), ("gpu", 408_533, 6_103), ("paper", 40_853_298, 610_320)):
+        assert (om.train_count("en-fr", preset, 40_853_298), om.train_count("en-ro", preset, 610_320)) == (fr, ro)
+    assert om.train_count("en-fr", "smoke", 40_853_298) == 400  # smoke's cap
+    lm = get_taskset("mc4_order_matters")
+    assert lm.train_count("gd", "mini", 20_000) == 200 and lm.train_count("en", "mini", 5_000_000) == 50_000
+    assert get_taskset("hrl_lrl_fi").data_source == "ddtp"
+
+
+def test_prepare_reads_the_hub_once_and_only_what_the_preset_keeps(hub, tmp_path):
+    data = prepare("wmt_fr_ro", "smoke", "hub", data_dir=tmp_path, progress=False)
+    assert data.sizes("train") == {"en-fr": 400, "en-ro": 300}  # smoke caps en-fr at 400
+    assert data.manifest["source"] == data.manifest["request"]["source"] == "hub"
+    calls = len(hub.calls)
+    assert load_prepared("wmt_fr_ro", "smoke", "hub", data_dir=tmp_path).sizes("train") == data.sizes("train")
+    prepare("wmt_fr_ro", "smoke", "hub", data_dir=tmp_path, progress=False)
+    assert len(hub.calls) == calls, "prepared once: a second call reads nothing from the hub"
+
+
+def test_a_task_set_is_read_from_its_own_source(hub, tmp_path):
+    with pytest.raises(DataError, match="reads the papers' corpora from the hub: give it with --source hub"):
+        prepare("wmt_fr_ro", "smoke", "ddtp", data_dir=tmp_path, progress=False)
+    with pytest.raises(DataError, match="reads DDTP; --source hub serves the papers' own task sets: wmt_fr_zh, wmt_fr_ro"):
+        prepare("hrl_lrl_fi", "smoke", "hub", data_dir=tmp_path, progress=False)
+    assert not (tmp_path / "prepared").exists() and hub.calls == []
+
+
+def test_dry_run_costs_the_papers_task_sets(capsys):
+    assert cli.main(["reproduce", "--preset", "mini", "--source", "hub", "--dry-run",
+                     "--only", "A2_fig02_hrl_lrl_fronts", "B3_fig01_cooldown_lrl"]) == 0
+    out = capsys.readouterr().out
+    assert "wmt_fr_ro" in out and "wmt_fr_hi" in out and "wmt_cs_ro" in out and "hrl_lrl_es" not in out
+    assert cli.main(["reproduce", "--preset", "paper", "--dry-run", "--only", "B3_fig01_cooldown_lrl"]) == 0
+    assert "wmt_cs_ro" in capsys.readouterr().out, "the paper preset reads the papers' own data by default"
+
+
+@pytest.mark.slow
+def test_reproduce_on_the_hub_draws_the_papers_pairs(hub, tmp_path, monkeypatch, capsys):
+    """`reproduce --source hub --only A2` at smoke: the hub read in this process (the
+    notebook's kernel finds the data prepared), Fig. 2 and Fig. 12's pairs trained in one
+    schedule and drawn, figures and report beside the DDTP ones, never over them."""
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "data"))
+    assert cli.main(["reproduce", "--preset", "smoke", "--source", "hub", "--only", "A2_fig02_hrl_lrl_fronts",
+                     "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "the papers' own corpora from the Hugging Face hub" in out and "wmt_fr_ro, wmt_fr_hi" in out
+    figures = tmp_path / "figures" / "smoke-hub"
+    assert list(figures.glob("*.png")) and not (tmp_path / "figures" / "smoke").exists()
+    record = json.loads((figures / "records" / "A2_fig02_hrl_lrl_fronts.claims.json").read_text())
+    assert "en-ro" in json.dumps(record) and "en-hi" in json.dumps(record) and "en-es" not in json.dumps(record)
+    assert json.loads((figures / "records" / "training.json").read_text())["runs"] > 0
+    assert "Trained on the papers' own corpora from the Hugging Face hub" in (figures / "REPORT.md").read_text()
