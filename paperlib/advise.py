@@ -39,58 +39,79 @@ import numpy as np
 
 STATIC, PRETRAIN = "static sampling", "pre-train + joint FT"
 SAMPLING, WEIGHTING = "temperature sampling", "scalarization"  # Upsample or Upweight? Fig. 4's two methods
+COOLDOWN = "COOLDOWN (τ = 5, then 1)"
+
+# The axes a plan is placed on. SHARE: the LRL's share of the batches (the HRL's is 1 - it);
+# STEPS: a step count that applies to both tasks (Order Matters' pre-training length);
+# SWITCH: when COOLDOWN drops τ, as a fraction of the run -- 0 is τ = 1 throughout, 1 is
+# τ = 5 throughout, so Upsample or Upweight? Fig. 1's three runs are three points on it.
+SHARE, STEPS, SWITCH = "share", "steps", "switch"
 
 
-def design(p, rates: int) -> np.ndarray:
-    """Columns of the law in log p: [1, log p] below 4 distinct rates, else [1, log p, log² p]."""
-    x = np.log(np.asarray(p, dtype=float))
-    cols = [np.ones_like(x), x] + ([x ** 2] if rates >= 4 else [])
+def _feature(x, axis: str) -> np.ndarray:
+    """What the law is polynomial in: the log of a share or a step count (power-law-like),
+    the switch fraction itself (which may be 0 or 1)."""
+    x = np.asarray(x, dtype=float)
+    return x if axis == SWITCH else np.log(x)
+
+
+def design(p, rates: int, axis: str = SHARE) -> np.ndarray:
+    """Columns of the law: [1, f, f²] at 4 distinct points or more (3 on the switch axis,
+    whose ends bend it: τ = 1 underfits the LRL, τ = 5 overfits it), else [1, f], with f
+    the `_feature` of p."""
+    x = _feature(p, axis)
+    cols = [np.ones_like(x), x] + ([x ** 2] if rates >= (3 if axis == SWITCH else 4) else [])
     return np.stack(cols, axis=-1)
 
 
-def fit(p, loss, rates: int | None = None) -> np.ndarray:
-    """Least-squares coefficients of the law for losses observed at shares p."""
+def fit(p, loss, rates: int | None = None, axis: str = SHARE) -> np.ndarray:
+    """Least-squares coefficients of the law for losses observed at points p of the axis."""
     p = np.asarray(p, dtype=float)
     rates = len(np.unique(p)) if rates is None else rates
-    coef, *_ = np.linalg.lstsq(design(p, rates), np.asarray(loss, dtype=float), rcond=None)
+    coef, *_ = np.linalg.lstsq(design(p, rates, axis), np.asarray(loss, dtype=float), rcond=None)
     return coef
 
 
-def predict(coef: np.ndarray, p) -> np.ndarray:
-    return design(p, 4 if len(coef) == 3 else 2) @ coef
+def predict(coef: np.ndarray, p, axis: str = SHARE) -> np.ndarray:
+    return design(p, 4 if len(coef) == 3 else 2, axis) @ coef
 
 
 @dataclass(frozen=True)
 class Points:
-    """Final validation losses of one method's runs: LRL rate, HRL loss, LRL loss per run."""
+    """Final validation losses of one method's runs: each run's place on the plan's axis
+    (`rate`: the LRL share, a pre-training length or a switch fraction), HRL and LRL loss."""
 
     rate: np.ndarray
     hrl: np.ndarray
     lrl: np.ndarray
+    axis: str = SHARE
 
     @property
     def rates(self) -> int:
         return len(np.unique(self.rate))
 
 
-def _shares(rate, task: str):
-    return np.asarray(rate, dtype=float) if task == "lrl" else 1 - np.asarray(rate, dtype=float)
+def _shares(rate, task: str, axis: str = SHARE):
+    """Where a task's law is evaluated: its own share on the share axis, else the plan's point."""
+    rate = np.asarray(rate, dtype=float)
+    return 1 - rate if axis == SHARE and task == "hrl" else rate
 
 
 def held_out_errors(pts: Points, task: str) -> tuple[np.ndarray, str]:
     """(prediction error of every run from a fit to the others, how they were held out)."""
     y = getattr(pts, task)
-    params = design([0.5], pts.rates).shape[-1]
-    by_rate = pts.rates > params  # with one rate left out, the others still determine the law
+    params = design([0.5], pts.rates, pts.axis).shape[-1]
+    by_rate = pts.rates > params  # with one point left out, the others still determine the law
     errors = []
     for i in range(len(y)):
         keep = pts.rate != pts.rate[i] if by_rate else np.arange(len(y)) != i
         if len(np.unique(pts.rate[keep])) < params:
             continue  # the rest cannot determine the law: this run is not predicted
-        coef = fit(_shares(pts.rate[keep], task), y[keep], rates=pts.rates)
-        errors.append(float(predict(coef, _shares(pts.rate[i:i + 1], task))[0] - y[i]))
-    return np.asarray(errors), "one LRL share at a time (the law tested at shares it was not fit on)" if by_rate else \
-        "one run at a time (the law is checked at the grid's own shares only)"
+        coef = fit(_shares(pts.rate[keep], task, pts.axis), y[keep], rates=pts.rates, axis=pts.axis)
+        errors.append(float(predict(coef, _shares(pts.rate[i:i + 1], task, pts.axis), pts.axis)[0] - y[i]))
+    where = {SHARE: "LRL share", STEPS: "pre-training length", SWITCH: "switch point"}[pts.axis]
+    return np.asarray(errors), f"one {where} at a time (the law tested at {where}s it was not fit on)" if by_rate else \
+        f"one run at a time (the law is checked at the grid's own {where}s only)"
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,7 @@ class Advice:
     n_held_out: int
     reliable: bool
     why: str
+    axis: str = SHARE     # what `rate` is (see `Points`)
 
 
 def laws(points: dict[str, Points], grid: int = 401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -116,21 +138,27 @@ def laws(points: dict[str, Points], grid: int = 401) -> dict[str, tuple[np.ndarr
         if pts.rates < 2:
             continue
         r = np.linspace(pts.rate.min(), pts.rate.max(), grid)
-        out[method] = (r, predict(fit(_shares(pts.rate, "hrl"), pts.hrl, pts.rates), _shares(r, "hrl")),
-                       predict(fit(_shares(pts.rate, "lrl"), pts.lrl, pts.rates), _shares(r, "lrl")))
+        out[method] = (r, *(predict(fit(_shares(pts.rate, task, pts.axis), getattr(pts, task), pts.rates, pts.axis),
+                                    _shares(r, task, pts.axis), pts.axis) for task in ("hrl", "lrl")))
     return out
 
 
-def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 401) -> Advice:
+def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 401,
+              reference: tuple[str, float] | None = None) -> Advice:
     """The plan with the lowest predicted LRL loss whose predicted HRL loss is within
-    `tolerance` nats of the best HRL loss observed, over each method's rate range."""
+    `tolerance` nats of the best HRL loss observed, over each method's rate range.
+    reference: (method, point) of the paper's own choice, the runner-up to rank against
+    when one method alone is fit (e.g. COOLDOWN's switch at half the run)."""
     if not (np.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"--tolerance must be a finite number of nats >= 0, got {tolerance!r}")
     if not points:
         raise ValueError("no runs of either method to fit a law to")
     if not any(p.rates >= 2 for p in points.values()):
-        raise ValueError("no method's runs sit at 2 or more distinct LRL shares, so no law can be fit (a τ grid on "
-                         "tasks of equal size gives every τ the same share)")
+        axis = next(iter(points.values())).axis
+        raise ValueError("no method's runs sit at 2 or more distinct " + {
+            SHARE: "LRL shares, so no law can be fit (a τ grid on tasks of equal size gives every τ the same share)",
+            STEPS: "pre-training lengths, so no law can be fit (Fig. 9's runs: half, 1x and 1.5x the preset's)",
+            SWITCH: "switch points, so no law can be fit (τ = 1, COOLDOWN and τ = 5 are three)"}[axis])
     best_hrl = min(float(p.hrl.min()) for p in points.values())
     candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
     for method, (r, hrl, lrl) in laws(points, grid).items():
@@ -151,6 +179,10 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     lrl, method, rate, hrl = candidates[0]
     band = float(np.sqrt(np.mean(np.square(errors)))) if errors else float("nan")
     runner = candidates[1] if len(candidates) > 1 else None
+    if runner is None and reference is not None:  # the paper's choice, on the same law
+        r, hrl_law, lrl_law = laws(points, grid)[reference[0]]
+        i = int(np.argmin(np.abs(r - reference[1])))
+        runner = (float(lrl_law[i]), f"{reference[0]}, the paper's choice,", float(r[i]), float(hrl_law[i]))
     gap = runner[0] - lrl if runner else float("nan")
     if not errors:
         reliable, why = False, "no run could be held out (too few rates and seeds): the law is unchecked"
@@ -162,12 +194,13 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
                f"{'more' if reliable else 'no more'} than the law's held-out HRL error ({hrl_band:.3f})"
                if excess else "only one method was run: nothing to rank it against")
     elif band >= gap:
-        reliable, why = False, (f"the held-out error ({band:.3f} nats) is as large as the gap to the other method's "
-                                f"best plan ({gap:.3f}): the ranking is within the law's error")
+        reliable, why = False, (f"the held-out error ({band:.3f} nats) is as large as the gap to the runner-up "
+                                f"({gap:.3f}): the ranking is within the law's error")
     else:
         reliable, why = True, f"the held-out error ({band:.3f} nats) is below the gap it ranks ({gap:.3f})"
+    axis = next(iter(points.values())).axis
     return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),
-                  how, len(errors), reliable, why)
+                  how, len(errors), reliable, why, axis)
 
 
 def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:
@@ -180,6 +213,28 @@ def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:
             out[method] = Points(rows["rate"].to_numpy(float), rows[f"valid_loss.{hrl}"].to_numpy(float),
                                  rows[f"valid_loss.{lrl}"].to_numpy(float))
     return out
+
+
+def points_from_switch(df, hrl: str, lrl: str) -> dict[str, Points]:
+    """The runs of Upsample or Upweight? Fig. 1 (one row per run: method τ=1, τ=5 or a
+    COOLDOWN run (`run_obj`, whose plan holds its switch), final valid_loss.<task> columns)
+    as one method's Points on the switch axis: τ = 1 throughout is a switch at 0, τ = 5
+    throughout a switch at 1."""
+    at = {"τ=1 (proportional)": 0.0, "τ=5": 1.0}
+    x = np.array([at[m] if m in at else run.config.plan.switch / run.config.plan.steps
+                  for m, run in zip(df["method"], df["run_obj"])], dtype=float)
+    return {COOLDOWN: Points(x, df[f"valid_loss.{hrl}"].to_numpy(float), df[f"valid_loss.{lrl}"].to_numpy(float),
+                             SWITCH)}
+
+
+def points_from_pretrain(df, hrl: str, lrl: str) -> dict[str, Points]:
+    """The NMT runs of Order Matters Fig. 9 (one row per run: `pretrain` steps, LRL `rate`,
+    final valid_loss.<task> columns; fine-tuning length fixed) as Points on the
+    pre-training-length axis, one method per fine-tuning rate."""
+    return {f"{PRETRAIN} at LRL rate {r:g}": Points(rows["pretrain"].to_numpy(float),
+                                                    rows[f"valid_loss.{hrl}"].to_numpy(float),
+                                                    rows[f"valid_loss.{lrl}"].to_numpy(float), STEPS)
+            for r, rows in df.groupby("rate")}
 
 
 def tau_of_share(share: float, n_high: int, n_low: int) -> float:
@@ -211,6 +266,11 @@ def describe(advice: Advice, hrl: str, lrl: str, tolerance: float, sizes: dict[s
     a = advice
 
     def plan(rate):
+        if a.axis == STEPS:
+            return f"{rate:,.0f} pre-training steps"
+        if a.axis == SWITCH:
+            return "τ = 1 throughout" if rate <= 0 else "τ = 5 throughout" if rate >= 1 else \
+                f"a switch at {rate:.0%} of the run"
         if sizes is None:
             return f"LRL rate {rate:.2f}"
         return f"τ = {tau_of_share(rate, sizes[hrl], sizes[lrl]):.2f} (LRL share {rate:.3f})"

@@ -77,10 +77,13 @@ def _cmd_advise(args) -> int:
     corpus = _corpus(args)
     if corpus is not None and args.taskset:
         raise ValueError("--taskset or --source dir PATH, not both (the corpus's pair is its --hrl and --lrl)")
-    hub = corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub"
-    if hub:  # the pair the hub's reproduction trains these grids on
-        args.taskset = (HUB_PARAMETERS["B2_fig04_sampling_vs_weighting"]["tasksets"][0] if args.over == "tau" else
-                        HUB_PARAMETERS["C1_advise_sampling_plan"]["taskset"])
+    # the notebook whose runs each axis reads, and its parameter naming the pair
+    notebook, key = {"rate": ("A2_fig02_hrl_lrl_fronts", "tasksets"), "tau": ("B2_fig04_sampling_vs_weighting", "tasksets"),
+                     "switch": ("B3_fig01_cooldown_lrl", "taskset"),
+                     "pretrain": ("A7_fig09_pretraining_length", "nmt_taskset")}[args.over]
+    if corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub":
+        given = HUB_PARAMETERS[notebook][key]  # the pair the hub's reproduction trains these runs on
+        args.taskset = given[0] if isinstance(given, list) else given
     taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
     if taskset is None:
         raise ValueError(f"{corpus.folder} has fewer than two translation pairs: nothing to mix")
@@ -88,10 +91,14 @@ def _cmd_advise(args) -> int:
     if args.over == "tau":  # the τ grid's runs with gradient clipping (Fig. 4's main comparison)
         grid = [(c, labels) for c, labels in E.sampling_vs_weighting_runs(args.preset, [taskset])
                 if labels["clipping"] == "1.0"]
-        what, notebook = "τ grid", "B2_fig04_sampling_vs_weighting"
+        what = "τ grid"
+    elif args.over == "switch":  # τ = 1, COOLDOWN and τ = 5: three points on the switch axis
+        grid, what = E.cooldown_runs(args.preset, taskset), "COOLDOWN runs"
+    elif args.over == "pretrain":
+        grid, what = E.pretraining_length_runs(args.preset, nmt_taskset=taskset)[1], "pre-training lengths"
     else:
         grid = E.order_matters_nmt_grid(args.preset, [taskset], with_restart=False)
-        what, notebook = "fronts", "A2_fig02_hrl_lrl_fronts"
+        what = "fronts"
     roots = [args.runs_dir] if args.runs_dir else [paths.runs_dir(), paths.shipped_runs_dir(args.preset)]
     found = []
     for root in roots:  # the runs trained here or the ones shipped with the repository: the fuller
@@ -109,6 +116,14 @@ def _cmd_advise(args) -> int:
         sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train")
         advice = advise.recommend(advise.points_from_taus(df, hrl, lrl, sizes), args.tolerance)
         print(advise.describe(advice, hrl, lrl, args.tolerance, sizes))
+    elif args.over == "switch":  # ranked against the paper's switch at half the run
+        advice = advise.recommend(advise.points_from_switch(df, hrl, lrl), args.tolerance, reference=(advise.COOLDOWN, 0.5))
+        print(advise.describe(advice, hrl, lrl, args.tolerance))
+    elif args.over == "pretrain":
+        advice = advise.recommend(advise.points_from_pretrain(df, hrl, lrl), args.tolerance)
+        print(advise.describe(advice, hrl, lrl, args.tolerance))
+        print(f"(each run then fine-tunes {E.scale(args.preset).finetune:,} steps: longer pre-training costs more "
+              "steps in all, as in Order Matters Fig. 9 right)")
     else:
         advice = advise.recommend(advise.points_from(E.best_learning_rate(df), hrl, lrl), args.tolerance)
         print(advise.describe(advice, hrl, lrl, args.tolerance))
@@ -459,9 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the HRL+LRL pair (default: the preset's first; en-de+en-sw@PATH for your corpus)")
     adv.add_argument("--tolerance", type=_finite_float, default=0.05,
                      help="nats the HRL validation loss may exceed the best one the runs reached (default %(default)s)")
-    adv.add_argument("--over", default="rate", choices=("rate", "tau"),
+    adv.add_argument("--over", default="rate", choices=("rate", "tau", "switch", "pretrain"),
                      help="rate: static sampling vs pre-training over the LRL rate (Order Matters' fronts, default); "
-                          "tau: temperature sampling vs scalarization over τ (Upsample or Upweight?'s τ grid)")
+                          "tau: temperature sampling vs scalarization over τ (Upsample or Upweight?'s τ grid); "
+                          "switch: when COOLDOWN drops τ from 5 to 1 (Upsample or Upweight? Fig. 1's runs); "
+                          "pretrain: Order Matters' pre-training length (Fig. 9's NMT runs)")
     adv.add_argument("--runs-dir", default=None, help="default: <repo>/runs, else results/<preset>/runs")
     adv.set_defaults(func=_cmd_advise)
 

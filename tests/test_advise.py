@@ -50,7 +50,7 @@ def test_a_ranking_within_the_laws_error_is_marked_unreliable():
 def test_two_rates_are_checked_run_by_run_and_say_so():
     a = advise.recommend({advise.STATIC: surface(0.3, rates=(0.1, 0.5)), advise.PRETRAIN: surface(rates=(0.1, 0.5))},
                          tolerance=0.2)
-    assert "grid's own shares only" in a.held_out and a.n_held_out == 12
+    assert "grid's own LRL shares only" in a.held_out and a.n_held_out == 12
 
 
 def test_no_plan_within_the_tolerance_is_one_line():
@@ -117,3 +117,71 @@ def test_a_tau_grid_is_advised_at_the_share_each_tau_gives_and_said_as_a_tau():
     equal = advise.points_from_taus(pd.DataFrame(rows), "en-it", "en-es", {"en-it": 500, "en-es": 500})
     with pytest.raises(ValueError, match="no method's runs sit at 2 or more distinct LRL shares"):
         advise.recommend(equal)  # tasks of equal size: every τ gives the same share
+
+
+def _run(plan):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(config=SimpleNamespace(plan=plan))
+
+
+def test_cooldowns_switch_is_advised_on_the_axis_whose_ends_are_tau_1_and_tau_5():
+    """Upsample or Upweight? Fig. 1's runs are three points of one axis: τ = 1 throughout (a
+    switch at 0), COOLDOWN (its plan's switch), τ = 5 throughout (1). On a known surface --
+    LRL 3 + 0.8 (s - 0.7)² (τ = 1 underfits, τ = 5 overfits), HRL 1.7 + 0.3 s² -- with a
+    switch grid the law finds the constrained optimum, ranked against the paper's half-way
+    switch; with the three runs alone it is checked run by run."""
+    import pandas as pd
+
+    from paperlib.methods import Cooldown
+
+    rng = np.random.default_rng(3)
+
+    def rows(switches):
+        out = []
+        for s in switches:
+            method = "τ=1 (proportional)" if s == 0 else "τ=5" if s == 1 else "COOLDOWN (5→1)"
+            for _ in range(3):
+                out.append({"method": method, "run_obj": _run(Cooldown(4000, int(s * 4000)) if 0 < s < 1 else None),
+                            "valid_loss.en-it": 1.7 + 0.3 * s ** 2 + rng.normal(0, 0.002),
+                            "valid_loss.en-es": 3 + 0.8 * (s - 0.7) ** 2 + rng.normal(0, 0.002)})
+        return pd.DataFrame(out)
+
+    points = advise.points_from_switch(rows([0, 0.25, 0.5, 0.75, 1]), "en-it", "en-es")
+    assert sorted(np.unique(points[advise.COOLDOWN].rate)) == [0, 0.25, 0.5, 0.75, 1]
+    a = advise.recommend(points, tolerance=0.1, reference=(advise.COOLDOWN, 0.5))
+    # HRL within 0.1 of its best (1.7 at s = 0): 0.3 s² <= 0.1, s* = 0.577 (the LRL falls until 0.7)
+    assert a.rate == pytest.approx(np.sqrt(1 / 3), abs=0.01) and a.axis == advise.SWITCH
+    gap = 0.8 * ((0.5 - 0.7) ** 2 - (np.sqrt(1 / 3) - 0.7) ** 2)  # the paper's switch is this much worse
+    assert a.runner_up[1] == 0.5 and a.runner_up[2] - a.lrl == pytest.approx(gap, abs=0.005) and a.reliable
+    assert "switch points it was not fit on" in a.held_out
+    text = advise.describe(a, "en-it", "en-es", 0.1)
+    assert f"at a switch at {a.rate:.0%} of the run" in text and "the paper's choice, at a switch at 50%" in text
+    three = advise.recommend(advise.points_from_switch(rows([0, 0.5, 1]), "en-it", "en-es"), tolerance=0.1,
+                             reference=(advise.COOLDOWN, 0.5))
+    assert "grid's own switch points only" in three.held_out and three.n_held_out == 9
+    import dataclasses
+
+    assert "recommended: COOLDOWN (τ = 5, then 1) at τ = 1 throughout" in \
+        advise.describe(dataclasses.replace(a, rate=0.0), "en-it", "en-es", 0.1)
+
+
+def test_the_pretraining_length_is_advised_per_fine_tuning_rate():
+    """Order Matters Fig. 9's NMT runs: the LRL loss falls with log N1 (4.5 - 0.2 log N1 at
+    rate 0.1, 0.1 nats lower at 0.3), the HRL loss too; at a generous tolerance the longest
+    length of the better rate wins, held out one length at a time."""
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    rows = [{"pretrain": n, "rate": r, "valid_loss.en-it": 3 - 0.1 * np.log(n) + rng.normal(0, 0.002),
+             "valid_loss.en-es": 4.5 - 0.2 * np.log(n) - (0.1 if r == 0.3 else 0) + rng.normal(0, 0.002)}
+            for n in (1500, 3000, 4500) for r in (0.1, 0.3) for _ in range(2)]
+    points = advise.points_from_pretrain(pd.DataFrame(rows), "en-it", "en-es")
+    assert set(points) == {f"{advise.PRETRAIN} at LRL rate 0.1", f"{advise.PRETRAIN} at LRL rate 0.3"}
+    a = advise.recommend(points, tolerance=1.0)
+    assert a.method.endswith("rate 0.3") and a.rate == pytest.approx(4500) and a.reliable
+    assert "one pre-training length at a time" in a.held_out
+    assert "at 4,500 pre-training steps" in advise.describe(a, "en-it", "en-es", 1.0)
+    one = advise.points_from_pretrain(pd.DataFrame([r for r in rows if r["pretrain"] == 3000]), "en-it", "en-es")
+    with pytest.raises(ValueError, match="2 or more distinct pre-training lengths"):
+        advise.recommend(one)
