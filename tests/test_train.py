@@ -308,3 +308,24 @@ def test_a_tracker_whose_package_is_missing_is_an_error_not_silence(tiny_cfg, tm
     with pytest.raises(ValueError, match="tracker 'tensorboard' is not installed here"):
         train(tiny_cfg(STATIC), tmp_path / "r", progress=False, log_with="tensorboard")
     assert not (tmp_path / "r").exists()
+
+
+def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one():
+    """per_example_loss takes the vocabulary mean as a sum and one division per position (a
+    cheaper backward); its loss and gradient must stay *equal*, not close, to the textbook
+    (1 - ε) nll - ε mean(log p): the shipped runs reproduce bit for bit only then."""
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(8, 13, 500, generator=g) * 3
+    labels = torch.randint(0, 500, (8, 13), generator=g)
+    labels[:, 9:] = -100
+    w = torch.rand(8, generator=g)
+    ours, ref = logits.clone().requires_grad_(), logits.clone().requires_grad_()
+    loss = per_example_loss(ours, labels, 0.1)[0]
+    (w * loss).mean().backward()
+    logp = torch.log_softmax(ref, -1)
+    mask = labels != -100
+    nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1) * mask
+    textbook = (0.9 * nll - 0.1 * logp.mean(-1) * mask).sum(1) / mask.sum(1)
+    (w * textbook).mean().backward()
+    assert torch.equal(loss, textbook) and torch.equal(ours.grad, ref.grad)
