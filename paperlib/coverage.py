@@ -14,7 +14,8 @@ number them, appendices included. `status` is one of `STATUSES`:
 The deviations are those of the notebooks at their default parameters, written for every
 preset: what depends on the preset (model, steps, seeds, which HRL+LRL pairs) is in the
 report's scale table (`paperlib.report`), not here. The `paper` preset restores the model
-size, run lengths, rate grid, LR sweep and cosine schedule of Order Matters, not the pairs.
+size, run lengths, rate grid, LR sweep and cosine schedule of Order Matters, and reads the
+papers' own pairs from the hub (`--source hub`, its default).
 """
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ _MT_B = "the preset's run length with COOLDOWN's switch at half of it (paper 30k
 
 
 def _six_layer(notebook: str) -> str:
-    return (f"needs 6+6-layer models, which no preset has (the model is a preset field, not a notebook "
-            f"parameter): a 6-layer preset in paperlib/presets.py, then notebook {notebook} run with that "
-            f"preset; no notebook change")
+    return (f"notebook {notebook} at a 6-layer preset: `paperlib reproduce --preset gpu6` (6+6 layers, the gpu "
+            f"preset's width, runs and pairs; figures and report in figures/gpu6/) or paper6 (the paper's 6-layer "
+            f"model and Table 4's 300k + 50k steps); the same deviations as the 3-layer figure; no gpu6 runs "
+            f"shipped yet (not run on a GPU)")
 
 
 def _settings(what: str) -> str:
@@ -135,41 +137,41 @@ ITEMS: tuple[Item, ...] = (
          "(right) NMT fronts with a fixed fine-tuning length", A7, DEVIATION,
          f"left: the A6 set and model, two pre-training lengths within one fixed total; right: {_FI}, three "
          f"pre-training lengths + one fixed fine-tuning length at the 3 lowest rates (0.1, 0.3, 0.5); {_NMT}"),
-    Item(_O, "Fig. 10", "En→{Zh, Fr} loss fronts with 6-layer models", None, NOT_REPRODUCED, _six_layer(A1)),
-    Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", None,
-         NOT_REPRODUCED, _six_layer(A2)),
+    Item(_O, "Fig. 10", "En→{Zh, Fr} loss fronts with 6-layer models", A1, DEVIATION, _six_layer(A1)),
+    Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", A2,
+         DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 12", "En→{Hi, Fr} loss fronts with 3-layer models, restart baseline included", A2, DEVIATION,
          f"second row of A2's figure: {_SV}; {_RATES5}; {_NMT}"),
-    Item(_O, "Fig. 13", "En→{Hi, Fr} loss fronts with 6-layer models", None, NOT_REPRODUCED, _six_layer(A2)),
+    Item(_O, "Fig. 13", "En→{Hi, Fr} loss fronts with 6-layer models", A2, DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 14", "En→{Zh, Fr} 3-layer fronts with the sampling rate as marker", A1, DEVIATION,
          f"A1 labels every point with its rate; {_ZH}; 3 rates instead of 9; {_NMT}"),
-    Item(_O, "Fig. 15", "En→{Zh, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+    Item(_O, "Fig. 15", "En→{Zh, Fr} 6-layer fronts with the sampling rate as marker", A1, DEVIATION,
          _six_layer(A1)),
     Item(_O, "Fig. 16", "En→{Ro, Fr} 3-layer fronts with the sampling rate as marker: pre-training allows a higher "
          "LRL rate", A2, DEVIATION,
          f"A2 labels every point with its rate (first row); restart marked by shape, not a black border; {_FI}; "
          f"{_RATES5}; {_NMT}"),
-    Item(_O, "Fig. 17", "En→{Ro, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+    Item(_O, "Fig. 17", "En→{Ro, Fr} 6-layer fronts with the sampling rate as marker", A2, DEVIATION,
          _six_layer(A2)),
     Item(_O, "Fig. 18", "En→{Hi, Fr} 3-layer fronts with the sampling rate as marker", A2, DEVIATION,
          f"A2 labels every point with its rate (second row); {_SV}; {_RATES5}; {_NMT}"),
-    Item(_O, "Fig. 19", "En→{Hi, Fr} 6-layer fronts with the sampling rate as marker", None, NOT_REPRODUCED,
+    Item(_O, "Fig. 19", "En→{Hi, Fr} 6-layer fronts with the sampling rate as marker", A2, DEVIATION,
          _six_layer(A2)),
     Item(_O, "Fig. 20", "En→{Zh, Fr} 3-layer efficiency: En→Zh loss against En→Zh examples seen, best run per "
          "method (baselines of base and base + fine-tune length)", None, NOT_REPRODUCED,
          "A3 draws efficiency curves for the HRL+LRL pairs only. A parameter change of notebook A3: "
          "tasksets=['hrl_hrl'] (it would train en→{it, fr} on A3's 5-rate grid with restart runs rather than "
          "reuse A1's 3-rate runs; A3's claims are written for a low-resource pair)"),
-    Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 22", "En→{Ro, Fr} 3-layer efficiency: En→Ro loss against En→Ro examples seen, best run per "
          "method", A3, DEVIATION,
          f"the same plot as Fig. 3 (A3, first row, {_FI}); no static baseline of the base length alone (ours run "
          f"the full N1 + N2 steps; the restart baseline is added); pre-training evaluations sit at 0 LRL "
          f"examples; linear, not log, axes; {_NMT}"),
-    Item(_O, "Fig. 23", "En→{Ro, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 23", "En→{Ro, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 24", "En→{Hi, Fr} 3-layer efficiency: En→Hi loss against En→Hi examples seen", A3, DEVIATION,
          f"A3, second row: {_SV}; same differences as Fig. 22; {_NMT}"),
-    Item(_O, "Fig. 25", "En→{Hi, Fr} 6-layer efficiency curves", None, NOT_REPRODUCED, _six_layer(A3)),
+    Item(_O, "Fig. 25", "En→{Hi, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 26", "En→{Zh, Fr} 3-layer BLEU trade-off front (pre-training brings En→Zh BLEU on par)", None,
          NOT_REPRODUCED,
          "A8 draws BLEU fronts of the HRL+LRL pairs only (its name says fig26, its content is Fig. 27/28). It takes "
@@ -178,10 +180,10 @@ ITEMS: tuple[Item, ...] = (
          "(A8's claims test the LRL's BLEU): more than a parameter change"),
     Item(_O, "Fig. 27", "En→{Ro, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_FI}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at small scale; the 6-layer panel needs a 6-layer preset (as Fig. 11); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 11); {_RATES5}; {_NMT}"),
     Item(_O, "Fig. 28", "En→{Hi, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_SV}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at small scale; the 6-layer panel needs a 6-layer preset (as Fig. 13); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 13); {_RATES5}; {_NMT}"),
     # ------------------------------------------------------------------ Order Matters: tables
     Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
          NOT_REPRODUCED,

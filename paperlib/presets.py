@@ -27,6 +27,7 @@ the papers' own settings (model, batch 1024, steps, cosine, LR sweep).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .models import ModelConfig
@@ -103,6 +104,9 @@ class Preset:
     hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
     """The HRL+LRL task sets of the two-task figures; figures of one pair use the first.
     A preset names pairs whose low-resource side its models can learn."""
+    varies: str | None = None
+    """The preset this one is a variant of (the 6-layer presets): where no throughput of its
+    own was measured, `costs` charges that preset's measured FLOP rate."""
 
     @property
     def finetune(self) -> int:
@@ -208,6 +212,25 @@ _PRESETS = (
         gradvar_batches=200, gradvar_per_task=64, theory_grid=400,
     ),
 )
+
+
+# Order Matters Appendix A.2 repeats the NMT figures with 6+6-layer models (Figs. 10-11, 13,
+# 15, 17, 19, 21, 23, 25 and the right panels of Figs. 27-28). A 6-layer preset is its
+# 3-layer one with the deeper model, running only the notebooks of those figures; their
+# figures and report go to figures/<name>/ beside the 3-layer ones (`paperlib reproduce
+# --preset gpu6`). paper6 takes Table 4's 6-layer En→{Ro, Fr} length: 300k base + 50k.
+SIX_LAYER_NOTEBOOKS = ("A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency",
+                       "A8_fig26_bleu_fronts")
+
+
+def six_layer(p: Preset, **changes) -> Preset:
+    """The 6+6-layer variant of preset p (name p.name + "6")."""
+    return dataclasses.replace(p, name=f"{p.name}6", model=dataclasses.replace(p.model, layers=6),
+                               notebooks=SIX_LAYER_NOTEBOOKS, varies=p.name, **changes)
+
+
+_BY_NAME = {p.name: p for p in _PRESETS}
+_PRESETS += (six_layer(_BY_NAME["gpu"]), six_layer(_BY_NAME["paper"], steps=350_000, pretrain=300_000))
 PRESETS = {p.name: p for p in _PRESETS}
 DEFAULT_PRESET = "mini"
 

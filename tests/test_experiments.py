@@ -137,3 +137,26 @@ def test_cooldown_runs_do_not_clip_as_the_paper_and_share_fig4s_unclipped_runs()
     unclipped = {c.seed: c for c, labels in E.sampling_vs_weighting_runs("gpu")
                  if labels["clipping"] == "off" and labels["method"] == "temperature sampling"}
     assert tau5 == unclipped  # the same runs: trained once for both figures
+
+
+def test_a_six_layer_preset_is_its_three_layer_one_with_the_deeper_model():
+    """Order Matters Appendix A.2's 6-layer figures: gpu6 runs A1, A2, A3 and A8 on the gpu
+    preset's runs with 6+6 layers (nothing else changes), paper6 with Table 4's 300k + 50k
+    steps; the dry run charges gpu6 at gpu's measured rate and says so."""
+    import dataclasses
+
+    from paperlib import costs, presets
+
+    gpu, gpu6 = presets.get("gpu"), presets.get("gpu6")
+    assert gpu6.model == dataclasses.replace(gpu.model, layers=6) and gpu6.varies == "gpu"
+    assert set(gpu6.notebooks) == {"A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency",
+                                   "A8_fig26_bleu_fronts"}
+    assert (presets.get("paper6").pretrain, presets.get("paper6").steps) == (300_000, 350_000)
+    three, six = (E.notebook_runs(p)["A2_fig02_hrl_lrl_fronts"] for p in ("gpu", "gpu6"))
+    assert len(three) == len(six)
+    for (c3, l3), (c6, l6) in zip(three, six):
+        assert l3 == l6 and c6.model.layers == 6
+        assert dataclasses.replace(c6, model=c3.model, experiment=c3.experiment,
+                                   data=dataclasses.replace(c6.data, preset="gpu")) == c3
+    where, rate = costs.measured_throughput("gpu6")  # benchmarks/results_gpu_h200.json measured gpu
+    assert where.endswith("(measured on gpu)") and rate == costs.measured_throughput("gpu")[1]
