@@ -175,7 +175,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     sized = presets.get(preset)
 
     def not_run(name):
-        return "not run" if sized.runs_notebook(name) else "not run at this size — see the gpu report"
+        if sized.runs_notebook(name):
+            return "not run"
+        return f"not part of this preset — see the {sized.varies} report" if sized.varies else \
+            "not run at this size — see the gpu report"
 
     for name in titles:
         s = summaries.get(name)

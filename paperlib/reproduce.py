@@ -238,7 +238,10 @@ def reproduce(
         sized = presets.get(preset)
         skipped = [n for n in chosen if not sized.runs_notebook(n)]
         chosen = {n: p for n, p in chosen.items() if sized.runs_notebook(n)}
-        if skipped:
+        if skipped and sized.varies:
+            print(f"not part of the {preset} preset (it draws the 6-layer figures; the others: --preset "
+                  f"{sized.varies}): {', '.join(skipped)}", flush=True)
+        elif skipped:
             print(f"not run at the {preset} size (their runs would not reach the regime their claims need; "
                   f"see the gpu preset): {', '.join(skipped)}", flush=True)
     parameters = {name: {} for name in chosen}
