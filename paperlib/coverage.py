@@ -158,10 +158,10 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 19", "En→{Hi, Fr} 6-layer fronts with the sampling rate as marker", A2, DEVIATION,
          _six_layer(A2)),
     Item(_O, "Fig. 20", "En→{Zh, Fr} 3-layer efficiency: En→Zh loss against En→Zh examples seen, best run per "
-         "method (baselines of base and base + fine-tune length)", None, NOT_REPRODUCED,
-         "A3 draws efficiency curves for the HRL+LRL pairs only. A parameter change of notebook A3: "
-         "tasksets=['hrl_hrl'] (it would train en→{it, fr} on A3's 5-rate grid with restart runs rather than "
-         "reuse A1's 3-rate runs; A3's claims are written for a low-resource pair)"),
+         "method (baselines of base and base + fine-tune length)", A1, DEVIATION,
+         f"A1's second figure, left (from A1's runs): the second pair's validation loss of each method's best run "
+         f"against its examples seen, judged at equal examples as Fig. 3; {_ZH}; pre-training's evaluations before "
+         f"fine-tuning sit at 0 examples; no base-length baseline; linear axes; 3 rates; {_NMT}"),
     Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 22", "En→{Ro, Fr} 3-layer efficiency: En→Ro loss against En→Ro examples seen, best run per "
          "method", A3, DEVIATION,
@@ -172,12 +172,10 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 24", "En→{Hi, Fr} 3-layer efficiency: En→Hi loss against En→Hi examples seen", A3, DEVIATION,
          f"A3, second row: {_SV}; same differences as Fig. 22; {_NMT}"),
     Item(_O, "Fig. 25", "En→{Hi, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
-    Item(_O, "Fig. 26", "En→{Zh, Fr} 3-layer BLEU trade-off front (pre-training brings En→Zh BLEU on par)", None,
-         NOT_REPRODUCED,
-         "A8 draws BLEU fronts of the HRL+LRL pairs only (its name says fig26, its content is Fig. 27/28). It takes "
-         "end-of-run BLEU on the hrl_hrl runs (experiments.wants_bleu leaves it off there, so A1's runs would be "
-         "retrained), then notebook A8 with tasksets=['hrl_hrl'], and a claim for this figure's statement "
-         "(A8's claims test the LRL's BLEU): more than a parameter change"),
+    Item(_O, "Fig. 26", "En→{Zh, Fr} 3-layer BLEU trade-off front (pre-training brings En→Zh BLEU on par)", A1,
+         DEVIATION,
+         f"A1's second figure, right (from A1's runs, which end with BLEU): sacreBLEU (beam 4) on the preset's test "
+         f"segments per task, judged as non-inferiority within 0.5 BLEU; {_ZH}; 3 rates; {_NMT}"),
     Item(_O, "Fig. 27", "En→{Ro, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_FI}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
          f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 11); {_RATES5}; {_NMT}"),

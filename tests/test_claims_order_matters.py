@@ -82,11 +82,15 @@ def _pre(final, before=0.2):
 
 # ------------------------------------------------------------------------------ A1, Fig. 1
 
-def hrl_hrl_frame(root, pretrain_t2, noise=0.05, t1_final=2.8):
-    static = lambda r, s: {"hrl": [8, 6, 4, 3.2, 2.8], "lrl": [8, 6, 4, 3.2, 2.8]}
-    pre = lambda r, s: {"hrl": [8, 5, 2.8, 2.8, t1_final], "lrl": _pre(pretrain_t2)}
+def hrl_hrl_frame(root, pretrain_t2, noise=0.05, t1_final=2.8, bleu=None, seeds=(0, 1, 2)):
+    """bleu: {method: {seed: the second pair's test BLEU}} (Fig. 26), or None: not measured."""
+    def final(method, seed):
+        return {"final": {"bleu": {"en-it": 20.0, "en-fr": bleu[method][seed]}}} if bleu else {}
+
+    static = lambda r, s: {"hrl": [8, 6, 4, 3.2, 2.8], "lrl": [8, 6, 4, 3.2, 2.8], **final(om.STATIC, s)}
+    pre = lambda r, s: {"hrl": [8, 5, 2.8, 2.8, t1_final], "lrl": _pre(pretrain_t2), **final(om.PRETRAIN, s)}
     return nmt_frame(root, "hrl_hrl", {om.STATIC: static, om.PRETRAIN: pre}, rates=(0.2, 0.5, 0.8), noise=(noise, noise),
-                     every_rate=False)
+                     every_rate=False, seeds=seeds)
 
 
 @pytest.mark.parametrize("t2, t1, noise, bigram_value, status", [
@@ -97,9 +101,47 @@ def hrl_hrl_frame(root, pretrain_t2, noise=0.05, t1_final=2.8):
 ])
 def test_fig1_hrl_front(tmp_path, bigram, t2, t1, noise, bigram_value, status):
     bigram(bigram_value)
-    [v] = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, t2, noise, t1), "hrl_hrl")
-    assert v.status == status, v
+    v, efficiency = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, t2, noise, t1), "hrl_hrl")  # no BLEU: no Fig. 26 verdict
+    assert v.status == status and efficiency.claim == om.FIG20_NO_EFFICIENCY_GAIN, v
     assert v.effect.seeds == (3, 3) and v.numbers["rates_static"] == [0.5]  # only the rate with every seed
+
+
+@pytest.mark.parametrize("t2, noise, bigram_value, status", [
+    (4.1, 0.05, LEARNED, core.HOLDS),           # at equal en-fr examples pre-training is no better: no efficiency gain
+    (3.0, 0.05, LEARNED, core.FAILS),           # 1 nat better at equal examples: pre-training made en-fr efficient
+    (4.0, 1.5, LEARNED, core.INCONCLUSIVE),
+    (4.1, 0.05, UNLEARNED, core.OUT_OF_REGIME),
+])
+def test_fig20_hrl_efficiency(tmp_path, bigram, t2, noise, bigram_value, status):
+    """Fig. 20 from A1's runs: the second pair's loss of each method's best run at equal
+    examples of it seen -- pre-training at its end (2 fine-tuning evaluations at rate 0.5),
+    static sampling where it had seen as many (step 200, loss 4.0)."""
+    bigram(bigram_value)
+    v = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, t2, noise), "hrl_hrl")[1]
+    assert v.claim == om.FIG20_NO_EFFICIENCY_GAIN and v.status == status, (v, v.effect)
+    assert (v.numbers["step_pretrain"], v.numbers["step_static"]) == (400, 200)
+    if status != core.OUT_OF_REGIME:
+        assert v.effect.estimate == pytest.approx(t2 - 4.0 + om.MINIMUM, abs=0.05 if noise < 1 else 0.5)
+
+
+@pytest.mark.parametrize("pre, static, seeds, status", [
+    ({0: 12.0, 1: 12.4, 2: 12.2}, {0: 12.1, 1: 12.3, 2: 12.2}, (0, 1, 2), core.HOLDS),   # on par
+    ({0: 8.0, 1: 8.3, 2: 8.1}, {0: 12.0, 1: 12.4, 2: 12.2}, (0, 1, 2), core.FAILS),     # 4 BLEU behind
+    ({0: 9.0, 1: 15.0, 2: 10.0}, {0: 12.0, 1: 12.5, 2: 12.2}, (0, 1, 2), core.INCONCLUSIVE),
+    ({0: 12.0}, {0: 12.1}, (0,), core.INCONCLUSIVE),                                     # one seed: no interval
+])
+def test_fig26_hrl_bleu_on_par(tmp_path, bigram, pre, static, seeds, status):
+    bigram(LEARNED)
+    verdicts = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, 3.0, bleu={om.PRETRAIN: pre, om.STATIC: static}, seeds=seeds),
+                                  "hrl_hrl")
+    v = verdicts[-1]
+    assert len(verdicts) == 3 and v.claim == om.FIG26_BLEU_ON_PAR and v.status == status, (v, v.effect)
+    assert v.numbers["best_bleu_pretrain"] == pytest.approx(np.mean(list(pre.values())))
+    if len(seeds) == 1:
+        assert v.effect is None and "one seed" in v.note
+    else:
+        assert v.effect.unit == "bleu" and v.effect.estimate == pytest.approx(
+            np.mean(list(pre.values())) - np.mean(list(static.values())) + om.SCORE_MINIMUM)
 
 
 # ------------------------------------------------------------------------------ A2, Fig. 2

@@ -66,6 +66,25 @@ FIG1_FRONT_NOT_IMPROVED = Claim(
               f"static, plus a tolerance of {MINIMUM} nats (holds when pre-training's front is not better than static's "
               f"by {MINIMUM} or more)")
 
+FIG20_NO_EFFICIENCY_GAIN = Claim(
+    "order.fig20.no_hrl_efficiency_gain", PAPER, "App. A.4, Fig. 20",
+    "For the 3-layer model, pre-training does not provide any significant gains in training efficiency for En→Zh "
+    "when pre-training on En→Fr.",
+    "Fig. 20: the curves coincide towards the end of training (read from the figure, no number given)",
+    gates=("learned", "pretrained"), minimum=0.0,
+    statistic="the second pair's validation loss of each method's best run (best final loss on it) at equal examples "
+              "of it seen (as Fig. 3's claim), pre-training minus static, plus a tolerance of "
+              f"{MINIMUM} nats (holds when pre-training is not more data-efficient by {MINIMUM} or more)")
+
+FIG26_BLEU_ON_PAR = Claim(
+    "order.fig26.hrl_bleu_on_par", PAPER, "App. A.5, Fig. 26",
+    "Pre-training was able to improve the En→Zh BLEU score to be on par with the score of joint training.",
+    "Fig. 26: read from the figure, no number given",
+    gates=("learned", "pretrained"), minimum=0.0,
+    statistic="best test BLEU of the second pair over each front's rates (beam 4), pre-training minus static, plus a "
+              f"tolerance of {SCORE_MINIMUM} BLEU (holds when pre-training's best is not worse by {SCORE_MINIMUM} or "
+              "more); interval from the seeds (t-scaled seed bootstrap), none with one seed")
+
 FIG2_PRETRAIN_BEATS_STATIC = Claim(
     "order.fig2.pretrain_beats_static", PAPER, "§4.1.2, Fig. 2 (and 12)",
     "In the data-imbalanced case, the trade-off front from pre-training yields better low-resource task performance "
@@ -225,7 +244,8 @@ FIG27_CHRF = Claim(
 
 CLAIMS = (FIG1_FRONT_NOT_IMPROVED, FIG2_PRETRAIN_BEATS_STATIC, FIG2_RESTART, FIG2_REGULARISATION, FIG2_HIGHER_RATE,
           FIG3_DATA_EFFICIENT, FIG4_FASTER, FIG4_OVERFITS, FIG5_DROPOUT, FIG6_FORGETS, FIG6_JOINT_BETTER,
-          FIG7_BEATS_TEMPERATURE, FIG7_RESTART, FIG7_ENGLISH, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG27_BLEU, FIG27_CHRF)
+          FIG7_BEATS_TEMPERATURE, FIG7_RESTART, FIG7_ENGLISH, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG20_NO_EFFICIENCY_GAIN,
+          FIG26_BLEU_ON_PAR, FIG27_BLEU, FIG27_CHRF)
 
 
 # ------------------------------------------------------------------------------ reading fronts
@@ -414,13 +434,35 @@ def falling_gate(run, task: str):
 # ------------------------------------------------------------------------------ judges, one per notebook
 
 def fig1_hrl_fronts(df, taskset: str) -> list:
-    """A1, Fig. 1: HRL+HRL fronts with and without pre-training (method: static sampling /
-    pre-train + joint FT; rate; seed)."""
+    """A1, Fig. 1 (and Figs. 20, 26 from the same runs): HRL+HRL fronts with and without
+    pre-training (method: static sampling / pre-train + joint FT; rate; seed); the second
+    pair's data efficiency; its BLEU where the runs measured it."""
     t1, t2 = _tasks(taskset)
     static, pre = df[df.method == STATIC], df[df.method == PRETRAIN]
     gate_list = [learned_gate(static, t1), learned_gate(static, t2), pretrained_gate(pre, t1)]
     effect, numbers = _front_gain(static, pre, (t1, t2), names=("static", "pretrain"))
-    return [judge(FIG1_FRONT_NOT_IMPROVED, gate_list, shifted(effect, MINIMUM), scope=taskset, **numbers)]
+    verdicts = [judge(FIG1_FRONT_NOT_IMPROVED, gate_list, shifted(effect, MINIMUM), scope=taskset, **numbers)]
+
+    seeds = _common_seeds(static, pre)
+    (rate_p, best_p), (rate_s, best_s) = _best_config(pre, t2, seeds), _best_config(static, t2, seeds)
+    at_p, at_s, seen = _at_equal_examples(best_p, best_s, t2)
+    a, tokens = evidence.arm(best_s, t2, at_s)
+    b, _ = evidence.arm(best_p, t2, at_p)
+    verdicts.append(judge(FIG20_NO_EFFICIENCY_GAIN, gate_list, shifted(loss_gain(a, b, tokens), MINIMUM), scope=taskset,
+                          rate_pretrain=rate_p, rate_static=rate_s, step_pretrain=at_p, step_static=at_s,
+                          examples_seen=seen))
+    if f"bleu.{t2}" in df:
+        scores, numbers = {}, {}
+        for name, rows in (("pretrain", pre), ("static", static)):
+            configs = _configs(rows, seeds)
+            scores[name] = np.array([g[f"bleu.{t2}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
+            numbers[f"best_rate_{name}"] = configs[int(np.argmax(scores[name].mean(axis=1)))][0]
+            numbers[f"best_bleu_{name}"] = float(scores[name].mean(axis=1).max())
+        effect = _seed_gain(scores["pretrain"], scores["static"], unit="bleu")
+        verdicts.append(_verdict(FIG26_BLEU_ON_PAR, gate_list, effect and shifted(effect, SCORE_MINIMUM), taskset,
+                                 "one seed per arm: a corpus score has no interval without seeds",
+                                 seeds=sorted(seeds) if seeds else None, **numbers))
+    return verdicts
 
 
 def fig2_fronts(df, tasksets) -> list:
@@ -469,6 +511,22 @@ def _best_config(rows, task, seeds):
     return min(configs, key=lambda c: c[1][f"valid_loss.{task}"].mean())
 
 
+def _at_equal_examples(best_p, best_s, task) -> tuple[int, int, int]:
+    """(pre-training's step, static's step, the task's examples seen there) where the two
+    best runs have seen as many of the task's examples: pre-training at its end (or its last
+    evaluation within static's examples), static at its first evaluation having seen at
+    least as many."""
+    steps_p, seen_p = _series(best_p["run_obj"].iloc[0], "examples_seen", task)
+    steps_s, seen_s = _series(best_s["run_obj"].iloc[0], "examples_seen", task)
+    if seen_p[-1] <= seen_s[-1]:
+        at_p = steps_p[-1]
+        at_s = next(s for s, e in zip(steps_s, seen_s) if e >= seen_p[-1])
+    else:
+        at_s = steps_s[-1]
+        at_p = max(s for s, e in zip(steps_p, seen_p) if e <= seen_s[-1])
+    return at_p, at_s, dict(zip(steps_p, seen_p))[at_p]
+
+
 def fig3_efficiency(df, tasksets) -> list:
     """A3, Fig. 3 and 4: data efficiency on the LRL (the runs of A2)."""
     verdicts = []
@@ -481,20 +539,13 @@ def fig3_efficiency(df, tasksets) -> list:
         # Fig. 3: each method's best run, compared at equal LRL examples seen
         seeds = _common_seeds(static, pre)
         (rate_p, best_p), (rate_s, best_s) = _best_config(pre, lrl, seeds), _best_config(static, lrl, seeds)
-        steps_p, seen_p = _series(best_p["run_obj"].iloc[0], "examples_seen", lrl)
-        steps_s, seen_s = _series(best_s["run_obj"].iloc[0], "examples_seen", lrl)
-        if seen_p[-1] <= seen_s[-1]:
-            at_p = steps_p[-1]
-            at_s = next(s for s, e in zip(steps_s, seen_s) if e >= seen_p[-1])
-        else:
-            at_s = steps_s[-1]
-            at_p = max(s for s, e in zip(steps_p, seen_p) if e <= seen_s[-1])
+        at_p, at_s, seen = _at_equal_examples(best_p, best_s, lrl)
         a, tokens = evidence.arm(best_p, lrl, at_p)
         b, _ = evidence.arm(best_s, lrl, at_s)
         verdicts.append(judge(FIG3_DATA_EFFICIENT, [learned, pretrained], loss_gain(a, b, tokens), scope=ts,
                               rate_pretrain=rate_p, rate_static=rate_s, step_pretrain=at_p, step_static=at_s,
-                              lrl_examples_pretrain=dict(zip(steps_p, seen_p))[at_p],
-                              lrl_examples_static=dict(zip(steps_s, seen_s))[at_s]))
+                              lrl_examples_pretrain=seen,
+                              lrl_examples_static=dict(zip(*_series(best_s["run_obj"].iloc[0], "examples_seen", lrl)))[at_s]))
 
         # Fig. 4: static sampling per rate, LRL training loss at equal LRL examples seen
         series = {}
