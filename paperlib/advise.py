@@ -127,6 +127,7 @@ class Advice:
     reliable: bool
     why: str
     axis: str = SHARE     # what `rate` is (see `Points`)
+    at_edge: bool = False  # the recommended point is the lowest or highest the runs reached
 
 
 def laws(points: dict[str, Points], grid: int = 401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -199,8 +200,10 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     else:
         reliable, why = True, f"the held-out error ({band:.3f} nats) is below the gap it ranks ({gap:.3f})"
     axis = next(iter(points.values())).axis
+    reached = points[method].rate
+    at_edge = bool(np.isclose(rate, reached.min()) or np.isclose(rate, reached.max()))
     return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),
-                  how, len(errors), reliable, why, axis)
+                  how, len(errors), reliable, why, axis, at_edge)
 
 
 def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:
@@ -280,6 +283,9 @@ def describe(advice: Advice, hrl: str, lrl: str, tolerance: float, sizes: dict[s
     if a.runner_up:
         m, r, loss = a.runner_up
         lines.append(f"runner-up:   {m} at {plan(r)} -> predicted {lrl} loss {loss:.3f}")
+    if a.at_edge:
+        lines.append("(at the edge of the runs' range: the law may well keep improving beyond it, but it is not "
+                     "extrapolated; runs further out would say)")
     lines.append(f"held-out prediction error (RMSE of the {lrl} loss over {a.n_held_out} runs, held out "
                  f"{a.held_out}): {a.band:.3f} nats")
     lines.append(("reliable: " if a.reliable else "UNRELIABLE: ") + a.why)

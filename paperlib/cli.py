@@ -30,7 +30,9 @@ def _cmd_reproduce(args) -> int:
             print(corpus.describe_roles(corpus.roles())
                   + "\ncosts below are for the preset's DDTP task sets; `paperlib data info --source dir "
                   f"{corpus.folder}` shows your tasks' sizes and epochs")
-        parameters = rp.HUB_PARAMETERS if source == "hub" and corpus is None else None
+        from .experiments import HUB_PARAMETERS
+
+        parameters = HUB_PARAMETERS if source == "hub" and corpus is None else None
         print(costs.describe(args.preset, args.only, executor, parameters))
         return 0
     results = rp.reproduce(args.preset, args.only, progress=not args.no_progress, executor=executor,
@@ -70,7 +72,8 @@ def _cmd_advise(args) -> int:
     from . import advise, experiments as E, paths, runs, store
     from .data.tasksets import short_name
     from .presets import check_preset
-    from .reproduce import HUB_PARAMETERS, default_source
+    from .experiments import HUB_PARAMETERS
+    from .reproduce import default_source
 
     check_preset(args.preset)
     _check_folder("--runs-dir", args.runs_dir, must_exist=True)
@@ -81,7 +84,8 @@ def _cmd_advise(args) -> int:
     notebook, key = {"rate": ("A2_fig02_hrl_lrl_fronts", "tasksets"), "tau": ("B2_fig04_sampling_vs_weighting", "tasksets"),
                      "switch": ("B3_fig01_cooldown_lrl", "taskset"),
                      "pretrain": ("A7_fig09_pretraining_length", "nmt_taskset")}[args.over]
-    if corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub":
+    hub = corpus is None and (_source_kind(args) or default_source(args.preset)) == "hub"
+    if hub and not args.taskset:
         given = HUB_PARAMETERS[notebook][key]  # the pair the hub's reproduction trains these runs on
         args.taskset = given[0] if isinstance(given, list) else given
     taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
@@ -101,6 +105,8 @@ def _cmd_advise(args) -> int:
         what = "fronts"
     roots = [args.runs_dir] if args.runs_dir else [paths.runs_dir(), paths.shipped_runs_dir(args.preset)]
     found = []
+    if hub and not _prepared(grid[0][0].data):
+        roots = []  # its data were never prepared here (no run can exist), and advise downloads nothing
     for root in roots:  # the runs trained here or the ones shipped with the repository: the fuller
         try:
             found.append((runs.train_labelled(grid, runs.Settings(runs_root=root, progress=False, train_missing=False)),
@@ -109,8 +115,10 @@ def _cmd_advise(args) -> int:
             continue
     df, root = max(found, key=lambda f: len(f[0])) if found else (None, None)
     if df is None:
-        raise ValueError(f"no runs of the {taskset} {what} at the {args.preset} preset in {' or '.join(map(str, roots))}; "
-                         f"train them: paperlib reproduce --preset {args.preset} --only {notebook}")
+        where = f"in {' or '.join(map(str, roots))}" if roots else "here (their data were never prepared)"
+        raise ValueError(f"no runs of the {taskset} {what} at the {args.preset} preset {where}; "
+                         f"train them: paperlib reproduce --preset {args.preset} --only {notebook}"
+                         + (" --source hub" if hub else f" --source dir {corpus.folder}" if corpus is not None else ""))
     print(f"{short_name(taskset)} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
     if args.over == "tau":
         sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train")
@@ -128,6 +136,18 @@ def _cmd_advise(args) -> int:
         advice = advise.recommend(advise.points_from(E.best_learning_rate(df), hrl, lrl), args.tolerance)
         print(advise.describe(advice, hrl, lrl, args.tolerance))
     return 0
+
+
+def _prepared(data) -> bool:
+    """Whether a run's data (its `DataConfig`) are prepared here."""
+    from .data import load_prepared
+    from .data.errors import DataError
+
+    try:
+        load_prepared(data.taskset, data.preset, data.source, data.source_path)
+    except DataError:
+        return False
+    return True
 
 
 def _gpu_name() -> str | None:

@@ -199,8 +199,9 @@ ITEMS: tuple[Item, ...] = (
          _settings("The `paper` preset uses them (3+3 layers); label smoothing and dropout are 0.1 in every preset; "
                    "mini and gpu use smaller models (scale table above)")),
     Item(_O, "Table 4", "training steps (base / fine-tune) per NMT pair, 3- and 6-layer", None, NOT_REPRODUCED,
-         _settings("The `paper` preset takes En→{Ro, Fr} 3-layer (400k + 50k) for every pair; the others their own (scale table). "
-                   "The other pairs' lengths (Zh/Fr 300k + 300k, Hi/Fr 300k + 50k) would be a preset change")),
+         _settings("The `paper` preset takes En→{Ro, Fr} 3-layer (400k + 50k) for every pair, `paper6` its 6-layer "
+                   "300k + 50k; the others their own (scale table). The other pairs' lengths (Zh/Fr 300k + 300k, Hi/Fr "
+                   "300k + 50k) would be a preset change")),
     # ------------------------------------------------------------------ Upsample or Upweight?: figures
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
@@ -246,7 +247,8 @@ ITEMS: tuple[Item, ...] = (
     # ------------------------------------------------------------------ Upsample or Upweight?: tables
     Item(_U, "Table 1", "WMT pairs of §3.2 (En-Fr, En-Zh, En-Cs, En-Ro) and their sizes", None, NOT_REPRODUCED,
          "a data description: our stand-ins are DDTP hrl_lrl_fi and hrl_lrl_sv (`paperlib data info`), and no "
-         "notebook tabulates them; the WMT pairs would need a task set naming them and `--source hub`"),
+         "notebook tabulates them; the WMT pairs themselves are the task sets wmt_cs_ro, wmt_fr_ro and wmt_zh_ro "
+         "(`paperlib reproduce --source hub`)"),
     Item(_U, "Table 2", "mC4 subset (En, It, Zh, Sw): tokens and mT5's τ=3.33 sampling weights", B0, DEVIATION,
          "B0 recomputes the τ=3.33 column from the quoted token counts, normalised over these four languages "
          "(≈55.6/23.8/15.5/5.2%) where the paper quotes mT5's weights over all mC4 languages (5.67/2.43/1.67/0.5%, "

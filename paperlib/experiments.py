@@ -403,6 +403,29 @@ def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
     return mt, lm
 
 
+# `--source hub` (and the paper preset's default): each notebook's task-set parameters name
+# the papers' own data (`paperlib.data.tasksets.HUB_TASKSETS`), figure by figure
+HUB_PARAMETERS = {
+    "A1_fig01_hrl_hrl_fronts": {"taskset": "wmt_fr_zh"},
+    "A2_fig02_hrl_lrl_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},   # Figs. 2 and 12
+    "A3_fig03_efficiency": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},  # Figs. 22 and 24
+    "A4_fig05_regularisation": {"taskset": "wmt_fr_ro"},
+    "A5_fig06_finetune_only": {"taskset": "wmt_fr_ro"},
+    "A6_fig07_multilingual_lm": {"taskset": "mc4_order_matters"},
+    "A7_fig09_pretraining_length": {"lm_taskset": "mc4_order_matters", "nmt_taskset": "wmt_fr_ro"},
+    "A8_fig26_bleu_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},      # Figs. 27 and 28
+    "B0_fig02_variance_theory": {},
+    "B1_fig03_gradient_variance": {"taskset": "wmt_cs_ro"},
+    "B2_fig04_sampling_vs_weighting": {"tasksets": ["wmt_cs_ro", "wmt_fr_ro"]},  # Fig. 4's two rows
+    "B3_fig01_cooldown_lrl": {"taskset": "wmt_cs_ro"},
+    # Table 3's high-resource average is over its three 1M pairs, the low-resource one over the four below 500k
+    "B4_table3_one_to_many": {"taskset": "opus100_table3", "n_high": 3, "n_low": 4},
+    "B5_table4_multilingual_lm": {"taskset": "mc4_table4"},
+    "B6_fig05_07_schedules": {"mt_taskset": "wmt_zh_ro", "lm_taskset": "mc4_table4"},   # Figs. 7 and 5-6
+    "C1_advise_sampling_plan": {"taskset": "wmt_fr_ro"},
+}
+
+
 def notebook_runs(preset: str, parameters: dict[str, dict] | None = None) -> dict[str, list[tuple[TrainConfig, dict]]]:
     """Every notebook's runs at its parameters (`parameters`: notebook -> the papermill
     parameters it is given, e.g. another corpus's task sets; absent ones at their defaults),

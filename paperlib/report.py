@@ -10,6 +10,8 @@ and every other preset's report, as it was."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import json
 import re
@@ -91,10 +93,15 @@ def _verdict_row(v: dict) -> str:
             f"{v['note']} |").replace("\n", " ")
 
 
-def scale_markdown(preset: str) -> list[str]:
+def scale_markdown(preset: str, hub: bool = False) -> list[str]:
     """The sizes a figure's deviation depends on: this preset beside the `paper` preset
-    (Order Matters' own settings), so that the coverage notes need not repeat them."""
+    (Order Matters' own settings), so that the coverage notes need not repeat them. hub:
+    the figures were trained on the hub's corpora (their pairs, not the preset's DDTP ones)."""
     p, ref = presets.get(preset), presets.get("paper")
+    if hub:
+        from .experiments import HUB_PARAMETERS
+
+        p = dataclasses.replace(p, hrl_lrl_sets=tuple(HUB_PARAMETERS["A2_fig02_hrl_lrl_fronts"]["tasksets"]))
 
     def model(m):
         return f"{m.layers}+{m.layers} layers, d {m.d_model}, FFN {m.ffn}, {m.heads} heads, max {m.max_len} tokens"
@@ -188,7 +195,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     lines += ["", "**Contents:** [scale of this preset](#scale) · [every figure and table of both papers](#coverage)"]
     lines += [f"- [{title}](#{name})" + (f" — {summaries[name]['status']}" if name in summaries else "")
               for name, title in titles.items()]
-    lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset)
+    lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset, hub)
     lines += ["", '<a id="coverage"></a>', "", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
               + ", ".join(f"{n} {status}" for status, n in counts_by_status.items()) + ".", "",

@@ -59,33 +59,18 @@ CORPUS_PARAMETERS = {
 }
 
 
-# `--source hub` (and the paper preset's default): each notebook's task-set parameters name
-# the papers' own data (`paperlib.data.tasksets.HUB_TASKSETS`), figure by figure
-HUB_PARAMETERS = {
-    "A1_fig01_hrl_hrl_fronts": {"taskset": "wmt_fr_zh"},
-    "A2_fig02_hrl_lrl_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},   # Figs. 2 and 12
-    "A3_fig03_efficiency": {"tasksets": ["wmt_fr_ro"]},
-    "A4_fig05_regularisation": {"taskset": "wmt_fr_ro"},
-    "A5_fig06_finetune_only": {"taskset": "wmt_fr_ro"},
-    "A6_fig07_multilingual_lm": {"taskset": "mc4_order_matters"},
-    "A7_fig09_pretraining_length": {"lm_taskset": "mc4_order_matters", "nmt_taskset": "wmt_fr_ro"},
-    "A8_fig26_bleu_fronts": {"tasksets": ["wmt_fr_ro", "wmt_fr_hi"]},      # Figs. 27 and 28
-    "B0_fig02_variance_theory": {},
-    "B1_fig03_gradient_variance": {"taskset": "wmt_cs_ro"},
-    "B2_fig04_sampling_vs_weighting": {"tasksets": ["wmt_cs_ro", "wmt_fr_ro"]},  # Fig. 4's two rows
-    "B3_fig01_cooldown_lrl": {"taskset": "wmt_cs_ro"},
-    # Table 3's high-resource average is over its three 1M pairs, the low-resource one over the four below 500k
-    "B4_table3_one_to_many": {"taskset": "opus100_table3", "n_high": 3, "n_low": 4},
-    "B5_table4_multilingual_lm": {"taskset": "mc4_table4"},
-    "B6_fig05_07_schedules": {"mt_taskset": "wmt_zh_ro", "lm_taskset": "mc4_table4"},   # Figs. 7 and 5-6
-    "C1_advise_sampling_plan": {"taskset": "wmt_fr_ro"},
-}
-
-
 def default_source(preset: str) -> str:
     """Where `reproduce` reads text when --source is not given: the papers' own corpora from
-    the hub at the paper preset (its sizes are theirs), DDTP elsewhere."""
-    return "hub" if preset == "paper" else "ddtp"
+    the hub at the paper presets (paper, paper6: their sizes are the papers'), DDTP elsewhere."""
+    p = presets.get(preset)
+    return "hub" if (p.varies or p.name) == "paper" else "ddtp"
+
+
+def output_label(preset: str, source: str) -> str:
+    """The folder name of a reproduction's figures and report: the preset's name for its
+    default source, else preset-source (figures/mini-hub/, figures/paper-ddtp/), so that no
+    source ever writes over another's."""
+    return preset if source == default_source(preset) else f"{preset}-{source}"
 
 
 @dataclass(frozen=True)
@@ -227,7 +212,7 @@ def reproduce(
     train nothing; a notebook whose runs are not all there fails, naming the first missing.
     corpus: run on a researcher's corpus instead of DDTP (`CORPUS_PARAMETERS`): figures and
     report go to figures/<preset>-<folder name>/, beside the published ones, never over them.
-    source: "ddtp" or "hub" (the papers' own corpora, `HUB_PARAMETERS`; figures/<preset>-hub/
+    source: "ddtp" or "hub" (the papers' own corpora, `experiments.HUB_PARAMETERS`; figures/<preset>-hub/
     below the paper preset); default `default_source(preset)`."""
     from . import executors
     from .runs import Settings
@@ -249,11 +234,15 @@ def reproduce(
     source = source or default_source(preset)
     if source not in ("ddtp", "hub"):
         raise ValueError(f"reproduce reads --source ddtp or hub (or a corpus: dir PATH), got {source!r}")
+    if corpus is None:
+        label = output_label(preset, source)
     if source == "hub" and corpus is None:
-        if figures_only and preset != "paper":
-            raise ValueError("--figures-only redraws the shipped DDTP runs; leave it out to train on the hub's corpora")
+        if figures_only:  # nothing trained on the hub's corpora is shipped: it would download them for nothing
+            raise ValueError(f"--figures-only redraws runs shipped with the repository, and none were trained on the "
+                             f"hub's corpora; leave it out to train them (needs internet){'' if preset == 'paper' else ', or use --source ddtp'}")
+        from .experiments import HUB_PARAMETERS
+
         parameters = {name: dict(HUB_PARAMETERS[name]) for name in chosen}
-        label = preset if preset == "paper" else f"{preset}-hub"
         print("source: the papers' own corpora from the Hugging Face hub (WMT, OPUS-100, mC4; needs internet), "
               f"at the {preset} preset's fractions", flush=True)
     if corpus is not None:

@@ -151,7 +151,7 @@ def test_cooldowns_switch_is_advised_on_the_axis_whose_ends_are_tau_1_and_tau_5(
     assert sorted(np.unique(points[advise.COOLDOWN].rate)) == [0, 0.25, 0.5, 0.75, 1]
     a = advise.recommend(points, tolerance=0.1, reference=(advise.COOLDOWN, 0.5))
     # HRL within 0.1 of its best (1.7 at s = 0): 0.3 s² <= 0.1, s* = 0.577 (the LRL falls until 0.7)
-    assert a.rate == pytest.approx(np.sqrt(1 / 3), abs=0.01) and a.axis == advise.SWITCH
+    assert a.rate == pytest.approx(np.sqrt(1 / 3), abs=0.01) and a.axis == advise.SWITCH and not a.at_edge
     gap = 0.8 * ((0.5 - 0.7) ** 2 - (np.sqrt(1 / 3) - 0.7) ** 2)  # the paper's switch is this much worse
     assert a.runner_up[1] == 0.5 and a.runner_up[2] - a.lrl == pytest.approx(gap, abs=0.005) and a.reliable
     assert "switch points it was not fit on" in a.held_out
@@ -181,7 +181,8 @@ def test_the_pretraining_length_is_advised_per_fine_tuning_rate():
     a = advise.recommend(points, tolerance=1.0)
     assert a.method.endswith("rate 0.3") and a.rate == pytest.approx(4500) and a.reliable
     assert "one pre-training length at a time" in a.held_out
-    assert "at 4,500 pre-training steps" in advise.describe(a, "en-it", "en-es", 1.0)
+    assert a.at_edge and "at 4,500 pre-training steps" in (text := advise.describe(a, "en-it", "en-es", 1.0))
+    assert "at the edge of the runs' range" in text
     one = advise.points_from_pretrain(pd.DataFrame([r for r in rows if r["pretrain"] == 3000]), "en-it", "en-es")
     with pytest.raises(ValueError, match="2 or more distinct pre-training lengths"):
         advise.recommend(one)

@@ -29,7 +29,7 @@ def test_flops_per_example_scale_with_the_model():
 
 @pytest.mark.slow
 def test_paper_plan_lists_every_training_notebook_and_counts_prefixes_once():
-    from paperlib.reproduce import HUB_PARAMETERS  # the paper preset reads the papers' own data
+    from paperlib.experiments import HUB_PARAMETERS  # the paper preset reads the papers' own data
 
     planned = costs.planned_runs("paper", parameters=HUB_PARAMETERS)
     notebooks = {n for p in planned for n in p.notebooks}

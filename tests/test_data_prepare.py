@@ -173,7 +173,7 @@ def test_hub_offline_error_says_what_to_do(monkeypatch):
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(DataError, match="needs internet .* --source ddtp or --source dir PATH"):
-        sources.load_hub(["en-gl"], [], lambda task, available: available)
+        sources.load_hub(["en-gl"], [], lambda task, available: available, corpus="opus100")
 
 
 def test_the_fingerprint_depends_on_content_only(corpus_dir, tmp_path):

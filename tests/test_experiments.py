@@ -55,8 +55,9 @@ def test_gpu_fronts_have_every_seed_at_every_rate():
 
 
 def test_bleu_only_where_a_figure_reads_it():
-    assert all(c.eval.bleu for c, _ in E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi"], "x"))  # Order Matters Fig. 26
-    assert not E.static_rate("smoke", "hrl_hrl", 0.5, "x").eval.bleu
+    assert all(c.eval.bleu for c, _ in E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi"], "x"))  # Order Matters Figs. 27-28
+    assert E.static_rate("smoke", "hrl_hrl", 0.5, "x").eval.bleu                      # Fig. 26, from A1's runs
+    assert not E.temperature_run("smoke", "hrl_hrl", 5.0, "x").eval.bleu               # no Upsample or Upweight? figure
     assert not E.temperature_run("smoke", "hrl_lrl_fi", 5.0, "x").eval.bleu
     assert E.temperature_run("smoke", "one_to_many", 5.0, "x").eval.bleu              # Table 3
     assert not E.temperature_run("smoke", "lm_upsample", 5.0, "x").eval.bleu

@@ -38,22 +38,32 @@ class FakeHub:
         self.docs = {lang: [" ".join(rng.choice(english) for _ in range(40)) + f" {lang} {i}" for i in range(5000)]
                      for lang in ("en", "hi", "sw", "gu", "gd", "it", "zh")}
 
+    @staticmethod
+    def split_names(name, config):
+        return ["train", "validation"] if name == "wmt/wmt19" else ["train", "validation", "test"]  # as on the hub
+
     def __call__(self, name, config, split, streaming=False):
         self.calls.append((name, config, split))
         if streaming:  # mC4: an endless stream of documents
             return ({"text": d} for d in self.docs[config])
         task = "en-" + config.split("-")[0] if name.startswith("wmt/") else config
-        base, _, limit = split.partition("[:")
+        base, _, rows = split.partition("[")
+        if base not in self.split_names(name, config):
+            raise ValueError(f'Unknown split "{base}". Should be one of {self.split_names(name, config)}.')
         ds = self.splits[(task, base)]
-        return ds.select(range(min(len(ds), int(limit.rstrip("]"))))) if limit else ds
+        if rows:  # "[:n]" or "[a:b]"
+            first, _, last = rows.rstrip("]").partition(":")
+            ds = ds.select(range(int(first or 0), min(len(ds), int(last))))
+        return ds
 
 
 @pytest.fixture
 def hub(monkeypatch):
     import datasets
 
-    fake = FakeHub({"en-fr": 3000, "en-ro": 300, "en-hi": 200})
+    fake = FakeHub({"en-fr": 3000, "en-ro": 300, "en-hi": 200, "en-cs": 2000, "en-es": 900, "en-ug": 150})
     monkeypatch.setattr(datasets, "load_dataset", fake)
+    monkeypatch.setattr(datasets, "get_dataset_split_names", fake.split_names)
     return fake
 
 
@@ -67,6 +77,23 @@ def test_a_pair_keeps_a_fixed_random_subset_of_its_training_split(hub):
     assert len(c.parallel["en-ro"]["valid"]) == 7 and ("wmt/wmt16", "ro-en", "validation[:7]") in hub.calls
 
 
+def test_a_pair_without_a_test_split_takes_the_next_validation_sentences(hub):
+    """wmt19 (en-cs, en-zh) has train and validation only: test is the validation sentences
+    after the ones kept for validation, never the same ones."""
+    c = sources.load_hub(["en-cs"], [], lambda task, available: 40, n_eval=10)
+    valid, test = c.parallel["en-cs"]["valid"], c.parallel["en-cs"]["test"]
+    assert len(valid) == len(test) == 10 and not set(valid) & set(test)
+    assert ("wmt/wmt19", "cs-en", "validation[10:20]") in hub.calls
+
+
+def test_each_task_set_reads_its_own_corpus(hub):
+    """Table 3's en-hi is OPUS-100's, Fig. 12's is WMT14's: the task set says which."""
+    sources.load_hub(["en-hi"], [], lambda task, available: 20, n_eval=5, corpus="opus100")
+    sources.load_hub(["en-hi"], [], lambda task, available: 20, n_eval=5, corpus="wmt")
+    assert [c[:2] for c in hub.calls if c[2] == "train"] == [("Helsinki-NLP/opus-100", "en-hi"), ("wmt/wmt14", "hi-en")]
+    assert get_taskset("opus100_table3").hub == "opus100" and get_taskset("wmt_fr_hi").hub == "wmt"
+
+
 def test_the_papers_task_sets_keep_their_ratios_at_each_preset():
     om = get_taskset("wmt_fr_ro")
     assert om.source == "hub" and om.data_source == "hub" and om.tasks == ("en-fr", "en-ro")
@@ -77,6 +104,22 @@ def test_the_papers_task_sets_keep_their_ratios_at_each_preset():
     lm = get_taskset("mc4_order_matters")
     assert lm.train_count("gd", "mini", 20_000) == 200 and lm.train_count("en", "mini", 5_000_000) == 50_000
     assert get_taskset("hrl_lrl_fi").data_source == "ddtp"
+    # En→{Hi, Fr} on the hub (wmt14 hi-en: 32,863 pairs) keeps 10x more, so that en-hi can be learned at mini
+    hi = get_taskset("wmt_fr_hi")
+    assert (hi.train_count("en-fr", "mini", 40_853_298), hi.train_count("en-hi", "mini", 32_863)) == (408_533, 329)
+
+
+def test_the_paper_presets_read_the_hub_and_no_source_writes_over_another(capsys, tmp_path):
+    from paperlib.reproduce import default_source, output_label
+
+    assert [default_source(p) for p in ("smoke", "mini", "gpu", "gpu6", "paper", "paper6")] == ["ddtp"] * 4 + ["hub"] * 2
+    assert [output_label(p, s) for p, s in (("mini", "ddtp"), ("mini", "hub"), ("paper", "hub"), ("paper", "ddtp"))] == \
+        ["mini", "mini-hub", "paper", "paper-ddtp"]
+    assert cli.main(["reproduce", "--preset", "mini", "--source", "hub", "--figures-only"]) == 2
+    assert "none were trained on the hub's corpora" in capsys.readouterr().err  # before anything is downloaded
+    assert cli.main(["advise", "--preset", "mini", "--source", "hub", "--over", "switch", "--runs-dir", str(tmp_path)]) == 2
+    assert "no runs of the wmt_cs_ro COOLDOWN runs" in (err := capsys.readouterr().err) and \
+        "--only B3_fig01_cooldown_lrl --source hub" in err
 
 
 def test_prepare_reads_the_hub_once_and_only_what_the_preset_keeps(hub, tmp_path):

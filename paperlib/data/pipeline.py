@@ -130,7 +130,7 @@ def _load_corpus(ts: TaskSet, preset: str, source: str, source_path, data_dir: P
         def train_count(task, available):
             return ts.train_count(task, preset, declared[task] if available is None else available)
 
-        return sources.load_hub(mt, lm, train_count, ts.eval_size(preset))
+        return sources.load_hub(mt, lm, train_count, ts.eval_size(preset), corpus=ts.hub)
     raise DataError(f"unknown source {source!r}; valid: ddtp, dir PATH, hub")
 
 

@@ -10,8 +10,9 @@ Every source returns a `Corpus`: translation tasks ("src-tgt") and language-mode
       PATH/<lang>/{train,valid,test}.txt          one document per line (language modelling)
   train and valid are required; a missing test split reuses valid.
 - `hub`: thin loaders for the papers' data with `datasets.load_dataset` (needs internet):
-  WMT pairs used by the papers, OPUS-100 for any other "en-xx", and mC4 for language
-  modelling. Not run in CI (no hub access there).
+  the WMT pairs the papers used, OPUS-100 (Upsample or Upweight?'s Table 3) and mC4 for
+  language modelling (allenai/c4's per-language configs; its `en` is C4's English). CI runs
+  them on a fake hub (tests/test_hub.py).
 """
 
 from __future__ import annotations
@@ -188,18 +189,21 @@ HUB_OPUS100 = "Helsinki-NLP/opus-100"
 HUB_MC4 = "allenai/c4"  # multilingual configs by language code
 
 
-def _hub_parallel(task: str, train_count, n_eval: int) -> dict[str, list]:
-    from datasets import load_dataset
+def _hub_parallel(task: str, corpus: str, train_count, n_eval: int) -> dict[str, list]:
+    from datasets import get_dataset_split_names, load_dataset
 
     src, tgt = task.split("-", 1)
-    name, config = HUB_WMT.get(task, (HUB_OPUS100, "-".join(sorted((src, tgt)))))
-    train = load_dataset(name, config, split="train")  # memory-mapped: only the kept rows are read
+    if corpus == "wmt" and task not in HUB_WMT:
+        raise DataError(f"no WMT pair {task} on the hub here; known: {', '.join(HUB_WMT)}")
+    name, config = HUB_WMT[task] if corpus == "wmt" else (HUB_OPUS100, "-".join(sorted((src, tgt))))
+    train = load_dataset(name, config, split="train")  # downloaded once (the hub's cache), memory-mapped
     n = train_count(task, len(train))
     if n < len(train):  # a fixed random subset (the head of a WMT split is one sub-corpus)
         train = train.shuffle(seed=0).select(range(n))
-    out = {"train": train}
-    for split, hub_split in (("valid", "validation"), ("test", "test")):
-        out[split] = load_dataset(name, config, split=f"{hub_split}[:{n_eval}]")
+    out = {"train": train, "valid": load_dataset(name, config, split=f"validation[:{n_eval}]")}
+    # wmt19 has no test split: the next validation sentences, disjoint from the ones above
+    out["test"] = load_dataset(name, config, split=f"test[:{n_eval}]" if "test" in get_dataset_split_names(name, config)
+                               else f"validation[{n_eval}:{2 * n_eval}]")
     return {k: [(row["translation"][src], row["translation"][tgt]) for row in ds] for k, ds in out.items()}
 
 
@@ -214,14 +218,15 @@ def _hub_monolingual(lang: str, train_count, n_eval: int) -> dict[str, list]:
     return out
 
 
-def load_hub(translation: list[str], lm: list[str], train_count, n_eval: int = 200) -> Corpus:
+def load_hub(translation: list[str], lm: list[str], train_count, n_eval: int = 200, corpus: str = "wmt") -> Corpus:
     """The papers' data from the hub (internet needed). train_count(task, available) is how
     many training examples of a task to keep (available: its training split's size, None
-    for a streamed mC4 language); a translation pair keeps a fixed random subset of them."""
+    for a streamed mC4 language); a translation pair keeps a fixed random subset of them.
+    corpus: where the translation pairs come from, wmt or opus100."""
     try:
         return Corpus(
             "hub",
-            parallel={t: _hub_parallel(t, train_count, n_eval) for t in translation},
+            parallel={t: _hub_parallel(t, corpus, train_count, n_eval) for t in translation},
             monolingual={l: _hub_monolingual(l, train_count, n_eval) for l in lm},
         )
     except (ConnectionError, OSError) as exc:

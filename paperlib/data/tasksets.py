@@ -76,12 +76,15 @@ class TaskSet:
     # a task set of a researcher's own corpus (`--source dir PATH`): the folder it comes from
     corpus: str | None = None
     # where a built-in set's text comes from: DDTP (fetched with apt) or the papers' own
-    # corpora on the Hugging Face hub (WMT, OPUS-100, mC4; `HUB_TASKSETS`)
+    # corpora on the Hugging Face hub (`HUB_TASKSETS`), and then which: wmt, opus100 or mc4
     source: str = "ddtp"
+    hub: str = ""
 
     def __post_init__(self):
         if self.source not in ("ddtp", "hub"):
             raise DataError(f"task set {self.name!r}: source must be 'ddtp' or 'hub', got {self.source!r}")
+        if (self.source == "hub") != (self.hub in ("wmt", "opus100", "mc4")):
+            raise DataError(f"task set {self.name!r}: a hub set names its corpus (wmt, opus100 or mc4), got {self.hub!r}")
         if self.kind not in ("translation", "lm"):
             raise DataError(f"task set {self.name!r}: kind must be 'translation' or 'lm', got {self.kind!r}")
         if not self.tasks or len(set(self.tasks)) != len(self.tasks):
@@ -185,30 +188,31 @@ HUB_TASKSETS = {
     ts.name: ts
     for ts in [
         TaskSet("wmt_fr_zh", "translation", ("en-fr", "en-zh"),
-                "Order Matters §4.1.1 Fig. 1, WMT En→{Zh, Fr}: two high-resource pairs (40.9M : 26.0M)",
-                source="hub"),
+                "Order Matters §4.1.1 Figs. 1, 20, 26, WMT En→{Zh, Fr}: two high-resource pairs (40.9M : 26.0M)",
+                source="hub", hub="wmt"),
         TaskSet("wmt_fr_ro", "translation", ("en-fr", "en-ro"),
                 "Order Matters §4.1.2 Figs. 2-6, 27 and Upsample or Upweight? Fig. 4 (second row), WMT En→{Ro, Fr} "
-                "(40.9M : 610k, ≈67×)", source="hub"),
+                "(40.9M : 610k, ≈67×)", source="hub", hub="wmt"),
         TaskSet("wmt_fr_hi", "translation", ("en-fr", "en-hi"),
-                "Order Matters Figs. 12, 28, WMT En→{Hi, Fr} (40.9M : 314k, ≈130×)", source="hub"),
+                "Order Matters Figs. 12, 18, 24, 28, WMT En→{Hi, Fr} (the paper's 313,748 En-Hi pairs; the hub's wmt14 "
+                "hi-en has 32,863: ≈1,240×, not ≈130×)", source="hub", hub="wmt"),
         TaskSet("wmt_cs_ro", "translation", ("en-cs", "en-ro"),
                 "Upsample or Upweight? Figs. 1, 3, 4 (first row), En-{Cs, Ro} (the paper's WMT22 En-Cs has 56M pairs; "
-                "the hub's wmt19 cs-en is what can be named)", source="hub"),
+                "the hub's wmt19 cs-en has 7.3M)", source="hub", hub="wmt"),
         TaskSet("wmt_zh_ro", "translation", ("en-zh", "en-ro"),
-                "Upsample or Upweight? Figs. 7-8, En-{Zh, Ro}", source="hub"),
+                "Upsample or Upweight? Figs. 7-8, En-{Zh, Ro}", source="hub", hub="wmt"),
         TaskSet("opus100_table3", "translation",
                 ("en-es", "en-fa", "en-it", "en-hi", "en-gl", "en-ga", "en-ha", "en-kk", "en-ug"),
                 "Upsample or Upweight? Table 3, OPUS-100 one-to-many (1M each for es, fa, it down to 76k for ug)",
-                source="hub"),
+                source="hub", hub="opus100"),
         TaskSet("mc4_order_matters", "lm", ("en", "hi", "sw", "gu", "gd"),
                 "Order Matters §4.2 Figs. 7-9, mC4 En ≫ Hi ≫ {Gu, Gd, Sw} (13,396 : 75 : 4.1 : 3.6 : 0.8 B chars)",
                 keep_train=(("en", 5_000_000), ("hi", 1_875_000), ("sw", 102_500), ("gu", 90_000), ("gd", 20_000)),
-                source="hub"),
+                source="hub", hub="mc4"),
         TaskSet("mc4_table4", "lm", ("en", "it", "zh", "sw"),
                 "Upsample or Upweight? Table 4, Figs. 5-6, mC4 En:It:Zh:Sw = 2733:162:39:1 (tokens)",
                 keep_train=(("en", 5_000_000), ("it", 3_240_000), ("zh", 780_000), ("sw", 20_000)),
-                source="hub"),
+                source="hub", hub="mc4"),
     ]
 }
 TASKSETS.update(HUB_TASKSETS)
