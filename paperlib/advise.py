@@ -127,7 +127,7 @@ class Advice:
     reliable: bool
     why: str
     axis: str = SHARE     # what `rate` is (see `Points`)
-    at_edge: bool = False  # the recommended point is the lowest or highest the runs reached
+    at_edge: bool = False  # at an end of the runs' range, the LRL law still falling outward
 
 
 def laws(points: dict[str, Points], grid: int = 401) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -200,8 +200,11 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     else:
         reliable, why = True, f"the held-out error ({band:.3f} nats) is below the gap it ranks ({gap:.3f})"
     axis = next(iter(points.values())).axis
-    reached = points[method].rate
-    at_edge = bool(np.isclose(rate, reached.min()) or np.isclose(rate, reached.max()))
+    # at an end of the runs' range with the LRL law still falling outward there (not where the
+    # HRL tolerance stopped it): runs further out might do better still
+    r, _, lrl_law = laws(points, grid)[method]
+    at_edge = bool((np.isclose(rate, r[-1]) and lrl_law[-1] < lrl_law[-2]) or
+                   (np.isclose(rate, r[0]) and lrl_law[0] < lrl_law[1]))
     return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),
                   how, len(errors), reliable, why, axis, at_edge)
 

@@ -70,7 +70,7 @@ def _cmd_advise(args) -> int:
     """Fit the mixture law on the runs of a grid (the Order Matters fronts' rates, or
     Upsample or Upweight?'s τ grid) and recommend a plan."""
     from . import advise, experiments as E, paths, runs, store
-    from .data.tasksets import short_name
+    from .data.tasksets import get_taskset, short_name
     from .presets import check_preset
     from .experiments import HUB_PARAMETERS
     from .reproduce import default_source
@@ -84,13 +84,13 @@ def _cmd_advise(args) -> int:
     notebook, key = {"rate": ("A2_fig02_hrl_lrl_fronts", "tasksets"), "tau": ("B2_fig04_sampling_vs_weighting", "tasksets"),
                      "switch": ("B3_fig01_cooldown_lrl", "taskset"),
                      "pretrain": ("A7_fig09_pretraining_length", "nmt_taskset")}[args.over]
-    hub = corpus is None and (_source_kind(args) or default_source(args.preset)) == "hub"
-    if hub and not args.taskset:
+    if corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub":
         given = HUB_PARAMETERS[notebook][key]  # the pair the hub's reproduction trains these runs on
         args.taskset = given[0] if isinstance(given, list) else given
     taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
     if taskset is None:
         raise ValueError(f"{corpus.folder} has fewer than two translation pairs: nothing to mix")
+    hub = get_taskset(taskset).source == "hub"  # the pair's own source, whatever the preset's default
     hrl, lrl = E.hrl_lrl(taskset)
     if args.over == "tau":  # the τ grid's runs with gradient clipping (Fig. 4's main comparison)
         grid = [(c, labels) for c, labels in E.sampling_vs_weighting_runs(args.preset, [taskset])

@@ -143,14 +143,15 @@ def measured_throughput(preset: str | None = None) -> tuple[str, float]:
     GPU, small models being launch-bound) is charged at that measured rate: aggregate
     steps/s times the FLOPs of its step. Otherwise: the TF32 rate of a paper-size model."""
     results = [(p, json.loads(p.read_text())) for p in sorted((paths.PACKAGE_ROOT / "benchmarks").glob("results_gpu_*.json"))]
-    # a variant measured through its base preset (a 6-layer preset: its deeper steps launch as
-    # many kernels for more FLOPs each, so the base's FLOP rate is a conservative charge)
+    # a variant measured through its base preset (a 6-layer preset, not measured itself): small
+    # models are launch-bound, so its steps are charged as taking longer by the ratio of layers
+    # (twice the kernels per step), whatever their FLOPs -- an estimate until measured
     measured = [preset] if preset is None or presets.get(preset).varies is None else [preset, presets.get(preset).varies]
     for name in measured:
         for path, res in results:
             side = res.get("side_by_side", {})
             if name is not None and side.get("preset") == name:
-                return _side_by_side_rate(name, side, res, path, f" (measured on {name})" if name != preset else "")
+                return _side_by_side_rate(name, side, res, path, preset)
     for path, res in results:
         mfu = res.get("gpu_mfu", {})
         if "tf32" in mfu:
@@ -158,18 +159,22 @@ def measured_throughput(preset: str | None = None) -> tuple[str, float]:
     return DEFAULT_THROUGHPUT
 
 
-def _side_by_side_rate(preset: str, side: dict, res: dict, path, note: str = "") -> tuple[str, float]:
-    """A preset's measured FLOP rate of runs side by side (`measured_throughput`)."""
+def _side_by_side_rate(measured: str, side: dict, res: dict, path, charged: str) -> tuple[str, float]:
+    """The FLOP rate at which preset `charged` is costed from preset `measured`'s runs side by
+    side (`measured_throughput`): its steps/s, times the charged preset's FLOPs per step;
+    for a deeper variant the steps/s divided by the ratio of layers."""
     from . import experiments as E
 
-    p = presets.get(preset)
+    p, q = presets.get(measured), presets.get(charged)
     # the rate is measured in steps/s on the preset's first pair (benchmarks/gpu_session.py):
-    # its FLOPs per step counted like the planned runs', at that data's mean length
-    measured_on = E.static_rate(preset, side.get("taskset", p.hrl_lrl_sets[0]), p.rate_grid[0], "calibration")
-    per_step = flops_per_example(p.model, "translation", p.vocab_size) * p.batch_size * length_share(measured_on)
+    # FLOPs per step counted like the planned runs', at that data's mean length
+    measured_on = E.static_rate(charged, side.get("taskset", p.hrl_lrl_sets[0]), q.rate_grid[0], "calibration")
+    per_step = flops_per_example(q.model, "translation", q.vocab_size) * q.batch_size * length_share(measured_on)
+    steps_per_s = side["aggregate_steps_per_s"] * p.model.layers / q.model.layers
+    note = "" if measured == charged else (f" (measured on {measured}; {q.model.layers}-layer steps charged "
+                                           f"{q.model.layers / p.model.layers:g}x as long, unmeasured)")
     return (f"{res['device']} ({side['workers']} runs side by side, {side['aggregate_steps_per_s']:.0f} steps/s "
-            f"together over whole groups, evaluation included, {path.name}){note}",
-            side["aggregate_steps_per_s"] * per_step)
+            f"together over whole groups, evaluation included, {path.name}){note}", steps_per_s * per_step)
 
 
 def matmul_peak(device: str = "cpu", n: int = 2048, repeats: int = 10, dtype=None) -> float:

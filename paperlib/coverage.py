@@ -162,7 +162,7 @@ ITEMS: tuple[Item, ...] = (
          f"A1's second figure, left (from A1's runs): the second pair's validation loss of each method's best run "
          f"against its examples seen, judged at equal examples as Fig. 3; {_ZH}; pre-training's evaluations before "
          f"fine-tuning sit at 0 examples; no base-length baseline; linear axes; 3 rates; {_NMT}"),
-    Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
+    Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", A1, DEVIATION, _six_layer(A1)),
     Item(_O, "Fig. 22", "En→{Ro, Fr} 3-layer efficiency: En→Ro loss against En→Ro examples seen, best run per "
          "method", A3, DEVIATION,
          f"the same plot as Fig. 3 (A3, first row, {_FI}); no static baseline of the base length alone (ours run "

@@ -238,8 +238,9 @@ def reproduce(
         label = output_label(preset, source)
     if source == "hub" and corpus is None:
         if figures_only:  # nothing trained on the hub's corpora is shipped: it would download them for nothing
-            raise ValueError(f"--figures-only redraws runs shipped with the repository, and none were trained on the "
-                             f"hub's corpora; leave it out to train them (needs internet){'' if preset == 'paper' else ', or use --source ddtp'}")
+            raise ValueError("--figures-only redraws runs shipped with the repository, and none were trained on the "
+                             "hub's corpora; leave it out to train them (needs internet)"
+                             + (", or add --source ddtp" if paths.shipped_runs_dir(preset).is_dir() else ""))
         from .experiments import HUB_PARAMETERS
 
         parameters = {name: dict(HUB_PARAMETERS[name]) for name in chosen}

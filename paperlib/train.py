@@ -335,7 +335,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
             # the decoder has max_len positions: longer outputs would index past them
             hyps = translate(net, test_data, task, tok, device, cfg.eval.beam,
                              min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
-            scores = bleu_chrf(hyps, refs)
+            scores = bleu_chrf(hyps, refs, target=task.split("-", 1)[1])
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0

@@ -329,3 +329,15 @@ def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one():
     textbook = (0.9 * nll - 0.1 * logp.mean(-1) * mask).sum(1) / mask.sum(1)
     (w * textbook).mean().backward()
     assert torch.equal(loss, textbook) and torch.equal(ours.grad, ref.grad)
+
+
+def test_bleu_tokenizes_chinese_and_japanese_by_character():
+    """13a leaves an unspaced Chinese sentence one token, so one wrong character scores 0
+    BLEU: the target language picks sacreBLEU's zh (or character) tokenizer instead."""
+    from paperlib.evaluate import bleu_chrf, bleu_tokenizer
+
+    hyps, refs = ["我喜欢狗和猫", "今天天气不好"], ["我喜欢猫和狗", "今天天气很好"]
+    assert bleu_chrf(hyps, refs)["bleu"] == 0.0  # the 13a tokenizer: whole sentences as tokens
+    assert 10 < bleu_chrf(hyps, refs, target="zh_CN")["bleu"] < 100
+    assert [bleu_tokenizer(t) for t in ("zh", "zh_CN", "ja", "ko", "it", "pt_BR")] == ["zh", "zh", "char", "char",
+                                                                                     "13a", "13a"]
