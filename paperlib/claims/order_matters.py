@@ -344,6 +344,20 @@ def _verdict(claim, gate_list, effect, scope, why_no_effect: str = "", **numbers
 
 # ------------------------------------------------------------------------------ statistics kept here
 
+def _score_gain(pre, static, task: str, metric: str, seeds) -> tuple[Effect | None, dict]:
+    """Best seed-mean end-of-run score (BLEU, chrF) of `task` over pre-training's front minus
+    static's, over the rates every one of `seeds` ran (`_seed_gain`), with each front's best
+    rate and score."""
+    scores, numbers = {}, {}
+    for name, rows in (("pretrain", pre), ("static", static)):
+        configs = _configs(rows, seeds)
+        scores[name] = np.array([g[f"{metric}.{task}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
+        means = scores[name].mean(axis=1)
+        numbers[f"best_rate_{name}"] = configs[int(np.argmax(means))][0]
+        numbers[f"best_{metric}_{name}"] = float(means.max())
+    return _seed_gain(scores["pretrain"], scores["static"], unit=metric), numbers
+
+
 def _seed_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
     """Best configuration's mean of A minus B's for a score where higher is better. a, b:
     (configs, seeds) values of a corpus score. A seed bootstrap as in `stats` (deviations
@@ -454,13 +468,7 @@ def fig1_hrl_fronts(df, taskset: str) -> list:
                           rate_pretrain=rate_p, rate_static=rate_s, step_pretrain=at_p, step_static=at_s,
                           examples_seen=seen))
     if f"bleu.{t2}" in df:
-        scores, numbers = {}, {}
-        for name, rows in (("pretrain", pre), ("static", static)):
-            configs = _configs(rows, seeds)
-            scores[name] = np.array([g[f"bleu.{t2}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
-            numbers[f"best_rate_{name}"] = configs[int(np.argmax(scores[name].mean(axis=1)))][0]
-            numbers[f"best_bleu_{name}"] = float(scores[name].mean(axis=1).max())
-        effect = _seed_gain(scores["pretrain"], scores["static"], unit="bleu")
+        effect, numbers = _score_gain(pre, static, t2, "bleu", seeds)
         verdicts.append(_verdict(FIG26_BLEU_ON_PAR, gate_list, effect and shifted(effect, SCORE_MINIMUM), taskset,
                                  "one seed per arm: a corpus score has no interval without seeds",
                                  seeds=sorted(seeds) if seeds else None, **numbers))
@@ -682,14 +690,7 @@ def fig27_bleu_fronts(df, tasksets) -> list:
         gate_list = [learned_gate(static, hrl), pretrained_gate(pre, hrl)]
         seeds = _common_seeds(static, pre)
         for claim, metric in ((FIG27_BLEU, "bleu"), (FIG27_CHRF, "chrf")):
-            scores, numbers = {}, {}
-            for name, rows in (("pretrain", pre), ("static", static)):
-                configs = _configs(rows, seeds)
-                scores[name] = np.array([g[f"{metric}.{lrl}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
-                means = scores[name].mean(axis=1)
-                numbers[f"best_rate_{name}"] = configs[int(np.argmax(means))][0]
-                numbers[f"best_{metric}_{name}"] = float(means.max())
-            effect = _seed_gain(scores["pretrain"], scores["static"], unit=metric)
+            effect, numbers = _score_gain(pre, static, lrl, metric, seeds)
             verdicts.append(_verdict(claim, gate_list, effect, ts, "one seed per arm: a corpus score has no interval "
                                      "without seeds", seeds=sorted(seeds) if seeds else None, **numbers))
     return verdicts
