@@ -227,6 +227,11 @@ _PRESETS = (
 # 3-layer one with the deeper model, running only the notebooks of those figures; their
 # figures and report go to figures/<name>/ beside the 3-layer ones (`paperlib reproduce
 # --preset gpu6`). paper6 takes Table 4's 6-layer En→{Ro, Fr} length: 300k base + 50k.
+# Sizing (flop_counter, full-length sequences): gpu6 0.67 TFLOP per step of 128 against gpu's
+# 0.39; its 118k steps (A1, A2, A3, A8's grids) cost 0.64 GPU-h in the dry run, charged at
+# gpu's measured side-by-side steps/s halved (twice the layers' kernels: launch-bound; not yet
+# measured). paper6: 102 TFLOP per step of 1024, 700 runs; its dry run, like paper's, is an
+# upper bound until the data are prepared (sequences counted at 256 tokens).
 SIX_LAYER_NOTEBOOKS = ("A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency",
                        "A8_fig26_bleu_fronts")
 
