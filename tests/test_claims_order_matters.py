@@ -75,9 +75,10 @@ STATIC_LRL = {0.1: [8, 7.5, 7, 6.5, 6.2], 0.3: [8, 7, 6, 5.2, 4.9], 0.5: [8, 6, 
               0.7: [8, 5.5, 4.5, 4.6, 4.8], 0.9: [8, 5, 4.0, 4.4, 4.8]}  # 0.9 overfits
 
 
-def _pre(final, before=0.2):
-    """A pre-trained run's LRL curve: untrained during pre-training, then falling to `final`."""
-    return [8, 8, 8, final + before, final]
+def _pre(final, before=0.2, init=8):
+    """A pre-trained run's LRL curve: untrained during pre-training (`init`: what pre-training
+    on the HRL alone gives it), then falling to `final`."""
+    return [8, init, init, final + before, final]
 
 
 # ------------------------------------------------------------------------------ A1, Fig. 1
@@ -226,7 +227,8 @@ def efficiency_frame(root, outcome):
     # static's LRL training-subset loss falls linearly with the LRL examples seen, at `slope` per 1000
     static = lambda r, s: {"hrl": STATIC_HRL, "lrl": lrl[r], "train": [8 - slope[r] * r * 100 * BATCH * i / 1000 for i in range(5)]}
     other = 5.5 if outcome == "fails" else 4.5  # pre-training's other rates: no better than its middle one
-    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_mid if r == MID else other)}
+    init = {"holds": 7.0, "fails": 8.0, "noise": 7.9}[outcome]  # the LRL loss pre-training alone leaves (random: 8)
+    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_mid if r == MID else other, init=init)}
     return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre},
                      noise=(0.05, 3.0 if outcome == "noise" else 0.05))
 
@@ -235,8 +237,11 @@ def efficiency_frame(root, outcome):
 def test_fig3_efficiency(tmp_path, bigram, outcome, status):
     bigram(LEARNED)
     verdicts = om.fig3_efficiency(efficiency_frame(tmp_path, outcome), ["hrl_lrl_fi"])
-    assert _statuses(verdicts) == {c: {status} for c in ("better_with_fewer_lrl_examples", "higher_rates_train_faster",
-                                                         "high_rate_overfits")}, [(v.claim.id, str(v.effect)) for v in verdicts]
+    assert _statuses(verdicts) == {c: {status} for c in ("better_with_fewer_lrl_examples", "better_initialization",
+                                                         "higher_rates_train_faster", "high_rate_overfits")}, \
+        [(v.claim.id, str(v.effect)) for v in verdicts]
+    init = next(v for v in verdicts if v.claim == om.FIG3_BETTER_INIT)
+    assert (init.numbers["step_pretrain"], init.numbers["step_static"]) == (FORK, 0)  # no LRL example seen by either
 
 
 def test_fig3_compares_at_equal_lrl_examples(tmp_path, bigram):

@@ -76,6 +76,21 @@ def test_the_counterexample_is_named():
     assert "counterexample" in thm2.note and thm2.numbers["worst_gap"] < 0 and thm2.numbers["example"]["gap"] < 0
 
 
+def test_the_variance_grows_with_skew_on_the_figures_alphas_but_not_for_any_skew():
+    """Fig. 2: F(τ) grows with the Zipf exponent α over the figure's α (0-2, K = 10) at every
+    τ; it cannot for any skew (F → 1 as one task takes all the data): it first falls beyond
+    α = 2 for τ near 1. From τ = 2 on, it grows all the way to α = 8."""
+    verdicts = upweight.theorems(SIZES, TAUS, TOY, skew=([0, 0.5, 1, 1.5, 2], 10))
+    v = {(short(v), v.scope): v for v in verdicts if short(v) == "fig2.variance_grows_with_skew"}
+    assert v["fig2.variance_grows_with_skew", "Fig. 2's α"].status == HOLDS
+    any_skew = v["fig2.variance_grows_with_skew", "any skew"]
+    assert any_skew.status == FAILS and "counterexample" in any_skew.note
+    alpha, tau, fall = any_skew.numbers["first_decrease"]
+    assert 2.5 <= alpha <= 4 and 1 < tau < 2 and fall > 0  # where depends on the τ grid (2.5 at τ = 1.045 on 200 points)
+    assert {v.status for v in upweight.skew_verdicts([0, 1, 2], 10, np.linspace(2.0, 10.0, 9))} == {HOLDS}
+    assert len(upweight.theorems(SIZES, TAUS, TOY)) == 7  # without Fig. 2's α: no skew verdict
+
+
 def test_theorem_checks_do_not_hold_when_a_computation_is_wrong(monkeypatch):
     monkeypatch.setattr(theory, "variance_factor", lambda sizes, tau: 2.0 / tau)  # below 1 and falling
     monkeypatch.setattr(theory, "full_gradients", lambda *a, **k: (np.ones(3), np.zeros(3)))

@@ -193,6 +193,7 @@ def _two_sample(statistic, a, b, unit: str, n_boot: int = stats.N_BOOT, seed: in
 # ------------------------------------------------------------------ Fig. 2, Lemma 2.1, Theorems 1-3 (B0)
 
 EXACT_CHECK = "exact computation, no runs: no regime gate"
+SKEW_ALPHA_MAX = 8.0  # the 'any skew' scope of VARIANCE_GROWS_WITH_SKEW searches Zipf exponents up to this
 
 VARIANCE_FACTOR_AT_LEAST_ONE = Claim(
     "upweight.lemma2_1.variance_factor_at_least_one", PAPER, "App. B, Lemma 2.1; Fig. 2",
@@ -234,8 +235,18 @@ VARIANCE_GAP_GROWS = Claim(
               "Scope 'any per-task second moments': Δ is linear in m ≥ 0, so it is non-decreasing for every m exactly "
               "when it is for every m = e_i; holds when each such Δ is non-decreasing on the grid")
 
+VARIANCE_GROWS_WITH_SKEW = Claim(
+    "upweight.fig2.variance_grows_with_skew", PAPER, "§1, §3.1, Fig. 2",
+    "The variance induced by scalarization increases as the approximated temperature increases or the domain "
+    "distribution's skewness increases.",
+    "Fig. 2: F(τ) larger for every larger Zipf exponent α (read from the figure)", gates=(EXACT_CHECK,), minimum=0.0,
+    statistic="F(τ) = Σ p(i;τ)²/p(i;1) for K Zipf sizes D_i ∝ i^(-α), computed exactly: non-decreasing in α at "
+              f"every τ ≥ 1 of the grid (to 1e-12). Scope 'Fig. 2's α': the figure's exponents. Scope 'any skew': α "
+              f"from 0 to {SKEW_ALPHA_MAX:g} by 0.25 -- F → 1 as one task takes all the data, so the growth must stop "
+              "somewhere; the first decrease found is the counterexample")
+
 THEORY_CLAIMS = (VARIANCE_FACTOR_AT_LEAST_ONE, FULL_GRADIENT_EQUIVALENCE, SCALARIZATION_VARIANCE_LARGER, GAP_FORMULA_EXACT,
-                 VARIANCE_GAP_GROWS)
+                 VARIANCE_GAP_GROWS, VARIANCE_GROWS_WITH_SKEW)
 
 
 def _exact(claim: Claim, ok: bool, scope: str = "", note: str = "", **numbers) -> Verdict:
@@ -251,11 +262,39 @@ def _vertex_gaps(sizes, tau: float) -> np.ndarray:
     return np.array([theory.variance_gap(sizes, tau, np.eye(k)[i]) for i in range(k)])
 
 
+def _skew_decrease(alphas, num_tasks: int, taus) -> tuple[float, float, float] | None:
+    """The first (α, τ, fall of F) where F(τ) of Zipf(α) sizes falls from the previous α of
+    the sorted grid, or None where it never does."""
+    from .. import theory
+
+    alphas = sorted(float(a) for a in alphas)
+    f = np.array([[theory.variance_factor(theory.zipf_sizes(num_tasks, a), t) for t in taus] for a in alphas])
+    falls = np.argwhere(np.diff(f, axis=0) < -EXACT)
+    if not len(falls):
+        return None
+    i, j = falls[0]
+    return alphas[i + 1], float(taus[j]), float(f[i, j] - f[i + 1, j])
+
+
+def skew_verdicts(alphas, num_tasks: int, taus) -> list:
+    """Fig. 2's second statement, on the figure's α and on any skew (`VARIANCE_GROWS_WITH_SKEW`)."""
+    up = sorted({float(t) for t in taus if t >= 1})
+    verdicts = []
+    for scope, grid in (("Fig. 2's α", alphas), ("any skew", np.arange(0.0, SKEW_ALPHA_MAX + 1e-9, 0.25))):
+        found = _skew_decrease(grid, num_tasks, up)
+        note = "" if found is None else (f"counterexample: F(τ={found[1]:.3g}) falls by {found[2]:.3g} from the previous "
+                                         f"α to α={found[0]:g} (K={num_tasks})")
+        verdicts.append(_exact(VARIANCE_GROWS_WITH_SKEW, found is None, scope, note, num_tasks=num_tasks,
+                               alphas=[float(min(grid)), float(max(grid))], first_decrease=found))
+    return verdicts
+
+
 def theorems(size_sets: dict, taus, toy_sizes, toy_taus=(1.0, 2.0, 5.0, 100.0),
-             derivative_taus=(1.0, 1.43, 2.0, 3.33, 5.0, 100.0)) -> list:
+             derivative_taus=(1.0, 1.43, 2.0, 3.33, 5.0, 100.0), skew=None) -> list:
     """B0: Lemma 2.1 and Theorems 1-3, checked exactly. size_sets: {name: task sizes}; taus:
     the τ grid (values ≥ 1 are used for the monotonicity checks); toy_sizes: the toy
-    least-squares problem of Theorem 1 and of the gap formula."""
+    least-squares problem of Theorem 1 and of the gap formula; skew: (Fig. 2's Zipf
+    exponents, K) for the growth of F with the skew of the sizes."""
     from .. import theory
 
     sets = {name: np.asarray(s, dtype=np.float64) for name, s in size_sets.items()}
@@ -326,6 +365,8 @@ def theorems(size_sets: dict, taus, toy_sizes, toy_taus=(1.0, 2.0, 5.0, 100.0),
         "" if falls[name] >= -EXACT else f"counterexample: on {name} Δ falls by {-falls[name]:.3g} between two "
                                          f"grid τs for one m = e_i",
         largest_fall_per_size_set=falls))
+    if skew is not None:
+        verdicts += skew_verdicts(skew[0], skew[1], up)
     return verdicts
 
 
