@@ -180,8 +180,31 @@ FIG2 = ("pretrain_beats_static", "restart_does_not_explain", "pretrain_worse_lrl
 @pytest.mark.parametrize("outcome, status", [("holds", core.HOLDS), ("fails", core.FAILS), ("noise", core.INCONCLUSIVE)])
 def test_fig2_fronts(tmp_path, bigram, outcome, status):
     bigram(LEARNED)
-    verdicts = om.fig2_fronts(fronts_frame(tmp_path, outcome), ["hrl_lrl_fi"])
+    verdicts = [v for v in om.fig2_fronts(fronts_frame(tmp_path, outcome), ["hrl_lrl_fi"])
+                if v.claim != om.FIG2_NO_EARLY_STOP]  # judged on the HRL alone: its own test below
     assert _statuses(verdicts) == {c: {status} for c in FIG2}, [(v.claim.id, v.status, str(v.effect)) for v in verdicts]
+
+
+@pytest.mark.parametrize("hrl_curve, noise, lrl_top, status", [
+    ([8, 6, 4.0, 3.5, 3.2], 0.05, [8, 5, 4.0, 4.4, 4.8], core.HOLDS),          # en-it still falls after en-fi's minimum
+    ([8, 6, 3.2, 3.2, 3.2], 0.05, [8, 5, 4.0, 4.4, 4.8], core.FAILS),          # converged when en-fi turned: early stop
+    ([8, 6, 3.25, 3.25, 3.2], 1.5, [8, 5, 4.0, 4.4, 4.8], core.INCONCLUSIVE),
+    ([8, 6, 4.0, 3.5, 3.2], 0.05, [8, 6, 5, 4.7, 4.6], core.OUT_OF_REGIME),    # static never overfits en-fi
+])
+def test_fig2_static_cannot_early_stop(tmp_path, bigram, hrl_curve, noise, lrl_top, status):
+    """Order Matters §1/§6: static sampling at its highest rate overfits the LRL while the HRL
+    has not converged -- the HRL's loss at the LRL's minimum (step 200) against at the end."""
+    bigram(LEARNED)
+    df = fronts_frame(tmp_path, "holds")
+    hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
+    top = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
+    runs = [_run(tmp_path, f"static-0.9-{seed}", {hrl: hrl_curve, lrl: lrl_top}, seed, {hrl: noise, lrl: 0.05})
+            for seed in df.loc[top, "seed"]]
+    df.loc[top, "run_obj"] = pd.Series(runs, index=top)
+    [v] = [v for v in om.fig2_fronts(df, ["hrl_lrl_fi"]) if v.claim == om.FIG2_NO_EARLY_STOP]
+    assert v.status == status, (v, v.effect)
+    if status != core.OUT_OF_REGIME:
+        assert (v.numbers["lrl_min_step"], v.numbers["last_step"]) == (200, 400)
 
 
 def test_fig2_fronts_out_of_regime_when_nothing_was_learned(tmp_path, bigram):

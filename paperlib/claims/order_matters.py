@@ -122,6 +122,15 @@ FIG2_HIGHER_RATE = Claim(
               f"end minus its minimum before the end during fine-tuning (same runs), subtracted from a tolerance of {TOLERANCE} nats: "
               f"holds when the rise after the minimum stays below {TOLERANCE}")
 
+FIG2_NO_EARLY_STOP = Claim(
+    "order.fig2.static_cannot_early_stop", PAPER, "§1, §6 (Conclusion)",
+    "A major weak point of scalarization in this regime is that it overfits on the low-resource task, being unable to "
+    "early stop due to the high-resource task not converging.",
+    "", gates=("learned", "overfits"), minimum=MINIMUM,
+    statistic="static sampling at the highest LRL rate (where it overfits: gate): HRL validation loss at the LRL's "
+              "seed-mean minimum minus at the end (same runs, paired over sentences): holds when the HRL still "
+              "improves after the step early stopping on the LRL would pick")
+
 FIG3_DATA_EFFICIENT = Claim(
     "order.fig3.better_with_fewer_lrl_examples", PAPER, "§4.1.3, Fig. 3 / App. A.4, Fig. 22",
     "Even with less overall examples seen in En→Ro, we can perform better than the baselines that did not use "
@@ -254,6 +263,7 @@ FIG27_CHRF = Claim(
     statistic="best LRL test chrF over each front's rates, pre-training minus static; interval as for BLEU")
 
 CLAIMS = (FIG1_FRONT_NOT_IMPROVED, FIG2_PRETRAIN_BEATS_STATIC, FIG2_RESTART, FIG2_REGULARISATION, FIG2_HIGHER_RATE,
+          FIG2_NO_EARLY_STOP,
           FIG3_DATA_EFFICIENT, FIG3_BETTER_INIT, FIG4_FASTER, FIG4_OVERFITS, FIG5_DROPOUT, FIG6_FORGETS, FIG6_JOINT_BETTER,
           FIG7_BEATS_TEMPERATURE, FIG7_RESTART, FIG7_ENGLISH, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG20_NO_EFFICIENCY_GAIN,
           FIG26_BLEU_ON_PAR, FIG27_BLEU, FIG27_CHRF)
@@ -517,6 +527,12 @@ def fig2_fronts(df, tasksets) -> list:
         steps, curve, at_min, at_end = evidence.minimum_and_end(high, lrl, after=fork, before_end=True)
         rise = loss_gain(at_end[0], at_min[0], at_min[1], same_runs=True)  # loss(min) - loss(end) = -rise
         best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
+        overfitting = _rows_at(static, "rate", top)  # where the overfits gate looks
+        lrl_steps, lrl_curve, _, _ = evidence.minimum_and_end(overfitting, lrl)
+        stop = lrl_steps[int(np.argmin(lrl_curve))]  # where early stopping on the LRL would stop
+        (h_end, h_tokens), (h_stop, _) = evidence.arm(overfitting, hrl, "final"), evidence.arm(overfitting, hrl, stop)
+        verdicts.append(judge(FIG2_NO_EARLY_STOP, [learned, overfit], loss_gain(h_end, h_stop, h_tokens, same_runs=True),
+                              scope=ts, rate=top, lrl_min_step=stop, last_step=lrl_steps[-1]))
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit], shifted(rise, TOLERANCE), scope=ts,
                               rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
                               pretrain_rise_after_minimum=-rise.estimate, best_rate_pretrain=best[PRETRAIN],
