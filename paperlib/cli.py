@@ -67,8 +67,9 @@ def _corpus(args):
 
 
 def _cmd_advise(args) -> int:
-    """Fit the mixture law on the runs of a grid (the Order Matters fronts' rates, or
-    Upsample or Upweight?'s τ grid) and recommend a plan."""
+    """Fit the mixture law on the runs of a grid (the Order Matters fronts' rates, Upsample
+    or Upweight?'s τ grid, COOLDOWN's switch, Order Matters' pre-training lengths) and
+    recommend a plan."""
     from . import advise, experiments as E, paths, runs, store
     from .data.tasksets import get_taskset, short_name
     from .presets import check_preset
