@@ -162,7 +162,8 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
             SWITCH: "switch points, so no law can be fit (τ = 1, COOLDOWN and τ = 5 are three)"}[axis])
     best_hrl = min(float(p.hrl.min()) for p in points.values())
     candidates, errors, hrl_errors, excess, how = [], [], [], {}, ""
-    for method, (r, hrl, lrl) in laws(points, grid).items():
+    fitted = laws(points, grid)  # every method's law along its range, fitted once
+    for method, (r, hrl, lrl) in fitted.items():
         pts = points[method]
         ok = hrl <= best_hrl + tolerance
         if ok.any():
@@ -181,7 +182,7 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     band = float(np.sqrt(np.mean(np.square(errors)))) if errors else float("nan")
     runner = candidates[1] if len(candidates) > 1 else None
     if runner is None and reference is not None:  # the paper's choice, on the same law
-        r, hrl_law, lrl_law = laws(points, grid)[reference[0]]
+        r, hrl_law, lrl_law = fitted[reference[0]]
         i = int(np.argmin(np.abs(r - reference[1])))
         runner = (float(lrl_law[i]), f"{reference[0]}, the paper's choice,", float(r[i]), float(hrl_law[i]))
     gap = runner[0] - lrl if runner else float("nan")
@@ -202,7 +203,7 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
     axis = next(iter(points.values())).axis
     # at an end of the runs' range with the LRL law still falling outward there (not where the
     # HRL tolerance stopped it): runs further out might do better still
-    r, _, lrl_law = laws(points, grid)[method]
+    r, _, lrl_law = fitted[method]
     at_edge = bool((np.isclose(rate, r[-1]) and lrl_law[-1] < lrl_law[-2]) or
                    (np.isclose(rate, r[0]) and lrl_law[0] < lrl_law[1]))
     return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),

@@ -21,7 +21,7 @@ def _cmd_reproduce(args) -> int:
     args.preset, why = choose_preset(args.preset, _gpu_name())
     print(why)
     corpus = _corpus(args)
-    source = _source_kind(args) or rp.default_source(args.preset)
+    source = _source_kind(args)
     if args.dry_run:
         from . import costs
 
@@ -46,10 +46,12 @@ def _cmd_reproduce(args) -> int:
     return 1 if failed else 0
 
 
-def _source_kind(args) -> str | None:
-    """ddtp, hub or dir as --source names it (None: not given, the preset's default)."""
+def _source_kind(args) -> str:
+    """ddtp, hub or dir as --source names it, else the preset's default (`reproduce.default_source`)."""
+    from .reproduce import default_source
+
     given = getattr(args, "source", None)
-    return _parse_source(given)[0] if given else None
+    return _parse_source(given)[0] if given else default_source(args.preset)
 
 
 def _corpus(args):
@@ -74,7 +76,6 @@ def _cmd_advise(args) -> int:
     from .data.tasksets import get_taskset, short_name
     from .presets import check_preset
     from .experiments import HUB_PARAMETERS
-    from .reproduce import default_source
 
     check_preset(args.preset)
     _check_folder("--runs-dir", args.runs_dir, must_exist=True)
@@ -85,7 +86,7 @@ def _cmd_advise(args) -> int:
     notebook, key = {"rate": ("A2_fig02_hrl_lrl_fronts", "tasksets"), "tau": ("B2_fig04_sampling_vs_weighting", "tasksets"),
                      "switch": ("B3_fig01_cooldown_lrl", "taskset"),
                      "pretrain": ("A7_fig09_pretraining_length", "nmt_taskset")}[args.over]
-    if corpus is None and not args.taskset and (_source_kind(args) or default_source(args.preset)) == "hub":
+    if corpus is None and not args.taskset and _source_kind(args) == "hub":
         given = HUB_PARAMETERS[notebook][key]  # the pair the hub's reproduction trains these runs on
         args.taskset = given[0] if isinstance(given, list) else given
     taskset = corpus.roles()["pair"] if corpus is not None else E.pair(args.preset, args.taskset)
