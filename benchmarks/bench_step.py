@@ -84,13 +84,16 @@ def run(name: str = "mini", steps: int = 30, device: str = "cpu") -> dict:
         return step
 
     def new_step_factory():
+        from paperlib import kernels
         from paperlib.train import new_optimizer
 
         model = copy.deepcopy(base).train()
+        kernels.prefer_eager_attention(model, device)
         opt = new_optimizer(model, TrainConfig(plan={"method": "temperature", "steps": 1, "tau": 1}))
 
         def step(b):
-            logits = model(**{k: v for k, v in b.items() if k != "labels"}).logits
+            with kernels.cpu_training(device):
+                logits = model(**{k: v for k, v in b.items() if k != "labels"}).logits
             per_example_loss(logits, b["labels"], 0.1)[0].mean().backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import files, store
+from . import files, kernels, store
 from .batches import TaskData, collate, model_inputs, per_example_loss
 from .config import TrainConfig
 from .evaluate import bleu_chrf, example_nll, fixed_subset, mean_losses, task_losses, translate
@@ -204,6 +204,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
                              boundaries=(cfg.fork_at, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
+    kernels.prefer_eager_attention(model, device)
     model = accelerator.prepare(model)
     optimizer = accelerator.prepare(new_optimizer(model, cfg))
     interval = _Interval(plan.tasks)
@@ -279,7 +280,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
         task_ids = torch.as_tensor(slots[:, 0])
         weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids].to(device)
-        with accelerator.autocast():
+        with accelerator.autocast(), kernels.cpu_training(device):
             logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
         ex_loss, ex_nll, ex_tokens = per_example_loss(logits, batch["labels"].to(device), cfg.optim.label_smoothing)
         if len(slots) == len(global_slots):

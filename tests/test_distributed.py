@@ -30,7 +30,8 @@ def test_two_process_ddp_matches_one_process(tiny_cfg, tmp_path, data_dir, batch
     from paperlib.models import ModelConfig
 
     # no dropout: with it each rank would draw its own masks and the runs could not agree
-    cfg = tiny_cfg(STATIC, model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0),
+    cfg = tiny_cfg(STATIC, model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0,
+                                             attention_dropout=0.0),
                    batching=batching)
     cfg_file = tmp_path / "cfg.json"
     cfg_file.write_text(json.dumps(cfg.to_dict()))

@@ -310,10 +310,11 @@ def test_a_tracker_whose_package_is_missing_is_an_error_not_silence(tiny_cfg, tm
     assert not (tmp_path / "r").exists()
 
 
-def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one():
-    """per_example_loss takes the vocabulary mean as a sum and one division per position (a
-    cheaper backward); its loss and gradient must stay *equal*, not close, to the textbook
-    (1 - ε) nll - ε mean(log p): the shipped runs reproduce bit for bit only then."""
+@pytest.mark.parametrize("eps", [0.1, 0.0])
+def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one(eps):
+    """per_example_loss takes the vocabulary mean as a sum and one division per position, and
+    builds its backward by hand (cheaper); its loss and gradient must stay *equal*, not close,
+    to autograd's through the textbook (1 - ε) nll - ε mean(log p)."""
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(8, 13, 500, generator=g) * 3
@@ -321,12 +322,12 @@ def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one():
     labels[:, 9:] = -100
     w = torch.rand(8, generator=g)
     ours, ref = logits.clone().requires_grad_(), logits.clone().requires_grad_()
-    loss = per_example_loss(ours, labels, 0.1)[0]
+    loss = per_example_loss(ours, labels, eps)[0]
     (w * loss).mean().backward()
     logp = torch.log_softmax(ref, -1)
     mask = labels != -100
     nll = -logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1) * mask
-    textbook = (0.9 * nll - 0.1 * logp.mean(-1) * mask).sum(1) / mask.sum(1)
+    textbook = ((1 - eps) * nll - eps * logp.mean(-1) * mask if eps else nll).sum(1) / mask.sum(1)
     (w * textbook).mean().backward()
     assert torch.equal(loss, textbook) and torch.equal(ours.grad, ref.grad)
 
