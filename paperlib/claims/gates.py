@@ -10,6 +10,9 @@ overfits     the low-resource task overfits: its validation loss reaches its min
 pretrained   the pre-trained model has learned the high-resource task (`learned` at the
              end of pre-training)
 falling      the loss is still falling where a comparison is made (pre-training length)
+settled      the loss has stopped moving by the end of training: it changed by less than a
+             tolerance over the last quarter (claims about where runs end up "given enough
+             training iterations")
 cooldown     temperature sampling at τ = 5 has its low-resource minimum before the end of
              training and rises after it by at least one standard error: there is
              overfitting for COOLDOWN's switch to prevent
@@ -68,6 +71,22 @@ def cooldown(task: str, steps, losses, at_min: tuple, at_end: tuple) -> Gate:
                 f"{task} at τ=5: minimum at step {best} of {last}, then +{rise:.3f} ({rise / se if se > 0 else 0:.1f} SE; "
                 f"needs a minimum before the end and a rise ≥ 1 SE)",
                 {"task": task, "min_step": best, "last_step": last, "rise": rise, "rise_se": se})
+
+
+SETTLED_FROM = 0.75      # the last quarter of training
+
+
+def settled(task: str, steps, losses, tolerance: float, since: float = SETTLED_FROM, name: str = "settled") -> Gate:
+    """The (seed-mean) loss moved by less than `tolerance` from the first evaluation at or
+    after `since` of the last step to the last evaluation."""
+    steps, losses = list(steps), [float(x) for x in losses]
+    i = next(k for k, s in enumerate(steps) if s >= since * steps[-1])
+    moved = losses[-1] - losses[i]
+    ok = i < len(steps) - 1 and abs(moved) < tolerance
+    return Gate(name, bool(ok),
+                f"{task}: loss {losses[i]:.3f} at step {steps[i]}, {losses[-1]:.3f} at the end (step {steps[-1]}): "
+                f"moved {moved:+.3f} over the last {1 - since:.0%} of training (needs |change| < {tolerance:g})",
+                {"task": task, "from_step": steps[i], "last_step": steps[-1], "moved": moved})
 
 
 def falling(task: str, steps, losses, at: int) -> Gate:

@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 
 from . import evidence, gates, stats
-from .core import FAILS, HOLDS, INCONCLUSIVE, Claim, Gate, Verdict, judge
+from .core import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, Gate, Verdict, judge, too_few_seeds
 from .stats import Effect, loss_gain, shifted
 
 PAPER = "Upsample or Upweight?"
@@ -423,8 +423,10 @@ def _within(claim: Claim, gate_list, effect: Effect | None, band, scope: str, no
     lies outside it, inconclusive otherwise (gates first, as in `core.decide`)."""
     if any(not g.passed for g in gate_list):
         return judge(claim, gate_list, effect, scope, **numbers)  # out of regime, with the failed gates as the note
-    if effect is None:
+    if effect is None or too_few_seeds(effect):
         status = INCONCLUSIVE
+        if effect is not None:
+            note = "; ".join(filter(None, [note, f"{min(effect.seeds)} seed(s) in an arm: a verdict needs ≥ {MIN_SEEDS}"]))
     elif band[0] <= effect.low and effect.high <= band[1]:
         status = HOLDS
     elif effect.high < band[0] or effect.low > band[1]:
@@ -527,8 +529,35 @@ TAU_MOVES_LRL_MORE = Claim(
               "effects are on different sentences, so the SEs add in quadrature; minimum 0.05 nats; gate: both runs "
               "learned the HRL")
 
+EQUIVALENCE_BAND = 0.05  # nats: "the same validation loss" allows this much either way
+SAME_LOSS_GIVEN_COMPUTE = Claim(
+    "upweight.fig4.same_loss_given_compute", PAPER, "§3.2, Fig. 4; Theorem 1",
+    "[Temperature Sampling and Scalarization] eventually converge to the same validation loss given enough training "
+    "iterations, which corresponds to their equivalency under full gradient descent.",
+    "Fig. 4 curves (no number given)", gates=("learned", "settled"), minimum=0.0,
+    statistic=f"final validation loss, scalarization minus temperature sampling, per task pair, τ and task (scope), "
+              f"paired over sentences. Two-sided (an equivalence): holds when the 95% interval lies within "
+              f"±{EQUIVALENCE_BAND:g} nats, does not hold when it lies outside that band, inconclusive otherwise; "
+              f"gates: both runs learned the HRL, and both runs' loss on the task moved by less than "
+              f"{EQUIVALENCE_BAND:g} nats over the last quarter of training (settled: 'given enough training "
+              f"iterations' -- where a run is still moving, where it ends is not where it converges)")
+
 FIG4_CLAIMS = (SAMPLING_CONVERGES_FASTER, SAMPLING_BEATS_WEIGHTING, GAP_GROWS_WITH_TAU, LARGE_TAU_OVERFITS,
-               HRL_STILL_IMPROVING, WITHOUT_CLIPPING, TAU_MOVES_LRL_MORE)
+               HRL_STILL_IMPROVING, WITHOUT_CLIPPING, TAU_MOVES_LRL_MORE, SAME_LOSS_GIVEN_COMPUTE)
+
+
+def _same_loss(t_rows, s_rows, task: str, learned: list, scope: str) -> Verdict:
+    """SAME_LOSS_GIVEN_COMPUTE on one cell: final loss, scalarization minus temperature
+    sampling, against the two-sided band, each arm first checked for having settled."""
+    settled = []
+    for name, rows in (("TS", t_rows), ("S", s_rows)):
+        steps, curve, _, _ = evidence.minimum_and_end(rows, task)
+        settled.append(_with_arm(gates.settled(task, steps, curve, EQUIVALENCE_BAND), name))
+    (a, tokens), (b, _) = evidence.arm(t_rows, task, "final"), evidence.arm(s_rows, task, "final")
+    return _within(SAME_LOSS_GIVEN_COMPUTE, learned + settled, loss_gain(a, b, tokens),
+                   (-EQUIVALENCE_BAND, EQUIVALENCE_BAND), scope,
+                   final_ts=evidence.mean_final(t_rows, f"valid_loss.{task}"),
+                   final_s=evidence.mean_final(s_rows, f"valid_loss.{task}"))
 
 
 def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", unclipped: str = "off") -> list:
@@ -556,6 +585,7 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
                 verdicts.append(judge(SAMPLING_BEATS_WEIGHTING, learned[tau], loss_gain(a, b, tokens), f"{ts} τ={tau:g} {task}",
                                       best_ts=evidence.mean_final(t_rows, f"best_valid_loss.{task}"),
                                       best_s=evidence.mean_final(s_rows, f"best_valid_loss.{task}")))
+                verdicts.append(_same_loss(t_rows, s_rows, task, learned[tau], f"{ts} τ={tau:g} {task}"))
         # the gap grows with τ: smallest vs largest τ
         lo, hi = taus[0], taus[-1]
         (t_lo, s_lo), (t_hi, s_hi) = arms(main, ts, lo), arms(main, ts, hi)
