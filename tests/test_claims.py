@@ -120,6 +120,44 @@ def test_aa_false_verdict_rate_is_at_most_five_percent(seeds, seed_sd, noise_sd)
     assert max(false.values()) / trials <= 0.05, false
 
 
+def _front_sim(rng, means, tokens, seeds=3, seed_sd=0.05, noise_sd=0.3):
+    """(configs, seeds, sentences) summed nll on the sentences of `tokens`: configuration k's
+    loss is means[k]."""
+    n = len(tokens)
+    nll = np.stack([[(m + rng.normal(0, seed_sd) + rng.normal(0, noise_sd, n)) * tokens for _ in range(seeds)]
+                    for m in means])
+    return nll
+
+
+def test_best_value_gap_orders_the_best_settings():
+    rng = np.random.default_rng(0)
+    rates = [0.1, 0.5, 0.9]
+    tokens = rng.integers(5, 30, 150).astype(float)
+    a, b = _front_sim(rng, [5.0, 4.6, 4.2], tokens), _front_sim(rng, [5.0, 4.2, 4.6], tokens)  # best at 0.9, 0.5
+    e = stats.best_value_gap(a, b, tokens, rates, rates, "rate", n_boot=500)
+    assert e.estimate == pytest.approx(0.4) and e.low > 0 and e.seeds == (3, 3)
+    tie = stats.best_value_gap(a, a, tokens, rates, rates, "rate", n_boot=500)
+    assert (tie.estimate, tie.low, tie.high) == (0.0, 0.0, 0.0)  # the same best setting in every resample
+    claim = core.Claim("x", "", "", "", "", (), minimum=0.0, statistic="")
+    assert core.decide(claim, [], e) == core.HOLDS and core.decide(claim, [], tie) == core.INCONCLUSIVE
+    with pytest.raises(ValueError, match="one value per configuration"):
+        stats.best_value_gap(a, b, tokens, rates[:2], rates, "rate")
+
+
+def test_best_value_gap_aa_false_verdict_rate_is_at_most_five_percent():
+    """A/A: both fronts the same configurations (two rates whose losses differ by less than
+    the noise), different seeds: a best rate "higher" or "lower" is a false verdict."""
+    rng = np.random.default_rng(11)
+    claim = core.Claim("aa", "", "", "", "", (), minimum=0.0, statistic="")
+    trials, false = 200, 0
+    for t in range(trials):
+        tokens = rng.integers(5, 30, 150).astype(float)
+        a, b = _front_sim(rng, [4.50, 4.52], tokens), _front_sim(rng, [4.50, 4.52], tokens)
+        e = stats.best_value_gap(a, b, tokens, [0.5, 0.9], [0.5, 0.9], "rate", n_boot=300, seed=t)
+        false += core.decide(claim, [], e) != core.INCONCLUSIVE
+    assert false / trials <= 0.05, false
+
+
 def test_shifted_adds_a_margin():
     e = stats.shifted(effect(-0.01, -0.03, 0.01), 0.05)
     assert (e.estimate, e.low, e.high) == pytest.approx((0.04, 0.02, 0.06))

@@ -156,7 +156,8 @@ def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1, 2), every_rat
         restart = lambda r, s: {"hrl": STATIC_HRL, "lrl": [8, 6, 5, 4.7, 4.6]}
         noise = (0.05, 0.05)
     elif outcome == "fails":
-        pre_lrl = {0.1: _pre(6.0), 0.3: _pre(5.5), 0.5: _pre(5.0), 0.7: _pre(4.9), 0.9: [8, 8, 8, 4.0, 4.6]}
+        # best at a lower rate (0.3) than static's (0.5), and still worse than static's best
+        pre_lrl = {0.1: _pre(6.0), 0.3: _pre(4.55), 0.5: _pre(5.0), 0.7: _pre(4.9), 0.9: [8, 8, 8, 4.0, 4.6]}
         pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": pre_lrl[r], "train": [7, 7, 7, 3, 1.0 - 0.05 * RATES.index(r)]}
         static = lambda r, s: {"hrl": STATIC_HRL, "lrl": STATIC_LRL[r], "train": [7, 5, 3, 2.5, 2.0]}
         restart = lambda r, s: {"hrl": STATIC_HRL, "lrl": [8, 6, 5, 4.4, 4.3]}
@@ -174,7 +175,7 @@ def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1, 2), every_rat
 
 
 FIG2 = ("pretrain_beats_static", "restart_does_not_explain", "pretrain_worse_lrl_training_loss",
-        "higher_rate_without_overfitting")
+        "higher_rate_without_overfitting", "pretrain_best_lrl_rate_higher")
 
 
 @pytest.mark.parametrize("outcome, status", [("holds", core.HOLDS), ("fails", core.FAILS), ("noise", core.INCONCLUSIVE)])
