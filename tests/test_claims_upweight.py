@@ -371,6 +371,20 @@ def test_table3_compares_the_averages_and_reports_bleu(tmp_path, bigram):
     assert first[1].effect.estimate == pytest.approx(0.5, abs=0.02)  # τ=1's LRL average 5.0 minus COOLDOWN's 4.5
 
 
+@pytest.mark.parametrize("mid_cooldown, status", [(4.5, HOLDS), (5.2, FAILS)])
+def test_table3_judges_the_mid_group_where_there_is_one(tmp_path, bigram, mid_cooldown, status):
+    """Table 3's text: COOLDOWN improves 'the mid and low-resource languages' over τ=1 and
+    matches τ=5 on them: both claims judged on the mid average too."""
+    bigram(4.6)
+    finals = {m: {**losses, "en-sk": losses["en-ja"]} for m, losses in TABLE3_AS_THE_PAPER_SAYS.items()}
+    finals["COOLDOWN"]["en-sk"] = mid_cooldown  # τ=1: 5.0, τ=5: 4.5
+    verdicts = upweight.table3_one_to_many(table_frame(tmp_path, finals), HRLS, LRLS, mids=("en-sk",))
+    mid = {short(v): v.status for v in verdicts if v.scope == "mid average: validation loss"}
+    assert mid == {"table3.cooldown_improves_lrl_over_tau1": status, "table3.cooldown_matches_tau5_lrl": status}
+    assert len(verdicts) == len(upweight.table3_one_to_many(table_frame(tmp_path / "x", TABLE3_AS_THE_PAPER_SAYS),
+                                                            HRLS, LRLS)) + 4  # two claims, BLEU and loss each
+
+
 def test_table3_is_out_of_regime_when_nothing_was_learned(tmp_path, bigram):
     bigram(2.5)
     df = table_frame(tmp_path, TABLE3_AS_THE_PAPER_SAYS, bleu={t: 4.0 for t in HRLS + LRLS})

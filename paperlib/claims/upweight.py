@@ -650,7 +650,8 @@ LRL_OVER_TAU1 = Claim(
     "Compared to proportional sampling (τ = 1), COOLDOWN is able to greatly improve the mid and low-resource languages "
     "(+0.7 and 3.1 BLEU).",
     "Table 3 LRL average: τ=1 30.4, COOLDOWN 32.4 BLEU", gates=("learned",), minimum=MINIMUM,
-    statistic="LRL average, τ=1 minus COOLDOWN (loss; BLEU: COOLDOWN minus τ=1)." + TABLE3_BASIS)
+    statistic="LRL average, τ=1 minus COOLDOWN (loss; BLEU: COOLDOWN minus τ=1); the mid-resource average too "
+              "(scope) where the task set has a mid group (Table 3: +0.7 BLEU)." + TABLE3_BASIS)
 HRL_VS_TAU1 = Claim(
     "upweight.table3.cooldown_keeps_hrl_vs_tau1", PAPER, "§4.2, Table 3",
     "... while minimally sacrificing the performance of high-resource languages (-0.2 BLEU).",
@@ -666,7 +667,8 @@ LRL_VS_TAU5 = Claim(
     "upweight.table3.cooldown_matches_tau5_lrl", PAPER, "§4.2, Table 3",
     "Compared to static up-sampling τ = 5, COOLDOWN matches the performance of mid- and low-resource languages.",
     "Table 3 LRL average: τ=5 32.4, COOLDOWN 32.4 BLEU", gates=("learned",), minimum=0.0,
-    statistic=f"LRL average, τ=5 minus COOLDOWN plus a tolerance of {HRL_TOLERANCE} nats." + TABLE3_BASIS)
+    statistic=f"LRL average, τ=5 minus COOLDOWN plus a tolerance of {HRL_TOLERANCE} nats; the mid-resource average "
+              "too (scope) where the task set has a mid group." + TABLE3_BASIS)
 HRL_OVER_DYNAMIC = Claim(
     "upweight.table3.cooldown_beats_dynamic_hrl", PAPER, "§4.2, Table 3",
     "Our method also outperforms the performance of Unimax and Order Matters scheduling while being easier to implement.",
@@ -694,13 +696,14 @@ BLEU_NOTE = "one run per method and no per-sentence BLEU: the difference is repo
 TABLE3_CLAIMS = (LRL_OVER_TAU1, HRL_VS_TAU1, HRL_OVER_TAU5, LRL_VS_TAU5, HRL_OVER_DYNAMIC, LRL_VS_DYNAMIC, MATCHES_DOREMI)
 
 
-def table3_one_to_many(df, hrls, lrls) -> list:
+def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
     """B4: df has one row per method ('method' column: τ=1 (proportional), τ=5, τ=100
     (≈uniform), UniMax, Order Matters, COOLDOWN, DoReMi) with final valid_loss.* and bleu.*
-    columns; hrls / lrls: the tasks of the HRL and LRL averages."""
+    columns; hrls / lrls: the tasks of the HRL and LRL averages; mids: the mid-resource tasks
+    (Table 3's 500K-1M group), whose average the paper's mid/low claims are judged on too."""
     by = {m: df[df.method == m] for m in df.method.unique()}
     learned = [learned_of(by[TAU1], t, arm="τ=1") for t in hrls]
-    groups = {"HRL average": list(hrls), "LRL average": list(lrls)}
+    groups = {"HRL average": list(hrls), "LRL average": list(lrls), "mid average": list(mids)}
     verdicts = []
 
     def bleu_avg(method, tasks):
@@ -728,12 +731,15 @@ def table3_one_to_many(df, hrls, lrls) -> list:
     both(HRL_VS_TAU1, TAU1, "HRL average", HRL_TOLERANCE)
     both(HRL_OVER_TAU5, TAU5, "HRL average")
     both(LRL_VS_TAU5, TAU5, "LRL average", HRL_TOLERANCE)
+    if mids:  # "the mid and low-resource languages (+0.7 and 3.1 BLEU)", "matches ... mid- and low-resource"
+        both(LRL_OVER_TAU1, TAU1, "mid average")
+        both(LRL_VS_TAU5, TAU5, "mid average", HRL_TOLERANCE)
     for other in (UNIMAX, ORDER):
         both(HRL_OVER_DYNAMIC, other, "HRL average", scope=f"{other}, HRL average")
     for other in (UNIMAX, ORDER):
         both(LRL_VS_DYNAMIC, other, "LRL average", HRL_TOLERANCE, scope=f"{other}, LRL average")
     if DOREMI in by:
-        for average in groups:
+        for average in ("HRL average", "LRL average"):
             both(MATCHES_DOREMI, DOREMI, average, HRL_TOLERANCE)
     return verdicts
 
