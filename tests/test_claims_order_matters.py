@@ -102,9 +102,34 @@ def hrl_hrl_frame(root, pretrain_t2, noise=0.05, t1_final=2.8, bleu=None, seeds=
 ])
 def test_fig1_hrl_front(tmp_path, bigram, t2, t1, noise, bigram_value, status):
     bigram(bigram_value)
-    v, efficiency = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, t2, noise, t1), "hrl_hrl")  # no BLEU: no Fig. 26 verdict
+    v, efficiency, every_rate = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, t2, noise, t1), "hrl_hrl")  # no BLEU: no Fig. 26
     assert v.status == status and efficiency.claim == om.FIG20_NO_EFFICIENCY_GAIN, v
     assert v.effect.seeds == (3, 3) and v.numbers["rates_static"] == [0.5]  # only the rate with every seed
+    # the outer rates have seed 0 alone: the rates-on-the-front claim has one seed per rate, no verdict
+    assert every_rate.claim == om.FIG1_EVERY_RATE_ON_FRONT and every_rate.effect.seeds == (1, 1)
+    assert every_rate.status in (core.INCONCLUSIVE, core.OUT_OF_REGIME)
+
+
+def rates_frame(root, finals, noise=0.05):
+    """Static sampling on hrl_hrl at three rates, every seed: finals {rate: (en-it, en-fr) final loss}."""
+    static = lambda r, s: {"hrl": [8, 6, 4, 3.2, finals[r][0]], "lrl": [8, 6, 4, 3.2, finals[r][1]]}
+    pre = lambda r, s: {"hrl": [8, 5, 2.8, 2.8, 2.8], "lrl": _pre(3.0)}
+    return nmt_frame(root, "hrl_hrl", {om.STATIC: static, om.PRETRAIN: pre}, rates=(0.2, 0.5, 0.8), noise=(noise, noise))
+
+
+@pytest.mark.parametrize("finals, noise, bigram_value, status", [
+    ({0.2: (2.6, 3.2), 0.5: (2.8, 2.9), 0.8: (3.1, 2.6)}, 0.05, LEARNED, core.HOLDS),     # a trade-off: all on the front
+    ({0.2: (2.6, 3.2), 0.5: (2.8, 2.9), 0.8: (3.1, 3.1)}, 0.05, LEARNED, core.FAILS),     # 0.8 worse than 0.5 on both
+    ({0.2: (2.8, 2.9), 0.5: (2.8, 2.9), 0.8: (2.8, 2.9)}, 1.5, LEARNED, core.INCONCLUSIVE),
+    ({0.2: (2.6, 3.2), 0.5: (2.8, 2.9), 0.8: (3.1, 2.6)}, 0.05, UNLEARNED, core.OUT_OF_REGIME),
+])
+def test_fig1_every_rate_on_the_front(tmp_path, bigram, finals, noise, bigram_value, status):
+    bigram(bigram_value)
+    v = om.fig1_hrl_fronts(rates_frame(tmp_path, finals, noise), "hrl_hrl")[-1]
+    assert v.claim == om.FIG1_EVERY_RATE_ON_FRONT and v.status == status, (v.status, str(v.effect))
+    assert v.numbers["rates"] == [0.2, 0.5, 0.8] and v.effect.seeds == (3, 3)
+    if status == core.FAILS:
+        assert v.effect.estimate == pytest.approx(-0.2, abs=0.03)  # 0.8 is 0.2 worse than 0.5 on en-fr, 0.3 on en-it
 
 
 @pytest.mark.parametrize("t2, noise, bigram_value, status", [
@@ -135,8 +160,8 @@ def test_fig26_hrl_bleu_on_par(tmp_path, bigram, pre, static, seeds, status):
     bigram(LEARNED)
     verdicts = om.fig1_hrl_fronts(hrl_hrl_frame(tmp_path, 3.0, bleu={om.PRETRAIN: pre, om.STATIC: static}, seeds=seeds),
                                   "hrl_hrl")
-    v = verdicts[-1]
-    assert len(verdicts) == 3 and v.claim == om.FIG26_BLEU_ON_PAR and v.status == status, (v, v.effect)
+    [v] = [x for x in verdicts if x.claim == om.FIG26_BLEU_ON_PAR]
+    assert len(verdicts) == 4 and v.status == status, (v, v.effect)
     assert v.numbers["best_bleu_pretrain"] == pytest.approx(np.mean(list(pre.values())))
     if len(seeds) == 1:
         assert v.effect is None and "one seed" in v.note
@@ -182,8 +207,34 @@ FIG2 = ("pretrain_beats_static", "restart_does_not_explain", "pretrain_worse_lrl
 def test_fig2_fronts(tmp_path, bigram, outcome, status):
     bigram(LEARNED)
     verdicts = [v for v in om.fig2_fronts(fronts_frame(tmp_path, outcome), ["hrl_lrl_fi"])
-                if v.claim != om.FIG2_NO_EARLY_STOP]  # judged on the HRL alone: its own test below
+                if v.claim not in (om.FIG2_NO_EARLY_STOP, om.FIG2_FRONT_SUBSET)]  # each has its own test below
     assert _statuses(verdicts) == {c: {status} for c in FIG2}, [(v.claim.id, v.status, str(v.effect)) for v in verdicts]
+
+
+def subset_frame(root, lrl_finals, top_curve):
+    """Static sampling whose HRL worsens with the LRL rate (as in real runs), LRL finals per rate
+    and the top rate's whole LRL curve; pre-training as in the "holds" fronts."""
+    hrl_final = dict(zip(RATES, (3.0, 3.1, 3.2, 3.3, 3.4)))
+    lrl = {r: [8, 6, 5, 4.5 + (f - 4.5) / 2, f] for r, f in zip(RATES, lrl_finals)}
+    lrl[0.9] = top_curve
+    static = lambda r, s: {"hrl": [8, 6, 4, 3.5, hrl_final[r]], "lrl": lrl[r]}
+    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(4.2)}
+    return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre})
+
+
+@pytest.mark.parametrize("lrl_finals, top_curve, status", [
+    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 5, 4.0, 4.4, 4.8], core.HOLDS),   # 0.7 and 0.9 worse than 0.5 on both: off the front
+    ((6.2, 4.9, 4.5, 4.3, 4.1), [8, 5, 4.0, 4.05, 4.1], core.FAILS),  # overfitting, but every rate still trades off
+    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 6, 5, 4.9, 4.8], core.OUT_OF_REGIME),  # the top rate never overfits
+])
+def test_fig2_front_is_a_subset_of_rates(tmp_path, bigram, lrl_finals, top_curve, status):
+    bigram(LEARNED)
+    [v] = [x for x in om.fig2_fronts(subset_frame(tmp_path, lrl_finals, top_curve), ["hrl_lrl_fi"])
+           if x.claim == om.FIG2_FRONT_SUBSET]
+    assert v.status == status, (v.status, str(v.effect), v.note)
+    assert v.numbers["rates"] == list(RATES)
+    if status == core.HOLDS:
+        assert v.effect.estimate == pytest.approx(0.2, abs=0.02)  # 0.9 vs 0.5: 0.2 worse on the HRL, 0.3 on the LRL
 
 
 @pytest.mark.parametrize("hrl_curve, noise, lrl_top, status", [
@@ -495,7 +546,7 @@ def test_every_order_matters_claim_is_registered_and_judged_somewhere():
     assert all("learned" in c.gates for c in om.CLAIMS)
     # claims about the baselines alone (static / temperature sampling, the restart) need no pre-trained model
     baselines_alone = {om.FIG4_FASTER, om.FIG4_OVERFITS, om.FIG2_NO_EARLY_STOP, om.FIG7_RESTART_HELPS,
-                       om.FIG7_OVERFITS_FIRST}
+                       om.FIG7_OVERFITS_FIRST, om.FIG1_EVERY_RATE_ON_FRONT, om.FIG2_FRONT_SUBSET}
     assert all("pretrained" in c.gates for c in om.CLAIMS if c not in baselines_alone)
     assert all("falling" in c.gates for c in om.CLAIMS if ".fig9." in c.id)
 

@@ -42,7 +42,7 @@ import numpy as np
 from .. import store
 from . import evidence, gates
 from .core import Claim, judge
-from .stats import N_BOOT, Effect, best_value_gap, loss_gain, shifted, t_quantile
+from .stats import N_BOOT, Effect, best_value_gap, domination_margin, loss_gain, shifted, t_quantile
 
 PAPER = "Order Matters"
 
@@ -121,6 +121,28 @@ FIG2_HIGHER_RATE = Claim(
     statistic="at the highest rate (where static sampling overfits: gate), pre-training's LRL validation loss at the "
               f"end minus its minimum before the end during fine-tuning (same runs), subtracted from a tolerance of {TOLERANCE} nats: "
               f"holds when the rise after the minimum stays below {TOLERANCE}")
+
+FIG1_EVERY_RATE_ON_FRONT = Claim(
+    "order.fig1.every_rate_on_the_front", PAPER, "§4.1.1, Fig. 1",
+    "We can also observe interference between the two tasks from how all 9 different sampling rates form the "
+    "trade-off frontier.",
+    "Fig. 1: all 9 rates on the front (read from the figure, no number given)",
+    gates=("learned",), minimum=0.0,
+    statistic="static sampling's rates as points (final validation loss of each task, seed mean): the smallest margin "
+              "by which any rate escapes domination by another -- min over rates k and other rates j of max over the "
+              "two tasks of (loss_j - loss_k); holds when it is positive: every rate is on the front. Bootstrap over "
+              "each rate's seeds (shared by the tasks) and each task's sentences")
+
+FIG2_FRONT_SUBSET = Claim(
+    "order.fig2.lrl_front_is_a_subset_of_rates", PAPER, "§4.1.2, Fig. 2 caption",
+    "Note that the trade-off fronts consist of only a subset of the sampling ratios due to overfitting, which is "
+    "different from the fully high-resource setting.",
+    "Fig. 2: static sampling's front leaves out its highest En→Ro rates (read from the figure, no number given)",
+    gates=("learned", "overfits"), minimum=MINIMUM,
+    statistic="static sampling's rates as points (final HRL and LRL validation loss, seed mean): minus the smallest "
+              "domination margin (as order.fig1.every_rate_on_the_front): positive when some rate is worse than "
+              "another on both tasks, by that much -- off the front; judged on the preset's rate grid (a grid of few "
+              "rates may hold none that overfitting pushes off)")
 
 FIG16_HIGHER_BEST_RATE = Claim(
     "order.fig16.pretrain_best_lrl_rate_higher", PAPER, "§4.1.3; App. A.3, Figs. 16-19",
@@ -297,7 +319,7 @@ CLAIMS = (FIG1_FRONT_NOT_IMPROVED, FIG2_PRETRAIN_BEATS_STATIC, FIG2_RESTART, FIG
           FIG2_NO_EARLY_STOP,
           FIG3_DATA_EFFICIENT, FIG3_BETTER_INIT, FIG4_FASTER, FIG4_OVERFITS, FIG5_DROPOUT, FIG6_FORGETS, FIG6_JOINT_BETTER,
           FIG7_BEATS_TEMPERATURE, FIG7_RESTART, FIG7_ENGLISH, FIG7_RESTART_HELPS, FIG7_OVERFITS_FIRST,
-          FIG16_HIGHER_BEST_RATE, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG20_NO_EFFICIENCY_GAIN,
+          FIG16_HIGHER_BEST_RATE, FIG1_EVERY_RATE_ON_FRONT, FIG2_FRONT_SUBSET, FIG9_LM_LRL, FIG9_LM_HRL, FIG9_NMT, FIG20_NO_EFFICIENCY_GAIN,
           FIG26_BLEU_ON_PAR, FIG27_BLEU, FIG27_CHRF)
 
 
@@ -380,6 +402,18 @@ def _front_gain(a_rows, b_rows, task, at="final", key: str = "rate", names=("a",
         numbers[f"loss_{name}"] = float(losses.min())
         numbers[f"{key}s_{name}"] = values
     return loss_gain(a, b, tokens), numbers
+
+
+def _domination(rows, tasks) -> tuple[Effect, list]:
+    """`stats.domination_margin` of the rows' rates on `tasks`, on the seeds every rate has
+    (where a preset seeds only its middle rate, that is one seed: no verdict)."""
+    seeds = set.intersection(*(set(g["seed"]) for _, g in rows.groupby("rate"))) if "seed" in rows else None
+    fronts = [_front(rows, t, seeds=seeds) for t in tasks]
+    return domination_margin([(nll, tokens) for nll, tokens, _ in fronts]), fronts[0][2]
+
+
+def _negated(effect: Effect) -> Effect:
+    return dataclasses.replace(effect, estimate=-effect.estimate, low=-effect.high, high=-effect.low)
 
 
 def _rows_at(rows, key: str, value):
@@ -523,6 +557,9 @@ def fig1_hrl_fronts(df, taskset: str) -> list:
         verdicts.append(_verdict(FIG26_BLEU_ON_PAR, gate_list, effect and shifted(effect, SCORE_MINIMUM), taskset,
                                  "one seed per arm: a corpus score has no interval without seeds",
                                  seeds=sorted(seeds) if seeds else None, **numbers))
+    if static["rate"].nunique() > 1:
+        margin, rates = _domination(static, (t1, t2))
+        verdicts.append(judge(FIG1_EVERY_RATE_ON_FRONT, gate_list[:2], margin, scope=taskset, rates=rates))
     return verdicts
 
 
@@ -552,6 +589,10 @@ def fig2_fronts(df, tasksets) -> list:
         verdicts.append(_verdict(FIG2_REGULARISATION, [learned, pretrained, overfit], effect, ts,
                                  "fewer than two rates in both fronts: no interval over the rates",
                                  rates=rates, train_loss_gap_pretrain_minus_static=dict(zip(rates, gaps))))
+
+        if static["rate"].nunique() > 1:
+            margin, rates = _domination(static, (hrl, lrl))
+            verdicts.append(judge(FIG2_FRONT_SUBSET, [learned, overfit], _negated(margin), scope=ts, rates=rates))
 
         top = static["rate"].max()
         high = _rows_at(pre, "rate", top)

@@ -178,3 +178,39 @@ def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: 
     low, high = np.percentile(gaps, [2.5, 97.5])
     return Effect(float(point[0] - point[1]), float(low), float(high), unit=unit, seeds=(a.shape[1], b.shape[1]),
                   sentences=n, se=float(gaps.std(ddof=1)))
+
+
+def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
+    """How far the configurations of one front stand from being dominated by one another:
+    min over configurations k of min over the others j of max over tasks of (loss_j - loss_k).
+    Positive: no configuration is dominated (every one is on the front, by that margin at
+    least); negative: some configuration is worse than another on every task, by that much.
+
+    per_task: [(nll (configs, seeds, sentences), tokens)], one per task, configurations in the
+    same order and with the same seeds. Each configuration's seeds are resampled once for all
+    tasks (the same runs), each task's sentences once for all configurations (the pairing);
+    interval estimate +- t x bootstrap SE, as `loss_gain`."""
+    arms = [(_as_arm(nll), np.asarray(tokens, dtype=np.float64)) for nll, tokens in per_task]
+    configs, seeds = arms[0][0].shape[:2]
+    if any(a.shape[:2] != (configs, seeds) for a, _ in arms) or configs < 2:
+        raise ValueError(f"every task needs the same >= 2 configurations and seeds: {[a.shape for a, _ in arms]}")
+    rng = np.random.default_rng(seed)
+    weights = [_seed_weights(rng, seeds, n_boot) for _ in range(configs)]
+    boot, point = [], []
+    for nll, tokens in arms:
+        n = len(tokens)
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+        inflated = _inflated(nll)
+        boot.append(np.stack([(counts * (weights[k] @ inflated[k])).sum(axis=1) / (counts @ tokens)
+                              for k in range(configs)], axis=1))  # (n_boot, configs)
+        point.append(nll.mean(axis=1).sum(axis=1) / tokens.sum())
+
+    def margin(losses):  # (..., configs, tasks)
+        worse_by = (losses[..., None, :, :] - losses[..., :, None, :]).max(axis=-1)  # [k, j]: max_i L_j,i - L_k,i
+        return np.where(np.eye(configs, dtype=bool), np.inf, worse_by).min(axis=(-1, -2))
+
+    estimate, reps = float(margin(np.stack(point, axis=-1))), margin(np.stack(boot, axis=-1))
+    se = float(reps.std(ddof=1))
+    half = t_quantile(seeds, seeds) * se
+    return Effect(estimate, estimate - half, estimate + half, seeds=(seeds, seeds),
+                  sentences=sum(len(t) for _, t in arms), se=se)
