@@ -9,7 +9,12 @@ Passive: it finds, reads and writes runs; it never trains one (that is `paperlib
         DONE            written last, with a short summary
         lock            held while a process trains the run
 
-Equal hashes train identically, so a finished run is found under any experiment folder.
+Equal hashes train identically, so a finished run is found under any experiment folder --
+on one kind of device and one version of the step's numerics: a GPU does not reproduce a
+CPU's bits, and the CPU step's dropout masks and attention changed on 2026-11-30
+(`paperlib.kernels`). Runs from before are statistically the same runs and are reused; one
+that forks from or resumes an older checkpoint mixes the two, as a resume on another
+machine would. config.json records the commit each run was trained at.
 """
 
 from __future__ import annotations

@@ -404,7 +404,7 @@ def lm_frame(root, outcome, tau=3.33):
         temp_low, pre_low, restart_low, pre_en = [8, 5, 4.0, 4.4, 4.8], _pre(4.5), [8, 5, 4.2, 4.1, 4.2], [8, 4.5, 3.6, 3.5, 3.45]
         temp_en = [8, 5, 3.2, 3.25, 3.3]
     else:
-        temp_low, pre_low, restart_low, pre_en = [8, 5, 3.0, 4.5, 6.0], _pre(3.0), [8, 5, 3.0, 3.5, 3.6], [8, 4.5, 3.4, 3.3, 3.2]
+        temp_low, pre_low, restart_low, pre_en = [8, 5, 3.0, 4.5, 6.0], _pre(3.0), [8, 5, 3.0, 3.0, 3.1], [8, 4.5, 3.4, 3.3, 3.2]
         temp_en = [8, 5, 3.22, 3.22, 3.2]
     noise = {en: 0.3, es: 0.3, **{lang: 1.5 for lang in low}} if outcome == "noise" else 0.05
     runs = {

@@ -242,7 +242,7 @@ def test_fig4_claims_are_inconclusive_on_noise(tmp_path, bigram):
     df = fig4_frame(tmp_path, cells, unclipped={TS: flat, S: flat}, noise=0.5)
     s = per_claim(upweight.fig4_sampling_vs_weighting(df, PAIRS, [2.0, 5.0]))
     assert s.pop("fig4.hrl_improving_when_lrl_overfits") == {OUT}  # a rise within the noise is no overfitting
-    assert s.pop(SAME_LOSS) == {OUT, INCONCLUSIVE}  # the HRL still falls at the end; the flat LRL is lost in the noise
+    assert s.pop(SAME_LOSS) == {OUT}  # the HRL still falls at the end; noise this large moves even the flat LRL past "settled"
     assert s == {c: {INCONCLUSIVE} for c in FIG4 if c != "fig4.hrl_improving_when_lrl_overfits"}
 
 
@@ -287,9 +287,13 @@ def test_same_loss_does_not_hold_when_they_settle_apart(tmp_path, bigram):
 def test_same_loss_inconclusive_on_noise_or_a_single_seed(tmp_path, bigram):
     bigram(4.6)
     flat = [7, 4.4, 4.3, 4.3, 4.3, 4.3, 4.3, 4.3, 4.3]
-    v = same_loss_verdicts(fig4_frame(tmp_path / "noisy", same_loss_cells(flat, flat), noise=0.4))
-    noisy = v["hrl_lrl_fi τ=5 en-fi"]
-    assert noisy.status == INCONCLUSIVE and noisy.effect.high - noisy.effect.low > 0.1  # wider than the band
+    # each run settled, but the runs of one method end 0.15 nats apart from seed to seed: the
+    # interval of the difference is wider than the band
+    runs = [(fake_run(tmp_path / "spread", f"{m[:5]}-{seed}", [x + off for x in flat], SETTLED_HRL, seed=10 * i + seed),
+             dict(taskset="hrl_lrl_fi", tau=5.0, method=m, clipping="1.0", seed=seed))
+            for i, m in enumerate((TS, S)) for seed, off in enumerate((-0.15, 0.0, 0.15) if i else (0.1, -0.1, 0.0))]
+    noisy = same_loss_verdicts(frame(runs))["hrl_lrl_fi τ=5 en-fi"]
+    assert noisy.status == INCONCLUSIVE and noisy.effect.high - noisy.effect.low > 0.1, (noisy.status, str(noisy.effect))
     one = same_loss_verdicts(fig4_frame(tmp_path / "one", same_loss_cells(flat, flat), seeds=(0,)))
     assert {x.status for x in one.values()} == {INCONCLUSIVE}
     assert "a verdict needs ≥ 3" in one["hrl_lrl_fi τ=5 en-fi"].note

@@ -1,3 +1,4 @@
+import contextlib
 import math
 
 import pytest
@@ -23,14 +24,18 @@ def test_dropout_drops_at_the_rate_asked_and_keeps_the_expectation():
 
 def test_each_16_bit_slice_of_a_draw_is_an_independent_mask_element():
     """Four mask elements share one 64-bit draw: each position within the draw must drop at
-    the same rate, and neighbours must not be correlated."""
+    the rate asked (p = 0.1 tests the low bits of the slice too), and no two positions may be
+    correlated."""
     torch.manual_seed(1)
-    y = kernels.dropout(torch.ones(4 * 100_000), 0.5).view(-1, 4) == 0
-    se = math.sqrt(0.25 / 100_000)
+    draws, p = 200_000, 0.1
+    dropped = (kernels.dropout(torch.ones(4 * draws), p) == 0).view(-1, 4).float()
+    se = math.sqrt(p * (1 - p) / draws)
     for k in range(4):
-        assert abs(float(y[:, k].float().mean()) - 0.5) < 4 * se
-    both = float((y[:, 0] & y[:, 1]).float().mean())
-    assert abs(both - 0.25) < 4 * math.sqrt(0.25 * 0.75 / 100_000)
+        assert abs(float(dropped[:, k].mean()) - p) < 4 * se
+    for i in range(4):
+        for j in range(i + 1, 4):
+            both = float((dropped[:, i] * dropped[:, j]).mean())
+            assert abs(both - p * p) < 4 * math.sqrt(p * p * (1 - p * p) / draws), (i, j, both)
 
 
 def test_dropout_is_a_function_of_the_torch_seed_and_its_gradient_is_the_mask():
@@ -59,9 +64,10 @@ def test_cpu_training_routes_functional_and_module_dropout_and_nothing_else():
         with kernels.cpu_training(torch.device("cpu")):
             got = call()
         assert torch.equal(got, expected)
+    outside = torch.softmax(x, -1)
     with kernels.cpu_training(torch.device("cpu")):
         assert torch.equal(F.dropout(x, 0.25, training=False), x)  # evaluation: untouched
-        assert torch.equal(torch.softmax(x, -1), torch.softmax(x, -1))  # other calls pass through
+        assert torch.equal(torch.softmax(x, -1), outside)  # other calls pass through
     torch.manual_seed(5)
     assert not torch.equal(F.dropout(x, 0.25), expected)  # outside: PyTorch's own masks
 
@@ -79,3 +85,25 @@ def test_eager_attention_on_cpu_gives_the_same_model_function():
     gpu_bound = build_model(ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16), "lm", 50, 0, 1, 2)
     kernels.prefer_eager_attention(gpu_bound, torch.device("cuda"))
     assert gpu_bound.config._attn_implementation == "sdpa"
+
+
+@pytest.mark.parametrize("kind", ["translation", "lm"])
+def test_a_training_forward_draws_no_bernoulli_masks_under_cpu_training(kind):
+    """Every dropout of a real model (MBart's hidden, eager attention and embedding dropout;
+    GPT-2's nn.Dropout modules) goes through the cheap masks: no aten::bernoulli_ is left."""
+    from torch.profiler import profile
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16), kind, 50, 0, 1, 2).train()
+    kernels.prefer_eager_attention(model, torch.device("cpu"))
+    inputs = {"input_ids": torch.randint(3, 50, (4, 9))}
+    if kind == "translation":
+        inputs |= {"attention_mask": torch.ones(4, 9, dtype=torch.long), "decoder_input_ids": torch.randint(3, 50, (4, 7))}
+
+    def bernoulli_calls(mode):
+        with profile() as prof, mode:
+            model(**inputs).logits.sum().backward()
+        return sum(e.count for e in prof.key_averages() if e.key == "aten::bernoulli_")
+
+    assert bernoulli_calls(contextlib.nullcontext()) > 0  # PyTorch's own dropout draws them
+    assert bernoulli_calls(kernels.cpu_training(torch.device("cpu"))) == 0
