@@ -211,6 +211,16 @@ def test_fig2_fronts(tmp_path, bigram, outcome, status):
     assert _statuses(verdicts) == {c: {status} for c in FIG2}, [(v.claim.id, v.status, str(v.effect)) for v in verdicts]
 
 
+def test_fig16_without_two_fully_seeded_rates_gives_no_verdict(tmp_path, bigram):
+    """Where only the middle rate has every seed (the grid of most presets) there is no best
+    rate to choose: inconclusive, saying so -- not a tie."""
+    bigram(LEARNED)
+    [v] = [x for x in om.fig2_fronts(fronts_frame(tmp_path, "holds", every_rate=False), ["hrl_lrl_fi"])
+           if x.claim == om.FIG16_HIGHER_BEST_RATE]
+    assert v.status == core.INCONCLUSIVE and v.effect is None and "no best rate to choose" in v.note
+    assert v.numbers["rates"] == [MID]
+
+
 def subset_frame(root, lrl_finals, top_curve):
     """Static sampling whose HRL worsens with the LRL rate (as in real runs), LRL finals per rate
     and the top rate's whole LRL curve; pre-training as in the "holds" fronts."""

@@ -611,13 +611,15 @@ def fig2_fronts(df, tasksets) -> list:
                               scope=ts, rate=top, lrl_min_step=stop, last_step=lrl_steps[-1]))
         seeds = _common_seeds(pre, static)
         (a, tokens, a_rates), (b, _, b_rates) = _front(pre, lrl, seeds=seeds), _front(static, lrl, seeds=seeds)
-        half_step = float(np.min(np.diff(sorted(set(a_rates) | set(b_rates))))) / 2 if len(set(a_rates) | set(b_rates)) > 1 else 0.0
-        gap = best_value_gap(a, b, tokens, a_rates, b_rates, "LRL rate")
-        verdicts.append(judge(FIG16_HIGHER_BEST_RATE, [learned, pretrained, overfit],
-                              shifted(gap, -half_step, "LRL rate, minus half a grid step"), scope=ts,
-                              best_rate_pretrain=a_rates[int(np.argmin(_config_losses(a, tokens)))],
-                              best_rate_static=b_rates[int(np.argmin(_config_losses(b, tokens)))],
-                              rate_gap=gap.estimate, rates=sorted(set(a_rates))))
+        compared = len(a_rates) > 1 and len(b_rates) > 1  # a best rate is chosen among two or more
+        half_step = float(np.min(np.diff(sorted(set(a_rates) | set(b_rates))))) / 2 if compared else 0.0
+        gap = best_value_gap(a, b, tokens, a_rates, b_rates, "LRL rate") if compared else None
+        verdicts.append(_verdict(FIG16_HIGHER_BEST_RATE, [learned, pretrained, overfit],
+                                 gap and shifted(gap, -half_step, "LRL rate, minus half a grid step"), ts,
+                                 f"only rate {a_rates[0]:g} has every seed both fronts have: no best rate to choose",
+                                 best_rate_pretrain=a_rates[int(np.argmin(_config_losses(a, tokens)))],
+                                 best_rate_static=b_rates[int(np.argmin(_config_losses(b, tokens)))],
+                                 rate_gap=gap.estimate if gap else None, rates=sorted(set(a_rates))))
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit], shifted(rise, TOLERANCE), scope=ts,
                               rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
                               pretrain_rise_after_minimum=-rise.estimate, best_rate_pretrain=best[PRETRAIN],
