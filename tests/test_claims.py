@@ -142,6 +142,8 @@ def test_best_value_gap_orders_the_best_settings():
     assert core.decide(claim, [], e) == core.HOLDS and core.decide(claim, [], tie) == core.INCONCLUSIVE
     with pytest.raises(ValueError, match="one value per configuration"):
         stats.best_value_gap(a, b, tokens, rates[:2], rates, "rate")
+    with pytest.raises(ValueError, match="the same sentences"):
+        stats.best_value_gap(a, b[..., :-1], tokens, rates, rates, "rate")
 
 
 def test_best_value_gap_aa_false_verdict_rate_is_at_most_five_percent():

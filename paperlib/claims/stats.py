@@ -169,6 +169,8 @@ def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: 
     a_values, b_values = np.asarray(a_values, dtype=np.float64), np.asarray(b_values, dtype=np.float64)
     if len(a_values) != a.shape[0] or len(b_values) != b.shape[0]:
         raise ValueError(f"one value per configuration: {len(a_values)} for {a.shape[0]}, {len(b_values)} for {b.shape[0]}")
+    if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
+        raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
     rng = np.random.default_rng(seed)
     n = tokens.shape[0]
     counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
