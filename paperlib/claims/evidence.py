@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import store
 from ..config import TrainConfig
+from .stats import Effect, loss_gain
 
 
 def step_of(run, task: str, at) -> int:
@@ -110,6 +111,13 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     candidates = mean[:-1] if before_end and len(mean) > 1 else mean
     best, last = steps[int(np.argmin(candidates))], steps[-1]
     return steps, mean, arm(rows, task, best), arm(rows, task, last)
+
+
+def fall_after(rows, task: str, step) -> Effect:
+    """How much the runs' loss of `task` still fell from evaluation `step` to their end:
+    loss(step) - loss(end), the same runs at two evaluations (paired over seeds and sentences)."""
+    (end, tokens), (then, _) = arm(rows, task, "final"), arm(rows, task, step)
+    return loss_gain(end, then, tokens, same_runs=True)
 
 
 def mean_final(rows, column: str) -> float:

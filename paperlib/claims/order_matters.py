@@ -42,7 +42,8 @@ import numpy as np
 from .. import store
 from . import evidence, gates
 from .core import Claim, judge
-from .stats import N_BOOT, Effect, best_value_gap, domination_margin, loss_gain, point_loss, shifted, t_quantile
+from .stats import (N_BOOT, Effect, best_value_gap, domination_margin, loss_gain, point_loss, seed_mean_losses,
+                    shifted, t_quantile)
 
 PAPER = "Order Matters"
 
@@ -387,11 +388,6 @@ def _front(rows, task, at="final", seeds=None, key: str = "rate"):
     return np.stack([a for a, _ in arms]), arms[0][1], [v for v, _ in configs]
 
 
-def _config_losses(nll: np.ndarray, tokens) -> np.ndarray:
-    """Each configuration's seed-mean loss (ratio of sums)."""
-    return nll.mean(axis=1).sum(axis=1) / np.sum(tokens)
-
-
 def _front_gain(a_rows, b_rows, task, at="final", key: str = "rate", names=("a", "b")) -> tuple[Effect, dict]:
     """loss(B's best configuration) - loss(A's), on the seeds both fronts have; with the
     numbers a reader needs (each front's best configuration and its loss)."""
@@ -400,7 +396,7 @@ def _front_gain(a_rows, b_rows, task, at="final", key: str = "rate", names=("a",
     b, _, b_values = _front(b_rows, task, at, seeds, key)
     numbers = {}
     for name, nll, values in ((names[0], a, a_values), (names[1], b, b_values)):
-        losses = _config_losses(nll, tokens)
+        losses = seed_mean_losses(nll, tokens)
         numbers[f"best_{key}_{name}"] = values[int(np.argmin(losses))]
         numbers[f"loss_{name}"] = float(losses.min())
         numbers[f"{key}s_{name}"] = values
@@ -606,8 +602,7 @@ def fig2_fronts(df, tasksets) -> list:
         overfitting = _rows_at(static, "rate", top)  # where the overfits gate looks
         lrl_steps, lrl_curve, _, _ = evidence.minimum_and_end(overfitting, lrl)
         stop = lrl_steps[int(np.argmin(lrl_curve))]  # where early stopping on the LRL would stop
-        (h_end, h_tokens), (h_stop, _) = evidence.arm(overfitting, hrl, "final"), evidence.arm(overfitting, hrl, stop)
-        verdicts.append(judge(FIG2_NO_EARLY_STOP, [learned, overfit], loss_gain(h_end, h_stop, h_tokens, same_runs=True),
+        verdicts.append(judge(FIG2_NO_EARLY_STOP, [learned, overfit], evidence.fall_after(overfitting, hrl, stop),
                               scope=ts, rate=top, lrl_min_step=stop, last_step=lrl_steps[-1]))
         seeds = _common_seeds(pre, static)
         (a, tokens, a_rates), (b, _, b_rates) = _front(pre, lrl, seeds=seeds), _front(static, lrl, seeds=seeds)
@@ -617,8 +612,8 @@ def fig2_fronts(df, tasksets) -> list:
         verdicts.append(_verdict(FIG16_HIGHER_BEST_RATE, [learned, pretrained, overfit],
                                  gap and shifted(gap, -half_step, "LRL rate, minus half a grid step"), ts,
                                  f"only rate {a_rates[0]:g} has every seed both fronts have: no best rate to choose",
-                                 best_rate_pretrain=a_rates[int(np.argmin(_config_losses(a, tokens)))],
-                                 best_rate_static=b_rates[int(np.argmin(_config_losses(b, tokens)))],
+                                 best_rate_pretrain=a_rates[int(np.argmin(seed_mean_losses(a, tokens)))],
+                                 best_rate_static=b_rates[int(np.argmin(seed_mean_losses(b, tokens)))],
                                  rate_gap=gap.estimate if gap else None, rates=sorted(set(a_rates))))
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit], shifted(rise, TOLERANCE), scope=ts,
                               rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
@@ -766,10 +761,8 @@ def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
     for lang in low:  # where early stopping on the language would stop, English still improves
         steps, curve, _, _ = evidence.minimum_and_end(temp, lang)
         stop = steps[int(np.argmin(curve))]
-        (end, tokens), (at_stop, _) = evidence.arm(temp, hrl, "final"), evidence.arm(temp, hrl, stop)
-        verdicts.append(judge(FIG7_OVERFITS_FIRST, [learned, overfits_lm(temp, lang)],
-                              loss_gain(end, at_stop, tokens, same_runs=True), scope=lang, lrl_min_step=stop,
-                              last_step=steps[-1]))
+        verdicts.append(judge(FIG7_OVERFITS_FIRST, [learned, overfits_lm(temp, lang)], evidence.fall_after(temp, hrl, stop),
+                              scope=lang, lrl_min_step=stop, last_step=steps[-1]))
     return verdicts
 
 

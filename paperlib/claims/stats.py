@@ -65,15 +65,27 @@ def _seed_weights(rng, seeds: int, n_boot: int) -> np.ndarray:
     return rng.multinomial(seeds, np.full(seeds, 1 / seeds), size=n_boot) / seeds  # (n_boot, seeds)
 
 
+def _sentence_counts(rng, n: int, n_boot: int) -> np.ndarray:
+    """(n_boot, n) how often each of n sentences is drawn in each resample."""
+    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+
+
+def seed_mean_losses(nll, tokens) -> np.ndarray:
+    """Each configuration's seed-mean loss (ratio of sums), without resampling."""
+    return _as_arm(nll).mean(axis=1).sum(axis=1) / np.sum(tokens)
+
+
 def _config_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, rng, seed_weights=None) -> np.ndarray:
     """(n_boot, configs) each configuration's loss per resample: the seed-averaged,
-    sentence-resampled ratio of sums."""
+    sentence-resampled ratio of sums. seed_weights: None (drawn here, per configuration),
+    one (n_boot, seeds) array for every configuration, or a list of one per configuration."""
     n_boot = sentence_counts.shape[0]
     arm = _inflated(arm)
     denominator = sentence_counts @ tokens
     out = np.empty((n_boot, arm.shape[0]))
     for k, config in enumerate(arm):  # (seeds, sentences)
-        weights = _seed_weights(rng, config.shape[0], n_boot) if seed_weights is None else seed_weights
+        weights = (_seed_weights(rng, config.shape[0], n_boot) if seed_weights is None
+                   else seed_weights[k] if isinstance(seed_weights, list) else seed_weights)
         per_sentence = weights @ config  # (n_boot, sentences): seed-resampled mean nll
         out[:, k] = (sentence_counts * per_sentence).sum(axis=1) / denominator
     return out
@@ -105,7 +117,7 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
         raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
     rng = np.random.default_rng(seed)
     n = tokens.shape[0]
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)  # shared sentences: the pairing
+    counts = _sentence_counts(rng, n, n_boot)  # shared sentences: the pairing
     if same_runs:
         if a.shape != b.shape or a.shape[0] != 1:
             raise ValueError(f"same_runs compares one set of runs at two evaluations; got shapes {a.shape}, {b.shape}")
@@ -146,7 +158,7 @@ def loss_contrast(terms, tokens, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     tokens = np.asarray(tokens, dtype=np.float64)
     n = tokens.shape[0]
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+    counts = _sentence_counts(rng, n, n_boot)
     reps, estimate, seeds = np.zeros(n_boot), 0.0, []
     for c, a, b in terms:
         a, b = _as_arm(a), _as_arm(b)
@@ -173,10 +185,10 @@ def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: 
         raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
     rng = np.random.default_rng(seed)
     n = tokens.shape[0]
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+    counts = _sentence_counts(rng, n, n_boot)
     gaps = (a_values[_config_losses(a, tokens, counts, rng).argmin(axis=1)]
             - b_values[_config_losses(b, tokens, counts, rng).argmin(axis=1)])
-    point = [values[int(np.argmin(arm.mean(axis=1).sum(axis=1)))] for arm, values in ((a, a_values), (b, b_values))]
+    point = [values[int(np.argmin(seed_mean_losses(arm, tokens)))] for arm, values in ((a, a_values), (b, b_values))]
     low, high = np.percentile(gaps, [2.5, 97.5])
     return Effect(float(point[0] - point[1]), float(low), float(high), unit=unit, seeds=(a.shape[1], b.shape[1]),
                   sentences=n, se=float(gaps.std(ddof=1)))
@@ -210,13 +222,9 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     rng = np.random.default_rng(seed)
     weights = [_seed_weights(rng, seeds, n_boot) for _ in range(configs)]
     boot, point = [], []
-    for nll, tokens in arms:
-        n = len(tokens)
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
-        inflated = _inflated(nll)
-        boot.append(np.stack([(counts * (weights[k] @ inflated[k])).sum(axis=1) / (counts @ tokens)
-                              for k in range(configs)], axis=1))  # (n_boot, configs)
-        point.append(nll.mean(axis=1).sum(axis=1) / tokens.sum())
+    for nll, tokens in arms:  # each configuration's seed draws shared by the tasks: the same runs
+        boot.append(_config_losses(nll, tokens, _sentence_counts(rng, len(tokens), n_boot), rng, weights))
+        point.append(seed_mean_losses(nll, tokens))
 
     def pairs(losses):  # (..., configs, tasks) -> (..., ordered pairs): max_i L_j,i - L_k,i for k != j
         worse_by = (losses[..., None, :, :] - losses[..., :, None, :]).max(axis=-1)

@@ -609,9 +609,8 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
             verdicts.append(judge(LARGE_TAU_OVERFITS, learned[tau][:1], rise, f"{ts} τ={tau:g}",
                                   lrl_min_step=best, last_step=steps[-1]))
             overfit = gates.overfits(lrl, steps, mean, at_min, at_end)
-            (h_end, h_tokens), (h_at, _) = evidence.arm(t_rows, hrl, "final"), evidence.arm(t_rows, hrl, best)
-            verdicts.append(judge(HRL_STILL_IMPROVING, [learned[tau][0], overfit],
-                                  loss_gain(h_end, h_at, h_tokens, same_runs=True), f"{ts} τ={tau:g}", lrl_min_step=best))
+            verdicts.append(judge(HRL_STILL_IMPROVING, [learned[tau][0], overfit], evidence.fall_after(t_rows, hrl, best),
+                                  f"{ts} τ={tau:g}", lrl_min_step=best))
         # Fig. 9: τ moves the LRL more than the HRL
         (t_lo, _), (t_hi, _) = arms(main, ts, lo), arms(main, ts, hi)
         steps = _shared_steps(t_lo, t_hi)
