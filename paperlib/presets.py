@@ -178,7 +178,7 @@ _PRESETS = (
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
         batch_size=32, lr=1e-3, warmup=200, steps=3250, pretrain=2500, lm_steps=300, lm_pretrain=200,
         eval_every=250, max_valid=None, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,
-        rate_grid=(0.1, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5,
+        rate_grid=(0.1, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5, seeds_at_every_rate=True,
         hrl_lrl_sets=("hrl_lrl_es",),
         notebooks=("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A5_fig06_finetune_only",
                    "A8_fig26_bleu_fronts", "B0_fig02_variance_theory", "C1_advise_sampling_plan"),
