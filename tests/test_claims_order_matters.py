@@ -11,7 +11,7 @@ import pytest
 
 from paperlib import claims
 from paperlib import experiments as E
-from paperlib.claims import core
+from paperlib.claims import core, gates
 from paperlib.claims import order_matters as om
 from claimkit import fake_staged_run, frame
 
@@ -60,13 +60,18 @@ def nmt_frame(root, taskset, arms, rates=RATES, seeds=(0, 1, 2), noise=(0.05, 0.
                 if spec is None:
                     continue
                 late = method in (om.PRETRAIN, om.FT_ONLY)  # the LRL is first seen after pre-training
-                seen = [0 if late and i <= 2 else rate * 100 * BATCH * (i - 2 if late else i) for i in range(5)]
+                seen = [0 if i <= 2 else rate * 100 * BATCH * (i - 2) for i in range(5)] if late else _static_seen(rate)
                 run = _run(root, f"{taskset}-{method}-{rate}-{seed}".replace(" ", "_"), {hrl: spec["hrl"], lrl: spec["lrl"]},
                            seed, {hrl: noise[0], lrl: noise[1]}, fork_at=None if method == om.STATIC else FORK,
                            train={lrl: spec.get("train", [x - 1 for x in spec["lrl"]])}, seen={lrl: seen},
                            final=spec.get("final"))
                 labelled.append((run, dict(taskset=taskset, method=method, rate=rate, seed=seed)))
     return frame(labelled)
+
+
+def _static_seen(rate):
+    """LRL examples a static run at `rate` has seen at each evaluation (as nmt_frame's)."""
+    return [rate * 100 * BATCH * i for i in range(5)]
 
 
 STATIC_HRL = [8, 6, 4.0, 3.5, 3.2]
@@ -191,7 +196,8 @@ def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1, 2), every_rat
         static_lrl = {**STATIC_LRL, 0.9: [8, 5, 3.5, 4.5, 5.5]}  # overfits well beyond the noise
         gaps = dict(zip(RATES, (0.3, -0.3, 0.2, -0.2, 0.05)))
         pre_lrl = {**{r: _pre(static_lrl[r][-1]) for r in RATES}, 0.9: [8, 8, 8, 4.0, 4.0]}
-        pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": pre_lrl[r], "train": [7, 7, 7, 3, 2.0 + gaps[r]]}
+        by_seed = {0: 0.4, 1: -0.4, 2: 0.05}  # the training-loss gap differs by seed more than its mean
+        pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": pre_lrl[r], "train": [7, 7, 7, 3, 2.0 + gaps[r] + by_seed[s]]}
         static = lambda r, s: {"hrl": STATIC_HRL, "lrl": static_lrl[r], "train": [7, 5, 3, 2.5, 2.0]}
         restart = lambda r, s: {"hrl": STATIC_HRL, "lrl": pre_lrl[r] if r < 0.9 else _pre(4.0)}
         noise = (0.05, 1.5)
@@ -260,8 +266,8 @@ def test_fig2_static_cannot_early_stop(tmp_path, bigram, hrl_curve, noise, lrl_t
     df = fronts_frame(tmp_path, "holds")
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     top = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
-    runs = [_run(tmp_path, f"static-0.9-{seed}", {hrl: hrl_curve, lrl: lrl_top}, seed, {hrl: noise, lrl: 0.05})
-            for seed in df.loc[top, "seed"]]
+    runs = [_run(tmp_path, f"static-0.9-{seed}", {hrl: hrl_curve, lrl: lrl_top}, seed, {hrl: noise, lrl: 0.05},
+                 seen={lrl: _static_seen(0.9)}) for seed in df.loc[top, "seed"]]
     df.loc[top, "run_obj"] = pd.Series(runs, index=top)
     [v] = [v for v in om.fig2_fronts(df, ["hrl_lrl_fi"]) if v.claim == om.FIG2_NO_EARLY_STOP]
     assert v.status == status, (v, v.effect)
@@ -280,10 +286,28 @@ def test_fig2_front_claims_need_static_to_overfit(tmp_path, bigram):
     df = fronts_frame(tmp_path, "holds")
     hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
     no_overfit = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
-    run = _run(tmp_path, "static-0.9-steady", {hrl: STATIC_HRL, lrl: [8, 6, 5, 4.7, 4.6]}, 0, 0.05)
+    run = _run(tmp_path, "static-0.9-steady", {hrl: STATIC_HRL, lrl: [8, 6, 5, 4.7, 4.6]}, 0, 0.05, seen={lrl: _static_seen(0.9)})
     df.loc[no_overfit, "run_obj"] = pd.Series([run] * len(no_overfit), index=no_overfit)
     s = _statuses(om.fig2_fronts(df, ["hrl_lrl_fi"]))
     assert s["pretrain_beats_static"] == {core.OUT_OF_REGIME} and s["restart_does_not_explain"] == {core.HOLDS}
+
+
+def test_fig2_higher_rate_needs_as_many_lrl_examples_as_static_overfit_after(tmp_path, bigram):
+    """Fine-tuning that stops before seeing as many LRL examples as static sampling had seen
+    at its LRL minimum cannot show that it avoids overfitting: out of regime (gate `exposed`)."""
+    bigram(LEARNED)
+    df = fronts_frame(tmp_path, "holds")
+    hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
+    top = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
+    late_minimum = [8, 6, 5, 3.6, 4.4]  # lowest at step 300: 3 intervals of examples, fine-tuning sees 2
+    runs = [_run(tmp_path, f"static-0.9-late-{seed}", {hrl: STATIC_HRL, lrl: late_minimum}, seed, 0.05,
+                 seen={lrl: _static_seen(0.9)}) for seed in df.loc[top, "seed"]]
+    df.loc[top, "run_obj"] = pd.Series(runs, index=top)
+    [v] = [v for v in om.fig2_fronts(df, ["hrl_lrl_fi"]) if v.claim == om.FIG2_HIGHER_RATE]
+    assert v.status == core.OUT_OF_REGIME, (v.status, v.note)
+    exposed = next(g for g in v.gates if g.name == "exposed")
+    assert not exposed.passed and exposed.numbers["seen"] / exposed.numbers["needed"] == pytest.approx(2 / 3)
+    assert gates.exposed("en-ro", 300, 200, "static").passed and not gates.exposed("en-ro", 199, 200, "static").passed
 
 
 def test_fig2_compares_the_rates_with_every_seed(tmp_path, bigram):
@@ -310,12 +334,30 @@ def efficiency_frame(root, outcome):
     slope = dict(zip(RATES, slopes))
     lrl = {**STATIC_LRL, 0.9: top}
     # static's LRL training-subset loss falls linearly with the LRL examples seen, at `slope` per 1000
-    static = lambda r, s: {"hrl": STATIC_HRL, "lrl": lrl[r], "train": [8 - slope[r] * r * 100 * BATCH * i / 1000 for i in range(5)]}
+    # noise: the top rate's training loss also differs by seed, more than the mean step
+    jitter = {0: 0.8, 1: -0.8, 2: 0.1} if outcome == "noise" else {0: 0.0, 1: 0.0, 2: 0.0}
+    static = lambda r, s: {"hrl": STATIC_HRL, "lrl": lrl[r],
+                           "train": [8 - slope[r] * r * 100 * BATCH * i / 1000 + (jitter[s] if r == 0.9 else 0) for i in range(5)]}
     other = 5.5 if outcome == "fails" else 4.5  # pre-training's other rates: no better than its middle one
     init = {"holds": 7.0, "fails": 8.0, "noise": 7.9}[outcome]  # the LRL loss pre-training alone leaves (random: 8)
     pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(pre_mid if r == MID else other, init=init)}
     return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre},
                      noise=(0.05, 3.0 if outcome == "noise" else 0.05))
+
+
+def test_fig4_two_rates_with_seeds_give_an_interval(tmp_path, bigram):
+    """Two rates (mini's grid) with three seeds each: the step between them gets a t-interval
+    over the seeds -- higher rate worse at equal examples is 'does not hold', not 'no interval'."""
+    bigram(LEARNED)
+    slope = {0.1: 0.5, 0.5: 0.1}  # the lower rate's training loss falls faster per example
+    jitter = {0: 0.02, 1: -0.02, 2: 0.0}
+    static = lambda r, s: {"hrl": STATIC_HRL, "lrl": STATIC_LRL[r],
+                           "train": [8 - slope[r] * r * 100 * BATCH * i / 1000 + jitter[s] * i for i in range(5)]}
+    pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": _pre(4.2)}
+    df = nmt_frame(tmp_path, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre}, rates=(0.1, 0.5))
+    [v] = [v for v in om.fig3_efficiency(df, ["hrl_lrl_fi"]) if v.claim == om.FIG4_FASTER]
+    assert v.effect is not None and v.effect.seeds == (3, 3) and v.status == core.FAILS, (v.status, str(v.effect), v.note)
+    assert sorted(v.numbers["step_per_seed"]) == [0, 1, 2]
 
 
 @pytest.mark.parametrize("outcome, status", [("holds", core.HOLDS), ("fails", core.FAILS), ("noise", core.INCONCLUSIVE)])
@@ -398,6 +440,13 @@ def test_fig6_finetune_only(tmp_path, bigram, only_hrl, only_lrl, noise, bigram_
     verdicts = om.fig6_finetune_only(finetune_only_frame(tmp_path, only_hrl, only_lrl, noise), "hrl_lrl_fi")
     assert _statuses(verdicts) == {"lrl_only_forgets_hrl": {status}, "joint_beats_lrl_only": {status}}, \
         [(v.claim.id, str(v.effect)) for v in verdicts]
+    forgets, joint = verdicts
+    # the record's losses are seed means (they were once sums over the three seeds)
+    tol = 0.05 + noise / 3  # 120 sentences of per-sentence spread `noise`
+    assert forgets.numbers["hrl_loss_after_pretraining"] == pytest.approx(only_hrl[2], abs=tol)
+    assert forgets.numbers["hrl_loss_after_lrl_only"] == pytest.approx(only_hrl[-1], abs=tol)
+    assert forgets.numbers["hrl_loss_joint"] == pytest.approx(PRETRAIN_HRL[-1], abs=tol)
+    assert joint.numbers["best_lrl_loss_lrl_only_during_run"] == pytest.approx(min(only_lrl[2:]), abs=tol)
 
 
 # ------------------------------------------------------------------------------ A6, Fig. 7 and 8

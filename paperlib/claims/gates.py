@@ -16,6 +16,8 @@ settled      the loss has stopped moving by the end of training: it changed by l
 cooldown     temperature sampling at τ = 5 has its low-resource minimum before the end of
              training and rises after it by at least one standard error: there is
              overfitting for COOLDOWN's switch to prevent
+exposed      a run saw at least as many examples of a task as another run had seen where that
+             one began to overfit: only then can "it does not overfit" mean anything
 """
 
 from __future__ import annotations
@@ -97,3 +99,14 @@ def falling(task: str, steps, losses, at: int) -> Gate:
     before = losses[i - 1] if i > 0 else float("nan")
     return Gate("falling", bool(ok), f"{task}: loss {losses[i]:.3f} at step {at} vs {before:.3f} one evaluation earlier",
                 {"task": task, "step": at, "loss": losses[i], "previous": before})
+
+
+def exposed(task: str, seen: float, needed: float, context: str) -> Gate:
+    """The run saw at least `needed` examples of `task` (where the reference run's loss on it
+    was lowest, i.e. began to rise): a run that stops earlier cannot show that it avoids the
+    overfitting the reference run met (Order Matters' higher rate without overfitting)."""
+    ok = seen >= needed
+    return Gate("exposed", bool(ok),
+                f"{task}: {seen:,.0f} examples seen, {needed:,.0f} where {context} was lowest "
+                f"({seen / needed:.2f}x; needs ≥ 1)" if needed else f"{task}: {seen:,.0f} examples seen",
+                {"task": task, "seen": float(seen), "needed": float(needed)})
