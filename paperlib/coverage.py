@@ -49,6 +49,16 @@ class Item:
     note: str
     """The deviation, or why it is not reproduced and what it would take."""
 
+    @property
+    def six_layer(self) -> bool:
+        """Drawn only by a 6-layer preset (gpu6, paper6): the items whose note is `_six_layer`'s."""
+        return self.notebook is not None and self.note == _six_layer(self.notebook)
+
+    @property
+    def second_pair(self) -> bool:
+        """Drawn from a preset's second HRL+LRL pair (a preset with one pair does not draw it)."""
+        return _SV in self.note
+
     def __post_init__(self):
         if self.paper not in PAPERS:
             raise ValueError(f"paper must be one of {PAPERS}, got {self.paper!r}")
@@ -78,7 +88,7 @@ BEYOND = {
 _NMT = ("model and run length: the preset's (scale table above; paper: 3+3-layer d512, Table 4's 300k-400k "
         "pre-training + 50k-300k fine-tuning steps), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
         "instead of cosine")
-_RATES5 = "5 LRL rates (0.1-0.9 by 0.2) instead of 9"
+_RATES = "the preset's LRL rates (scale table above) instead of 9"
 # which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): the report's scale table
 _FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of each (≈24×, 652 "
        "en-es pairs) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
@@ -111,15 +121,15 @@ ITEMS: tuple[Item, ...] = (
          f"{_ZH}; 3 rates (0.2, 0.5, 0.8) instead of 9; {_NMT}"),
     Item(_O, "Fig. 2", "HRL+LRL (En→{Ro, Fr}) fronts: scalarization, pre-train → joint FT, restart baseline; "
          "validation (left) and training (right)", A2, DEVIATION,
-         f"first row of A2's figure: {_FI}; {_RATES5}; {_NMT}"),
+         f"first row of A2's figure: {_FI}; {_RATES}; {_NMT}"),
     Item(_O, "Fig. 3", "En→Ro validation loss against En→Ro examples seen, best run per method "
          "(better initialisation and data efficiency)", A3, DEVIATION,
-         f"left column of A3's figure, on {_FI} (and the second pair at gpu); best run among 5 rates; "
+         f"left column of A3's figure, on {_FI} (and the second pair at gpu); best run among the preset's rates; "
          f"linear axes; {_NMT}"),
     Item(_O, "Fig. 4", "scalarization's En→Ro training-loss curves per sampling rate: higher rates learn faster, "
          "then overfit", A3, DEVIATION,
          f"right column of A3's figure: LRL training loss (and dashed validation loss) against LRL examples seen, "
-         f"on {_FI} (and the second pair at gpu); {_RATES5}; {_NMT}"),
+         f"on {_FI} (and the second pair at gpu); {_RATES}; {_NMT}"),
     Item(_O, "Fig. 5", "pre-train → joint FT (dropout 0.1) against scalarization with more dropout: "
          "regularisation does not explain the gain", A4, DEVIATION,
          f"one larger dropout (0.3) at two middle rates (0.3, 0.5), on {_FI} only; another dropout value is a "
@@ -141,7 +151,7 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", A2,
          DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 12", "En→{Hi, Fr} loss fronts with 3-layer models, restart baseline included", A2, DEVIATION,
-         f"second row of A2's figure: {_SV}; {_RATES5}; {_NMT}"),
+         f"second row of A2's figure: {_SV}; {_RATES}; {_NMT}"),
     Item(_O, "Fig. 13", "En→{Hi, Fr} loss fronts with 6-layer models", A2, DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 14", "En→{Zh, Fr} 3-layer fronts with the sampling rate as marker", A1, DEVIATION,
          f"A1 labels every point with its rate; {_ZH}; 3 rates instead of 9; {_NMT}"),
@@ -150,11 +160,11 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 16", "En→{Ro, Fr} 3-layer fronts with the sampling rate as marker: pre-training allows a higher "
          "LRL rate", A2, DEVIATION,
          f"A2 labels every point with its rate (first row); restart marked by shape, not a black border; {_FI}; "
-         f"{_RATES5}; {_NMT}"),
+         f"{_RATES}; {_NMT}"),
     Item(_O, "Fig. 17", "En→{Ro, Fr} 6-layer fronts with the sampling rate as marker", A2, DEVIATION,
          _six_layer(A2)),
     Item(_O, "Fig. 18", "En→{Hi, Fr} 3-layer fronts with the sampling rate as marker", A2, DEVIATION,
-         f"A2 labels every point with its rate (second row); {_SV}; {_RATES5}; {_NMT}"),
+         f"A2 labels every point with its rate (second row); {_SV}; {_RATES}; {_NMT}"),
     Item(_O, "Fig. 19", "En→{Hi, Fr} 6-layer fronts with the sampling rate as marker", A2, DEVIATION,
          _six_layer(A2)),
     Item(_O, "Fig. 20", "En→{Zh, Fr} 3-layer efficiency: En→Zh loss against En→Zh examples seen, best run per "
@@ -178,10 +188,10 @@ ITEMS: tuple[Item, ...] = (
          f"segments per task, judged as non-inferiority within 0.5 BLEU; {_ZH}; 3 rates; {_NMT}"),
     Item(_O, "Fig. 27", "En→{Ro, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_FI}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 11); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 11); {_RATES}; {_NMT}"),
     Item(_O, "Fig. 28", "En→{Hi, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_SV}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 13); {_RATES5}; {_NMT}"),
+         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 13); {_RATES}; {_NMT}"),
     # ------------------------------------------------------------------ Order Matters: tables
     Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
          NOT_REPRODUCED,
@@ -276,11 +286,14 @@ def _cell(text: str | None) -> str:
     return "—" if text is None else text.replace("|", "\\|").replace("\n", " ")
 
 
-def table_markdown() -> str:
-    """One Markdown row per item: | paper | figure/table | shows | notebook | status | note |."""
-    lines = ["| paper | figure/table | shows | notebook | status | note |", "|---|---|---|---|---|---|"]
+def table_markdown(drawn=None) -> str:
+    """One Markdown row per item: | paper | figure/table | shows | notebook | status | note |,
+    and, given drawn (a function of an Item), a column saying whether this report draws it."""
+    head = ["paper", "figure/table", "shows", "notebook", "status"] + (["in this report"] if drawn else []) + ["note"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for it in ITEMS:
-        cells = (it.paper, it.ref, it.content, f"`{it.notebook}`" if it.notebook else None, it.status, it.note)
+        cells = (it.paper, it.ref, it.content, f"`{it.notebook}`" if it.notebook else None, it.status,
+                 *([drawn(it)] if drawn else []), it.note)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

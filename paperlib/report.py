@@ -51,13 +51,16 @@ def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
     files.atomic_write(path, json.dumps(row, indent=2))
 
 
-def record_training(figures_dir: Path, seconds: float, runs: int, busiest_seconds: float | None = None) -> None:
+def record_training(figures_dir: Path, seconds: float, runs: int, busiest_seconds: float | None = None,
+                    commits: list[str] | None = None) -> None:
     """Keep the wall time of the schedule that trained the notebooks' runs before they ran
     (`reproduce._train_planned`): the notebooks' own times then hold drawing only. And the
-    training seconds of its busiest worker, from which the report states the overhead."""
+    training seconds of its busiest worker, from which the report states the overhead; and the
+    commits the runs were trained at (each run's config.json), which the report lists."""
     files.atomic_write(paths.records_dir(figures_dir) / "training.json",
                        json.dumps({"seconds": round(seconds, 1), "runs": runs,
-                                   "busiest_worker_seconds": None if busiest_seconds is None else round(busiest_seconds, 1)},
+                                   "busiest_worker_seconds": None if busiest_seconds is None else round(busiest_seconds, 1),
+                                   "commits": sorted(set(commits or []))},
                                   indent=2))
 
 
@@ -70,8 +73,17 @@ def overhead(training: dict) -> float | None:
     return None if busiest is None or wall <= 0 else max(0.0, wall - busiest) / wall
 
 
+def _no_negative_zero(x):
+    """-0.0 (a rounded tiny negative) printed as 0.0, in nested numbers too."""
+    if isinstance(x, dict):
+        return {k: _no_negative_zero(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_no_negative_zero(v) for v in x]
+    return 0.0 if isinstance(x, float) and x == 0 else x
+
+
 def _fmt_numbers(numbers: dict) -> str:
-    return "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in numbers.items())
+    return "; ".join(f"{k} = {json.dumps(_no_negative_zero(v), ensure_ascii=False)}" for k, v in numbers.items())
 
 
 def _verdict_row(v: dict) -> str:
@@ -85,7 +97,7 @@ def _verdict_row(v: dict) -> str:
         basis = ([f"seeds {'/'.join(map(str, e['seeds']))}"] if e.get("seeds") else []) + \
                 ([f"{e['sentences']} sentences"] if e.get("sentences") else [])
         effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
-                  + (", ".join(basis) + "; " if basis else "") + f"minimum {c['minimum']:g}")
+                  + (", ".join(basis) + "; " if basis else "") + f"practical minimum {c['minimum']:g}")
     gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
     anchor = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{v['id']}-{scope}".strip("-")).strip("-")
     what = f'<a id="{anchor}"></a>{what}'
@@ -161,12 +173,16 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         "",
         f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
-        f"(not judged: the runs are not in the regime the claim needs). "
+        f"(not judged: the runs are not in the regime the claim needs): {sum(counts.values())} verdicts on "
+        f"{len({v['id'] for nb in verdicts.values() for v in nb['verdicts']})} of the {len(claims.CLAIMS)} claims of "
+        f"both papers (`paperlib claims list`); the others belong to notebooks this report does not draw. "
         + (f"**Training wall time:** {training['seconds'] / 60:.1f} min ({training['runs']} runs and prefixes in one "
            f"schedule, before the notebooks)"
            + (f"; orchestration overhead {share:.1%} of it (its wall time minus the busiest worker's "
               f"{training['busiest_worker_seconds'] / 60:.1f} min of training). "
               if (share := overhead(training)) is not None else ". ")
+           + (f"Its runs were trained at commit{'s' if len(training['commits']) > 1 else ''} "
+              + ", ".join(f"`{c[:7]}`" for c in training["commits"]) + ". " if training.get("commits") else "")
            if training else "")
         + f"**Notebook wall time:** {total / 60:.1f} min in all"
         + ("." if not redrawn else
@@ -176,20 +192,37 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         + (" The smoke preset exists to run every code path in seconds: its models learn nothing, so every "
            "claim that needs trained runs is out of regime by design." if preset == "smoke" else ""),
         "",
-        "| notebook | status | wall time | figures |",
+        "| notebook | status | wall time | figures (PNG) |",
         "|---|---|---|---|",
     ]
     sized = presets.get(preset)
 
+    def gpu_has(name) -> bool:
+        p = summary_path(figures_dir.parent / "gpu", name)
+        return p.exists() and json.loads(p.read_text()).get("status") == "ok"
+
     def not_run(name):
         if sized.runs_notebook(name):
             return "not run"
-        return f"not part of this preset — see the {sized.varies} report" if sized.varies else \
-            "not run at this size — see the gpu report"
+        if sized.varies:
+            return f"not part of this preset — see the {sized.varies} report"
+        return "not run at this size — " + ("see the gpu report" if gpu_has(name) else "no preset's shipped runs draw it yet")
+
+    def drawn(item) -> str:
+        """Whether this report draws a figure of the coverage table (and if not, why)."""
+        if item.notebook is None:
+            return "–"
+        if item.six_layer != (sized.model.layers == 6):
+            return "6-layer preset (gpu6, paper6)" if item.six_layer else "3-layer presets"
+        if item.second_pair and len(sized.hrl_lrl_sets) < 2:
+            return "second pair: not at this preset"
+        s = summaries.get(item.notebook)
+        return "drawn" if s and s["status"] == "ok" else (s["status"] if s else not_run(item.notebook))
 
     for name in titles:
         s = summaries.get(name)
-        lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | {len(s['figures'])} |"
+        lines.append(f"| {name} | {s['status'] if s else 'not run'} | {s['seconds'] / 60:.1f} min | "
+                     f"{sum(f.endswith('.png') for f in s['figures'])} |"
                      if s else f"| {name} | {not_run(name)} | – | – |")
     counts_by_status = coverage.counts()
     lines += ["", "**Contents:** [scale of this preset](#scale) · [every figure and table of both papers](#coverage)"]
@@ -198,14 +231,19 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset, hub)
     lines += ["", '<a id="coverage"></a>', "", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
-              + ", ".join(f"{n} {status}" for status, n in counts_by_status.items()) + ".", "",
-              coverage.table_markdown().rstrip("\n")]
+              + ", ".join(f"{n} {status}" for status, n in counts_by_status.items())
+              + f"; {sum(drawn(it) == 'drawn' for it in coverage.ITEMS)} of them drawn in this report (column "
+                "\"in this report\").", "",
+              coverage.table_markdown(drawn).rstrip("\n")]
     for name, title in titles.items():
         lines += ["", f'<a id="{name}"></a>', "", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)
         if s is None and not sized.runs_notebook(name):
             lines += ["", f"Not run at the {preset} size: its runs would not reach the regime its claims need "
-                          f"(`paperlib.presets`). The [gpu report](../gpu/REPORT.md) has it."]
+                          f"(`paperlib.presets`). "
+                          + ("The [gpu report](../gpu/REPORT.md) has it." if gpu_has(name) else
+                             f"No preset's shipped runs draw it yet: `paperlib reproduce --preset gpu --only {name}` on a GPU "
+                             "trains its runs.")]
         elif s and s["status"] == NOT_SHIPPED:
             missing = re.search(r"run (\S+) \(([^)]*)\)", s["error"] or "")
             lines += ["", "**Not drawn: its runs are not in the shipped results**"

@@ -312,6 +312,13 @@ def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
     return locate(cfg, runs_root)[1]
 
 
+def trained_at(cfgs, runs_root: Path | None = None) -> list[str]:
+    """The git commits (config.json's) the finished runs of cfgs were trained at."""
+    runs = (find_done(cfg, runs_root) for cfg in cfgs)
+    return sorted({c for run in runs if run is not None
+                   for c in [json.loads((run.dir / "config.json").read_text()).get("git_commit")] if c})
+
+
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:
     """Runs whose config matches filters given as dotted keys with '__' (plan__tau=5)."""
     pattern = f"{experiment}/*/config.json" if experiment else "*/*/config.json"

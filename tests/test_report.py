@@ -1,0 +1,47 @@
+"""The reproduction report (paperlib.report.build) from constructed records: what it says
+about trained, untrained and not-at-this-size notebooks, and the coverage table's column."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from paperlib import coverage, report
+
+A2, A4 = "A2_fig02_hrl_lrl_fronts", "A4_fig05_regularisation"
+TITLES = {A2: "Fig. 2", A4: "Fig. 5"}
+
+
+def _record(figures_dir: Path, name: str, status: str = "ok"):
+    result = SimpleNamespace(name=name, status=status, seconds=30.0, error="",
+                             figures=[Path("fig.png"), Path("fig.pdf")])
+    report.record_notebook(figures_dir, result)
+
+
+def test_report_says_what_it_draws_and_where_the_rest_is(tmp_path):
+    mini = tmp_path / "mini"
+    _record(mini, A2)
+    report.record_training(mini, 600.0, 4, 590.0, commits=["b" * 40, "a" * 40, "a" * 40])
+    text = report.build("mini", TITLES, mini)
+    assert "Its runs were trained at commits `aaaaaaa`, `bbbbbbb`." in text
+    assert "0 verdicts on 0 of the" in text
+    assert f"| {A2} | ok | 0.5 min | 1 |" in text  # one figure: its PNG (the PDF is the same figure)
+    # A4 is not run at mini, and no gpu report draws it either
+    assert f"| {A4} | not run at this size — no preset's shipped runs draw it yet | – | – |" in text
+    assert f"--preset gpu --only {A4}" in text
+
+    # the coverage table: A2's 3-layer first-pair figures are drawn, its 6-layer and second-pair ones are not
+    rows = {line.split(" | ")[1]: line for line in text.splitlines()
+            if line.startswith("| Order Matters |") and f"`{A2}`" in line}
+    assert " | drawn | " in rows["Fig. 2"]
+    assert " | 6-layer preset (gpu6, paper6) | " in rows["Fig. 11"]
+    assert " | second pair: not at this preset | " in rows["Fig. 12"]
+    assert any(" | not run at this size" in line for line in text.splitlines() if f"`{A4}`" in line)
+    drawn = sum(1 for it in coverage.ITEMS if it.notebook == A2 and not it.six_layer and not it.second_pair)
+    assert f"; {drawn} of them drawn in this report" in text
+
+    # once the gpu report has drawn A4, the mini report points to it
+    _record(tmp_path / "gpu", A4)
+    assert f"| {A4} | not run at this size — see the gpu report | – | – |" in report.build("mini", TITLES, mini)
+
+
+def test_numbers_print_no_negative_zero():
+    assert report._fmt_numbers({"gap": -0.0, "nested": {"a": [-0.0, -1.5]}}) == 'gap = 0.0; nested = {"a": [0.0, -1.5]}'
