@@ -282,7 +282,10 @@ def describe(advice: Advice, hrl: str, lrl: str, tolerance: float, sizes: dict[s
             return f"LRL rate {rate:.2f}"
         return f"τ = {tau_of_share(rate, sizes[hrl], sizes[lrl]):.2f} (LRL share {rate:.3f})"
 
-    lines = [f"recommended: {a.method} at {plan(a.rate)} -> predicted {lrl} loss {a.lrl:.3f} ± {a.band:.3f}, "
+    # the band is the law's held-out error over the runs (their seed spread included), not a
+    # confidence interval at the recommended rate: say so where the number is
+    lines = [f"recommended: {a.method} at {plan(a.rate)} -> predicted {lrl} loss {a.lrl:.3f} "
+             f"(held-out RMSE {a.band:.3f}, not an interval at this rate), "
              f"{hrl} loss {a.hrl:.3f} (within {tolerance:g} nats of the best {hrl} loss the runs reached)"]
     if a.runner_up:
         m, r, loss = a.runner_up

@@ -166,7 +166,7 @@ _PRESETS = (
         # two CPU cores, in regime, Order Matters Fig. 2 and what reuses its runs (Figs. 3-4, 6,
         # 27; the theory of Upsample or Upweight? Fig. 2). Sized by pilots on 2 cores
         # (2026-11-30, this model, batch 32, lr 1e-3 with 200 warm-up steps; hrl_lrl_es at 15%:
-        # en-it 15.9k, en-es 656 pairs; bigram 4.45 / 5.31): pre-training on en-it reached
+        # en-it 15.9k, en-es 652 pairs; bigram 4.45 / 5.31): pre-training on en-it reached
         # 3.37 after 2,500 steps (1.08 nats below its bigram: the `pretrained` gate); static
         # sampling at rate 0.5 overfit en-es from step 2,000 (49 epochs; 4.70 -> 4.78 at 3,000)
         # while 750 steps of joint fine-tuning after pre-training reached 4.06. A step is 11
@@ -199,7 +199,7 @@ _PRESETS = (
         # minimum at the last step at 59 epochs), so the claims resting on LRL overfitting were
         # out of regime: the first pair is now hrl_lrl_es1k (1,000 en-es pairs: 128 epochs by
         # COOLDOWN's switch, 256 by the end at rate 0.5; en-it 4.3 epochs at rate 0.9). A CPU
-        # pilot of mini's model on 656 en-es pairs overfit from 49 epochs on.
+        # pilot of mini's model on 652 en-es pairs overfit from 49 epochs on.
         "gpu", model=ModelConfig(d_model=256, layers=3, heads=4, ffn=1024, max_len=64),
         batch_size=128, lr=1e-3, warmup=200, steps=4000, pretrain=3000, lm_steps=4000, lm_pretrain=2000,
         eval_every=250, max_valid=None, train_subset=128, bleu_max_examples=200, vocab_size=8000, block_size=64,

@@ -85,8 +85,9 @@ def test_the_variance_grows_with_skew_on_the_figures_alphas_but_not_for_any_skew
     assert v["fig2.variance_grows_with_skew", "Fig. 2's α"].status == HOLDS
     any_skew = v["fig2.variance_grows_with_skew", "any skew"]
     assert any_skew.status == FAILS and "counterexample" in any_skew.note
-    alpha, tau, fall = any_skew.numbers["first_decrease"]
+    before, alpha, tau, fall = any_skew.numbers["first_decrease"]
     assert 2.5 <= alpha <= 4 and 1 < tau < 2 and fall > 0  # where depends on the τ grid (2.5 at τ = 1.045 on 200 points)
+    assert before == alpha - 0.25 and f"from α={before:g} to α={alpha:g}" in any_skew.note
     assert {v.status for v in upweight.skew_verdicts([0, 1, 2], 10, np.linspace(2.0, 10.0, 9))} == {HOLDS}
     assert len(upweight.theorems(SIZES, TAUS, TOY)) == 7  # without Fig. 2's α: no skew verdict
 

@@ -262,9 +262,9 @@ def _vertex_gaps(sizes, tau: float) -> np.ndarray:
     return np.array([theory.variance_gap(sizes, tau, np.eye(k)[i]) for i in range(k)])
 
 
-def _skew_decrease(alphas, num_tasks: int, taus) -> tuple[float, float, float] | None:
-    """The first (α, τ, fall of F) where F(τ) of Zipf(α) sizes falls from the previous α of
-    the sorted grid, or None where it never does."""
+def _skew_decrease(alphas, num_tasks: int, taus) -> tuple[float, float, float, float] | None:
+    """The first (previous α, α, τ, fall of F) where F(τ) of Zipf(α) sizes falls from the
+    previous α of the sorted grid to α, or None where it never does."""
     from .. import theory
 
     alphas = sorted(float(a) for a in alphas)
@@ -273,7 +273,7 @@ def _skew_decrease(alphas, num_tasks: int, taus) -> tuple[float, float, float] |
     if not len(falls):
         return None
     i, j = falls[0]
-    return alphas[i + 1], float(taus[j]), float(f[i, j] - f[i + 1, j])
+    return alphas[i], alphas[i + 1], float(taus[j]), float(f[i, j] - f[i + 1, j])
 
 
 def skew_verdicts(alphas, num_tasks: int, taus) -> list:
@@ -282,8 +282,8 @@ def skew_verdicts(alphas, num_tasks: int, taus) -> list:
     verdicts = []
     for scope, grid in (("Fig. 2's α", alphas), ("any skew", np.arange(0.0, SKEW_ALPHA_MAX + 1e-9, 0.25))):
         found = _skew_decrease(grid, num_tasks, up)
-        note = "" if found is None else (f"counterexample: F(τ={found[1]:.3g}) falls by {found[2]:.3g} from the previous "
-                                         f"α to α={found[0]:g} (K={num_tasks})")
+        note = "" if found is None else (f"counterexample: F(τ={found[2]:.3g}) falls by {found[3]:.3g} from α={found[0]:g} "
+                                         f"to α={found[1]:g} (K={num_tasks})")
         verdicts.append(_exact(VARIANCE_GROWS_WITH_SKEW, found is None, scope, note, num_tasks=num_tasks,
                                alphas=[float(min(grid)), float(max(grid))], first_decrease=found))
     return verdicts
