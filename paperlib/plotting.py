@@ -83,9 +83,22 @@ def mark_out_of_regime(axes, failed: list[str]) -> None:
                 va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold", zorder=0.6)
 
 
-def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35):
+def seed_means(rows, columns, by: str = "rate"):
+    """(points (n, 2), spread (n, 2), labels): per value of `by`, the mean over its rows (one
+    per seed) of two columns, and their standard deviation across seeds (0 for one seed) --
+    a front drawn as the verdicts judge it, from seed means, not from one seed."""
+    import numpy as np
+
+    g = rows.groupby(by, sort=True)[list(columns)]
+    spread = g.std(ddof=1).fillna(0.0)
+    return g.mean().to_numpy(dtype=float), spread.to_numpy(dtype=float), list(g.mean().index)
+
+
+def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35,
+               spread=None):
     """Scatter every (loss 1, loss 2) point and draw the Pareto front through the
-    non-dominated ones; `annotate` labels each point (e.g. its sampling rate)."""
+    non-dominated ones; `annotate` labels each point (e.g. its sampling rate); `spread`
+    (n, 2) draws ± that much as error bars (e.g. the seeds' standard deviation)."""
     import numpy as np
 
     from . import pareto
@@ -93,6 +106,10 @@ def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=N
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color, lw=1.8)[0]
     ax.scatter(pts[:, 0], pts[:, 1], color=line.get_color(), marker=marker, alpha=alpha_points, s=22)
+    if spread is not None:
+        err = np.asarray(spread, dtype=float).reshape(-1, 2)
+        ax.errorbar(pts[:, 0], pts[:, 1], xerr=err[:, 0], yerr=err[:, 1], fmt="none", ecolor=line.get_color(),
+                    alpha=0.6, lw=0.9)
     if annotate is not None:
         for (x, y), text in zip(pts, annotate):
             ax.annotate(str(text), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7, color=line.get_color())

@@ -1,6 +1,7 @@
 """Figure helpers: panels of out-of-regime claims are marked, captions say what bands are."""
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -51,3 +52,16 @@ def test_headline_and_captions_are_on_the_figure():
     assert "verdicts" not in plotting.band_caption(3, judged_with=3)
     assert "no band" in plotting.band_caption(1) and "not measured" in plotting.band_caption(1)
     assert plotting.band_caption(1, judged_with=3) == "One seed per curve, so no band (the verdicts use all 3 seeds)."
+
+
+def test_seed_means_are_per_rate_means_with_the_seeds_spread():
+    import pandas as pd
+
+    rows = pd.DataFrame({"rate": [0.5, 0.1, 0.5, 0.1, 0.5], "seed": [0, 0, 1, 1, 2],
+                         "a": [1.0, 4.0, 3.0, 6.0, 2.0], "b": [10.0, 0.0, 10.0, 2.0, 13.0]})
+    points, spread, labels = plotting.seed_means(rows, ["a", "b"])
+    assert labels == [0.1, 0.5]
+    np.testing.assert_allclose(points, [[5.0, 1.0], [2.0, 11.0]])
+    np.testing.assert_allclose(spread, [[np.sqrt(2), np.sqrt(2)], [1.0, np.sqrt(3)]])
+    _, one_seed, _ = plotting.seed_means(rows[rows.seed == 0], ["a", "b"])
+    assert (one_seed == 0).all()  # one seed: no spread to draw
