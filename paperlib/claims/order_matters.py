@@ -500,9 +500,9 @@ def _by_rate_and_seed(rows, values) -> dict:
     return out
 
 
-def _common(table: dict) -> list:
-    """The seeds every rate of one or more {rate: {seed: value}} tables has."""
-    sets = [set(per_seed) for t in table for per_seed in t.values()]
+def _common(tables: list) -> list:
+    """The seeds every rate of every {rate: {seed: value}} table has."""
+    sets = [set(per_seed) for t in tables for per_seed in t.values()]
     return sorted(set.intersection(*sets)) if sets else []
 
 
