@@ -175,7 +175,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
         f"(not judged: the runs are not in the regime the claim needs): {sum(counts.values())} verdicts on "
         f"{len({v['id'] for nb in verdicts.values() for v in nb['verdicts']})} of the {len(claims.CLAIMS)} claims of "
-        f"both papers (`paperlib claims list`); the others belong to notebooks this report does not draw. "
+        f"both papers (`paperlib claims list`); the others were not judged here (most belong to notebooks this report does "
+        f"not draw). "
         + (f"**Training wall time:** {training['seconds'] / 60:.1f} min ({training['runs']} runs and prefixes in one "
            f"schedule, before the notebooks)"
            + (f"; orchestration overhead {share:.1%} of it (its wall time minus the busiest worker's "
@@ -212,8 +213,11 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         """Whether this report draws a figure of the coverage table (and if not, why)."""
         if item.notebook is None:
             return "–"
-        if item.six_layer != (sized.model.layers == 6):
-            return "6-layer preset (gpu6, paper6)" if item.six_layer else "3-layer presets"
+        six = sized.model.layers == 6
+        if item.six_layer and not six:
+            return "6-layer preset (gpu6, paper6)"
+        if six and not item.six_layer and "6-layer" not in item.content:  # a figure with a 6-layer panel is drawn there
+            return "3-layer presets"
         if item.second_pair and len(sized.hrl_lrl_sets) < 2:
             return "second pair: not at this preset"
         s = summaries.get(item.notebook)

@@ -194,9 +194,9 @@ def fronts_frame(root, outcome, taskset="hrl_lrl_fi", seeds=(0, 1, 2), every_rat
         noise = (0.05, 0.05)
     elif outcome == "noise":
         static_lrl = {**STATIC_LRL, 0.9: [8, 5, 3.5, 4.5, 5.5]}  # overfits well beyond the noise
-        gaps = dict(zip(RATES, (0.3, -0.3, 0.2, -0.2, 0.05)))
+        gaps = dict.fromkeys(RATES, 0.05)  # the same gap at every rate: an interval over rates would have no width
         pre_lrl = {**{r: _pre(static_lrl[r][-1]) for r in RATES}, 0.9: [8, 8, 8, 4.0, 4.0]}
-        by_seed = {0: 0.4, 1: -0.4, 2: 0.05}  # the training-loss gap differs by seed more than its mean
+        by_seed = {0: 0.4, 1: -0.4, 2: 0.05}  # ... but it differs by seed far more than its mean
         pre = lambda r, s: {"hrl": PRETRAIN_HRL, "lrl": pre_lrl[r], "train": [7, 7, 7, 3, 2.0 + gaps[r] + by_seed[s]]}
         static = lambda r, s: {"hrl": STATIC_HRL, "lrl": static_lrl[r], "train": [7, 5, 3, 2.5, 2.0]}
         restart = lambda r, s: {"hrl": STATIC_HRL, "lrl": pre_lrl[r] if r < 0.9 else _pre(4.0)}
@@ -215,6 +215,10 @@ def test_fig2_fronts(tmp_path, bigram, outcome, status):
     verdicts = [v for v in om.fig2_fronts(fronts_frame(tmp_path, outcome), ["hrl_lrl_fi"])
                 if v.claim not in (om.FIG2_NO_EARLY_STOP, om.FIG2_FRONT_SUBSET)]  # each has its own test below
     assert _statuses(verdicts) == {c: {status} for c in FIG2}, [(v.claim.id, v.status, str(v.effect)) for v in verdicts]
+    training = next(v for v in verdicts if v.claim == om.FIG2_REGULARISATION)
+    assert sorted(training.numbers["gap_per_seed"]) == [0, 1, 2] and training.effect.seeds == (3, 3)
+    if outcome == "noise":  # the seeds' gaps, not the rates': 0.05 + (0.4, -0.4, 0.05)
+        assert training.numbers["gap_per_seed"] == pytest.approx({0: 0.45, 1: -0.35, 2: 0.1}, abs=1e-9)
 
 
 def test_fig16_without_two_fully_seeded_rates_gives_no_verdict(tmp_path, bigram):
@@ -308,6 +312,7 @@ def test_fig2_higher_rate_needs_as_many_lrl_examples_as_static_overfit_after(tmp
     exposed = next(g for g in v.gates if g.name == "exposed")
     assert not exposed.passed and exposed.numbers["seen"] / exposed.numbers["needed"] == pytest.approx(2 / 3)
     assert gates.exposed("en-ro", 300, 200, "static").passed and not gates.exposed("en-ro", 199, 200, "static").passed
+    assert not gates.exposed("en-ro", 300, 0, "static").passed  # a reference that never overfit shows nothing
 
 
 def test_fig2_compares_the_rates_with_every_seed(tmp_path, bigram):

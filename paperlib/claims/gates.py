@@ -105,7 +105,7 @@ def exposed(task: str, seen: float, needed: float, context: str) -> Gate:
     """The run saw at least `needed` examples of `task` (where the reference run's loss on it
     was lowest, i.e. began to rise): a run that stops earlier cannot show that it avoids the
     overfitting the reference run met (Order Matters' higher rate without overfitting)."""
-    ok = seen >= needed
+    ok = needed > 0 and seen >= needed  # no examples needed: the reference never overfit, nothing to show
     return Gate("exposed", bool(ok),
                 f"{task}: {seen:,.0f} examples seen, {needed:,.0f} where {context} was lowest "
                 f"({seen / needed:.2f}x; needs ≥ 1)" if needed else f"{task}: {seen:,.0f} examples seen",

@@ -111,9 +111,9 @@ FIG2_REGULARISATION = Claim(
     "regularization effect on the low-resource task.",
     "Fig. 2 right: the pre-training front lies above static's on the LRL training loss (no number given)",
     gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
-    statistic="final LRL training-subset loss, pre-training minus static at equal rates, mean over the rates; 95% "
-              "t-interval over the seeds every rate ran (each seed's mean gap; over the rates when there are fewer than "
-              "two such seeds; training losses are stored per task, not per sentence)")
+    statistic="final LRL training-subset loss, pre-training minus static at equal rates, mean over the rates, per "
+              "seed; 95% t-interval over the seeds every rate of both methods ran (training losses are stored per task, "
+              "not per sentence, so the seeds are the only replicates)")
 
 FIG2_HIGHER_RATE = Claim(
     "order.fig2.higher_rate_without_overfitting", PAPER, "§4.1.3, Fig. 2 / App. A.3, Fig. 16",
@@ -196,9 +196,9 @@ FIG4_FASTER = Claim(
     "Fig. 4: read from the curves, no number given",
     gates=("learned",), minimum=MINIMUM,
     statistic="static sampling's LRL training-subset loss at equal LRL examples seen (the lowest rate's total, "
-              "interpolated along each rate's curve): its decrease from each grid rate to the next higher one, mean "
-              "over the steps of the grid; 95% t-interval over the seeds every rate ran (each seed's mean step; over "
-              "the steps when there are fewer than two such seeds)")
+              "interpolated along each rate's curve): per seed, its least-squares decrease per step of the grid "
+              "(from each rate to the next higher one; every rate counts, not only the two ends); 95% t-interval over "
+              "the seeds every rate ran")
 
 FIG4_OVERFITS = Claim(
     "order.fig4.high_rate_overfits", PAPER, "§4.1.3, Fig. 4",
@@ -482,12 +482,11 @@ def _mean_gain(differences, unit: str, seeds=()) -> Effect | None:
     return Effect(float(d.mean()), float(d.mean() - half), float(d.mean() + half), unit=unit, seeds=tuple(seeds), se=se)
 
 
-def _seed_mean_gain(per_seed: dict, per_config: list, unit: str) -> Effect | None:
-    """`_mean_gain` over seeds when two or more seeds ran every configuration (per_seed: seed
-    -> that seed's contrast), else over the configurations' contrasts (per_config)."""
-    if len(per_seed) >= 2:
-        return _mean_gain(list(per_seed.values()), unit, seeds=(len(per_seed), len(per_seed)))
-    return _mean_gain(per_config, unit, seeds=(1, 1))
+def _seed_mean_gain(per_seed: dict, unit: str) -> Effect | None:
+    """`_mean_gain` over seeds (per_seed: seed -> that seed's contrast, from the seeds every
+    configuration ran); None for fewer than two. An interval over configurations instead
+    would ignore the seed spread, so one seed gives no verdict (core.MIN_SEEDS applies)."""
+    return _mean_gain(list(per_seed.values()), unit, seeds=(len(per_seed), len(per_seed)))
 
 
 def _by_rate_and_seed(rows, values) -> dict:
@@ -504,6 +503,12 @@ def _common(tables: list) -> list:
     """The seeds every rate of every {rate: {seed: value}} table has."""
     sets = [set(per_seed) for t in tables for per_seed in t.values()]
     return sorted(set.intersection(*sets)) if sets else []
+
+
+def _rate_means(table: dict, seeds: list) -> dict:
+    """{rate: mean over `seeds` (all of the rate's seeds when fewer than two are common)}."""
+    return {r: float(np.mean([v for s, v in per_seed.items() if len(seeds) < 2 or s in seeds]))
+            for r, per_seed in table.items()}
 
 
 def _series(run, key: str, task: str) -> tuple[list[int], list[float]]:
@@ -615,11 +620,13 @@ def fig2_fronts(df, tasksets) -> list:
         tables = [_by_rate_and_seed(rows, rows[column]) for rows in (pre, static)]
         rates = sorted(set(tables[0]) & set(tables[1]))
         tables = [{r: t[r] for r in rates} for t in tables]
-        gaps = [float(np.mean(list(tables[0][r].values())) - np.mean(list(tables[1][r].values()))) for r in rates]
-        per_seed = {s: float(np.mean([tables[0][r][s] - tables[1][r][s] for r in rates])) for s in _common(tables)}
-        effect = _seed_mean_gain(per_seed, gaps, "nats/token (training subset)")
+        seeds = _common(tables)
+        means = [_rate_means(t, seeds) for t in tables]  # on the seeds the interval uses
+        gaps = [means[0][r] - means[1][r] for r in rates]
+        per_seed = {s: float(np.mean([tables[0][r][s] - tables[1][r][s] for r in rates])) for s in seeds}
+        effect = _seed_mean_gain(per_seed, "nats/token (training subset)")
         verdicts.append(_verdict(FIG2_REGULARISATION, [learned, pretrained, overfit], effect, ts,
-                                 "fewer than two seeds at every rate and fewer than two rates: no interval",
+                                 "fewer than two seeds ran every rate of both methods: no interval over seeds",
                                  rates=rates, train_loss_gap_pretrain_minus_static=dict(zip(rates, gaps)),
                                  gap_per_seed=per_seed))
 
@@ -650,7 +657,7 @@ def fig2_fronts(df, tasksets) -> list:
                                  best_rate_static=b_rates[int(np.argmin(seed_mean_losses(b, tokens)))],
                                  rate_gap=gap.estimate if gap else None, rates=sorted(set(a_rates))))
         seen = min(_series(r, "examples_seen", lrl)[1][-1] for r in high["run_obj"])
-        static_seen = dict(zip(*_series(overfitting["run_obj"].iloc[0], "examples_seen", lrl)))[stop]
+        static_seen = max(dict(zip(*_series(r, "examples_seen", lrl)))[stop] for r in overfitting["run_obj"])
         exposed = gates.exposed(lrl, seen, static_seen, f"static sampling's loss at rate {top:g}")
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit, exposed], shifted(rise, TOLERANCE), scope=ts,
                               rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
@@ -713,14 +720,16 @@ def fig3_efficiency(df, tasksets) -> list:
         curves = [(_series(r, "examples_seen", lrl)[1], _series(r, "train_subset_loss", lrl)[1]) for r in static["run_obj"]]
         common = min(seen[-1] for seen, _ in curves)
         table = _by_rate_and_seed(static, [np.interp(common, seen, loss) for seen, loss in curves])
-        at_equal = {rate: float(np.mean(list(per_seed.values()))) for rate, per_seed in table.items()}
+        seeds = _common([table])
+        at_equal = _rate_means(table, seeds)
         rates = sorted(at_equal)
-        steps = [at_equal[lo] - at_equal[hi] for lo, hi in zip(rates, rates[1:])]
-        per_seed = {s: float(np.mean([table[lo][s] - table[hi][s] for lo, hi in zip(rates, rates[1:])]))
-                    for s in _common([table])} if len(rates) > 1 else {}
-        effect = _seed_mean_gain(per_seed, steps, "nats/token (training subset) per rate step")
+        # per seed, the least-squares slope of the loss over the grid's positions: every rate counts
+        # (a mean of the steps between neighbours would telescope to the two ends)
+        per_seed = {s: -float(np.polyfit(np.arange(len(rates)), [table[r][s] for r in rates], 1)[0])
+                    for s in seeds} if len(rates) > 1 else {}
+        effect = _seed_mean_gain(per_seed, "nats/token (training subset) per rate step")
         verdicts.append(_verdict(FIG4_FASTER, [learned], effect, ts,
-                                 "fewer than two seeds at every rate and fewer than three rates: no interval",
+                                 "fewer than two rates, or fewer than two seeds ran every rate: no interval over seeds",
                                  lrl_examples=common, train_loss_at_equal_examples=at_equal, step_per_seed=per_seed))
 
         top = static["rate"].max()
@@ -753,6 +762,8 @@ def fig6_finetune_only(df, taskset: str) -> list:
     forgetting = loss_gain(at_fork, at_end, tokens, same_runs=True)  # loss(end) - loss(end of pre-training)
     effect, numbers = _front_gain(joint, only, lrl, names=("joint", "lrl_only"))
     joint_best = _rows_at(joint, "rate", numbers["best_rate_joint"])
+    if (seeds := _common_seeds(joint, only)) is not None:  # the seeds both arms' effect uses
+        joint_best = joint_best[joint_best["seed"].isin(seeds)]
     # the paper's Fig. 6 compares the runs' ends (fine-tuning only overfits, then ends worse);
     # fine-tuning only's best evaluation, what early stopping would keep, is shown beside it
     _, only_curve, _, _ = evidence.minimum_and_end(only, lrl, after=fork)
