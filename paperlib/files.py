@@ -4,6 +4,7 @@ the code's git commit. Nothing here knows about runs or data."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import socket
 import subprocess
@@ -108,13 +109,33 @@ def held(lock_path: Path) -> bool:
         return False
 
 
-def git_commit(short: bool = False) -> str | None:
-    """The commit of the checkout paperlib runs from (None outside a git clone)."""
-    cmd = ["git", "rev-parse", *(["--short"] if short else []), "HEAD"]
+def _git(*args: str) -> str | None:
     try:
-        return subprocess.run(cmd, cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, timeout=5).stdout.strip() or None
+        out = subprocess.run(["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit(short: bool = False) -> str | None:
+    """The commit the checkout paperlib runs from is at now (None outside a git clone)."""
+    return _git("rev-parse", *(["--short"] if short else []), "HEAD") or None
+
+
+def _library_changed() -> bool:
+    """Whether tracked files of the library differ from the checkout's commit."""
+    return bool(_git("status", "--porcelain", "--untracked-files=no", "--", "paperlib"))
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str | None:
+    """The commit of the code this process runs, read once per process ("+dirty" when the
+    library's tracked files differed from it): what a run's config.json records. A
+    long-lived worker keeps the code it imported while the checkout moves on, so HEAD read
+    when a later run starts would name code the worker never ran; processes that live long
+    read it when they start (runs._worker_init, reproduce)."""
+    commit = git_commit()
+    return None if commit is None else commit + ("+dirty" if _library_changed() else "")
 
 
 def load_yaml(text: str):

@@ -5,11 +5,11 @@ reads it from `get(name)`.
 
 smoke  seconds per notebook; CI executes every notebook at this size (out of regime by design).
 mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figures that reuse
-       its runs (Figs. 3-4, 6, 27) plus the theory figure: 73.6 min of training (one
-       schedule, 2 workers) + 0.9 min of notebooks on 2 CPU cores, measured 2026-11-30;
-       the other notebooks are left to gpu (`Preset.notebooks`).
+       its runs (Figs. 3-4, 6, 27) plus the theory figure, three seeds at every rate: 80.2 min
+       of training (one schedule, 2 workers) + 0.8 min of notebooks on 2 CPU cores, measured
+       2026-11-30; the other notebooks are left to gpu (`Preset.notebooks`).
 gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
-       every figure, under an hour at the measured rate of runs side by side.
+       every figure: 341k steps, 0.93 GPU-hours at the measured rate of runs side by side.
 paper  the papers' own settings and data (`--source hub`, its default: WMT, OPUS-100, mC4), for GPU nodes.
 gpu6, paper6  the 6+6-layer variants of gpu and paper for Order Matters' 6-layer appendix figures.
 
@@ -169,12 +169,15 @@ _PRESETS = (
         # en-it 15.9k, en-es 652 pairs; bigram 4.45 / 5.31): pre-training on en-it reached
         # 3.37 after 2,500 steps (1.08 nats below its bigram: the `pretrained` gate); static
         # sampling at rate 0.5 overfit en-es from step 2,000 (49 epochs; 4.70 -> 4.78 at 3,000)
-        # while 750 steps of joint fine-tuning after pre-training reached 4.06. A step is 11
-        # GFLOP at full length (flop_counter); two runs side by side made 2.5-2.9 steps/s each,
-        # evaluation included. Runs: 7 prefixes of 2,500 steps (static at 0.1 and, with 3
-        # seeds, at 0.5; pre-training with 3 seeds) and 15 continuations of 750 (static,
-        # pre-trained, restart and fine-tune-only): 28.8k steps, about 90 minutes on 2 cores.
-        # The other figures do not fit 90 minutes in regime: `notebooks` leaves them to gpu.
+        # while 750 steps of joint fine-tuning after pre-training reached 4.06 (pilot numbers;
+        # the shipped runs' are in the report). A step is 11 GFLOP at full length
+        # (flop_counter); two runs side by side make about 4 steps/s each, evaluation included.
+        # Runs: 9 prefixes of 2,500 steps (static at 0.1 and 0.5 and pre-training, 3 seeds
+        # each: static sampling's best en-es rate is 0.1, so comparing fronts best rate
+        # against best rate needs every seed at every rate) and 21 continuations of 750
+        # (static, pre-trained, restart and fine-tune-only): 38,250 steps, 80.2 minutes on 2
+        # cores (2026-11-30). The other figures do not fit 90 minutes in regime (Upsample or
+        # Upweight? Fig. 1 alone would add 24k steps): `notebooks` leaves them to gpu.
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
         batch_size=32, lr=1e-3, warmup=200, steps=3250, pretrain=2500, lm_steps=300, lm_pretrain=200,
         eval_every=250, max_valid=None, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,

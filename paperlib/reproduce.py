@@ -214,10 +214,11 @@ def reproduce(
     report go to figures/<preset>-<folder name>/, beside the published ones, never over them.
     source: "ddtp" or "hub" (the papers' own corpora, `experiments.HUB_PARAMETERS`; figures/<preset>-hub/
     below the paper preset); default `default_source(preset)`."""
-    from . import executors
+    from . import executors, files
     from .runs import Settings
 
     check_preset(preset)
+    files.code_version()  # what the runs trained in this process record, read before the checkout can move on
     chosen = select(only, list_notebooks())
     if not only:  # named with --only: run whatever its size
         sized = presets.get(preset)

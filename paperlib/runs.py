@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import executors, store
+from . import executors, files, store
 from .config import TrainConfig, from_dict, parent_config, total_steps
 from .executors import Executor
 from .store import Run, RunLocked
@@ -193,6 +193,7 @@ def _worker_init(threads: int) -> None:
 
     _die_with_parent()
     torch.set_num_threads(threads)
+    files.code_version()  # the code this worker imported, before the checkout can move on
 
 
 def _die_with_parent() -> None:

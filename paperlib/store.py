@@ -227,7 +227,7 @@ def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
         return
     record = {
         "config": cfg.to_dict(), "identity": identity, "hash": config_hash(identity), "seed": cfg.seed,
-        "plan": plan.describe(), "git_commit": files.git_commit(), "versions": _versions(),
+        "plan": plan.describe(), "git_commit": files.code_version(), "versions": _versions(),
     }
     files.atomic_write(path, json.dumps(record, indent=2, default=str))
 
@@ -313,7 +313,8 @@ def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
 
 
 def trained_at(cfgs, runs_root: Path | None = None) -> list[str]:
-    """The git commits (config.json's) the finished runs of cfgs were trained at."""
+    """The git commits (config.json's: `files.code_version`) the finished runs of cfgs were
+    trained at."""
     runs = (find_done(cfg, runs_root) for cfg in cfgs)
     return sorted({c for run in runs if run is not None
                    for c in [json.loads((run.dir / "config.json").read_text()).get("git_commit")] if c})

@@ -201,3 +201,20 @@ def test_a_run_shared_with_a_group_is_readable_by_it(tiny_cfg, tmp_path):
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode & 0o060 == 0o060, f"{p.relative_to(run_dir)}: {oct(mode)}"
         assert mode & 0o002 == 0, f"{p.relative_to(run_dir)}: writable by others ({oct(mode)})"
+
+
+def test_code_version_is_read_once_per_process(monkeypatch):
+    """A long-lived worker records the commit of the code it imported, not the checkout's
+    HEAD when a later run starts; uncommitted library changes are marked."""
+    from paperlib import files
+
+    files.code_version.cache_clear()
+    head = {"commit": "a" * 40}
+    monkeypatch.setattr(files, "git_commit", lambda short=False: head["commit"])
+    monkeypatch.setattr(files, "_library_changed", lambda: True)
+    try:
+        assert files.code_version() == "a" * 40 + "+dirty"
+        head["commit"] = "b" * 40  # the checkout moves on while the worker runs
+        assert files.code_version() == "a" * 40 + "+dirty"
+    finally:
+        files.code_version.cache_clear()
