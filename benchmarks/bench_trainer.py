@@ -3,7 +3,13 @@
 The bare loop gets the batches our sampler drew, already padded (so it pays nothing for
 sampling, bucketing or collation) and does forward, mean token cross-entropy, backward,
 AdamW step. The ratio of steps/s shows what the trainer's bookkeeping costs (target
->= 0.9). Useful tokens / processed tokens comes from the trainer's own padding log."""
+>= 0.9). Useful tokens / processed tokens comes from the trainer's own padding log.
+
+The useful-FLOPs fraction of the trainer on these real batches (FLOPs counted by
+torch.utils.flop_counter on every batch, over the matmul peak measured in the same run on
+the same threads) is what a reproduction gets; bench_step's is the step on full-length
+batches (the figure issue #18 sets a goal for). Real batches are shorter, so their matmuls
+are smaller and the per-op costs weigh more."""
 
 from __future__ import annotations
 
@@ -17,8 +23,11 @@ import torch
 from paperlib import store
 from paperlib.batches import TaskData, collate, model_inputs
 from paperlib.config import DataConfig, EvalConfig, TrainConfig
+from paperlib.costs import matmul_peak
 from paperlib.sampler import MixtureSampler
 from paperlib.train import new_model, train
+
+from .bench_step import _step_flops
 
 
 def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", device: str = "cpu") -> dict:
@@ -71,10 +80,14 @@ def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", devi
             bare_step(b)
         sync()
         bare = steps / (time.perf_counter() - start)
+        peak = matmul_peak(device)  # on the threads the steps ran on
     finally:
         torch.set_num_threads(threads)
+    flops = sum(_step_flops(model, {**model_inputs(b), "labels": b["labels"]}) for b in batches) / steps
     return {
         "trainer_steps_per_s": ours, "bare_loop_steps_per_s": bare,
+        "real_batch_gflop": flops / 1e9, "matmul_peak_gflops": peak / 1e9,
+        "trainer_useful_flops_fraction": flops * ours / peak, "bare_useful_flops_fraction": flops * bare / peak,
         "trainer_vs_bare": ours / bare, "target_trainer_vs_bare": 0.9,
         "useful_token_fraction": 1 - padding, "target_useful_token_fraction": 0.85,
         "setting": f"{taskset} ({preset}) on {device}, {steps} steps, batch {cfg.batch_size}, model {dataclasses.asdict(cfg.model)}",

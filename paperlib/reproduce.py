@@ -328,7 +328,6 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path, paramete
     notebooks then find their runs in the store; what they build beyond their default grid
     (other parameters, DoReMi's learned weights) they train themselves."""
     from . import experiments as E
-    from . import store
     from .runs import train_side_by_side
 
     grids = E.notebook_runs(preset, parameters)
@@ -345,8 +344,7 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path, paramete
         print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
     seconds = time.time() - start
     if schedule and schedule.trained:  # a rerun that found every run done keeps the record of the one that trained
-        report.record_training(figures_dir, seconds, schedule.trained, schedule.busiest_seconds,
-                               store.trained_at(cfgs, settings.runs_root))
+        report.record_training(figures_dir, seconds, schedule.trained, schedule.busiest_seconds, list(schedule.commits))
     print(f"runs ready in {seconds / 60:.1f} min", flush=True)
 
 

@@ -231,10 +231,12 @@ def steps_done(cfg: TrainConfig, run_dir: Path) -> int:
 class Schedule:
     """What `train_side_by_side` did: runs trained (prefixes included), and the training
     seconds of its busiest worker (each run's own, from its log) -- wall time beyond those is
-    the schedule's orchestration overhead: spawning, loading, waiting for prefixes, idling."""
+    the schedule's orchestration overhead: spawning, loading, waiting for prefixes, idling.
+    And the commits the trained runs recorded (`store.trained_at`)."""
 
     trained: int
     busiest_seconds: float
+    commits: tuple[str, ...] = ()
 
 
 def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings | None = None) -> Schedule:
@@ -254,7 +256,9 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     if len(runs) <= 1 or workers <= 1:
         for name in _dependency_order(runs, parent_of):
             get_or_train(runs[name], dataclasses.replace(s, executor=None))
-        return Schedule(len(runs), sum(store.own_seconds(c, store.run_dir_for(c, s.runs_root)) for c in runs.values()))
+        own_dirs = [store.run_dir_for(c, s.runs_root) for c in runs.values()]
+        return Schedule(len(runs), sum(store.own_seconds(c, d) for c, d in zip(runs.values(), own_dirs)),
+                        tuple(store.trained_at(own_dirs)))
     workers = min(workers, len(runs))
     dirs = {name: store.run_dir_for(c, s.runs_root) for name, c in runs.items()}
     own = {name: total_steps(c) - (c.fork_at or 0) for name, c in runs.items()}  # what each trains itself
@@ -323,7 +327,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)
                            + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else ""))
-    return Schedule(len(runs), max(busy))
+    return Schedule(len(runs), max(busy), tuple(store.trained_at(dirs.values())))
 
 
 def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], dict[str, str]]:

@@ -312,12 +312,11 @@ def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
     return locate(cfg, runs_root)[1]
 
 
-def trained_at(cfgs, runs_root: Path | None = None) -> list[str]:
-    """The git commits (config.json's: `files.code_version`) the finished runs of cfgs were
-    trained at."""
-    runs = (find_done(cfg, runs_root) for cfg in cfgs)
-    return sorted({c for run in runs if run is not None
-                   for c in [json.loads((run.dir / "config.json").read_text()).get("git_commit")] if c})
+def trained_at(run_dirs) -> list[str]:
+    """The git commits (config.json's: `files.code_version`) the runs in run_dirs were
+    trained at (directories without a config are skipped)."""
+    paths_ = (Path(d) / "config.json" for d in run_dirs)
+    return sorted({c for p in paths_ if p.exists() for c in [json.loads(p.read_text()).get("git_commit")] if c})
 
 
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:

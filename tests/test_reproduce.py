@@ -145,7 +145,9 @@ def test_a_preset_runs_only_its_notebooks_and_the_report_says_why(tmp_path, monk
     figures = tmp_path / "figures" / "smoke"
     assert (figures / "a.png").exists() and not (figures / "b.png").exists()
     report = (figures / "REPORT.md").read_text()
-    assert "| b | not run at this size — see the gpu report |" in report and "Not run at the smoke size" in report
+    # no gpu report draws b in this root: the report says so rather than point to one
+    assert "| b | not run at this size — no preset's shipped runs draw it yet |" in report
+    assert "Not run at the smoke size" in report
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress", "--only", "b"]) == 0
     assert (figures / "b.png").exists()
 
@@ -273,7 +275,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
         assert not list((tmp_path / "figures" / "smoke").glob("*.png")), "a notebook ran before the runs trained"
         scheduled.append((cfgs, workers))
         time.sleep(0.2)  # a schedule that takes wall time, in which no worker trained: all of it overhead
-        return runs.Schedule(4, 0.0)  # three runs and one shared prefix
+        return runs.Schedule(4, 0.0, ("f" * 40,))  # three runs and one shared prefix, trained at one commit
 
     monkeypatch.setattr(runs, "train_side_by_side", schedule)
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
@@ -284,6 +286,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     assert "**Training wall time:** 0.0 min (4 runs and prefixes in one schedule, before the notebooks); " \
            "orchestration overhead 100.0% of it (its wall time minus the busiest worker's 0.0 min of training)" in \
            (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
+    assert "Its runs were trained at commit `fffffff`." in (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     scheduled.clear()
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
     assert scheduled == []  # figures only: nothing is trained

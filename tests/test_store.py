@@ -218,3 +218,12 @@ def test_code_version_is_read_once_per_process(monkeypatch):
         assert files.code_version() == "a" * 40 + "+dirty"
     finally:
         files.code_version.cache_clear()
+
+
+def test_trained_at_reads_the_commits_the_runs_recorded(tmp_path):
+    import json
+
+    for name, commit in (("a", "c1"), ("b", "c2"), ("c", "c1")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"git_commit": commit}))
+    assert store.trained_at([tmp_path / n for n in ("a", "b", "c", "missing")]) == ["c1", "c2"]
