@@ -30,7 +30,7 @@ from paperlib.train import new_model, train
 from .bench_step import _step_flops
 
 
-def run(steps: int = 60, taskset: str = "hrl_lrl_fi", preset: str = "mini", device: str = "cpu") -> dict:
+def run(steps: int = 60, taskset: str = "hrl_lrl_es", preset: str = "mini", device: str = "cpu") -> dict:
     cfg = TrainConfig(
         experiment="bench",
         data=DataConfig(taskset=taskset, preset=preset),
