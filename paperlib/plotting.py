@@ -87,11 +87,9 @@ def seed_means(rows, columns, by: str = "rate"):
     """(points (n, 2), spread (n, 2), labels): per value of `by`, the mean over its rows (one
     per seed) of two columns, and their standard deviation across seeds (0 for one seed) --
     a front drawn as the verdicts judge it, from seed means, not from one seed."""
-    import numpy as np
-
     g = rows.groupby(by, sort=True)[list(columns)]
-    spread = g.std(ddof=1).fillna(0.0)
-    return g.mean().to_numpy(dtype=float), spread.to_numpy(dtype=float), list(g.mean().index)
+    means, spread = g.mean(), g.std(ddof=1).fillna(0.0)
+    return means.to_numpy(dtype=float), spread.to_numpy(dtype=float), list(means.index)
 
 
 def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35,

@@ -36,6 +36,12 @@ def summary_path(figures_dir: Path, notebook: str) -> Path:
     return paths.records_dir(figures_dir) / f"{notebook}.run.json"
 
 
+def _summaries(figures_dir: Path, names) -> dict[str, dict]:
+    """{notebook: its recorded summary} for the notebooks of `names` that have one."""
+    paths_ = {name: summary_path(figures_dir, name) for name in names}
+    return {name: json.loads(p.read_text()) for name, p in paths_.items() if p.exists()}
+
+
 def record_notebook(figures_dir: Path, result, redrawn: bool = False) -> None:
     """Keep one notebook's status, wall time and figures for the report. redrawn: the
     notebook only redrew its figures from shipped runs, so the wall time of the run that
@@ -146,11 +152,7 @@ def scale_markdown(preset: str, hub: bool = False) -> list[str]:
 
 def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None, hub: bool = False) -> str:
     verdicts = claims.load(preset, paths.records_dir(figures_dir))
-    summaries = {}
-    for name in titles:
-        p = summary_path(figures_dir, name)
-        if p.exists():
-            summaries[name] = json.loads(p.read_text())
+    summaries = _summaries(figures_dir, titles)
     counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
     total = sum(s["seconds"] for s in summaries.values())
     redrawn = [s["redrawn_seconds"] for s in summaries.values() if "redrawn_seconds" in s]
@@ -198,9 +200,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     ]
     sized = presets.get(preset)
 
+    gpu_summaries = _summaries(figures_dir.parent / "gpu", titles)
+
     def gpu_has(name) -> bool:
-        p = summary_path(figures_dir.parent / "gpu", name)
-        return p.exists() and json.loads(p.read_text()).get("status") == "ok"
+        return gpu_summaries.get(name, {}).get("status") == "ok"
 
     def not_run(name):
         if sized.runs_notebook(name):
@@ -229,6 +232,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
                      f"{sum(f.endswith('.png') for f in s['figures'])} |"
                      if s else f"| {name} | {not_run(name)} | – | – |")
     counts_by_status = coverage.counts()
+    marks = {item: drawn(item) for item in coverage.ITEMS}
     lines += ["", "**Contents:** [scale of this preset](#scale) · [every figure and table of both papers](#coverage)"]
     lines += [f"- [{title}](#{name})" + (f" — {summaries[name]['status']}" if name in summaries else "")
               for name, title in titles.items()]
@@ -236,9 +240,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     lines += ["", '<a id="coverage"></a>', "", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
               + ", ".join(f"{n} {status}" for status, n in counts_by_status.items())
-              + f"; {sum(drawn(it) == 'drawn' for it in coverage.ITEMS)} of them drawn in this report (column "
+              + f"; {sum(mark == 'drawn' for mark in marks.values())} of them drawn in this report (column "
                 "\"in this report\").", "",
-              coverage.table_markdown(drawn).rstrip("\n")]
+              coverage.table_markdown(marks.get).rstrip("\n")]
     for name, title in titles.items():
         lines += ["", f'<a id="{name}"></a>', "", f"## {title}", "", f"Notebook `notebooks/{name}.ipynb`."]
         s = summaries.get(name)
