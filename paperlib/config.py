@@ -109,6 +109,11 @@ class TrainConfig:
     pool_batches: int = 16           # length-bucketing pool, in batches
     seed: int = 0
     fork_at: int | None = None       # start from the run that shares this plan's first fork_at steps
+    prefix_forks: tuple[int, ...] = ()
+    """Earlier steps (before fork_at) at which that shared prefix itself forks: a chain of
+    prefixes, so a run that shares only the first k steps (COOLDOWN at its switch) and one that
+    shares the first fork_at (the restart baseline) both continue this run's own steps.
+    Every run of such a family names the same points: they cut its sampler's pools."""
     stop_at: int | None = None       # train only the plan's first stop_at steps (a shared prefix run)
     device: str = "auto"             # auto | cpu | cuda
     precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
@@ -131,6 +136,14 @@ class TrainConfig:
         if self.fork_at is not None and not 0 < self.fork_at < end:
             raise ValueError(f"fork_at must be a step >= 1 before the end of the plan ({end} steps) or null, "
                              f"got {self.fork_at!r}")
+        if self.prefix_forks:
+            if self.fork_at is None:
+                raise ValueError(f"prefix_forks {list(self.prefix_forks)} needs fork_at: they are fork points of the "
+                                 "shared prefix this run continues")
+            if list(self.prefix_forks) != sorted(set(self.prefix_forks)) or not 0 < self.prefix_forks[0] \
+                    or not self.prefix_forks[-1] < self.fork_at:
+                raise ValueError(f"prefix_forks must be increasing steps >= 1 before fork_at ({self.fork_at}), "
+                                 f"got {list(self.prefix_forks)}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         if self.batching not in ("examples", "tokens"):
@@ -153,7 +166,7 @@ class TrainConfig:
         d.pop("experiment")
         # fields added after runs were stored: at their default they leave the identity
         # (and so the hashes of the runs already in the store) unchanged
-        for key, default in (("batching", "examples"), ("stop_at", None)):
+        for key, default in (("batching", "examples"), ("stop_at", None), ("prefix_forks", ())):
             if d.get(key) == default:
                 d.pop(key)
         if plan is not None:
@@ -181,10 +194,18 @@ def total_steps(cfg: TrainConfig) -> int:
 
 
 def parent_config(cfg: TrainConfig) -> TrainConfig:
-    """The run sharing cfg's first fork_at steps: the same config, its plan stopped there."""
+    """The run sharing cfg's first fork_at steps: the same config, its plan stopped there
+    (itself continuing the prefix at the last of `prefix_forks`, if any)."""
     if cfg.fork_at is None:
         raise ValueError("parent_config: the config does not continue another run (fork_at is null)")
-    return dataclasses.replace(cfg, stop_at=cfg.fork_at, fork_at=None)
+    *earlier, last = (None, *cfg.prefix_forks)
+    return dataclasses.replace(cfg, stop_at=cfg.fork_at, fork_at=last, prefix_forks=tuple(earlier[1:]))
+
+
+def pool_boundaries(cfg: TrainConfig, stop_at: int | None) -> tuple[int, ...]:
+    """Steps the sampler's pools never span: where this run forks, ends early, and where its
+    shared prefix forks."""
+    return tuple(b for b in (cfg.fork_at, stop_at, *cfg.prefix_forks) if b is not None)
 
 
 # ------------------------------------------------------------------------------ dict I/O
@@ -222,6 +243,8 @@ def _coerce(annotation: str, value, key: str):
             return int(number)  # 1e4 for 10000
         raise ValueError(f"{key} must be {'a number, e.g. 1e-3' if kind == 'float' else 'a whole number, e.g. 64'}, "
                          f"got {value!r}")
+    if kind.startswith("tuple[") and isinstance(value, list):
+        return tuple(value)  # JSON and YAML have lists only
     return value
 
 

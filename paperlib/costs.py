@@ -116,14 +116,15 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
             found[key] = (cfg, steps, set())
         found[key][2].add(notebook)
 
+    def add_with_prefixes(cfg: TrainConfig, notebook: str):
+        """cfg's own steps, and those of the chain of shared prefixes it continues."""
+        add(cfg, notebook, total_steps(cfg) - (cfg.fork_at or 0))
+        if cfg.fork_at is not None:
+            add_with_prefixes(parent_config(cfg), notebook)
+
     for notebook, grid in by_notebook.items():
         for cfg, _ in grid:
-            end = total_steps(cfg)
-            if cfg.fork_at is not None:
-                add(parent_config(cfg), notebook, cfg.fork_at)
-                add(cfg, notebook, end - cfg.fork_at)
-            else:
-                add(cfg, notebook, end)
+            add_with_prefixes(cfg, notebook)
         if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each
             taskset, experiment = E.doremi_taskset(notebook, parameters)
             proxy = E.doremi_proxy_config(preset, taskset, experiment)

@@ -92,26 +92,49 @@ def pair_name(taskset: str) -> str:
 
 # ------------------------------------------------------------------ two-task NMT (paper A)
 
-def static_rate(preset, taskset, lrl_rate, experiment, seed=0, lr=None, **changes) -> TrainConfig:
-    """Static sampling at a fixed LRL rate (paper A's baseline, which it calls
-    scalarization). Forked at the pre-training length so the restart baseline can continue it."""
+def _front_point(rate: float | None, tau: float | None) -> dict:
+    """A front point of Order Matters' grids as a plan's sampling argument: an LRL rate, or a
+    temperature (`Preset.front_taus`)."""
+    if (rate is None) == (tau is None):
+        raise ValueError("a front point is an LRL rate or a temperature: give exactly one")
+    return {"rates": (1 - rate, rate)} if tau is None else {"tau": tau}
+
+
+def _static_forks(preset) -> dict:
+    """Where a front's static run (and the restart baseline that continues it) forks: at the
+    pre-training length, and -- on a preset whose fronts are Upsample or Upweight? Fig. 1's
+    temperatures -- first at COOLDOWN's switch, which continues τ=5's run there."""
     s = scale(preset)
-    plan = M.Static(s.steps, rates=(1 - lrl_rate, lrl_rate), lr_schedule=s.lr_schedule)
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=s.pretrain, **changes)
+    early = (s.switch,) if s.front_taus and s.switch < s.pretrain else ()
+    return dict(fork_at=s.pretrain, prefix_forks=early)
 
 
-def restart_rate(preset, taskset, lrl_rate, experiment, seed=0, lr=None) -> TrainConfig:
+def static_rate(preset, taskset, lrl_rate=None, experiment="order_matters_nmt", seed=0, lr=None, tau=None,
+                **changes) -> TrainConfig:
+    """Static sampling at a fixed LRL rate, or temperature `tau` (paper A's baseline, which it
+    calls scalarization). Forked at the pre-training length so the restart baseline can
+    continue it."""
     s = scale(preset)
-    plan = M.Restart(s.pretrain, s.finetune, rates=(1 - lrl_rate, lrl_rate), lr_schedule=s.lr_schedule)
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=s.pretrain)
+    point = _front_point(lrl_rate, tau)
+    plan = M.Static(s.steps, **point, lr_schedule=s.lr_schedule) if tau is None else \
+        M.Temperature(s.steps, tau, lr_schedule=s.lr_schedule)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed,
+                **_static_forks(preset), **changes)
 
 
-def order_matters_rate(preset, taskset, lrl_rate, experiment, seed=0, pretrain=None, finetune=None, lr=None) -> TrainConfig:
-    """Pre-train on the HRL, reset, jointly fine-tune at the LRL rate (pre-training shared)."""
+def restart_rate(preset, taskset, lrl_rate=None, experiment="order_matters_nmt", seed=0, lr=None, tau=None) -> TrainConfig:
+    s = scale(preset)
+    plan = M.Restart(s.pretrain, s.finetune, **_front_point(lrl_rate, tau), lr_schedule=s.lr_schedule)
+    return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, **_static_forks(preset))
+
+
+def order_matters_rate(preset, taskset, lrl_rate=None, experiment="order_matters_nmt", seed=0, pretrain=None,
+                       finetune=None, lr=None, tau=None) -> TrainConfig:
+    """Pre-train on the HRL, reset, jointly fine-tune at the LRL rate or temperature (pre-training shared)."""
     s = scale(preset)
     hrl, _ = hrl_lrl(taskset)
     pretrain = pretrain or s.pretrain
-    plan = M.OrderMatters(pretrain, finetune or s.finetune, pretrain_on=hrl, rates=(1 - lrl_rate, lrl_rate),
+    plan = M.OrderMatters(pretrain, finetune or s.finetune, pretrain_on=hrl, **_front_point(lrl_rate, tau),
                           lr_schedule=s.lr_schedule)
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("A", taskset), lr=lr, seed=seed, fork_at=pretrain)
 
@@ -157,13 +180,13 @@ def scalarized_run(preset, taskset, tau, experiment, seed=0, **changes) -> Train
     return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, **changes)
 
 
-def cooldown_run(preset, taskset, experiment, seed=0, tau_high=5.0, tau_low=1.0, **changes) -> TrainConfig:
+def cooldown_run(preset, taskset, experiment, seed=0, tau_high=5.0, tau_low=1.0, bleu=None, **changes) -> TrainConfig:
     """COOLDOWN: τ = tau_high for the first half, tau_low after; it continues the
-    temperature run at tau_high (with the same `changes`), which is forked at the switch."""
+    temperature run at tau_high (with the same `changes` and `bleu`), which is forked at the switch."""
     steps, _, lr_schedule = run_length(preset, taskset)
     plan = M.Cooldown(steps, steps // 2, tau_high=tau_high, tau_low=tau_low, lr_schedule=lr_schedule)
-    return base(preset, taskset, experiment, plan, bleu=wants_bleu("B", taskset), seed=seed, fork_at=steps // 2,
-                **changes)
+    bleu = wants_bleu("B", taskset) if bleu is None else bleu
+    return base(preset, taskset, experiment, plan, bleu=bleu, seed=seed, fork_at=steps // 2, **changes)
 
 
 def unclipped(preset) -> dict:
@@ -212,7 +235,7 @@ def rate_grid(preset: str) -> list[float]:
 
 def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matters_nmt", rates=None,
                            restart_rates=None, with_restart: bool = True, seeded=None,
-                           every_rate: bool | None = None) -> list[tuple[TrainConfig, dict]]:
+                           every_rate: bool | None = None, taus=None) -> list[tuple[TrainConfig, dict]]:
     """Paper A's NMT runs for each two-task set: static sampling at each rate, pre-training
     -> joint fine-tuning at every rate (pre-training shared), and the restart baseline at
     every rate too (default `restart_rates`: the static grid -- the paper restarts static
@@ -221,33 +244,70 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     middle rate again with every further seed of the preset (seed spread; every rate when the
     preset says `seeds_at_every_rate`, unless `every_rate` says otherwise) on the task sets in
     `seeded` (default: the first one only, which measures the spread), restart included; every run at each
-    learning rate of the preset's `lr_grid` (see `best_learning_rate`)."""
+    learning rate of the preset's `lr_grid` (see `best_learning_rate`).
+
+    The points are LRL rates (`rates`, default the preset's `rate_grid`) or temperatures
+    (`taus`, default the preset's `front_taus` when it has them and no `rates` are given):
+    those runs are labelled `tau`, and `front_points` reads each one's LRL rate from its plan."""
     s = scale(preset)
     every_rate = s.seeds_at_every_rate if every_rate is None else every_rate
-    rates = list(rates or rate_grid(preset))
-    restart_rates = list(restart_rates if restart_rates is not None else rates)
-    mid = rates[len(rates) // 2]
+    taus = list(taus or (s.front_taus if rates is None else ()))
+    key = "tau" if taus else "rate"
+    points = taus or list(rates or rate_grid(preset))
+    restart_points = list(restart_rates if restart_rates is not None and not taus else points)
+
+    def at(point):  # the builders' argument and the row's label for one point
+        return {"tau": point} if taus else {"lrl_rate": point}, {key: point}
+
+    mid = points[len(points) // 2]
     out = []
     seeded = list(tasksets[:1] if seeded is None else seeded)
     for lr in s.lr_grid or (s.lr,):
         for ts in tasksets:
             for seed in (s.seeds if ts in seeded else s.seeds[:1]):
-                seed_rates = rates if seed == s.seeds[0] or every_rate else [mid]
-                for r in seed_rates:
-                    labels = dict(taskset=ts, rate=r, seed=seed, lr=lr)
-                    out.append((static_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="static sampling", **labels)))
-                    out.append((order_matters_rate(preset, ts, r, experiment, seed, lr=lr), dict(method="pre-train + joint FT", **labels)))
+                seed_points = points if seed == s.seeds[0] or every_rate else [mid]
+                for p in seed_points:
+                    arg, label = at(p)
+                    labels = dict(taskset=ts, **label, seed=seed, lr=lr)
+                    out.append((static_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
+                                dict(method="static sampling", **labels)))
+                    out.append((order_matters_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
+                                dict(method="pre-train + joint FT", **labels)))
                 # the restart control wherever static runs with that seed: it forks static's
                 # run at the reset point, so each costs only the fine-tuning steps
-                for r in (r for r in seed_rates if with_restart and r in restart_rates):
-                    out.append((restart_rate(preset, ts, r, experiment, seed, lr=lr),
-                                dict(taskset=ts, method="restart", rate=r, seed=seed, lr=lr)))
+                for p in (p for p in seed_points if with_restart and p in restart_points):
+                    arg, label = at(p)
+                    out.append((restart_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
+                                dict(taskset=ts, method="restart", **label, seed=seed, lr=lr)))
             if with_restart:  # restart rates off the static grid (a notebook parameter)
-                for r in restart_rates:
-                    if r not in rates:
-                        out.append((restart_rate(preset, ts, r, experiment, s.seeds[0], lr=lr),
-                                    dict(taskset=ts, method="restart", rate=r, seed=s.seeds[0], lr=lr)))
+                for p in restart_points:
+                    if p not in points:
+                        arg, label = at(p)
+                        out.append((restart_rate(preset, ts, experiment=experiment, seed=s.seeds[0], lr=lr, **arg),
+                                    dict(taskset=ts, method="restart", **label, seed=s.seeds[0], lr=lr)))
     return out
+
+
+def lrl_share(run) -> float:
+    """The low-resource task's share of batches in a two-task run's last phase, read from the
+    plan it recorded (what its temperature gave on its data)."""
+    import json
+
+    plan = json.loads((run.dir / "config.json").read_text())["plan"]
+    return float(plan["phases"][-1]["schedule"]["mixture"]["probs"][1])  # a two-task set names its HRL first
+
+
+def front_points(df):
+    """The table of Order Matters' fronts, one row per point: rows sampled at a temperature
+    (labelled `tau`, no `rate`) get their `rate` -- the LRL's share of batches -- from their
+    run's plan, then each point keeps its best learning rate (`best_learning_rate`)."""
+    if "tau" in df:
+        df = df.copy()
+        if "rate" not in df:
+            df["rate"] = float("nan")
+        todo = df["rate"].isna() & df["tau"].notna()
+        df.loc[todo, "rate"] = [round(lrl_share(run), 4) for run in df.loc[todo, "run_obj"]]
+    return best_learning_rate(df)
 
 
 def best_learning_rate(df):
@@ -345,12 +405,28 @@ def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), expe
     return grid
 
 
+def shares_fig1_with_fronts(preset) -> bool:
+    """Whether the preset's Order Matters fronts sample at τ = 1 and τ = 5 (`Preset.front_taus`),
+    so that Upsample or Upweight? Fig. 1 reuses their static runs."""
+    return {1.0, 5.0} <= set(scale(preset).front_taus)
+
+
 def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
     """Upsample or Upweight? Fig. 1: τ=1, τ=5 and COOLDOWN (5 then 1), every seed, without
-    gradient clipping as in the paper (the τ=5 runs are Fig. 4's unclipped ones)."""
+    gradient clipping as in the paper (the τ=5 runs are Fig. 4's unclipped ones). On a preset
+    whose fronts sample at τ = 1 and 5 (`shares_fig1_with_fronts`), τ=1 and τ=5 are the
+    fronts' static runs -- clipped at 1.0 like every Order Matters run -- and COOLDOWN
+    continues τ=5's at the switch: three forks of half a run each are all Fig. 1 adds."""
     taskset = pair(preset, taskset)
-    noclip = unclipped(preset)
     grid = []
+    if shares_fig1_with_fronts(preset):
+        for seed in scale(preset).seeds:
+            for tau, method in ((1.0, "τ=1 (proportional)"), (5.0, "τ=5")):
+                grid.append((static_rate(preset, taskset, tau=tau, seed=seed), {"method": method, "seed": seed}))
+            grid.append((cooldown_run(preset, taskset, experiment, seed, bleu=wants_bleu("A", taskset)),
+                         {"method": "COOLDOWN (5→1)", "seed": seed}))
+        return grid
+    noclip = unclipped(preset)
     for seed in scale(preset).seeds:
         grid.append((temperature_run(preset, taskset, 1.0, experiment, seed, **noclip), {"method": "τ=1 (proportional)", "seed": seed}))
         grid.append((temperature_run(preset, taskset, 5.0, experiment, seed, **noclip), {"method": "τ=5", "seed": seed}))

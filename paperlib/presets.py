@@ -105,6 +105,11 @@ class Preset:
     """The notebooks `paperlib reproduce` runs at this preset (None: every one). A preset too
     small for a figure's regime leaves it out rather than shrink its runs below learning:
     the report says "not run at this size" and points to a larger preset."""
+    front_taus: tuple[float, ...] = ()
+    """Temperatures at which Order Matters' HRL+LRL fronts sample instead of `rate_grid`
+    (empty: the rates). With 1 and 5 among them, their static runs are Upsample or Upweight?
+    Fig. 1's τ=1 and τ=5 runs too, and COOLDOWN continues τ=5's at the switch: one set of runs
+    serves both papers' figures (`experiments.cooldown_runs`)."""
     hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
     """The HRL+LRL task sets of the two-task figures; figures of one pair use the first.
     A preset names pairs whose low-resource side its models can learn."""
@@ -179,15 +184,16 @@ _PRESETS = (
         # cores (2026-11-30). The other figures do not fit 90 minutes in regime (Upsample or
         # Upweight? Fig. 1 alone would add 24k steps): `notebooks` leaves them to gpu.
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
-        batch_size=32, lr=1e-3, warmup=200, steps=3250, pretrain=2500, lm_steps=300, lm_pretrain=200,
+        batch_size=32, lr=1e-3, warmup=200, steps=3000, pretrain=2500, lm_steps=300, lm_pretrain=200,
         eval_every=250, max_valid=None, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,
         rate_grid=(0.1, 0.5), hrl_hrl_rates=(0.2, 0.5, 0.8), seeds=(0, 1, 2), doremi_fraction=0.5, seeds_at_every_rate=True,
-        hrl_lrl_sets=("hrl_lrl_es",),
+        front_taus=(1.0, 5.0), hrl_lrl_sets=("hrl_lrl_es400",),
         notebooks=("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A5_fig06_finetune_only",
-                   "A8_fig26_bleu_fronts", "B0_fig02_variance_theory", "C1_advise_sampling_plan"),
+                   "A8_fig26_bleu_fronts", "B0_fig02_variance_theory", "B3_fig01_cooldown_lrl",
+                   "C1_advise_sampling_plan"),
         # hrl_lrl_es at 15%: few enough en-es pairs to overfit at rate 0.5 within a run; the
         # other sets serve the notebooks run at this size only with --only (out of regime)
-        fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "hrl_lrl_es": 0.15, "one_to_many": 0.02,
+        fractions={"hrl_hrl": 0.25, "hrl_lrl_fi": 0.15, "hrl_lrl_sv": 0.3, "hrl_lrl_es": 0.15, "hrl_lrl_es400": 0.15, "one_to_many": 0.02,
                    "one_to_many_extreme": 0.3, **HUB_FRACTIONS["mini"]},
     ),
     Preset(

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import files, kernels, store
 from .batches import TaskData, collate, model_inputs, per_example_loss
-from .config import TrainConfig
+from .config import TrainConfig, pool_boundaries
 from .evaluate import bleu_chrf, example_nll, fixed_subset, mean_losses, task_losses, translate
 from .lr import learning_rate
 from .models import build_model, count_parameters
@@ -203,7 +203,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
     valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
     sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
-                             boundaries=(cfg.fork_at, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
+                             boundaries=pool_boundaries(cfg, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
     kernels.prefer_eager_attention(model, device)
     model = accelerator.prepare(model)
     optimizer = accelerator.prepare(new_optimizer(model, cfg))

@@ -111,6 +111,31 @@ def test_fields_added_later_keep_the_stored_runs_identity():
         TrainConfig(plan=plan, batching="bytes")
 
 
+def test_a_chain_of_shared_prefixes():
+    """prefix_forks: the shared prefix a run continues itself continues an earlier one, down to
+    a run from scratch; the chain's points cut every member's sampler pools; configs without
+    the field keep their stored hash."""
+    import json
+
+    from paperlib.config import TrainConfig, from_dict, parent_config, pool_boundaries
+
+    plan = {"method": "temperature", "steps": 16, "tau": 5}
+    full = TrainConfig(plan=plan, fork_at=12, prefix_forks=(4, 8))
+    chain = [full]
+    while chain[-1].fork_at is not None:
+        chain.append(parent_config(chain[-1]))
+    assert [(c.stop_at, c.fork_at, c.prefix_forks) for c in chain] == [
+        (None, 12, (4, 8)), (12, 8, (4,)), (8, 4, ()), (4, None, ())]
+    assert pool_boundaries(full, None) == (12, 4, 8) and pool_boundaries(chain[2], 8) == (4, 8)
+    assert from_dict(json.loads(json.dumps(full.to_dict()))) == full  # JSON lists back to a tuple
+    assert "prefix_forks" not in TrainConfig(plan=plan, fork_at=12).identity()
+    assert full.identity()["prefix_forks"] == [4, 8]
+    for bad, message in (({"fork_at": None}, "needs fork_at"), ({"prefix_forks": (8, 4)}, "increasing"),
+                         ({"prefix_forks": (12,)}, "before fork_at"), ({"prefix_forks": (0,)}, "increasing steps >= 1")):
+        with pytest.raises(ValueError, match=message):
+            TrainConfig(**{"plan": plan, "fork_at": 12, "prefix_forks": (4, 8), **bad})
+
+
 PLAN = {"method": "temperature", "steps": 10, "tau": 1}
 
 

@@ -91,7 +91,7 @@ def test_paper_grid_sweeps_the_papers_learning_rates_and_mini_keeps_one():
 def test_figures_draw_the_presets_pairs_unless_a_notebook_names_others():
     from paperlib import experiments as E
 
-    assert E.pairs("mini") == ["hrl_lrl_es"] and E.pairs("smoke") == ["hrl_lrl_fi", "hrl_lrl_sv"]
+    assert E.pairs("mini") == ["hrl_lrl_es400"] and E.pairs("smoke") == ["hrl_lrl_fi", "hrl_lrl_sv"]
     # en-fi's 138 pairs teach a model nothing: the gpu preset uses en-es, first 1,000 pairs of it
     # (its LRL overfits within a run), then all 4.3k (it did not overfit in 4,000 steps)
     assert E.pairs("gpu") == ["hrl_lrl_es1k", "hrl_lrl_es"] and E.pair("gpu") == "hrl_lrl_es1k"
@@ -169,3 +169,41 @@ def test_a_six_layer_preset_is_its_three_layer_one_with_the_deeper_model():
         costs.length_share(calibration)
     steps_per_s = json.loads((paths.PACKAGE_ROOT / "benchmarks" / "results_gpu_h200.json").read_text())["side_by_side"]
     assert rate / per_step == pytest.approx(steps_per_s["aggregate_steps_per_s"] / 2)
+
+
+def test_fronts_at_temperatures_share_their_static_runs_with_cooldown(monkeypatch):
+    """A preset whose Order Matters fronts sample at τ = 1 and 5 (`front_taus`): the fronts'
+    static runs are Upsample or Upweight? Fig. 1's τ=1 and τ=5 arms, COOLDOWN continues τ=5's
+    run at the switch and the restart baseline at the pre-training length -- each shared
+    step is trained once (identities as the store keys them, without preparing data)."""
+    import dataclasses
+
+    from paperlib import costs, presets
+
+    s = dataclasses.replace(presets.get("smoke"), front_taus=(1.0, 5.0), seeds_at_every_rate=True)
+    monkeypatch.setitem(presets.PRESETS, "smoke", s)
+    assert E.shares_fig1_with_fronts("smoke") and s.switch < s.pretrain
+    grid = E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi"])
+    assert {labels["tau"] for _, labels in grid} == {1.0, 5.0} and not any("rate" in labels for _, labels in grid)
+    static = {(labels["tau"], labels["seed"]): c for c, labels in grid if labels["method"] == "static sampling"}
+    fig1 = E.cooldown_runs("smoke", "hrl_lrl_fi")
+    arms = {(labels["method"], labels["seed"]): c for c, labels in fig1}
+    for seed in s.seeds:
+        assert arms[("τ=1 (proportional)", seed)] == static[(1.0, seed)]
+        assert arms[("τ=5", seed)] == static[(5.0, seed)]
+        cooldown = arms[("COOLDOWN (5→1)", seed)]
+        assert cooldown.fork_at == s.switch and static[(5.0, seed)].prefix_forks == (s.switch,)
+        switch_prefix = parent_config(parent_config(static[(5.0, seed)]))
+        assert costs._run_identity(parent_config(cooldown)) == costs._run_identity(switch_prefix)
+    restart = next(c for c, labels in grid if labels["method"] == "restart" and labels["tau"] == 5.0)
+    assert costs._run_identity(parent_config(restart)) == costs._run_identity(parent_config(static[(5.0, 0)]))
+    # the dry run charges every shared step once: static runs 16 steps each (in three pieces),
+    # their restarts and the fine-tunings 4 after the pre-training, COOLDOWN 6 after the switch
+    monkeypatch.setattr(presets.Preset, "runs_notebook", lambda self, nb: nb in ("A2_fig02_hrl_lrl_fronts", "B3_fig01_cooldown_lrl"))
+    planned = costs.planned_runs("smoke")
+    a2 = E.order_matters_nmt_grid("smoke", E.pairs("smoke"))  # both smoke pairs; Fig. 1 draws the first
+    n_static = sum(labels["method"] == "static sampling" for _, labels in a2)
+    pretrainings = len({(labels["taskset"], labels["seed"]) for _, labels in a2 if labels["method"] == "pre-train + joint FT"})
+    fine_tunings = sum(labels["method"] in ("pre-train + joint FT", "restart") for _, labels in a2)
+    assert sum(r.steps for r in planned) == (n_static * s.steps + pretrainings * s.pretrain + fine_tunings * s.finetune
+                                             + len(s.seeds) * (s.steps - s.switch))

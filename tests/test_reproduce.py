@@ -221,7 +221,7 @@ def test_only_one_notebook_leaves_every_other_section_and_preset_as_it_was(tmp_p
 
 def test_only_the_task_sets_the_chosen_notebooks_train_on_are_prepared():
     assert reproduce.needed_tasksets("mini", ["B0_fig02_variance_theory"]) == []  # pure theory: no data
-    assert reproduce.needed_tasksets("mini", ["A5_fig06_finetune_only"]) == ["hrl_lrl_es"]
+    assert reproduce.needed_tasksets("mini", ["A5_fig06_finetune_only"]) == ["hrl_lrl_es400"]
     assert reproduce.needed_tasksets("gpu", ["B3_fig01_cooldown_lrl"]) == ["hrl_lrl_es1k"]
     assert sorted(reproduce.needed_tasksets("gpu", ["A2_fig02_hrl_lrl_fronts"])) == ["hrl_lrl_es", "hrl_lrl_es1k"]
     assert "one_to_many" in reproduce.needed_tasksets("mini", ["B4_table3_one_to_many"])

@@ -132,6 +132,45 @@ def test_fork_shares_the_prefix_run_and_matches_training_from_scratch(tiny_cfg, 
     assert _rows(a.dir) == _rows(scratch.dir)
 
 
+def test_a_chain_of_prefixes_trains_what_one_fork_does_and_serves_cooldown_and_restart(tiny_cfg, tmp_path):
+    """Static τ=5 forked at 12 whose prefix forks at 8 (`prefix_forks`): three runs (0-8, 8-12,
+    12-16) that together train exactly what one fork at 12 does (pools of 4 steps: the cuts
+    change nothing); COOLDOWN continues the 8-step prefix and the restart baseline the 12-step
+    one, so neither trains a step of the shared part again."""
+    settings = runs.Settings(tmp_path / "chain", progress=False)
+    static = {"method": "temperature", "steps": 16, "tau": 5}
+    chained = runs.get_or_train(tiny_cfg(static, fork_at=12, prefix_forks=(8,), pool_batches=4), settings)
+    made = {d.name for d in (tmp_path / "chain" / "test").iterdir()}
+    assert len(made) == 3  # the run and its two prefixes
+    one_fork = runs.get_or_train(tiny_cfg(static, fork_at=12, pool_batches=4),
+                                 runs.Settings(tmp_path / "one", progress=False))
+    assert _rows(chained.dir) == _rows(one_fork.dir)
+    cooldown = runs.get_or_train(tiny_cfg({"method": "cooldown", "steps": 16, "switch": 8, "tau_high": 5},
+                                          fork_at=8, pool_batches=4), settings)
+    restart = runs.get_or_train(tiny_cfg({"method": "restart", "first_steps": 12, "second_steps": 4, "tau": 5},
+                                         fork_at=12, prefix_forks=(8,), pool_batches=4), settings)
+    assert {d.name for d in (tmp_path / "chain" / "test").iterdir()} == made | {cooldown.dir.name, restart.dir.name}
+    shared = [r for r in _rows(chained.dir) if r["step"] <= 8 and "valid_loss" in r]
+    assert [r for r in _rows(cooldown.dir) if r["step"] <= 8 and "valid_loss" in r] == shared
+    after = [r for r in _rows(cooldown.dir) if r["step"] > 8 and "valid_loss" in r]
+    assert after and after[-1]["examples_seen"] != _rows(chained.dir)[-2]["examples_seen"]  # τ=1 after the switch
+
+
+def test_front_points_read_a_temperature_runs_rate_from_its_plan(tiny_cfg, tmp_path):
+    """A front sampled at a temperature is labelled by τ; `front_points` gives each row the
+    LRL's share of batches that τ gave on the run's own data (rates given as labels stay)."""
+    from paperlib import experiments as E
+
+    settings = runs.Settings(tmp_path, progress=False)
+    run = runs.get_or_train(tiny_cfg({"method": "temperature", "steps": 4, "tau": 5}), settings)
+    fixed = runs.get_or_train(tiny_cfg({"method": "static", "steps": 4, "rates": [0.7, 0.3]}), settings)
+    df = store.summarize([(run, {"method": "static sampling", "tau": 5.0, "seed": 0}),
+                          (fixed, {"method": "static sampling", "rate": 0.3, "seed": 0})])
+    rates = E.front_points(df)["rate"].tolist()
+    sizes = store.resolve(run.config)[0].sizes("train")  # the task set's order: high-resource first
+    assert rates == [round(float(temperature(list(sizes.values()), 5.0)[1]), 4), 0.3]
+
+
 def test_lm_run_logs_per_language_losses(tiny_cfg, tmp_path):
     cfg = tiny_cfg({"method": "temperature", "steps": 8, "tau": 1}, taskset="dir_lm")
     run = runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False))

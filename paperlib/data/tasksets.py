@@ -153,6 +153,13 @@ TASKSETS = {
             n_eval=500, keep_train=(("en-es", 1000),),
         ),
         TaskSet(
+            "hrl_lrl_es400", "translation", ("en-it", "en-es"),
+            "Order Matters §4.1.2 En→{Ro, Fr} and Upsample or Upweight? Fig. 1 on two CPU cores: at most 400 "
+            "en-es training pairs, so that τ=5 (a third of every batch) overfits them within a mini run "
+            "while τ=1 samples them at 2-3%",
+            n_eval=500, keep_train=(("en-es", 400),),
+        ),
+        TaskSet(
             "hrl_lrl_sv", "translation", ("en-fr", "en-sv"),
             "Order Matters En→{Hi, Fr} (≈130×) and Upsample or Upweight? En–{Fr, Ro}: "
             "high- and low-resource pair (≈140×)",
