@@ -135,7 +135,7 @@ def _cmd_advise(args) -> int:
         print(f"(each run then fine-tunes {E.scale(args.preset).finetune:,} steps: longer pre-training costs more "
               "steps in all, as in Order Matters Fig. 9 right)")
     else:
-        advice = advise.recommend(advise.points_from(E.best_learning_rate(df), hrl, lrl), args.tolerance)
+        advice = advise.recommend(advise.points_from(E.front_points(df), hrl, lrl), args.tolerance)
         print(advise.describe(advice, hrl, lrl, args.tolerance))
     return 0
 

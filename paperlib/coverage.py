@@ -88,11 +88,12 @@ BEYOND = {
 _NMT = ("model and run length: the preset's (scale table above; paper: 3+3-layer d512, Table 4's 300k-400k "
         "pre-training + 50k-300k fine-tuning steps), one learning rate instead of the 5-LR sweep, inverse-sqrt LR "
         "instead of cosine")
-_RATES = "the preset's LRL rates (scale table above) instead of 9"
+_RATES = ("the preset's LRL rates (scale table above) instead of 9 -- at mini two temperatures, τ=1 and τ=5 "
+          "(LRL rates 0.025 and 0.32), whose static runs are Upsample or Upweight? Fig. 1's")
 # which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): the report's scale table
-_FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of each (≈24×, 652 "
-       "en-es pairs) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
-_PAIR = "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 652 and 1,000 en-es pairs)"
+_FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of en-it and 400 "
+       "en-es pairs (≈40×) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
+_PAIR = "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 400 and 1,000 en-es pairs)"
 _SV = ("the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en-it and all 4.3k en-es pairs (≈24×) at gpu; "
        "mini draws one pair (smoke: en→{fr, sv})")
 _ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"
@@ -216,7 +217,8 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Fig. 1", "LRL (En-Ro) validation loss over training: τ=1 underfits, τ=5 overfits, COOLDOWN neither",
          B3, DEVIATION,
          f"{_PAIR} instead of the paper's multilingual MT; {_MT_B}; "
-         "no gradient clipping, as the paper's runs; the HRL is shown too"),
+         "no gradient clipping, as the paper's runs, at gpu; at mini τ=1 and τ=5 are the Order Matters fronts' "
+         "static runs, clipped at 1.0 like them (COOLDOWN is their fork at the switch); the HRL is shown too"),
     Item(_U, "Fig. 2", "scalarization's variance factor F(τ) = Σ p(i;τ)²/p(i;1) against τ for Zipf sizes "
          "D_i ∝ i^-α", B0, REPRODUCED,
          "closed form; K=10 tasks and α ∈ {0, 0.5, 1, 1.5, 2} are our choice (the paper states neither); B0 also "

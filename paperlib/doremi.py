@@ -42,7 +42,7 @@ def doremi_update(alpha: np.ndarray, excess: np.ndarray, eta: float = 1.0, smoot
 
 def reference_config(cfg: TrainConfig, steps: int, tasks: int) -> TrainConfig:
     """The reference model's run: cfg with uniform domain weights for `steps` steps."""
-    return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks), fork_at=None, stop_at=None)
+    return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks), fork_at=None, prefix_forks=(), stop_at=None)
 
 
 def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: float = 1e-3,

@@ -338,12 +338,14 @@ def regularisation_runs(preset, taskset=None, dropout=0.3, experiment="order_mat
     """Order Matters Fig. 5: the fronts of Fig. 2 plus static sampling with more dropout."""
     s = scale(preset)
     taskset = pair(preset, taskset)
-    rates = rate_grid(preset)
     grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] != "restart"]
-    mid_rates = rates[1:3] if len(rates) > 2 else rates
-    grid += [(static_rate(preset, taskset, r, experiment, seed, dropout=dropout),
-              dict(taskset=taskset, method=f"static sampling, dropout {dropout}", rate=r, seed=seed))
-             for r in mid_rates for seed in s.seeds]  # every seed: a verdict needs the seed spread
+    key = "tau" if s.front_taus else "rate"  # the fronts' points (`order_matters_nmt_grid`)
+    points = list(s.front_taus) or rate_grid(preset)
+    for p in (points[1:3] if len(points) > 2 else points):
+        arg = {"tau": p} if key == "tau" else {"lrl_rate": p}
+        grid += [(static_rate(preset, taskset, experiment=experiment, seed=seed, dropout=dropout, **arg),
+                  dict(taskset=taskset, method=f"static sampling, dropout {dropout}", **{key: p}, seed=seed))
+                 for seed in s.seeds]  # every seed: a verdict needs the seed spread
     return grid
 
 
@@ -405,10 +407,13 @@ def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), expe
     return grid
 
 
-def shares_fig1_with_fronts(preset) -> bool:
-    """Whether the preset's Order Matters fronts sample at τ = 1 and τ = 5 (`Preset.front_taus`),
-    so that Upsample or Upweight? Fig. 1 reuses their static runs."""
-    return {1.0, 5.0} <= set(scale(preset).front_taus)
+def shares_fig1_with_fronts(preset, taskset=None) -> bool:
+    """Whether Upsample or Upweight? Fig. 1 on `taskset` (default: the preset's first pair)
+    reuses the Order Matters fronts' static runs: the fronts sample at τ = 1 and τ = 5
+    (`Preset.front_taus`) and draw that pair (one of the preset's own pairs; a notebook given
+    another, e.g. a hub pair, trains Fig. 1's own runs)."""
+    s = scale(preset)
+    return {1.0, 5.0} <= set(s.front_taus) and pair(preset, taskset) in s.hrl_lrl_sets
 
 
 def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
@@ -419,7 +424,7 @@ def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
     continues τ=5's at the switch: three forks of half a run each are all Fig. 1 adds."""
     taskset = pair(preset, taskset)
     grid = []
-    if shares_fig1_with_fronts(preset):
+    if shares_fig1_with_fronts(preset, taskset):
         for seed in scale(preset).seeds:
             for tau, method in ((1.0, "τ=1 (proportional)"), (5.0, "τ=5")):
                 grid.append((static_rate(preset, taskset, tau=tau, seed=seed), {"method": method, "seed": seed}))

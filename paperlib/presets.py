@@ -5,9 +5,10 @@ reads it from `get(name)`.
 
 smoke  seconds per notebook; CI executes every notebook at this size (out of regime by design).
 mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figures that reuse
-       its runs (Figs. 3-4, 6, 27) plus the theory figure, three seeds at every rate: 80.2 min
-       of training (one schedule, 2 workers) + 0.8 min of notebooks on 2 CPU cores, measured
-       2026-11-30; the other notebooks are left to gpu (`Preset.notebooks`).
+       its runs (Figs. 3-4, 6, 27), Upsample or Upweight? Fig. 1 on the same runs (the fronts
+       sample at τ=1 and τ=5) plus the theory figure, three seeds at every point: WALL_MINI
+       of training (one schedule, 2 workers) on 2 CPU cores, measured 2026-11-30; the other
+       notebooks are left to gpu (`Preset.notebooks`).
 gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
        every figure: 341k steps, 0.93 GPU-hours at the measured rate of runs side by side.
 paper  the papers' own settings and data (`--source hub`, its default: WMT, OPUS-100, mC4), for GPU nodes.
@@ -168,21 +169,23 @@ _PRESETS = (
         gradvar_batches=6, gradvar_per_task=2, theory_grid=20,
     ),
     Preset(
-        # two CPU cores, in regime, Order Matters Fig. 2 and what reuses its runs (Figs. 3-4, 6,
-        # 27; the theory of Upsample or Upweight? Fig. 2). Sized by pilots on 2 cores
-        # (2026-11-30, this model, batch 32, lr 1e-3 with 200 warm-up steps; hrl_lrl_es at 15%:
-        # en-it 15.9k, en-es 652 pairs; bigram 4.45 / 5.31): pre-training on en-it reached
-        # 3.37 after 2,500 steps (1.08 nats below its bigram: the `pretrained` gate); static
-        # sampling at rate 0.5 overfit en-es from step 2,000 (49 epochs; 4.70 -> 4.78 at 3,000)
-        # while 750 steps of joint fine-tuning after pre-training reached 4.06 (pilot numbers;
-        # the shipped runs' are in the report). A step is 11 GFLOP at full length
-        # (flop_counter); two runs side by side make about 4 steps/s each, evaluation included.
-        # Runs: 9 prefixes of 2,500 steps (static at 0.1 and 0.5 and pre-training, 3 seeds
-        # each: static sampling's best en-es rate is 0.1, so comparing fronts best rate
-        # against best rate needs every seed at every rate) and 21 continuations of 750
-        # (static, pre-trained, restart and fine-tune-only): 38,250 steps, 80.2 minutes on 2
-        # cores (2026-11-30). The other figures do not fit 90 minutes in regime (Upsample or
-        # Upweight? Fig. 1 alone would add 24k steps): `notebooks` leaves them to gpu.
+        # two CPU cores, in regime: Order Matters Fig. 2 and what reuses its runs (Figs. 3-4, 6,
+        # 27), Upsample or Upweight? Fig. 1 on the same runs, and the theory of its Fig. 2.
+        # The fronts sample at τ=1 and τ=5 (`front_taus`), so their static runs are Fig. 1's
+        # arms and COOLDOWN is three forks at the switch (step 1,500). Sized by pilots on 2
+        # cores (2026-11-30, this model, batch 32, lr 1e-3 with 200 warm-up steps, en-it at 15%
+        # = 15.9k pairs): with 652 en-es pairs τ=5 (rate 0.35) never overfit (4.39 at 2,750 and
+        # 3,000); with 400 (hrl_lrl_es400, ≈40×; τ=5 samples en-es at 0.32, τ=1 at 0.025) it
+        # reached its minimum 4.81 at step 2,250 and rose to 4.87 by 3,000 (the `overfits` and
+        # `cooldown` gates), while 500 steps of joint fine-tuning at τ=5 after 2,500 of
+        # pre-training (en-it 3.35, 1.1 nats below its bigram: the `pretrained` gate) reached
+        # 4.44. A step is 11 GFLOP at full length (flop_counter); two runs side by side make
+        # about 4 steps/s each, evaluation included. Runs: per seed (3) a pre-training of
+        # 2,500, static τ=1 and τ=5 of 3,000 (each in three pieces: 0-1,500, 1,500-2,500,
+        # 2,500-3,000), and continuations of 500 (joint fine-tuning and restart at each τ,
+        # fine-tune-only) and of 1,500 (COOLDOWN): 37,500 steps. Upsample or Upweight? Fig. 4
+        # would add scalarization runs of whole length (and its learned gate fails for
+        # τ=5-like rates at this length); `notebooks` leaves it and the others to gpu.
         "mini", model=ModelConfig(d_model=128, layers=2, heads=4, ffn=512, max_len=64),
         batch_size=32, lr=1e-3, warmup=200, steps=3000, pretrain=2500, lm_steps=300, lm_pretrain=200,
         eval_every=250, max_valid=None, train_subset=64, bleu_max_examples=50, vocab_size=4000, block_size=64,

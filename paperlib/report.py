@@ -134,7 +134,9 @@ def scale_markdown(preset: str, hub: bool = False) -> list[str]:
                                     + (f" (best of {len(q.lr_grid)})" if q.lr_grid else "")
                                     + f", warm-up {q.warmup:,}, {q.lr_schedule.replace('_', ' ')}",
             "seeds": ", ".join(map(str, q.seeds)),
-            "LRL rates (Order Matters fronts)": ", ".join(f"{r:g}" for r in q.rate_grid),
+            "LRL rates (Order Matters fronts)": (", ".join(f"τ={t:g}" for t in q.front_taus)
+                                                 + " (temperatures; the rates they give are on the fronts)")
+            if q.front_taus else ", ".join(f"{r:g}" for r in q.rate_grid),
             "HRL+LRL pairs": "; ".join(f"{name} ({', '.join(get_taskset(name).tasks)})" for name in q.hrl_lrl_sets),
             "validation per task": "all (the task set's split)" if q.max_valid is None else f"≤ {q.max_valid} sentences",
             "precision": q.precision,

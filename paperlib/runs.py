@@ -115,8 +115,9 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
     """get_or_train for each config. Without a parallel executor they train in order and
     shared prefixes are trained by the first config that needs them. With local workers,
     the missing runs and prefixes train side by side in one dependency-aware schedule
-    (`train_side_by_side`); as jobs, in two waves: the shared prefix runs first, then every
-    run continuing them."""
+    (`train_side_by_side`); as jobs, in waves: the shared prefixes that continue nothing
+    first, then each link of a chain of prefixes (`TrainConfig.prefix_forks`) after the one it
+    continues, then every run continuing them."""
     s = settings or Settings()
     if not s.parallel or not s.train_missing:
         return [get_or_train(c, s) for c in cfgs]
@@ -124,11 +125,8 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
         train_side_by_side(cfgs, s.executor.workers, s)
         return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
     missing, parent_of = _missing_with_prefixes(cfgs, s)
-    continued = set(parent_of.values())
-    prefixes = [c for name, c in missing.items() if name in continued]
-    todo = [c for name, c in missing.items() if name not in continued]
     quiet = dataclasses.replace(s, progress=False, executor=None)
-    for wave, name in ((prefixes, "paperlib-prefixes"), (todo, "paperlib-runs")):  # jobs: two waves
+    for wave, name in _job_waves(missing, parent_of):
         executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
                            executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
     return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
@@ -350,6 +348,20 @@ def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], d
     for c in cfgs:
         add(c)
     return runs, parent_of
+
+
+def _job_waves(runs: dict, parent_of: dict) -> list[tuple[list[TrainConfig], str]]:
+    """The missing runs as job waves, each after the prefixes its runs continue: by depth in
+    their chain (a prefix that continues nothing, the link after it, ...), the runs no one
+    continues last."""
+    def depth(name):
+        return 0 if name not in parent_of else 1 + depth(parent_of[name])
+
+    continued = set(parent_of.values())
+    prefixes = sorted((n for n in runs if n in continued), key=depth)
+    waves = [([runs[n] for n in prefixes if depth(n) == d], f"paperlib-prefixes-{d}")
+             for d in sorted({depth(n) for n in prefixes})]
+    return waves + [([c for n, c in runs.items() if n not in continued], "paperlib-runs")]
 
 
 def _dependency_order(runs: dict, parent_of: dict) -> list[str]:

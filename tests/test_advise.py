@@ -70,10 +70,10 @@ def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(
     assert "recommended: " in out and "held-out prediction error" in out
     assert ("reliable: " in out) or ("UNRELIABLE: " in out)
     assert cli.main(["advise", "--preset", "mini", "--runs-dir", str(tmp_path)]) == 2
-    assert "no runs of the hrl_lrl_es fronts" in capsys.readouterr().err
+    assert "no runs of the hrl_lrl_es400 fronts" in capsys.readouterr().err
     assert cli.main(["advise", "--preset", "mini", "--over", "tau", "--runs-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err  # which grid is missing, and which notebook trains it
-    assert "no runs of the hrl_lrl_es τ grid" in err and "--only B2_fig04_sampling_vs_weighting" in err
+    assert "no runs of the hrl_lrl_es400 τ grid" in err and "--only B2_fig04_sampling_vs_weighting" in err
 
 
 def test_a_recorded_recommendation_appears_in_the_report(tmp_path):

@@ -314,3 +314,17 @@ def test_killing_reproduce_leaves_no_kernel_and_no_worker(tiny_cfg, tmp_path, da
     for p in alive:
         os.kill(p, signal.SIGKILL)
     assert not alive, f"{len(alive)} of {len(family)} processes outlived paperlib reproduce"
+
+
+def test_jobs_train_each_link_of_a_prefix_chain_after_the_one_it_continues():
+    """As jobs (slurm, local-jobs), a chain of prefixes (`TrainConfig.prefix_forks`: τ=5's
+    first half, its second piece to the pre-training length, then the run) trains in one wave
+    per link: a wave never holds a prefix and the run that continues it (they would race for
+    its lock)."""
+    runs_ = {"half": "c-half", "to_pretrain": "c-pre", "static": "c-static", "restart": "c-restart",
+             "cooldown": "c-cool", "alone": "c-alone"}
+    parent_of = {"to_pretrain": "half", "static": "to_pretrain", "restart": "to_pretrain", "cooldown": "half"}
+    waves = runs._job_waves(runs_, parent_of)
+    assert [(name, sorted(wave)) for wave, name in waves] == [
+        ("paperlib-prefixes-0", ["c-half"]), ("paperlib-prefixes-1", ["c-pre"]),
+        ("paperlib-runs", sorted(["c-static", "c-restart", "c-cool", "c-alone"]))]
