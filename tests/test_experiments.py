@@ -207,3 +207,20 @@ def test_fronts_at_temperatures_share_their_static_runs_with_cooldown(monkeypatc
     fine_tunings = sum(labels["method"] in ("pre-train + joint FT", "restart") for _, labels in a2)
     assert sum(r.steps for r in planned) == (n_static * s.steps + pretrainings * s.pretrain + fine_tunings * s.finetune
                                              + len(s.seeds) * (s.steps - s.switch))
+
+
+def test_the_dropout_control_sits_at_the_fronts_points(monkeypatch):
+    """Order Matters Fig. 5's dropout arms are static runs at the fronts' own points: rates, or
+    temperatures where the fronts sample at those (`front_taus`), labelled alike so that
+    `front_points` gives every row its rate."""
+    import dataclasses
+
+    from paperlib import presets
+
+    rates = {labels.get("rate") for _, labels in E.regularisation_runs("smoke") if "dropout 0.3" in labels["method"]}
+    assert rates <= set(E.scale("smoke").rate_grid)
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), front_taus=(1.0, 5.0)))
+    grid = E.regularisation_runs("smoke")
+    dropout = [(c, labels) for c, labels in grid if "dropout 0.3" in labels["method"]]
+    assert {labels["tau"] for _, labels in dropout} == {1.0, 5.0} and not any("rate" in labels for _, labels in grid)
+    assert all(c.model.dropout == 0.3 and c.plan.method == "temperature" for c, _ in dropout)
