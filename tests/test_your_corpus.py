@@ -151,7 +151,7 @@ def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_pat
     assert "pair     en-de+en-sw" in out and "lm       none: every monolingual language" in out
     # one mini run: 3,250 steps x 32 examples at rate 0.5 -> 52,000 / 120 = 433 epochs of en-sw
     assert "rate 0.5 (static)    130.00  433.33" in out
-    assert "en-sw: 120 training pairs; fewer than 500 may be too few to learn from" in out
+    assert "en-sw: 120 training pairs; fewer than 400 may be too few to learn from" in out
     assert "epochs per mini run at rate 0.5" not in out  # enough repetition to overfit at mini
     assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "smoke"]) == 0
     # smoke: 12 steps x 8 examples: en-sw is seen 0.4 times, far from the overfitting the claims rest on
