@@ -149,8 +149,8 @@ def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_pat
     out = capsys.readouterr().out
     assert "en-sw    120     20    20          3.3×" in out  # sizes and imbalance, before any preparation
     assert "pair     en-de+en-sw" in out and "lm       none: every monolingual language" in out
-    # one mini run: 3,250 steps x 32 examples at rate 0.5 -> 52,000 / 120 = 433 epochs of en-sw
-    assert "rate 0.5 (static)    130.00  433.33" in out
+    # one mini run: 3,000 steps x 32 examples at rate 0.5 -> 48,000 / 120 = 400 epochs of en-sw
+    assert "rate 0.5 (static)    120.00  400.00" in out
     assert "en-sw: 120 training pairs; fewer than 400 may be too few to learn from" in out
     assert "epochs per mini run at rate 0.5" not in out  # enough repetition to overfit at mini
     assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "smoke"]) == 0
