@@ -100,6 +100,18 @@ def _front_point(rate: float | None, tau: float | None) -> dict:
     return {"rates": (1 - rate, rate)} if tau is None else {"tau": tau}
 
 
+def front_grid(preset) -> tuple[list[float], bool]:
+    """(the points of Order Matters' fronts, whether they are temperatures): the preset's
+    `front_taus` where it has them, else its `rate_grid`."""
+    s = scale(preset)
+    return (list(s.front_taus), True) if s.front_taus else (rate_grid(preset), False)
+
+
+def _at_point(point: float, by_tau: bool) -> tuple[dict, dict]:
+    """(the run builders' argument, the row's label) for one front point."""
+    return ({"tau": point}, {"tau": point}) if by_tau else ({"lrl_rate": point}, {"rate": point})
+
+
 def _static_forks(preset) -> dict:
     """Where a front's static run (and the restart baseline that continues it) forks: at the
     pre-training length, and -- on a preset whose fronts are Upsample or Upweight? Fig. 1's
@@ -252,12 +264,11 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     s = scale(preset)
     every_rate = s.seeds_at_every_rate if every_rate is None else every_rate
     taus = list(taus or (s.front_taus if rates is None else ()))
-    key = "tau" if taus else "rate"
     points = taus or list(rates or rate_grid(preset))
     restart_points = list(restart_rates if restart_rates is not None and not taus else points)
 
-    def at(point):  # the builders' argument and the row's label for one point
-        return {"tau": point} if taus else {"lrl_rate": point}, {key: point}
+    def at(point):
+        return _at_point(point, bool(taus))
 
     mid = points[len(points) // 2]
     out = []
@@ -339,12 +350,11 @@ def regularisation_runs(preset, taskset=None, dropout=0.3, experiment="order_mat
     s = scale(preset)
     taskset = pair(preset, taskset)
     grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] != "restart"]
-    key = "tau" if s.front_taus else "rate"  # the fronts' points (`order_matters_nmt_grid`)
-    points = list(s.front_taus) or rate_grid(preset)
+    points, by_tau = front_grid(preset)  # the fronts' own points
     for p in (points[1:3] if len(points) > 2 else points):
-        arg = {"tau": p} if key == "tau" else {"lrl_rate": p}
+        arg, label = _at_point(p, by_tau)
         grid += [(static_rate(preset, taskset, experiment=experiment, seed=seed, dropout=dropout, **arg),
-                  dict(taskset=taskset, method=f"static sampling, dropout {dropout}", **{key: p}, seed=seed))
+                  dict(taskset=taskset, method=f"static sampling, dropout {dropout}", **label, seed=seed))
                  for seed in s.seeds]  # every seed: a verdict needs the seed spread
     return grid
 
