@@ -3,16 +3,11 @@
 #   run(command="bash benchmarks/gpu_session.sh 500 --no-diagnostics", carry=[".gpu"], timeout_s=580)
 # and, at once (the machine stays warm ~30 s and keeps its runs and checkpoints), to continue:
 #   run(command="bash benchmarks/gpu_session.sh 420 --no-measure --groups order_matters_fig2,cooldown_fig1", ...)
-# It expects, carried beside the working tree in .gpu/ (git-ignored through .git/info/exclude;
-# together with the tree under the tool's 64 MiB):
+# It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine
+# before the device starts by `bash benchmarks/gpu_prepare.sh` (~3 min; a new checkout has none):
 #   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them; its pyarrow, 25.0.1
-#         on 2026-11-30, is new enough -- otherwise add pyarrow>=24 here):
-#         pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#           --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .gpu/whl \
-#           datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19
-#   data.tar.xz  the prepared task sets, so that run identities match this machine's:
-#         paperlib data prepare --tasks hrl_lrl_es1k hrl_lrl_es --preset gpu
-#         tar -cf - data/prepared/ddtp/hrl_lrl_es1k-gpu data/prepared/ddtp/hrl_lrl_es-gpu | xz -9e > .gpu/data.tar.xz
+#         on 2026-11-30, is new enough -- otherwise PYARROW=1 bash benchmarks/gpu_prepare.sh)
+#   data.tar.xz  the prepared task sets, so that run identities match this machine's
 set -o pipefail
 budget=${1:-480}
 shift; extra="$@"   # e.g. --no-diagnostics
