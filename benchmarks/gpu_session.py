@@ -7,8 +7,9 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
 2. model: training steps of the `gpu` preset's model on random full-length batches (bf16
    autocast, fused AdamW) at several batch sizes: steps/s, TFLOP/s (FLOPs counted by
    torch's FlopCounterMode, `paperlib.costs`) and MFU against the measured peak;
-3. trainer: one real run of paperlib's training loop alone on the GPU (steps/s, from the
-   run's own wall-time log);
+3. trainer: synchronising CUDA calls per step of paperlib's training loop (torch's sync
+   debug mode; the loop is meant to make none), and one real run of it alone on the GPU
+   (steps/s, from the run's own wall-time log);
 4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
    (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
    fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
@@ -156,6 +157,36 @@ def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) 
             "steps_per_s": steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
 
 
+def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int] = (20, 40)) -> dict:
+    """Synchronising CUDA calls per step of paperlib's training loop, counted by torch's sync
+    debug mode (each `.item()`, blocking copy, `nonzero`, ... warns), from two runs that
+    differ only in length: their evaluations at both ends cancel in the difference. Each
+    such call makes the host wait for the GPU; the loop is meant to make none."""
+    import dataclasses
+    import warnings
+
+    import torch
+
+    from paperlib import experiments as E
+    from paperlib import methods as M
+    from paperlib.train import train
+
+    counts = {}
+    for n in steps:
+        cfg = E.base(preset, taskset, "gpu_bench", M.Static(n, (0.5, 0.5)), bleu=False)
+        cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=n))
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                train(cfg, runs_root / "gpu_bench" / f"host_syncs_{n}", progress=False)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+        counts[n] = sum("synchroniz" in str(w.message) for w in caught)
+    short, long = steps
+    return {"per_step": (counts[long] - counts[short]) / (long - short), "counts": counts}
+
+
 def group_configs(name: str, preset: str, taskset: str):
     from paperlib import experiments as E
 
@@ -255,6 +286,8 @@ def main() -> None:
         phase("peak_bf16_flops", matmul_peak)
         peak = result["peak_bf16_flops"] if isinstance(result["peak_bf16_flops"], float) else 989e12
         phase("model", lambda: model_throughput(args.preset, (128, 512), peak))
+        phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
+        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:

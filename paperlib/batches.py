@@ -100,7 +100,8 @@ def collate(data: TaskData, pairs: list[tuple[str, int]]) -> dict[str, torch.Ten
 
 def model_inputs(batch: dict) -> dict:
     """The keys the model's forward takes (labels are used by our own loss)."""
-    return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "decoder_input_ids")}
+    return {k: v for k, v in batch.items()
+            if k in ("input_ids", "attention_mask", "decoder_input_ids", "decoder_attention_mask")}
 
 
 def token_nll(logits: torch.Tensor, labels: torch.Tensor):

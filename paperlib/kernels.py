@@ -1,4 +1,5 @@
-"""Cheaper CPU building blocks for the training step; a GPU keeps PyTorch's own.
+"""Cheaper CPU building blocks for the training step; a GPU keeps PyTorch's own, with
+attention masks built on the host (`host_attention_masks`).
 
 Measured on a 2-core AMD EPYC (benchmarks/bench_step.py, mini model, 1 thread): dropout's
 `bernoulli_` was 9% of a step -- on an AMD CPU PyTorch draws one Mersenne-Twister number per
@@ -67,3 +68,32 @@ def prefer_eager_attention(model: torch.nn.Module, device: torch.device) -> None
     fused kernels are what make it fast there."""
     if torch.device(device).type == "cpu" and hasattr(model, "set_attn_implementation"):
         model.set_attn_implementation("eager")
+
+
+def host_attention_masks(inputs: dict, kind: str) -> dict:
+    """The model inputs with their masks built on the host, in the form transformers hands
+    to scaled-dot-product attention unchanged (boolean, True = attend):
+    translation  attention_mask (batch, 1, 1, source length) -- None where nothing is padding
+                 -- read by the encoder's self-attention and the decoder's cross-attention
+                 alike; decoder_attention_mask causal, (1, 1, target length, target length);
+    lm           attention_mask causal and padding, (batch, 1, length, length).
+
+    Given a 2-D mask or none, transformers itself asks the device whether any position is
+    padding (`mask.all()`; the decoder and GPT-2 ask even without a mask), and on a GPU each
+    such question waits for every kernel queued before it: the host could not queue the
+    next step while the GPU runs this one. Here the answer is read where the batch was
+    built, for free. For eager attention (the CPU's) keep the 2-D masks."""
+    keep = inputs["attention_mask"].bool()
+    out = dict(inputs)
+    if kind == "translation":
+        out["attention_mask"] = None if bool(keep.all()) else keep[:, None, None, :]
+        out["decoder_attention_mask"] = _causal(inputs["decoder_input_ids"].shape[1])[None, None]
+    elif kind == "lm":
+        out["attention_mask"] = _causal(keep.shape[1])[None, None] & keep[:, None, None, :]
+    else:
+        raise ValueError(f"unknown model kind {kind!r}; valid: translation, lm")
+    return out
+
+
+def _causal(length: int) -> torch.Tensor:
+    return torch.ones(length, length, dtype=torch.bool).tril_()

@@ -3,7 +3,10 @@
 Per step: find the phase and the mixture, reset the optimizer (and with it the LR
 schedule) at a phase that asks for it, set the LR from a pure function of the step, draw
 the batch from the MixtureSampler, weight each example's loss by its task's loss weight,
-step. Every `eval.every` steps: evaluate, append a row to metrics.jsonl, checkpoint.
+step. Every `eval.every` steps: evaluate, append a row to metrics.jsonl, checkpoint. Between
+evaluations nothing is read back from the device (`_StepSums`, `to_device`,
+`kernels.host_attention_masks`), so that on a GPU the host queues the next step while the
+GPU runs this one; a non-finite loss is found at the next evaluation, before its checkpoint.
 
 metrics.jsonl rows: step (updates done), phase, lr, train_loss (mean nll per task over the
 interval), train_tokens (target tokens trained on per task over the interval, all ranks),
@@ -122,6 +125,42 @@ def new_optimizer(model, cfg: TrainConfig):
                              foreach=None if cuda else True)
 
 
+class _StepSums:
+    """The per-step statistics, summed where the step ran and read once per evaluation.
+
+    Reading them at every step (loss.item(), float(norm), a tensor's .cpu()) would make the
+    host wait for the GPU at every step, so it could never queue the next step's kernels
+    while the GPU runs this one. On a CPU the sums are the same float operations in the
+    same order as numpy's were, so the logged numbers are the same bits."""
+
+    def __init__(self, n_tasks: int, device):
+        self.nll = torch.zeros(n_tasks, dtype=torch.float64, device=device)
+        self.tokens = torch.zeros(n_tasks, dtype=torch.float64, device=device)
+        self.objective = torch.zeros((), dtype=torch.float64, device=device)
+        self.first_nonfinite = torch.full((), -1, dtype=torch.int64, device=device)
+        self.norm = None
+
+    def add(self, step: int, task_ids, ex_nll, ex_tokens, loss, norm) -> None:
+        self.nll.index_add_(0, task_ids, (ex_nll * ex_tokens).detach().double())
+        self.tokens.index_add_(0, task_ids, ex_tokens.double())
+        self.objective += loss.detach().double()
+        bad = (self.first_nonfinite < 0) & ~torch.isfinite(loss.detach())
+        self.first_nonfinite = torch.where(bad, step, self.first_nonfinite)
+        self.norm = norm
+
+    def move_into(self, interval: "_Interval") -> int | None:
+        """Add the sums to `interval` (one device-to-host copy) and start again from zero;
+        returns the first step whose loss was not finite, or None."""
+        interval.nll += self.nll.cpu().numpy()
+        interval.tokens += self.tokens.cpu().numpy()
+        interval.objective += float(self.objective)
+        if self.norm is not None:
+            interval.grad_norm = float(self.norm)
+        first = int(self.first_nonfinite)
+        self.__init__(len(self.nll), self.nll.device)
+        return None if first < 0 else first
+
+
 class _Interval:
     """Training statistics accumulated between two evaluations (saved in checkpoints)."""
 
@@ -230,6 +269,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
     elif main:
         store.write_metrics(run_dir, [])
     net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
+    host_masks = getattr(net.config, "_attn_implementation", None) == "sdpa"
 
     def write_row(row):
         store.append_metrics(run_dir, row)
@@ -258,6 +298,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
             row["padding_fraction"] = 1 - interval.real / max(1, interval.padded)
         return row
 
+    sums = _StepSums(len(plan.tasks), device)
     t0 = time.time()
     if start == 0 and main:
         write_row(evaluate_row(0))
@@ -279,41 +320,45 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         slots = global_slots[rank::world]  # this rank's share of the global batch
         batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
         task_ids = torch.as_tensor(slots[:, 0])
-        weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids].to(device)
+        weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids]
+        forward_inputs = model_inputs(batch)
+        if host_masks:  # before the copy: read on the device, a mask would make the host wait
+            forward_inputs = kernels.host_attention_masks(forward_inputs, data.kind)
+        inputs = to_device({**forward_inputs, "labels": batch["labels"], "task_ids": task_ids, "weights": weights},
+                           device)
         with accelerator.autocast(), kernels.cpu_training(device):
-            logits = model(**{k: v.to(device) for k, v in model_inputs(batch).items()}).logits
-        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, batch["labels"].to(device), cfg.optim.label_smoothing)
+            logits = model(**{k: inputs[k] for k in model_inputs(inputs)}).logits
+        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, inputs["labels"], cfg.optim.label_smoothing)
         if len(slots) == len(global_slots):
-            loss = (weights * ex_loss).mean()
+            loss = (inputs["weights"] * ex_loss).mean()
         else:  # DDP averages the ranks' gradients: scale so the result is the global batch mean
-            loss = (weights * ex_loss).sum() * world / len(global_slots)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"non-finite loss at step {step} (phase {phase.name!r}, lr {lr:.3g}); the last good checkpoint "
-                f"is kept in {run_dir / 'ckpt'}; lower optim.lr or set optim.clip_norm"
-            )
+            loss = (inputs["weights"] * ex_loss).sum() * world / len(global_slots)
         accelerator.backward(loss)
         norm = accelerator.clip_grad_norm_(model.parameters(), cfg.optim.clip_norm or math.inf)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-        nll_sum = (ex_nll * ex_tokens).detach().cpu().double().numpy()
-        np.add.at(interval.nll, slots[:, 0], nll_sum)
-        np.add.at(interval.tokens, slots[:, 0], ex_tokens.cpu().numpy())
-        loss_value = loss.item()
-        interval.objective += loss_value
+        sums.add(step, inputs["task_ids"], ex_nll, ex_tokens, loss, norm)
         interval.steps += 1
         interval.real += int(batch["real_tokens"])
         interval.padded += int(batch["padded_tokens"])
-        interval.grad_norm = float(norm)
         bar.update()
-        bar.set_postfix(phase=phase.name, loss=f"{loss_value:.3f}", refresh=False)
+        bar.set_postfix(phase=phase.name, refresh=False)
 
         done = step + 1
         if stop_after is not None and done >= stop_after and done < end:
             bar.close()
             return run_dir  # simulated kill: nothing more is written
         if done % cfg.eval.every == 0 or done == end:
+            nonfinite_at = sums.move_into(interval)
+            if _any_rank(nonfinite_at is not None, accelerator):
+                bar.close()  # before this interval's checkpoint: the last one is from before the divergence
+                at = done - 1 if nonfinite_at is None else nonfinite_at
+                where = f"at step {at}" if nonfinite_at is not None else f"on another rank by step {at}"
+                raise TrainingDiverged(
+                    f"non-finite loss {where} (phase {plan.phases[plan.locate(at)[0]].name!r}, lr {_lr(cfg, plan, at):.3g}); "
+                    f"the last good checkpoint is kept in {run_dir / 'ckpt'}; lower optim.lr or set optim.clip_norm")
+            bar.set_postfix(phase=phase.name, loss=f"{interval.objective / max(1, interval.steps):.3f}", refresh=False)
             _sum_over_ranks(interval, accelerator)
             if main:
                 write_row(evaluate_row(done))
@@ -347,6 +392,22 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
     }, indent=2))
     return run_dir
+
+
+def to_device(tensors: dict, device) -> dict:
+    """The batch's tensors on `device`. To a GPU through pinned memory without waiting: a
+    plain copy from pageable memory waits until the GPU has finished all the work queued
+    before it, which would end the overlap of the host's next batch with the GPU's step."""
+    if torch.device(device).type != "cuda":
+        return {k: v if v is None else v.to(device) for k, v in tensors.items()}
+    return {k: v if v is None else v.pin_memory().to(device, non_blocking=True) for k, v in tensors.items()}
+
+
+def _any_rank(flag: bool, accelerator) -> bool:
+    if accelerator.num_processes == 1:
+        return flag
+    total = accelerator.reduce(torch.tensor([float(flag)], device=accelerator.device), "sum")
+    return bool(total.item() > 0)
 
 
 def _sum_over_ranks(interval: _Interval, accelerator) -> None:

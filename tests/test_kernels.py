@@ -107,3 +107,45 @@ def test_a_training_forward_draws_no_bernoulli_masks_under_cpu_training(kind):
 
     assert bernoulli_calls(contextlib.nullcontext()) > 0  # PyTorch's own dropout draws them
     assert bernoulli_calls(kernels.cpu_training(torch.device("cpu"))) == 0
+
+
+def _scalar_reads(fn) -> int:
+    """How many times fn reads a tensor's value back to Python (`.item()`, `bool(t)`, ...):
+    on a GPU each such read waits for every kernel queued before it."""
+    from torch.profiler import profile
+
+    with profile() as prof:
+        fn()
+    return sum(e.count for e in prof.key_averages() if e.key == "aten::_local_scalar_dense")
+
+
+@pytest.mark.parametrize("kind", ["translation", "lm"])
+def test_host_built_masks_give_the_same_logits_and_read_nothing_back_from_the_device(kind):
+    """The GPU's training step hands scaled-dot-product attention masks built on the host:
+    the same model function as transformers' own masks from the 2-D padding mask (padded and
+    unpadded batches), without transformers' reads of mask values in the forward pass."""
+    from paperlib.batches import per_example_loss
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(d_model=32, heads=2, ffn=64, layers=2, max_len=16, dropout=0.0, attention_dropout=0.0),
+                        kind, 100, 0, 1, 2)
+    assert model.config._attn_implementation == "sdpa"
+    ids = torch.randint(3, 100, (4, 10))
+    extra = {"decoder_input_ids": torch.randint(3, 100, (4, 7))} if kind == "translation" else {}
+    labels = extra["decoder_input_ids"] if kind == "translation" else ids
+    for padded in (True, False):
+        mask = torch.ones(4, 10, dtype=torch.long)
+        if padded:
+            mask[1, 6:] = mask[3, 8:] = 0
+        theirs = {"input_ids": ids, "attention_mask": mask, **extra}
+        ours = kernels.host_attention_masks(theirs, kind)  # read where the batch is built: free
+        assert (ours["attention_mask"] is None) == (kind == "translation" and not padded)
+        with torch.no_grad():
+            assert torch.allclose(model(**ours).logits, model(**theirs).logits, atol=1e-6)
+
+        def step(inputs):
+            logits = model(**inputs).logits
+            per_example_loss(logits, labels, 0.1)[0].mean().backward()
+
+        assert _scalar_reads(lambda: step(theirs)) > 0  # transformers asks the masks on the device
+        assert _scalar_reads(lambda: step(ours)) == 0

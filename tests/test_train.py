@@ -381,3 +381,34 @@ def test_bleu_tokenizes_chinese_and_japanese_by_character():
     assert 10 < bleu_chrf(hyps, refs, target="zh_CN")["bleu"] < 100
     assert [bleu_tokenizer(t) for t in ("zh", "zh_CN", "ja", "ko", "it", "pt_BR")] == ["zh", "zh", "char", "char",
                                                                                      "13a", "13a"]
+
+
+def test_step_sums_add_per_task_on_the_device_and_remember_the_first_nonfinite_step():
+    from paperlib.train import _Interval, _StepSums
+
+    sums, interval = _StepSums(2, "cpu"), _Interval(["a", "b"])
+    sums.add(0, torch.tensor([0, 1, 0]), torch.tensor([2.0, 3.0, 4.0]), torch.tensor([5, 1, 2]),
+             torch.tensor(1.5), torch.tensor(0.7))
+    sums.add(1, torch.tensor([1, 1, 1]), torch.tensor([1.0, 1.0, 1.0]), torch.tensor([1, 1, 1]),
+             torch.tensor(0.5), torch.tensor(0.2))
+    assert sums.move_into(interval) is None
+    assert interval.nll.tolist() == [2 * 5 + 4 * 2, 3 + 3] and interval.tokens.tolist() == [7, 4]
+    assert interval.objective == 2.0 and interval.grad_norm == pytest.approx(0.2)
+    for step, loss in ((2, 1.0), (3, float("nan")), (4, float("inf")), (5, 1.0)):
+        sums.add(step, torch.tensor([0]), torch.tensor([1.0]), torch.tensor([1]), torch.tensor(loss), torch.tensor(1.0))
+    assert sums.move_into(interval) == 3
+    assert sums.move_into(interval) is None  # moved: the sums start again from zero
+    assert interval.tokens.tolist() == [11, 4]
+
+
+def test_masks_built_on_the_host_train_the_same_run(tiny_cfg, tmp_path, monkeypatch):
+    """The GPU's path (scaled-dot-product attention with host-built padding masks), run on the
+    CPU: the same metrics as handing transformers the 2-D mask."""
+    import paperlib.train as tr
+
+    monkeypatch.setattr(tr.kernels, "prefer_eager_attention", lambda model, device: None)  # keep sdpa
+    cfg = tiny_cfg(STATIC)
+    ours = _rows(train(cfg, tmp_path / "host", progress=False))
+    monkeypatch.setattr(tr.kernels, "host_attention_masks", lambda inputs, kind: inputs)
+    theirs = _rows(train(cfg, tmp_path / "2d", progress=False))
+    assert ours == theirs and len(ours) > 3
