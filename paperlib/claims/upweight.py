@@ -41,13 +41,6 @@ HRL_TOLERANCE = 0.05
 CLAIMS = (COOLDOWN_BEATS_TAU5, COOLDOWN_BEATS_TAU1, COOLDOWN_KEEPS_HRL)
 
 
-def learned_gate(rows, hrl: str):
-    """`gates.learned` on the HRL at the end of the rows' runs (mean over seeds)."""
-    cfg = rows["run_obj"].iloc[0].config
-    bleu = evidence.mean_final(rows, f"bleu.{hrl}") if f"bleu.{hrl}" in rows else None
-    return gates.learned(hrl, evidence.mean_final(rows, f"valid_loss.{hrl}"), evidence.bigram(cfg)[hrl], bleu)
-
-
 def _gain(a_rows, b_rows, task, at="final"):
     a, tokens = evidence.arm(a_rows, task, at)
     b, _ = evidence.arm(b_rows, task, at)
@@ -58,7 +51,7 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5"
     """Fig. 1: τ=1, τ=5 and COOLDOWN on one HRL+LRL pair; df has a 'method' column naming
     the three arms (`methods`, in that order) and one row per seed."""
     tau1, tau5, cd = (df[df.method == m] for m in methods)
-    learned = learned_gate(tau1, hrl)
+    learned = learned_of(tau1, hrl, arm=methods[0])
     overfit = gates.cooldown(lrl, *evidence.minimum_and_end(tau5, lrl))
     return [
         judge(COOLDOWN_BEATS_TAU5, [learned, overfit], _gain(cd, tau5, lrl),
