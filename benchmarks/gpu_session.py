@@ -9,7 +9,8 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    torch's FlopCounterMode, `paperlib.costs`) and MFU against the measured peak;
 3. trainer: synchronising CUDA calls per step of paperlib's training loop (torch's sync
    debug mode; the loop is meant to make none), and one real run of it alone on the GPU
-   (steps/s, from the run's own wall-time log);
+   (steps/s, from the run's own wall-time log); K runs stacked into one vmapped step
+   (`paperlib.stacked`), K = 1, 4, 8, 16: run-steps/s and MFU;
 4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
    (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
    fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
@@ -187,6 +188,68 @@ def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int
     return {"per_step": (counts[long] - counts[short]) / (long - short), "counts": counts}
 
 
+def stacked_throughput(preset: str, taskset: str, peak: float, stacks=(1, 4, 8, 16), steps: int = 25,
+                       device: str = "cuda") -> dict:
+    """Steps/s of K runs trained as one (`paperlib.stacked`: vmapped forward and backward,
+    one fused AdamW over the stacked parameters) on the sampler's real batches, bf16
+    autocast, dropout as the preset has it. run_steps_per_s = K x stack steps/s: against
+    the trainer alone and side by side, whether stacking is worth building into the loop."""
+    import warnings
+
+    import torch
+
+    from paperlib import costs
+    from paperlib import experiments as E
+    from paperlib import methods as M
+    from paperlib import presets, store
+    from paperlib.batches import TaskData, collate
+    from paperlib.sampler import MixtureSampler
+    from paperlib.stacked import Stack, stacked_inputs, stacked_step
+    from paperlib.train import new_model, new_optimizer, to_device
+
+    cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
+    data, plan, _ = store.resolve(cfg)
+    train_data = TaskData.load(data, "train", cfg.model.max_len)
+    p = presets.get(preset)
+    per_example = costs.flops_per_example(p.model, "translation", p.vocab_size)
+    out = {}
+    for k in stacks:
+        samplers = [MixtureSampler(plan, train_data.lengths(), cfg.batch_size, seed, cfg.pool_batches) for seed in range(k)]
+        batches = []
+        for step in range(steps):
+            runs = [collate(train_data, [(plan.tasks[t], int(i)) for t, i in s.batch(step)]) for s in samplers]
+            inputs, labels = stacked_inputs(runs, data.kind, data.tokenizer.pad_id)
+            batches.append((to_device(inputs, device), labels.to(device), torch.ones(labels.shape[:2], device=device)))
+        models = []
+        for seed in range(k):
+            torch.manual_seed(seed)
+            models.append(new_model(cfg, data).to(device))
+        stack = Stack(models)
+        optimizer = new_optimizer(stack.parameters(), cfg)
+        cuda = device == "cuda"
+        sync = torch.cuda.synchronize if cuda else lambda: None
+        bf16 = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for b in batches[:3]:
+                stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
+        sync()
+        start = time.perf_counter()
+        for b in batches[3:]:
+            stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
+        sync()
+        rate = (steps - 3) / (time.perf_counter() - start)
+        flops = per_example * cfg.batch_size * k * rate
+        out[k] = {"stack_steps_per_s": rate, "run_steps_per_s": k * rate, "tflops": flops / 1e12, "mfu": flops / peak,
+                  "memory_gb": torch.cuda.max_memory_allocated() / 1e9 if cuda else None,
+                  "vmap_fallbacks": sorted({str(w.message)[:120] for w in caught if "batching rule" in str(w.message)})}
+        del stack, optimizer, models, batches
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+    return out
+
+
 def group_configs(name: str, preset: str, taskset: str):
     from paperlib import experiments as E
 
@@ -288,10 +351,12 @@ def main() -> None:
         phase("model", lambda: model_throughput(args.preset, (128, 512), peak))
         phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
+        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak))
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
+        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak))
     for name in args.groups.split(","):
         left = deadline - time.time() - 30  # 30 s to pack what is done
         if left < 60:

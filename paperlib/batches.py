@@ -158,15 +158,18 @@ class _SmoothedNLL(torch.autograd.Function):
         return grad.to(ctx.dtype), None, None
 
 
-def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
+def per_example_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0,
+                     hand_backward: bool | None = None):
     """(loss per example, nll per example, target tokens per example).
 
     An example's loss is the mean over its target tokens of the label-smoothed cross
     entropy. The batch objective is then the mean over examples of loss_weight * loss,
     so the unit of Theorem 1 (one example) is the unit of both sampling and weighting:
     proportional sampling with weights p_tau/p_1 has exactly the expected loss of sampling
-    at p_tau. (fairseq normalises by tokens instead, which re-weights tasks by length.)"""
-    if logits.device.type == "cpu":
+    at p_tau. (fairseq normalises by tokens instead, which re-weights tasks by length.)
+    hand_backward: `_SmoothedNLL`'s backward (default: on a CPU) or autograd's (vmap, as in
+    `paperlib.stacked`, takes only the latter)."""
+    if logits.device.type == "cpu" if hand_backward is None else hand_backward:
         tok, nll = _SmoothedNLL.apply(logits, labels, float(label_smoothing))
     else:  # autograd's graph, as measured on GPUs: the hand-built backward is checked bit for bit on the CPU only
         nll, mask, logp = token_nll(logits, labels)

@@ -116,11 +116,13 @@ def new_model(cfg: TrainConfig, data) -> torch.nn.Module:
 
 
 def new_optimizer(model, cfg: TrainConfig):
-    """AdamW with cfg.optim's settings (the LR is set by the loop at every step)."""
+    """AdamW with cfg.optim's settings (the LR is set by the loop at every step), over a
+    model's parameters (or a list of tensors: `paperlib.stacked.Stack.parameters()`)."""
+    params = list(model.parameters() if isinstance(model, torch.nn.Module) else model)
     # one multi-tensor update instead of a loop over the parameters: fused kernels on CUDA,
     # foreach (a few large ops instead of ~10 per tensor) on the CPU
-    cuda = next(model.parameters()).is_cuda
-    return torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
+    cuda = params[0].is_cuda
+    return torch.optim.AdamW(params, lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
                              weight_decay=cfg.optim.weight_decay, fused=True if cuda else None,
                              foreach=None if cuda else True)
 

@@ -1,0 +1,102 @@
+"""Several runs of one model shape trained as one: their parameters stacked along a new first
+dimension, and one vmapped step (torch.func) computes every run's loss and gradient.
+
+Why: on a GPU a small model is launch-bound -- the gpu preset's step ran at ~39 steps/s on
+an H200 at batch 128 and at batch 512 alike, 2-8% of the bf16 peak
+(benchmarks/results_gpu_h200.json) -- and runs side by side in processes reached only
+102 steps/s together. A stack of K runs issues one step's kernels for all K.
+
+What a stacked step computes, per run k, is what the training loop's step computes: the
+label-smoothed per-example losses weighted by task, the mean over the batch, the gradient,
+clipping by run k's own gradient norm, and AdamW (element-wise, so one AdamW over the
+stacked tensors is K AdamWs). Checked against K separate steps in tests/test_stacked.py.
+Batches of the K runs are padded to common lengths (`stacked_inputs`): padding is masked out of
+attention and loss, so a run's numbers change only by float rounding.
+
+Not yet used by `paperlib.train`: benchmarks/gpu_session.py measures what it gains on a GPU
+first. With dropout, vmap draws the masks of all K runs at once from one generator, so a
+stacked run is a different draw from the unstacked run of the same config: the run store
+would have to know it as a run of its own (its stack in its identity).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import torch
+from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+
+from .batches import per_example_loss
+
+
+class Stack:
+    """K models of one architecture as stacked tensors: params[name] is (K, *shape)."""
+
+    def __init__(self, models: list[torch.nn.Module]):
+        if len({type(m) for m in models}) != 1:
+            raise ValueError("a stack holds models of one architecture")
+        self.k = len(models)
+        self.function = copy.deepcopy(models[0])  # the forward; its own tensors are never read
+        params, self.buffers = stack_module_state(models)
+        self.params = {name: p.detach().requires_grad_() for name, p in params.items()}
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.params.values())
+
+    def state_dict(self, k: int) -> dict:
+        """Run k's parameters and buffers, loadable into one of the stacked models."""
+        return {name: t[k].detach().clone() for name, t in {**self.params, **self.buffers}.items()}
+
+
+def stacked_inputs(batches: list[dict], kind: str, pad_id: int) -> tuple[dict, torch.Tensor]:
+    """(model inputs, labels) of K collated batches (`batches.collate`) as (K, ...) tensors.
+    Each key is padded on its last dimension to the longest of the K -- tokens with pad_id,
+    the attention mask with 0, labels with -100 (ignored by the loss) -- and the masks are
+    built on the host (`kernels.host_attention_masks`): transformers' own checks of a 2-D
+    mask read its values, which vmap cannot."""
+    from .kernels import host_attention_masks
+
+    fill = {"labels": -100, "attention_mask": 0}
+    keys = [k for k in ("input_ids", "attention_mask", "decoder_input_ids", "labels") if k in batches[0]]
+    width = {k: max(b[k].shape[-1] for b in batches) for k in keys}
+    padded = [{k: torch.nn.functional.pad(b[k], (0, width[k] - b[k].shape[-1]), value=fill.get(k, pad_id))
+               for k in keys} for b in batches]
+    runs = [host_attention_masks({k: v for k, v in b.items() if k != "labels"}, kind) for b in padded]
+    for run, b in zip(runs, padded):
+        if run["attention_mask"] is None:  # this run has no padding; a stack needs one mask for all
+            run["attention_mask"] = b["attention_mask"].bool()[:, None, None, :]
+    inputs = {k: torch.stack([run[k] for run in runs]) for k in runs[0]}
+    return inputs, torch.stack([b["labels"] for b in padded])
+
+
+def stacked_step(stack: Stack, optimizer, inputs: dict, labels: torch.Tensor, weights: torch.Tensor,
+                 label_smoothing: float, clip_norm: float | None, autocast=contextlib.nullcontext):
+    """One training step of every run of the stack; returns per run (loss (K,), nll per
+    example (K, batch), target tokens per example (K, batch), gradient norm (K,)).
+
+    inputs: the model's keyword inputs, each (K, ...) -- masks as
+    `kernels.host_attention_masks` builds them, since transformers' own checks of a 2-D mask
+    read its values, which vmap cannot; labels (K, batch, length); weights (K, batch): each
+    example's task loss weight. The optimizer holds `stack.parameters()`. autocast: the
+    forward pass's context (the trainer's: `accelerator.autocast`)."""
+
+    def loss_of(params, buffers, run_inputs, run_labels, run_weights):
+        with autocast():
+            logits = functional_call(stack.function, (params, buffers), args=(), kwargs=run_inputs).logits
+        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, run_labels, label_smoothing, hand_backward=False)
+        return (run_weights * ex_loss).mean(), (ex_nll, ex_tokens)
+
+    step = vmap(grad_and_value(loss_of, has_aux=True), randomness="different")
+    grads, (loss, (ex_nll, ex_tokens)) = step(stack.params, stack.buffers, inputs, labels, weights)
+    # clip_grad_norm_'s norm, per run: the norm of the parameters' norms
+    norms = torch.linalg.vector_norm(
+        torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads.values()]), dim=0)
+    if clip_norm:
+        scale = torch.clamp(clip_norm / (norms + 1e-6), max=1.0)
+        grads = {name: g * scale.view(-1, *([1] * (g.dim() - 1))) for name, g in grads.items()}
+    for name, p in stack.params.items():
+        p.grad = grads[name]
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.detach(), ex_nll.detach(), ex_tokens, norms.detach()
