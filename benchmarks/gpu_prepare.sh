@@ -17,7 +17,9 @@ PY=${PY:-.venv/bin/python}
 GPU_PYTHON=${GPU_PYTHON:-3.12}
 mkdir -p .gpu/whl
 packages="datasets dill multiprocess${PYARROW:+ pyarrow}"
-if ! for p in $packages; do ls .gpu/whl/$p-*.whl; done >/dev/null 2>&1; then
+missing=
+for p in $packages; do ls .gpu/whl/$p-*.whl >/dev/null 2>&1 || missing=1; done
+if [ -n "$missing" ]; then
   # the versions this machine's .venv runs, so both sides read the prepared data alike
   versions=$("$PY" -c "import importlib.metadata as m, sys; print(' '.join(f'{p}=={m.version(p)}' for p in sys.argv[1:]))" $packages)
   "$PY" -m pip download --quiet --no-deps --only-binary=:all: --python-version "$GPU_PYTHON" --implementation cp \

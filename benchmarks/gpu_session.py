@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -176,11 +177,13 @@ def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int
     for n in steps:
         cfg = E.base(preset, taskset, "gpu_bench", M.Static(n, (0.5, 0.5)), bleu=False)
         cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=n))
+        run_dir = runs_root / "gpu_bench" / f"host_syncs_{n}"
+        shutil.rmtree(run_dir, ignore_errors=True)  # a finished run would return at once: 0 syncs
         torch.cuda.set_sync_debug_mode("warn")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                train(cfg, runs_root / "gpu_bench" / f"host_syncs_{n}", progress=False)
+                train(cfg, run_dir, progress=False)
         finally:
             torch.cuda.set_sync_debug_mode(0)
         counts[n] = sum("synchroniz" in str(w.message) for w in caught)
@@ -193,61 +196,143 @@ def stacked_throughput(preset: str, taskset: str, peak: float, stacks=(1, 4, 8, 
     """Steps/s of K runs trained as one (`paperlib.stacked`: vmapped forward and backward,
     one fused AdamW over the stacked parameters) on the sampler's real batches, bf16
     autocast, dropout as the preset has it. run_steps_per_s = K x stack steps/s: against
-    the trainer alone and side by side, whether stacking is worth building into the loop."""
-    import warnings
-
-    import torch
-
+    the trainer alone and side by side, whether stacking is worth building into the loop.
+    First, whether the stacked step equals separate steps on this device (dropout 0, fp32).
+    A K that fails is recorded and tried again on the math attention kernel."""
     from paperlib import costs
     from paperlib import experiments as E
     from paperlib import methods as M
     from paperlib import presets, store
-    from paperlib.batches import TaskData, collate
-    from paperlib.sampler import MixtureSampler
-    from paperlib.stacked import Stack, stacked_inputs, stacked_step
-    from paperlib.train import new_model, new_optimizer, to_device
+    from paperlib.batches import TaskData
 
     cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
     data, plan, _ = store.resolve(cfg)
     train_data = TaskData.load(data, "train", cfg.model.max_len)
     p = presets.get(preset)
     per_example = costs.flops_per_example(p.model, "translation", p.vocab_size)
-    out = {}
+    out = {"note": "TFLOP/s and MFU count full-length (64+64-token) examples: an upper bound on "
+                   "these real batches; compare run_steps_per_s with trainer_alone and the groups"}
+
+    def attempt(fn):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
+            failed = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+        if device == "cuda":  # again on the math attention kernel, whose vmap rules are plain ones
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+
+            try:
+                with sdpa_kernel(SDPBackend.MATH):
+                    failed["math_attention"] = fn()
+            except Exception as exc:  # noqa: BLE001
+                failed["math_attention"] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+        return failed
+
+    out["matches_separate_steps"] = attempt(lambda: _stacked_vs_separate(cfg, data, plan, train_data, device))
+    print(f"  stacked vs separate: {json.dumps(out['matches_separate_steps'], default=str)[:300]}", flush=True)
     for k in stacks:
-        samplers = [MixtureSampler(plan, train_data.lengths(), cfg.batch_size, seed, cfg.pool_batches) for seed in range(k)]
-        batches = []
-        for step in range(steps):
-            runs = [collate(train_data, [(plan.tasks[t], int(i)) for t, i in s.batch(step)]) for s in samplers]
-            inputs, labels = stacked_inputs(runs, data.kind, data.tokenizer.pad_id)
-            batches.append((to_device(inputs, device), labels.to(device), torch.ones(labels.shape[:2], device=device)))
-        models = []
-        for seed in range(k):
-            torch.manual_seed(seed)
-            models.append(new_model(cfg, data).to(device))
-        stack = Stack(models)
-        optimizer = new_optimizer(stack.parameters(), cfg)
-        cuda = device == "cuda"
-        sync = torch.cuda.synchronize if cuda else lambda: None
-        bf16 = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for b in batches[:3]:
-                stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
-        sync()
-        start = time.perf_counter()
-        for b in batches[3:]:
-            stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
-        sync()
-        rate = (steps - 3) / (time.perf_counter() - start)
-        flops = per_example * cfg.batch_size * k * rate
-        out[k] = {"stack_steps_per_s": rate, "run_steps_per_s": k * rate, "tflops": flops / 1e12, "mfu": flops / peak,
-                  "memory_gb": torch.cuda.max_memory_allocated() / 1e9 if cuda else None,
-                  "vmap_fallbacks": sorted({str(w.message)[:120] for w in caught if "batching rule" in str(w.message)})}
-        del stack, optimizer, models, batches
-        if cuda:
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats()
+        out[k] = attempt(lambda: _time_stack(cfg, data, plan, train_data, k, steps, device, per_example, peak))
+        print(f"  stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
     return out
+
+
+def _stack_batches(cfg, data, plan, train_data, k: int, steps: int, device: str):
+    """Per step: (stacked inputs, labels, weights) on the device, run r drawing with seed r;
+    and the runs' own collated batches."""
+    import torch
+
+    from paperlib.batches import collate
+    from paperlib.sampler import MixtureSampler
+    from paperlib.stacked import stacked_inputs
+    from paperlib.train import to_device
+
+    samplers = [MixtureSampler(plan, train_data.lengths(), cfg.batch_size, seed, cfg.pool_batches) for seed in range(k)]
+    stacked, separate = [], []
+    for step in range(steps):
+        runs = [collate(train_data, [(plan.tasks[t], int(i)) for t, i in s.batch(step)]) for s in samplers]
+        inputs, labels = stacked_inputs(runs, data.kind, data.tokenizer.pad_id)
+        stacked.append((to_device(inputs, device), labels.to(device), torch.ones(labels.shape[:2], device=device)))
+        separate.append(runs)
+    return stacked, separate
+
+
+def _new_models(cfg, data, k: int, device: str):
+    import torch
+
+    from paperlib.train import new_model
+
+    models = []
+    for seed in range(k):
+        torch.manual_seed(seed)
+        models.append(new_model(cfg, data).to(device))
+    return models
+
+
+def _stacked_vs_separate(cfg, data, plan, train_data, device: str, k: int = 2, steps: int = 3) -> dict:
+    """Largest differences between 3 stacked steps of 2 runs and the same steps taken by each
+    model alone (the loop's step: fused AdamW on a GPU), dropout 0 and fp32."""
+    import copy
+    import dataclasses
+
+    import torch
+
+    from paperlib.batches import model_inputs, per_example_loss
+    from paperlib.stacked import Stack, stacked_step
+    from paperlib.train import new_optimizer
+
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dropout=0.0, attention_dropout=0.0))
+    stacked, separate = _stack_batches(cfg, data, plan, train_data, k, steps, device)
+    models = _new_models(cfg, data, k, device)
+    alone = [copy.deepcopy(m) for m in models]
+    stack = Stack(models)
+    stack_opt, opts = new_optimizer(stack.parameters(), cfg), [new_optimizer(m, cfg) for m in alone]
+    loss_gap = 0.0
+    for step in range(steps):
+        loss, *_ = stacked_step(stack, stack_opt, *stacked[step], cfg.optim.label_smoothing, cfg.optim.clip_norm)
+        for r, (model, opt) in enumerate(zip(alone, opts)):
+            batch = {key: v.to(device) for key, v in separate[step][r].items() if key != "real_tokens" and key != "padded_tokens"}
+            one = per_example_loss(model(**model_inputs(batch)).logits, batch["labels"], cfg.optim.label_smoothing)[0].mean()
+            one.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.clip_norm or float("inf"))
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            loss_gap = max(loss_gap, abs(loss[r].item() - one.item()))
+    param_gap = max(float((stack.state_dict(r)[name] - p).abs().max())
+                    for r, model in enumerate(alone) for name, p in model.named_parameters())
+    return {"runs": k, "steps": steps, "max_loss_difference": loss_gap, "max_parameter_difference": param_gap}
+
+
+def _time_stack(cfg, data, plan, train_data, k: int, steps: int, device: str, per_example: float, peak: float) -> dict:
+    import warnings
+
+    import torch
+
+    from paperlib.stacked import Stack, stacked_step
+    from paperlib.train import new_optimizer
+
+    cuda = device == "cuda"
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    batches, _ = _stack_batches(cfg, data, plan, train_data, k, steps, device)
+    stack = Stack(_new_models(cfg, data, k, device))
+    optimizer = new_optimizer(stack.parameters(), cfg)
+    sync = torch.cuda.synchronize if cuda else lambda: None
+    bf16 = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for b in batches[:3]:
+            stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
+    sync()
+    start = time.perf_counter()
+    for b in batches[3:]:
+        stacked_step(stack, optimizer, *b, cfg.optim.label_smoothing, cfg.optim.clip_norm, bf16)
+    sync()
+    rate = (steps - 3) / (time.perf_counter() - start)
+    flops = per_example * cfg.batch_size * k * rate
+    return {"stack_steps_per_s": rate, "run_steps_per_s": k * rate, "tflops": flops / 1e12, "mfu": flops / peak,
+            "memory_gb": torch.cuda.max_memory_allocated() / 1e9 if cuda else None,
+            "vmap_fallbacks": sorted({str(w.message)[:120] for w in caught if "batching rule" in str(w.message)})}
 
 
 def group_configs(name: str, preset: str, taskset: str):
@@ -322,8 +407,11 @@ def main() -> None:
     t0 = time.time()
     deadline = t0 + args.budget
     args.out.mkdir(parents=True, exist_ok=True)
+    import transformers
+
     result: dict = {"preset": args.preset, "taskset": args.taskset, "workers": args.workers,
-                    "torch": torch.__version__, "cuda": torch.cuda.is_available()}
+                    "torch": torch.__version__, "transformers": transformers.__version__,
+                    "cuda": torch.cuda.is_available()}
 
     def save():
         result["elapsed_s"] = time.time() - t0
@@ -356,7 +444,6 @@ def main() -> None:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak))
     for name in args.groups.split(","):
         left = deadline - time.time() - 30  # 30 s to pack what is done
         if left < 60:

@@ -70,6 +70,14 @@ def prefer_eager_attention(model: torch.nn.Module, device: torch.device) -> None
         model.set_attn_implementation("eager")
 
 
+def masks_pass_through() -> bool:
+    """Whether transformers hands a 4-D mask to attention unchanged: version 5's
+    `masking_utils` does; 4.x converts masks itself and takes only 2-D ones."""
+    import transformers
+
+    return int(transformers.__version__.split(".")[0]) >= 5
+
+
 def host_attention_masks(inputs: dict, kind: str) -> dict:
     """The model inputs with their masks built on the host, in the form transformers hands
     to scaled-dot-product attention unchanged (boolean, True = attend):
@@ -82,7 +90,8 @@ def host_attention_masks(inputs: dict, kind: str) -> dict:
     padding (`mask.all()`; the decoder and GPT-2 ask even without a mask), and on a GPU each
     such question waits for every kernel queued before it: the host could not queue the
     next step while the GPU runs this one. Here the answer is read where the batch was
-    built, for free. For eager attention (the CPU's) keep the 2-D masks."""
+    built, for free. For eager attention (the CPU's) keep the 2-D masks; needs
+    `masks_pass_through()`."""
     keep = inputs["attention_mask"].bool()
     out = dict(inputs)
     if kind == "translation":

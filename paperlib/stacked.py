@@ -55,8 +55,13 @@ def stacked_inputs(batches: list[dict], kind: str, pad_id: int) -> tuple[dict, t
     the attention mask with 0, labels with -100 (ignored by the loss) -- and the masks are
     built on the host (`kernels.host_attention_masks`): transformers' own checks of a 2-D
     mask read its values, which vmap cannot."""
-    from .kernels import host_attention_masks
+    from .kernels import host_attention_masks, masks_pass_through
 
+    if not masks_pass_through():
+        import transformers
+
+        raise RuntimeError(f"stacked training needs transformers >= 5 (masks built on the host), found "
+                           f"{transformers.__version__}; pip install -U transformers")
     fill = {"labels": -100, "attention_mask": 0}
     keys = [k for k in ("input_ids", "attention_mask", "decoder_input_ids", "labels") if k in batches[0]]
     width = {k: max(b[k].shape[-1] for b in batches) for k in keys}
@@ -96,7 +101,9 @@ def stacked_step(stack: Stack, optimizer, inputs: dict, labels: torch.Tensor, we
         scale = torch.clamp(clip_norm / (norms + 1e-6), max=1.0)
         grads = {name: g * scale.view(-1, *([1] * (g.dim() - 1))) for name, g in grads.items()}
     for name, p in stack.params.items():
-        p.grad = grads[name]
+        # vmap may hand back a gradient in another memory layout than its parameter (the
+        # position embeddings'); fused AdamW (the GPU's) needs the parameter's own
+        p.grad = grads[name].contiguous()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return loss.detach(), ex_nll.detach(), ex_tokens, norms.detach()

@@ -271,7 +271,7 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
     elif main:
         store.write_metrics(run_dir, [])
     net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
-    host_masks = getattr(net.config, "_attn_implementation", None) == "sdpa"
+    host_masks = getattr(net.config, "_attn_implementation", None) == "sdpa" and kernels.masks_pass_through()
 
     def write_row(row):
         store.append_metrics(run_dir, row)

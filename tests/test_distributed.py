@@ -76,3 +76,60 @@ def test_batch_must_split_evenly_over_ranks(tiny_cfg, tmp_path):
     data, plan, _ = store.resolve(cfg)
     with pytest.raises(ValueError, match="divisible by the number of processes"):
         train_module._train_locked(cfg, tmp_path, data, plan, FakeAccelerator(), False, None, None)
+
+
+POISON_RANK_1 = '''
+import os
+import sys
+
+import paperlib.train as tr
+
+real, calls = tr.per_example_loss, {"n": 0}
+
+
+def poisoned(*a, **k):  # rank 1 alone, at its 8th step (step 7, the last of the interval 4..8)
+    calls["n"] += 1
+    out = real(*a, **k)
+    if os.environ.get("RANK") == "1" and calls["n"] == 8:
+        return (out[0] * float("nan"),) + out[1:]
+    return out
+
+
+tr.per_example_loss = poisoned
+from paperlib.cli import main  # noqa: E402
+
+code = main(sys.argv[1:])
+if os.environ.get("RANK") == "1":
+    import time
+
+    time.sleep(3)  # the launcher ends every rank when one exits: let rank 0 say why it stopped
+sys.exit(code)
+'''
+
+
+@pytest.mark.slow
+def test_a_nonfinite_loss_on_one_rank_stops_every_rank_at_the_next_evaluation(tiny_cfg, tmp_path, data_dir):
+    """Losses are read back only at evaluations: a NaN on rank 1 alone, at the interval's last
+    step (so rank 0's own losses stay finite), must still stop both ranks there, with no
+    checkpoint or metrics row of the poisoned interval. (A NaN earlier in the interval
+    reaches rank 0's parameters through DDP's gradient average, and rank 0 sees its own.)"""
+    import torch
+
+    from paperlib.models import ModelConfig
+
+    cfg = tiny_cfg({**STATIC, "steps": 12}, model=ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16,
+                                                               dropout=0.0, attention_dropout=0.0))
+    cfg_file, script = tmp_path / "cfg.json", tmp_path / "poisoned_train.py"
+    cfg_file.write_text(json.dumps(cfg.to_dict()))
+    script.write_text(POISON_RANK_1)
+    env = {**os.environ, "PAPERLIB_DATA": str(data_dir), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+           str(script), "train", str(cfg_file), "--runs-dir", str(tmp_path / "two")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "non-finite loss at step 7" in proc.stderr  # rank 1 names its step
+    assert "non-finite loss on another rank by step 7" in proc.stderr  # rank 0 stops as well, and says why
+    run = store.run_dir_for(cfg, tmp_path / "two")
+    assert torch.load(run / "ckpt" / "last.pt", weights_only=False)["step"] == 4
+    assert [r["step"] for r in store.read_metrics(run)] == [0, 4]

@@ -28,11 +28,13 @@ def _batches(data, k, steps, size=6):
     return [[(("a", "b")[i % 2], int(rng.integers(0, 20))) for i in range(size)] for _ in range(steps)]
 
 
-@pytest.mark.parametrize("kind", ["translation", "lm"])
-def test_a_stack_of_runs_trains_what_the_runs_train_one_by_one(kind):
+@pytest.mark.parametrize("kind,fused", [("translation", False), ("lm", False), ("translation", True)])
+def test_a_stack_of_runs_trains_what_the_runs_train_one_by_one(kind, fused):
     """Three runs (their own seeds, batches and task weights), five steps of AdamW with
     clipping, a changing LR and label smoothing: the stacked step gives every run's losses
-    and parameters within 1e-5 of the loop's own step run for each model alone."""
+    and parameters within 1e-5 of the loop's own step run for each model alone -- with the
+    CPU's foreach AdamW over the stack, and with the fused AdamW a GPU uses (which needs
+    every gradient in its parameter's memory layout)."""
     cfg = TrainConfig(plan={"method": "temperature", "steps": 1, "tau": 1},
                       optim=OptimConfig(lr=3e-3, clip_norm=0.5, weight_decay=0.01, label_smoothing=0.1))
     shape = ModelConfig(d_model=32, heads=2, ffn=64, layers=2, max_len=16, dropout=0.0, attention_dropout=0.0)
@@ -44,6 +46,9 @@ def test_a_stack_of_runs_trains_what_the_runs_train_one_by_one(kind):
     alone = [copy.deepcopy(m) for m in models]
     stack = stacked.Stack(models)
     stack_opt = new_optimizer(stack.parameters(), cfg)
+    if fused:
+        stack_opt = torch.optim.AdamW(stack.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps,
+                                      weight_decay=cfg.optim.weight_decay, fused=True)
     opts = [new_optimizer(m, cfg) for m in alone]
     weights = torch.tensor([[1.0, 0.5], [1.0, 1.0], [0.3, 2.0]])  # per run, per task
     plans = [_batches(data, k, steps) for k in range(runs)]
