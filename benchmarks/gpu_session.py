@@ -26,6 +26,7 @@ run directories without checkpoints: configs, metrics, per-sentence losses, DONE
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -142,8 +143,25 @@ def step_breakdown(preset: str, taskset: str, out: Path, steps: int = 60) -> dic
     return {"steps_per_s": result, "batch": cfg.batch_size}
 
 
+@contextlib.contextmanager
+def _masks(host: bool):
+    """The loop's attention masks: built on the host (its default with transformers >= 5), or
+    transformers' own from the 2-D mask (which read the mask on the GPU, but leave the
+    unpadded and causal cases to SDPA's flash kernel): the measurement decides."""
+    from paperlib import kernels
+
+    default = kernels.masks_pass_through
+    if not host:
+        kernels.masks_pass_through = lambda: False
+    try:
+        yield
+    finally:
+        kernels.masks_pass_through = default
+
+
 def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) -> dict:
-    """paperlib's loop, one run alone on the GPU: steps/s between its first and last evaluation."""
+    """paperlib's loop, one run alone on the GPU, with host-built and with 2-D masks: steps/s
+    between its first and last evaluation."""
     import dataclasses
 
     from paperlib import experiments as E
@@ -153,17 +171,22 @@ def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) 
 
     cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
     cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
-    run = get_or_train(cfg, Settings(runs_root=runs_root, progress=False))
-    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
-    return {"steps": steps, "batch": cfg.batch_size,
-            "steps_per_s": steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
+    out = {"steps": steps, "batch": cfg.batch_size}
+    for host in (True, False):
+        with _masks(host):
+            bench_root = runs_root / "gpu_bench" / ("trainer_host_masks" if host else "trainer_2d_masks")
+            run = get_or_train(cfg, Settings(runs_root=bench_root, progress=False))
+        rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+        out["steps_per_s" + ("" if host else "_2d_masks")] = steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
+    return out
 
 
 def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int] = (20, 40)) -> dict:
     """Synchronising CUDA calls per step of paperlib's training loop, counted by torch's sync
     debug mode (each `.item()`, blocking copy, `nonzero`, ... warns), from two runs that
     differ only in length: their evaluations at both ends cancel in the difference. Each
-    such call makes the host wait for the GPU; the loop is meant to make none."""
+    such call makes the host wait for the GPU; with host-built masks the loop is meant to
+    make none (with 2-D masks, transformers' checks make some)."""
     import dataclasses
     import warnings
 
@@ -173,22 +196,26 @@ def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int
     from paperlib import methods as M
     from paperlib.train import train
 
-    counts = {}
-    for n in steps:
-        cfg = E.base(preset, taskset, "gpu_bench", M.Static(n, (0.5, 0.5)), bleu=False)
-        cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=n))
-        run_dir = runs_root / "gpu_bench" / f"host_syncs_{n}"
-        shutil.rmtree(run_dir, ignore_errors=True)  # a finished run would return at once: 0 syncs
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                train(cfg, run_dir, progress=False)
-        finally:
-            torch.cuda.set_sync_debug_mode(0)
-        counts[n] = sum("synchroniz" in str(w.message) for w in caught)
-    short, long = steps
-    return {"per_step": (counts[long] - counts[short]) / (long - short), "counts": counts}
+    out = {}
+    for host in (True, False):
+        counts = {}
+        for n in steps:
+            cfg = E.base(preset, taskset, "gpu_bench", M.Static(n, (0.5, 0.5)), bleu=False)
+            cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=n))
+            run_dir = runs_root / "gpu_bench" / f"host_syncs_{n}_{'host' if host else '2d'}"
+            shutil.rmtree(run_dir, ignore_errors=True)  # a finished run would return at once: 0 syncs
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                with warnings.catch_warnings(record=True) as caught, _masks(host):
+                    warnings.simplefilter("always")
+                    train(cfg, run_dir, progress=False)
+            finally:
+                torch.cuda.set_sync_debug_mode(0)
+            counts[n] = sum("synchroniz" in str(w.message) for w in caught)
+        short, long = steps
+        out["host_masks" if host else "2d_masks"] = {"per_step": (counts[long] - counts[short]) / (long - short),
+                                                     "counts": counts}
+    return out
 
 
 def stacked_throughput(preset: str, taskset: str, peak: float, stacks=(1, 4, 8, 16), steps: int = 25,
