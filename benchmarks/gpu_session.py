@@ -17,10 +17,13 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
    group runs in a child process that is killed at the deadline; finished runs are kept, and
    a run cut off resumes from its last checkpoint when the next call on the same (warm)
-   machine asks for it again: `--no-measure --groups ...` continues a session.
+   machine asks for it again: `--no-measure --groups ...` continues a session;
+5. when Fig. 1's τ=5 run is done: Upsample or Upweight? Fig. 3's gradient statistics at its
+   checkpoints, kept in its directory (`gradvar.at_checkpoints`), so B1 draws from the
+   shipped run.
 
 Everything goes to DIR: gpu_session.json (rewritten after every phase), runs.tar.xz (the
-run directories without checkpoints: configs, metrics, per-sentence losses, DONE).
+run directories without checkpoints: configs, metrics, per-sentence losses, kept analyses, DONE).
 """
 
 from __future__ import annotations
@@ -362,6 +365,25 @@ def _time_stack(cfg, data, plan, train_data, k: int, steps: int, device: str, pe
             "vmap_fallbacks": sorted({str(w.message)[:120] for w in caught if "batching rule" in str(w.message)})}
 
 
+def gradient_variance(preset: str, taskset: str, runs_root: Path, device: str = "cuda") -> dict:
+    """Upsample or Upweight? Fig. 3's gradient statistics at Fig. 1's τ=5 run (seed 0, trained by
+    the cooldown group), measured here on the GPU with the notebook's own settings and kept in
+    the run's directory, which the tarball ships: B1 then draws from shipped runs, which have
+    no checkpoints."""
+    from paperlib import experiments as E
+    from paperlib import gradvar, presets, store
+
+    points = E.gradient_variance_checkpoints(preset, taskset)
+    found = {name: None if c is None else store.find_done(c, runs_root) for name, c in points.items()}
+    missing = [name for name, c in points.items() if c is not None and found[name] is None]
+    if missing:
+        return {"skipped": f"not trained yet: {', '.join(missing)}"}
+    s = presets.get(preset)
+    results = gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, device=device)
+    return {name: {"norm_variance_ts": r["TS"]["norm_variance"], "norm_variance_s": r["S"]["norm_variance"]}
+            for name, r in results.items()}
+
+
 def group_configs(name: str, preset: str, taskset: str):
     from paperlib import experiments as E
 
@@ -472,7 +494,7 @@ def main() -> None:
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
     for name in args.groups.split(","):
-        left = deadline - time.time() - 30  # 30 s to pack what is done
+        left = deadline - time.time() - 90  # 30 s to pack what is done, 60 s for Fig. 3's statistics
         if left < 60:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
@@ -489,6 +511,9 @@ def main() -> None:
         result[name] = {"exit": code, "wall_s": time.time() - start, **summary}
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code})", flush=True)
         save()
+    if deadline - time.time() > 40:
+        phase("gradient_variance", lambda: gradient_variance(args.preset, args.taskset, args.runs_root,
+                                                             "cuda" if torch.cuda.is_available() else "cpu"))
     pack_runs(args.runs_root, args.out)
     save()
 

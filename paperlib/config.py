@@ -202,6 +202,18 @@ def parent_config(cfg: TrainConfig) -> TrainConfig:
     return dataclasses.replace(cfg, stop_at=cfg.fork_at, fork_at=last, prefix_forks=tuple(earlier[1:]))
 
 
+def prefix_at(cfg: TrainConfig, step: int) -> TrainConfig:
+    """The shared prefix of cfg's run that stops at `step`: one of its fork points (the chain
+    of `parent_config`), whose final checkpoint is cfg's run at that step."""
+    chain = cfg
+    while chain.fork_at is not None:
+        chain = parent_config(chain)
+        if chain.stop_at == step:
+            return chain
+    points = [p for p in (cfg.fork_at, *cfg.prefix_forks) if p is not None]
+    raise ValueError(f"the run forks at {sorted(points) or 'no step'}, not at step {step}: no prefix ends there")
+
+
 def pool_boundaries(cfg: TrainConfig, stop_at: int | None) -> tuple[int, ...]:
     """Steps the sampler's pools never span: where this run forks, ends early, and where its
     shared prefix forks."""

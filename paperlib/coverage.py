@@ -225,8 +225,8 @@ ITEMS: tuple[Item, ...] = (
          "checks Lemma 2.1 and Theorems 1-3 and shows that Theorem 2 needs equal per-task gradient second moments"),
     Item(_U, "Fig. 3", "distribution of mini-batch gradient norms, scalarization vs temperature sampling, on "
          "En-{Cs, Ro} (variance 2.25 vs 0.62)", B1, DEVIATION,
-         f"{_PAIR}; norms measured at three checkpoints (init, half, end) of a τ=5 temperature-sampling "
-         "run, both samplers on the same model (the paper does not say where it measured); the preset's gradvar_batches "
+         f"{_PAIR}; norms measured at three checkpoints (init, COOLDOWN's switch, end) of Fig. 1's τ=5 "
+         "temperature-sampling run (seed 0), both samplers on the same model (the paper does not say where it measured); the preset's gradvar_batches "
          "mini-batches per method and checkpoint; covariance trace and per-task second moments added"),
     Item(_U, "Fig. 4", "validation loss over training, temperature sampling (dashed) vs scalarization (solid) at "
          "τ ∈ {2, 3, 5}, HRL and LRL of En-{Cs, Ro} and En-{Fr, Ro}", B2, DEVIATION,

@@ -433,20 +433,34 @@ def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
     fronts' static runs -- clipped at 1.0 like every Order Matters run -- and COOLDOWN
     continues τ=5's at the switch: three forks of half a run each are all Fig. 1 adds."""
     taskset = pair(preset, taskset)
+    shared = shares_fig1_with_fronts(preset, taskset)
+    changes = dict(bleu=wants_bleu("A", taskset)) if shared else unclipped(preset)
     grid = []
-    if shares_fig1_with_fronts(preset, taskset):
-        for seed in scale(preset).seeds:
-            for tau, method in ((1.0, "τ=1 (proportional)"), (5.0, "τ=5")):
-                grid.append((static_rate(preset, taskset, tau=tau, seed=seed), {"method": method, "seed": seed}))
-            grid.append((cooldown_run(preset, taskset, experiment, seed, bleu=wants_bleu("A", taskset)),
-                         {"method": "COOLDOWN (5→1)", "seed": seed}))
-        return grid
-    noclip = unclipped(preset)
     for seed in scale(preset).seeds:
-        grid.append((temperature_run(preset, taskset, 1.0, experiment, seed, **noclip), {"method": "τ=1 (proportional)", "seed": seed}))
-        grid.append((temperature_run(preset, taskset, 5.0, experiment, seed, **noclip), {"method": "τ=5", "seed": seed}))
-        grid.append((cooldown_run(preset, taskset, experiment, seed, **noclip), {"method": "COOLDOWN (5→1)", "seed": seed}))
+        for tau, method in ((1.0, "τ=1 (proportional)"), (5.0, "τ=5")):
+            grid.append((fig1_static_run(preset, taskset, tau, experiment, seed), {"method": method, "seed": seed}))
+        grid.append((cooldown_run(preset, taskset, experiment, seed, **changes), {"method": "COOLDOWN (5→1)", "seed": seed}))
     return grid
+
+
+def fig1_static_run(preset, taskset, tau, experiment="upsample_mt", seed=0) -> TrainConfig:
+    """Upsample or Upweight? Fig. 1's static temperature-sampling run at `tau`, forked at
+    COOLDOWN's switch: the Order Matters fronts' static run where the preset shares them
+    (`shares_fig1_with_fronts`), else its own, unclipped as in the paper."""
+    if shares_fig1_with_fronts(preset, taskset):
+        return static_rate(preset, taskset, tau=tau, seed=seed)
+    return temperature_run(preset, taskset, tau, experiment, seed, **unclipped(preset))
+
+
+def gradient_variance_checkpoints(preset, taskset=None, tau=5.0, experiment="upsample_mt") -> dict:
+    """Upsample or Upweight? Fig. 3's checkpoints, by name: the initialisation (None), COOLDOWN's
+    switch (halfway) and the end of Fig. 1's τ run (`fig1_static_run`, seed 0): the
+    prefix and run configs whose final checkpoints they are. No run of its own."""
+    from .config import prefix_at, total_steps
+
+    cfg = fig1_static_run(preset, pair(preset, taskset), tau, experiment)
+    half = run_length(preset, pair(preset, taskset))[0] // 2
+    return {"init": None, f"step {half}": prefix_at(cfg, half), f"step {total_steps(cfg)}": cfg}
 
 
 def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsample"):

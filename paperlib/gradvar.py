@@ -11,7 +11,10 @@ Per-task second moments m_i = E_{x in task i} ||grad l(x)||^2 are measured from
 single-example gradients, and `paperlib.theory.variance_gap(sizes, tau, m)` predicts the
 single-example gap Var_S - Var_TS; for batches of B examples drawn independently the
 mini-batch gap is that divided by B. Dropout is off (model.eval()) so that only the
-sampling varies between batches.
+sampling varies between batches. The model may be on a GPU (the batches follow it).
+
+`at_checkpoints` measures at a run's checkpoints and keeps the results in the run's
+directory, so that Fig. 3 is redrawn from shipped runs, which have no checkpoints.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ def _grad_vector(model) -> torch.Tensor:
 
 def _batch_gradient(model, data: TaskData, pairs, weights, label_smoothing: float) -> torch.Tensor:
     model.zero_grad(set_to_none=True)
-    batch = collate(data, pairs)
+    device = next(model.parameters()).device
+    batch = {k: v.to(device) for k, v in collate(data, pairs).items()}
     ex, _, _ = per_example_loss(model(**model_inputs(batch)).logits, batch["labels"], label_smoothing)
-    (torch.as_tensor(weights, dtype=torch.float32) * ex).mean().backward()
+    (torch.as_tensor(weights, dtype=torch.float32, device=device) * ex).mean().backward()
     return _grad_vector(model).detach().clone()
 
 
@@ -77,4 +81,39 @@ def measure(model, data: TaskData, tau: float, batch_size: int, n_batches: int, 
     out["gap_measured"] = out["S"]["trace_cov"] - out["TS"]["trace_cov"]
     out["gap_predicted"] = theory.variance_gap(sizes, tau, [m[t] for t in data.tasks]) / batch_size
     out["gap_equal_moments"] = (theory.variance_factor(sizes, tau) - 1) * float(np.dot(p_tau, [m[t] for t in data.tasks])) / batch_size
+    return out
+
+
+def at_checkpoints(checkpoints: dict, tau: float, n_batches: int, per_task: int, seed: int = 0,
+                   device: str = "cpu") -> dict:
+    """{name: `measure` at that checkpoint}. checkpoints: name -> a finished run (its final
+    checkpoint) or None (the initialisation of the last run's seed), as
+    `experiments.gradient_variance_checkpoints` names them. Each result is kept in the last
+    run's directory (`store.kept`), keyed by the checkpoint's run and every parameter here: a
+    checkpoint is loaded only when its result is not kept yet."""
+    from . import store
+    from .train import new_model
+
+    final = list(checkpoints.values())[-1]
+    cfg = final.config
+    data, _, _ = store.resolve(cfg)
+    train_data = None
+    out = {}
+    for name, run in checkpoints.items():
+        def compute(run=run):
+            nonlocal train_data
+            train_data = train_data or TaskData.load(data, "train", cfg.model.max_len)
+            torch.manual_seed(cfg.seed)
+            model = new_model(cfg, data)
+            if run is not None:
+                if not run.checkpoint.exists():
+                    raise FileNotFoundError(f"{run.dir}: no checkpoint to measure at (a shipped run keeps none), and no "
+                                            f"result kept for these settings; train the run here to measure it")
+                model.load_state_dict(torch.load(run.checkpoint, map_location="cpu", weights_only=False)["model"])
+            return measure(model.to(device), train_data, tau, cfg.batch_size, n_batches, per_task,
+                           cfg.optim.label_smoothing, seed)
+
+        params = {"checkpoint": name, "run": None if run is None else run.dir.name, "tau": tau,
+                  "n_batches": n_batches, "per_task": per_task, "seed": seed}
+        out[name] = store.kept(final, "gradient_variance", params, compute)
     return out

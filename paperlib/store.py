@@ -307,6 +307,25 @@ def locate(cfg: TrainConfig, runs_root: Path | None = None) -> tuple[Path, Run |
     return own, Run(found, cfg)
 
 
+def kept(run: Run, name: str, params: dict, compute):
+    """compute() -- a JSON-like result computed from the run, e.g. gradient statistics at its
+    checkpoint -- kept in the run's directory (analyses/<name>.json, one entry per params)
+    and so shipped with it (`ship` copies all but checkpoints): a report redrawn from
+    shipped runs, which have no checkpoints, still has it. compute is called only when
+    nothing is kept under these params; the result returned is the kept one (read back), so
+    a first computation and a later read give the same numbers."""
+    path = Path(run.dir) / "analyses" / f"{name}.json"
+    entries = json.loads(path.read_text()) if path.exists() else []
+    params = json.loads(json.dumps(params))
+    for entry in entries:
+        if entry["params"] == params:
+            return entry["result"]
+    result = json.loads(json.dumps(compute()))
+    path.parent.mkdir(exist_ok=True)
+    files.atomic_write(path, json.dumps(entries + [{"params": params, "result": result}], indent=1) + "\n")
+    return result
+
+
 def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
     """cfg's finished run, or None (see `locate`)."""
     return locate(cfg, runs_root)[1]

@@ -130,6 +130,11 @@ def test_a_chain_of_shared_prefixes():
     assert from_dict(json.loads(json.dumps(full.to_dict()))) == full  # JSON lists back to a tuple
     assert "prefix_forks" not in TrainConfig(plan=plan, fork_at=12).identity()
     assert full.identity()["prefix_forks"] == [4, 8]
+    from paperlib.config import prefix_at
+
+    assert [prefix_at(full, k) for k in (12, 8, 4)] == chain[1:]  # the prefix ending at each fork point
+    with pytest.raises(ValueError, match="forks at .4, 8, 12., not at step 6"):
+        prefix_at(full, 6)
     for bad, message in (({"fork_at": None}, "needs fork_at"), ({"prefix_forks": (8, 4)}, "increasing"),
                          ({"prefix_forks": (12,)}, "before fork_at"), ({"prefix_forks": (0,)}, "increasing steps >= 1")):
         with pytest.raises(ValueError, match=message):

@@ -224,3 +224,21 @@ def test_the_dropout_control_sits_at_the_fronts_points(monkeypatch):
     dropout = [(c, labels) for c, labels in grid if "dropout 0.3" in labels["method"]]
     assert {labels["tau"] for _, labels in dropout} == {1.0, 5.0} and not any("rate" in labels for _, labels in grid)
     assert all(c.model.dropout == 0.3 and c.plan.method == "temperature" for c, _ in dropout)
+
+
+def test_fig3_measures_fig1s_tau_run_at_the_switch_and_the_end():
+    """Upsample or Upweight? Fig. 3 trains nothing of its own: its checkpoints are Fig. 1's τ=5
+    run (seed 0) at COOLDOWN's switch and at its end -- the Order Matters front's static run
+    where the preset shares it (mini), Fig. 1's unclipped run elsewhere (gpu)."""
+    from paperlib.config import total_steps
+
+    for preset in ("mini", "gpu"):
+        fig1 = {(l["method"], l["seed"]): c for c, l in E.cooldown_runs(preset)}
+        points = E.gradient_variance_checkpoints(preset)
+        steps = E.run_length(preset, E.pair(preset))[0]
+        assert list(points) == ["init", f"step {steps // 2}", f"step {steps}"]
+        end, half = points[f"step {steps}"], points[f"step {steps // 2}"]
+        assert end == fig1[("τ=5", 0)] and total_steps(end) == steps
+        assert half.stop_at == steps // 2 == fig1[("COOLDOWN (5→1)", 0)].fork_at  # COOLDOWN's switch
+        assert half.plan == end.plan and half.seed == end.seed == 0  # the τ run itself, stopped there
+        assert (end.optim.clip_norm is None) == (preset == "gpu")

@@ -45,3 +45,26 @@ def test_the_trainer_phase_times_both_mask_forms_and_its_runs_stay_out_of_the_sh
 def test_both_groups_plan_runs_at_every_preset_size():
     for name in gpu_session.GROUPS:
         assert gpu_session.group_configs(name, "smoke", E.pair("smoke"))
+
+
+@pytest.mark.slow
+def test_fig3_statistics_phase_keeps_what_the_notebook_reads(tmp_path):
+    """After the cooldown group, the session measures Fig. 3 at Fig. 1's τ=5 run and keeps it in
+    the run's directory with B1's own settings: B1 then reads it without checkpoints."""
+    import shutil
+
+    from paperlib import gradvar, runs
+
+    root = tmp_path / "runs"
+    assert "skipped" in gpu_session.gradient_variance("smoke", E.pair("smoke"), root, device="cpu")
+    points = E.gradient_variance_checkpoints("smoke")
+    settings = runs.Settings(root, progress=False)
+    trained = {name: None if c is None else runs.get_or_train(c, settings) for name, c in points.items()}
+    summary = gpu_session.gradient_variance("smoke", E.pair("smoke"), root, device="cpu")
+    assert list(summary) == list(points)
+    for run in trained.values():
+        if run is not None:
+            shutil.rmtree(run.dir / "ckpt")
+    s = E.scale("smoke")  # the notebook's call, on runs without checkpoints: read back, not measured
+    kept = gradvar.at_checkpoints(trained, 5.0, s.gradvar_batches, per_task=s.gradvar_per_task, seed=0)
+    assert {n: r["TS"]["norm_variance"] for n, r in kept.items()} == {n: v["norm_variance_ts"] for n, v in summary.items()}
