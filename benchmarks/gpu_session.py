@@ -420,13 +420,15 @@ def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict
 
 
 def pack_runs(runs_root: Path, out: Path) -> None:
-    """The run directories without checkpoints (what figures read)."""
-    with tarfile.open(out / "runs.tar.xz", "w:xz") as tar:
+    """The run directories without checkpoints (what figures read), in out/runs.tar.xz."""
+    partial = out / "runs.tar.xz.partial"
+    with tarfile.open(partial, "w:xz") as tar:
         for path in sorted(runs_root.rglob("*")):
             rel = path.relative_to(runs_root)
             # unfinished runs too: their metrics show the throughput of runs side by side
             if path.is_file() and "ckpt" not in rel.parts and rel.parts[0] not in ("gpu_bench", "_jobs"):
                 tar.add(path, arcname=str(Path("runs") / rel))
+    partial.replace(out / "runs.tar.xz")  # a pack cut short never replaces a whole one
 
 
 def main() -> None:
@@ -511,11 +513,13 @@ def main() -> None:
         result[name] = {"exit": code, "wall_s": time.time() - start, **summary}
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code})", flush=True)
         save()
-    if deadline - time.time() > 40:
+    pack_runs(args.runs_root, args.out)  # first: the measurement below must not cost the trained runs
+    save()
+    if deadline - time.time() > 40:  # kept per checkpoint: a cut leaves the ones measured
         phase("gradient_variance", lambda: gradient_variance(args.preset, args.taskset, args.runs_root,
                                                              "cuda" if torch.cuda.is_available() else "cpu"))
-    pack_runs(args.runs_root, args.out)
-    save()
+        pack_runs(args.runs_root, args.out)
+        save()
 
 
 if __name__ == "__main__":

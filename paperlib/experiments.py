@@ -556,8 +556,8 @@ def notebook_runs(preset: str, parameters: dict[str, dict] | None = None) -> dic
         "A5_fig06_finetune_only": finetune_only_runs(preset, a5.get("taskset")),
         "A6_fig07_multilingual_lm": multilingual_lm_runs(preset, a6.get("taskset", "lm_order_matters")),
         "A7_fig09_pretraining_length": lm + nmt,
-        "B1_fig03_gradient_variance": [(temperature_run(preset, pair(preset, b1.get("taskset")), 5.0, "upsample_mt"),
-                                        {"method": "τ=5"})],
+        "B1_fig03_gradient_variance": [(c, {"method": "τ=5", "checkpoint": name}) for name, c in
+                                       gradient_variance_checkpoints(preset, b1.get("taskset")).items() if c is not None],
         "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset, b2.get("tasksets")),
         "B3_fig01_cooldown_lrl": cooldown_runs(preset, b3.get("taskset")),
         "B4_table3_one_to_many": method_table_runs(preset, b4.get("taskset", "one_to_many"), b4.get("n_high", 2),

@@ -85,35 +85,47 @@ def measure(model, data: TaskData, tau: float, batch_size: int, n_batches: int, 
 
 
 def at_checkpoints(checkpoints: dict, tau: float, n_batches: int, per_task: int, seed: int = 0,
-                   device: str = "cpu") -> dict:
+                   device: str = "cpu", compute: bool = True) -> dict:
     """{name: `measure` at that checkpoint}. checkpoints: name -> a finished run (its final
     checkpoint) or None (the initialisation of the last run's seed), as
     `experiments.gradient_variance_checkpoints` names them. Each result is kept in the last
-    run's directory (`store.kept`), keyed by the checkpoint's run and every parameter here: a
-    checkpoint is loaded only when its result is not kept yet."""
+    run's directory (`store.keep`), keyed by the checkpoint's run and every parameter here:
+    a checkpoint is loaded only when its result is not kept yet. compute=False (figures
+    only): nothing is measured or written; a result not kept raises `store.MissingRun`."""
     from . import store
     from .train import new_model
 
     final = list(checkpoints.values())[-1]
     cfg = final.config
-    data, _, _ = store.resolve(cfg)
-    train_data = None
-    out = {}
-    for name, run in checkpoints.items():
-        def compute(run=run):
-            nonlocal train_data
-            train_data = train_data or TaskData.load(data, "train", cfg.model.max_len)
-            torch.manual_seed(cfg.seed)
-            model = new_model(cfg, data)
-            if run is not None:
-                if not run.checkpoint.exists():
-                    raise FileNotFoundError(f"{run.dir}: no checkpoint to measure at (a shipped run keeps none), and no "
-                                            f"result kept for these settings; train the run here to measure it")
-                model.load_state_dict(torch.load(run.checkpoint, map_location="cpu", weights_only=False)["model"])
-            return measure(model.to(device), train_data, tau, cfg.batch_size, n_batches, per_task,
-                           cfg.optim.label_smoothing, seed)
 
-        params = {"checkpoint": name, "run": None if run is None else run.dir.name, "tau": tau,
-                  "n_batches": n_batches, "per_task": per_task, "seed": seed}
-        out[name] = store.kept(final, "gradient_variance", params, compute)
+    def params(name, run):
+        return {"checkpoint": name, "run": None if run is None else run.dir.name, "tau": tau,
+                "n_batches": n_batches, "per_task": per_task, "seed": seed}
+
+    out = {name: store.read_kept(final, NAME, params(name, run)) for name, run in checkpoints.items()}
+    missing = [name for name, result in out.items() if result is None]
+    if missing and not compute:
+        raise store.MissingRun(
+            f"run {final.dir.parent.name}/{final.dir.name} ({cfg.plan.method}, seed {cfg.seed}) has no kept gradient "
+            f"statistics at {', '.join(missing)} (τ={tau:g}, {n_batches} batches) and a shipped run has no checkpoints "
+            f"to measure them at; measure them where the run was trained (its notebook, or benchmarks/gpu_session.py)")
+    if missing:
+        data, _, _ = store.resolve(cfg)
+        train_data = TaskData.load(data, "train", cfg.model.max_len)
+    for name in missing:
+        run = checkpoints[name]
+        torch.manual_seed(cfg.seed)
+        model = new_model(cfg, data)
+        if run is not None:
+            if not run.checkpoint.exists():
+                raise FileNotFoundError(f"{run.dir}: no checkpoint to measure at (a shipped run keeps none), and no "
+                                        f"result kept for these settings; train the run here to measure it")
+            model.load_state_dict(torch.load(run.checkpoint, map_location="cpu", weights_only=False)["model"])
+        result = measure(model.to(device), train_data, tau, cfg.batch_size, n_batches, per_task,
+                         cfg.optim.label_smoothing, seed)
+        out[name] = store.keep(final, NAME, params(name, run), result)
     return out
+
+
+NAME = "gradient_variance"
+"""The name of `at_checkpoints`' kept results (analyses/gradient_variance.json)."""

@@ -24,12 +24,8 @@ from pathlib import Path
 from . import executors, files, store
 from .config import TrainConfig, from_dict, parent_config, total_steps
 from .executors import Executor
-from .store import Run, RunLocked
+from .store import MissingRun, Run, RunLocked  # noqa: F401 (MissingRun: runs.MissingRun for callers)
 from .train import train
-
-
-class MissingRun(RuntimeError):
-    """A run that is not in the run store while training is off."""
 
 
 @dataclass(frozen=True)

@@ -307,23 +307,53 @@ def locate(cfg: TrainConfig, runs_root: Path | None = None) -> tuple[Path, Run |
     return own, Run(found, cfg)
 
 
-def kept(run: Run, name: str, params: dict, compute):
-    """compute() -- a JSON-like result computed from the run, e.g. gradient statistics at its
-    checkpoint -- kept in the run's directory (analyses/<name>.json, one entry per params)
-    and so shipped with it (`ship` copies all but checkpoints): a report redrawn from
-    shipped runs, which have no checkpoints, still has it. compute is called only when
-    nothing is kept under these params; the result returned is the kept one (read back), so
-    a first computation and a later read give the same numbers."""
+class MissingRun(RuntimeError):
+    """A run (or what is kept from it) that is not in the run store while training is off;
+    `paperlib reproduce` reports its notebook as "no shipped runs", naming it."""
+
+
+KEPT_FORMAT = 1
+"""Bump when what `kept` results are computed by changes (e.g. `gradvar.measure`): kept
+results of an older format are computed again."""
+
+
+def read_kept(run: Run, name: str, params: dict):
+    """The result kept in the run's directory under name and params (`keep`), or None."""
     path = Path(run.dir) / "analyses" / f"{name}.json"
+    key = _kept_key(params)
     entries = json.loads(path.read_text()) if path.exists() else []
-    params = json.loads(json.dumps(params))
-    for entry in entries:
-        if entry["params"] == params:
-            return entry["result"]
-    result = json.loads(json.dumps(compute()))
+    return next((e["result"] for e in entries if e["params"] == key), None)
+
+
+def keep(run: Run, name: str, params: dict, result) -> object:
+    """Keep a JSON-like result computed from the run -- e.g. gradient statistics at its
+    checkpoint -- in its directory (analyses/<name>.json, one entry per params), which `ship`
+    copies (it leaves out only checkpoints): a report redrawn from shipped runs still has
+    it. Returns the result as kept (read back), so a first computation and a later read give
+    the same numbers. Non-finite numbers are kept as null (strict JSON)."""
+    path = Path(run.dir) / "analyses" / f"{name}.json"
     path.parent.mkdir(exist_ok=True)
-    files.atomic_write(path, json.dumps(entries + [{"params": params, "result": result}], indent=1) + "\n")
+    result = json.loads(json.dumps(_finite(result), allow_nan=False))
+    with files.waiting_lock(path.parent / "lock"):  # two writers never drop each other's entry ('lock' is not shipped)
+        entries = json.loads(path.read_text()) if path.exists() else []
+        key = _kept_key(params)
+        entries = [e for e in entries if e["params"] != key] + [{"params": key, "result": result}]
+        files.atomic_write(path, json.dumps(entries, indent=1, allow_nan=False) + "\n")
     return result
+
+
+def _kept_key(params: dict) -> dict:
+    return json.loads(json.dumps({**params, "format": KEPT_FORMAT}))
+
+
+def _finite(x):
+    if isinstance(x, float):
+        return x if x == x and abs(x) != float("inf") else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
 
 
 def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:

@@ -48,3 +48,11 @@ def test_fig3_statistics_are_kept_with_the_run_and_read_back_without_checkpoints
     assert (final.dir / "analyses" / "gradient_variance.json").exists()
     with pytest.raises(FileNotFoundError, match="no checkpoint to measure at"):
         gradvar.at_checkpoints({"step 12": final}, 5.0, n_batches=5, per_task=2)  # not kept: needs the checkpoint
+    # figures only: what is kept is read; what is not is a missing run (the report's "no shipped
+    # runs", naming it), and nothing is measured or written
+    assert gradvar.at_checkpoints(points, 5.0, n_batches=4, per_task=2, compute=False) == first
+    kept_file = final.dir / "analyses" / "gradient_variance.json"
+    before = kept_file.read_text()
+    with pytest.raises(runs.MissingRun, match=rf"run test/{final.dir.name} \(temperature, seed 0\) has no kept"):
+        gradvar.at_checkpoints({"init": None, "step 12": final}, 5.0, n_batches=3, per_task=2, compute=False)
+    assert kept_file.read_text() == before

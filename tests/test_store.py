@@ -227,3 +227,18 @@ def test_trained_at_reads_the_commits_the_runs_recorded(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text(json.dumps({"git_commit": commit}))
     assert store.trained_at([tmp_path / n for n in ("a", "b", "c", "missing")]) == ["c1", "c2"]
+
+
+def test_kept_results_are_read_back_per_params_strict_json_and_recomputed_in_a_new_format(tmp_path, monkeypatch):
+    run = store.Run(tmp_path / "exp" / "abc", None)
+    run.dir.mkdir(parents=True)
+    assert store.read_kept(run, "stats", {"a": 1}) is None
+    kept = store.keep(run, "stats", {"a": 1}, {"x": float("nan"), "y": [1.5, float("inf")], "z": 2})
+    assert kept == {"x": None, "y": [1.5, None], "z": 2}  # strict JSON: non-finite numbers kept as null
+    store.keep(run, "stats", {"a": 2}, {"z": 3})
+    assert store.read_kept(run, "stats", {"a": 1}) == kept and store.read_kept(run, "stats", {"a": 2}) == {"z": 3}
+    store.keep(run, "stats", {"a": 2}, {"z": 4})  # the same params again: replaced, not duplicated
+    assert store.read_kept(run, "stats", {"a": 2}) == {"z": 4}
+    assert "NaN" not in (run.dir / "analyses" / "stats.json").read_text()
+    monkeypatch.setattr(store, "KEPT_FORMAT", store.KEPT_FORMAT + 1)  # what computes them changed
+    assert store.read_kept(run, "stats", {"a": 1}) is None
