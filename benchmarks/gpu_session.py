@@ -327,7 +327,7 @@ def _stacked_vs_separate(cfg, data, plan, train_data, device: str, k: int = 2, s
             opt.step()
             opt.zero_grad(set_to_none=True)
             loss_gap = max(loss_gap, abs(loss[r].item() - one.item()))
-    param_gap = max(float((stack.state_dict(r)[name] - p).abs().max())
+    param_gap = max(float((stack.state_dict(r)[name] - p.detach()).abs().max())
                     for r, model in enumerate(alone) for name, p in model.named_parameters())
     return {"runs": k, "steps": steps, "max_loss_difference": loss_gap, "max_parameter_difference": param_gap}
 
