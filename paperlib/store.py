@@ -313,8 +313,8 @@ class MissingRun(RuntimeError):
 
 
 KEPT_FORMAT = 1
-"""Bump when what `kept` results are computed by changes (e.g. `gradvar.measure`): kept
-results of an older format are computed again."""
+"""Bump when the code that computes `keep`'s results changes (e.g. `gradvar.measure`):
+results kept in an older format are computed again."""
 
 
 def read_kept(run: Run, name: str, params: dict):
