@@ -36,7 +36,6 @@ class Stack:
     def __init__(self, models: list[torch.nn.Module]):
         if len({type(m) for m in models}) != 1:
             raise ValueError("a stack holds models of one architecture")
-        self.k = len(models)
         self.function = copy.deepcopy(models[0])  # the forward; its own tensors are never read
         params, self.buffers = stack_module_state(models)
         self.params = {name: p.detach().requires_grad_() for name, p in params.items()}
