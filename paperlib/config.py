@@ -115,6 +115,12 @@ class TrainConfig:
     shares the first fork_at (the restart baseline) both continue this run's own steps.
     Every run of such a family names the same points: they cut its sampler's pools."""
     stop_at: int | None = None       # train only the plan's first stop_at steps (a shared prefix run)
+    stack_seeds: tuple[int, ...] = ()
+    """The seeds this run trains beside, as one stack (`paperlib.stacked`: one vmapped step for
+    all of them, which on a launch-bound GPU costs about what one run's step does). Empty: the
+    run trains alone. With dropout, a stack draws the masks of all its runs from one generator,
+    so a stacked run is a realization of its own: the stack is part of its identity, and its
+    runs are trained together (`paperlib.train.train_stack`)."""
     device: str = "auto"             # auto | cpu | cuda
     precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
     batching: str = "examples"       # examples | tokens (equal padded tokens per step; see sampler)
@@ -144,6 +150,14 @@ class TrainConfig:
                     or not self.prefix_forks[-1] < self.fork_at:
                 raise ValueError(f"prefix_forks must be increasing steps >= 1 before fork_at ({self.fork_at}), "
                                  f"got {list(self.prefix_forks)}")
+        if self.stack_seeds:
+            if list(self.stack_seeds) != sorted(set(self.stack_seeds)) or len(self.stack_seeds) < 2 \
+                    or self.seed not in self.stack_seeds:
+                raise ValueError(f"stack_seeds must be two or more increasing seeds, this run's seed ({self.seed}) "
+                                 f"among them, or empty (the run trains alone); got {list(self.stack_seeds)}")
+            if self.batching != "examples":
+                raise ValueError("stack_seeds needs batching 'examples': the runs of a stack step on batches of "
+                                 "one size")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         if self.batching not in ("examples", "tokens"):
@@ -166,7 +180,8 @@ class TrainConfig:
         d.pop("experiment")
         # fields added after runs were stored: at their default they leave the identity
         # (and so the hashes of the runs already in the store) unchanged
-        for key, default in (("batching", "examples"), ("stop_at", None), ("prefix_forks", ())):
+        for key, default in (("batching", "examples"), ("stop_at", None), ("prefix_forks", ()),
+                             ("stack_seeds", ())):
             if d.get(key) == default:
                 d.pop(key)
         if plan is not None:
@@ -191,6 +206,12 @@ def build_plan(cfg: TrainConfig, sizes: dict[str, int]) -> mixing.Plan:
 def total_steps(cfg: TrainConfig) -> int:
     """The step cfg's run ends at, without building its plan (no data needed)."""
     return cfg.stop_at or cfg.plan.total_steps
+
+
+def stack_configs(cfg: TrainConfig) -> list[TrainConfig]:
+    """The configs of the runs cfg's run trains with (itself among them): one per seed of its
+    stack, or [cfg] for a run that trains alone."""
+    return [dataclasses.replace(cfg, seed=seed) for seed in cfg.stack_seeds] or [cfg]
 
 
 def parent_config(cfg: TrainConfig) -> TrainConfig:

@@ -34,18 +34,30 @@ def share_like_the_user(path: Path) -> None:
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half
     of one (temporary file in the same folder, fsync, rename); permissions follow the umask."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    atomic_write_all([(path, data)])
+
+
+def atomic_write_all(contents: list[tuple[Path, bytes | str]]) -> None:
+    """`atomic_write` for several files that belong together (the checkpoints of a stack of
+    runs): every temporary file is written and synced before the first rename, so a kill
+    leaves them all old or all new, but for the renames' microseconds."""
+    written = []
     try:
-        share_like_the_user(Path(tmp))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for path, data in contents:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            written.append((Path(tmp), path))
+            share_like_the_user(Path(tmp))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data.encode() if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in written:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
         raise
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import executors, files, store
-from .config import TrainConfig, from_dict, parent_config, total_steps
+from .config import TrainConfig, from_dict, parent_config, stack_configs, total_steps
 from .executors import Executor
 from .store import MissingRun, Run, RunLocked  # noqa: F401 (MissingRun: runs.MissingRun for callers)
-from .train import train
+from .train import train, train_stack
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class Settings:
 
 
 def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
-    """A finished run for cfg: reused, resumed or trained (its shared prefix first)."""
+    """A finished run for cfg: reused, resumed or trained (its shared prefix first). A run
+    of a stack (`TrainConfig.stack_seeds`) trains with the other runs of its stack."""
     s = settings or Settings()
     own, found = store.locate(cfg, s.runs_root)
     if found is not None and not store.damage(found.dir):
@@ -88,16 +89,26 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
         raise MissingRun(f"run {own.parent.name}/{own.name} ({cfg.plan.method}, seed {cfg.seed}) is {why} in "
                          f"{store.root_of(s.runs_root)} and training is off (figures only); train it with "
                          f"`paperlib reproduce --preset {cfg.data.preset}`")
-    if found is not None:  # finished, but a file was damaged since: resume it from its last checkpoint
-        (found.dir / "DONE").unlink()
-        own = found.dir
-    parent = None
-    if cfg.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
-        parent = get_or_train(parent_config(cfg), s).dir
+    stack = stack_configs(cfg)
+    if len(stack) > 1 and s.log_with:
+        raise ValueError(f"an experiment tracker follows one run, and seed {cfg.seed} trains in a stack of "
+                         f"{len(stack)} (stack_seeds): leave out log_with, or train without stack_seeds")
+    dirs = []
+    for c in stack:
+        c_own, c_found = (own, found) if c == cfg else store.locate(c, s.runs_root)
+        if c_found is not None and store.damage(c_found.dir):
+            (c_found.dir / "DONE").unlink()  # finished, but a file was damaged since: resume it from its last checkpoint
+        dirs.append(c_own if c_found is None else c_found.dir)
+    parents = [None] * len(stack)
+    if cfg.fork_at is not None and not all((d / "ckpt" / "last.pt").exists() for d in dirs):
+        parents = [get_or_train(parent_config(c), s).dir for c in stack]  # the first trains the parents' stack
     while True:
         try:
-            train(cfg, own, init_from=parent, progress=s.progress, log_with=s.log_with)
-            return Run(own, cfg)
+            if len(stack) == 1:
+                train(cfg, dirs[0], init_from=parents[0], progress=s.progress, log_with=s.log_with)
+            else:
+                train_stack(stack, dirs, parents, progress=s.progress)
+            return Run(dirs[stack.index(cfg)], cfg)
         except RunLocked:
             if not s.wait_locked:
                 raise
@@ -206,7 +217,8 @@ def _die_with_parent() -> None:
 
 def worker_label(slot: int, cfg: TrainConfig) -> str:
     """A worker's status line: which run it trains (task set, method, mixture, seed)."""
-    return (f"worker {slot + 1}: {cfg.data.taskset} {cfg.plan.method} {store.mixture_label(cfg)} seed {cfg.seed}"
+    seeds = f"seeds {', '.join(map(str, cfg.stack_seeds))} stacked" if cfg.stack_seeds else f"seed {cfg.seed}"
+    return (f"worker {slot + 1}: {cfg.data.taskset} {cfg.plan.method} {store.mixture_label(cfg)} {seeds}"
             + (f" from step {cfg.fork_at}" if cfg.fork_at else ""))
 
 
@@ -333,13 +345,15 @@ def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], d
         own, found = store.locate(c, s.runs_root)
         if found is not None and not store.damage(found.dir):
             return None  # finished
-        if own.name not in runs:
-            runs[own.name] = c
+        # the runs of a stack train as one (get_or_train of any of them): named by its first
+        name = own.name if not c.stack_seeds else store.run_dir_for(stack_configs(c)[0], s.runs_root).name
+        if name not in runs:
+            runs[name] = c
             if c.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
                 parent = add(parent_config(c))
                 if parent is not None:
-                    parent_of[own.name] = parent
-        return own.name
+                    parent_of[name] = parent
+        return name
 
     for c in cfgs:
         add(c)

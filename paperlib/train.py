@@ -26,6 +26,8 @@ exact for the same world size.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import math
 import time
@@ -195,27 +197,59 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
     no DONE): for resume tests. log_with: experiment trackers for accelerate (e.g.
     "tensorboard", "wandb", or tracker objects), given every metrics row as it is written;
     off by default, and never part of a run's identity."""
-    run_dir = Path(run_dir)
-    data, plan, _ = store.resolve(cfg)
-    accelerator = _accelerator(cfg, log_with, run_dir)
+    if cfg.stack_seeds:
+        raise ValueError(f"seed {cfg.seed} trains in a stack with seeds {list(cfg.stack_seeds)} (stack_seeds): train "
+                         "them together with train_stack, or get the run with paperlib.runs.get_or_train")
+    return _train([cfg], [run_dir], [init_from], progress, stop_after, log_with)[0]
+
+
+def train_stack(cfgs: list[TrainConfig], run_dirs, init_froms=None, progress: bool = True,
+                stop_after: int | None = None) -> list[Path]:
+    """Train (or resume) the runs of one stack together: `config.stack_configs(cfg)`, one
+    directory each (init_froms: each run's prefix directory, as `train`'s init_from). Each
+    run has what `train` gives it -- its own initialisation, batches, evaluations, metrics,
+    checkpoints (loadable as an unstacked run's) and DONE -- while one vmapped step
+    (`paperlib.stacked`) trains them all. One process: a stack is for a GPU that one run
+    cannot fill, not for data parallelism."""
+    cfgs = list(cfgs)
+    seeds = tuple(c.seed for c in cfgs)
+    if len(cfgs) < 2 or any(c.stack_seeds != seeds for c in cfgs):
+        raise ValueError(f"train_stack takes the configs of one stack, one per seed of its stack_seeds in order "
+                         f"(config.stack_configs); got seeds {list(seeds)} with stack_seeds "
+                         f"{sorted({tuple(c.stack_seeds) for c in cfgs})}")
+    if any(dataclasses.replace(c, seed=cfgs[0].seed) != cfgs[0] for c in cfgs):
+        raise ValueError("the configs of a stack differ in their seed alone")
+    if len(run_dirs) != len(cfgs):
+        raise ValueError(f"train_stack: {len(cfgs)} configs but {len(run_dirs)} run directories")
+    return _train(cfgs, run_dirs, list(init_froms or [None] * len(cfgs)), progress, stop_after, None)
+
+
+def _train(cfgs, run_dirs, init_froms, progress, stop_after, log_with) -> list[Path]:
+    cfg, run_dirs = cfgs[0], [Path(d) for d in run_dirs]
+    data, plan, _ = store.resolve(cfg)  # a stack's runs differ in their seed: one data set, one plan
+    accelerator = _accelerator(cfg, log_with, run_dirs[0])
+    if len(cfgs) > 1 and accelerator.num_processes > 1:
+        raise ValueError("a stack of runs trains in one process; launch it without data parallelism")
     main = accelerator.is_main_process
-    with store.lock(run_dir) if main else contextlib.nullcontext():  # rank 0 owns the run directory
-        if main:
-            store.write_or_check_config(run_dir, cfg, plan, data)
-            for folder in (run_dir, run_dir / "ckpt"):  # what a process killed mid-write left behind
-                files.remove_temporaries(folder)
+    with contextlib.ExitStack() as held:
+        if main:  # rank 0 owns the run directories
+            for run_dir, c in zip(run_dirs, cfgs):
+                held.enter_context(store.lock(run_dir))
+                store.write_or_check_config(run_dir, c, plan, data)
+                for folder in (run_dir, run_dir / "ckpt"):  # what a process killed mid-write left behind
+                    files.remove_temporaries(folder)
         accelerator.wait_for_everyone()
-        if (run_dir / "DONE").exists():
-            return run_dir
+        if all((d / "DONE").exists() for d in run_dirs):
+            return run_dirs
         if log_with and main:
-            accelerator.init_trackers(f"{cfg.experiment}-{run_dir.name}", config=_scalars(cfg.to_dict()))
+            accelerator.init_trackers(f"{cfg.experiment}-{run_dirs[0].name}", config=_scalars(cfg.to_dict()))
         with _cpu_threads(accelerator.device.type == "cpu"):
-            out = _train_locked(cfg, run_dir, data, plan, accelerator, progress and main, stop_after, init_from,
-                                tracking=bool(log_with))
+            _train_locked(cfgs, run_dirs, data, plan, accelerator, progress and main, stop_after, init_froms,
+                          tracking=bool(log_with))
         if log_with:
             accelerator.end_training()
         accelerator.wait_for_everyone()  # every rank leaves after rank 0 wrote DONE
-        return out
+        return run_dirs
 
 
 def _scalars(d: dict) -> dict:
@@ -225,7 +259,126 @@ def _scalars(d: dict) -> dict:
             for k, v in store.flatten(d).items()}
 
 
-def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, init_from, tracking=False) -> Path:
+class _OneRun:
+    """The loop's step for a run that trains alone: its model under accelerate (DDP when
+    launched on several processes: each rank trains its share of the global batch)."""
+
+    def __init__(self, model, cfg: TrainConfig, accelerator, kind: str):
+        kernels.prefer_eager_attention(model, accelerator.device)
+        self.cfg, self.accelerator, self.kind = cfg, accelerator, kind
+        self.model = accelerator.prepare(model)
+        self.net = accelerator.unwrap_model(self.model)  # evaluation runs on rank 0 alone, outside DDP
+        self.host_masks = getattr(self.net.config, "_attn_implementation", None) == "sdpa" \
+            and kernels.masks_pass_through()
+        self.new_optimizer()
+
+    def new_optimizer(self):
+        self.optimizer = self.accelerator.prepare(new_optimizer(self.model, self.cfg))
+
+    def train_mode(self):
+        self.model.train()
+
+    def step(self, batches, task_ids, weights, global_size):
+        """One update; per run (here one): (task ids, nll and target tokens per example, the
+        loss, the gradient norm), all still on the device."""
+        batch, device, world = batches[0], self.accelerator.device, self.accelerator.num_processes
+        forward_inputs = model_inputs(batch)
+        if self.host_masks:  # before the copy: read on the device, a mask would make the host wait
+            forward_inputs = kernels.host_attention_masks(forward_inputs, self.kind)
+        inputs = to_device({**forward_inputs, "labels": batch["labels"], "task_ids": task_ids[0],
+                            "weights": weights[0]}, device)
+        with self.accelerator.autocast(), kernels.cpu_training(device):
+            logits = self.model(**{k: inputs[k] for k in model_inputs(inputs)}).logits
+        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, inputs["labels"], self.cfg.optim.label_smoothing)
+        if len(task_ids[0]) == global_size:
+            loss = (inputs["weights"] * ex_loss).mean()
+        else:  # DDP averages the ranks' gradients: scale so the result is the global batch mean
+            loss = (inputs["weights"] * ex_loss).sum() * world / global_size
+        self.accelerator.backward(loss)
+        norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.optim.clip_norm or math.inf)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return [(inputs["task_ids"], ex_nll, ex_tokens, loss, norm)]
+
+    def evaluation_model(self, k: int):
+        return self.net
+
+    def state(self, k: int) -> tuple[dict, dict]:
+        return self.net.state_dict(), self.optimizer.state_dict()
+
+    def load(self, states: list[tuple[dict, dict]]) -> None:
+        """The (model, optimizer) states of a checkpoint (`state`'s)."""
+        (model_state, optimizer_state), = states
+        self.net.load_state_dict(model_state)
+        self.optimizer.load_state_dict(optimizer_state)
+
+
+class _StackedRuns:
+    """The loop's step for a stack of runs: one vmapped step (`paperlib.stacked`) for all.
+    Checkpoints hold each run's slice in an unstacked run's format."""
+
+    def __init__(self, models, cfg: TrainConfig, accelerator, kind: str, pad_id: int):
+        from .stacked import Stack
+
+        device = accelerator.device
+        # scaled-dot-product attention (no eager on the CPU): host-built masks are what vmap can take
+        self.stack = Stack([m.to(device) for m in models])
+        self.net = models[0]  # evaluation: run k's parameters loaded into a plain model
+        self.cfg, self.accelerator, self.kind, self.pad_id = cfg, accelerator, kind, pad_id
+        self.new_optimizer()
+
+    def new_optimizer(self):
+        self.optimizer = new_optimizer(self.stack.parameters(), self.cfg)
+
+    def train_mode(self):
+        self.stack.function.train()
+
+    def step(self, batches, task_ids, weights, global_size):
+        from .stacked import stacked_inputs, stacked_step
+
+        inputs, labels = stacked_inputs(batches, self.kind, self.pad_id)
+        on = to_device({**inputs, "labels": labels, "task_ids": torch.stack(task_ids), "weights": torch.stack(weights)},
+                       self.accelerator.device)
+        loss, ex_nll, ex_tokens, norms = stacked_step(
+            self.stack, self.optimizer, {k: on[k] for k in inputs}, on["labels"], on["weights"],
+            self.cfg.optim.label_smoothing, self.cfg.optim.clip_norm, autocast=self.accelerator.autocast)
+        return [(on["task_ids"][k], ex_nll[k], ex_tokens[k], loss[k], norms[k]) for k in range(len(batches))]
+
+    def evaluation_model(self, k: int):
+        self.net.load_state_dict(self.stack.state_dict(k), strict=False)  # tied weights: one name stacked
+        return self.net
+
+    def state(self, k: int) -> tuple[dict, dict]:
+        stacked = self.optimizer.state_dict()
+        own = {i: {name: v if name == "step" else v[k].clone() for name, v in s.items()}
+               for i, s in stacked["state"].items()}
+        return self.evaluation_model(k).state_dict(), {"state": own, "param_groups": stacked["param_groups"]}
+
+    def load(self, states: list[tuple[dict, dict]]) -> None:
+        """Every run's (model, optimizer) state, in an unstacked run's format (`state`'s)."""
+        with torch.no_grad():
+            for k, (model_state, _) in enumerate(states):
+                for name, t in {**self.stack.params, **self.stack.buffers}.items():
+                    t[k].copy_(model_state[name])
+        optimizer_states = [o for _, o in states]
+        first = optimizer_states[0]["state"]
+        stacked = {i: {name: v if name == "step" else torch.stack([o["state"][i][name] for o in optimizer_states])
+                       for name, v in first[i].items()} for i in first}
+        self.optimizer.load_state_dict({"state": stacked, "param_groups": optimizer_states[0]["param_groups"]})
+
+
+class _Run:
+    """One run's own part of the loop: its directory, sampler, and what it sums between evaluations."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, sampler: MixtureSampler, tasks, device):
+        self.cfg, self.dir, self.sampler = cfg, run_dir, sampler
+        self.interval = _Interval(tasks)
+        self.sums = _StepSums(len(tasks), device)
+        self.ckpt = run_dir / "ckpt" / "last.pt"
+
+
+def _train_locked(cfgs, run_dirs, data, plan, accelerator, progress, stop_after, init_froms, tracking=False):
+    cfg = cfgs[0]
     device = accelerator.device
     main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     if cfg.batching == "examples" and cfg.batch_size % world:
@@ -238,141 +391,127 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         raise ValueError(f"token batching with batch_size {cfg.batch_size} can cut batches of {min_batch} examples, "
                          f"fewer than the {world} processes; use batch_size >= {4 * world}")
     tok = data.tokenizer
-    torch.manual_seed(cfg.seed)  # seed once: model init and dropout; the sampler has its own generator
-    model = new_model(cfg, data)
+    models = []
+    for c in cfgs:
+        torch.manual_seed(c.seed)  # seed once: model init and dropout; the sampler has its own generator
+        models.append(new_model(c, data))
+    if len(cfgs) > 1:  # the stack's dropout masks: one generator draws them for all its runs
+        torch.manual_seed(stack_seed(cfg.stack_seeds))
     train_data = TaskData.load(data, "train", cfg.model.max_len)
     valid_data = TaskData.load(data, "valid", cfg.model.max_len, cfg.eval.max_valid)
     subset = fixed_subset(train_data, cfg.eval.train_subset) if cfg.eval.train_subset else None
-    sampler = MixtureSampler(plan, train_data.lengths(), cfg.batch_size, cfg.seed, cfg.pool_batches,
-                             boundaries=pool_boundaries(cfg, plan.stop_at), batching=cfg.batching, min_batch=min_batch)
-    kernels.prefer_eager_attention(model, device)
-    model = accelerator.prepare(model)
-    optimizer = accelerator.prepare(new_optimizer(model, cfg))
-    interval = _Interval(plan.tasks)
-    start, elapsed = 0, 0.0
+    runs = [_Run(c, d, MixtureSampler(plan, train_data.lengths(), c.batch_size, c.seed, c.pool_batches,
+                                      boundaries=pool_boundaries(c, plan.stop_at), batching=c.batching,
+                                      min_batch=min_batch), plan.tasks, device) for c, d in zip(cfgs, run_dirs)]
+    if len(cfgs) == 1:
+        learner = _OneRun(models[0], cfg, accelerator, data.kind)
+    else:
+        learner = _StackedRuns(models, cfg, accelerator, data.kind, tok.pad_id)
+    start, elapsed = _resume_or_fork(runs, learner, cfg, init_froms, main)
 
-    ckpt = run_dir / "ckpt" / "last.pt"
-    if ckpt.exists():  # resume
-        start, elapsed = _load_checkpoint(ckpt, model, optimizer, sampler, interval)
-        if main:
-            store.truncate_metrics(run_dir, start)
-            store.keep_example_losses(run_dir, start)
-    elif cfg.fork_at is not None:  # continue the shared prefix run
-        if init_from is None:
-            raise ValueError(f"this config continues a shared prefix (fork_at={cfg.fork_at}): pass init_from=<the "
-                             "prefix run's directory>, or train it with paperlib.runs.get_or_train")
-        parent = Path(init_from)
-        start, elapsed = _load_checkpoint(parent / "ckpt" / "last.pt", model, optimizer, sampler, interval)
-        if start != cfg.fork_at:
-            raise RuntimeError(f"parent run {parent} ended at step {start}, expected {cfg.fork_at}")
-        if main:
-            store.write_metrics(run_dir, [r for r in store.read_metrics(parent) if not r.get("final")])
-            store.keep_example_losses(run_dir, start, source=parent)
-    elif main:
-        store.write_metrics(run_dir, [])
-    net = accelerator.unwrap_model(model)  # evaluation runs on rank 0 alone, outside DDP
-    host_masks = getattr(net.config, "_attn_implementation", None) == "sdpa" and kernels.masks_pass_through()
-
-    def write_row(row):
-        store.append_metrics(run_dir, row)
+    def write_row(run, row):
+        store.append_metrics(run.dir, row)
         if tracking:  # the same numbers, to the user's trackers
             accelerator.log({k: v for k, v in _scalars(row).items() if isinstance(v, (int, float))}, step=row["step"])
 
-    def evaluate_row(step):
+    def evaluate_row(k, step):
+        run, net = runs[k], learner.evaluation_model(k)
         per_example = example_nll(net, valid_data, device)
-        store.write_example_losses(run_dir, step, per_example)  # before the row: a resume drops both
+        store.write_example_losses(run.dir, step, per_example)  # before the row: a resume drops both
         row = {
             "step": step,
             "phase": plan.phases[plan.locate(max(0, step - 1))[0]].name,
             "lr": _lr(cfg, plan, max(0, step - 1)),
             "valid_loss": mean_losses(per_example),
             "train_subset_loss": task_losses(net, subset, device) if subset else {},
-            "examples_seen": sampler.examples_seen(),
-            "epochs": sampler.epochs_seen(),
+            "examples_seen": run.sampler.examples_seen(),
+            "epochs": run.sampler.epochs_seen(),
             "wall_time": elapsed + (time.time() - t0),
         }
+        interval = run.interval
         if interval.steps:
-            row["train_loss"] = {t: (interval.nll[k] / interval.tokens[k]) if interval.tokens[k] else None
-                                 for k, t in enumerate(plan.tasks)}
-            row["train_tokens"] = {t: int(interval.tokens[k]) for k, t in enumerate(plan.tasks)}  # global, all ranks
+            row["train_loss"] = {t: (interval.nll[j] / interval.tokens[j]) if interval.tokens[j] else None
+                                 for j, t in enumerate(plan.tasks)}
+            row["train_tokens"] = {t: int(interval.tokens[j]) for j, t in enumerate(plan.tasks)}  # global, all ranks
             row["objective"] = interval.objective / interval.steps
             row["grad_norm"] = interval.grad_norm
             row["padding_fraction"] = 1 - interval.real / max(1, interval.padded)
         return row
 
-    sums = _StepSums(len(plan.tasks), device)
     t0 = time.time()
     if start == 0 and main:
-        write_row(evaluate_row(0))
+        for k, run in enumerate(runs):
+            write_row(run, evaluate_row(k, 0))
     end = plan.end_step
-    bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{run_dir.name}", disable=not progress,
+    name = run_dirs[0].name + (f" +{len(runs) - 1} stacked" if len(runs) > 1 else "")
+    bar = tqdm(total=end, initial=start, desc=f"{cfg.experiment}/{name}", disable=not progress,
                unit="step", dynamic_ncols=True)
-    model.train()
+    learner.train_mode()
     for step in range(start, end):
         phase_index, local = plan.locate(step)
         phase = plan.phases[phase_index]
         if local == 0 and phase.reset and step > 0:
-            optimizer = accelerator.prepare(new_optimizer(model, cfg))  # fresh moments; LR restarts below
+            learner.new_optimizer()  # fresh moments; LR restarts below
         lr = _lr(cfg, plan, step)
-        for group in optimizer.param_groups:
+        for group in learner.optimizer.param_groups:
             group["lr"] = lr
 
         mixture = plan.mixture_at(step)
-        global_slots = sampler.batch(step)
-        slots = global_slots[rank::world]  # this rank's share of the global batch
-        batch = collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots])
-        task_ids = torch.as_tensor(slots[:, 0])
-        weights = torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids]
-        forward_inputs = model_inputs(batch)
-        if host_masks:  # before the copy: read on the device, a mask would make the host wait
-            forward_inputs = kernels.host_attention_masks(forward_inputs, data.kind)
-        inputs = to_device({**forward_inputs, "labels": batch["labels"], "task_ids": task_ids, "weights": weights},
-                           device)
-        with accelerator.autocast(), kernels.cpu_training(device):
-            logits = model(**{k: inputs[k] for k in model_inputs(inputs)}).logits
-        ex_loss, ex_nll, ex_tokens = per_example_loss(logits, inputs["labels"], cfg.optim.label_smoothing)
-        if len(slots) == len(global_slots):
-            loss = (inputs["weights"] * ex_loss).mean()
-        else:  # DDP averages the ranks' gradients: scale so the result is the global batch mean
-            loss = (inputs["weights"] * ex_loss).sum() * world / len(global_slots)
-        accelerator.backward(loss)
-        norm = accelerator.clip_grad_norm_(model.parameters(), cfg.optim.clip_norm or math.inf)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-        sums.add(step, inputs["task_ids"], ex_nll, ex_tokens, loss, norm)
-        interval.steps += 1
-        interval.real += int(batch["real_tokens"])
-        interval.padded += int(batch["padded_tokens"])
+        batches, task_ids, weights = [], [], []
+        for run in runs:
+            global_slots = run.sampler.batch(step)
+            slots = global_slots[rank::world]  # this rank's share of the global batch
+            batches.append(collate(train_data, [(plan.tasks[k], int(i)) for k, i in slots]))
+            task_ids.append(torch.as_tensor(slots[:, 0]))
+            weights.append(torch.as_tensor(mixture.w, dtype=torch.float32)[task_ids[-1]])
+        for run, batch, stats in zip(runs, batches, learner.step(batches, task_ids, weights, len(global_slots))):
+            run.sums.add(step, *stats)
+            run.interval.steps += 1
+            run.interval.real += int(batch["real_tokens"])
+            run.interval.padded += int(batch["padded_tokens"])
         bar.update()
         bar.set_postfix(phase=phase.name, refresh=False)
 
         done = step + 1
         if stop_after is not None and done >= stop_after and done < end:
             bar.close()
-            return run_dir  # simulated kill: nothing more is written
+            return  # simulated kill: nothing more is written
         if done % cfg.eval.every == 0 or done == end:
-            nonfinite_at = sums.move_into(interval)
-            if _any_rank(nonfinite_at is not None, accelerator):
+            firsts = [run.sums.move_into(run.interval) for run in runs]
+            if _any_rank(any(f is not None for f in firsts), accelerator):
                 bar.close()  # before this interval's checkpoint: the last one is from before the divergence
-                at = done - 1 if nonfinite_at is None else nonfinite_at
-                where = f"at step {at}" if nonfinite_at is not None else f"on another rank by step {at}"
+                bad = [(f, run) for f, run in zip(firsts, runs) if f is not None]
+                at, where = (bad[0][0], f"at step {bad[0][0]}") if bad else (done - 1, f"on another rank by step {done - 1}")
+                which = f" of seed {bad[0][1].cfg.seed} in its stack" if bad and len(runs) > 1 else ""
                 raise TrainingDiverged(
-                    f"non-finite loss {where} (phase {plan.phases[plan.locate(at)[0]].name!r}, lr {_lr(cfg, plan, at):.3g}); "
-                    f"the last good checkpoint is kept in {run_dir / 'ckpt'}; lower optim.lr or set optim.clip_norm")
+                    f"non-finite loss {where}{which} (phase {plan.phases[plan.locate(at)[0]].name!r}, lr "
+                    f"{_lr(cfg, plan, at):.3g}); the last good checkpoint is kept in {runs[0].ckpt.parent}; lower "
+                    "optim.lr or set optim.clip_norm")
+            interval = runs[0].interval
             bar.set_postfix(phase=phase.name, loss=f"{interval.objective / max(1, interval.steps):.3f}", refresh=False)
-            _sum_over_ranks(interval, accelerator)
+            for run in runs:
+                _sum_over_ranks(run.interval, accelerator)
             if main:
-                write_row(evaluate_row(done))
-            interval.reset()
-            if main:
-                _save_checkpoint(ckpt, model, optimizer, sampler, interval, done, elapsed + time.time() - t0, accelerator)
+                for k, run in enumerate(runs):
+                    write_row(run, evaluate_row(k, done))
+                    run.interval.reset()
+                _save_checkpoints(runs, learner, done, elapsed + time.time() - t0)
+            else:
+                for run in runs:
+                    run.interval.reset()
             accelerator.wait_for_everyone()
     bar.close()
     if not main:
-        return run_dir
+        return
+    for k, run in enumerate(runs):
+        if not (run.dir / "DONE").exists():  # a stack killed while finishing: some of its runs are
+            _finish(run, learner.evaluation_model(k), cfg, data, plan, device, accelerator, elapsed, t0, write_row)
 
-    final = {"step": end, "final": True, "parameters": count_parameters(model), "processes": accelerator.num_processes,
+
+def _finish(run, net, cfg, data, plan, device, accelerator, elapsed, t0, write_row) -> None:
+    """The run's last row (BLEU when asked for) and its DONE marker."""
+    end = plan.end_step
+    final = {"step": end, "final": True, "parameters": count_parameters(net), "processes": accelerator.num_processes,
              "threads": torch.get_num_threads() if device.type == "cpu" else None, "wall_time": elapsed + time.time() - t0}
     # a prefix run (stop_at) exists to be continued; its own end-of-run BLEU is never used
     if cfg.eval.bleu and data.kind == "translation" and plan.stop_at is None:
@@ -381,19 +520,72 @@ def _train_locked(cfg, run_dir, data, plan, accelerator, progress, stop_after, i
         for task in plan.tasks:
             refs = data.dataset(task, "test")["tgt_text"][: test_data.size(task)]
             # the decoder has max_len positions: longer outputs would index past them
-            hyps = translate(net, test_data, task, tok, device, cfg.eval.beam,
+            hyps = translate(net, test_data, task, data.tokenizer, device, cfg.eval.beam,
                              min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
             scores = bleu_chrf(hyps, refs, target=task.split("-", 1)[1])
             final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0
-    write_row(final)
-    rows = store.read_metrics(run_dir)
+    write_row(run, final)
+    rows = store.read_metrics(run.dir)
     last = rows[-2] if len(rows) > 1 else {}
-    files.atomic_write(run_dir / "DONE", json.dumps({
+    files.atomic_write(run.dir / "DONE", json.dumps({
         "steps": end, "valid_loss": last.get("valid_loss"), "bleu": final.get("bleu"), "wall_time": final["wall_time"],
     }, indent=2))
-    return run_dir
+
+
+def stack_seed(seeds) -> int:
+    """The seed of a stack's one dropout generator: a function of its runs' seeds."""
+    return int.from_bytes(hashlib.sha256(json.dumps(list(seeds)).encode()).digest()[:4], "little")
+
+
+def _resume_or_fork(runs, learner, cfg, init_froms, main) -> tuple[int, float]:
+    """Load every run's last checkpoint (resume), or its prefix run's final one (a fork),
+    or nothing (a new run); returns the step they all start from and the wall time so far."""
+    sources = []
+    for run, parent in zip(runs, init_froms):
+        if run.ckpt.exists():
+            sources.append((run.ckpt, None))
+        elif cfg.fork_at is not None:  # continue the shared prefix run
+            if parent is None:
+                raise ValueError(f"this config continues a shared prefix (fork_at={cfg.fork_at}): pass init_from=<the "
+                                 "prefix run's directory>, or train it with paperlib.runs.get_or_train")
+            sources.append((Path(parent) / "ckpt" / "last.pt", Path(parent)))
+        else:
+            sources.append((None, None))
+    if all(path is None for path, _ in sources):
+        if main:
+            for run in runs:
+                store.write_metrics(run.dir, [])
+        return 0, 0.0
+    if any(path is None for path, _ in sources):
+        raise store.DamagedRun(f"the stack of {runs[0].dir} has runs with checkpoints and runs without: delete the "
+                               "ckpt folders of its runs to train them again from their start")
+    states = [_read_checkpoint(path) for path, _ in sources]
+    steps = {s["step"] for s in states}
+    if len(steps) > 1:  # a stack killed between two of its runs' checkpoint renames
+        raise store.DamagedRun(f"the runs of the stack of {runs[0].dir} have checkpoints at different steps "
+                               f"{sorted(steps)}: delete their ckpt folders to train them again from their start")
+    learner.load([(state["model"], state["optimizer"]) for state in states])
+    for run, state in zip(runs, states):
+        run.sampler.load_state_dict(state["sampler"])
+        run.interval.load_state_dict(state["interval"])
+    torch.set_rng_state(states[0]["torch_rng"])  # a stack's runs keep one generator's state
+    if states[0].get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states[0]["cuda_rng"])
+    start, elapsed = states[0]["step"], states[0]["elapsed"]
+    for run, (path, parent) in zip(runs, sources):
+        if parent is not None and start != cfg.fork_at:
+            raise RuntimeError(f"parent run {parent} ended at step {start}, expected {cfg.fork_at}")
+        if not main:
+            continue
+        if parent is None:
+            store.truncate_metrics(run.dir, start)
+            store.keep_example_losses(run.dir, start)
+        else:
+            store.write_metrics(run.dir, [r for r in store.read_metrics(parent) if not r.get("final")])
+            store.keep_example_losses(run.dir, start, source=parent)
+    return start, elapsed
 
 
 def to_device(tensors: dict, device) -> dict:
@@ -430,36 +622,29 @@ def _lr(cfg: TrainConfig, plan, step: int) -> float:
     return learning_rate(kind, local, length, cfg.optim.lr, cfg.optim.warmup)
 
 
-def _save_checkpoint(path: Path, model, optimizer, sampler, interval, step, elapsed, accelerator) -> None:
+def _save_checkpoints(runs, learner, step, elapsed) -> None:
+    """Every run's checkpoint at `step`: all written to temporary files first, then renamed
+    one after another, so a kill leaves a stack's runs at one step (all but within the
+    renames' microseconds, which resume reports)."""
     import io
 
-    state = {
-        "step": step, "elapsed": elapsed,
-        "model": accelerator.unwrap_model(model).state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "sampler": sampler.state_dict(),
-        "interval": interval.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-    }
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    files.atomic_write(path, buf.getvalue())
+    rng = torch.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    contents = []
+    for k, run in enumerate(runs):
+        model_state, optimizer_state = learner.state(k)
+        state = {"step": step, "elapsed": elapsed, "model": model_state, "optimizer": optimizer_state,
+                 "sampler": run.sampler.state_dict(), "interval": run.interval.state_dict(),
+                 "torch_rng": rng, "cuda_rng": cuda_rng}
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        contents.append((run.ckpt, buf.getvalue()))
+    files.atomic_write_all(contents)
 
 
-def _load_checkpoint(path: Path, model, optimizer, sampler, interval) -> tuple[int, float]:
+def _read_checkpoint(path: Path) -> dict:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises several types for a cut or corrupted file
         raise store.DamagedRun(f"{path}: unreadable checkpoint ({type(exc).__name__}); delete it to train the run "
                                "again from its start") from None
-    model_state = state["model"]
-    target = model.module if hasattr(model, "module") else model
-    target.load_state_dict(model_state)
-    optimizer.load_state_dict(state["optimizer"])
-    sampler.load_state_dict(state["sampler"])
-    interval.load_state_dict(state["interval"])
-    torch.set_rng_state(state["torch_rng"])
-    if state.get("cuda_rng") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
-    return state["step"], state["elapsed"]

@@ -75,7 +75,7 @@ def test_batch_must_split_evenly_over_ranks(tiny_cfg, tmp_path):
     cfg = tiny_cfg(STATIC)
     data, plan, _ = store.resolve(cfg)
     with pytest.raises(ValueError, match="divisible by the number of processes"):
-        train_module._train_locked(cfg, tmp_path, data, plan, FakeAccelerator(), False, None, None)
+        train_module._train_locked([cfg], [tmp_path], data, plan, FakeAccelerator(), False, None, [None])
 
 
 POISON_RANK_1 = '''

@@ -1,16 +1,17 @@
 """Stacked training (paperlib.stacked): K runs in one vmapped step equal K separate steps."""
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
 import torch
 
-from paperlib import stacked
+from paperlib import config, runs, stacked, store
 from paperlib.batches import TaskData, collate, model_inputs, per_example_loss
 from paperlib.config import OptimConfig, TrainConfig
 from paperlib.models import ModelConfig, build_model
-from paperlib.train import new_optimizer
+from paperlib.train import new_optimizer, train, train_stack
 
 PAD, BOS, EOS, VOCAB = 0, 1, 2, 60
 
@@ -94,3 +95,126 @@ def test_stacked_inputs_pad_each_run_to_the_stack_and_keep_it_masked():
         assert torch.equal(inputs["attention_mask"][k, :, 0, 0, :n], b["attention_mask"].bool())
         m = b["labels"].shape[1]
         assert torch.equal(labels[k, :, :m], b["labels"]) and (labels[k, :, m:] == -100).all()
+
+
+# ---------------------------------------------------------------- stacks of runs in the trainer
+
+STATIC = {"method": "temperature", "steps": 12, "tau": 5}
+ORDER_MATTERS = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 8, "pretrain_on": "en-it",
+                 "rates": [0.5, 0.5]}
+NO_DROPOUT = ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16, dropout=0.0, attention_dropout=0.0)
+EXACT = ("step", "phase", "lr", "examples_seen", "epochs", "train_tokens", "final", "parameters")
+
+
+def _logged(run_dir):
+    return [{k: v for k, v in r.items() if k not in ("wall_time", "bleu_seconds", "threads")}
+            for r in store.read_metrics(run_dir)]
+
+
+def _numbers(row, prefix=""):
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, dict):
+            out.update(_numbers(v, f"{prefix}{k}."))
+        elif isinstance(v, float):
+            out[prefix + k] = v
+    return out
+
+
+def _assert_same_run(stacked_dir, alone_dir, tol=1e-5):
+    a, b = _logged(stacked_dir), _logged(alone_dir)
+    assert [r["step"] for r in a] == [r["step"] for r in b] and len(a) > 3
+    for ra, rb in zip(a, b):
+        assert {k: ra.get(k) for k in EXACT} == {k: rb.get(k) for k in EXACT}
+        na, nb = _numbers({k: v for k, v in ra.items() if k not in EXACT}), \
+            _numbers({k: v for k, v in rb.items() if k not in EXACT})
+        assert na.keys() == nb.keys() and (na or ra.get("final"))
+        for key in na:
+            assert na[key] == pytest.approx(nb[key], abs=tol), (ra["step"], key)
+
+
+def test_a_stack_of_runs_in_the_trainer_trains_what_each_run_trains_alone(tiny_cfg, tmp_path):
+    """Three seeds of a static run trained as one stack (`train_stack`) and each alone
+    (`train`), without dropout (with it, a stack is another draw): every logged loss,
+    gradient norm and objective within 1e-5, examples and epochs equal."""
+    alone = [tiny_cfg(STATIC, model=NO_DROPOUT, seed=seed) for seed in (0, 1, 2)]
+    stack = config.stack_configs(dataclasses.replace(alone[1], stack_seeds=(0, 1, 2)))
+    assert [c.seed for c in stack] == [0, 1, 2]
+    dirs = train_stack(stack, [tmp_path / f"stacked{k}" for k in range(3)], progress=False)
+    for k, cfg in enumerate(alone):
+        _assert_same_run(dirs[k], train(cfg, tmp_path / f"alone{k}", progress=False))
+        assert (dirs[k] / "DONE").exists()
+    first, second = _logged(dirs[0]), _logged(dirs[1])
+    assert first[-2]["valid_loss"] != second[-2]["valid_loss"]  # runs of their own, not one run three times
+
+
+def test_stacked_order_matters_forks_its_prefix_stack_and_resets_like_runs_alone(tiny_cfg, tmp_path):
+    """Order Matters (pre-train, reset the optimizer, fine-tune) as a stack of two seeds
+    through `runs.get_or_train`: the pre-training is a stack of its own, trained once for
+    both seeds; each seed's run matches the same run trained alone."""
+    settings = runs.Settings(tmp_path / "stacked", progress=False)
+    stacked_cfgs = [tiny_cfg(ORDER_MATTERS, model=NO_DROPOUT, fork_at=8, seed=s, stack_seeds=(0, 1)) for s in (0, 1)]
+    got = [runs.get_or_train(c, settings) for c in stacked_cfgs]
+    assert len(list((tmp_path / "stacked" / "test").iterdir())) == 4  # two runs, two pre-trainings
+    for c, run in zip(stacked_cfgs, got):
+        alone = runs.get_or_train(dataclasses.replace(c, stack_seeds=()),
+                                  runs.Settings(tmp_path / f"alone{c.seed}", progress=False))
+        _assert_same_run(run.dir, alone.dir)
+
+
+def test_a_killed_stack_resumes_to_the_same_metrics_with_dropout(tiny_cfg, tmp_path):
+    """With dropout on (one generator for the stack), a stack killed after step 6 and
+    resumed from its checkpoint at step 4 logs exactly what the uninterrupted stack does."""
+    stack = config.stack_configs(tiny_cfg(STATIC, stack_seeds=(0, 1)))
+    whole = train_stack(stack, [tmp_path / "whole0", tmp_path / "whole1"], progress=False)
+    cut = [tmp_path / "cut0", tmp_path / "cut1"]
+    train_stack(stack, cut, progress=False, stop_after=6)
+    assert not (cut[0] / "DONE").exists() and (cut[1] / "ckpt" / "last.pt").exists()
+    train_stack(stack, cut, progress=False)
+    for a, b in zip(whole, cut):
+        assert _logged(a) == _logged(b)
+
+
+def test_a_stacked_runs_checkpoint_is_an_ordinary_runs_checkpoint(tiny_cfg, tmp_path):
+    """Run k's checkpoint holds its own slice: loaded into a model built alone, it gives the
+    run's last logged validation loss, and its optimizer state has the model's shapes."""
+    from paperlib.evaluate import example_nll, mean_losses
+    from paperlib.train import new_model
+
+    stack = config.stack_configs(tiny_cfg(STATIC, seed=3, stack_seeds=(3, 7)))
+    dirs = train_stack(stack, [tmp_path / "a", tmp_path / "b"], progress=False)
+    data, _, _ = store.resolve(stack[0])
+    valid = TaskData.load(data, "valid", stack[0].model.max_len)
+    for run_dir in dirs:
+        state = torch.load(run_dir / "ckpt" / "last.pt", weights_only=False)
+        model = new_model(stack[0], data)
+        model.load_state_dict(state["model"])
+        shapes = [tuple(p.shape) for p in model.parameters()]
+        assert [tuple(s["exp_avg"].shape) for _, s in sorted(state["optimizer"]["state"].items())] == shapes
+        logged = _logged(run_dir)[-2]["valid_loss"]
+        for task, loss in mean_losses(example_nll(model, valid, "cpu")).items():
+            assert loss == pytest.approx(logged[task], abs=1e-6)
+
+
+def test_the_scheduler_trains_a_stack_once_and_a_stacked_seed_never_alone(tiny_cfg, tmp_path):
+    settings = runs.Settings(tmp_path, progress=False)
+    cfgs = [tiny_cfg(ORDER_MATTERS, fork_at=8, seed=s, stack_seeds=(0, 1, 2)) for s in (0, 1, 2)]
+    planned, parent_of = runs._missing_with_prefixes(cfgs, settings)
+    assert len(planned) == 2 and len(parent_of) == 1  # the stack and its pre-training stack
+    with pytest.raises(ValueError, match="trains in a stack"):
+        train(cfgs[1], tmp_path / "one", progress=False)
+    with pytest.raises(ValueError, match="differ in their seed alone"):
+        train_stack([cfgs[0], dataclasses.replace(cfgs[1], batch_size=4), cfgs[2]], [tmp_path / str(k) for k in range(3)])
+
+
+@pytest.mark.parametrize("bad", [dict(stack_seeds=(1, 2)), dict(stack_seeds=(0,)), dict(stack_seeds=(1, 0)),
+                                 dict(stack_seeds=(0, 1), batching="tokens")])
+def test_stack_seeds_are_checked(tiny_cfg, bad):
+    with pytest.raises(ValueError, match="stack_seeds"):
+        tiny_cfg(STATIC, **bad)
+
+
+def test_a_stack_is_part_of_a_runs_identity_and_leaves_unstacked_runs_as_they_were(tiny_cfg):
+    alone = tiny_cfg(STATIC)
+    assert "stack_seeds" not in alone.identity()
+    assert tiny_cfg(STATIC, stack_seeds=(0, 1)).identity()["stack_seeds"] == [0, 1]
