@@ -10,7 +10,8 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
 3. trainer: synchronising CUDA calls per step of paperlib's training loop (torch's sync
    debug mode; the loop is meant to make none), and one real run of it alone on the GPU
    (steps/s, from the run's own wall-time log); K runs stacked into one vmapped step
-   (`paperlib.stacked`), K = 1, 4, 8, 16: run-steps/s and MFU;
+   (`paperlib.stacked`), K = 1, 4, 8, 16: run-steps/s and MFU; and paperlib's loop training
+   K = 4 and 8 seeds as one stack (`train.train_stack`), evaluations included;
 4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
    (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
    fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
@@ -181,6 +182,47 @@ def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) 
             run = get_or_train(cfg, Settings(runs_root=bench_root, progress=False))
         rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
         out["steps_per_s" + ("" if host else "_2d_masks")] = steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
+    return out
+
+
+def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), steps: int = 200) -> dict:
+    """paperlib's loop training K seeds as one stack (`train.train_stack`, what a preset with
+    stacked seeds would train): run-steps/s (K x steps/s between its first and last
+    evaluation) against trainer_alone's steps/s, evaluations of every run included. A K that
+    fails is tried again on the math attention kernel."""
+    import dataclasses
+
+    from paperlib import config, store
+    from paperlib import experiments as E
+    from paperlib import methods as M
+    from paperlib.train import train_stack
+
+    cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
+    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
+    out = {"steps": steps, "batch": cfg.batch_size}
+    for k in stacks:
+        stack = config.stack_configs(dataclasses.replace(cfg, seed=0, stack_seeds=tuple(range(k))))
+
+        def run(kernel: str):
+            dirs = [runs_root / "gpu_bench" / f"trainer_stacked_{k}_{kernel}" / str(c.seed) for c in stack]
+            for d in dirs:
+                shutil.rmtree(d, ignore_errors=True)
+            train_stack(stack, dirs, progress=False)
+            rows = [r for r in store.read_metrics(dirs[0]) if "valid_loss" in r]
+            return {"attention": kernel, "run_steps_per_s": k * steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
+
+        try:
+            out[k] = run("default")
+        except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
+            out[k] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+            try:
+                from torch.nn.attention import SDPBackend, sdpa_kernel
+
+                with sdpa_kernel(SDPBackend.MATH):
+                    out[k]["math_attention"] = run("math")
+            except Exception as exc:  # noqa: BLE001
+                out[k]["math_attention"] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+        print(f"  trainer stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
     return out
 
 
@@ -491,6 +533,7 @@ def main() -> None:
         phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
         phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak))
+        phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root))
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:

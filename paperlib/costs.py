@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 
 from . import paths, presets
-from .config import TrainConfig, build_plan, config_hash, parent_config, total_steps
+from .config import TrainConfig, build_plan, config_hash, parent_config, stack_configs, total_steps
 
 DEFAULT_THROUGHPUT = ("NVIDIA H100 (TF32, measured by benchmarks/bench_gpu.py)", 95e12)
 
@@ -117,8 +117,10 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
         found[key][2].add(notebook)
 
     def add_with_prefixes(cfg: TrainConfig, notebook: str):
-        """cfg's own steps, and those of the chain of shared prefixes it continues."""
-        add(cfg, notebook, total_steps(cfg) - (cfg.fork_at or 0))
+        """cfg's own steps, and those of the chain of shared prefixes it continues (with the
+        other seeds of its stack, which train with it)."""
+        for run in stack_configs(cfg):
+            add(run, notebook, total_steps(cfg) - (cfg.fork_at or 0))
         if cfg.fork_at is not None:
             add_with_prefixes(parent_config(cfg), notebook)
 

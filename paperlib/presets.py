@@ -114,6 +114,12 @@ class Preset:
     hrl_lrl_sets: tuple[str, ...] = ("hrl_lrl_fi", "hrl_lrl_sv")
     """The HRL+LRL task sets of the two-task figures; figures of one pair use the first.
     A preset names pairs whose low-resource side its models can learn."""
+    stack_seeds: bool = False
+    """Train the seeds of every configuration as one stack (`TrainConfig.stack_seeds`,
+    `paperlib.stacked`): on a GPU that one small run leaves mostly idle, a stack of K seeds
+    steps in about one run's time, so a configuration read at one seed gets all `seeds`
+    nearly free. A stacked run is another draw than the unstacked one (dropout), so turning
+    this on changes the runs' identities: ship the preset's runs again."""
     varies: str | None = None
     """The preset this one is a variant of (the 6-layer presets): where no throughput of its
     own was measured, `costs` charges that preset's measured FLOP rate."""
@@ -133,6 +139,9 @@ class Preset:
         return self.steps * self.batch_size
 
     def __post_init__(self):
+        if self.stack_seeds and len(self.seeds) < 2:
+            raise ValueError(f"preset {self.name}: stack_seeds stacks the seeds of a configuration, but it has "
+                             f"{len(self.seeds)}")
         if self.block_size != self.model.max_len:
             raise ValueError(f"preset {self.name}: LM blocks of {self.block_size} tokens but model.max_len "
                              f"{self.model.max_len}: the rest of every block would be cut off")

@@ -13,10 +13,12 @@ stacked tensors is K AdamWs). Checked against K separate steps in tests/test_sta
 Batches of the K runs are padded to common lengths (`stacked_inputs`): padding is masked out of
 attention and loss, so a run's numbers change only by float rounding.
 
-Not yet used by `paperlib.train`: benchmarks/gpu_session.py measures what it gains on a GPU
-first. With dropout, vmap draws the masks of all K runs at once from one generator, so a
-stacked run is a different draw from the unstacked run of the same config: the run store
-would have to know it as a run of its own (its stack in its identity).
+The trainer uses it for a run whose config names its stack (`TrainConfig.stack_seeds`):
+`paperlib.train.train_stack` trains the stack's runs in its one loop, each with its own
+evaluations, metrics and checkpoints. With dropout, vmap draws the masks of all K runs at
+once from one generator, so a stacked run is a different draw from the unstacked run of the
+same config: the run store knows it as a run of its own (its stack is in its identity).
+benchmarks/gpu_session.py measures what stacking gains on a GPU.
 """
 
 from __future__ import annotations

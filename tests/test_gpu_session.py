@@ -42,6 +42,15 @@ def test_the_trainer_phase_times_both_mask_forms_and_its_runs_stay_out_of_the_sh
         assert tar.getnames() == ["runs/order_matters_nmt-smoke/abc/metrics.jsonl"]
 
 
+@pytest.mark.slow
+def test_the_stacked_trainer_phase_trains_each_stack_through_paperlibs_loop(tmp_path):
+    out = gpu_session.trainer_stacked("smoke", E.pair("smoke"), tmp_path / "runs", stacks=(2,), steps=8)
+    assert "error" not in out[2], out[2]
+    assert out[2]["run_steps_per_s"] > 0
+    assert len(list((tmp_path / "runs" / "gpu_bench" / "trainer_stacked_2_default").glob("*/DONE"))) == 2
+    json.dumps(out)
+
+
 def test_both_groups_plan_runs_at_every_preset_size():
     for name in gpu_session.GROUPS:
         assert gpu_session.group_configs(name, "smoke", E.pair("smoke"))

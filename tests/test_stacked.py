@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -218,3 +219,30 @@ def test_a_stack_is_part_of_a_runs_identity_and_leaves_unstacked_runs_as_they_we
     alone = tiny_cfg(STATIC)
     assert "stack_seeds" not in alone.identity()
     assert tiny_cfg(STATIC, stack_seeds=(0, 1)).identity()["stack_seeds"] == [0, 1]
+
+
+def test_a_preset_that_stacks_seeds_plans_and_charges_every_seed_of_a_configuration(monkeypatch):
+    """`Preset.stack_seeds`: a configuration asked for at one of the preset's seeds is a run of
+    the stack of all of them, and the dry run charges the seeds that train with it."""
+    from paperlib import costs, presets
+    from paperlib import experiments as E
+
+    def key(c):
+        return json.dumps(c.identity(), sort_keys=True, default=str)
+
+    def planned():
+        return [r.config for r in costs.planned_runs("smoke", only=["A2_fig02_hrl_lrl_fronts"])]
+
+    alone = planned()
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    cfg = E.base("smoke", E.pair("smoke"), "x", E.M.Static(12, (0.5, 0.5)), seed=1)
+    assert cfg.stack_seeds == (0, 1) and E.base("smoke", E.pair("smoke"), "x", cfg.plan, seed=5).stack_seeds == ()
+    stacked = planned()
+    assert len(stacked) > len(alone)  # the front's seed-0-only rates now train seed 1 beside it
+    seeds_of = {}
+    for c in stacked:
+        assert c.stack_seeds == (0, 1)
+        seeds_of.setdefault(key(dataclasses.replace(c, seed=0)), []).append(c.seed)
+    assert all(sorted(seeds) == [0, 1] for seeds in seeds_of.values())
+    with pytest.raises(ValueError, match="stacks the seeds"):
+        dataclasses.replace(presets.get("smoke"), seeds=(0,), stack_seeds=True)
