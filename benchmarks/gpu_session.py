@@ -208,8 +208,9 @@ def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), s
             for d in dirs:
                 shutil.rmtree(d, ignore_errors=True)
             train_stack(stack, dirs, progress=False)
-            rows = [r for r in store.read_metrics(dirs[0]) if "valid_loss" in r]
-            return {"attention": kernel, "run_steps_per_s": k * steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
+            # from the first run's first evaluation to the last run's last one
+            first, last = ([r for r in store.read_metrics(d) if "valid_loss" in r] for d in (dirs[0], dirs[-1]))
+            return {"attention": kernel, "run_steps_per_s": k * steps / (last[-1]["wall_time"] - first[0]["wall_time"])}
 
         try:
             out[k] = run("default")
@@ -485,8 +486,17 @@ def main() -> None:
                         help="skip the peak and model measurements (a second call on a warm machine)")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
+    parser.add_argument("--stack-seeds", action="store_true",
+                        help="train the groups' seeds as stacks (Preset.stack_seeds): for when trainer_stacked "
+                             "shows that it pays; the shipped runs are then found once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
+    if args.stack_seeds:  # this process and the group's child (its workers get configs that name their stack)
+        import dataclasses
+
+        from paperlib import presets
+
+        presets.PRESETS[args.preset] = dataclasses.replace(presets.get(args.preset), stack_seeds=True)
     if args.taskset is None:
         from paperlib import experiments as E
 
@@ -503,6 +513,7 @@ def main() -> None:
     import transformers
 
     result: dict = {"preset": args.preset, "taskset": args.taskset, "workers": args.workers,
+                    "stack_seeds": args.stack_seeds,
                     "torch": torch.__version__, "transformers": transformers.__version__,
                     "cuda": torch.cuda.is_available()}
 
@@ -547,7 +558,7 @@ def main() -> None:
         start = time.time()
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
-               "--workers", str(args.workers)]
+               "--workers", str(args.workers)] + (["--stack-seeds"] if args.stack_seeds else [])
         try:
             code = subprocess.run(cmd, timeout=left).returncode
         except subprocess.TimeoutExpired:

@@ -3,6 +3,9 @@
 #   run(command="bash benchmarks/gpu_session.sh 500 --no-diagnostics", carry=[".gpu"], timeout_s=580)
 # and, at once (the machine stays warm ~30 s and keeps its runs and checkpoints), to continue:
 #   run(command="bash benchmarks/gpu_session.sh 420 --no-measure --groups order_matters_fig2,cooldown_fig1", ...)
+# adding --stack-seeds to that second call when the first one's trainer_stacked phase made
+# several times trainer_alone's steps/s: the groups' seeds then train as stacks (other runs
+# than the unstacked ones; the preset must then say stack_seeds=True for notebooks to find them)
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine
 # before the device starts by `bash benchmarks/gpu_prepare.sh` (~3 min; a new checkout has none):
 #   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them; its pyarrow, 25.0.1

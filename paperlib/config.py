@@ -120,7 +120,8 @@ class TrainConfig:
     all of them, which on a launch-bound GPU costs about what one run's step does). Empty: the
     run trains alone. With dropout, a stack draws the masks of all its runs from one generator,
     so a stacked run is a realization of its own: the stack is part of its identity, and its
-    runs are trained together (`paperlib.train.train_stack`)."""
+    runs are trained together (`paperlib.train.train_stack`): a seed that diverges stops its
+    whole stack, whose other seeds cannot then be trained alone as the same runs."""
     device: str = "auto"             # auto | cpu | cuda
     precision: str = "fp32"          # fp32 | bf16 (bf16 only pays off on GPUs)
     batching: str = "examples"       # examples | tokens (equal padded tokens per step; see sampler)

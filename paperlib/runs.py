@@ -349,7 +349,9 @@ def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], d
         name = own.name if not c.stack_seeds else store.run_dir_for(stack_configs(c)[0], s.runs_root).name
         if name not in runs:
             runs[name] = c
-            if c.fork_at is not None and not (own / "ckpt" / "last.pt").exists():
+            # as get_or_train decides: a stack needs its prefix unless every run of it has a checkpoint
+            if c.fork_at is not None and not all((store.run_dir_for(p, s.runs_root) / "ckpt" / "last.pt").exists()
+                                                 for p in stack_configs(c)):
                 parent = add(parent_config(c))
                 if parent is not None:
                     parent_of[name] = parent

@@ -42,6 +42,14 @@ class Stack:
         params, self.buffers = stack_module_state(models)
         self.params = {name: p.detach().requires_grad_() for name, p in params.items()}
 
+    def to(self, device) -> "Stack":
+        """The stack on `device` (its forward module too: a module may keep tensors it has
+        not registered)."""
+        self.function = self.function.to(device)
+        self.params = {name: p.detach().to(device).requires_grad_() for name, p in self.params.items()}
+        self.buffers = {name: b.to(device) for name, b in self.buffers.items()}
+        return self
+
     def parameters(self) -> list[torch.Tensor]:
         return list(self.params.values())
 

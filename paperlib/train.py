@@ -320,10 +320,12 @@ class _StackedRuns:
     def __init__(self, models, cfg: TrainConfig, accelerator, kind: str, pad_id: int):
         from .stacked import Stack
 
-        device = accelerator.device
-        # scaled-dot-product attention (no eager on the CPU): host-built masks are what vmap can take
-        self.stack = Stack([m.to(device) for m in models])
-        self.net = models[0]  # evaluation: run k's parameters loaded into a plain model
+        # scaled-dot-product attention (no eager on the CPU): host-built masks are what vmap can
+        # take. Stacked where the models are built, then moved: K models, not 2K, on the device
+        self.stack = Stack(models).to(accelerator.device)
+        self.net = models[0].to(accelerator.device)  # evaluation: run k's parameters loaded into a plain model
+        # names a model's state has twice (tied weights: GPT-2's lm_head is its token embedding)
+        self.aliases = set(self.net.state_dict()) - set(self.stack.state_dict(0))
         self.cfg, self.accelerator, self.kind, self.pad_id = cfg, accelerator, kind, pad_id
         self.new_optimizer()
 
@@ -345,7 +347,10 @@ class _StackedRuns:
         return [(on["task_ids"][k], ex_nll[k], ex_tokens[k], loss[k], norms[k]) for k in range(len(batches))]
 
     def evaluation_model(self, k: int):
-        self.net.load_state_dict(self.stack.state_dict(k), strict=False)  # tied weights: one name stacked
+        loaded = self.net.load_state_dict(self.stack.state_dict(k), strict=False)  # tied weights: stacked once
+        if loaded.unexpected_keys or set(loaded.missing_keys) != self.aliases:
+            raise RuntimeError(f"run {k}'s stacked state does not fit the model: missing {loaded.missing_keys}, "
+                               f"unexpected {loaded.unexpected_keys}")
         return self.net
 
     def state(self, k: int) -> tuple[dict, dict]:
@@ -407,7 +412,8 @@ def _train_locked(cfgs, run_dirs, data, plan, accelerator, progress, stop_after,
         learner = _OneRun(models[0], cfg, accelerator, data.kind)
     else:
         learner = _StackedRuns(models, cfg, accelerator, data.kind, tok.pad_id)
-    start, elapsed = _resume_or_fork(runs, learner, cfg, init_froms, main)
+    start, elapsed = _resume_or_fork(runs, learner, cfg, init_froms, main, plan.end_step)
+    del models  # the learner holds what it trains
 
     def write_row(run, row):
         store.append_metrics(run.dir, row)
@@ -539,9 +545,12 @@ def stack_seed(seeds) -> int:
     return int.from_bytes(hashlib.sha256(json.dumps(list(seeds)).encode()).digest()[:4], "little")
 
 
-def _resume_or_fork(runs, learner, cfg, init_froms, main) -> tuple[int, float]:
+def _resume_or_fork(runs, learner, cfg, init_froms, main, end) -> tuple[int, float]:
     """Load every run's last checkpoint (resume), or its prefix run's final one (a fork),
-    or nothing (a new run); returns the step they all start from and the wall time so far."""
+    or nothing (a new run); returns the step they all start from and the wall time so far.
+    A stack resumes as one: all its runs from one step. Its runs already finished (a stack
+    killed while finishing) are left as they are; the others finish."""
+    finished = {run.dir for run in runs if (run.dir / "DONE").exists()}
     sources = []
     for run, parent in zip(runs, init_froms):
         if run.ckpt.exists():
@@ -553,19 +562,18 @@ def _resume_or_fork(runs, learner, cfg, init_froms, main) -> tuple[int, float]:
             sources.append((Path(parent) / "ckpt" / "last.pt", Path(parent)))
         else:
             sources.append((None, None))
-    if all(path is None for path, _ in sources):
+    if all(path is None for path, _ in sources) and not finished:
         if main:
             for run in runs:
                 store.write_metrics(run.dir, [])
         return 0, 0.0
     if any(path is None for path, _ in sources):
-        raise store.DamagedRun(f"the stack of {runs[0].dir} has runs with checkpoints and runs without: delete the "
-                               "ckpt folders of its runs to train them again from their start")
+        raise _unresumable(runs, "some of its runs have checkpoints and some have none")
     states = [_read_checkpoint(path) for path, _ in sources]
-    steps = {s["step"] for s in states}
-    if len(steps) > 1:  # a stack killed between two of its runs' checkpoint renames
-        raise store.DamagedRun(f"the runs of the stack of {runs[0].dir} have checkpoints at different steps "
-                               f"{sorted(steps)}: delete their ckpt folders to train them again from their start")
+    steps = sorted({s["step"] for s in states})
+    if len(steps) > 1 or (finished and steps != [end]):  # killed between two of its runs' checkpoint renames
+        raise _unresumable(runs, f"its runs' checkpoints are at steps {steps}" +
+                           (f", and {len(finished)} of them finished" if finished else ""))
     learner.load([(state["model"], state["optimizer"]) for state in states])
     for run, state in zip(runs, states):
         run.sampler.load_state_dict(state["sampler"])
@@ -577,7 +585,7 @@ def _resume_or_fork(runs, learner, cfg, init_froms, main) -> tuple[int, float]:
     for run, (path, parent) in zip(runs, sources):
         if parent is not None and start != cfg.fork_at:
             raise RuntimeError(f"parent run {parent} ended at step {start}, expected {cfg.fork_at}")
-        if not main:
+        if not main or run.dir in finished:
             continue
         if parent is None:
             store.truncate_metrics(run.dir, start)
@@ -586,6 +594,14 @@ def _resume_or_fork(runs, learner, cfg, init_froms, main) -> tuple[int, float]:
             store.write_metrics(run.dir, [r for r in store.read_metrics(parent) if not r.get("final")])
             store.keep_example_losses(run.dir, start, source=parent)
     return start, elapsed
+
+
+def _unresumable(runs, why: str) -> Exception:
+    """A stack whose runs cannot continue from one step: it trains again as a whole (its runs
+    are one draw together), which its finished runs must not be overwritten by unawares."""
+    return store.DamagedRun(f"the stack of {runs[0].dir} cannot resume as one ({why}): move its runs "
+                            f"({', '.join(str(run.dir) for run in runs)}) out of the run store to train the whole "
+                            "stack again")
 
 
 def to_device(tensors: dict, device) -> dict:

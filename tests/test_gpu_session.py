@@ -77,3 +77,21 @@ def test_fig3_statistics_phase_keeps_what_the_notebook_reads(tmp_path):
     s = E.scale("smoke")  # the notebook's call, on runs without checkpoints: read back, not measured
     kept = gradvar.at_checkpoints(trained, 5.0, s.gradvar_batches, per_task=s.gradvar_per_task, seed=0)
     assert {n: r["TS"]["norm_variance"] for n, r in kept.items()} == {n: v["norm_variance_ts"] for n, v in summary.items()}
+
+
+@pytest.mark.slow
+def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tmp_path):
+    """The whole script as the device runs it (`--no-measure`, on this CPU, at smoke size):
+    with `--stack-seeds` every run of the group is a run of a stack, and the tarball holds them."""
+    import subprocess
+
+    out, root = tmp_path / "out", tmp_path / "runs"
+    subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(out), "--budget", "240",
+                    "--preset", "smoke", "--no-measure", "--groups", "cooldown_fig1", "--stack-seeds",
+                    "--runs-root", str(root), "--workers", "2"], check=True, cwd=paths.PACKAGE_ROOT,
+                   capture_output=True)
+    result = json.loads((out / "gpu_session.json").read_text())
+    assert result["stack_seeds"] and result["cooldown_fig1"]["done"] == result["cooldown_fig1"]["of"] > 0
+    with tarfile.open(out / "runs.tar.xz") as tar:
+        configs = [json.load(tar.extractfile(m))["config"] for m in tar.getmembers() if m.name.endswith("config.json")]
+    assert configs and all(c["stack_seeds"] == [0, 1] for c in configs)

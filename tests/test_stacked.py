@@ -10,7 +10,7 @@ import torch
 
 from paperlib import config, runs, stacked, store
 from paperlib.batches import TaskData, collate, model_inputs, per_example_loss
-from paperlib.config import OptimConfig, TrainConfig
+from paperlib.config import EvalConfig, OptimConfig, TrainConfig
 from paperlib.models import ModelConfig, build_model
 from paperlib.train import new_optimizer, train, train_stack
 
@@ -163,10 +163,12 @@ def test_stacked_order_matters_forks_its_prefix_stack_and_resets_like_runs_alone
         _assert_same_run(run.dir, alone.dir)
 
 
-def test_a_killed_stack_resumes_to_the_same_metrics_with_dropout(tiny_cfg, tmp_path):
+@pytest.mark.parametrize("taskset", ["dir_translation", "dir_lm"])
+def test_a_killed_stack_resumes_to_the_same_metrics_with_dropout(tiny_cfg, tmp_path, taskset):
     """With dropout on (one generator for the stack), a stack killed after step 6 and
-    resumed from its checkpoint at step 4 logs exactly what the uninterrupted stack does."""
-    stack = config.stack_configs(tiny_cfg(STATIC, stack_seeds=(0, 1)))
+    resumed from its checkpoint at step 4 logs exactly what the uninterrupted stack does
+    (the LM too, whose output layer is its token embedding)."""
+    stack = config.stack_configs(tiny_cfg(STATIC, taskset=taskset, stack_seeds=(0, 1)))
     whole = train_stack(stack, [tmp_path / "whole0", tmp_path / "whole1"], progress=False)
     cut = [tmp_path / "cut0", tmp_path / "cut1"]
     train_stack(stack, cut, progress=False, stop_after=6)
@@ -174,6 +176,27 @@ def test_a_killed_stack_resumes_to_the_same_metrics_with_dropout(tiny_cfg, tmp_p
     train_stack(stack, cut, progress=False)
     for a, b in zip(whole, cut):
         assert _logged(a) == _logged(b)
+
+
+def test_a_stack_killed_while_finishing_finishes_the_rest_and_leaves_the_finished(tiny_cfg, tmp_path):
+    """Killed after its first run's DONE: the second run finishes (its last row, its DONE),
+    the first is not touched. A finished run whose stack cannot resume as one (its sibling
+    is gone) is an error that names the stack's runs, and nothing of it is rewritten."""
+    stack = config.stack_configs(tiny_cfg(STATIC, stack_seeds=(0, 1), eval=EvalConfig(every=4, train_subset=16, bleu=True, bleu_max_examples=3)))
+    dirs = train_stack(stack, [tmp_path / "a", tmp_path / "b"], progress=False)
+    whole = [_logged(d) for d in dirs]
+    first_log = (dirs[0] / "metrics.jsonl").read_bytes()
+    (dirs[1] / "DONE").unlink()
+    store.write_metrics(dirs[1], [r for r in store.read_metrics(dirs[1]) if not r.get("final")])
+    train_stack(stack, dirs, progress=False)
+    assert (dirs[0] / "metrics.jsonl").read_bytes() == first_log
+    assert (dirs[1] / "DONE").exists() and [_logged(d) for d in dirs] == whole and "bleu" in whole[1][-1]
+    import shutil
+
+    shutil.rmtree(dirs[1])
+    with pytest.raises(store.DamagedRun, match="cannot resume as one"):
+        train_stack(stack, dirs, progress=False)
+    assert (dirs[0] / "metrics.jsonl").read_bytes() == first_log and (dirs[0] / "DONE").exists()
 
 
 def test_a_stacked_runs_checkpoint_is_an_ordinary_runs_checkpoint(tiny_cfg, tmp_path):
@@ -192,6 +215,7 @@ def test_a_stacked_runs_checkpoint_is_an_ordinary_runs_checkpoint(tiny_cfg, tmp_
         model.load_state_dict(state["model"])
         shapes = [tuple(p.shape) for p in model.parameters()]
         assert [tuple(s["exp_avg"].shape) for _, s in sorted(state["optimizer"]["state"].items())] == shapes
+        new_optimizer(model, stack[0]).load_state_dict(state["optimizer"])  # an unstacked run could resume from it
         logged = _logged(run_dir)[-2]["valid_loss"]
         for task, loss in mean_losses(example_nll(model, valid, "cpu")).items():
             assert loss == pytest.approx(logged[task], abs=1e-6)
