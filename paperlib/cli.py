@@ -260,8 +260,10 @@ def _cmd_train(args) -> int:
         if executor and executor.kind == "slurm":
             print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))
         return 0
-    for run in runs.get_or_train_many(cfgs, runs.Settings(runs_root=args.runs_dir, executor=executor,
-                                                          log_with=args.log_with)):
+    # a run of a stack (stack_seeds) trains with its stack: every run of it is reported
+    every = list(dict.fromkeys(c for cfg in cfgs for c in config.stack_configs(cfg)))
+    for run in runs.get_or_train_many(every, runs.Settings(runs_root=args.runs_dir, executor=executor,
+                                                           log_with=args.log_with)):
         print(f"{run.dir}: done")
         for task, loss in (run.summary.get("valid_loss") or {}).items():
             print(f"  {task:12s} valid loss {loss:.3f}")
