@@ -208,9 +208,10 @@ def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), s
             for d in dirs:
                 shutil.rmtree(d, ignore_errors=True)
             train_stack(stack, dirs, progress=False)
-            # from the first run's first evaluation to the last run's last one
-            first, last = ([r for r in store.read_metrics(d) if "valid_loss" in r] for d in (dirs[0], dirs[-1]))
-            return {"attention": kernel, "run_steps_per_s": k * steps / (last[-1]["wall_time"] - first[0]["wall_time"])}
+            # between the first run's first and last evaluation: the other runs' step-0 evaluations
+            # and its own last one, K in all -- as trainer_alone's window holds one run's one
+            rows = [r for r in store.read_metrics(dirs[0]) if "valid_loss" in r]
+            return {"attention": kernel, "run_steps_per_s": k * steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
 
         try:
             out[k] = run("default")
@@ -474,6 +475,17 @@ def pack_runs(runs_root: Path, out: Path) -> None:
     partial.replace(out / "runs.tar.xz")  # a pack cut short never replaces a whole one
 
 
+def _stack_the_presets_seeds(preset: str) -> None:
+    """`--stack-seeds`: the preset's configurations name their stack of seeds from here on, in
+    this process (the group's child, the summaries, Fig. 3's statistics); its workers get
+    configs that name their stack."""
+    import dataclasses
+
+    from paperlib import presets
+
+    presets.PRESETS[preset] = dataclasses.replace(presets.get(preset), stack_seeds=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_session")
     parser.add_argument("--out", type=Path, required=True)
@@ -491,17 +503,13 @@ def main() -> None:
                              "shows that it pays; the shipped runs are then found once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
-    if args.stack_seeds:  # this process and the group's child (its workers get configs that name their stack)
-        import dataclasses
-
-        from paperlib import presets
-
-        presets.PRESETS[args.preset] = dataclasses.replace(presets.get(args.preset), stack_seeds=True)
     if args.taskset is None:
         from paperlib import experiments as E
 
         args.taskset = E.pair(args.preset)
     if args.group:
+        if args.stack_seeds:
+            _stack_the_presets_seeds(args.preset)
         train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
         return
 
@@ -549,6 +557,8 @@ def main() -> None:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
+    if args.stack_seeds:  # after the measurements, whose runs train alone
+        _stack_the_presets_seeds(args.preset)
     for name in args.groups.split(","):
         left = deadline - time.time() - 90  # 30 s to pack what is done, 60 s for Fig. 3's statistics
         if left < 60:

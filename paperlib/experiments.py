@@ -57,7 +57,8 @@ def base(preset: str, taskset: str, experiment: str, plan: M.Method, bleu: bool 
         precision=s.precision,
     )
     fields.update(changes)
-    if s.stack_seeds and fields.get("seed", 0) in s.seeds:  # the preset trains a configuration's seeds as one
+    # the preset trains a configuration's seeds as one (unless the caller says otherwise)
+    if s.stack_seeds and fields.get("seed", 0) in s.seeds and "stack_seeds" not in changes:
         fields["stack_seeds"] = tuple(sorted(s.seeds))
     return TrainConfig(**fields)
 

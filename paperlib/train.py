@@ -324,8 +324,11 @@ class _StackedRuns:
         # take. Stacked where the models are built, then moved: K models, not 2K, on the device
         self.stack = Stack(models).to(accelerator.device)
         self.net = models[0].to(accelerator.device)  # evaluation: run k's parameters loaded into a plain model
-        # names a model's state has twice (tied weights: GPT-2's lm_head is its token embedding)
-        self.aliases = set(self.net.state_dict()) - set(self.stack.state_dict(0))
+        # the names of tied weights (GPT-2's lm_head is its token embedding): one tensor the
+        # stack holds under another name
+        state, stacked = self.net.state_dict(keep_vars=True), {**self.stack.params, **self.stack.buffers}
+        self.aliases = {name for name, t in state.items()
+                        if name not in stacked and any(t is state[other] for other in stacked)}
         self.cfg, self.accelerator, self.kind, self.pad_id = cfg, accelerator, kind, pad_id
         self.new_optimizer()
 
@@ -568,7 +571,8 @@ def _resume_or_fork(runs, learner, cfg, init_froms, main, end) -> tuple[int, flo
                 store.write_metrics(run.dir, [])
         return 0, 0.0
     if any(path is None for path, _ in sources):
-        raise _unresumable(runs, "some of its runs have checkpoints and some have none")
+        raise _unresumable(runs, "some of its runs have checkpoints and some have none" if any(
+            path is not None for path, _ in sources) else "it has no checkpoints, and some of its runs finished")
     states = [_read_checkpoint(path) for path, _ in sources]
     steps = sorted({s["step"] for s in states})
     if len(steps) > 1 or (finished and steps != [end]):  # killed between two of its runs' checkpoint renames

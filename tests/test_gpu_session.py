@@ -81,13 +81,14 @@ def test_fig3_statistics_phase_keeps_what_the_notebook_reads(tmp_path):
 
 @pytest.mark.slow
 def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tmp_path):
-    """The whole script as the device runs it (`--no-measure`, on this CPU, at smoke size):
-    with `--stack-seeds` every run of the group is a run of a stack, and the tarball holds them."""
+    """The whole script as the device runs it (on this CPU, at smoke size): with `--stack-seeds`
+    every run of the group is a run of a stack, and the tarball holds them; the measurements
+    before the groups train their runs alone."""
     import subprocess
 
     out, root = tmp_path / "out", tmp_path / "runs"
-    subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(out), "--budget", "240",
-                    "--preset", "smoke", "--no-measure", "--groups", "cooldown_fig1", "--stack-seeds",
+    subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(out), "--budget", "300",
+                    "--preset", "smoke", "--groups", "cooldown_fig1", "--stack-seeds",
                     "--runs-root", str(root), "--workers", "2"], check=True, cwd=paths.PACKAGE_ROOT,
                    capture_output=True)
     result = json.loads((out / "gpu_session.json").read_text())
@@ -95,3 +96,6 @@ def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tm
     with tarfile.open(out / "runs.tar.xz") as tar:
         configs = [json.load(tar.extractfile(m))["config"] for m in tar.getmembers() if m.name.endswith("config.json")]
     assert configs and all(c["stack_seeds"] == [0, 1] for c in configs)
+    assert "error" not in result["trainer_alone"], result["trainer_alone"]
+    measured = [json.loads(p.read_text())["config"] for p in (root / "gpu_bench").rglob("config.json")]
+    assert measured and all(c["stack_seeds"] == [] for c in measured)

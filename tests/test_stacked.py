@@ -261,6 +261,7 @@ def test_a_preset_that_stacks_seeds_plans_and_charges_every_seed_of_a_configurat
     monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
     cfg = E.base("smoke", E.pair("smoke"), "x", E.M.Static(12, (0.5, 0.5)), seed=1)
     assert cfg.stack_seeds == (0, 1) and E.base("smoke", E.pair("smoke"), "x", cfg.plan, seed=5).stack_seeds == ()
+    assert E.base("smoke", E.pair("smoke"), "x", cfg.plan, seed=1, stack_seeds=()).stack_seeds == ()  # opted out
     stacked = planned()
     assert len(stacked) > len(alone)  # the front's seed-0-only rates now train seed 1 beside it
     seeds_of = {}
