@@ -27,7 +27,7 @@ import contextlib
 import copy
 
 import torch
-from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+from torch.func import functional_call, stack_module_state, vmap
 
 from .batches import per_example_loss
 
@@ -99,10 +99,16 @@ def stacked_step(stack: Stack, optimizer, inputs: dict, labels: torch.Tensor, we
         with autocast():
             logits = functional_call(stack.function, (params, buffers), args=(), kwargs=run_inputs).logits
         ex_loss, ex_nll, ex_tokens = per_example_loss(logits, run_labels, label_smoothing, hand_backward=False)
-        return (run_weights * ex_loss).mean(), (ex_nll, ex_tokens)
+        return (run_weights * ex_loss).mean(), ex_nll, ex_tokens
 
-    step = vmap(grad_and_value(loss_of, has_aux=True), randomness="different")
-    grads, (loss, (ex_nll, ex_tokens)) = step(stack.params, stack.buffers, inputs, labels, weights)
+    # a vmapped forward and autograd's backward through it (not torch.func.grad inside vmap:
+    # with attention dropout under bf16 autocast, its backward fails on dtypes, torch 2.13).
+    # The runs share no parameter, so the gradient of the sum of their losses is, slice by
+    # slice, each run's own
+    loss, ex_nll, ex_tokens = vmap(loss_of, randomness="different")(stack.params, stack.buffers, inputs, labels,
+                                                                     weights)
+    loss.sum().backward()
+    grads = {name: p.grad for name, p in stack.params.items()}
     # clip_grad_norm_'s norm, per run: the norm of the parameters' norms
     norms = torch.linalg.vector_norm(
         torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads.values()]), dim=0)
@@ -110,8 +116,8 @@ def stacked_step(stack: Stack, optimizer, inputs: dict, labels: torch.Tensor, we
         scale = torch.clamp(clip_norm / (norms + 1e-6), max=1.0)
         grads = {name: g * scale.view(-1, *([1] * (g.dim() - 1))) for name, g in grads.items()}
     for name, p in stack.params.items():
-        # vmap may hand back a gradient in another memory layout than its parameter (the
-        # position embeddings'); fused AdamW (the GPU's) needs the parameter's own
+        # a gradient may come in another memory layout than its parameter (vmap's of the
+        # position embeddings); fused AdamW (the GPU's) needs the parameter's own
         p.grad = grads[name].contiguous()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)

@@ -199,6 +199,23 @@ def test_a_stack_killed_while_finishing_finishes_the_rest_and_leaves_the_finishe
     assert (dirs[0] / "metrics.jsonl").read_bytes() == first_log and (dirs[0] / "DONE").exists()
 
 
+def test_a_stack_trains_with_dropout_under_bf16_autocast_like_the_gpu_preset(tiny_cfg, tmp_path):
+    """The gpu preset's settings (bf16 autocast, dropout in attention too) on the CPU's
+    autocast: the stack trains (torch.func.grad's backward of dropout in scaled-dot-product
+    attention under autocast failed on dtypes), each run's losses fall, and run 0 stays within
+    0.1 nats of the same seed trained alone -- another dropout draw, the same run otherwise."""
+    cfg = tiny_cfg(STATIC, precision="bf16", stack_seeds=(0, 1))
+    dirs = train_stack(config.stack_configs(cfg), [tmp_path / "a", tmp_path / "b"], progress=False)
+    alone = [r for r in _logged(train(dataclasses.replace(cfg, stack_seeds=()), tmp_path / "c", progress=False))
+             if "valid_loss" in r]
+    for run_dir in dirs:
+        rows = [r for r in _logged(run_dir) if "valid_loss" in r]
+        assert all(rows[-1]["valid_loss"][t] < rows[0]["valid_loss"][t] for t in rows[0]["valid_loss"])
+    stacked = [r for r in _logged(dirs[0]) if "valid_loss" in r]
+    for task, loss in stacked[-1]["valid_loss"].items():
+        assert loss == pytest.approx(alone[-1]["valid_loss"][task], abs=0.1)
+
+
 def test_a_stacked_runs_checkpoint_is_an_ordinary_runs_checkpoint(tiny_cfg, tmp_path):
     """Run k's checkpoint holds its own slice: loaded into a model built alone, it gives the
     run's last logged validation loss, and its optimizer state has the model's shapes."""
