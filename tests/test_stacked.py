@@ -199,7 +199,18 @@ def test_a_stack_killed_while_finishing_finishes_the_rest_and_leaves_the_finishe
     assert (dirs[0] / "metrics.jsonl").read_bytes() == first_log and (dirs[0] / "DONE").exists()
 
 
-def test_a_stack_trains_with_dropout_under_bf16_autocast_like_the_gpu_preset(tiny_cfg, tmp_path):
+@pytest.fixture
+def own_precision():
+    """accelerate keeps one mixed precision per process (its AcceleratorState): a test that
+    trains in bf16 after others trained in fp32 needs a state of its own, and those after it theirs."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state()
+    yield
+    AcceleratorState._reset_state()
+
+
+def test_a_stack_trains_with_dropout_under_bf16_autocast_like_the_gpu_preset(tiny_cfg, tmp_path, own_precision):
     """The gpu preset's settings (bf16 autocast, dropout in attention too) on the CPU's
     autocast: the stack trains (torch.func.grad's backward of dropout in scaled-dot-product
     attention under autocast failed on dtypes), each run's losses fall, and run 0 stays within
