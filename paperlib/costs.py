@@ -262,6 +262,10 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
               "(sequences at their prepared data's mean length, at full length -- an upper bound -- where the data "
               "are not prepared" + ("" if "evaluation included" in where else "; evaluation and beam search not included")
               + ")"]
+    stacked = [p for p in planned if p.config.stack_seeds]
+    if stacked:
+        lines += [f"({len(stacked)} of the runs train in stacks of seeds (`Preset.stack_seeds`); each is charged as a "
+                  "run of its own at the rate of runs trained alone: an upper bound where stacking pays)"]
     if cpu:
         cpu_h = sum(p.flops for p in planned) / cpu[1] / 3600
         lines += [f"total on this machine: ≈ {cpu_h:.2f} h of training wall time ({cpu[0]}; evaluation not "

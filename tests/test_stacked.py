@@ -297,5 +297,6 @@ def test_a_preset_that_stacks_seeds_plans_and_charges_every_seed_of_a_configurat
         assert c.stack_seeds == (0, 1)
         seeds_of.setdefault(key(dataclasses.replace(c, seed=0)), []).append(c.seed)
     assert all(sorted(seeds) == [0, 1] for seeds in seeds_of.values())
+    assert f"{len(stacked)} of the runs train in stacks" in costs.describe("smoke", only=["A2_fig02_hrl_lrl_fronts"])
     with pytest.raises(ValueError, match="stacks the seeds"):
         dataclasses.replace(presets.get("smoke"), seeds=(0,), stack_seeds=True)
