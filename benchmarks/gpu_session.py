@@ -163,67 +163,83 @@ def _masks(host: bool):
         kernels.masks_pass_through = default
 
 
-def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) -> dict:
-    """paperlib's loop, one run alone on the GPU, with host-built and with 2-D masks: steps/s
-    between its first and last evaluation."""
+def _bench_config(preset: str, taskset: str, steps: int):
+    """A static run of `steps` steps at the preset's sizes, evaluated at its start and end only."""
     import dataclasses
 
     from paperlib import experiments as E
     from paperlib import methods as M
-    from paperlib import store
-    from paperlib.runs import Settings, get_or_train
 
     cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
-    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
+    return dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
+
+
+def _steps_per_s(run_dir: Path, steps: int) -> float:
+    """A run's steps/s between its first and its last evaluation (from its wall-time log)."""
+    from paperlib import store
+
+    rows = [r for r in store.read_metrics(run_dir) if "valid_loss" in r]
+    return steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
+
+
+def _with_math_attention_retry(fn, device: str = "cuda"):
+    """fn(), or its error -- then, on a GPU, fn() again on the math attention kernel, whose
+    vmap rules are plain ones (a GPU attention kernel's may be missing or wrong)."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
+        failed = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+    if device == "cuda":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        try:
+            with sdpa_kernel(SDPBackend.MATH):
+                failed["math_attention"] = fn()
+        except Exception as exc:  # noqa: BLE001
+            failed["math_attention"] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+    return failed
+
+
+def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) -> dict:
+    """paperlib's loop, one run alone on the GPU, with host-built and with 2-D masks: steps/s
+    between its first and last evaluation."""
+    from paperlib.runs import Settings, get_or_train
+
+    cfg = _bench_config(preset, taskset, steps)
     out = {"steps": steps, "batch": cfg.batch_size}
     for host in (True, False):
         with _masks(host):
             bench_root = runs_root / "gpu_bench" / ("trainer_host_masks" if host else "trainer_2d_masks")
             run = get_or_train(cfg, Settings(runs_root=bench_root, progress=False))
-        rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
-        out["steps_per_s" + ("" if host else "_2d_masks")] = steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
+        out["steps_per_s" + ("" if host else "_2d_masks")] = _steps_per_s(run.dir, steps)
     return out
 
 
-def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), steps: int = 200) -> dict:
+def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), steps: int = 200,
+                    device: str = "cuda") -> dict:
     """paperlib's loop training K seeds as one stack (`train.train_stack`, what a preset with
-    stacked seeds would train): run-steps/s (K x steps/s between its first and last
-    evaluation) against trainer_alone's steps/s, evaluations of every run included. A K that
+    stacked seeds would train): run-steps/s (K x steps/s between its first run's first and
+    last evaluation: the other runs' step-0 evaluations and its own last one, K in all, as
+    trainer_alone's window holds one run's one) against trainer_alone's steps/s. A K that
     fails is tried again on the math attention kernel."""
     import dataclasses
 
-    from paperlib import config, store
-    from paperlib import experiments as E
-    from paperlib import methods as M
+    from paperlib import config
     from paperlib.train import train_stack
 
-    cfg = E.base(preset, taskset, "gpu_bench", M.Static(steps, (0.5, 0.5)), bleu=False)
-    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=steps))
+    cfg = _bench_config(preset, taskset, steps)
     out = {"steps": steps, "batch": cfg.batch_size}
     for k in stacks:
         stack = config.stack_configs(dataclasses.replace(cfg, seed=0, stack_seeds=tuple(range(k))))
+        dirs = [runs_root / "gpu_bench" / f"trainer_stacked_{k}" / str(c.seed) for c in stack]
 
-        def run(kernel: str):
-            dirs = [runs_root / "gpu_bench" / f"trainer_stacked_{k}_{kernel}" / str(c.seed) for c in stack]
+        def run():
             for d in dirs:
                 shutil.rmtree(d, ignore_errors=True)
             train_stack(stack, dirs, progress=False)
-            # between the first run's first and last evaluation: the other runs' step-0 evaluations
-            # and its own last one, K in all -- as trainer_alone's window holds one run's one
-            rows = [r for r in store.read_metrics(dirs[0]) if "valid_loss" in r]
-            return {"attention": kernel, "run_steps_per_s": k * steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])}
+            return {"run_steps_per_s": k * _steps_per_s(dirs[0], steps)}
 
-        try:
-            out[k] = run("default")
-        except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
-            out[k] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
-            try:
-                from torch.nn.attention import SDPBackend, sdpa_kernel
-
-                with sdpa_kernel(SDPBackend.MATH):
-                    out[k]["math_attention"] = run("math")
-            except Exception as exc:  # noqa: BLE001
-                out[k]["math_attention"] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
+        out[k] = _with_math_attention_retry(run, device)
         print(f"  trainer stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
     return out
 
@@ -234,21 +250,17 @@ def host_syncs(preset: str, taskset: str, runs_root: Path, steps: tuple[int, int
     differ only in length: their evaluations at both ends cancel in the difference. Each
     such call makes the host wait for the GPU; with host-built masks the loop is meant to
     make none (with 2-D masks, transformers' checks make some)."""
-    import dataclasses
     import warnings
 
     import torch
 
-    from paperlib import experiments as E
-    from paperlib import methods as M
     from paperlib.train import train
 
     out = {}
     for host in (True, False):
         counts = {}
         for n in steps:
-            cfg = E.base(preset, taskset, "gpu_bench", M.Static(n, (0.5, 0.5)), bleu=False)
-            cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, every=n))
+            cfg = _bench_config(preset, taskset, n)
             run_dir = runs_root / "gpu_bench" / f"host_syncs_{n}_{'host' if host else '2d'}"
             shutil.rmtree(run_dir, ignore_errors=True)  # a finished run would return at once: 0 syncs
             torch.cuda.set_sync_debug_mode("warn")
@@ -287,25 +299,12 @@ def stacked_throughput(preset: str, taskset: str, peak: float, stacks=(1, 4, 8, 
     out = {"note": "TFLOP/s and MFU count full-length (64+64-token) examples: an upper bound on "
                    "these real batches; compare run_steps_per_s with trainer_alone and the groups"}
 
-    def attempt(fn):
-        try:
-            return fn()
-        except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
-            failed = {"error": f"{type(exc).__name__}: {exc}"[:400]}
-        if device == "cuda":  # again on the math attention kernel, whose vmap rules are plain ones
-            from torch.nn.attention import SDPBackend, sdpa_kernel
-
-            try:
-                with sdpa_kernel(SDPBackend.MATH):
-                    failed["math_attention"] = fn()
-            except Exception as exc:  # noqa: BLE001
-                failed["math_attention"] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
-        return failed
-
-    out["matches_separate_steps"] = attempt(lambda: _stacked_vs_separate(cfg, data, plan, train_data, device))
+    out["matches_separate_steps"] = _with_math_attention_retry(
+        lambda: _stacked_vs_separate(cfg, data, plan, train_data, device), device)
     print(f"  stacked vs separate: {json.dumps(out['matches_separate_steps'], default=str)[:300]}", flush=True)
     for k in stacks:
-        out[k] = attempt(lambda: _time_stack(cfg, data, plan, train_data, k, steps, device, per_example, peak))
+        out[k] = _with_math_attention_retry(
+            lambda: _time_stack(cfg, data, plan, train_data, k, steps, device, per_example, peak), device)
         print(f"  stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
     return out
 

@@ -1,5 +1,6 @@
 """Several runs of one model shape trained as one: their parameters stacked along a new first
-dimension, and one vmapped step (torch.func) computes every run's loss and gradient.
+dimension: one vmapped forward (torch.func) computes every run's loss, and one backward
+through it every run's gradient.
 
 Why: on a GPU a small model is launch-bound -- the gpu preset's step ran at ~39 steps/s on
 an H200 at batch 128 and at batch 512 alike, 2-8% of the bf16 peak

@@ -47,7 +47,7 @@ def test_the_stacked_trainer_phase_trains_each_stack_through_paperlibs_loop(tmp_
     out = gpu_session.trainer_stacked("smoke", E.pair("smoke"), tmp_path / "runs", stacks=(2,), steps=8)
     assert "error" not in out[2], out[2]
     assert out[2]["run_steps_per_s"] > 0
-    assert len(list((tmp_path / "runs" / "gpu_bench" / "trainer_stacked_2_default").glob("*/DONE"))) == 2
+    assert len(list((tmp_path / "runs" / "gpu_bench" / "trainer_stacked_2").glob("*/DONE"))) == 2
     json.dumps(out)
 
 
