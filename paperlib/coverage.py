@@ -268,11 +268,12 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Table 3", "sacreBLEU per target on OPUS-100 one-to-many for τ=1/5/100, UniMax, Order Matters, "
          "COOLDOWN, DoReMi", B4, DEVIATION,
          f"DDTP en→{{it, de, sk, pt_BR, ja, uk, pl, ru}} (8 targets, ≈14×) for OPUS-100's 9 (≈13×); {_MT_B}; "
-         "one run per method, so BLEU has no interval; chrF and validation loss added; BLEU on 50 test segments, "
+         "one run per method (every seed where the preset stacks them, `Preset.stack_seeds`) and no per-sentence BLEU, "
+         "so BLEU has no interval; chrF and validation loss added; BLEU on 50 test segments, "
          "near its floor at small scale; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
     Item(_U, "Table 4", "dev loss per language on mC4 En/It/Zh/Sw for the same seven methods", B5, DEVIATION,
          "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but at the preset's small size, "
-         "the preset's LM run length with the switch at half (paper 50k + 50k); one run per method; DoReMi reported, not compared"),
+         "the preset's LM run length with the switch at half (paper 50k + 50k); one run per method (every seed where the preset stacks them); DoReMi reported, not compared"),
     Item(_U, "Table 5", "fairseq hyperparameters of §3.2 (wmt_en_de_big, Adam, lr 5e-4, inverse-sqrt, warmup "
          "4000, label smoothing and dropout 0.1)", None, NOT_REPRODUCED,
          _settings("No preset uses them: ours share inverse-sqrt LR, label smoothing and dropout 0.1, but our presets "

@@ -243,6 +243,15 @@ def order_matters_tau_run(preset, taskset, experiment, tau, pretrain_on=None, pr
 
 # ------------------------------------------------------------------ run grids shared by figures
 
+def arm_seeds(preset: str) -> tuple[int, ...]:
+    """The seeds of an arm that the budget runs at one seed where it must (a table's methods,
+    the curves of Order Matters Figs. 7-9, Upsample or Upweight? Figs. 5-7): every seed of the
+    preset when it stacks them (`Preset.stack_seeds`: they train beside the first one anyway,
+    so the verdicts get their seed spread for nothing), else the first."""
+    s = scale(preset)
+    return tuple(s.seeds) if s.stack_seeds else tuple(s.seeds[:1])
+
+
 def rate_grid(preset: str) -> list[float]:
     """LRL sampling rates of the trade-off fronts (paper: 0.1 ... 0.9)."""
     return list(scale(preset).rate_grid)
@@ -375,11 +384,12 @@ def finetune_only_runs(preset, taskset=None, experiment="order_matters_nmt"):
 
 def multilingual_lm_runs(preset, taskset="lm_order_matters", tau=3.33, experiment="order_matters_lm"):
     """Order Matters Fig. 7-8: temperature sampling, restart, pre-train on English + joint FT."""
-    return [
-        (temperature_run(preset, taskset, tau, experiment, fork_at="pretrain"), {"method": f"temperature τ={tau:g}"}),
-        (restart_tau(preset, taskset, tau, experiment), {"method": "restart"}),
-        (order_matters_tau_run(preset, taskset, experiment, tau), {"method": "pre-train en + joint FT"}),
-    ]
+    return [run for seed in arm_seeds(preset) for run in [
+        (temperature_run(preset, taskset, tau, experiment, seed, fork_at="pretrain"),
+         {"method": f"temperature τ={tau:g}", "seed": seed}),
+        (restart_tau(preset, taskset, tau, experiment, seed), {"method": "restart", "seed": seed}),
+        (order_matters_tau_run(preset, taskset, experiment, tau, seed=seed), {"method": "pre-train en + joint FT", "seed": seed}),
+    ]]
 
 
 def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=None, tau=3.33,
@@ -393,9 +403,11 @@ def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=N
     nmt_pre = nmt_pretrain_lengths or [s.pretrain // 2, s.pretrain, s.pretrain * 3 // 2]
     rates = rate_grid(preset)
     nmt_rates = rates[: max(2, len(rates) - 2)]
-    lm = [(order_matters_tau_run(preset, lm_taskset, experiment_lm, tau, pretrain=p), {"pretrain": p}) for p in lm_pre]
-    nmt = [(order_matters_rate(preset, nmt_taskset, r, experiment_nmt, pretrain=p, finetune=s.finetune), {"pretrain": p, "rate": r})
-           for p in nmt_pre for r in nmt_rates]
+    seeds = arm_seeds(preset)
+    lm = [(order_matters_tau_run(preset, lm_taskset, experiment_lm, tau, pretrain=p, seed=seed), {"pretrain": p, "seed": seed})
+          for seed in seeds for p in lm_pre]
+    nmt = [(order_matters_rate(preset, nmt_taskset, r, experiment_nmt, seed=seed, pretrain=p, finetune=s.finetune),
+            {"pretrain": p, "rate": r, "seed": seed}) for seed in seeds for p in nmt_pre for r in nmt_rates]
     return lm, nmt
 
 
@@ -468,16 +480,16 @@ def gradient_variance_checkpoints(preset, taskset=None, tau=5.0, experiment="ups
 
 def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsample"):
     """Upsample or Upweight? Tables 3 and 4: every method but DoReMi (whose weights are
-    learned first: `doremi_run`)."""
+    learned first: `doremi_runs`)."""
     hrls = list(get_taskset(taskset).tasks)[:n_high]
-    return [
-        (temperature_run(preset, taskset, 1.0, experiment), {"method": "τ=1 (proportional)"}),
-        (temperature_run(preset, taskset, 5.0, experiment), {"method": "τ=5"}),
-        (temperature_run(preset, taskset, 100.0, experiment), {"method": "τ=100 (≈uniform)"}),
-        (unimax_run(preset, taskset, experiment, unimax_epochs), {"method": "UniMax"}),
-        (order_matters_tau_run(preset, taskset, experiment, 5.0, pretrain_on=hrls), {"method": "Order Matters"}),
-        (cooldown_run(preset, taskset, experiment), {"method": "COOLDOWN"}),
-    ]
+    return [(cfg, {**label, "seed": seed}) for seed in arm_seeds(preset) for cfg, label in [
+        (temperature_run(preset, taskset, 1.0, experiment, seed), {"method": "τ=1 (proportional)"}),
+        (temperature_run(preset, taskset, 5.0, experiment, seed), {"method": "τ=5"}),
+        (temperature_run(preset, taskset, 100.0, experiment, seed), {"method": "τ=100 (≈uniform)"}),
+        (unimax_run(preset, taskset, experiment, unimax_epochs, seed), {"method": "UniMax"}),
+        (order_matters_tau_run(preset, taskset, experiment, 5.0, pretrain_on=hrls, seed=seed), {"method": "Order Matters"}),
+        (cooldown_run(preset, taskset, experiment, seed), {"method": "COOLDOWN"}),
+    ]]
 
 
 def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
@@ -487,11 +499,13 @@ def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
     return base(preset, taskset, experiment, M.Temperature(steps, 1.0), bleu=False)
 
 
-def doremi_run(preset, taskset, weights: dict, experiment="upsample") -> tuple[TrainConfig, dict]:
-    """Static sampling at DoReMi's learned weights."""
+def doremi_runs(preset, taskset, weights: dict, experiment="upsample") -> list[tuple[TrainConfig, dict]]:
+    """Static sampling at DoReMi's learned weights (learned once, by seed 0's proxy), at
+    each seed of the tables' other methods (`arm_seeds`)."""
     steps, _, lr_schedule = run_length(preset, taskset)
     plan = M.DoReMi(steps, tuple(weights[t] for t in get_taskset(taskset).tasks), lr_schedule=lr_schedule)
-    return base(preset, taskset, experiment, plan), {"method": "DoReMi"}
+    return [(base(preset, taskset, experiment, plan, seed=seed), {"method": "DoReMi", "seed": seed})
+            for seed in arm_seeds(preset)]
 
 
 def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
@@ -499,15 +513,16 @@ def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
     """Upsample or Upweight? Fig. 5-7: (MT decreasing vs increasing τ, LM sparse vs dense)."""
     lm_steps = scale(preset).lm_steps
     mt_taskset = pair(preset, mt_taskset)
-    mt = [
-        (cooldown_run(preset, mt_taskset, experiment_mt), {"schedule": "decreasing 5→1"}),
-        (increasing_run(preset, mt_taskset, experiment_mt), {"schedule": "increasing 1→5"}),
-    ]
-    lm = [
-        (cooldown_run(preset, lm_taskset, experiment_lm), {"schedule": "sparse (5, then 1)"}),
-        (dense_run(preset, lm_taskset, experiment_lm, every=1), {"schedule": "dense, every step"}),
-        (dense_run(preset, lm_taskset, experiment_lm, every=max(1, lm_steps // 10)), {"schedule": "dense, every 10%"}),
-    ]
+    seeds = arm_seeds(preset)
+    mt = [(cfg, {**label, "seed": seed}) for seed in seeds for cfg, label in [
+        (cooldown_run(preset, mt_taskset, experiment_mt, seed), {"schedule": "decreasing 5→1"}),
+        (increasing_run(preset, mt_taskset, experiment_mt, seed), {"schedule": "increasing 1→5"}),
+    ]]
+    lm = [(cfg, {**label, "seed": seed}) for seed in seeds for cfg, label in [
+        (cooldown_run(preset, lm_taskset, experiment_lm, seed), {"schedule": "sparse (5, then 1)"}),
+        (dense_run(preset, lm_taskset, experiment_lm, every=1, seed=seed), {"schedule": "dense, every step"}),
+        (dense_run(preset, lm_taskset, experiment_lm, every=max(1, lm_steps // 10), seed=seed), {"schedule": "dense, every 10%"}),
+    ]]
     return mt, lm
 
 

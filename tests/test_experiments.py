@@ -242,3 +242,36 @@ def test_fig3_measures_fig1s_tau_run_at_the_switch_and_the_end():
         assert half.stop_at == steps // 2 == fig1[("COOLDOWN (5→1)", 0)].fork_at  # COOLDOWN's switch
         assert half.plan == end.plan and half.seed == end.seed == 0  # the τ run itself, stopped there
         assert (end.optim.clip_norm is None) == (preset == "gpu")
+
+
+SINGLE_SEED_ARMS = ("A6_fig07_multilingual_lm", "A7_fig09_pretraining_length", "B4_table3_one_to_many",
+                    "B5_table4_multilingual_lm", "B6_fig05_07_schedules")
+
+
+def test_single_seed_arms_read_every_seed_of_a_stacking_preset_at_no_extra_run(monkeypatch):
+    """`E.arm_seeds`: the arms the budget runs at one seed (tables, Figs. 7-9, Figs. 5-7) read
+    every seed where the preset stacks them -- those seeds train beside the first anyway, so
+    the plan keeps the same runs -- and the first alone otherwise."""
+    import dataclasses
+    import json
+
+    from paperlib import costs, presets
+
+    def grid_seeds():
+        runs = E.notebook_runs("smoke")
+        return {nb: sorted({labels.get("seed", cfg.seed) for cfg, labels in runs[nb]}) for nb in SINGLE_SEED_ARMS}
+
+    def planned():
+        return {json.dumps(r.config.identity(), sort_keys=True, default=str)
+                for r in costs.planned_runs("smoke", only=list(SINGLE_SEED_ARMS))}
+
+    seeds = presets.get("smoke").seeds
+    assert E.arm_seeds("smoke") == seeds[:1] and all(s == [seeds[0]] for s in grid_seeds().values())
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    assert E.arm_seeds("smoke") == seeds and all(s == sorted(seeds) for s in grid_seeds().values())
+    for nb in SINGLE_SEED_ARMS:
+        for cfg, labels in E.notebook_runs("smoke")[nb]:
+            assert labels["seed"] == cfg.seed and cfg.stack_seeds == seeds
+    every_seed = planned()
+    monkeypatch.setattr(E, "arm_seeds", lambda preset: E.scale(preset).seeds[:1])
+    assert planned() == every_seed  # the other seeds were planned already, as the first one's stack

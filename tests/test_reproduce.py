@@ -290,3 +290,42 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     scheduled.clear()
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
     assert scheduled == []  # figures only: nothing is trained
+
+
+def _run_in_this_process(path: Path, **parameters) -> None:
+    """A notebook's code cells executed here, its parameters cell followed by `parameters` as
+    papermill injects them: for a test that changes a preset in this process, which a
+    papermill kernel would not see."""
+    from IPython.display import display
+
+    namespace = {"display": display}
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        exec(compile("".join(cell["source"]), f"{path.stem}[{i}]", "exec"), namespace)
+        if "parameters" in cell["metadata"].get("tags", []):
+            namespace.update(parameters)
+
+
+@pytest.mark.parametrize("name", ["A6_fig07_multilingual_lm", "A7_fig09_pretraining_length", "B4_table3_one_to_many",
+                                  "B5_table4_multilingual_lm", "B6_fig05_07_schedules"])
+def test_a_notebook_of_single_seed_arms_draws_and_judges_every_seed_of_a_stacking_preset(name, tmp_path, monkeypatch):
+    """Where the preset stacks its seeds (`Preset.stack_seeds`), the arms these notebooks ran
+    at one seed read every seed (`experiments.arm_seeds`): the figures draw their means and
+    range, and every verdict's effect is over every seed in each arm."""
+    import dataclasses
+
+    import matplotlib
+
+    from paperlib import presets
+
+    matplotlib.use("Agg")
+    smoke = presets.get("smoke")
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(smoke, stack_seeds=True))
+    _run_in_this_process(NOTEBOOKS[name], preset="smoke", figures_dir=str(tmp_path / "fig"),
+                         run_settings={"runs_root": str(tmp_path / "runs"), "progress": False})
+    assert {p.suffix for p in (tmp_path / "fig").glob("*.*")} == {".png", ".pdf"}
+    verdicts = json.loads((tmp_path / "fig" / "records" / f"{name}.claims.json").read_text())["verdicts"]
+    judged = [v for v in verdicts if v.get("effect") and v["effect"].get("seeds")]
+    assert judged and all(min(v["effect"]["seeds"]) == len(smoke.seeds) for v in judged), \
+        sorted({tuple(v["effect"]["seeds"]) for v in judged})

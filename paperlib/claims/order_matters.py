@@ -782,7 +782,7 @@ def fig6_finetune_only(df, taskset: str) -> list:
 
 def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
     """A6, Fig. 7 and 8: temperature sampling, the restart baseline and pre-training on the
-    first language -> joint fine-tuning, one run each; languages after the second are the
+    first language -> joint fine-tuning, one run per seed each; languages after the second are the
     low-resource ones (the second is mid-resource)."""
     from ..data import get_taskset
 
