@@ -14,7 +14,8 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    K = 4 and 8 seeds as one stack (`train.train_stack`), evaluations included;
 4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
    (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
-   fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds):
+   fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds),
+   or any notebook's runs by its name (`--groups B4_table3_one_to_many,...`; DoReMi's too):
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
    group runs in a child process that is killed at the deadline; finished runs are kept, and
    a run cut off resumes from its last checkpoint when the next call on the same (warm)
@@ -435,16 +436,27 @@ def group_configs(name: str, preset: str, taskset: str):
         return grid + [g for g in E.finetune_only_runs(preset, taskset) if g[1]["method"] == "fine-tune on LRL only"]
     if name == "cooldown_fig1":
         return E.cooldown_runs(preset, taskset)
-    raise ValueError(f"unknown group {name!r}; valid: {', '.join(GROUPS)}")
+    by_notebook = E.notebook_runs(preset)  # any notebook's runs at its default parameters
+    if name in by_notebook:
+        return by_notebook[name]
+    raise ValueError(f"unknown group {name!r}; valid: {', '.join(GROUPS)}, or a notebook: {', '.join(by_notebook)}")
 
 
 def train_group(name: str, preset: str, taskset: str, runs_root: Path, workers: int) -> None:
-    """(In the child process.) Every run of the group, `workers` side by side."""
+    """(In the child process.) Every run of the group, `workers` side by side; a notebook
+    that learns DoReMi weights then learns them and trains its DoReMi runs, as it would."""
+    from paperlib import doremi
+    from paperlib import experiments as E
     from paperlib.executors import Executor
     from paperlib.runs import Settings, get_or_train_many
 
-    cfgs = [c for c, _ in group_configs(name, preset, taskset)]
-    get_or_train_many(cfgs, Settings(runs_root=runs_root, executor=Executor(workers=workers), progress=True))
+    settings = Settings(runs_root=runs_root, executor=Executor(workers=workers), progress=True)
+    get_or_train_many([c for c, _ in group_configs(name, preset, taskset)], settings)
+    if name in E.DOREMI_NOTEBOOKS:
+        doremi_taskset, experiment = E.doremi_taskset(name)
+        proxy = E.doremi_proxy_config(preset, doremi_taskset, experiment)
+        weights = doremi.learn_weights(proxy, proxy.plan.steps, settings=settings)
+        get_or_train_many([c for c, _ in E.doremi_runs(preset, doremi_taskset, weights, experiment)], settings)
 
 
 def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict:
@@ -492,7 +504,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=12, help="runs side by side on the GPU")
     parser.add_argument("--preset", default="gpu")
     parser.add_argument("--taskset", help="default: the preset's first HRL+LRL pair")
-    parser.add_argument("--groups", default=",".join(GROUPS), help=f"which groups, in order (default {','.join(GROUPS)})")
+    parser.add_argument("--groups", default=",".join(GROUPS), help=f"which groups, in order (default {','.join(GROUPS)}; or notebook names)")
     parser.add_argument("--no-measure", action="store_true",
                         help="skip the peak and model measurements (a second call on a warm machine)")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))

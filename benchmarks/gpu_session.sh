@@ -6,6 +6,8 @@
 # adding --stack-seeds to that second call when the first one's trainer_stacked phase made
 # several times trainer_alone's steps/s: the groups' seeds then train as stacks (other runs
 # than the unstacked ones; the preset must then say stack_seeds=True for notebooks to find them)
+# A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
+#   ... gpu_session.sh 420 --no-measure --groups B4_table3_one_to_many,B5_table4_multilingual_lm
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine
 # before the device starts by `bash benchmarks/gpu_prepare.sh` (~3 min; a new checkout has none):
 #   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them; its pyarrow, 25.0.1

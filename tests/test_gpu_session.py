@@ -99,3 +99,24 @@ def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tm
     assert "error" not in result["trainer_alone"], result["trainer_alone"]
     measured = [json.loads(p.read_text())["config"] for p in (root / "gpu_bench").rglob("config.json")]
     assert measured and all(c["stack_seeds"] == [] for c in measured)
+
+
+def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_path):
+    """`--groups B5_table4_multilingual_lm`: the notebook's runs, then its DoReMi weights and
+    DoReMi run, as the notebook would train them: afterwards it finds every run it reads
+    with training off (how the shipped runs are drawn)."""
+    from paperlib import doremi, runs
+    from paperlib.executors import Executor
+
+    name, root = "B5_table4_multilingual_lm", tmp_path / "runs"
+    gpu_session.train_group(name, "smoke", E.pair("smoke"), root, workers=1)
+    summary = gpu_session.group_summary(name, "smoke", E.pair("smoke"), root)
+    assert summary["done"] == summary["of"] == len(E.notebook_runs("smoke")[name])
+    shipped = runs.Settings(root, executor=Executor(workers=1), progress=False, train_missing=False)
+    taskset, experiment = E.doremi_taskset(name)
+    proxy = E.doremi_proxy_config("smoke", taskset, experiment)
+    weights = doremi.learn_weights(proxy, proxy.plan.steps, settings=shipped)  # cached: nothing trains
+    assert len(runs.train_labelled(E.method_table_runs("smoke", taskset, 1, experiment=experiment)
+                                   + E.doremi_runs("smoke", taskset, weights, experiment), shipped)) == 7
+    with pytest.raises(ValueError, match="or a notebook"):
+        gpu_session.group_configs("nope", "smoke", E.pair("smoke"))
