@@ -101,6 +101,7 @@ def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tm
     assert measured and all(c["stack_seeds"] == [] for c in measured)
 
 
+@pytest.mark.slow
 def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_path):
     """`--groups B5_table4_multilingual_lm`: the notebook's runs, then its DoReMi weights and
     DoReMi run, as the notebook would train them: afterwards it finds every run it reads
