@@ -96,10 +96,15 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     assert len(found) == 1 and found[0].done
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
     assert "optim.lr must be > 0" in capsys.readouterr().err
-    # a seed of a stack trains with its stack, and every run of it is reported
-    assert cli.main(["train", str(path), "--set", "stack_seeds=[0,4]", "--runs-dir", str(tmp_path / "stacked")]) == 0
+    # a seed of a stack trains with its stack, and every run of it is listed (dry run) and reported
+    stacked = ["train", str(path), "--set", "stack_seeds=[0,4]", "--runs-dir", str(tmp_path / "stacked")]
+    assert cli.main(stacked + ["--dry-run"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 2 and all(line.endswith(f"(seed {s} of a stack of 2)") for line, s in zip(listed, (0, 4)))
+    assert cli.main(stacked) == 0
     out = capsys.readouterr().out
     assert out.count(": done") == 2 and len(list((tmp_path / "stacked").glob("test/*/DONE"))) == 2
+    assert sorted(line.split()[0] for line in listed) == sorted(str(p.parent) for p in (tmp_path / "stacked").glob("test/*/DONE"))
 
 
 def test_fields_added_later_keep_the_stored_runs_identity():
