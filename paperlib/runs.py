@@ -93,14 +93,12 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
     if len(stack) > 1 and s.log_with:
         raise ValueError(f"an experiment tracker follows one run, and seed {cfg.seed} trains in a stack of "
                          f"{len(stack)} (stack_seeds): leave out log_with, or train without stack_seeds")
-    dirs = []
-    for c in stack:
-        c_own, c_found = (own, found) if c == cfg else store.locate(c, s.runs_root)
-        if c_found is not None and store.damage(c_found.dir):
-            (c_found.dir / "DONE").unlink()  # finished, but a file was damaged since: resume it from its last checkpoint
-        dirs.append(c_own if c_found is None else c_found.dir)
+    dirs = _stack_dirs(stack, s)
+    for d in dirs:
+        if (d / "DONE").exists() and store.damage(d):
+            (d / "DONE").unlink()  # finished, but a file was damaged since: resume it from its last checkpoint
     parents = [None] * len(stack)
-    if cfg.fork_at is not None and not all((d / "ckpt" / "last.pt").exists() for d in dirs):
+    if _needs_prefix(cfg, dirs):
         parents = [get_or_train(parent_config(c), s).dir for c in stack]  # the first trains the parents' stack
     while True:
         try:
@@ -116,6 +114,22 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
             found = store.find_done(cfg, s.runs_root)
             if found is not None:
                 return found
+
+
+def _stack_dirs(stack: list[TrainConfig], s: Settings) -> list[Path]:
+    """Where each run of a stack trains on: the directory of its finished run where one is
+    found (possibly under another experiment), else its own."""
+    dirs = []
+    for c in stack:
+        own, found = store.locate(c, s.runs_root)
+        dirs.append(own if found is None else found.dir)
+    return dirs
+
+
+def _needs_prefix(cfg: TrainConfig, dirs: list[Path]) -> bool:
+    """Whether a fork (its stack in `dirs`) must first have its prefix: unless every run of
+    the stack has a checkpoint to resume from."""
+    return cfg.fork_at is not None and not all((d / "ckpt" / "last.pt").exists() for d in dirs)
 
 
 def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None) -> list[Run]:
@@ -349,9 +363,7 @@ def _missing_with_prefixes(cfgs, s: Settings) -> tuple[dict[str, TrainConfig], d
         name = own.name if not c.stack_seeds else store.run_dir_for(stack_configs(c)[0], s.runs_root).name
         if name not in runs:
             runs[name] = c
-            # as get_or_train decides: a stack needs its prefix unless every run of it has a checkpoint
-            if c.fork_at is not None and not all((store.run_dir_for(p, s.runs_root) / "ckpt" / "last.pt").exists()
-                                                 for p in stack_configs(c)):
+            if _needs_prefix(c, _stack_dirs(stack_configs(c), s)):  # as get_or_train decides
                 parent = add(parent_config(c))
                 if parent is not None:
                     parent_of[name] = parent
