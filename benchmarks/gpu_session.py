@@ -497,6 +497,23 @@ def _stack_the_presets_seeds(preset: str) -> None:
     presets.PRESETS[preset] = dataclasses.replace(presets.get(preset), stack_seeds=True)
 
 
+def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
+    """`--stack-seeds auto`: whether the groups train their seeds as stacks, and why. Yes when
+    paperlib's loop trained a stack of 4 seeds (`trainer_stacked`, on the attention kernel the
+    groups would use: not only in the math-kernel retry) at `ratio` times or more the
+    run-steps/s of one run alone (`trainer_alone`). With ratio above what runs side by side
+    already gain (102 vs 39 steps/s on an H200: 2.6x), one stack alone beats eight
+    processes, and the groups' workers then each train a stack."""
+    rate = (stacked or {}).get(4, {}).get("run_steps_per_s") if isinstance((stacked or {}).get(4), dict) else None
+    base = (alone or {}).get("steps_per_s")
+    if not rate or not base:
+        return False, f"not measured (one run alone: {base}; a stack of 4: {rate} run-steps/s): the groups train alone"
+    verdict = rate >= ratio * base
+    return verdict, (f"a stack of 4 made {rate:.1f} run-steps/s, {rate / base:.2f}x one run alone ({base:.1f}); "
+                     f"{'at least' if verdict else 'below'} {ratio:g}x: the groups train "
+                     f"{'as stacks' if verdict else 'alone'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_session")
     parser.add_argument("--out", type=Path, required=True)
@@ -509,8 +526,11 @@ def main() -> None:
                         help="skip the peak and model measurements (a second call on a warm machine)")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
-    parser.add_argument("--stack-seeds", action="store_true",
-                        help="train the groups' seeds as stacks (Preset.stack_seeds): for when trainer_stacked "
+    parser.add_argument("--stack-ratio", type=float, default=2.5,
+                        help="--stack-seeds auto stacks when a stack of 4 makes this many times one run's steps/s")
+    parser.add_argument("--stack-seeds", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
+                        help="on (the flag alone): train the groups' seeds as stacks (Preset.stack_seeds); auto: "
+                             "if this call's trainer phases show it pays (`stacking_pays`); for when trainer_stacked "
                              "shows that it pays; the shipped runs are then found once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
@@ -519,7 +539,7 @@ def main() -> None:
 
         args.taskset = E.pair(args.preset)
     if args.group:
-        if args.stack_seeds:
+        if args.stack_seeds == "on":
             _stack_the_presets_seeds(args.preset)
         train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
         return
@@ -568,7 +588,14 @@ def main() -> None:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-    if args.stack_seeds:  # after the measurements, whose runs train alone
+    stack = args.stack_seeds == "on"
+    if args.stack_seeds == "auto":
+        stack, result["stack_decision"] = stacking_pays(result.get("trainer_alone"), result.get("trainer_stacked"),
+                                                        args.stack_ratio)
+        print(f"[{time.time() - t0:6.0f}s] stack seeds: {result['stack_decision']}", flush=True)
+    result["stack_seeds"] = stack
+    save()
+    if stack:  # after the measurements, whose runs train alone
         _stack_the_presets_seeds(args.preset)
     for name in args.groups.split(","):
         left = deadline - time.time() - 90  # 30 s to pack what is done, 60 s for Fig. 3's statistics
@@ -579,7 +606,7 @@ def main() -> None:
         start = time.time()
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
-               "--workers", str(args.workers)] + (["--stack-seeds"] if args.stack_seeds else [])
+               "--workers", str(args.workers)] + (["--stack-seeds"] if stack else [])
         try:
             code = subprocess.run(cmd, timeout=left).returncode
         except subprocess.TimeoutExpired:

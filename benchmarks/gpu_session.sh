@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py):
-#   run(command="bash benchmarks/gpu_session.sh 500 --no-diagnostics", carry=[".gpu"], timeout_s=580)
-# and, at once (the machine stays warm ~30 s and keeps its runs and checkpoints), to continue:
+#   run(command="bash benchmarks/gpu_session.sh 500 --no-diagnostics --stack-seeds auto", carry=[".gpu"], timeout_s=580)
+# `--stack-seeds auto`: the groups' seeds train as stacks when this call's trainer_stacked phase
+# made --stack-ratio (2.5) times trainer_alone's steps/s (gpu_session.json says which, and why;
+# stacked runs are other runs than unstacked ones: the preset must then say stack_seeds=True for
+# notebooks to find them). Then, at once (the machine stays warm ~30 s and keeps its runs and
+# checkpoints), to continue with the same choice (--stack-seeds, or nothing):
 #   run(command="bash benchmarks/gpu_session.sh 420 --no-measure --groups order_matters_fig2,cooldown_fig1", ...)
-# adding --stack-seeds to that second call when the first one's trainer_stacked phase made
-# several times trainer_alone's steps/s: the groups' seeds then train as stacks (other runs
-# than the unstacked ones; the preset must then say stack_seeds=True for notebooks to find them)
 # A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
 #   ... gpu_session.sh 420 --no-measure --groups B4_table3_one_to_many,B5_table4_multilingual_lm
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine

@@ -121,3 +121,15 @@ def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_pat
                                    + E.doremi_runs("smoke", taskset, weights, experiment), shipped)) == 7
     with pytest.raises(ValueError, match="or a notebook"):
         gpu_session.group_configs("nope", "smoke", E.pair("smoke"))
+
+
+def test_auto_stacking_needs_a_stack_of_four_well_ahead_of_one_run_on_the_groups_own_kernel():
+    alone = {"steps_per_s": 40.0}
+    assert gpu_session.stacking_pays(alone, {4: {"run_steps_per_s": 120.0}}, 2.5)[0]
+    no, why = gpu_session.stacking_pays(alone, {4: {"run_steps_per_s": 90.0}}, 2.5)
+    assert not no and "2.25x" in why and "alone" in why
+    # a stack that trained only on the math attention kernel: the groups would not use it
+    retried = {4: {"error": "RuntimeError: no batching rule", "math_attention": {"run_steps_per_s": 400.0}}}
+    assert not gpu_session.stacking_pays(alone, retried, 2.5)[0]
+    assert not gpu_session.stacking_pays({"error": "x"}, {4: {"run_steps_per_s": 400.0}}, 2.5)[0]
+    assert not gpu_session.stacking_pays(None, None, 2.5)[0]
