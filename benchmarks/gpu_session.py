@@ -460,10 +460,21 @@ def train_group(name: str, preset: str, taskset: str, runs_root: Path, workers: 
 
 
 def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict:
-    from paperlib import store
+    """The group's runs, done or not, with their final numbers; a DoReMi notebook's weights
+    (a row until learned) and then its DoReMi runs too."""
+    from paperlib import doremi, store
+    from paperlib import experiments as E
 
-    runs = []
-    for cfg, labels in group_configs(name, preset, taskset):
+    runs, grid = [], group_configs(name, preset, taskset)
+    if name in E.DOREMI_NOTEBOOKS:
+        doremi_taskset, experiment = E.doremi_taskset(name)
+        proxy = E.doremi_proxy_config(preset, doremi_taskset, experiment)
+        weights = doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root)
+        if weights is None:
+            runs.append({"done": False, "method": "DoReMi weights (reference and proxy models)"})
+        else:
+            grid = grid + E.doremi_runs(preset, doremi_taskset, weights, experiment)
+    for cfg, labels in grid:
         found = store.find_done(cfg, runs_root)
         row = {k: v for k, v in labels.items() if k != "lr"}
         if found is not None:
@@ -538,6 +549,12 @@ def main() -> None:
         from paperlib import experiments as E
 
         args.taskset = E.pair(args.preset)
+    from paperlib.reproduce import NOTEBOOKS
+
+    unknown = [g for g in args.groups.split(",") if g not in GROUPS + NOTEBOOKS]
+    if unknown:  # before the GPU time is spent: a typo would otherwise end the session unpacked
+        parser.error(f"unknown group(s) {', '.join(unknown)}; valid: {', '.join(GROUPS)}, or a notebook: "
+                     f"{', '.join(NOTEBOOKS)}")
     if args.group:
         if args.stack_seeds == "on":
             _stack_the_presets_seeds(args.preset)

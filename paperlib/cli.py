@@ -244,6 +244,7 @@ def _cmd_train(args) -> int:
         from .data import load_prepared
         from .data.errors import DataError
 
+        listed = set()
         for path, cfg in zip(args.config, cfgs):
             d = cfg.data
             try:
@@ -256,10 +257,13 @@ def _cmd_train(args) -> int:
             except DataError as exc:  # a run's directory names its data: unknown until they are prepared
                 print(f"{path}: {cfg.plan.method}; its run directory is known once its data are prepared: {exc}")
                 continue
-            stack = config.stack_configs(cfg)  # a run of a stack trains with its stack: every run of it is listed
+            stack = config.stack_configs(cfg)  # a run of a stack trains with its stack: every run of it is listed, once
             for c in stack:
-                beside = f" (seed {c.seed} of a stack of {len(stack)})" if len(stack) > 1 else ""
-                print(f"{store.run_dir_for(c, args.runs_dir)}  {c.plan.method}{beside}")
+                directory = store.run_dir_for(c, args.runs_dir)
+                if directory not in listed:
+                    listed.add(directory)
+                    beside = f" (seed {c.seed} of a stack of {len(stack)})" if len(stack) > 1 else ""
+                    print(f"{directory}  {c.plan.method}{beside}")
         if executor and executor.kind == "slurm":
             print("\n" + executors.sbatch_script(executor, executors.job_folder(executor, args.runs_dir), "paperlib-runs"))
         return 0

@@ -140,10 +140,10 @@ ITEMS: tuple[Item, ...] = (
          f"{_FI}; fine-tune-only against the best joint-FT rate; {_NMT}"),
     Item(_O, "Fig. 7", "5-language mC4 LM: final loss per language for τ=3.33 sampling, restart baseline, "
          "pre-train on English → joint FT", A6, DEVIATION,
-         f"{_LM_A}; τ=3.33 only (the paper tuned τ over {{1.43, 2, 3.33, 5}} and tried UniMax); one seed"),
+         f"{_LM_A}; τ=3.33 only (the paper tuned τ over {{1.43, 2, 3.33, 5}} and tried UniMax); one seed (every seed where the preset stacks them, `Preset.stack_seeds`)"),
     Item(_O, "Fig. 8", "5-language mC4 LM: per-language validation curves of the three methods "
          "(initialisation and token efficiency of the added languages)", A6, DEVIATION,
-         f"curves against steps; {_LM_A}; one seed"),
+         f"curves against steps; {_LM_A}; one seed (every seed where the preset stacks them, `Preset.stack_seeds`)"),
     Item(_O, "Fig. 9", "length of pre-training: (left) mC4 LM with a fixed total budget, best loss per language; "
          "(right) NMT fronts with a fixed fine-tuning length", A7, DEVIATION,
          f"left: the A6 set and model, two pre-training lengths within one fixed total; right: {_FI}, three "
@@ -246,7 +246,7 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Fig. 7", "increasing (1→5) vs decreasing (5→1) temperature schedule on En-{Zh, Ro}, HRL and LRL "
          "curves", B6, DEVIATION,
          f"{_PAIR} for En-{{Zh, Ro}}; the preset's run length with the switch at half (paper 15k + 15k); small model; "
-         "one seed"),
+         "one seed (every seed where the preset stacks them, `Preset.stack_seeds`)"),
     Item(_U, "Fig. 8", "temperature sampling vs scalarization validation-loss curves on a third pair, En-{Zh, Ro}, "
          "at τ ∈ {2, 3, 5}", B2, DEVIATION,
          "no third pair: this figure's statement (sampling converges faster, more so at higher τ) is judged on "
@@ -268,12 +268,12 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Table 3", "sacreBLEU per target on OPUS-100 one-to-many for τ=1/5/100, UniMax, Order Matters, "
          "COOLDOWN, DoReMi", B4, DEVIATION,
          f"DDTP en→{{it, de, sk, pt_BR, ja, uk, pl, ru}} (8 targets, ≈14×) for OPUS-100's 9 (≈13×); {_MT_B}; "
-         "one run per method (every seed where the preset stacks them, `Preset.stack_seeds`) and no per-sentence BLEU, "
+         "one run per method and seed, one seed unless the preset stacks them (`Preset.stack_seeds`); no per-sentence BLEU, "
          "so BLEU has no interval; chrF and validation loss added; BLEU on 50 test segments, "
          "near its floor at small scale; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
     Item(_U, "Table 4", "dev loss per language on mC4 En/It/Zh/Sw for the same seven methods", B5, DEVIATION,
          "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but at the preset's small size, "
-         "the preset's LM run length with the switch at half (paper 50k + 50k); one run per method (every seed where the preset stacks them); DoReMi reported, not compared"),
+         "the preset's LM run length with the switch at half (paper 50k + 50k); one run per method and seed, one seed unless the preset stacks them; DoReMi reported, not compared"),
     Item(_U, "Table 5", "fairseq hyperparameters of §3.2 (wmt_en_de_big, Adam, lr 5e-4, inverse-sqrt, warmup "
          "4000, label smoothing and dropout 0.1)", None, NOT_REPRODUCED,
          _settings("No preset uses them: ours share inverse-sqrt LR, label smoothing and dropout 0.1, but our presets "

@@ -45,6 +45,21 @@ def reference_config(cfg: TrainConfig, steps: int, tasks: int) -> TrainConfig:
     return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks), fork_at=None, prefix_forks=(), stop_at=None)
 
 
+def _cache(ref: store.Run, cfg: TrainConfig, steps: int, eta: float, smoothing: float) -> Path:
+    """Where learned weights are kept: beside their reference run, named by what they depend on."""
+    key = config_hash({"ref": ref.dir.name, "steps": steps, "eta": eta, "c": smoothing, "seed": cfg.seed})
+    return Path(ref.dir) / f"doremi-{key}.json"
+
+
+def learned_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: float = 1e-3,
+                    runs_root: Path | None = None) -> dict[str, float] | None:
+    """The weights `learn_weights` returns where they were learned already, else None;
+    trains nothing."""
+    ref = store.find_done(reference_config(cfg, steps, len(store.resolve(cfg)[0].tasks)), runs_root)
+    cache = None if ref is None else _cache(ref, cfg, steps, eta, smoothing)
+    return json.loads(cache.read_text())["weights"] if cache is not None and cache.exists() else None
+
+
 def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: float = 1e-3,
                   settings: runs.Settings | None = None) -> dict[str, float]:
     """DoReMi domain weights for cfg's data and model (reference and proxy both `steps`
@@ -54,8 +69,7 @@ def learn_weights(cfg: TrainConfig, steps: int, eta: float = 1.0, smoothing: flo
     data, _, _ = store.resolve(cfg)
     tasks = data.tasks
     ref = runs.get_or_train(reference_config(cfg, steps, len(tasks)), settings)
-    key = config_hash({"ref": ref.dir.name, "steps": steps, "eta": eta, "c": smoothing, "seed": cfg.seed})
-    cache = Path(ref.dir) / f"doremi-{key}.json"
+    cache = _cache(ref, cfg, steps, eta, smoothing)
     if cache.exists():
         return json.loads(cache.read_text())["weights"]
 

@@ -438,6 +438,16 @@ def test_table4_lm_learned_margin(tmp_path, bigram, bigram_loss, status):
     assert {v.status for v in verdicts} == {status}
 
 
+def test_table4_methods_with_different_seeds_are_a_one_line_error(tmp_path, bigram):
+    """A method whose runs are missing a seed (a figures-only store that ships part of them)
+    cannot be compared sentence by sentence and seed by seed with the others: said so."""
+    bigram(3.6)
+    df = table_frame(tmp_path, TABLE4_AS_THE_PAPER_SAYS)
+    df = df[~((df.method == "UniMax") & (df.seed == 2))]
+    with pytest.raises(ValueError, match="every method needs the same seeds and sentences"):
+        upweight.table4_multilingual_lm(df, "en", LANGS[1:])
+
+
 # ------------------------------------------------------------------ B6: Fig. 5-7 (schedules)
 
 def schedule_frames(root, dec, inc, sparse, dense, noise=0.05):

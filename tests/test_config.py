@@ -98,7 +98,7 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     assert "optim.lr must be > 0" in capsys.readouterr().err
     # a seed of a stack trains with its stack, and every run of it is listed (dry run) and reported
     stacked = ["train", str(path), "--set", "stack_seeds=[0,4]", "--runs-dir", str(tmp_path / "stacked")]
-    assert cli.main(stacked + ["--dry-run"]) == 0
+    assert cli.main(stacked[:2] + stacked[1:] + ["--dry-run"]) == 0  # the same stack named twice: listed once
     listed = capsys.readouterr().out.splitlines()
     assert len(listed) == 2 and all(line.endswith(f"(seed {s} of a stack of 2)") for line, s in zip(listed, (0, 4)))
     assert cli.main(stacked) == 0

@@ -110,9 +110,13 @@ def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_pat
     from paperlib.executors import Executor
 
     name, root = "B5_table4_multilingual_lm", tmp_path / "runs"
+    before = gpu_session.group_summary(name, "smoke", E.pair("smoke"), root)
+    assert before["done"] == 0 and before["runs"][0]["method"].startswith("DoReMi weights")  # not learned yet
     gpu_session.train_group(name, "smoke", E.pair("smoke"), root, workers=1)
     summary = gpu_session.group_summary(name, "smoke", E.pair("smoke"), root)
-    assert summary["done"] == summary["of"] == len(E.notebook_runs("smoke")[name])
+    # the notebook's runs and, its weights learned, its DoReMi run
+    assert summary["done"] == summary["of"] == len(E.notebook_runs("smoke")[name]) + 1
+    assert summary["runs"][-1]["method"] == "DoReMi"
     shipped = runs.Settings(root, executor=Executor(workers=1), progress=False, train_missing=False)
     taskset, experiment = E.doremi_taskset(name)
     proxy = E.doremi_proxy_config("smoke", taskset, experiment)
@@ -121,6 +125,16 @@ def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_pat
                                    + E.doremi_runs("smoke", taskset, weights, experiment), shipped)) == 7
     with pytest.raises(ValueError, match="or a notebook"):
         gpu_session.group_configs("nope", "smoke", E.pair("smoke"))
+
+
+def test_an_unknown_group_is_refused_before_anything_runs(tmp_path):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(tmp_path / "out"),
+                           "--preset", "smoke", "--groups", "cooldown_fig1,B4_table3_one_to_mny"],
+                          cwd=paths.PACKAGE_ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown group(s) B4_table3_one_to_mny" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_auto_stacking_needs_a_stack_of_four_well_ahead_of_one_run_on_the_groups_own_kernel():

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -292,7 +293,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
     assert scheduled == []  # figures only: nothing is trained
 
 
-def _run_in_this_process(path: Path, **parameters) -> None:
+def _run_in_this_process(path: Path, **parameters) -> dict:
     """A notebook's code cells executed here, its parameters cell followed by `parameters` as
     papermill injects them: for a test that changes a preset in this process, which a
     papermill kernel would not see."""
@@ -305,6 +306,12 @@ def _run_in_this_process(path: Path, **parameters) -> None:
         exec(compile("".join(cell["source"]), f"{path.stem}[{i}]", "exec"), namespace)
         if "parameters" in cell["metadata"].get("tags", []):
             namespace.update(parameters)
+    return namespace
+
+
+# notebook -> (its table of methods, its table of runs): the first holds the seed means of the second
+SEED_MEAN_TABLES = {"A6_fig07_multilingual_lm": ("final", "df"), "B4_table3_one_to_many": ("df", "per_run"),
+                    "B5_table4_multilingual_lm": ("df", "per_run")}
 
 
 @pytest.mark.parametrize("name", ["A6_fig07_multilingual_lm", "A7_fig09_pretraining_length", "B4_table3_one_to_many",
@@ -322,8 +329,14 @@ def test_a_notebook_of_single_seed_arms_draws_and_judges_every_seed_of_a_stackin
     matplotlib.use("Agg")
     smoke = presets.get("smoke")
     monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(smoke, stack_seeds=True))
-    _run_in_this_process(NOTEBOOKS[name], preset="smoke", figures_dir=str(tmp_path / "fig"),
-                         run_settings={"runs_root": str(tmp_path / "runs"), "progress": False})
+    ns = _run_in_this_process(NOTEBOOKS[name], preset="smoke", figures_dir=str(tmp_path / "fig"),
+                              run_settings={"runs_root": str(tmp_path / "runs"), "progress": False})
+    if name in SEED_MEAN_TABLES:  # what the figure shows per method: the mean over its runs, one per seed
+        shown, per_run = (ns[k] for k in SEED_MEAN_TABLES[name])
+        column = next(c for c in per_run.columns if c.startswith("valid_loss."))
+        assert list(shown.index) == list(per_run.method.unique()) and set(per_run.groupby("method").size()) == {2}
+        assert np.allclose(shown[column.split(".", 1)[1] if name.startswith("A6") else column],  # A6's: by language
+                           per_run.groupby("method", sort=False)[column].mean())
     assert {p.suffix for p in (tmp_path / "fig").glob("*.*")} == {".png", ".pdf"}
     verdicts = json.loads((tmp_path / "fig" / "records" / f"{name}.claims.json").read_text())["verdicts"]
     judged = [v for v in verdicts if v.get("effect") and v["effect"].get("seeds")]

@@ -562,10 +562,15 @@ def overfits_gate(static_rows, task: str):
     return _with_context(gate, f"static sampling at rate {rate:g}")
 
 
-def falling_gate(run, task: str):
-    """`gates.falling` on `task` at the end of the run's pre-training (step fork_at)."""
-    steps, losses = evidence.curve(run, task)
-    return _with_context(gates.falling(task, steps, losses, run.config.fork_at), "end of the longest pre-training")
+def falling_gate(rows, task: str):
+    """`gates.falling` on `task` at the end of the rows' pre-training (step fork_at), on the
+    mean over seeds of their curves (one run per seed: a seed's runs share that pre-training)."""
+    one_per_seed = rows.drop_duplicates("seed") if "seed" in rows else rows.iloc[:1]
+    curves = [dict(zip(*evidence.curve(run, task))) for run in one_per_seed["run_obj"]]
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    losses = [float(np.mean([c[s] for c in curves])) for s in steps]
+    fork_at = one_per_seed["run_obj"].iloc[0].config.fork_at
+    return _with_context(gates.falling(task, steps, losses, fork_at), "end of the longest pre-training, mean over seeds")
 
 
 # ------------------------------------------------------------------------------ judges, one per notebook
@@ -840,7 +845,7 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
     short, long = min(lm_df["pretrain"]), max(lm_df["pretrain"])
     s_rows, l_rows = _rows_at(lm_df, "pretrain", short), _rows_at(lm_df, "pretrain", long)
     lm_gates = [learned_gate(s_rows, langs[0]), pretrained_gate(s_rows, langs[0]),
-                falling_gate(l_rows["run_obj"].iloc[0], langs[0])]
+                falling_gate(l_rows, langs[0])]
     for claim, group, (a_rows, b_rows) in ((FIG9_LM_LRL, langs[2:], (l_rows, s_rows)),
                                            (FIG9_LM_HRL, langs[:2], (s_rows, l_rows))):
         for lang in group:
@@ -856,7 +861,7 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
     s_rows, l_rows = _rows_at(nmt_df, "pretrain", short), _rows_at(nmt_df, "pretrain", long)
     effect, numbers = _front_gain(l_rows, s_rows, (hrl, lrl), names=("longest", "shortest"))
     verdicts.append(judge(FIG9_NMT, [learned_gate(s_rows, hrl), pretrained_gate(s_rows, hrl),
-                                     falling_gate(l_rows["run_obj"].iloc[0], hrl)], effect, scope=f"NMT {nmt_taskset}",
+                                     falling_gate(l_rows, hrl)], effect, scope=f"NMT {nmt_taskset}",
                           pretrain_steps=[int(short), int(long)], **numbers))
     return verdicts
 

@@ -144,6 +144,9 @@ def _best_of(groups, tasks, at="final") -> tuple[np.ndarray, np.ndarray]:
     """(configs, seeds, sentences) of several methods (one DataFrame each) on the average of
     `tasks`: `loss_gain` compares against the best of them, chosen again in every resample."""
     arms = [_average(g, tasks, at) for g in groups]
+    if len({nll.shape for nll, _ in arms}) != 1:  # e.g. runs of one method missing from a figures-only store
+        raise ValueError(f"every method needs the same seeds and sentences, got (seeds, sentences) "
+                         f"{[nll.shape for nll, _ in arms]}")
     return np.stack([nll for nll, _ in arms]), arms[0][1]
 
 
