@@ -11,7 +11,7 @@ import pytest
 
 from paperlib import claims
 from paperlib import experiments as E
-from paperlib.claims import core, gates
+from paperlib.claims import core, gates, stats
 from paperlib.claims import order_matters as om
 from claimkit import fake_staged_run, frame
 
@@ -630,8 +630,8 @@ def test_every_order_matters_claim_is_registered_and_judged_somewhere():
 def test_statistics_kept_here():
     mixed, tokens = om._mixed([(np.full((2, 3), 20.0), np.full(3, 10.0)), (np.full((2, 5), 40.0), np.full(5, 10.0))])
     assert mixed.sum(axis=-1)[0] / tokens.sum() == pytest.approx((2.0 + 4.0) / 2)  # the two tasks' mean, not pooled
-    assert om._seed_gain([[10.0]], [[8.0, 8.5]], "bleu") is None
-    e = om._seed_gain([[12.0, 12.4], [9.0, 9.1]], [[8.0, 8.3]], "bleu")  # the best configuration of A counts
+    assert stats.score_gain([[10.0]], [[8.0, 8.5]], "bleu") is None
+    e = stats.score_gain([[12.0, 12.4], [9.0, 9.1]], [[8.0, 8.3]], "bleu")  # the best configuration of A counts
     assert e.estimate == pytest.approx(12.2 - 8.15) and e.low > 0
     e = om._mean_gain([0.1, 0.12, 0.11], "nats")
     assert e.estimate == pytest.approx(0.11) and e.low > 0
@@ -648,5 +648,5 @@ def test_seed_gain_aa_false_verdict_rate_is_at_most_five_percent(seeds):
     for t in range(trials):
         a, b = rng.normal(10, 1, (1, seeds)), rng.normal(10, 1, (1, seeds))
         for direction, (x, y) in enumerate(((a, b), (b, a))):
-            false[direction] += om._seed_gain(x, y, "bleu", n_boot=300, seed=t).low > 0
+            false[direction] += stats.score_gain(x, y, "bleu", n_boot=300, seed=t).low > 0
     assert max(false) / trials <= 0.05, false

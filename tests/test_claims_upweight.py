@@ -328,11 +328,18 @@ HRLS, LRLS = ("en-it", "en-de"), ("en-ja", "en-uk")
 METHODS = ("τ=1 (proportional)", "τ=5", "τ=100 (≈uniform)", "UniMax", "Order Matters", "COOLDOWN", "DoReMi")
 
 
-def table_frame(root, finals, noise=0.05, bleu=None):
-    """finals: {method: {task: final validation loss}}; bleu: {task: BLEU} for every method."""
+def table_frame(root, finals, noise=0.05, bleu=None, seeds=(0, 1, 2)):
+    """finals: {method: {task: final validation loss}}; bleu: {task: BLEU} for every method, or
+    {method: {task: BLEU}}; seed s scores 0.1 x s BLEU more (a spread for the seed bootstrap)."""
+    def scores(method, seed):
+        if not bleu:
+            return None
+        per_task = bleu[method] if method in bleu else bleu
+        return {"bleu": {t: b + 0.1 * seed for t, b in per_task.items()}}
+
     return frame([(fake_staged_run(root, f"m{i}-{seed}", {t: [7.0, v] for t, v in losses.items()}, seed=2 * i + seed,
-                                   noise=noise, final={"bleu": bleu} if bleu else None), {"method": method, "seed": seed})
-                  for i, (method, losses) in enumerate(finals.items()) for seed in (0, 1, 2)])
+                                   noise=noise, final=scores(method, seed)), {"method": method, "seed": seed})
+                  for i, (method, losses) in enumerate(finals.items()) for seed in seeds])
 
 
 def t3(hrl, lrl):
@@ -361,9 +368,32 @@ def loss_and_bleu(verdicts):
 def test_table3_outcomes(tmp_path, bigram, finals, noise, expected):
     bigram(4.6)
     df = table_frame(tmp_path, finals, noise, bleu={t: 12.0 for t in HRLS + LRLS})
-    loss, bleu = loss_and_bleu(upweight.table3_one_to_many(df, HRLS, LRLS))
+    loss, _ = loss_and_bleu(upweight.table3_one_to_many(df, HRLS, LRLS))
     assert loss == {c: {expected} for c in TABLE3}
-    assert bleu == {INCONCLUSIVE}  # BLEU: no interval without per-sentence BLEU or seeds
+
+
+@pytest.mark.parametrize("lrl_bleu, hrl_bleu, seeds, improves, keeps", [
+    (14.0, 11.8, (0, 1, 2), HOLDS, HOLDS),          # the paper's: LRL +2 over τ=1, HRL -0.2 (within its 1-BLEU band)
+    (12.2, 9.0, (0, 1, 2), FAILS, FAILS),           # +0.2 is below the 0.5 minimum; HRL -3 is outside the band
+    (14.0, 11.8, (0,), INCONCLUSIVE, INCONCLUSIVE),  # one seed per method: a corpus score has no interval
+])
+def test_table3_bleu_is_judged_over_the_seeds(tmp_path, bigram, lrl_bleu, hrl_bleu, seeds, improves, keeps):
+    """BLEU, the paper's metric, has no per-sentence values: its interval comes from the seeds
+    (`stats.score_gain`), with a minimum of 0.5 BLEU and the paper's 1-BLEU band as tolerance."""
+    bigram(4.6)
+    bleu = {m: {**{t: 12.0 for t in HRLS}, **{t: 12.0 for t in LRLS}} for m in METHODS}
+    bleu["COOLDOWN"] = {**{t: hrl_bleu for t in HRLS}, **{t: lrl_bleu for t in LRLS}}
+    verdicts = upweight.table3_one_to_many(table_frame(tmp_path, TABLE3_AS_THE_PAPER_SAYS, bleu=bleu, seeds=seeds),
+                                           HRLS, LRLS)
+    on_bleu = {short(v): v for v in verdicts if v.scope in ("LRL average: BLEU", "HRL average: BLEU")
+               and v.numbers["compared_with"] == "τ=1 (proportional)"}
+    assert on_bleu["table3.cooldown_improves_lrl_over_tau1"].status == improves
+    assert on_bleu["table3.cooldown_keeps_hrl_vs_tau1"].status == keeps
+    if len(seeds) == 1:
+        assert on_bleu["table3.cooldown_improves_lrl_over_tau1"].note == upweight.BLEU_NOTE
+    else:
+        assert on_bleu["table3.cooldown_improves_lrl_over_tau1"].effect.estimate == pytest.approx(lrl_bleu - 12.0)
+        assert on_bleu["table3.cooldown_improves_lrl_over_tau1"].claim.minimum == upweight.BLEU_MINIMUM
 
 
 def test_table3_compares_the_averages_and_reports_bleu(tmp_path, bigram):
@@ -372,7 +402,7 @@ def test_table3_compares_the_averages_and_reports_bleu(tmp_path, bigram):
     verdicts = upweight.table3_one_to_many(df, HRLS, LRLS)
     first = [v for v in verdicts if short(v) == "table3.cooldown_improves_lrl_over_tau1"]
     assert [v.scope for v in first] == ["LRL average: BLEU", "LRL average: validation loss"]
-    assert first[0].numbers["bleu_difference"] == 0.0 and first[0].effect is None
+    assert first[0].numbers["bleu_difference"] == 0.0 and first[0].effect.estimate == 0.0  # over the seeds
     assert first[1].effect.estimate == pytest.approx(0.5, abs=0.02)  # τ=1's LRL average 5.0 minus COOLDOWN's 4.5
 
 

@@ -26,9 +26,6 @@ its `seeds`. Points are final measurements, as in the paper (App. A.1).
 Statistics not in `stats`, kept here because only these claims need them:
     `_mixed`        the equal-weight mean of two tasks' losses as one arm (a front compared
                     as a whole: the point where the front meets the diagonal scalarization)
-    `_seed_gain`    a corpus score (BLEU, chrF) has no per-sentence losses: the best
-                    configuration's seed mean, with a seed bootstrap scaled by Student's t
-                    as in `stats` (no interval, hence no verdict, with a single seed)
     `_mean_gain`    training-subset losses are stored as means only: a paired difference
                     per rate, with a t-interval over the rates
 """
@@ -42,7 +39,7 @@ import numpy as np
 from .. import store
 from . import evidence, gates
 from .core import Claim, judge
-from .stats import (N_BOOT, Effect, best_value_gap, domination_margin, loss_gain, point_loss, seed_mean_losses,
+from .stats import (N_BOOT, Effect, best_value_gap, score_gain, domination_margin, loss_gain, point_loss, seed_mean_losses,
                     shifted, t_quantile)
 
 PAPER = "Order Matters"
@@ -434,7 +431,7 @@ def _verdict(claim, gate_list, effect, scope, why_no_effect: str = "", **numbers
 
 def _score_gain(pre, static, task: str, metric: str, seeds) -> tuple[Effect | None, dict]:
     """Best seed-mean end-of-run score (BLEU, chrF) of `task` over pre-training's front minus
-    static's, over the rates every one of `seeds` ran (`_seed_gain`), with each front's best
+    static's, over the rates every one of `seeds` ran (`stats.score_gain`), with each front's best
     rate and score."""
     scores, numbers = {}, {}
     for name, rows in (("pretrain", pre), ("static", static)):
@@ -443,31 +440,7 @@ def _score_gain(pre, static, task: str, metric: str, seeds) -> tuple[Effect | No
         means = scores[name].mean(axis=1)
         numbers[f"best_rate_{name}"] = configs[int(np.argmax(means))][0]
         numbers[f"best_{metric}_{name}"] = float(means.max())
-    return _seed_gain(scores["pretrain"], scores["static"], unit=metric), numbers
-
-
-def _seed_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
-    """Best configuration's mean of A minus B's for a score where higher is better. a, b:
-    (configs, seeds) values of a corpus score. A seed bootstrap as in `stats` (deviations
-    inflated by sqrt(S/(S-1)), the best configuration chosen again in each resample, the
-    standard error scaled by Student's t); None when an arm has a single seed."""
-    a, b = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
-    if a.shape[1] < 2 or b.shape[1] < 2:
-        return None
-    rng = np.random.default_rng(seed)
-
-    def best(x):
-        s = x.shape[1]
-        mean = x.mean(axis=1, keepdims=True)
-        x = mean + (x - mean) * np.sqrt(s / (s - 1))
-        w = rng.multinomial(s, np.full(s, 1 / s), size=(n_boot, x.shape[0])) / s  # (n_boot, configs, seeds)
-        return np.einsum("bcs,cs->bc", w, x).max(axis=1)
-
-    gains = best(a) - best(b)
-    estimate = float(a.mean(axis=1).max() - b.mean(axis=1).max())
-    se = float(gains.std(ddof=1))
-    half = t_quantile(a.shape[1], b.shape[1]) * se
-    return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]), se=se)
+    return score_gain(scores["pretrain"], scores["static"], unit=metric), numbers
 
 
 def _mean_gain(differences, unit: str, seeds=()) -> Effect | None:
