@@ -3,6 +3,7 @@
 import copy
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -300,3 +301,24 @@ def test_a_preset_that_stacks_seeds_plans_and_charges_every_seed_of_a_configurat
     assert f"{len(stacked)} of the runs train in stacks" in costs.describe("smoke", only=["A2_fig02_hrl_lrl_fronts"])
     with pytest.raises(ValueError, match="stacks the seeds"):
         dataclasses.replace(presets.get("smoke"), seeds=(0,), stack_seeds=True)
+
+
+def test_the_scheduler_and_get_or_train_agree_that_a_resumable_stack_needs_no_prefix(tiny_cfg, tmp_path):
+    """A stack of forks whose first run finished under another experiment (reused from there)
+    and whose second was cut off while finishing in its own directory resumes from their
+    checkpoints: neither the scheduler nor get_or_train asks for the pre-training again."""
+    settings = runs.Settings(tmp_path, progress=False)
+    first = [tiny_cfg(ORDER_MATTERS, fork_at=8, seed=s, stack_seeds=(0, 1), experiment="a") for s in (0, 1)]
+    trained = [runs.get_or_train(c, settings) for c in first]
+    prefixes = [store.find_done(config.parent_config(c), tmp_path).dir for c in first]
+    wanted = [dataclasses.replace(c, experiment="b") for c in first]
+    own = store.run_dir_for(wanted[1], tmp_path)
+    own.parent.mkdir(parents=True)
+    trained[1].dir.rename(own)
+    (own / "DONE").unlink()  # seed 1: cut off while finishing, in its own directory; seed 0 stays under "a"
+    for p in prefixes:
+        shutil.rmtree(p)
+    planned, parent_of = runs._missing_with_prefixes([wanted[1]], settings)
+    assert len(planned) == 1 and parent_of == {}
+    assert runs.get_or_train(wanted[1], settings).dir == own and (own / "DONE").exists()
+    assert not any(p.exists() for p in prefixes)  # no pre-training was trained again
