@@ -541,25 +541,24 @@ def main() -> None:
                         help="--stack-seeds auto stacks when a stack of 4 makes this many times one run's steps/s")
     parser.add_argument("--stack-seeds", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
                         help="on (the flag alone): train the groups' seeds as stacks (Preset.stack_seeds); auto: "
-                             "if this call's trainer phases show it pays (`stacking_pays`); for when trainer_stacked "
-                             "shows that it pays; the shipped runs are then found once the preset stacks too")
+                             "only if this call's trainer phases show that it pays (`stacking_pays`). Stacked runs "
+                             "are found by the notebooks once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
+    from paperlib import experiments as E
+
     if args.taskset is None:
-        from paperlib import experiments as E
-
         args.taskset = E.pair(args.preset)
-    from paperlib.reproduce import NOTEBOOKS
-
-    unknown = [g for g in args.groups.split(",") if g not in GROUPS + NOTEBOOKS]
-    if unknown:  # before the GPU time is spent: a typo would otherwise end the session unpacked
-        parser.error(f"unknown group(s) {', '.join(unknown)}; valid: {', '.join(GROUPS)}, or a notebook: "
-                     f"{', '.join(NOTEBOOKS)}")
     if args.group:
         if args.stack_seeds == "on":
             _stack_the_presets_seeds(args.preset)
         train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
         return
+    trains = tuple(E.notebook_runs(args.preset))  # the notebooks that train runs (not the theory's)
+    unknown = [g for g in args.groups.split(",") if g not in GROUPS + trains]
+    if unknown:  # before the GPU time is spent: a typo would otherwise end the session unpacked
+        parser.error(f"unknown group(s) {', '.join(unknown)}; valid: {', '.join(GROUPS)}, or a notebook: "
+                     f"{', '.join(trains)}")
 
     import torch
 
@@ -628,7 +627,10 @@ def main() -> None:
             code = subprocess.run(cmd, timeout=left).returncode
         except subprocess.TimeoutExpired:
             code = "stopped at the deadline"
-        summary = group_summary(name, args.preset, args.taskset, args.runs_root)
+        try:
+            summary = group_summary(name, args.preset, args.taskset, args.runs_root)
+        except Exception as exc:  # noqa: BLE001 -- the runs trained so far must still be packed
+            summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
         result[name] = {"exit": code, "wall_s": time.time() - start, **summary}
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code})", flush=True)
         save()

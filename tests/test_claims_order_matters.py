@@ -563,7 +563,7 @@ def test_fig9_falling_gate_reads_the_mean_over_seeds(tmp_path, bigram):
     flat = _run(tmp_path, "nmt-300-flat", {hrl: [8, 3.8, 3.2, 3.3, 3.0], lrl: _pre(4.0)}, 0, 0.05, fork_at=300)
     nmt.loc[(nmt.pretrain == 300) & (nmt.seed == 0), "run_obj"] = [flat] * 3
     gate = next(g for g in om.fig9_pretraining_length(lm, nmt, LM, "hrl_lrl_fi")[-1].gates if g.name == "falling")
-    assert gate.passed and "mean over seeds" in gate.measured
+    assert gate.passed and "mean over 3 seeds" in gate.measured
 
 
 # ------------------------------------------------------------------------------ A8, Fig. 27 / 28
@@ -631,6 +631,8 @@ def test_statistics_kept_here():
     mixed, tokens = om._mixed([(np.full((2, 3), 20.0), np.full(3, 10.0)), (np.full((2, 5), 40.0), np.full(5, 10.0))])
     assert mixed.sum(axis=-1)[0] / tokens.sum() == pytest.approx((2.0 + 4.0) / 2)  # the two tasks' mean, not pooled
     assert stats.score_gain([[10.0]], [[8.0, 8.5]], "bleu") is None
+    assert stats.score_gain([[8.0, 8.0]], [[8.0, 8.0]], "bleu") is None  # alike on every seed: no zero-width interval
+    assert stats.score_gain([[8.0, float("nan")]], [[8.0, 8.5]], "bleu") is None
     e = stats.score_gain([[12.0, 12.4], [9.0, 9.1]], [[8.0, 8.3]], "bleu")  # the best configuration of A counts
     assert e.estimate == pytest.approx(12.2 - 8.15) and e.low > 0
     e = om._mean_gain([0.1, 0.12, 0.11], "nats")

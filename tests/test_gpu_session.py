@@ -131,9 +131,9 @@ def test_an_unknown_group_is_refused_before_anything_runs(tmp_path):
     import subprocess
 
     done = subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(tmp_path / "out"),
-                           "--preset", "smoke", "--groups", "cooldown_fig1,B4_table3_one_to_mny"],
+                           "--preset", "smoke", "--groups", "cooldown_fig1,B4_table3_one_to_mny,B0_fig02_variance_theory"],
                           cwd=paths.PACKAGE_ROOT, capture_output=True, text=True)
-    assert done.returncode == 2 and "unknown group(s) B4_table3_one_to_mny" in done.stderr
+    assert done.returncode == 2 and "unknown group(s) B4_table3_one_to_mny, B0_fig02_variance_theory" in done.stderr
     assert not (tmp_path / "out").exists()
 
 

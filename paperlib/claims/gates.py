@@ -45,6 +45,16 @@ def learned(task: str, loss: float, bigram: float, bleu: float | None = None, ma
                 {"task": task, "loss": loss, "bigram": bigram, "below_bigram": gap, "bleu": bleu})
 
 
+def scored(label: str, bleus: dict, floor: float = LEARNED_BLEU, name: str = "scored") -> Gate:
+    """Every compared method's BLEU (bleus: method -> BLEU) is at least `floor`: near its
+    floor, corpus BLEU moves by whole points on a few segments, and equal scores across seeds
+    would give an interval of zero width."""
+    low = min(bleus.values())
+    return Gate(name, bool(low >= floor),
+                f"{label}: BLEU " + ", ".join(f"{b:.1f} ({m})" for m, b in bleus.items()) + f" (needs ≥ {floor:g} each)",
+                {"bleu": dict(bleus), "floor": floor})
+
+
 def rise_after_minimum(steps, losses, at_min: tuple, at_end: tuple) -> tuple[int, int, float, float]:
     """(step of the minimum, last step, rise from the minimum to the end, its standard
     error). steps/losses: the (seed-mean) curve; at_min / at_end: (nll per sentence, one

@@ -38,9 +38,9 @@ import numpy as np
 
 from .. import store
 from . import evidence, gates
-from .core import Claim, judge
-from .stats import (N_BOOT, Effect, best_value_gap, score_gain, domination_margin, loss_gain, point_loss, seed_mean_losses,
-                    shifted, t_quantile)
+from .core import Claim, Gate, judge
+from .stats import (Effect, best_value_gap, domination_margin, loss_gain, point_loss, score_gain, seed_mean_losses,
+                    shifted)
 
 PAPER = "Order Matters"
 
@@ -543,7 +543,11 @@ def falling_gate(rows, task: str):
     steps = sorted(set.intersection(*(set(c) for c in curves)))
     losses = [float(np.mean([c[s] for c in curves])) for s in steps]
     fork_at = one_per_seed["run_obj"].iloc[0].config.fork_at
-    return _with_context(gates.falling(task, steps, losses, fork_at), "end of the longest pre-training, mean over seeds")
+    context = "end of the longest pre-training" + (f", mean over {len(curves)} seeds" if len(curves) > 1 else "")
+    if fork_at not in steps:  # a seed without an evaluation there: nothing shows the loss still falling
+        return Gate("falling", False, f"{task}: no evaluation at step {fork_at} in every seed ({context})",
+                          {"task": task, "step": fork_at})
+    return _with_context(gates.falling(task, steps, losses, fork_at), context)
 
 
 # ------------------------------------------------------------------------------ judges, one per notebook

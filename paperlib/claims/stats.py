@@ -14,7 +14,7 @@ standard error) with Student's t on the seeds' degrees of freedom. The A/A test 
 tests/test_claims.py checks the false-verdict rate this gives (≤ 5%).
 
 A corpus score (BLEU, chrF) has no per-sentence losses: `score_gain` resamples its seeds
-alone, the same way.
+alone, the same way (its A/A test: tests/test_claims_order_matters.py).
 """
 
 from __future__ import annotations
@@ -158,9 +158,10 @@ def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect |
     chrF: no per-sentence losses to resample). a, b: (configs, seeds) values. A seed bootstrap
     as in `loss_gain` (deviations inflated by sqrt(S/(S-1)), the best configuration chosen
     again in each resample, the standard error scaled by Student's t); None when an arm has a
-    single seed."""
+    single seed, a score that is not finite, or seeds that all scored alike (an interval of zero
+    width would claim a certainty that a few test segments cannot give)."""
     a, b = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
-    if a.shape[1] < 2 or b.shape[1] < 2:
+    if a.shape[1] < 2 or b.shape[1] < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return None
     rng = np.random.default_rng(seed)
 
@@ -174,6 +175,8 @@ def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect |
     gains = best(a) - best(b)
     estimate = float(a.mean(axis=1).max() - b.mean(axis=1).max())
     se = float(gains.std(ddof=1))
+    if se == 0:
+        return None
     half = t_quantile(a.shape[1], b.shape[1]) * se
     return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]), se=se)
 
