@@ -18,6 +18,8 @@ cooldown     temperature sampling at τ = 5 has its low-resource minimum before 
              overfitting for COOLDOWN's switch to prevent
 exposed      a run saw at least as many examples of a task as another run had seen where that
              one began to overfit: only then can "it does not overfit" mean anything
+scored       every compared method's corpus BLEU is at least 10: nearer its floor, BLEU moves
+             by whole points on a few segments, and a verdict on it would say nothing
 """
 
 from __future__ import annotations
