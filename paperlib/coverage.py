@@ -119,7 +119,8 @@ ITEMS: tuple[Item, ...] = (
     # ------------------------------------------------------------------ Order Matters: figures
     Item(_O, "Fig. 1", "HRL+HRL (En→{Zh, Fr}) loss trade-off fronts, static sampling vs pre-train → joint FT; "
          "validation (left) and training (right)", A1, DEVIATION,
-         f"{_ZH}; 3 rates (0.2, 0.5, 0.8) instead of 9; {_NMT}"),
+         f"{_ZH}; 3 rates (0.2, 0.5, 0.8) instead of 9; every seed at 0.5, one at the other rates unless the preset "
+         f"stacks them (`Preset.stack_seeds`); {_NMT}"),
     Item(_O, "Fig. 2", "HRL+LRL (En→{Ro, Fr}) fronts: scalarization, pre-train → joint FT, restart baseline; "
          "validation (left) and training (right)", A2, DEVIATION,
          f"first row of A2's figure: {_FI}; {_RATES}; {_NMT}"),
@@ -152,7 +153,7 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", A2,
          DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 12", "En→{Hi, Fr} loss fronts with 3-layer models, restart baseline included", A2, DEVIATION,
-         f"second row of A2's figure: {_SV}; {_RATES}; {_NMT}"),
+         f"second row of A2's figure: {_SV}; {_RATES}; one seed unless the preset stacks them (`Preset.stack_seeds`); {_NMT}"),
     Item(_O, "Fig. 13", "En→{Hi, Fr} loss fronts with 6-layer models", A2, DEVIATION, _six_layer(A2)),
     Item(_O, "Fig. 14", "En→{Zh, Fr} 3-layer fronts with the sampling rate as marker", A1, DEVIATION,
          f"A1 labels every point with its rate; {_ZH}; 3 rates instead of 9; {_NMT}"),
@@ -232,7 +233,7 @@ ITEMS: tuple[Item, ...] = (
          "τ ∈ {2, 3, 5}, HRL and LRL of En-{Cs, Ro} and En-{Fr, Ro}", B2, DEVIATION,
          "the preset's HRL+LRL pairs (DDTP en→{it, es} with 1,000 and with 4.3k en-es pairs at gpu) stand for the two pairs; the preset's run length, small model; gradient clipping at "
          "1.0 (the paper's fairseq runs do not clip; the τ=5 comparison of the first pair is repeated unclipped); "
-         "a second seed only at τ=5 on the first pair"),
+         "every seed at τ=5 on the first pair, one at the other τ and pair unless the preset stacks them (`Preset.stack_seeds`)"),
     Item(_U, "Fig. 5", "the sampling-temperature schedules compared: sparse (τ=5, then 1) and dense decreasing",
          B6, DEVIATION,
          "drawn as the smallest language's sampling probability over steps, not τ; the dense schedules are ours "

@@ -245,7 +245,8 @@ def order_matters_tau_run(preset, taskset, experiment, tau, pretrain_on=None, pr
 
 def arm_seeds(preset: str) -> tuple[int, ...]:
     """The seeds of an arm that the budget runs at one seed where it must (a table's methods,
-    the curves of Order Matters Figs. 7-9, Upsample or Upweight? Figs. 5-7): every seed of the
+    the curves of Order Matters Figs. 7-9, Upsample or Upweight? Figs. 5-7, the fronts' points
+    off the seeded middle rate and pair, Fig. 4's smaller τ): every seed of the
     preset when it stacks them (`Preset.stack_seeds`: they train beside the first one anyway,
     so the verdicts get their seed spread for nothing), else the first."""
     s = scale(preset)
@@ -267,8 +268,10 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     best rate must be traced on the same grid as the fronts it is compared with); the
     middle rate again with every further seed of the preset (seed spread; every rate when the
     preset says `seeds_at_every_rate`, unless `every_rate` says otherwise) on the task sets in
-    `seeded` (default: the first one only, which measures the spread), restart included; every run at each
-    learning rate of the preset's `lr_grid` (see `best_learning_rate`).
+    `seeded` (default: the first one only, which measures the spread), restart included; every seed
+    at every point of every task set where the preset stacks seeds (`arm_seeds`: they train
+    beside the first anyway); every run at each learning rate of the preset's `lr_grid` (see
+    `best_learning_rate`).
 
     The points are LRL rates (`rates`, default the preset's `rate_grid`) or temperatures
     (`taus`, default the preset's `front_taus` when it has them and no `rates` are given):
@@ -285,10 +288,11 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     mid = points[len(points) // 2]
     out = []
     seeded = list(tasksets[:1] if seeded is None else seeded)
+    read = arm_seeds(preset)  # where the preset stacks seeds, every point reads them all
     for lr in s.lr_grid or (s.lr,):
         for ts in tasksets:
-            for seed in (s.seeds if ts in seeded else s.seeds[:1]):
-                seed_points = points if seed == s.seeds[0] or every_rate else [mid]
+            for seed in (s.seeds if ts in seeded else read):
+                seed_points = points if seed in read or every_rate else [mid]
                 for p in seed_points:
                     arg, label = at(p)
                     labels = dict(taskset=ts, **label, seed=seed, lr=lr)
@@ -306,8 +310,8 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
                 for p in restart_points:
                     if p not in points:
                         arg, label = at(p)
-                        out.append((restart_rate(preset, ts, experiment=experiment, seed=s.seeds[0], lr=lr, **arg),
-                                    dict(taskset=ts, method="restart", **label, seed=s.seeds[0], lr=lr)))
+                        out += [(restart_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
+                                 dict(taskset=ts, method="restart", **label, seed=seed, lr=lr)) for seed in read]
     return out
 
 
@@ -352,8 +356,9 @@ def best_learning_rate(df):
 def hrl_hrl_runs(preset, taskset="hrl_hrl", rates=None, experiment="order_matters_nmt"):
     """Order Matters Fig. 1: fronts with and without pre-training (mini: three rates)."""
     rates = rates or list(scale(preset).hrl_hrl_rates)
-    # further seeds at the middle rate only, whatever the preset: Fig. 1's claim is judged
-    # there, and every seed at every rate would cost the gpu preset a fifth of its hour
+    # further seeds at the middle rate only (unless the preset stacks seeds, `arm_seeds`):
+    # Fig. 1's claim is judged there, and every seed at every rate would cost the gpu preset
+    # a fifth of its hour
     return order_matters_nmt_grid(preset, [taskset], experiment, rates=rates, with_restart=False, every_rate=False)
 
 
@@ -414,14 +419,14 @@ def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=N
 def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), experiment="upsample_mt"):
     """Upsample or Upweight? Fig. 4/8/9: temperature sampling vs scalarization at each τ on
     each pair (every seed at the largest τ on the first pair, where the paper's gap is
-    largest: the other τ are single runs, drawn but not judged), and both without clipping
-    there, every seed."""
+    largest: the other τ are single runs, drawn but not judged -- every seed where the preset
+    stacks them, `arm_seeds`), and both without clipping there, every seed."""
     s = scale(preset)
     tasksets, taus = pairs(preset, tasksets), list(taus)
     grid = []
     for ts in tasksets:
         for tau in taus:
-            for seed in (s.seeds if (ts == tasksets[0] and tau == max(taus)) else s.seeds[:1]):
+            for seed in (s.seeds if (ts == tasksets[0] and tau == max(taus)) else arm_seeds(preset)):
                 grid.append((temperature_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="temperature sampling", clipping="1.0", seed=seed)))
                 grid.append((scalarized_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="scalarization", clipping="1.0", seed=seed)))
     noclip = unclipped(preset)

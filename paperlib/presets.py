@@ -118,9 +118,11 @@ class Preset:
     """Train the seeds of every configuration as one stack (`TrainConfig.stack_seeds`,
     `paperlib.stacked`): on a GPU that one small run leaves mostly idle, a stack of K seeds
     steps in about one run's time, so a configuration read at one seed gets all `seeds`
-    nearly free: the notebooks' single-seed arms (tables, Order Matters Figs. 7-9, Upsample
-    or Upweight? Figs. 5-7) then read every seed (`experiments.arm_seeds`). A stacked run is another draw than the unstacked one (dropout), so turning
-    this on changes the runs' identities: ship the preset's runs again."""
+    nearly free: the notebooks' single-seed arms (tables, Order Matters Figs. 1 and 7-9 and
+    the fronts' other points and pairs, Upsample or Upweight? Fig. 4's smaller τ and Figs.
+    5-7) then read every seed (`experiments.arm_seeds`). A stacked run is another draw than
+    the unstacked one (dropout), so turning this on changes the runs' identities: ship the
+    preset's runs again."""
     varies: str | None = None
     """The preset this one is a variant of (the 6-layer presets): where no throughput of its
     own was measured, `costs` charges that preset's measured FLOP rate."""

@@ -275,3 +275,40 @@ def test_single_seed_arms_read_every_seed_of_a_stacking_preset_at_no_extra_run(m
     every_seed = planned()
     monkeypatch.setattr(E, "arm_seeds", lambda preset: E.scale(preset).seeds[:1])
     assert planned() == every_seed  # the other seeds were planned already, as the first one's stack
+
+
+def _configurations_by_seed(runs):
+    """{seed: the set of labels (seed left out) read at that seed}."""
+    out = {}
+    for cfg, labels in runs:
+        out.setdefault(labels.get("seed", cfg.seed), set()).add(
+            tuple(sorted((k, str(v)) for k, v in labels.items() if k != "seed")))
+    return out
+
+
+def test_fronts_and_fig4_read_every_seed_at_every_point_of_a_stacking_preset(monkeypatch):
+    """The fronts' points off the seeded middle rate and pair (Order Matters Figs. 1-2) and
+    Fig. 4's smaller τ run at the first seed alone; where the preset stacks seeds they read
+    every seed at every point, and the plan trains no run more than before."""
+    import dataclasses
+    import json
+
+    from paperlib import costs, presets
+
+    notebooks = ("A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "B2_fig04_sampling_vs_weighting")
+
+    def planned():
+        return {json.dumps(r.config.identity(), sort_keys=True, default=str)
+                for r in costs.planned_runs("smoke", only=list(notebooks))}
+
+    seeds = presets.get("smoke").seeds
+    for nb in notebooks:  # unstacked: the further seeds read part of the grid only
+        by_seed = _configurations_by_seed(E.notebook_runs("smoke")[nb])
+        assert set(by_seed) == set(seeds) and len(by_seed[seeds[1]]) < len(by_seed[seeds[0]]), nb
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    for nb in notebooks:
+        by_seed = _configurations_by_seed(E.notebook_runs("smoke")[nb])
+        assert all(by_seed[s] == by_seed[seeds[0]] for s in seeds), nb
+    every_seed = planned()
+    monkeypatch.setattr(E, "arm_seeds", lambda preset: E.scale(preset).seeds[:1])
+    assert planned() == every_seed  # the other seeds were planned already, as the first one's stack
