@@ -24,8 +24,10 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    checkpoints, kept in its directory (`gradvar.at_checkpoints`), so B1 draws from the
    shipped run.
 
-Everything goes to DIR: gpu_session.json (rewritten after every phase), runs.tar.xz (the
-run directories without checkpoints: configs, metrics, per-sentence losses, kept analyses, DONE).
+Everything goes to DIR: gpu_session.json (rewritten after every phase; its `side_by_side`
+or `side_by_side_stacked` entry is the groups' measured rate, in the form the dry run charges:
+copy it into benchmarks/results_gpu_<device>.json), runs.tar.xz (the run directories without
+checkpoints: configs, metrics, per-sentence losses, kept analyses, DONE).
 """
 
 from __future__ import annotations
@@ -485,6 +487,39 @@ def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict
     return {"runs": runs, "done": sum(r["done"] for r in runs), "of": len(runs)}
 
 
+def trained_steps(runs_root: Path) -> dict[str, int]:
+    """{run directory: the steps it has trained itself}: its last logged step minus the step
+    it forked at (a fork's metrics begin with its parent's rows). The benchmark phases' runs
+    are left out. Taken before and after a group, the difference is the group's work."""
+    from paperlib import store
+
+    out = {}
+    for metrics in runs_root.glob("*/*/metrics.jsonl"):
+        run = metrics.parent
+        if run.relative_to(runs_root).parts[0] in ("gpu_bench", "_jobs"):
+            continue
+        try:
+            last = store.read_metrics(run)[-1]["step"]
+            fork_at = json.loads((run / "config.json").read_text())["config"].get("fork_at") or 0
+        except (OSError, ValueError, KeyError, IndexError):  # a run just started: nothing logged yet
+            continue
+        out[str(run)] = max(0, last - fork_at)
+    return out
+
+
+def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked: bool) -> dict:
+    """The measured rate of the groups' runs trained side by side (as stacks of seeds where
+    `stacked`), in the form `paperlib.costs.measured_throughput` charges a preset at: copy it
+    into benchmarks/results_gpu_<device>.json under `costs.SIDE_BY_SIDE[stacked]`. Steps are
+    run-steps (a stack of K seeds makes K per step), wall time is each group's whole child
+    process: start-up, evaluations and BLEU included."""
+    trained = {n: g for n, g in groups.items() if g.get("run_steps")}
+    steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
+    return {"preset": preset, "taskset": taskset, "workers": workers, "stacked": stacked,
+            "groups": list(trained), "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
+            "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None}
+
+
 def pack_runs(runs_root: Path, out: Path) -> None:
     """The run directories without checkpoints (what figures read), in out/runs.tar.xz."""
     partial = out / "runs.tar.xz.partial"
@@ -523,6 +558,12 @@ def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
     return verdict, (f"a stack of 4 made {rate:.1f} run-steps/s, {rate / base:.2f}x one run alone ({base:.1f}); "
                      f"{'at least' if verdict else 'below'} {ratio:g}x: the groups train "
                      f"{'as stacks' if verdict else 'alone'}")
+
+
+def costs_key(stacked: bool) -> str:
+    from paperlib.costs import SIDE_BY_SIDE
+
+    return SIDE_BY_SIDE[stacked]
 
 
 def main() -> None:
@@ -619,7 +660,7 @@ def main() -> None:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
             continue
-        start = time.time()
+        start, before = time.time(), trained_steps(args.runs_root)
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
                "--workers", str(args.workers)] + (["--stack-seeds"] if stack else [])
@@ -631,8 +672,14 @@ def main() -> None:
             summary = group_summary(name, args.preset, args.taskset, args.runs_root)
         except Exception as exc:  # noqa: BLE001 -- the runs trained so far must still be packed
             summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
-        result[name] = {"exit": code, "wall_s": time.time() - start, **summary}
-        print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code})", flush=True)
+        wall, after = time.time() - start, trained_steps(args.runs_root)
+        grew = {run: n - before.get(run, 0) for run, n in after.items() if n > before.get(run, 0)}
+        result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": sum(grew.values()),
+                        "run_steps_per_s": sum(grew.values()) / wall, **summary}
+        result[costs_key(stack)] = side_by_side({g: result[g] for g in args.groups.split(",") if g in result},
+                                                args.preset, args.taskset, args.workers, stack)
+        print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
+              f"{sum(grew.values())} run-steps at {sum(grew.values()) / wall:.1f}/s", flush=True)
         save()
     pack_runs(args.runs_root, args.out)  # first: the measurement below must not cost the trained runs
     save()

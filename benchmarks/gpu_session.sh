@@ -7,6 +7,8 @@
 # notebooks to find them). Then, at once (the machine stays warm ~30 s and keeps its runs and
 # checkpoints), to continue with the same choice (--stack-seeds, or nothing):
 #   run(command="bash benchmarks/gpu_session.sh 420 --no-measure --groups order_matters_fig2,cooldown_fig1", ...)
+# gpu_session.json's `side_by_side` (or `side_by_side_stacked`) entry is the groups' measured
+# rate: copy it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it.
 # A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
 #   ... gpu_session.sh 420 --no-measure --groups B4_table3_one_to_many,B5_table4_multilingual_lm
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine

@@ -139,22 +139,31 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
     return out
 
 
-def measured_throughput(preset: str | None = None) -> tuple[str, float]:
+SIDE_BY_SIDE = {False: "side_by_side", True: "side_by_side_stacked"}
+"""The keys of a GPU result (benchmarks/gpu_session.py's `side_by_side` summary, copied into
+benchmarks/results_gpu_*.json) holding a preset's measured rate with its runs trained alone
+and as stacks of seeds: steps/s of all runs together, a stack's K runs counting K steps."""
+
+
+def measured_throughput(preset: str | None = None, stacked: bool = False) -> tuple[str, float]:
     """(where, effective training FLOP/s) from the GPU benchmarks' results.
 
     A preset measured as a whole (benchmarks/gpu_session.py: its runs side by side on one
     GPU, small models being launch-bound) is charged at that measured rate: aggregate
-    steps/s times the FLOPs of its step. Otherwise: the TF32 rate of a paper-size model."""
+    steps/s times the FLOPs of its step; a run that trains in a stack of seeds
+    (`stacked`) at the rate measured with stacks where there is one (else alone: an upper
+    bound where stacking pays). Otherwise: the TF32 rate of a paper-size model."""
     results = [(p, json.loads(p.read_text())) for p in sorted((paths.PACKAGE_ROOT / "benchmarks").glob("results_gpu_*.json"))]
     # a variant measured through its base preset (a 6-layer preset, not measured itself): small
     # models are launch-bound, so its steps are charged as taking longer by the ratio of layers
     # (twice the kernels per step), whatever their FLOPs -- an estimate until measured
     measured = [preset] if preset is None or presets.get(preset).varies is None else [preset, presets.get(preset).varies]
-    for name in measured:
-        for path, res in results:
-            side = res.get("side_by_side", {})
-            if name is not None and side.get("preset") == name:
-                return _side_by_side_rate(name, side, res, path, preset)
+    for key in dict.fromkeys((SIDE_BY_SIDE[stacked], SIDE_BY_SIDE[False])):
+        for name in measured:
+            for path, res in results:
+                side = res.get(key, {})
+                if name is not None and side.get("preset") == name:
+                    return _side_by_side_rate(name, side, res, path, preset)
     for path, res in results:
         mfu = res.get("gpu_mfu", {})
         if "tf32" in mfu:
@@ -176,7 +185,8 @@ def _side_by_side_rate(measured: str, side: dict, res: dict, path, charged: str)
     steps_per_s = side["aggregate_steps_per_s"] * p.model.layers / q.model.layers
     note = "" if measured == charged else (f" (measured on {measured}; {q.model.layers}-layer steps charged "
                                            f"{q.model.layers / p.model.layers:g}x as long, unmeasured)")
-    return (f"{res['device']} ({side['workers']} runs side by side, {side['aggregate_steps_per_s']:.0f} steps/s "
+    how = "as stacks of seeds, " if side.get("stacked") else ""
+    return (f"{res['device']} ({side['workers']} runs side by side, {how}{side['aggregate_steps_per_s']:.0f} steps/s "
             f"together over whole groups, evaluation included, {path.name}){note}", steps_per_s * per_step)
 
 
@@ -232,6 +242,10 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
 
     planned = planned_runs(preset, only, parameters)
     where, flops_per_s = measured_throughput(preset)
+    where_stacked, stacked_flops_per_s = measured_throughput(preset, stacked=True)
+
+    def gpu_hours(p: PlannedRun) -> float:
+        return p.flops / (stacked_flops_per_s if p.config.stack_seeds else flops_per_s) / 3600
     import torch
 
     cpu = None if torch.cuda.is_available() else cpu_throughput(
@@ -244,28 +258,34 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
         c = p.config
         rows.append((c.experiment, c.plan.method + (" (prefix)" if c.stop_at else ""), c.data.taskset,
                      f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
-                     f"{p.flops / flops_per_s / 3600:.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
+                     f"{gpu_hours(p):.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
-    per_nb: dict[str, float] = {}
+    per_nb: dict[str, list[float]] = {}  # notebook -> [GPU-h, FLOPs]
     for p in planned:
         for n in p.notebooks:  # a shared run is charged to the first notebook that trains it
-            per_nb.setdefault(n, 0.0)
-        per_nb[p.notebooks[0]] += p.flops / flops_per_s / 3600
-    total_h = sum(p.flops for p in planned) / flops_per_s / 3600
+            per_nb.setdefault(n, [0.0, 0.0])
+        per_nb[p.notebooks[0]][0] += gpu_hours(p)
+        per_nb[p.notebooks[0]][1] += p.flops
+    total_h = sum(map(gpu_hours, planned))
     lines += ["", "hours by notebook (a shared run counted where it is first trained):",
               f"  {'':34s} {'GPU-h':>10s}" + (f" {'CPU wall h':>11s}" if cpu else "")]
-    lines += [f"  {n:34s} {h:10.1f}" + (f" {h * flops_per_s / cpu[1]:11.2f}" if cpu else "")
-              for n, h in sorted(per_nb.items())]
+    lines += [f"  {n:34s} {h:10.1f}" + (f" {f / cpu[1] / 3600:11.2f}" if cpu else "")
+              for n, (h, f) in sorted(per_nb.items())]
+    stacked = [p for p in planned if p.config.stack_seeds]
+    rates = f"{flops_per_s / 1e12:.1f} TFLOP/s measured on {where}"
+    if stacked and where_stacked != where:
+        rates = (f"{rates}; the {len(stacked)} runs trained in stacks of seeds at {stacked_flops_per_s / 1e12:.1f} "
+                 f"TFLOP/s measured on {where_stacked}")
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
-                  f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {flops_per_s / 1e12:.1f} TFLOP/s measured on {where}",
+                  f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {rates}",
               "(sequences at their prepared data's mean length, at full length -- an upper bound -- where the data "
               "are not prepared" + ("" if "evaluation included" in where else "; evaluation and beam search not included")
               + ")"]
-    stacked = [p for p in planned if p.config.stack_seeds]
-    if stacked:
-        lines += [f"({len(stacked)} of the runs train in stacks of seeds (`Preset.stack_seeds`); each is charged as a "
-                  "run of its own at the rate of runs trained alone: an upper bound where stacking pays)"]
+    if stacked and where_stacked == where:
+        lines += [f"({len(stacked)} of the runs train in stacks of seeds (`Preset.stack_seeds`); no rate was measured "
+                  "with stacks, so each is charged as a run of its own at the rate of runs trained alone: an upper "
+                  "bound where stacking pays)"]
     if cpu:
         cpu_h = sum(p.flops for p in planned) / cpu[1] / 3600
         lines += [f"total on this machine: ≈ {cpu_h:.2f} h of training wall time ({cpu[0]}; evaluation not "

@@ -74,6 +74,43 @@ def test_a_preset_measured_side_by_side_is_charged_at_its_measured_step_rate(tmp
     assert costs.measured_throughput("paper") == ("GPU X (TF32, results_gpu_x.json)", 100e12)
 
 
+def test_runs_trained_in_stacks_are_charged_at_the_rate_measured_with_stacks(tmp_path, monkeypatch):
+    """A preset that stacks its seeds: its runs are charged at the rate its runs reached as
+    stacks (`side_by_side_stacked`), the total and the notebooks' hours with them; without
+    that measurement, at the rate of runs alone (an upper bound, said so)."""
+    import dataclasses
+    import json
+    import re
+
+    from paperlib import paths, presets
+
+    (tmp_path / "benchmarks").mkdir()
+    # slow rates, so that the printed hours have digits to compare
+    result = {"device": "GPU X", "side_by_side": {"preset": "smoke", "workers": 4, "aggregate_steps_per_s": 0.01}}
+    path = tmp_path / "benchmarks" / "results_gpu_x.json"
+    path.write_text(json.dumps(result))
+    monkeypatch.setattr(paths, "PACKAGE_ROOT", tmp_path)
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    alone_rate = costs.measured_throughput("smoke")[1]
+    assert costs.measured_throughput("smoke", stacked=True)[1] == alone_rate  # nothing measured with stacks
+
+    def total(text):
+        return float(re.search(r"≈ ([\d.]+) GPU-hours", text).group(1))
+
+    only = ["A2_fig02_hrl_lrl_fronts"]
+    alone = costs.describe("smoke", only=only)
+    assert "no rate was measured with stacks" in alone
+    result["side_by_side_stacked"] = {"preset": "smoke", "workers": 4, "stacked": True, "aggregate_steps_per_s": 0.04}
+    path.write_text(json.dumps(result))
+    where, rate = costs.measured_throughput("smoke", stacked=True)
+    assert rate == pytest.approx(4 * alone_rate) and "as stacks of seeds" in where
+    assert costs.measured_throughput("smoke")[1] == alone_rate
+    stacked = costs.describe("smoke", only=only)
+    assert "no rate was measured with stacks" not in stacked and "TFLOP/s measured on GPU X (4 runs side by side, as stacks" in stacked
+    # every planned run trains in a stack here: all charged 4x faster
+    assert total(alone) > 5 and total(stacked) == pytest.approx(total(alone) / 4, rel=0.01)
+
+
 def test_a_pretraining_shared_by_several_plans_is_counted_once():
     """Pre-train -> joint fine-tune and fine-tune-only continue the same pre-training (the
     store trains it once): the plan counts it once per seed, and the dry run charges only

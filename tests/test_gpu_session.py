@@ -94,11 +94,21 @@ def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tm
     result = json.loads((out / "gpu_session.json").read_text())
     assert result["stack_seeds"] and result["cooldown_fig1"]["done"] == result["cooldown_fig1"]["of"] > 0
     with tarfile.open(out / "runs.tar.xz") as tar:
-        configs = [json.load(tar.extractfile(m))["config"] for m in tar.getmembers() if m.name.endswith("config.json")]
+        written = [json.load(tar.extractfile(m)) for m in tar.getmembers() if m.name.endswith("config.json")]
+    configs = [w["config"] for w in written]
     assert configs and all(c["stack_seeds"] == [0, 1] for c in configs)
     assert "error" not in result["trainer_alone"], result["trainer_alone"]
     measured = [json.loads(p.read_text())["config"] for p in (root / "gpu_bench").rglob("config.json")]
     assert measured and all(c["stack_seeds"] == [] for c in measured)
+    # the rate the dry run charges stacked runs at: every step the group's runs (each shipped
+    # run directory: from where it forks to where it stops) trained, none of the measurements'
+    # (trained alone, before it), over the group's wall time
+    own_steps = [(w["config"]["stop_at"] or sum(p["steps"] for p in w["plan"]["phases"])) - (w["config"]["fork_at"] or 0)
+                 for w in written]
+    rate, group = result["side_by_side_stacked"], result["cooldown_fig1"]
+    assert "side_by_side" not in result and rate["stacked"] and rate["groups"] == ["cooldown_fig1"]
+    assert rate["steps"] == group["run_steps"] == sum(own_steps) > 0 and rate["runs"] == len(configs)
+    assert rate["aggregate_steps_per_s"] == round(rate["steps"] / group["wall_s"], 1)
 
 
 @pytest.mark.slow
