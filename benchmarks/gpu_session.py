@@ -12,9 +12,10 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    (steps/s, from the run's own wall-time log); K runs stacked into one vmapped step
    (`paperlib.stacked`), K = 1, 4, 8, 16: run-steps/s and MFU; and paperlib's loop training
    K = 4 and 8 seeds as one stack (`train.train_stack`), evaluations included;
-4. groups, in order, while the budget lasts: Order Matters Fig. 2 on the preset's first pair
-   (static, restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
-   fine-tune-only runs, then Upsample or Upweight? Fig. 1 (τ=1, τ=5, COOLDOWN, three seeds),
+4. groups, in order, while the budget lasts: Upsample or Upweight? Fig. 1 on the preset's
+   first pair (τ=1, τ=5, COOLDOWN, three seeds), then Order Matters Fig. 2 there (static,
+   restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
+   fine-tune-only runs,
    or any notebook's runs by its name (`--groups B4_table3_one_to_many,...`; DoReMi's too):
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
    group runs in a child process that is killed at the deadline; finished runs are kept, and
@@ -42,7 +43,7 @@ import tarfile
 import time
 from pathlib import Path
 
-GROUPS = ("order_matters_fig2", "cooldown_fig1")
+GROUPS = ("cooldown_fig1", "order_matters_fig2")  # the cheaper first: one group finishes in a short session
 
 
 def matmul_peak(n: int = 8192, reps: int = 10) -> float:

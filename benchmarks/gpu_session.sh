@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py):
-#   run(command="bash benchmarks/gpu_session.sh 500 --no-diagnostics --stack-seeds auto", carry=[".gpu"], timeout_s=580)
+# The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py). A task's
+# device time is 15 minutes in all, the machine's start included, and one command runs at most
+# 600 s, so the first call gets nearly all of it:
+#   run(command="bash benchmarks/gpu_session.sh 530 --no-diagnostics --stack-seeds auto", carry=[".gpu"], timeout_s=600)
 # `--stack-seeds auto`: the groups' seeds train as stacks when this call's trainer_stacked phase
 # made --stack-ratio (2.5) times trainer_alone's steps/s (gpu_session.json says which, and why;
 # stacked runs are other runs than unstacked ones: the preset must then say stack_seeds=True for
-# notebooks to find them). Then, at once (the machine stays warm ~30 s and keeps its runs and
-# checkpoints), to continue with the same choice (--stack-seeds, or nothing):
-#   run(command="bash benchmarks/gpu_session.sh 420 --no-measure --groups order_matters_fig2,cooldown_fig1", ...)
+# notebooks to find them). The groups go cheapest first, so that one finishes: cooldown_fig1
+# (30k run-steps at the gpu preset), then order_matters_fig2 (66k; 96k in all: about 940 s at
+# the 102 steps/s measured side by side unstacked, so both fit in one session only as stacks).
+# Then, at once, with the device time still left (the machine stays warm ~30 s and keeps its
+# runs and checkpoints; a cut run resumes), the same choice (--stack-seeds, or nothing):
+#   run(command="bash benchmarks/gpu_session.sh <left - 40> --no-measure --groups order_matters_fig2", ...)
 # gpu_session.json's `side_by_side` (or `side_by_side_stacked`) entry is the groups' measured
 # rate: copy it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it.
 # A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
