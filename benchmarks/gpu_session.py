@@ -491,7 +491,9 @@ def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict
 def trained_steps(runs_root: Path) -> dict[str, int]:
     """{run directory: the steps it has trained itself}: its last logged step minus the step
     it forked at (a fork's metrics begin with its parent's rows). The benchmark phases' runs
-    are left out. Taken before and after a group, the difference is the group's work."""
+    are left out. Taken before and after a group, the difference is the group's work (a run
+    that started again behind its last row, having no checkpoint, is counted from that row
+    on: an undercount, which a warm continuation does not meet)."""
     from paperlib import store
 
     out = {}
@@ -508,16 +510,31 @@ def trained_steps(runs_root: Path) -> dict[str, int]:
     return out
 
 
+def doremi_proxy_steps(name: str, preset: str, runs_root: Path) -> int:
+    """The steps of a DoReMi notebook's proxy model once its weights are learned (it trains
+    inside `doremi.learn_weights`, without a run directory of its own), else 0."""
+    from paperlib import doremi
+    from paperlib import experiments as E
+
+    if name not in E.DOREMI_NOTEBOOKS:
+        return 0
+    proxy = E.doremi_proxy_config(preset, *E.doremi_taskset(name))
+    return proxy.plan.steps if doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root) is not None else 0
+
+
 def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked: bool) -> dict:
     """The measured rate of the groups' runs trained side by side (as stacks of seeds where
     `stacked`), in the form `paperlib.costs.measured_throughput` charges a preset at: copy it
     into benchmarks/results_gpu_<device>.json under `costs.SIDE_BY_SIDE[stacked]`. Steps are
     run-steps (a stack of K seeds makes K per step), wall time is each group's whole child
-    process: start-up, evaluations and BLEU included."""
+    process: start-up, evaluations and BLEU included. Each device call writes its own: to
+    join two calls' entries, add their `steps` and `wall_s` and divide again."""
     trained = {n: g for n, g in groups.items() if g.get("run_steps")}
     steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
+    from paperlib import presets
+
     return {"preset": preset, "taskset": taskset, "workers": workers, "stacked": stacked,
-            "groups": list(trained), "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
+            "stack": len(presets.get(preset).seeds) if stacked else 1, "groups": list(trained), "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
             "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None}
 
 
@@ -562,6 +579,7 @@ def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
 
 
 def costs_key(stacked: bool) -> str:
+    """The key of gpu_session.json (and of results_gpu_*.json) that holds the groups' rate."""
     from paperlib.costs import SIDE_BY_SIDE
 
     return SIDE_BY_SIDE[stacked]
@@ -661,7 +679,8 @@ def main() -> None:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
             continue
-        start, before = time.time(), trained_steps(args.runs_root)
+        before, proxy_before = trained_steps(args.runs_root), doremi_proxy_steps(name, args.preset, args.runs_root)
+        start = time.time()
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
                "--workers", str(args.workers)] + (["--stack-seeds"] if stack else [])
@@ -669,18 +688,20 @@ def main() -> None:
             code = subprocess.run(cmd, timeout=left).returncode
         except subprocess.TimeoutExpired:
             code = "stopped at the deadline"
+        wall = time.time() - start
         try:
             summary = group_summary(name, args.preset, args.taskset, args.runs_root)
         except Exception as exc:  # noqa: BLE001 -- the runs trained so far must still be packed
             summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
-        wall, after = time.time() - start, trained_steps(args.runs_root)
+        after = trained_steps(args.runs_root)
         grew = {run: n - before.get(run, 0) for run, n in after.items() if n > before.get(run, 0)}
-        result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": sum(grew.values()),
-                        "run_steps_per_s": sum(grew.values()) / wall, **summary}
+        steps = sum(grew.values()) + doremi_proxy_steps(name, args.preset, args.runs_root) - proxy_before
+        result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
+                        "run_steps_per_s": steps / wall, **summary}
         result[costs_key(stack)] = side_by_side({g: result[g] for g in args.groups.split(",") if g in result},
                                                 args.preset, args.taskset, args.workers, stack)
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
-              f"{sum(grew.values())} run-steps at {sum(grew.values()) / wall:.1f}/s", flush=True)
+              f"{steps} run-steps at {steps / wall:.1f}/s", flush=True)
         save()
     pack_runs(args.runs_root, args.out)  # first: the measurement below must not cost the trained runs
     save()

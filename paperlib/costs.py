@@ -15,6 +15,7 @@ beam-search time.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
@@ -127,9 +128,9 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
     for notebook, grid in by_notebook.items():
         for cfg, _ in grid:
             add_with_prefixes(cfg, notebook)
-        if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each
-            taskset, experiment = E.doremi_taskset(notebook, parameters)
-            proxy = E.doremi_proxy_config(preset, taskset, experiment)
+        if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each,
+            taskset, experiment = E.doremi_taskset(notebook, parameters)  # each trained alone
+            proxy = dataclasses.replace(E.doremi_proxy_config(preset, taskset, experiment), stack_seeds=())
             add(proxy, notebook, 2 * total_steps(proxy))
     out = []
     for cfg, steps, notebooks in found.values():
@@ -185,7 +186,7 @@ def _side_by_side_rate(measured: str, side: dict, res: dict, path, charged: str)
     steps_per_s = side["aggregate_steps_per_s"] * p.model.layers / q.model.layers
     note = "" if measured == charged else (f" (measured on {measured}; {q.model.layers}-layer steps charged "
                                            f"{q.model.layers / p.model.layers:g}x as long, unmeasured)")
-    how = "as stacks of seeds, " if side.get("stacked") else ""
+    how = f"each a stack of {side.get('stack', '?')} seeds, " if side.get("stacked") else ""
     return (f"{res['device']} ({side['workers']} runs side by side, {how}{side['aggregate_steps_per_s']:.0f} steps/s "
             f"together over whole groups, evaluation included, {path.name}){note}", steps_per_s * per_step)
 
@@ -240,14 +241,17 @@ def cpu_throughput(workers: int) -> tuple[str, float]:
 def describe(preset: str, only: list[str] | None = None, executor=None, parameters: dict | None = None) -> str:
     from . import executors
 
+    import torch
+
     planned = planned_runs(preset, only, parameters)
     where, flops_per_s = measured_throughput(preset)
     where_stacked, stacked_flops_per_s = measured_throughput(preset, stacked=True)
 
     def gpu_hours(p: PlannedRun) -> float:
         return p.flops / (stacked_flops_per_s if p.config.stack_seeds else flops_per_s) / 3600
-    import torch
 
+    stacked = [p for p in planned if p.config.stack_seeds]
+    used = ([where] if len(stacked) < len(planned) else []) + ([where_stacked] if stacked else [])
     cpu = None if torch.cuda.is_available() else cpu_throughput(
         executor.workers if executor is not None and executor.kind == "local" else executors.default_workers())
     lines = [f"paperlib reproduce --preset {preset}: {len(planned)} training runs "
@@ -272,15 +276,15 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
               f"  {'':34s} {'GPU-h':>10s}" + (f" {'CPU wall h':>11s}" if cpu else "")]
     lines += [f"  {n:34s} {h:10.1f}" + (f" {f / cpu[1] / 3600:11.2f}" if cpu else "")
               for n, (h, f) in sorted(per_nb.items())]
-    stacked = [p for p in planned if p.config.stack_seeds]
     rates = f"{flops_per_s / 1e12:.1f} TFLOP/s measured on {where}"
     if stacked and where_stacked != where:
-        rates = (f"{rates}; the {len(stacked)} runs trained in stacks of seeds at {stacked_flops_per_s / 1e12:.1f} "
-                 f"TFLOP/s measured on {where_stacked}")
+        stacked_rate = f"{stacked_flops_per_s / 1e12:.1f} TFLOP/s measured on {where_stacked}"
+        rates = (f"{rates}; the {len(stacked)} runs trained in stacks of seeds at {stacked_rate}"
+                 if len(stacked) < len(planned) else stacked_rate)
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
                   f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {rates}",
               "(sequences at their prepared data's mean length, at full length -- an upper bound -- where the data "
-              "are not prepared" + ("" if "evaluation included" in where else "; evaluation and beam search not included")
+              "are not prepared" + ("" if all("evaluation included" in w for w in used) else "; evaluation and beam search not included")
               + ")"]
     if stacked and where_stacked == where:
         lines += [f"({len(stacked)} of the runs train in stacks of seeds (`Preset.stack_seeds`); no rate was measured "

@@ -171,8 +171,9 @@ ITEMS: tuple[Item, ...] = (
          _six_layer(A2)),
     Item(_O, "Fig. 20", "En→{Zh, Fr} 3-layer efficiency: En→Zh loss against En→Zh examples seen, best run per "
          "method (baselines of base and base + fine-tune length)", A1, DEVIATION,
-         f"A1's second figure, left (from A1's runs): the second pair's validation loss of each method's best run "
-         f"against its examples seen, judged at equal examples as Fig. 3; {_ZH}; pre-training's evaluations before "
+         f"A1's second figure, left (from A1's runs): the second pair's validation loss of each method's runs at "
+         f"the rate its verdict compares (the best among the rates every seed ran), one line per seed, against "
+         f"their examples seen, judged at equal examples as Fig. 3; {_ZH}; pre-training's evaluations before "
          f"fine-tuning sit at 0 examples; no base-length baseline; linear axes; 3 rates; {_NMT}"),
     Item(_O, "Fig. 21", "En→{Zh, Fr} 6-layer efficiency curves", A1, DEVIATION, _six_layer(A1)),
     Item(_O, "Fig. 22", "En→{Ro, Fr} 3-layer efficiency: En→Ro loss against En→Ro examples seen, best run per "
@@ -182,7 +183,8 @@ ITEMS: tuple[Item, ...] = (
          f"examples; linear, not log, axes; {_NMT}"),
     Item(_O, "Fig. 23", "En→{Ro, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 24", "En→{Hi, Fr} 3-layer efficiency: En→Hi loss against En→Hi examples seen", A3, DEVIATION,
-         f"A3, second row: {_SV}; same differences as Fig. 22; {_NMT}"),
+         f"A3, second row: {_SV}; same differences as Fig. 22; one seed unless the preset stacks them "
+         f"(`Preset.stack_seeds`); {_NMT}"),
     Item(_O, "Fig. 25", "En→{Hi, Fr} 6-layer efficiency curves", A3, DEVIATION, _six_layer(A3)),
     Item(_O, "Fig. 26", "En→{Zh, Fr} 3-layer BLEU trade-off front (pre-training brings En→Zh BLEU on par)", A1,
          DEVIATION,
@@ -193,7 +195,8 @@ ITEMS: tuple[Item, ...] = (
          f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 11); {_RATES}; {_NMT}"),
     Item(_O, "Fig. 28", "En→{Hi, Fr} BLEU trade-off fronts, 3-layer (left) and 6-layer (right)", A8, DEVIATION,
          f"left panel only, on {_SV}: sacreBLEU (beam 4) and chrF on 50 test segments per task, BLEU near its floor "
-         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 13); {_RATES}; {_NMT}"),
+         f"at small scale; the 6-layer (right) panel is A8 at the gpu6 preset, drawn as its own figure (as Fig. 13); "
+         f"one seed unless the preset stacks them (`Preset.stack_seeds`); {_RATES}; {_NMT}"),
     # ------------------------------------------------------------------ Order Matters: tables
     Item(_O, "Table 1", "WMT language pairs (En-Fr, En-Zh, En-Ro, En-Hi) and their train/eval sizes", None,
          NOT_REPRODUCED,

@@ -99,7 +99,8 @@ class Preset:
     """Points of the τ axis of the closed-form variance figures (Fig. 2)."""
     seeds_at_every_rate: bool = False
     """Order Matters' fronts: every seed at every rate (a front compared by its best rate
-    with seed intervals); otherwise the further seeds run at the middle rate only."""
+    with seed intervals); otherwise the further seeds run at the middle rate only (every
+    rate, and every pair, where the preset stacks its seeds: `stack_seeds`)."""
     precision: str = "fp32"
     """Training precision: fp32, or bf16 autocast (pays off on GPUs only)."""
     notebooks: tuple[str, ...] | None = None

@@ -95,18 +95,19 @@ def test_runs_trained_in_stacks_are_charged_at_the_rate_measured_with_stacks(tmp
     assert costs.measured_throughput("smoke", stacked=True)[1] == alone_rate  # nothing measured with stacks
 
     def total(text):
-        return float(re.search(r"≈ ([\d.]+) GPU-hours", text).group(1))
+        return float(re.search(r"≈ ([\d,.]+) GPU-hours", text).group(1).replace(",", ""))
 
     only = ["A2_fig02_hrl_lrl_fronts"]
     alone = costs.describe("smoke", only=only)
     assert "no rate was measured with stacks" in alone
-    result["side_by_side_stacked"] = {"preset": "smoke", "workers": 4, "stacked": True, "aggregate_steps_per_s": 0.04}
+    result["side_by_side_stacked"] = {"preset": "smoke", "workers": 4, "stacked": True, "stack": 2,
+                                      "aggregate_steps_per_s": 0.04}
     path.write_text(json.dumps(result))
     where, rate = costs.measured_throughput("smoke", stacked=True)
-    assert rate == pytest.approx(4 * alone_rate) and "as stacks of seeds" in where
+    assert rate == pytest.approx(4 * alone_rate) and "each a stack of 2 seeds" in where
     assert costs.measured_throughput("smoke")[1] == alone_rate
     stacked = costs.describe("smoke", only=only)
-    assert "no rate was measured with stacks" not in stacked and "TFLOP/s measured on GPU X (4 runs side by side, as stacks" in stacked
+    assert "no rate was measured with stacks" not in stacked and "TFLOP/s measured on GPU X (4 runs side by side, each a stack" in stacked
     # every planned run trains in a stack here: all charged 4x faster
     assert total(alone) > 5 and total(stacked) == pytest.approx(total(alone) / 4, rel=0.01)
 

@@ -299,6 +299,14 @@ def test_a_preset_that_stacks_seeds_plans_and_charges_every_seed_of_a_configurat
         seeds_of.setdefault(key(dataclasses.replace(c, seed=0)), []).append(c.seed)
     assert all(sorted(seeds) == [0, 1] for seeds in seeds_of.values())
     assert f"{len(stacked)} of the runs train in stacks" in costs.describe("smoke", only=["A2_fig02_hrl_lrl_fronts"])
+    # DoReMi's weights come from one proxy and one reference model: neither is a stack (its
+    # other seeds would be models no one reads), and the dry run charges them as runs alone
+    from paperlib import doremi
+
+    proxy = E.doremi_proxy_config("smoke", "lm_upsample", "upsample_lm")
+    assert proxy.stack_seeds == (0, 1) and doremi.reference_config(proxy, 12, 3).stack_seeds == ()
+    b5 = costs.planned_runs("smoke", only=["B5_table4_multilingual_lm"])
+    assert [r.config.stack_seeds for r in b5 if r.steps == 2 * proxy.plan.steps and r.config.plan == proxy.plan] == [()]
     with pytest.raises(ValueError, match="stacks the seeds"):
         dataclasses.replace(presets.get("smoke"), seeds=(0,), stack_seeds=True)
 
