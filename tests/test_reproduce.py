@@ -314,8 +314,9 @@ SEED_MEAN_TABLES = {"A6_fig07_multilingual_lm": ("final", "df"), "B4_table3_one_
                     "B5_table4_multilingual_lm": ("df", "per_run")}
 
 
-@pytest.mark.parametrize("name", ["A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A6_fig07_multilingual_lm",
-                                  "A7_fig09_pretraining_length", "B2_fig04_sampling_vs_weighting", "B4_table3_one_to_many",
+@pytest.mark.parametrize("name", ["A1_fig01_hrl_hrl_fronts", "A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency",
+                                  "A6_fig07_multilingual_lm", "A7_fig09_pretraining_length",
+                                  "B2_fig04_sampling_vs_weighting", "B4_table3_one_to_many",
                                   "B5_table4_multilingual_lm", "B6_fig05_07_schedules"])
 def test_a_notebook_of_single_seed_arms_draws_and_judges_every_seed_of_a_stacking_preset(name, tmp_path, monkeypatch):
     """Where the preset stacks its seeds (`Preset.stack_seeds`), the arms these notebooks ran
