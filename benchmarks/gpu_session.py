@@ -20,7 +20,9 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
    group runs in a child process that is killed at the deadline; finished runs are kept, and
    a run cut off resumes from its last checkpoint when the next call on the same (warm)
-   machine asks for it again: `--no-measure --groups ...` continues a session;
+   machine asks for it again: `--no-measure --groups ...` continues a session. Per group:
+   the run-steps it trained, their FLOPs as the dry run counts them, and its MFU against
+   the peak (1.); for all groups together, the rate the dry run charges (`side_by_side`);
 5. when Fig. 1's τ=5 run is done: Upsample or Upweight? Fig. 3's gradient statistics at its
    checkpoints, kept in its directory (`gradvar.at_checkpoints`), so B1 draws from the
    shipped run.
@@ -522,20 +524,39 @@ def doremi_proxy_steps(name: str, preset: str, runs_root: Path) -> int:
     return proxy.plan.steps if doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root) is not None else 0
 
 
-def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked: bool) -> dict:
+def group_flops(grew: dict[str, int], name: str, preset: str, proxy_steps: int = 0) -> float:
+    """Training FLOPs of a group's work ({run directory: steps it trained}, and the steps of a
+    DoReMi proxy it trained), each step counted as the dry run counts it
+    (`costs.flops_per_step`): the numerator of the group's MFU."""
+    from paperlib import costs
+    from paperlib import experiments as E
+    from paperlib.config import from_dict
+
+    flops = sum(steps * costs.flops_per_step(from_dict(json.loads((Path(run) / "config.json").read_text())["config"]))
+                for run, steps in grew.items())
+    if proxy_steps:
+        flops += proxy_steps * costs.flops_per_step(E.doremi_proxy_config(preset, *E.doremi_taskset(name)))
+    return flops
+
+
+def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked: bool, peak: float | None = None) -> dict:
     """The measured rate of the groups' runs trained side by side (as stacks of seeds where
     `stacked`), in the form `paperlib.costs.measured_throughput` charges a preset at: copy it
     into benchmarks/results_gpu_<device>.json under `costs.SIDE_BY_SIDE[stacked]`. Steps are
     run-steps (a stack of K seeds makes K per step), wall time is each group's whole child
-    process: start-up, evaluations and BLEU included. Each device call writes its own: to
-    join two calls' entries, add their `steps` and `wall_s` and divide again."""
+    process: start-up, evaluations and BLEU included; MFU: the groups' training FLOPs
+    (`group_flops`) over that wall time and the bf16 peak measured in the same call. Each
+    device call writes its own: to join two calls' entries, add their `steps`, `flops` and
+    `wall_s` and divide again."""
     trained = {n: g for n, g in groups.items() if g.get("run_steps")}
     steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
+    flops = sum(g["flops"] for g in trained.values())
     from paperlib import presets
 
     return {"preset": preset, "taskset": taskset, "workers": workers, "stacked": stacked,
             "stack": len(presets.get(preset).seeds) if stacked else 1, "groups": list(trained), "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
-            "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None}
+            "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None,
+            "flops": flops, "mfu": flops / wall / peak if wall and peak else None}
 
 
 def pack_runs(runs_root: Path, out: Path) -> None:
@@ -594,7 +615,8 @@ def main() -> None:
     parser.add_argument("--taskset", help="default: the preset's first HRL+LRL pair")
     parser.add_argument("--groups", default=",".join(GROUPS), help=f"which groups, in order (default {','.join(GROUPS)}; or notebook names)")
     parser.add_argument("--no-measure", action="store_true",
-                        help="skip the peak and model measurements (a second call on a warm machine)")
+                        help="skip the model and trainer measurements (a second call on a warm machine); "
+                             "the bf16 peak, which each group's MFU divides by, is still measured (seconds)")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
     parser.add_argument("--stack-ratio", type=float, default=2.5,
@@ -646,19 +668,20 @@ def main() -> None:
         print(f"[{time.time() - t0:6.0f}s] {name}: {json.dumps(result[name], default=str)[:600]}", flush=True)
         save()
 
+    if torch.cuda.is_available():  # the peak every MFU here divides by, measured in this call (seconds)
+        result["device"] = torch.cuda.get_device_name()
+        phase("peak_bf16_flops", matmul_peak)
+    peak = result.get("peak_bf16_flops") if isinstance(result.get("peak_bf16_flops"), float) else None
     if args.no_measure:
         pass
     elif torch.cuda.is_available():
         from paperlib.train import use_gpu_kernels_for_varying_shapes
 
         use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
-        result["device"] = torch.cuda.get_device_name()
-        phase("peak_bf16_flops", matmul_peak)
-        peak = result["peak_bf16_flops"] if isinstance(result["peak_bf16_flops"], float) else 989e12
-        phase("model", lambda: model_throughput(args.preset, (128, 512), peak))
+        phase("model", lambda: model_throughput(args.preset, (128, 512), peak or 989e12))
         phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak))
+        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak or 989e12))
         phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root))
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
@@ -695,11 +718,13 @@ def main() -> None:
             summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
         after = trained_steps(args.runs_root)
         grew = {run: n - before.get(run, 0) for run, n in after.items() if n > before.get(run, 0)}
-        steps = sum(grew.values()) + doremi_proxy_steps(name, args.preset, args.runs_root) - proxy_before
+        proxy = doremi_proxy_steps(name, args.preset, args.runs_root) - proxy_before
+        steps, flops = sum(grew.values()) + proxy, group_flops(grew, name, args.preset, proxy)
         result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
-                        "run_steps_per_s": steps / wall, **summary}
+                        "run_steps_per_s": steps / wall, "flops": flops,
+                        "mfu": flops / wall / peak if peak else None, **summary}
         result[costs_key(stack)] = side_by_side({g: result[g] for g in args.groups.split(",") if g in result},
-                                                args.preset, args.taskset, args.workers, stack)
+                                                args.preset, args.taskset, args.workers, stack, peak)
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
               f"{steps} run-steps at {steps / wall:.1f}/s", flush=True)
         save()

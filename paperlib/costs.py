@@ -102,7 +102,6 @@ def _run_identity(cfg: TrainConfig) -> str:
 def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | None = None) -> list[PlannedRun]:
     """The runs the notebooks train at their `parameters` (`experiments.notebook_runs`)."""
     from . import experiments as E
-    from .data.tasksets import taskset_of
 
     by_notebook = E.notebook_runs(preset, parameters)
     if only:
@@ -132,12 +131,15 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
             taskset, experiment = E.doremi_taskset(notebook, parameters)  # each trained alone
             proxy = dataclasses.replace(E.doremi_proxy_config(preset, taskset, experiment), stack_seeds=())
             add(proxy, notebook, 2 * total_steps(proxy))
-    out = []
-    for cfg, steps, notebooks in found.values():
-        kind = taskset_of(cfg.data).kind
-        per_step = flops_per_example(cfg.model, kind, _vocab(cfg)) * cfg.batch_size * length_share(cfg)
-        out.append(PlannedRun(tuple(sorted(notebooks)), cfg, steps, per_step))
-    return out
+    return [PlannedRun(tuple(sorted(notebooks)), cfg, steps, flops_per_step(cfg)) for cfg, steps, notebooks in found.values()]
+
+
+def flops_per_step(cfg: TrainConfig) -> float:
+    """Training FLOPs of one of cfg's steps: its model's per example at full length
+    (`flops_per_example`) times its batch, at its data's mean example length (`length_share`)."""
+    from .data.tasksets import taskset_of
+
+    return flops_per_example(cfg.model, taskset_of(cfg.data).kind, _vocab(cfg)) * cfg.batch_size * length_share(cfg)
 
 
 SIDE_BY_SIDE = {False: "side_by_side", True: "side_by_side_stacked"}

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from paperlib import experiments as E
-from paperlib import paths
+from paperlib import paths, presets
 
 sys.path.insert(0, str(paths.PACKAGE_ROOT))
 gpu_session = pytest.importorskip("benchmarks.gpu_session")
@@ -109,6 +109,13 @@ def test_a_session_without_measurements_trains_a_group_as_stacks_and_ships_it(tm
     assert "side_by_side" not in result and rate["stacked"] and rate["groups"] == ["cooldown_fig1"]
     assert rate["steps"] == group["run_steps"] == sum(own_steps) > 0 and rate["runs"] == len(configs)
     assert rate["aggregate_steps_per_s"] == round(rate["steps"] / group["wall_s"], 1)
+    # and their FLOPs as the dry run counts a step; no MFU without a GPU's measured peak
+    from paperlib import costs
+    from paperlib.config import from_dict
+
+    flops = sum(n * costs.flops_per_step(from_dict(w["config"])) for n, w in zip(own_steps, written))
+    assert group["flops"] == rate["flops"] == pytest.approx(flops) and flops > 0
+    assert group["mfu"] is None and rate["mfu"] is None and "peak_bf16_flops" not in result
 
 
 @pytest.mark.slow
@@ -161,3 +168,17 @@ def test_auto_stacking_needs_a_stack_of_four_well_ahead_of_one_run_on_the_groups
     assert not gpu_session.stacking_pays(alone, retried, 2.5)[0]
     assert not gpu_session.stacking_pays({"error": "x"}, {4: {"run_steps_per_s": 400.0}}, 2.5)[0]
     assert not gpu_session.stacking_pays(None, None, 2.5)[0]
+
+
+def test_the_groups_rate_and_mfu_join_every_group_that_trained():
+    """`side_by_side`: run-steps, FLOPs and wall time summed over the groups that trained
+    (a group that trained nothing, e.g. found all its runs done, is left out), MFU against
+    the peak measured in the same call."""
+    groups = {"a": {"run_steps": 300, "flops": 6e15, "wall_s": 10.0, "runs_trained": 3},
+              "b": {"run_steps": 100, "flops": 2e15, "wall_s": 30.0, "runs_trained": 1},
+              "c": {"run_steps": 0, "flops": 0.0, "wall_s": 5.0, "runs_trained": 0}}
+    rate = gpu_session.side_by_side(groups, "smoke", "hrl_lrl_fi", workers=4, stacked=True, peak=1e15)
+    assert rate["groups"] == ["a", "b"] and rate["runs"] == 4 and rate["steps"] == 400 and rate["wall_s"] == 40.0
+    assert rate["aggregate_steps_per_s"] == 10.0 and rate["mfu"] == pytest.approx(8e15 / 40.0 / 1e15)
+    assert rate["stack"] == len(presets.get("smoke").seeds)
+    assert gpu_session.side_by_side(groups, "smoke", "hrl_lrl_fi", 4, stacked=False)["mfu"] is None
