@@ -490,25 +490,26 @@ def group_summary(name: str, preset: str, taskset: str, runs_root: Path) -> dict
     return {"runs": runs, "done": sum(r["done"] for r in runs), "of": len(runs)}
 
 
-def trained_steps(runs_root: Path) -> dict[str, int]:
-    """{run directory: the steps it has trained itself}: its last logged step minus the step
-    it forked at (a fork's metrics begin with its parent's rows). The benchmark phases' runs
-    are left out. Taken before and after a group, the difference is the group's work (a run
-    that started again behind its last row, having no checkpoint, is counted from that row
-    on: an undercount, which a warm continuation does not meet)."""
-    from paperlib import store
+def trained_steps(runs_root: Path) -> dict[str, tuple[int, object]]:
+    """{run directory: (the steps it has trained itself, its config)}, the steps as the
+    scheduler's progress counts them (`runs.steps_done`: from where it forked to its last
+    evaluation). The benchmark phases' runs are left out. Taken before and after a group, the
+    difference is the group's work (a run that started again behind its last row, having no
+    checkpoint, is counted from that row on: an undercount, which a warm continuation does
+    not meet)."""
+    from paperlib import runs
+    from paperlib.config import from_dict
 
     out = {}
-    for metrics in runs_root.glob("*/*/metrics.jsonl"):
-        run = metrics.parent
+    for config in runs_root.glob("*/*/config.json"):
+        run = config.parent
         if run.relative_to(runs_root).parts[0] in ("gpu_bench", "_jobs"):
             continue
         try:
-            last = store.read_metrics(run)[-1]["step"]
-            fork_at = json.loads((run / "config.json").read_text())["config"].get("fork_at") or 0
-        except (OSError, ValueError, KeyError, IndexError):  # a run just started: nothing logged yet
+            cfg = from_dict(json.loads(config.read_text())["config"])
+        except (OSError, ValueError, KeyError):  # a run being created
             continue
-        out[str(run)] = max(0, last - fork_at)
+        out[str(run)] = (runs.steps_done(cfg, run), cfg)
     return out
 
 
@@ -524,16 +525,14 @@ def doremi_proxy_steps(name: str, preset: str, runs_root: Path) -> int:
     return proxy.plan.steps if doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root) is not None else 0
 
 
-def group_flops(grew: dict[str, int], name: str, preset: str, proxy_steps: int = 0) -> float:
-    """Training FLOPs of a group's work ({run directory: steps it trained}, and the steps of a
-    DoReMi proxy it trained), each step counted as the dry run counts it
+def group_flops(grew: dict[str, tuple[int, object]], name: str, preset: str, proxy_steps: int = 0) -> float:
+    """Training FLOPs of a group's work ({run directory: (steps it trained, its config)}, and
+    the steps of a DoReMi proxy it trained), each step counted as the dry run counts it
     (`costs.flops_per_step`): the numerator of the group's MFU."""
     from paperlib import costs
     from paperlib import experiments as E
-    from paperlib.config import from_dict
 
-    flops = sum(steps * costs.flops_per_step(from_dict(json.loads((Path(run) / "config.json").read_text())["config"]))
-                for run, steps in grew.items())
+    flops = sum(steps * costs.flops_per_step(cfg) for steps, cfg in grew.values())
     if proxy_steps:
         flops += proxy_steps * costs.flops_per_step(E.doremi_proxy_config(preset, *E.doremi_taskset(name)))
     return flops
@@ -716,10 +715,10 @@ def main() -> None:
             summary = group_summary(name, args.preset, args.taskset, args.runs_root)
         except Exception as exc:  # noqa: BLE001 -- the runs trained so far must still be packed
             summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
-        after = trained_steps(args.runs_root)
-        grew = {run: n - before.get(run, 0) for run, n in after.items() if n > before.get(run, 0)}
+        grew = {run: (n - before.get(run, (0,))[0], cfg) for run, (n, cfg) in trained_steps(args.runs_root).items()
+                if n > before.get(run, (0,))[0]}
         proxy = doremi_proxy_steps(name, args.preset, args.runs_root) - proxy_before
-        steps, flops = sum(grew.values()) + proxy, group_flops(grew, name, args.preset, proxy)
+        steps, flops = sum(n for n, _ in grew.values()) + proxy, group_flops(grew, name, args.preset, proxy)
         result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
                         "run_steps_per_s": steps / wall, "flops": flops,
                         "mfu": flops / wall / peak if peak else None, **summary}
