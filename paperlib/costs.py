@@ -241,9 +241,9 @@ def cpu_throughput(workers: int) -> tuple[str, float]:
 
 
 def describe(preset: str, only: list[str] | None = None, executor=None, parameters: dict | None = None) -> str:
-    from . import executors
-
     import torch
+
+    from . import executors
 
     planned = planned_runs(preset, only, parameters)
     where, flops_per_s = measured_throughput(preset)
