@@ -513,29 +513,27 @@ def trained_steps(runs_root: Path) -> dict[str, tuple[int, object]]:
     return out
 
 
-def doremi_proxy_steps(name: str, preset: str, runs_root: Path) -> int:
-    """The steps of a DoReMi notebook's proxy model once its weights are learned (it trains
-    inside `doremi.learn_weights`, without a run directory of its own), else 0."""
-    from paperlib import doremi
+def doremi_proxy_work(name: str, preset: str, runs_root: Path) -> tuple[int, float]:
+    """(steps, training FLOPs) of a DoReMi notebook's proxy model once its weights are learned
+    (it trains inside `doremi.learn_weights`, without a run directory of its own), else (0, 0)."""
+    from paperlib import costs, doremi
     from paperlib import experiments as E
 
     if name not in E.DOREMI_NOTEBOOKS:
-        return 0
+        return 0, 0.0
     proxy = E.doremi_proxy_config(preset, *E.doremi_taskset(name))
-    return proxy.plan.steps if doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root) is not None else 0
+    if doremi.learned_weights(proxy, proxy.plan.steps, runs_root=runs_root) is None:
+        return 0, 0.0
+    return proxy.plan.steps, proxy.plan.steps * costs.flops_per_step(proxy)
 
 
-def group_flops(grew: dict[str, tuple[int, object]], name: str, preset: str, proxy_steps: int = 0) -> float:
-    """Training FLOPs of a group's work ({run directory: (steps it trained, its config)}, and
-    the steps of a DoReMi proxy it trained), each step counted as the dry run counts it
-    (`costs.flops_per_step`): the numerator of the group's MFU."""
+def group_flops(grew: dict[str, tuple[int, object]]) -> float:
+    """Training FLOPs of a group's runs ({run directory: (steps it trained, its config)}), each
+    step counted as the dry run counts it (`costs.flops_per_step`): with a DoReMi proxy's
+    (`doremi_proxy_work`), the numerator of the group's MFU."""
     from paperlib import costs
-    from paperlib import experiments as E
 
-    flops = sum(steps * costs.flops_per_step(cfg) for steps, cfg in grew.values())
-    if proxy_steps:
-        flops += proxy_steps * costs.flops_per_step(E.doremi_proxy_config(preset, *E.doremi_taskset(name)))
-    return flops
+    return sum(steps * costs.flops_per_step(cfg) for steps, cfg in grew.values())
 
 
 def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked: bool, peak: float | None = None) -> dict:
@@ -547,13 +545,14 @@ def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked:
     (`group_flops`) over that wall time and the bf16 peak measured in the same call. Each
     device call writes its own: to join two calls' entries, add their `steps`, `flops` and
     `wall_s` and divide again."""
+    from paperlib import presets
+
     trained = {n: g for n, g in groups.items() if g.get("run_steps")}
     steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
     flops = sum(g["flops"] for g in trained.values())
-    from paperlib import presets
-
     return {"preset": preset, "taskset": taskset, "workers": workers, "stacked": stacked,
-            "stack": len(presets.get(preset).seeds) if stacked else 1, "groups": list(trained), "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
+            "stack": len(presets.get(preset).seeds) if stacked else 1, "groups": list(trained),
+            "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
             "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None,
             "flops": flops, "mfu": flops / wall / peak if wall and peak else None}
 
@@ -701,7 +700,7 @@ def main() -> None:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
             continue
-        before, proxy_before = trained_steps(args.runs_root), doremi_proxy_steps(name, args.preset, args.runs_root)
+        before, proxy_before = trained_steps(args.runs_root), doremi_proxy_work(name, args.preset, args.runs_root)
         start = time.time()
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
@@ -717,8 +716,9 @@ def main() -> None:
             summary = {"runs": [], "done": 0, "of": 0, "error": f"{type(exc).__name__}: {exc}"[:400]}
         grew = {run: (n - before.get(run, (0,))[0], cfg) for run, (n, cfg) in trained_steps(args.runs_root).items()
                 if n > before.get(run, (0,))[0]}
-        proxy = doremi_proxy_steps(name, args.preset, args.runs_root) - proxy_before
-        steps, flops = sum(n for n, _ in grew.values()) + proxy, group_flops(grew, name, args.preset, proxy)
+        proxy_steps, proxy_flops = (now - then for now, then in
+                                    zip(doremi_proxy_work(name, args.preset, args.runs_root), proxy_before))
+        steps, flops = sum(n for n, _ in grew.values()) + proxy_steps, group_flops(grew) + proxy_flops
         result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
                         "run_steps_per_s": steps / wall, "flops": flops,
                         "mfu": flops / wall / peak if peak else None, **summary}

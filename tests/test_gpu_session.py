@@ -129,11 +129,14 @@ def test_a_notebook_named_as_a_group_trains_every_run_its_notebook_reads(tmp_pat
     name, root = "B5_table4_multilingual_lm", tmp_path / "runs"
     before = gpu_session.group_summary(name, "smoke", E.pair("smoke"), root)
     assert before["done"] == 0 and before["runs"][0]["method"].startswith("DoReMi weights")  # not learned yet
-    assert gpu_session.doremi_proxy_steps(name, "smoke", root) == 0
+    assert gpu_session.doremi_proxy_work(name, "smoke", root) == (0, 0.0)
     gpu_session.train_group(name, "smoke", E.pair("smoke"), root, workers=1)
-    # the proxy, trained with no run directory, counts in the group's run-steps once learned
-    proxy_steps = E.doremi_proxy_config("smoke", *E.doremi_taskset(name)).plan.steps
-    assert gpu_session.doremi_proxy_steps(name, "smoke", root) == proxy_steps > 0
+    # the proxy, trained with no run directory, counts in the group's run-steps and FLOPs once learned
+    from paperlib import costs
+
+    proxy = E.doremi_proxy_config("smoke", *E.doremi_taskset(name))
+    steps, flops = gpu_session.doremi_proxy_work(name, "smoke", root)
+    assert steps == proxy.plan.steps > 0 and flops == pytest.approx(steps * costs.flops_per_step(proxy))
     summary = gpu_session.group_summary(name, "smoke", E.pair("smoke"), root)
     # the notebook's runs and, its weights learned, its DoReMi run
     assert summary["done"] == summary["of"] == len(E.notebook_runs("smoke")[name]) + 1

@@ -546,7 +546,7 @@ def falling_gate(rows, task: str):
     context = "end of the longest pre-training" + (f", mean over {len(curves)} seeds" if len(curves) > 1 else "")
     if fork_at not in steps:  # a seed without an evaluation there: nothing shows the loss still falling
         return Gate("falling", False, f"{task}: no evaluation at step {fork_at} in every seed ({context})",
-                          {"task": task, "step": fork_at})
+                    {"task": task, "step": fork_at})
     return _with_context(gates.falling(task, steps, losses, fork_at), context)
 
 
