@@ -27,10 +27,15 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    checkpoints, kept in its directory (`gradvar.at_checkpoints`), so B1 draws from the
    shipped run.
 
+The budget counts from this process's start; the measurements (2.-3.) are cut, or not
+started, where the last --groups-reserve seconds begin, the trainer's alone-vs-stacked pair
+first (what `--stack-seeds auto` decides from).
+
 Everything goes to DIR: gpu_session.json (rewritten after every phase; its `side_by_side`
 or `side_by_side_stacked` entry is the groups' measured rate, in the form the dry run charges:
 copy it into benchmarks/results_gpu_<device>.json), runs.tar.xz (the run directories without
-checkpoints: configs, metrics, per-sentence losses, kept analyses, DONE).
+checkpoints: configs, metrics, per-sentence losses, kept analyses, DONE), packed again after
+every group, so that a session killed later still returns them.
 """
 
 from __future__ import annotations
@@ -39,11 +44,22 @@ import argparse
 import contextlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import time
 from pathlib import Path
+
+STARTED = time.time()
+"""When this process started: the budget counts from here (imports take seconds on a cold
+machine), and gpu_session.sh passes what is left after its own setup."""
+
+DECISION = "stack_decision.json"
+"""Kept in the runs root of the machine by a call that decided `--stack-seeds auto`: a second
+call on the warm machine (`--no-measure`, which measures nothing to decide from) with auto
+takes the same decision, so the runs the first call left unfinished resume as they were. In
+the runs root's gpu_bench/, which is not packed."""
 
 GROUPS = ("cooldown_fig1", "order_matters_fig2")  # the cheaper first: one group finishes in a short session
 
@@ -188,11 +204,31 @@ def _steps_per_s(run_dir: Path, steps: int) -> float:
     return steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
 
 
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raises TimeoutError in this (main) thread after `seconds` (at the next Python bytecode:
+    a GPU kernel already launched finishes first), so one phase cannot eat the groups' time."""
+    def stop(*_):
+        raise TimeoutError(f"stopped after {seconds:.0f} s: the budget's time for it was up")
+
+    if seconds <= 0:
+        raise TimeoutError("not started: the budget's time for it was up")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _with_math_attention_retry(fn, device: str = "cuda"):
     """fn(), or its error -- then, on a GPU, fn() again on the math attention kernel, whose
     vmap rules are plain ones (a GPU attention kernel's may be missing or wrong)."""
     try:
         return fn()
+    except TimeoutError:
+        raise
     except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
         failed = {"error": f"{type(exc).__name__}: {exc}"[:400]}
     if device == "cuda":
@@ -227,7 +263,8 @@ def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), s
     stacked seeds would train): run-steps/s (K x steps/s between its first run's first and
     last evaluation: the other runs' step-0 evaluations and its own last one, K in all, as
     trainer_alone's window holds one run's one) against trainer_alone's steps/s. A K that
-    fails is tried again on the math attention kernel."""
+    fails is recorded, and no larger K is tried: no retry on the math attention kernel
+    either, since the groups would not train on it (`stacking_pays` reads the first K only)."""
     import dataclasses
 
     from paperlib import config
@@ -245,8 +282,15 @@ def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), s
             train_stack(stack, dirs, progress=False)
             return {"run_steps_per_s": k * _steps_per_s(dirs[0], steps)}
 
-        out[k] = _with_math_attention_retry(run, device)
+        try:
+            out[k] = run()
+        except TimeoutError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
+            out[k] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
         print(f"  trainer stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
+        if "error" in out[k]:
+            break
     return out
 
 
@@ -329,7 +373,7 @@ def _stack_batches(cfg, data, plan, train_data, k: int, steps: int, device: str)
     stacked, separate = [], []
     for step in range(steps):
         runs = [collate(train_data, [(plan.tasks[t], int(i)) for t, i in s.batch(step)]) for s in samplers]
-        inputs, labels = stacked_inputs(runs, data.kind, data.tokenizer.pad_id)
+        inputs, labels = stacked_inputs(runs, data.kind, data.tokenizer.pad_id, cfg.model.max_len)
         stacked.append((to_device(inputs, device), labels.to(device), torch.ones(labels.shape[:2], device=device)))
         separate.append(runs)
     return stacked, separate
@@ -349,9 +393,28 @@ def _new_models(cfg, data, k: int, device: str):
 
 def _stacked_vs_separate(cfg, data, plan, train_data, device: str, k: int = 2, steps: int = 3) -> dict:
     """Largest differences between 3 stacked steps of 2 runs and the same steps taken by each
-    model alone (the loop's step: fused AdamW on a GPU), dropout 0 and fp32."""
-    import copy
+    model alone (the loop's step: fused AdamW on a GPU), dropout 0 and fp32 (TF32 off)."""
     import dataclasses
+
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dropout=0.0, attention_dropout=0.0))
+    with _no_tf32():  # fp32 as the CPU tests compare it: TF32's rounding would hide what stacking changes
+        return _compare_stacked_and_separate(cfg, data, plan, train_data, device, k, steps)
+
+
+@contextlib.contextmanager
+def _no_tf32():
+    import torch
+
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def _compare_stacked_and_separate(cfg, data, plan, train_data, device: str, k: int, steps: int) -> dict:
+    import copy
 
     import torch
 
@@ -359,7 +422,6 @@ def _stacked_vs_separate(cfg, data, plan, train_data, device: str, k: int = 2, s
     from paperlib.stacked import Stack, stacked_step
     from paperlib.train import new_optimizer
 
-    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dropout=0.0, attention_dropout=0.0))
     stacked, separate = _stack_batches(cfg, data, plan, train_data, k, steps, device)
     models = _new_models(cfg, data, k, device)
     alone = [copy.deepcopy(m) for m in models]
@@ -597,6 +659,21 @@ def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
                      f"{'as stacks' if verdict else 'alone'}")
 
 
+def auto_stacking(no_measure: bool, runs_root: Path, result: dict, ratio: float) -> tuple[bool, str]:
+    """`--stack-seeds auto`: this call's decision (`stacking_pays`), kept in runs_root; or, in
+    a call that measured nothing (`--no-measure`), the decision an earlier call kept there."""
+    kept = runs_root / "gpu_bench" / DECISION  # not packed: gpu_bench holds what only this machine reads
+    if no_measure:
+        if kept.exists():
+            earlier = json.loads(kept.read_text())
+            return bool(earlier["stack"]), f"as an earlier call decided: {earlier['why']}"
+        return False, "no measurement in this call and none kept by an earlier one: the groups train alone"
+    stack, why = stacking_pays(result.get("trainer_alone"), result.get("trainer_stacked"), ratio)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps({"stack": stack, "why": why}) + "\n")
+    return stack, why
+
+
 def costs_key(stacked: bool) -> str:
     """The key of gpu_session.json (and of results_gpu_*.json) that holds the groups' rate."""
     from paperlib.costs import SIDE_BY_SIDE
@@ -607,7 +684,11 @@ def costs_key(stacked: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_session")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--budget", type=float, default=480, help="seconds for everything (the groups stop at it)")
+    parser.add_argument("--budget", type=float, default=480,
+                        help="seconds for everything, counted from this process's start (the groups stop at it)")
+    parser.add_argument("--groups-reserve", type=float, default=240,
+                        help="seconds of the budget the measurements leave to the groups: a measurement that "
+                             "would run into them is cut or not started")
     parser.add_argument("--workers", type=int, default=12, help="runs side by side on the GPU")
     parser.add_argument("--preset", default="gpu")
     parser.add_argument("--taskset", help="default: the preset's first HRL+LRL pair")
@@ -621,8 +702,9 @@ def main() -> None:
                         help="--stack-seeds auto stacks when a stack of 4 makes this many times one run's steps/s")
     parser.add_argument("--stack-seeds", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
                         help="on (the flag alone): train the groups' seeds as stacks (Preset.stack_seeds); auto: "
-                             "only if this call's trainer phases show that it pays (`stacking_pays`). Stacked runs "
-                             "are found by the notebooks once the preset stacks too")
+                             "only if this call's trainer phases show that it pays (`stacking_pays`), or, with "
+                             "--no-measure, as an earlier call on this machine decided (gpu_bench/"
+                             f"{DECISION} in the runs root). Stacked runs are found by the notebooks once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
     from paperlib import experiments as E
@@ -640,10 +722,19 @@ def main() -> None:
         parser.error(f"unknown group(s) {', '.join(unknown)}; valid: {', '.join(GROUPS)}, or a notebook: "
                      f"{', '.join(trains)}")
 
+    from paperlib.kernels import masks_pass_through
+
+    can_stack = masks_pass_through()
+    if args.stack_seeds == "on" and not can_stack:  # before the GPU time is spent
+        import transformers
+
+        parser.error(f"--stack-seeds: stacked training needs transformers >= 5, this image has "
+                     f"{transformers.__version__}; train unstacked (no flag) or with auto")
     import torch
 
-    t0 = time.time()
+    t0 = STARTED
     deadline = t0 + args.budget
+    measure_until = deadline - args.groups_reserve
     args.out.mkdir(parents=True, exist_ok=True)
     import transformers
 
@@ -656,10 +747,12 @@ def main() -> None:
         result["elapsed_s"] = time.time() - t0
         (args.out / "gpu_session.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
 
-    def phase(name, fn):
+    def phase(name, fn, until=None):
+        """fn() as result[name], cut at `until` (default: where the groups' reserve begins)."""
         start = time.time()
         try:
-            result[name] = fn()
+            with _time_limit((until or measure_until) - start):
+                result[name] = fn()
         except Exception as exc:  # one phase failing must not lose the others' numbers
             result[name] = {"error": f"{type(exc).__name__}: {exc}"}
         result.setdefault("phase_seconds", {})[name] = time.time() - start
@@ -668,7 +761,7 @@ def main() -> None:
 
     if torch.cuda.is_available():  # the peak every MFU here divides by, measured in this call (seconds)
         result["device"] = torch.cuda.get_device_name()
-        phase("peak_bf16_flops", matmul_peak)
+        phase("peak_bf16_flops", matmul_peak, until=deadline - 60)
     peak = result.get("peak_bf16_flops") if isinstance(result.get("peak_bf16_flops"), float) else None
     if args.no_measure:
         pass
@@ -676,26 +769,32 @@ def main() -> None:
         from paperlib.train import use_gpu_kernels_for_varying_shapes
 
         use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
+        # first what --stack-seeds auto decides from, so that a cut leaves the decision whole
+        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
+        if can_stack:
+            phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root))
         phase("model", lambda: model_throughput(args.preset, (128, 512), peak or 989e12))
         phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
-        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-        phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak or 989e12))
-        phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root))
+        if can_stack:
+            phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak or 989e12))
+        else:
+            result["stacked"] = result["trainer_stacked"] = {
+                "skipped": f"stacked training needs transformers >= 5 (masks built on the host); this image has "
+                           f"{transformers.__version__}"}
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
     else:
         phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
     stack = args.stack_seeds == "on"
     if args.stack_seeds == "auto":
-        stack, result["stack_decision"] = stacking_pays(result.get("trainer_alone"), result.get("trainer_stacked"),
-                                                        args.stack_ratio)
+        stack, result["stack_decision"] = auto_stacking(args.no_measure, args.runs_root, result, args.stack_ratio)
         print(f"[{time.time() - t0:6.0f}s] stack seeds: {result['stack_decision']}", flush=True)
     result["stack_seeds"] = stack
     save()
     if stack:  # after the measurements, whose runs train alone
         _stack_the_presets_seeds(args.preset)
     for name in args.groups.split(","):
-        left = deadline - time.time() - 90  # 30 s to pack what is done, 60 s for Fig. 3's statistics
+        left = deadline - time.time() - 60  # 20 s to pack what is done, 40 s for Fig. 3's statistics
         if left < 60:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
@@ -726,12 +825,14 @@ def main() -> None:
                                                 args.preset, args.taskset, args.workers, stack, peak)
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
               f"{steps} run-steps at {steps / wall:.1f}/s", flush=True)
+        pack_runs(args.runs_root, args.out)  # after every group: a session killed later still returns its runs
         save()
-    pack_runs(args.runs_root, args.out)  # first: the measurement below must not cost the trained runs
+    pack_runs(args.runs_root, args.out)
     save()
-    if deadline - time.time() > 40:  # kept per checkpoint: a cut leaves the ones measured
+    if deadline - time.time() > 30:  # kept per checkpoint: a cut leaves the ones measured
         phase("gradient_variance", lambda: gradient_variance(args.preset, args.taskset, args.runs_root,
-                                                             "cuda" if torch.cuda.is_available() else "cpu"))
+                                                             "cuda" if torch.cuda.is_available() else "cpu"),
+              until=deadline - 15)
         pack_runs(args.runs_root, args.out)
         save()
 

@@ -10,12 +10,14 @@
 # (30k run-steps at the gpu preset), then order_matters_fig2 (66k; 96k in all: about 940 s at
 # the 102 steps/s measured side by side unstacked, so both fit in one session only as stacks).
 # Then, at once, with the device time still left (the machine stays warm ~30 s and keeps its
-# runs and checkpoints; a cut run resumes), the same choice (--stack-seeds, or nothing):
-#   run(command="bash benchmarks/gpu_session.sh <left - 40> --no-measure --groups order_matters_fig2", ...)
+# runs and checkpoints; a cut run resumes), the same choice (auto takes it again; or --stack-seeds, or nothing):
+#   run(command="bash benchmarks/gpu_session.sh <left - 40> --no-measure --stack-seeds auto --groups order_matters_fig2",
+#       carry=[".gpu"], timeout_s=<left - 30>)
+# (auto takes the first call's decision, which it kept on the machine: runs/gpu_bench/stack_decision.json)
 # gpu_session.json's `side_by_side` (or `side_by_side_stacked`) entry is the groups' measured
 # rate: copy it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it.
 # A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
-#   ... gpu_session.sh 420 --no-measure --groups B4_table3_one_to_many,B5_table4_multilingual_lm
+#   ... gpu_session.sh 420 --no-measure [--stack-seeds] --groups B4_table3_one_to_many,B5_table4_multilingual_lm
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine
 # before the device starts by `bash benchmarks/gpu_prepare.sh` (~3 min; a new checkout has none):
 #   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them; its pyarrow, 25.0.1
@@ -34,4 +36,5 @@ export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONUN
 tar -xJf .gpu/data.tar.xz || exit 1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 -c "import torch, transformers, datasets, accelerate, pyarrow; print(torch.__version__, transformers.__version__, datasets.__version__, accelerate.__version__, pyarrow.__version__)" || exit 1
-python3 -m benchmarks.gpu_session --out "$OUT" --budget "$budget" $extra 2>&1 | tee "$OUT/log.txt"
+# the budget counts from this script's start: what the setup above took ($SECONDS) is spent
+python3 -m benchmarks.gpu_session --out "$OUT" --budget "$((budget - SECONDS))" $extra 2>&1 | tee "$OUT/log.txt"

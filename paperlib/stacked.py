@@ -59,10 +59,27 @@ class Stack:
         return {name: t[k].detach().clone() for name, t in {**self.params, **self.buffers}.items()}
 
 
-def stacked_inputs(batches: list[dict], kind: str, pad_id: int) -> tuple[dict, torch.Tensor]:
+ALIGN = 8
+"""A stack's sequence widths are rounded up to a multiple of this (`stacked_inputs`). Why: on
+CUDA, the memory-efficient attention kernel needs its additive mask's row stride to be a
+multiple of 8 (bf16; 4 in fp32). Unstacked, torch pads the mask's storage to get it; under
+vmap, the kernel's batching rule (torch <= 2.13) folds the stack into the batch dimension by
+copying the mask into a dense tensor whose row stride is the key length itself, so any other
+width fails with "attn_bias is not correctly aligned" (pytorch/pytorch#161310). The extra
+positions are padding: masked out of attention and loss, like the rest."""
+
+
+def aligned_width(width: int, max_len: int) -> int:
+    """`width` rounded up to a multiple of ALIGN, but never past the model's `max_len`
+    positions."""
+    return min(-(-width // ALIGN) * ALIGN, max(width, max_len))
+
+
+def stacked_inputs(batches: list[dict], kind: str, pad_id: int, max_len: int) -> tuple[dict, torch.Tensor]:
     """(model inputs, labels) of K collated batches (`batches.collate`) as (K, ...) tensors.
-    Each key is padded on its last dimension to the longest of the K -- tokens with pad_id,
-    the attention mask with 0, labels with -100 (ignored by the loss) -- and the masks are
+    Each key is padded on its last dimension to the longest of the K, rounded up to a
+    multiple of ALIGN within max_len (the model's positions) -- tokens with pad_id, the
+    attention mask with 0, labels with -100 (ignored by the loss) -- and the masks are
     built on the host (`kernels.host_attention_masks`): transformers' own checks of a 2-D
     mask read its values, which vmap cannot."""
     from .kernels import host_attention_masks, masks_pass_through
@@ -74,7 +91,7 @@ def stacked_inputs(batches: list[dict], kind: str, pad_id: int) -> tuple[dict, t
                            f"{transformers.__version__}; pip install -U transformers")
     fill = {"labels": -100, "attention_mask": 0}
     keys = [k for k in ("input_ids", "attention_mask", "decoder_input_ids", "labels") if k in batches[0]]
-    width = {k: max(b[k].shape[-1] for b in batches) for k in keys}
+    width = {k: aligned_width(max(b[k].shape[-1] for b in batches), max_len) for k in keys}
     padded = [{k: torch.nn.functional.pad(b[k], (0, width[k] - b[k].shape[-1]), value=fill.get(k, pad_id))
                for k in keys} for b in batches]
     runs = [host_attention_masks({k: v for k, v in b.items() if k != "labels"}, kind) for b in padded]

@@ -323,7 +323,9 @@ class _StackedRuns:
         # scaled-dot-product attention (no eager on the CPU): host-built masks are what vmap can
         # take. Stacked where the models are built, then moved: K models, not 2K, on the device
         self.stack = Stack(models).to(accelerator.device)
-        self.net = models[0].to(accelerator.device)  # evaluation: run k's parameters loaded into a plain model
+        # evaluation: run k's parameters loaded into a plain model, under the precision an
+        # unstacked run evaluates in (accelerate wraps its forward in the autocast, as _OneRun's)
+        self.net = accelerator.prepare_model(models[0].to(accelerator.device), evaluation_mode=True)
         # the names of tied weights (GPT-2's lm_head is its token embedding): one tensor the
         # stack holds under another name
         state, stacked = self.net.state_dict(keep_vars=True), {**self.stack.params, **self.stack.buffers}
@@ -341,7 +343,7 @@ class _StackedRuns:
     def step(self, batches, task_ids, weights, global_size):
         from .stacked import stacked_inputs, stacked_step
 
-        inputs, labels = stacked_inputs(batches, self.kind, self.pad_id)
+        inputs, labels = stacked_inputs(batches, self.kind, self.pad_id, self.cfg.model.max_len)
         on = to_device({**inputs, "labels": labels, "task_ids": torch.stack(task_ids), "weights": torch.stack(weights)},
                        self.accelerator.device)
         loss, ex_nll, ex_tokens, norms = stacked_step(

@@ -185,3 +185,54 @@ def test_the_groups_rate_and_mfu_join_every_group_that_trained():
     assert rate["aggregate_steps_per_s"] == 10.0 and rate["mfu"] == pytest.approx(8e15 / 40.0 / 1e15)
     assert rate["stack"] == len(presets.get("smoke").seeds)
     assert gpu_session.side_by_side(groups, "smoke", "hrl_lrl_fi", 4, stacked=False)["mfu"] is None
+
+
+def test_a_phase_is_cut_where_its_time_ends_and_one_that_has_none_does_not_start():
+    """The measurements may not eat the groups' time (a lent GPU's minutes are counted)."""
+    import time
+
+    start = time.time()
+    with pytest.raises(TimeoutError, match="stopped after"):
+        with gpu_session._time_limit(0.3):
+            while True:
+                time.sleep(0.01)
+    assert time.time() - start < 2
+    with pytest.raises(TimeoutError, match="not started"):
+        with gpu_session._time_limit(-1):
+            pytest.fail("ran without time left")
+    with gpu_session._time_limit(5):
+        pass
+    time.sleep(0.1)  # the alarm was disarmed: nothing fires after the block
+
+
+def test_auto_stacking_in_a_call_without_measurements_takes_the_earlier_calls_decision(tmp_path):
+    """The second call on a warm machine measures nothing: with auto it trains as the first
+    call decided, so that the runs the first left unfinished resume (stacked runs are other runs)."""
+    root = tmp_path / "runs"
+    stack, why = gpu_session.auto_stacking(True, root, {}, 2.5)
+    assert not stack and "none kept" in why
+    measured = {"trainer_alone": {"steps_per_s": 40.0}, "trainer_stacked": {4: {"run_steps_per_s": 120.0}}}
+    assert gpu_session.auto_stacking(False, root, measured, 2.5)[0]
+    stack, why = gpu_session.auto_stacking(True, root, {}, 2.5)
+    assert stack and why.startswith("as an earlier call decided: a stack of 4 made 120.0")
+    gpu_session.pack_runs(root, tmp_path)  # the decision stays on the machine
+    with tarfile.open(tmp_path / "runs.tar.xz") as tar:
+        assert tar.getnames() == []
+
+
+def test_the_stacked_trainer_phase_stops_at_the_first_failing_stack(tmp_path, monkeypatch):
+    """No retry on the math kernel (the groups would not train on it) and no larger stack after
+    a failure: each costs K evaluations and hundreds of steps of the one shot."""
+    from paperlib import train
+
+    tried = []
+
+    def failing(cfgs, dirs, progress=True):
+        tried.append(len(cfgs))
+        raise RuntimeError("attn_bias is not correctly aligned")
+
+    monkeypatch.setattr(train, "train_stack", failing)
+    out = gpu_session.trainer_stacked("smoke", E.pair("smoke"), tmp_path / "runs", stacks=(4, 8), steps=8,
+                                      device="cuda")
+    assert tried == [4] and list(k for k in out if isinstance(k, int)) == [4]
+    assert out[4] == {"error": "RuntimeError: attn_bias is not correctly aligned"}

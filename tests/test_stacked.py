@@ -62,7 +62,7 @@ def test_a_stack_of_runs_trains_what_the_runs_train_one_by_one(kind, fused):
         batches = [collate(data, plans[k][step]) for k in range(runs)]
         task = torch.tensor([[0 if t == "a" else 1 for t, _ in plans[k][step]] for k in range(runs)])
         ex_weights = torch.stack([weights[k][task[k]] for k in range(runs)])
-        inputs, labels = stacked.stacked_inputs(batches, kind, PAD)
+        inputs, labels = stacked.stacked_inputs(batches, kind, PAD, shape.max_len)
         loss, ex_nll, tokens, norms = stacked.stacked_step(stack, stack_opt, inputs, labels, ex_weights,
                                                            cfg.optim.label_smoothing, cfg.optim.clip_norm)
         for k, (model, opt) in enumerate(zip(alone, opts)):
@@ -85,10 +85,15 @@ def test_a_stack_of_runs_trains_what_the_runs_train_one_by_one(kind, fused):
 
 
 def test_stacked_inputs_pad_each_run_to_the_stack_and_keep_it_masked():
+    """Every run is padded to the stack's longest, rounded up to a multiple of 8 (CUDA's
+    memory-efficient attention under vmap needs it: `stacked.ALIGN`), all of it masked."""
     data = _task_data("translation")
     batches = [collate(data, [("a", 0), ("a", 1)]), collate(data, [("b", 3), ("b", 4)])]
-    inputs, labels = stacked.stacked_inputs(batches, "translation", PAD)
-    src = max(b["input_ids"].shape[1] for b in batches)
+    longest = max(b["input_ids"].shape[1] for b in batches)
+    assert longest % stacked.ALIGN  # the rounding is exercised
+    inputs, labels = stacked.stacked_inputs(batches, "translation", PAD, 16)
+    src = -(-longest // 8) * 8
+    assert {v.shape[-1] for v in (inputs["input_ids"], inputs["decoder_input_ids"], labels)} <= {8, 16}
     assert inputs["input_ids"].shape == (2, 2, src) and inputs["attention_mask"].shape == (2, 2, 1, 1, src)
     for k, b in enumerate(batches):
         n = b["input_ids"].shape[1]
@@ -97,6 +102,11 @@ def test_stacked_inputs_pad_each_run_to_the_stack_and_keep_it_masked():
         assert torch.equal(inputs["attention_mask"][k, :, 0, 0, :n], b["attention_mask"].bool())
         m = b["labels"].shape[1]
         assert torch.equal(labels[k, :, :m], b["labels"]) and (labels[k, :, m:] == -100).all()
+
+
+def test_aligned_widths_stay_within_the_models_positions():
+    assert [stacked.aligned_width(w, 64) for w in (1, 8, 9, 57, 64)] == [8, 8, 16, 64, 64]
+    assert [stacked.aligned_width(w, 12) for w in (5, 9, 12)] == [8, 12, 12]  # no position past max_len
 
 
 # ---------------------------------------------------------------- stacks of runs in the trainer
@@ -226,6 +236,30 @@ def test_a_stack_trains_with_dropout_under_bf16_autocast_like_the_gpu_preset(tin
     stacked = [r for r in _logged(dirs[0]) if "valid_loss" in r]
     for task, loss in stacked[-1]["valid_loss"].items():
         assert loss == pytest.approx(alone[-1]["valid_loss"][task], abs=0.1)
+
+
+def test_a_stack_evaluates_under_the_autocast_a_run_alone_evaluates_under(tiny_cfg, own_precision):
+    """Validation losses and BLEU of a stacked run are computed as an unstacked run's are: in
+    bf16 under the preset's autocast (the gpu preset's), not in fp32 (the stack's evaluation
+    model was once a plain model)."""
+    from paperlib.train import _accelerator, _OneRun, _StackedRuns, new_model
+
+    cfg = tiny_cfg(STATIC, precision="bf16")
+    data, _, _ = store.resolve(cfg)
+    accelerator = _accelerator(cfg)
+    learners = {"alone": _OneRun(new_model(cfg, data), cfg, accelerator, data.kind),
+                "stacked": _StackedRuns([new_model(cfg, data) for _ in range(2)], cfg, accelerator, data.kind,
+                                        data.tokenizer.pad_id)}
+    batch = model_inputs(collate(TaskData.load(data, "valid", cfg.model.max_len), [("en-it", 0), ("en-it", 1)]))
+    for name, learner in learners.items():
+        seen = []
+        net = learner.evaluation_model(0)
+        hook = next(m for m in net.modules() if isinstance(m, torch.nn.Linear)).register_forward_hook(
+            lambda *_: seen.append(torch.is_autocast_enabled("cpu")))
+        with torch.no_grad():
+            net(**batch)
+        hook.remove()
+        assert seen and all(seen), name
 
 
 def test_a_stacked_runs_checkpoint_is_an_ordinary_runs_checkpoint(tiny_cfg, tmp_path):
