@@ -243,10 +243,12 @@ def _cmd_train(args) -> int:
     if args.dry_run:  # prepares, trains and writes nothing
         from .data import load_prepared
         from .data.errors import DataError
+        from .data.tasksets import get_taskset
 
         listed = set()
         for path, cfg in zip(args.config, cfgs):
             d = cfg.data
+            get_taskset(d.taskset, d.source_path if d.source == "dir" else None)  # a misspelled one: an error, not "prepare it"
             try:
                 request = load_prepared(d.taskset, d.preset, d.source, d.source_path).manifest["request"]
                 other = [f"{k} {request[k]} (the config's: {getattr(d, k)})" for k in ("vocab_size", "block_size")
@@ -302,7 +304,7 @@ def _executor_options() -> argparse.ArgumentParser:
                    help="local: this machine (default; see --workers); local-jobs: one process per job; slurm: one Slurm job per run/notebook")
     g.add_argument("--workers", default="auto", type=_workers,
                    help="local: runs trained side by side, splitting the CPU cores (default auto: "
-                        "one per core up to 4 on a CPU machine, 1 with a GPU)")
+                        "one per core up to 8 on a CPU machine, 1 with a GPU)")
     g.add_argument("--partition", help="Slurm partition")
     g.add_argument("--account", help="Slurm account")
     g.add_argument("--gpus-per-node", type=_positive_int, default=1, help="GPUs per job; >1 trains data-parallel (default: 1)")
@@ -326,7 +328,7 @@ def _cmd_runs_ls(args) -> int:
     root = store.root_of(args.runs_dir)
     dirs = sorted(p.parent for p in root.glob(f"{args.experiment or '*'}/*/config.json"))
     if not dirs:
-        print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
+        print("no runs" + (f" in experiment {args.experiment!r}" if args.experiment else "") + f" in {root}")
         return 0
     found = {r.dir: r for r in store.find_runs(args.experiment, args.runs_dir)}
     rows = [("experiment/run", "method", "mixture", "seed", "status", "steps", "final valid loss per task")]

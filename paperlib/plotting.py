@@ -30,7 +30,8 @@ def save(fig, name: str, out_dir: str | Path) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
         path = out / f"{name}.{ext}"
-        fig.savefig(path, dpi=150 if ext == "png" else None)
+        # no creation date in a PDF: a redraw of the same runs leaves the committed file as it was
+        fig.savefig(path, dpi=150 if ext == "png" else None, metadata={"CreationDate": None} if ext == "pdf" else None)
         paths.append(path)
     return paths
 

@@ -291,12 +291,17 @@ def write(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
 
 
 def write_index(root: Path) -> list[Path]:
-    """figures/REPORT.md: one line per preset whose report exists, with its verdict counts."""
+    """figures/REPORT.md: one line per published report -- a preset whose runs are shipped
+    with the repository (`paths.shipped_runs_dir`) -- with its verdict counts. A report of a
+    local run (smoke, a corpus of one's own) is not listed: the committed index stays as it is."""
     lines = ["# Reproduction reports", "",
-             "One report per preset; each is rebuilt from the records beside its figures.", "",
+             "One report per preset whose runs are shipped (results/<preset>/runs); each is rebuilt from the "
+             "records beside its figures.", "",
              "| preset | report | verdicts |", "|---|---|---|"]
     for report in sorted(Path(root).glob("*/REPORT.md")):
         preset = report.parent.name
+        if not paths.shipped_runs_dir(preset).is_dir():
+            continue
         records = claims.load(preset, paths.records_dir(report.parent))
         counts = Counter(v["status"] for nb in records.values() for v in nb["verdicts"])
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or \

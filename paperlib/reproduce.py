@@ -178,6 +178,8 @@ def run_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     params = {"preset": preset, "figures_dir": str(figures_dir), **(parameters or {})}
+    if "run_settings" not in pm.inspect_notebook(str(path)):  # one that trains nothing (the theory's) takes none
+        params.pop("run_settings", None)
     before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*") if p.is_file()}
     start = time.time()
     status, error = "ok", ""
@@ -262,6 +264,11 @@ def reproduce(
                              f"(see above; `paperlib data info --source dir {corpus.folder}` shows its pairs)")
         label = f"{preset}-{corpus.name}"
         print(corpus.describe_roles(roles), flush=True)
+    if figures_only and not paths.shipped_runs_dir(preset).is_dir():  # before anything is written over
+        shipped = sorted(p.parent.name for p in paths.shipped_runs_dir(preset).parents[1].glob("*/runs") if p.is_dir())
+        raise ValueError(f"--figures-only redraws the runs shipped in {paths.shipped_runs_dir(preset)}, and the "
+                         f"{preset} preset has none (shipped: {', '.join(shipped) or 'none'}); leave it out to "
+                         "train them (runs already in runs/ are reused, not trained again)")
     out_dir = paths.runs_dir() / "notebooks" / label
     figures = Path(figures_root) if figures_root else paths.figures_dir(label)
     _prepare_data(preset, progress, list(chosen), parameters)
@@ -286,7 +293,7 @@ def reproduce(
             shipped = paths.shipped_runs_dir(preset)
             print(f"figures only: reading the runs shipped in {shipped}; training nothing", flush=True)
             settings = Settings(runs_root=shipped, progress=progress, train_missing=False).to_parameters()
-        if executor is not None:
+        if executor is not None and not figures_only:
             print(f"training runs {executor.workers} side by side", flush=True)
         for i, (name, path) in enumerate(chosen.items(), 1):
             print(f"[{i}/{len(chosen)}] {name} (preset {preset})", flush=True)

@@ -231,6 +231,25 @@ def test_fig16_without_two_fully_seeded_rates_gives_no_verdict(tmp_path, bigram)
     assert v.numbers["rates"] == [MID]
 
 
+def test_fig16_cannot_find_a_higher_best_rate_above_the_grids_top(tmp_path, bigram):
+    """Static sampling best at the grid's highest rate: no higher rate exists on the grid, so
+    "pre-training's best rate is higher" is out of regime (gate `headroom`), not "does not
+    hold" by construction (mini's two temperatures: both fronts best at τ=5)."""
+    bigram(LEARNED)
+    df = fronts_frame(tmp_path, "holds")
+    hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
+    top = df[(df.method == om.STATIC) & (df.rate == 0.9)].index
+    runs = [_run(tmp_path, f"static-0.9-best-{seed}", {hrl: STATIC_HRL, lrl: [8, 5, 3.5, 3.6, 3.7]}, seed,
+                 {hrl: 0.05, lrl: 0.05}, seen={lrl: _static_seen(0.9)}) for seed in df.loc[top, "seed"]]
+    df.loc[top, "run_obj"] = pd.Series(runs, index=top)
+    [v] = [x for x in om.fig2_fronts(df, ["hrl_lrl_fi"]) if x.claim == om.FIG16_HIGHER_BEST_RATE]
+    assert v.status == core.OUT_OF_REGIME and v.numbers["best_rate_static"] == 0.9, (v.status, v.note)
+    room = next(g for g in v.gates if g.name == "headroom")
+    assert not room.passed and "already the grid's highest (0.9)" in room.measured
+    assert all(g.passed for g in v.gates if g is not room)  # the only reason
+    assert gates.headroom("static", 0.5, RATES).passed
+
+
 def subset_frame(root, lrl_finals, top_curve):
     """Static sampling whose HRL worsens with the LRL rate (as in real runs), LRL finals per rate
     and the top rate's whole LRL curve; pre-training as in the "holds" fronts."""

@@ -255,3 +255,7 @@ def test_train_dry_run_prepares_and_writes_nothing(tmp_path, monkeypatch, capsys
     capsys.readouterr()
     assert cli.main(args) == 0  # prepared: the run's directory, still not created
     assert str(tmp_path / "runs" / "dry") in capsys.readouterr().out and not (tmp_path / "runs").exists()
+    # a task set that does not exist is an error, not a task set to prepare
+    assert cli.main(args + ["--set", "data.source=ddtp", "data.taskset=hrl_lrl_xx"]) == 2
+    out, err = capsys.readouterr()
+    assert "unknown task set 'hrl_lrl_xx'" in err and "prepare" not in out

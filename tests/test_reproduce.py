@@ -97,7 +97,17 @@ def test_reproduce_continues_after_a_failure_and_exits_nonzero(tmp_path, monkeyp
     # a table of contents with each notebook's status, anchors to jump to, links to both papers
     assert "(#b_good) — ok" in report and "(#a_bad) — failed" in report and '<a id="b_good"></a>' in report
     assert "https://arxiv.org/abs/2312.06134" in report and "https://arxiv.org/abs/2410.04579" in report
-    assert "[smoke/REPORT.md](smoke/REPORT.md)" in (tmp_path / "figures" / "REPORT.md").read_text()  # the index
+    # the index lists published reports (their runs shipped), not this local one
+    assert "[smoke/REPORT.md](smoke/REPORT.md)" not in (tmp_path / "figures" / "REPORT.md").read_text()
+    _shipped(tmp_path, monkeypatch)
+    reproduce.report.write_index(tmp_path / "figures")
+    assert "| smoke | [smoke/REPORT.md](smoke/REPORT.md) | " in (tmp_path / "figures" / "REPORT.md").read_text()
+
+
+def _shipped(tmp_path, monkeypatch, preset="smoke"):
+    """tmp_path as the package root, with a (so far empty) folder of `preset`'s shipped runs."""
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    reproduce.paths.shipped_runs_dir(preset).mkdir(parents=True, exist_ok=True)
 
 
 def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypatch):
@@ -114,10 +124,28 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
     records = tmp_path / "figures" / "smoke" / "records"
     records.mkdir(parents=True)
     (records / "a.claims.json").write_text(json.dumps({"notebook": "a", "title": "A", "preset": "smoke", "verdicts": []}))
+    _shipped(tmp_path, monkeypatch)
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
     report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     assert f"| a | {reproduce.NOT_SHIPPED} |" in report and "Not drawn: its runs are not in the shipped results" in report
     assert "the first missing: `x/y`" in report and not (records / "a.claims.json").exists()
+
+
+def test_figures_only_for_a_preset_that_ships_no_runs_is_refused_before_anything_is_written(
+        tmp_path, monkeypatch, capsys):
+    """Redrawing smoke (never shipped) once marked every notebook 'no shipped runs' and wiped
+    its verdicts from a report trained here: now a one-line error, exit 2, nothing written."""
+    written = _settings_notebook(tmp_path, monkeypatch, "{s.train_missing}")
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0  # trained here
+    report = (tmp_path / "figures" / "smoke" / "REPORT.md").read_bytes()
+    written.unlink()
+    _shipped(tmp_path, monkeypatch, "mini")
+    for command in (["reproduce", "--figures-only"], ["report"]):
+        assert cli.main(command + ["--preset", "smoke", "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "the smoke preset has none (shipped: mini); leave it out" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "figures" / "smoke" / "REPORT.md").read_bytes() == report and not written.exists()
 
 
 def _two_drawing_notebooks(tmp_path, monkeypatch):
@@ -160,7 +188,7 @@ def _settings_notebook(tmp_path, monkeypatch, written: str):
     nbdir.mkdir()
     write_notebook(
         nbdir / "a.ipynb",
-        [("params", 'preset = "mini"\nfigures_dir = None'),
+        [("params", 'preset = "mini"\nfigures_dir = None\nrun_settings = None'),
          ("code", "from pathlib import Path\nfrom paperlib import runs\n"
                   "s = runs.Settings.from_parameters(run_settings)\n"
                   f"Path(figures_dir, 'settings.txt').write_text(f'{written}')")],
@@ -182,7 +210,7 @@ def test_reproduce_hands_its_workers_to_the_notebooks(tmp_path, monkeypatch):
 
 def test_figures_only_reads_the_shipped_runs_and_trains_nothing(tmp_path, monkeypatch):
     written = _settings_notebook(tmp_path, monkeypatch, "{s.runs_root}|{s.train_missing}")
-    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    _shipped(tmp_path, monkeypatch)
     for command in (["reproduce", "--figures-only"], ["report"]):
         assert cli.main(command + ["--preset", "smoke", "--no-progress"]) == 0
         assert written.read_text() == f"{tmp_path / 'results' / 'smoke' / 'runs'}|False"
@@ -232,7 +260,7 @@ def test_a_figures_only_redraw_keeps_the_training_wall_time(tmp_path, monkeypatc
     """The report states how long the run that trained the figures took; `paperlib report`
     redrawing them from the shipped runs adds its own time beside it, never in its place."""
     _settings_notebook(tmp_path, monkeypatch, "{s.train_missing}")
-    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", tmp_path)
+    _shipped(tmp_path, monkeypatch)
     assert cli.main(["reproduce", "--preset", "smoke", "--no-progress"]) == 0
     record = tmp_path / "figures" / "smoke" / "records" / "a.run.json"
     trained = json.loads(record.read_text())
@@ -289,6 +317,7 @@ def test_the_runs_of_every_notebook_train_first_in_one_schedule(tmp_path, monkey
            (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     assert "Its runs were trained at commit `fffffff`." in (tmp_path / "figures" / "smoke" / "REPORT.md").read_text()
     scheduled.clear()
+    _shipped(tmp_path, monkeypatch)
     assert cli.main(["report", "--preset", "smoke", "--no-progress"]) == 0
     assert scheduled == []  # figures only: nothing is trained
 

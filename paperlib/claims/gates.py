@@ -122,3 +122,14 @@ def exposed(task: str, seen: float, needed: float, context: str) -> Gate:
                 f"{task}: {seen:,.0f} examples seen, {needed:,.0f} where {context} was lowest "
                 f"({seen / needed:.2f}x; needs ≥ 1)" if needed else f"{task}: {seen:,.0f} examples seen",
                 {"task": task, "seen": float(seen), "needed": float(needed)})
+
+
+def headroom(label: str, best: float, rates) -> Gate:
+    """`label`'s best rate lies below the highest rate of the grid: only then can another
+    method's best rate be higher on it (Order Matters Fig. 16). A best rate at the top of the
+    grid may have its optimum beyond it, and "higher" cannot be found on the grid at all."""
+    top = float(max(rates))
+    ok = best < top
+    return Gate("headroom", bool(ok),
+                f"{label}'s best rate {best:g} is {'below' if ok else 'already'} the grid's highest ({top:g})"
+                + ("" if ok else ": the grid holds no higher rate to find"), {"best": float(best), "top": top})
