@@ -104,6 +104,8 @@ def _verdict_row(v: dict) -> str:
                 ([f"{e['sentences']} sentences"] if e.get("sentences") else [])
         effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
                   + (", ".join(basis) + "; " if basis else "") + f"practical minimum {c['minimum']:g}")
+    if c.get("statistic"):  # what the effect is (a tolerance it includes, its sign), folded away
+        effect += f"<details><summary>how it is decided</summary>{c['statistic'].replace('|', '/')}</details>"
     gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
     anchor = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{v['id']}-{scope}".strip("-")).strip("-")
     what = f'<a id="{anchor}"></a>{what}'
@@ -317,7 +319,8 @@ def write_index(root: Path) -> list[Path]:
 def _html(markdown_text: str, title: str) -> str:
     import mistune  # ships with nbconvert (jupyter)
 
-    body = mistune.create_markdown(plugins=["table"])(markdown_text)
+    # escape=False: the report's own anchors and folded details are HTML (its text is ours, not a user's)
+    body = mistune.create_markdown(escape=False, plugins=["table"])(markdown_text)
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
              "img{max-width:100%}")

@@ -86,9 +86,13 @@ def get_or_train(cfg: TrainConfig, settings: Settings | None = None) -> Run:
         return found
     if not s.train_missing:
         why = "damaged" if found is not None else "not there"
+        near = store.closest_stored(cfg, s.runs_root) if found is None else None
         raise MissingRun(f"run {own.parent.name}/{own.name} ({cfg.plan.method}, seed {cfg.seed}) is {why} in "
-                         f"{store.root_of(s.runs_root)} and training is off (figures only); train it with "
-                         f"`paperlib reproduce --preset {cfg.data.preset}`")
+                         f"{store.root_of(s.runs_root)} and training is off (figures only)"
+                         + (f" -- the closest stored run of that method and seed, {near[0]}, differs in "
+                            f"{', '.join(near[1][:4])}{' ...' if len(near[1]) > 4 else ''}: the code has moved on "
+                            "since it was trained" if near else "")
+                         + f"; train it with `paperlib reproduce --preset {cfg.data.preset}`")
     stack = stack_configs(cfg)
     if len(stack) > 1 and s.log_with:
         raise ValueError(f"an experiment tracker follows one run, and seed {cfg.seed} trains in a stack of "

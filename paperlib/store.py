@@ -213,6 +213,28 @@ def _differences(run_dir: Path, identity: dict) -> list[str]:
     return diff(recorded, identity)
 
 
+def closest_stored(cfg: TrainConfig, runs_root: Path | None = None) -> tuple[str, list[str]] | None:
+    """(experiment/run, the identity's differing dotted keys) of the stored run of cfg's
+    experiment, task set, method, seed and length closest to cfg (fewest differing fields),
+    or None: what a run that is not there was perhaps meant to be (figures only, where the
+    code has moved on since the runs were shipped)."""
+    data, plan, _ = resolve(cfg)
+    identity = cfg.identity(plan, data_fingerprint(data))
+    best = None
+    for path in sorted(root_of(runs_root).glob(f"{cfg.experiment}/*/config.json")):
+        try:
+            recorded = json.loads(path.read_text())
+            stored = recorded["config"]
+        except (OSError, ValueError, KeyError):
+            continue
+        same = (stored["data"]["taskset"] == cfg.data.taskset and stored["plan"]["method"] == cfg.plan.method
+                and stored.get("seed") == cfg.seed and stored.get("stop_at") == cfg.stop_at)
+        fields = diff(recorded.get("identity", {}), identity) if same else []
+        if fields and (best is None or len(fields) < len(best[1])):
+            best = (f"{path.parent.parent.name}/{path.parent.name}", fields)
+    return best
+
+
 def write_or_check_config(run_dir: Path, cfg: TrainConfig, plan, data) -> None:
     """Write config.json before step 0, or refuse to resume a run with a different config."""
     path = Path(run_dir) / "config.json"

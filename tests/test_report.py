@@ -45,3 +45,18 @@ def test_report_says_what_it_draws_and_where_the_rest_is(tmp_path):
 
 def test_numbers_print_no_negative_zero():
     assert report._fmt_numbers({"gap": -0.0, "nested": {"a": [-0.0, -1.5]}}) == 'gap = 0.0; nested = {"a": [0.0, -1.5]}'
+
+
+def test_a_verdicts_row_says_how_its_effect_is_decided():
+    """A reader of the report sees what the effect is (e.g. a tolerance it includes), not
+    only `paperlib claims list`; a '|' in the text cannot break the table."""
+    v = {"id": "t.claim", "status": "inconclusive", "scope": "", "note": "", "numbers": {}, "gates": [],
+         "claim": {"statement": "x keeps y", "reference": "§4", "minimum": 0.0,
+                   "statistic": "final HRL loss, τ=1 minus COOLDOWN, plus a tolerance of 0.05 nats |x|"},
+         "effect": {"estimate": -0.02, "low": -0.08, "high": 0.04, "unit": "nats/token", "seeds": [3, 3]}}
+    row = report._verdict_row(v)
+    assert "<details><summary>how it is decided</summary>final HRL loss, τ=1 minus COOLDOWN, plus a tolerance of " \
+           "0.05 nats /x/</details>" in row
+    assert row.count(" | ") == 6  # seven cells, as the table's header
+    html = report._html("| a | b | c | d | e | f | g |\n|---|---|---|---|---|---|---|\n" + row + "\n", "t")
+    assert "<details><summary>how it is decided</summary>" in html  # HTML in the HTML report, not its escaped text

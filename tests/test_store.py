@@ -132,6 +132,11 @@ def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path):
     with pytest.raises(runs.MissingRun, match=r"seed 5\) is not there .* training is off"):
         runs.get_or_train_many([done.config, unfinished], reading)
     assert not store.locate(unfinished, tmp_path / "results")[0].exists()  # nothing was trained there
+    # a run the code now asks for differently from how it was shipped: the message names the field
+    moved = dataclasses.replace(done.config, optim=dataclasses.replace(done.config.optim, clip_norm=None))
+    with pytest.raises(runs.MissingRun, match=rf"closest stored run of that method and seed, fig-mini/{copy.name}, "
+                                              r"differs in optim\.clip_norm: the code has moved on"):
+        runs.get_or_train(moved, reading)
 
 
 def test_figures_only_draws_what_is_shipped_and_names_what_is_not(tiny_cfg, tmp_path, capsys):
