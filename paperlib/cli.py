@@ -360,6 +360,11 @@ def _cmd_runs_ship(args) -> int:
     _check_folder("--runs-dir", args.runs_dir, must_exist=True)
     dest = paths.shipped_runs_dir(args.preset)
     copied = store.ship(args.preset, dest, args.runs_dir)
+    from . import experiments as E
+
+    # and the data lengths of every run the preset plans (where prepared here): a fresh clone's
+    # dry run then counts the FLOPs of runs not shipped yet at their real lengths too
+    store.ship_data_lengths(args.preset, dest, [c for planned in E.notebook_runs(args.preset).values() for c, _ in planned])
     print(f"{len(copied)} finished {args.preset} runs copied to {dest} (without checkpoints)"
           + ("" if copied else f"; none found in {store.root_of(args.runs_dir)}"))
     return 0

@@ -63,15 +63,29 @@ def _manifest_share(manifest_path, max_len: int, sides: int) -> float | None:
         tasks = json.loads(manifest_path.read_text())["tasks"]
     except (OSError, ValueError, KeyError):
         return None
+    return _tasks_share(tasks, max_len, sides)
+
+
+def _tasks_share(tasks: dict, max_len: int, sides: int) -> float | None:
     shares = [min(1.0, t["train"]["tokens"] / max(1, t["train"]["examples"]) / (sides * max_len)) for t in tasks.values()]
     return sum(shares) / len(shares) if shares else None
+
+
+def _shipped_share(cfg: TrainConfig, folder: str, sides: int) -> float | None:
+    try:
+        tasks = json.loads(paths.shipped_data_lengths(cfg.data.preset).read_text())[folder]
+    except (OSError, ValueError, KeyError):
+        return None
+    return _tasks_share(tasks, cfg.model.max_len, sides)
 
 
 def length_share(cfg: TrainConfig) -> float:
     """The mean training example's length as a share of the full length FLOPs are counted at
     (`flops_per_example`): the mean over the task set's tasks of their prepared data's mean
-    tokens per example (source and target for translation); 1 (an upper bound) while the
-    data are not prepared. The dry run never prepares data."""
+    tokens per example (source and target for translation); while they are not prepared,
+    the counts shipped beside the preset's runs (`paths.shipped_data_lengths`), else 1 (an
+    upper bound).
+    The dry run never prepares data."""
     from .data.pipeline import prepared_dir
     from .data.tasksets import taskset_of
 
@@ -79,6 +93,8 @@ def length_share(cfg: TrainConfig) -> float:
     root = prepared_dir(taskset_of(d).name, d.preset, d.source, d.source_path)
     sides = 2 if taskset_of(d).kind == "translation" else 1
     share = _manifest_share(root / "manifest.json", cfg.model.max_len, sides)
+    if share is None:
+        share = _shipped_share(cfg, str(root.relative_to(root.parents[1])), sides)
     return 1.0 if share is None else share
 
 

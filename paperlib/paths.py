@@ -32,6 +32,13 @@ def shipped_runs_dir(preset: str) -> Path:
     return PACKAGE_ROOT / "results" / preset / "runs"
 
 
+def shipped_data_lengths(preset: str) -> Path:
+    """Beside a preset's shipped runs: the train token and example counts of the prepared data
+    they trained on, by prepared folder (`store.ship` writes it), so that the dry run of a
+    fresh clone, whose data are not prepared, counts FLOPs at the data's real lengths too."""
+    return shipped_runs_dir(preset).parent / "data_lengths.json"
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("PAPERLIB_DATA", root() / "data"))
 

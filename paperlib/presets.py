@@ -10,7 +10,7 @@ mini   the default without a GPU, in regime: Order Matters Fig. 2 and the figure
        of training (one schedule, 2 workers) + 1.1 min of notebooks on 2 CPU cores, measured
        2026-11-30; the other notebooks are left to gpu (`Preset.notebooks`).
 gpu    one GPU: full-size DDTP pairs (the first with a 1,000-pair LRL), bf16, three seeds,
-       every figure: 341k steps, 0.87 GPU-hours at the measured rate of runs side by side.
+       every figure: 341k steps, 0.93 GPU-hours at the measured rate of runs side by side.
 paper  the papers' own settings and data (`--source hub`, its default: WMT, OPUS-100, mC4), for GPU nodes.
 gpu6, paper6  the 6+6-layer variants of gpu and paper for Order Matters' 6-layer appendix figures.
 

@@ -424,7 +424,33 @@ def ship(preset: str, dest: Path, runs_root: Path | None = None) -> list[Path]:
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # a copy cut short never looks like a shipped run
         out.append(target)
+    ship_data_lengths(preset, Path(dest), [from_dict(json.loads((p / "config.json").read_text())["config"]) for p in out])
     return out
+
+
+def ship_data_lengths(preset: str, dest: Path, cfgs) -> None:
+    """dest/../data_lengths.json (`paths.shipped_data_lengths`): the train tokens and examples
+    per task of each config's prepared data (those prepared here), kept with what was there
+    before. `ship` records its runs'; `paperlib runs ship` the preset's planned runs' too."""
+    from .data.pipeline import prepared_dir
+    from .data.tasksets import taskset_of
+
+    path = Path(dest).parent / paths.shipped_data_lengths(preset).name
+    try:
+        lengths = json.loads(path.read_text())
+    except (OSError, ValueError):
+        lengths = {}
+    for cfg in cfgs:
+        d = cfg.data
+        root = prepared_dir(taskset_of(d).name, d.preset, d.source, d.source_path)
+        try:
+            tasks = json.loads((root / "manifest.json").read_text())["tasks"]
+        except (OSError, ValueError, KeyError):
+            continue
+        lengths[str(root.relative_to(root.parents[1]))] = {
+            task: {"train": {k: t["train"][k] for k in ("tokens", "examples")}} for task, t in tasks.items()}
+    if lengths:
+        files.atomic_write(path, json.dumps(dict(sorted(lengths.items())), indent=1) + "\n")
 
 
 # ------------------------------------------------------------------------------- reading results

@@ -108,7 +108,7 @@ def test_a_finished_run_is_reused_only_for_its_own_config(tiny_cfg, tmp_path, ca
     assert "damaged" in capsys.readouterr().out
 
 
-def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path):
+def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path, monkeypatch):
     import dataclasses
 
     settings = runs.Settings(tmp_path / "runs", progress=False)
@@ -126,6 +126,20 @@ def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path):
     assert not (copy / "ckpt").exists() and not (copy / "lock").exists()  # what figures read, nothing more
     assert store.read_metrics(copy) == store.read_metrics(done.dir) and (copy / "DONE").exists()
     assert other.dir.name not in {p.name for p in (tmp_path / "results").glob("*/*")}
+    # beside them, their data's lengths: a fresh clone's dry run (data not prepared) counts FLOPs at them
+    from paperlib import costs, paths
+
+    wide = dataclasses.replace(done.config, model=dataclasses.replace(done.config.model, max_len=512))
+    prepared = costs.length_share(wide)  # a share of 512 positions: the tiny corpus's sentences fill 16
+    assert 0 < prepared < 1
+    lengths = json.loads((tmp_path / "data_lengths.json").read_text())
+    [(folder, tasks)] = lengths.items()  # the one task set the shipped run trained on
+    assert folder.endswith("-mini") and all(set(t["train"]) == {"tokens", "examples"} for t in tasks.values())
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "nothing prepared"))
+    costs._manifest_share.cache_clear()
+    assert costs.length_share(wide) == 1.0  # not prepared, nothing shipped where it looks: the upper bound
+    monkeypatch.setattr(paths, "shipped_data_lengths", lambda preset: tmp_path / "data_lengths.json")
+    assert costs.length_share(wide) == pytest.approx(prepared)
 
     reading = dataclasses.replace(settings, runs_root=tmp_path / "results", train_missing=False)
     assert runs.get_or_train(done.config, reading).dir == copy
