@@ -297,7 +297,7 @@ def write_index(root: Path) -> list[Path]:
     with the repository (`paths.shipped_runs_dir`) -- with its verdict counts. A report of a
     local run (smoke, a corpus of one's own) is not listed: the committed index stays as it is."""
     lines = ["# Reproduction reports", "",
-             "One report per preset whose runs are shipped (results/<preset>/runs); each is rebuilt from the "
+             "One report per preset whose runs are shipped (`results/<preset>/runs`); each is rebuilt from the "
              "records beside its figures.", "",
              "| preset | report | verdicts |", "|---|---|---|"]
     for report in sorted(Path(root).glob("*/REPORT.md")):
@@ -316,11 +316,18 @@ def write_index(root: Path) -> list[Path]:
     return out
 
 
+_OTHER_TAG = re.compile(r"<(?!/?(?:a|details|summary|br)[\s>/])")
+
+
 def _html(markdown_text: str, title: str) -> str:
     import mistune  # ships with nbconvert (jupyter)
 
-    # escape=False: the report's own anchors and folded details are HTML (its text is ours, not a user's)
-    body = mistune.create_markdown(escape=False, plugins=["table"])(markdown_text)
+    # escape=False: the report's own anchors, line breaks and folded details are HTML; any other
+    # '<' is text (a placeholder such as <preset>, a comparison, a task name) and is escaped here,
+    # outside code spans (mistune escapes those itself)
+    text = "".join(part if part.startswith("`") else _OTHER_TAG.sub("&lt;", part)
+                   for part in re.split(r"(`[^`\n]*`)", markdown_text))
+    body = mistune.create_markdown(escape=False, plugins=["table"])(text)
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
              "img{max-width:100%}")

@@ -60,3 +60,8 @@ def test_a_verdicts_row_says_how_its_effect_is_decided():
     assert row.count(" | ") == 6  # seven cells, as the table's header
     html = report._html("| a | b | c | d | e | f | g |\n|---|---|---|---|---|---|---|\n" + row + "\n", "t")
     assert "<details><summary>how it is decided</summary>" in html  # HTML in the HTML report, not its escaped text
+    assert "<a id=" in html and "</details>" in html
+    # any other '<' is text, not a tag a browser would swallow
+    html = report._html("runs in results/<preset>/runs, loss < 3, `figures/<preset>`\n", "t")
+    assert "results/&lt;preset&gt;/runs" in html and "<code>figures/&lt;preset&gt;</code>" in html
+    assert "<preset>" not in html and "&amp;" not in html
