@@ -243,12 +243,12 @@ def _cmd_train(args) -> int:
     if args.dry_run:  # prepares, trains and writes nothing
         from .data import load_prepared
         from .data.errors import DataError
-        from .data.tasksets import get_taskset
+        from .data.tasksets import taskset_of
 
         listed = set()
         for path, cfg in zip(args.config, cfgs):
             d = cfg.data
-            get_taskset(d.taskset, d.source_path if d.source == "dir" else None)  # a misspelled one: an error, not "prepare it"
+            taskset_of(d)  # a misspelled one: an error, not "prepare it"
             try:
                 request = load_prepared(d.taskset, d.preset, d.source, d.source_path).manifest["request"]
                 other = [f"{k} {request[k]} (the config's: {getattr(d, k)})" for k in ("vocab_size", "block_size")

@@ -9,8 +9,8 @@ one forward and backward pass of the preset's model on one example at full lengt
 counted by torch's FlopCounterMode (on the CPU, seconds) and scaled by the batch size.
 GPU-hours divide those FLOPs by the throughput measured on a GPU by
 `benchmarks/bench_gpu.py` (benchmarks/results_gpu_*.json), so they are an estimate for
-that GPU, with sequences at full length (an upper bound) and without evaluation or
-beam-search time.
+that GPU, with sequences at their prepared data's mean length (where the data are not
+prepared, the lengths shipped with the preset's runs; else full length, an upper bound).
 """
 
 from __future__ import annotations
@@ -86,15 +86,14 @@ def length_share(cfg: TrainConfig) -> float:
     the counts shipped beside the preset's runs (`paths.shipped_data_lengths`), else 1 (an
     upper bound).
     The dry run never prepares data."""
-    from .data.pipeline import prepared_dir
+    from .data.pipeline import prepared_dir_of
     from .data.tasksets import taskset_of
 
-    d = cfg.data
-    root = prepared_dir(taskset_of(d).name, d.preset, d.source, d.source_path)
-    sides = 2 if taskset_of(d).kind == "translation" else 1
+    root, name = prepared_dir_of(cfg.data)
+    sides = 2 if taskset_of(cfg.data).kind == "translation" else 1
     share = _manifest_share(root / "manifest.json", cfg.model.max_len, sides)
     if share is None:
-        share = _shipped_share(cfg, str(root.relative_to(root.parents[1])), sides)
+        share = _shipped_share(cfg, name, sides)
     return 1.0 if share is None else share
 
 
@@ -301,8 +300,8 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
                  if len(stacked) < len(planned) else stacked_rate)
     lines += ["", f"total: {sum(p.steps for p in planned):,} steps, {sum(p.flops for p in planned):.3g} FLOPs "
                   f"≈ {total_h:,.{2 if total_h < 10 else 0}f} GPU-hours at {rates}",
-              "(sequences at their prepared data's mean length, at full length -- an upper bound -- where the data "
-              "are not prepared" + ("" if all("evaluation included" in w for w in used) else "; evaluation and beam search not included")
+              "(sequences at their prepared data's mean length, or the lengths shipped with the preset's runs "
+              "(results/<preset>/data_lengths.json), else at full length -- an upper bound --" + ("" if all("evaluation included" in w for w in used) else "; evaluation and beam search not included")
               + ")"]
     if stacked and where_stacked == where:
         lines += [f"({len(stacked)} of the runs train in stacks of seeds (`Preset.stack_seeds`); no rate was measured "

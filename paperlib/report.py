@@ -105,7 +105,8 @@ def _verdict_row(v: dict) -> str:
         effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
                   + (", ".join(basis) + "; " if basis else "") + f"practical minimum {c['minimum']:g}")
     if c.get("statistic"):  # what the effect is (a tolerance it includes, its sign), folded away
-        effect += f"<details><summary>how it is decided</summary>{c['statistic'].replace('|', '/')}</details>"
+        statistic = c["statistic"].replace("|", r"\|")  # a '|' of the text, not a cell's end
+        effect += f"<details><summary>how it is decided</summary>{statistic}</details>"
     gate_text = "<br>".join(f"{'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}" for g in v.get("gates", [])) or "–"
     anchor = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{v['id']}-{scope}".strip("-")).strip("-")
     what = f'<a id="{anchor}"></a>{what}'
@@ -258,8 +259,10 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
                              "trains its runs.")]
         elif s and s["status"] == NOT_SHIPPED:
             missing = re.search(r"run (\S+) \(([^)]*)\)", s["error"] or "")
+            near = re.search(r" -- (the closest stored run .*?): the code has moved on", s["error"] or "")
             lines += ["", "**Not drawn: its runs are not in the shipped results**"
-                      + (f" (the first missing: `{missing[1]}`, {missing[2]})" if missing else "")
+                      + (f" (the first missing: `{missing[1]}`, {missing[2]}"
+                         + (f"; {near[1]}" if near else "") + ")" if missing else "")
                       + f"; `paperlib reproduce --preset {preset} --only {name}` trains them."]
         elif s and s["status"] != "ok":
             lines += ["", f"**The notebook failed:** `{s['error'].splitlines()[0] if s['error'] else 'unknown error'}`"]
@@ -316,7 +319,9 @@ def write_index(root: Path) -> list[Path]:
     return out
 
 
-_OTHER_TAG = re.compile(r"<(?!/?(?:a|details|summary|br)[\s>/])")
+# a code span (kept: mistune escapes it), or a '<' that opens none of the report's own tags
+# (anchors, line breaks, folded details) nor an autolink
+_CODE_OR_STRAY_LT = re.compile(r"(`+).*?(?<!`)\1(?!`)|<(?!/?(?:a|details|summary|br)[\s>/]|https?:)")
 
 
 def _html(markdown_text: str, title: str) -> str:
@@ -325,8 +330,7 @@ def _html(markdown_text: str, title: str) -> str:
     # escape=False: the report's own anchors, line breaks and folded details are HTML; any other
     # '<' is text (a placeholder such as <preset>, a comparison, a task name) and is escaped here,
     # outside code spans (mistune escapes those itself)
-    text = "".join(part if part.startswith("`") else _OTHER_TAG.sub("&lt;", part)
-                   for part in re.split(r"(`[^`\n]*`)", markdown_text))
+    text = _CODE_OR_STRAY_LT.sub(lambda m: m[0] if m[1] else "&lt;", markdown_text)
     body = mistune.create_markdown(escape=False, plugins=["table"])(text)
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"

@@ -222,13 +222,15 @@ def closest_stored(cfg: TrainConfig, runs_root: Path | None = None) -> tuple[str
     identity = cfg.identity(plan, data_fingerprint(data))
     best = None
     for path in sorted(root_of(runs_root).glob(f"{cfg.experiment}/*/config.json")):
+        if not (path.parent / "DONE").exists():
+            continue  # an unfinished run is no stand-in for a finished one
         try:
             recorded = json.loads(path.read_text())
             stored = recorded["config"]
-        except (OSError, ValueError, KeyError):
+            same = (stored["data"]["taskset"] == cfg.data.taskset and stored["plan"]["method"] == cfg.plan.method
+                    and stored.get("seed") == cfg.seed and stored.get("stop_at") == cfg.stop_at)
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        same = (stored["data"]["taskset"] == cfg.data.taskset and stored["plan"]["method"] == cfg.plan.method
-                and stored.get("seed") == cfg.seed and stored.get("stop_at") == cfg.stop_at)
         fields = diff(recorded.get("identity", {}), identity) if same else []
         if fields and (best is None or len(fields) < len(best[1])):
             best = (f"{path.parent.parent.name}/{path.parent.name}", fields)
@@ -413,10 +415,11 @@ def ship(preset: str, dest: Path, runs_root: Path | None = None) -> list[Path]:
     its checkpoints: what the figures and claims read. Returns the copied run directories."""
     import shutil
 
-    out = []
+    out, shipped = [], []
     for run in find_runs(None, runs_root, done_only=True):
         if not run.config.experiment.endswith(f"-{preset}") or damage(run.dir):
             continue
+        shipped.append(run.config)
         target = Path(dest) / run.dir.parent.name / run.dir.name
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
@@ -424,7 +427,7 @@ def ship(preset: str, dest: Path, runs_root: Path | None = None) -> list[Path]:
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # a copy cut short never looks like a shipped run
         out.append(target)
-    ship_data_lengths(preset, Path(dest), [from_dict(json.loads((p / "config.json").read_text())["config"]) for p in out])
+    ship_data_lengths(preset, Path(dest), shipped)
     return out
 
 
@@ -432,8 +435,7 @@ def ship_data_lengths(preset: str, dest: Path, cfgs) -> None:
     """dest/../data_lengths.json (`paths.shipped_data_lengths`): the train tokens and examples
     per task of each config's prepared data (those prepared here), kept with what was there
     before. `ship` records its runs'; `paperlib runs ship` the preset's planned runs' too."""
-    from .data.pipeline import prepared_dir
-    from .data.tasksets import taskset_of
+    from .data.pipeline import prepared_dir_of
 
     path = Path(dest).parent / paths.shipped_data_lengths(preset).name
     try:
@@ -441,13 +443,12 @@ def ship_data_lengths(preset: str, dest: Path, cfgs) -> None:
     except (OSError, ValueError):
         lengths = {}
     for cfg in cfgs:
-        d = cfg.data
-        root = prepared_dir(taskset_of(d).name, d.preset, d.source, d.source_path)
+        root, name = prepared_dir_of(cfg.data)
         try:
             tasks = json.loads((root / "manifest.json").read_text())["tasks"]
         except (OSError, ValueError, KeyError):
             continue
-        lengths[str(root.relative_to(root.parents[1]))] = {
+        lengths[name] = {
             task: {"train": {k: t["train"][k] for k in ("tokens", "examples")}} for task, t in tasks.items()}
     if lengths:
         files.atomic_write(path, json.dumps(dict(sorted(lengths.items())), indent=1) + "\n")

@@ -245,9 +245,21 @@ def test_fig16_cannot_find_a_higher_best_rate_above_the_grids_top(tmp_path, bigr
     [v] = [x for x in om.fig2_fronts(df, ["hrl_lrl_fi"]) if x.claim == om.FIG16_HIGHER_BEST_RATE]
     assert v.status == core.OUT_OF_REGIME and v.numbers["best_rate_static"] == 0.9, (v.status, v.note)
     room = next(g for g in v.gates if g.name == "headroom")
-    assert not room.passed and "already the grid's highest (0.9)" in room.measured
+    assert not room.passed and "both best rates are the grid's highest (0.9)" in room.measured
     assert all(g.passed for g in v.gates if g is not room)  # the only reason
-    assert gates.headroom("static", 0.5, RATES).passed
+
+
+@pytest.mark.parametrize("best_a, top_a, best_b, top_b, decided", [
+    (0.5, 0.9, 0.3, 0.9, True),    # both inside the grid
+    (0.9, 0.9, 0.5, 0.9, True),    # a higher than b's inner optimum: higher still beyond the top
+    (0.3, 0.9, 0.9, 0.9, True),    # a's exact optimum below b's lower bound: not higher, however far b's goes
+    (0.9, 0.9, 0.9, 0.9, False),   # both at the top: either may lie beyond
+    (0.7, 0.9, 0.5, 0.5, False),   # b's grid stops at its best, below a's: b's optimum may pass a's
+    (0.5, 0.5, 0.7, 0.9, False),   # a's grid stops at its best, below b's: a's optimum may pass b's
+])
+def test_headroom_says_when_rate_grids_can_order_two_best_rates(best_a, top_a, best_b, top_b, decided):
+    g = gates.headroom("pre-training", best_a, top_a, "static", best_b, top_b)
+    assert g.passed is decided and g.name == "headroom" and g.measured
 
 
 def subset_frame(root, lrl_finals, top_curve):

@@ -56,12 +56,14 @@ def test_a_verdicts_row_says_how_its_effect_is_decided():
          "effect": {"estimate": -0.02, "low": -0.08, "high": 0.04, "unit": "nats/token", "seeds": [3, 3]}}
     row = report._verdict_row(v)
     assert "<details><summary>how it is decided</summary>final HRL loss, τ=1 minus COOLDOWN, plus a tolerance of " \
-           "0.05 nats /x/</details>" in row
+           "0.05 nats \\|x\\|</details>" in row
     assert row.count(" | ") == 6  # seven cells, as the table's header
     html = report._html("| a | b | c | d | e | f | g |\n|---|---|---|---|---|---|---|\n" + row + "\n", "t")
     assert "<details><summary>how it is decided</summary>" in html  # HTML in the HTML report, not its escaped text
-    assert "<a id=" in html and "</details>" in html
+    assert "<a id=" in html and "nats |x|</details>" in html and html.count("<td") == 7  # the text's '|', one row
     # any other '<' is text, not a tag a browser would swallow
-    html = report._html("runs in results/<preset>/runs, loss < 3, `figures/<preset>`\n", "t")
+    html = report._html("runs in results/<preset>/runs, loss < 3, `figures/<preset>`, ``a ` <b>``, "
+                        "<https://arxiv.org/abs/2312.06134>\n", "t")
     assert "results/&lt;preset&gt;/runs" in html and "<code>figures/&lt;preset&gt;</code>" in html
+    assert "<code>a ` &lt;b&gt;</code>" in html and 'href="https://arxiv.org/abs/2312.06134"' in html
     assert "<preset>" not in html and "&amp;" not in html

@@ -135,22 +135,32 @@ def test_shipped_runs_redraw_figures_without_training(tiny_cfg, tmp_path, monkey
     lengths = json.loads((tmp_path / "data_lengths.json").read_text())
     [(folder, tasks)] = lengths.items()  # the one task set the shipped run trained on
     assert folder.endswith("-mini") and all(set(t["train"]) == {"tokens", "examples"} for t in tasks.values())
+    # shipped again after another task set's lengths were recorded: those are kept
+    (tmp_path / "data_lengths.json").write_text(json.dumps({**lengths, "ddtp/other-mini": {"x": 1}}))
+    store.ship("mini", tmp_path / "results", tmp_path / "runs")
+    assert json.loads((tmp_path / "data_lengths.json").read_text()) == {**lengths, "ddtp/other-mini": {"x": 1}}
     monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "nothing prepared"))
+    monkeypatch.setattr(paths, "shipped_data_lengths", lambda preset: tmp_path / "none shipped.json")
     costs._manifest_share.cache_clear()
-    assert costs.length_share(wide) == 1.0  # not prepared, nothing shipped where it looks: the upper bound
+    assert costs.length_share(wide) == 1.0  # not prepared, nothing shipped: the upper bound
     monkeypatch.setattr(paths, "shipped_data_lengths", lambda preset: tmp_path / "data_lengths.json")
     assert costs.length_share(wide) == pytest.approx(prepared)
 
     reading = dataclasses.replace(settings, runs_root=tmp_path / "results", train_missing=False)
     assert runs.get_or_train(done.config, reading).dir == copy
-    with pytest.raises(runs.MissingRun, match=r"seed 5\) is not there .* training is off"):
+    with pytest.raises(runs.MissingRun, match=r"seed 5\) is not there .* training is off") as missing:
         runs.get_or_train_many([done.config, unfinished], reading)
+    assert "closest" not in str(missing.value)  # no stored run of that seed to name
     assert not store.locate(unfinished, tmp_path / "results")[0].exists()  # nothing was trained there
     # a run the code now asks for differently from how it was shipped: the message names the field
     moved = dataclasses.replace(done.config, optim=dataclasses.replace(done.config.optim, clip_norm=None))
     with pytest.raises(runs.MissingRun, match=rf"closest stored run of that method and seed, fig-mini/{copy.name}, "
                                               r"differs in optim\.clip_norm: the code has moved on"):
         runs.get_or_train(moved, reading)
+    # an unfinished run is never named as the closest
+    unclipped = dataclasses.replace(unfinished, optim=dataclasses.replace(unfinished.optim, clip_norm=None))
+    assert store.closest_stored(unclipped, tmp_path / "runs") is None
+    assert store.closest_stored(moved, tmp_path / "runs") == (f"fig-mini/{done.dir.name}", ["optim.clip_norm"])
 
 
 def test_figures_only_draws_what_is_shipped_and_names_what_is_not(tiny_cfg, tmp_path, capsys):

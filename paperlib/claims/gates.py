@@ -20,6 +20,8 @@ exposed      a run saw at least as many examples of a task as another run had se
              one began to overfit: only then can "it does not overfit" mean anything
 scored       every compared method's corpus BLEU is at least 10: nearer its floor, BLEU moves
              by whole points on a few segments, and a verdict on it would say nothing
+headroom     a rate grid can order two methods' best rates: a best rate at the top of its grid
+             is a lower bound only (Order Matters Fig. 16)
 """
 
 from __future__ import annotations
@@ -124,12 +126,22 @@ def exposed(task: str, seen: float, needed: float, context: str) -> Gate:
                 {"task": task, "seen": float(seen), "needed": float(needed)})
 
 
-def headroom(label: str, best: float, rates) -> Gate:
-    """`label`'s best rate lies below the highest rate of the grid: only then can another
-    method's best rate be higher on it (Order Matters Fig. 16). A best rate at the top of the
-    grid may have its optimum beyond it, and "higher" cannot be found on the grid at all."""
-    top = float(max(rates))
-    ok = best < top
-    return Gate("headroom", bool(ok),
-                f"{label}'s best rate {best:g} is {'below' if ok else 'already'} the grid's highest ({top:g})"
-                + ("" if ok else ": the grid holds no higher rate to find"), {"best": float(best), "top": top})
+def headroom(a: str, best_a: float, top_a: float, b: str, best_b: float, top_b: float) -> Gate:
+    """Whether the grids can decide "a's best rate is higher than b's" (Order Matters Fig. 16).
+    A best rate at the top of its grid is only a lower bound: that method's optimum may lie
+    beyond. "Higher" is decided when b's best is inside its grid (a higher best of a can only
+    be higher still); "not higher" when a's best is inside its grid (b's optimum can only be
+    higher still). Neither when, say, both are best at the grid's top (mini's two temperatures)."""
+    a_open, b_open = best_a >= top_a, best_b >= top_b
+    ok = (not b_open) if best_a > best_b else (not a_open)
+    if ok:
+        text = f"best rates: {a} {best_a:g}, {b} {best_b:g}, the grids' highest {top_a:g} and {top_b:g}: decided on the grid"
+    elif a_open and b_open and best_a == best_b:
+        text = f"both best rates are the grid's highest ({best_a:g}): either optimum may lie beyond it, in either order"
+    elif b_open:
+        text = (f"{b}'s best rate {best_b:g} is its grid's highest: its optimum may lie beyond, above {a}'s "
+                f"{best_a:g} or not")
+    else:
+        text = f"{a}'s best rate {best_a:g} is its grid's highest and not above {b}'s {best_b:g}: its optimum may lie beyond"
+    return Gate("headroom", bool(ok), text, {"best_a": float(best_a), "top_a": float(top_a),
+                                             "best_b": float(best_b), "top_b": float(top_b)})

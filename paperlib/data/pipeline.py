@@ -108,6 +108,15 @@ def prepared_dir(taskset: str, preset: str, source: str = "ddtp", source_path=No
     return base / "prepared" / _source_id(source, source_path) / f"{taskset}-{preset}"
 
 
+def prepared_dir_of(data) -> tuple[Path, str]:
+    """(the prepared folder a run's `DataConfig` trains on, its name under prepared/: how the
+    data lengths shipped with runs name it, `store.ship_data_lengths`)."""
+    from .tasksets import taskset_of
+
+    root = prepared_dir(taskset_of(data).name, data.preset, data.source, data.source_path)
+    return root, f"{root.parent.name}/{root.name}"
+
+
 @functools.lru_cache(maxsize=2)
 def _ddtp_corpus(data_dir: Path, n_eval: int, mirror: str | None = None) -> sources.Corpus:
     # parsing every language takes ~15 s; preparing several task sets in one process parses once
