@@ -220,9 +220,9 @@ _PRESETS = (
         # 0.39 TFLOP per step of 128 examples at full length (flop_counter); the step is
         # launch-bound -- 39 steps/s for one run alone (MFU 1.9%) -- so runs train side by side:
         # 8-9 at once gave 102-111 steps/s together, evaluation and BLEU included (23 runs in
-        # 550 s); `--dry-run` charges that rate (372-432k steps: about an hour).
+        # 550 s); `--dry-run` charges that rate (341k steps: 0.93 GPU-h).
         # In regime (2026-11-30, 4,000 steps): en-it valid 1.68-2.09 vs its bigram's 4.43, BLEU
-        # 23-28; en-es (4.3k pairs) 2.48-2.92 vs 4.95, BLEU 12-16 -- but en-es never overfit (its
+        # 23-28; en-es (4.3k pairs) 2.48-3.07 vs 5.00, BLEU 11-16 -- but en-es never overfit (its
         # minimum at the last step at 59 epochs), so the claims resting on LRL overfitting were
         # out of regime: the first pair is now hrl_lrl_es1k (1,000 en-es pairs: 128 epochs by
         # COOLDOWN's switch, 256 by the end at rate 0.5; en-it 4.3 epochs at rate 0.9). A CPU
