@@ -2,7 +2,7 @@
 # Builds .gpu/, what benchmarks/gpu_session.sh needs carried to a lent GPU, on this (CPU)
 # machine, before the device is started: lent GPU minutes are few, and the GPU image has no
 # internet. Idempotent: a part already built is kept. Then, on the device tool:
-#   run(command="bash benchmarks/gpu_session.sh 530 --no-diagnostics --stack-seeds auto", carry=[".gpu"], timeout_s=600)
+#   run(command="bash benchmarks/gpu_session.sh 560 --measure decision --stack-seeds auto", carry=[".gpu"], timeout_s=600)
 #
 #   bash benchmarks/gpu_prepare.sh            # uses .venv (make setup) for `paperlib data prepare`
 #

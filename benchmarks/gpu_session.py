@@ -1,7 +1,9 @@
 """One prepared GPU session: measure what only a GPU can, then train representative groups
 of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
 
-    python -m benchmarks.gpu_session --out DIR --budget 480 [--workers 8]
+    python -m benchmarks.gpu_session --out DIR --budget 480 [--measure all|decision|none] [--workers 8]
+
+(the plan for a lending, call by call: the header of benchmarks/gpu_session.sh)
 
 1. peak: a bf16 8192³ matrix product, the MFU denominator measured in the same run;
 2. model: training steps of the `gpu` preset's model on random full-length batches (bf16
@@ -11,16 +13,20 @@ of the `gpu` preset, all inside a fixed time budget (lent GPUs come in minutes).
    debug mode; the loop is meant to make none), and one real run of it alone on the GPU
    (steps/s, from the run's own wall-time log); K runs stacked into one vmapped step
    (`paperlib.stacked`), K = 1, 4, 8, 16: run-steps/s and MFU; and paperlib's loop training
-   K = 4 and 8 seeds as one stack (`train.train_stack`), evaluations included;
+   K = 4 and 8 seeds as one stack (`train.train_stack`), evaluations included; with
+   `--measure decision`, only one run alone and a stack of 4 (what `--stack-seeds auto`
+   decides from), with `--measure none` nothing;
 4. groups, in order, while the budget lasts: Upsample or Upweight? Fig. 1 on the preset's
    first pair (τ=1, τ=5, COOLDOWN, three seeds), then Order Matters Fig. 2 there (static,
    restart and pre-train → joint fine-tune, every seed at every rate) with Fig. 6's
    fine-tune-only runs,
    or any notebook's runs by its name (`--groups B4_table3_one_to_many,...`; DoReMi's too):
    `paperlib.runs.get_or_train_many` with `--workers` runs side by side on the one GPU. Each
-   group runs in a child process that is killed at the deadline; finished runs are kept, and
-   a run cut off resumes from its last checkpoint when the next call on the same (warm)
-   machine asks for it again: `--no-measure --groups ...` continues a session. Per group:
+   group runs in a child process that is stopped at the deadline with the workers it started
+   (`run_until`); finished runs are kept, and a run cut off resumes from its last checkpoint
+   when the next call on the same (warm) machine asks for it again: `--measure none`
+   continues a session. A group trained as stacks that fails before a step is trained again
+   alone (`stack_failed`). Per group:
    the run-steps it trained, their FLOPs as the dry run counts them, and its MFU against
    the peak (1.); for all groups together, the rate the dry run charges (`side_by_side`);
 5. when Fig. 1's τ=5 run is done: Upsample or Upweight? Fig. 3's gradient statistics at its
@@ -57,11 +63,12 @@ machine), and gpu_session.sh passes what is left after its own setup."""
 
 DECISION = "stack_decision.json"
 """Kept in the runs root of the machine by a call that decided `--stack-seeds auto`: a second
-call on the warm machine (`--no-measure`, which measures nothing to decide from) with auto
+call on the warm machine (`--measure none`, which measures nothing to decide from) with auto
 takes the same decision, so the runs the first call left unfinished resume as they were. In
 the runs root's gpu_bench/, which is not packed."""
 
 GROUPS = ("cooldown_fig1", "order_matters_fig2")  # the cheaper first: one group finishes in a short session
+MEASURES = ("all", "decision", "none")
 
 
 def matmul_peak(n: int = 8192, reps: int = 10) -> float:
@@ -204,15 +211,21 @@ def _steps_per_s(run_dir: Path, steps: int) -> float:
     return steps / (rows[-1]["wall_time"] - rows[0]["wall_time"])
 
 
+class OutOfTime(BaseException):
+    """A phase's time is up. Not an Exception (TimeoutError is an OSError, which the library's
+    `except OSError` around file reads would swallow, and the phase would run on): only
+    `phase` catches it."""
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float):
-    """Raises TimeoutError in this (main) thread after `seconds` (at the next Python bytecode:
+    """Raises OutOfTime in this (main) thread after `seconds` (at the next Python bytecode:
     a GPU kernel already launched finishes first), so one phase cannot eat the groups' time."""
     def stop(*_):
-        raise TimeoutError(f"stopped after {seconds:.0f} s: the budget's time for it was up")
+        raise OutOfTime(f"stopped after {seconds:.0f} s: the budget's time for it was up")
 
     if seconds <= 0:
-        raise TimeoutError("not started: the budget's time for it was up")
+        raise OutOfTime("not started: the budget's time for it was up")
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -227,8 +240,6 @@ def _with_math_attention_retry(fn, device: str = "cuda"):
     vmap rules are plain ones (a GPU attention kernel's may be missing or wrong)."""
     try:
         return fn()
-    except TimeoutError:
-        raise
     except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
         failed = {"error": f"{type(exc).__name__}: {exc}"[:400]}
     if device == "cuda":
@@ -242,14 +253,15 @@ def _with_math_attention_retry(fn, device: str = "cuda"):
     return failed
 
 
-def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400) -> dict:
-    """paperlib's loop, one run alone on the GPU, with host-built and with 2-D masks: steps/s
-    between its first and last evaluation."""
+def trainer_alone(preset: str, taskset: str, runs_root: Path, steps: int = 400, masks=(True, False)) -> dict:
+    """paperlib's loop, one run alone on the GPU, with host-built and (unless `masks` says
+    (True,): what the trainer uses with transformers >= 5, and all `stacking_pays` reads)
+    with 2-D masks: steps/s between its first and last evaluation."""
     from paperlib.runs import Settings, get_or_train
 
     cfg = _bench_config(preset, taskset, steps)
     out = {"steps": steps, "batch": cfg.batch_size}
-    for host in (True, False):
+    for host in masks:
         with _masks(host):
             bench_root = runs_root / "gpu_bench" / ("trainer_host_masks" if host else "trainer_2d_masks")
             run = get_or_train(cfg, Settings(runs_root=bench_root, progress=False))
@@ -284,8 +296,6 @@ def trainer_stacked(preset: str, taskset: str, runs_root: Path, stacks=(4, 8), s
 
         try:
             out[k] = run()
-        except TimeoutError:
-            raise
         except Exception as exc:  # noqa: BLE001 -- e.g. a vmap rule of the GPU's attention kernel
             out[k] = {"error": f"{type(exc).__name__}: {exc}"[:400]}
         print(f"  trainer stacked K={k}: {json.dumps(out[k], default=str)[:300]}", flush=True)
@@ -606,17 +616,23 @@ def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked:
     process: start-up, evaluations and BLEU included; MFU: the groups' training FLOPs
     (`group_flops`) over that wall time and the bf16 peak measured in the same call. Each
     device call writes its own: to join two calls' entries, add their `steps`, `flops` and
-    `wall_s` and divide again."""
+    `wall_s` and divide again. Only the groups that finished count while any did: a group cut
+    at the deadline spent its last minutes on runs waiting for a prefix, a rate below the
+    whole group's (if none finished, all count, and `partial` names them)."""
     from paperlib import presets
 
     trained = {n: g for n, g in groups.items() if g.get("run_steps")}
+    finished = {n: g for n, g in trained.items() if g.get("done") == g.get("of")}
+    partial = [] if finished else list(trained)
+    trained = finished or trained
     steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
     flops = sum(g["flops"] for g in trained.values())
     return {"preset": preset, "taskset": taskset, "workers": workers, "stacked": stacked,
             "stack": len(presets.get(preset).seeds) if stacked else 1, "groups": list(trained),
             "runs": sum(g["runs_trained"] for g in trained.values()), "steps": steps,
             "wall_s": round(wall, 1), "aggregate_steps_per_s": round(steps / wall, 1) if wall else None,
-            "flops": flops, "mfu": flops / wall / peak if wall and peak else None}
+            "flops": flops, "mfu": flops / wall / peak if wall and peak else None,
+            **({"partial": partial} if partial else {})}
 
 
 def pack_runs(runs_root: Path, out: Path) -> None:
@@ -631,15 +647,47 @@ def pack_runs(runs_root: Path, out: Path) -> None:
     partial.replace(out / "runs.tar.xz")  # a pack cut short never replaces a whole one
 
 
-def _stack_the_presets_seeds(preset: str) -> None:
+def _stack_the_presets_seeds(preset: str, on: bool = True) -> None:
     """`--stack-seeds`: the preset's configurations name their stack of seeds from here on, in
     this process (the group's child, the summaries, Fig. 3's statistics); its workers get
-    configs that name their stack."""
+    configs that name their stack. `on=False` takes that back (`stack_failed`)."""
     import dataclasses
 
     from paperlib import presets
 
-    presets.PRESETS[preset] = dataclasses.replace(presets.get(preset), stack_seeds=True)
+    presets.PRESETS[preset] = dataclasses.replace(presets.get(preset), stack_seeds=on)
+
+
+def stack_failed(code, run_steps: int) -> bool:
+    """Whether a group trained as stacks failed in a way that training alone may not: its child
+    exited with an error (not cut at the deadline) before any run trained a step. The trainer
+    phases test a stack on one plain static run only; a group's forks, phase resets and BLEU
+    may meet what they did not."""
+    return isinstance(code, int) and code != 0 and run_steps == 0
+
+
+def run_until(cmd: list[str], seconds: float):
+    """cmd's exit code, or "stopped at the deadline" after `seconds`, when it is stopped with
+    every process it started: a group's workers train on the GPU in processes of their own,
+    which would otherwise go on beside the packing and Fig. 3's statistics."""
+    import os
+
+    child = subprocess.Popen(cmd, start_new_session=True)  # its own process group: the workers join it
+    try:
+        return child.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+
+    def signal_group(sig):
+        with contextlib.suppress(ProcessLookupError):  # the whole group has ended
+            os.killpg(child.pid, sig)
+
+    signal_group(signal.SIGTERM)  # a run's files are written atomically: any moment is safe
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=10)
+    signal_group(signal.SIGKILL)  # what is left of the group: workers outlive their parent
+    child.wait()
+    return "stopped at the deadline"
 
 
 def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
@@ -661,17 +709,27 @@ def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
 
 def auto_stacking(no_measure: bool, runs_root: Path, result: dict, ratio: float) -> tuple[bool, str]:
     """`--stack-seeds auto`: this call's decision (`stacking_pays`), kept in runs_root; or, in
-    a call that measured nothing (`--no-measure`), the decision an earlier call kept there."""
+    a call that measured nothing (`--measure none`), the decision an earlier call kept there --
+    a ValueError when there is none (a fresh machine): training alone then could start runs of
+    another identity than the first call's stacked ones."""
     kept = runs_root / "gpu_bench" / DECISION  # not packed: gpu_bench holds what only this machine reads
     if no_measure:
         if kept.exists():
             earlier = json.loads(kept.read_text())
             return bool(earlier["stack"]), f"as an earlier call decided: {earlier['why']}"
-        return False, "no measurement in this call and none kept by an earlier one: the groups train alone"
+        raise ValueError("--stack-seeds auto with --measure none: no earlier call on this machine kept a decision "
+                         "(a fresh machine?); pass --stack-seeds on, or nothing, as the first call's "
+                         "gpu_session.json says (stack_seeds)")
     stack, why = stacking_pays(result.get("trainer_alone"), result.get("trainer_stacked"), ratio)
+    keep_decision(runs_root, stack, why)
+    return stack, why
+
+
+def keep_decision(runs_root: Path, stack: bool, why: str) -> None:
+    """What a later `--stack-seeds auto --measure none` call on this machine takes (`auto_stacking`)."""
+    kept = runs_root / "gpu_bench" / DECISION
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_text(json.dumps({"stack": stack, "why": why}) + "\n")
-    return stack, why
 
 
 def costs_key(stacked: bool) -> str:
@@ -693,9 +751,12 @@ def main() -> None:
     parser.add_argument("--preset", default="gpu")
     parser.add_argument("--taskset", help="default: the preset's first HRL+LRL pair")
     parser.add_argument("--groups", default=",".join(GROUPS), help=f"which groups, in order (default {','.join(GROUPS)}; or notebook names)")
-    parser.add_argument("--no-measure", action="store_true",
-                        help="skip the model and trainer measurements (a second call on a warm machine); "
-                             "the bf16 peak, which each group's MFU divides by, is still measured (seconds)")
+    parser.add_argument("--measure", choices=MEASURES, default="all",
+                        help="all: the model and trainer measurements before the groups; decision: only what "
+                             "--stack-seeds auto decides from (one run alone, a stack of 4: about a minute; the "
+                             "first call of a short lending); none: nothing (a second call on a warm machine). "
+                             "The bf16 peak, which each group's MFU divides by, is measured in any case (seconds)")
+    parser.add_argument("--no-measure", dest="measure", action="store_const", const="none", help="--measure none")
     parser.add_argument("--runs-root", type=Path, default=Path("runs"))
     parser.add_argument("--no-diagnostics", action="store_true", help="skip the step breakdown (~1 min)")
     parser.add_argument("--stack-ratio", type=float, default=2.5,
@@ -703,8 +764,9 @@ def main() -> None:
     parser.add_argument("--stack-seeds", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
                         help="on (the flag alone): train the groups' seeds as stacks (Preset.stack_seeds); auto: "
                              "only if this call's trainer phases show that it pays (`stacking_pays`), or, with "
-                             "--no-measure, as an earlier call on this machine decided (gpu_bench/"
-                             f"{DECISION} in the runs root). Stacked runs are found by the notebooks once the preset stacks too")
+                             "--measure none, as an earlier call on this machine decided (gpu_bench/"
+                             f"{DECISION} in the runs root; refused when there is none). Stacked runs are found by "
+                             "the notebooks once the preset stacks too")
     parser.add_argument("--group", help=argparse.SUPPRESS)  # the child process of one group
     args = parser.parse_args()
     from paperlib import experiments as E
@@ -730,6 +792,12 @@ def main() -> None:
 
         parser.error(f"--stack-seeds: stacked training needs transformers >= 5, this image has "
                      f"{transformers.__version__}; train unstacked (no flag) or with auto")
+    no_measure = args.measure == "none"
+    if args.stack_seeds == "auto" and no_measure:
+        try:  # a fresh machine keeps no decision: refused before the GPU time is spent
+            auto_stacking(True, args.runs_root, {}, args.stack_ratio)
+        except ValueError as exc:
+            parser.error(str(exc))
     import torch
 
     t0 = STARTED
@@ -753,7 +821,7 @@ def main() -> None:
         try:
             with _time_limit((until or measure_until) - start):
                 result[name] = fn()
-        except Exception as exc:  # one phase failing must not lose the others' numbers
+        except (Exception, OutOfTime) as exc:  # one phase failing must not lose the others' numbers
             result[name] = {"error": f"{type(exc).__name__}: {exc}"}
         result.setdefault("phase_seconds", {})[name] = time.time() - start
         print(f"[{time.time() - t0:6.0f}s] {name}: {json.dumps(result[name], default=str)[:600]}", flush=True)
@@ -763,38 +831,48 @@ def main() -> None:
         result["device"] = torch.cuda.get_device_name()
         phase("peak_bf16_flops", matmul_peak, until=deadline - 60)
     peak = result.get("peak_bf16_flops") if isinstance(result.get("peak_bf16_flops"), float) else None
-    if args.no_measure:
-        pass
-    elif torch.cuda.is_available():
-        from paperlib.train import use_gpu_kernels_for_varying_shapes
+    gpu = torch.cuda.is_available()
+    decision_only = args.measure == "decision"
+    skipped = {"skipped": f"stacked training needs transformers >= 5 (masks built on the host); this image has "
+                          f"{transformers.__version__}"}
+    if not no_measure:
+        if gpu:
+            from paperlib.train import use_gpu_kernels_for_varying_shapes
 
-        use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
+            use_gpu_kernels_for_varying_shapes()  # as the trainer does (cuDNN attention off: see its doc)
         # first what --stack-seeds auto decides from, so that a cut leaves the decision whole
-        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
-        if can_stack:
-            phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root))
+        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root,
+                                                     masks=(True,) if decision_only else (True, False)))
+        if not can_stack:
+            result["trainer_stacked"] = skipped
+        elif gpu:
+            phase("trainer_stacked", lambda: trainer_stacked(args.preset, args.taskset, args.runs_root,
+                                                             stacks=(4,) if decision_only else (4, 8)))
+    if gpu and args.measure == "all":
         phase("model", lambda: model_throughput(args.preset, (128, 512), peak or 989e12))
         phase("host_syncs", lambda: host_syncs(args.preset, args.taskset, args.runs_root))
         if can_stack:
             phase("stacked", lambda: stacked_throughput(args.preset, args.taskset, peak or 989e12))
         else:
-            result["stacked"] = result["trainer_stacked"] = {
-                "skipped": f"stacked training needs transformers >= 5 (masks built on the host); this image has "
-                           f"{transformers.__version__}"}
+            result["stacked"] = skipped
         if not args.no_diagnostics:
             phase("step_breakdown", lambda: step_breakdown(args.preset, args.taskset, args.out))
-    else:
-        phase("trainer_alone", lambda: trainer_alone(args.preset, args.taskset, args.runs_root))
     stack = args.stack_seeds == "on"
     if args.stack_seeds == "auto":
-        stack, result["stack_decision"] = auto_stacking(args.no_measure, args.runs_root, result, args.stack_ratio)
+        stack, result["stack_decision"] = auto_stacking(no_measure, args.runs_root, result, args.stack_ratio)
         print(f"[{time.time() - t0:6.0f}s] stack seeds: {result['stack_decision']}", flush=True)
     result["stack_seeds"] = stack
     save()
     if stack:  # after the measurements, whose runs train alone
         _stack_the_presets_seeds(args.preset)
-    for name in args.groups.split(","):
-        left = deadline - time.time() - 60  # 20 s to pack what is done, 40 s for Fig. 3's statistics
+    groups = args.groups.split(",")
+    # kept at the end: 20 s to pack what is done, and 40 s for Fig. 3's statistics where
+    # this call trains the runs they read
+    end_reserve = 60 if "cooldown_fig1" in groups else 20
+    queue = list(groups)
+    while queue:
+        name = queue.pop(0)
+        left = deadline - time.time() - end_reserve
         if left < 60:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
@@ -804,10 +882,7 @@ def main() -> None:
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
                "--workers", str(args.workers)] + (["--stack-seeds"] if stack else [])
-        try:
-            code = subprocess.run(cmd, timeout=left).returncode
-        except subprocess.TimeoutExpired:
-            code = "stopped at the deadline"
+        code = run_until(cmd, left)
         wall = time.time() - start
         try:
             summary = group_summary(name, args.preset, args.taskset, args.runs_root)
@@ -818,14 +893,25 @@ def main() -> None:
         proxy_steps, proxy_flops = (now - then for now, then in
                                     zip(doremi_proxy_work(name, args.preset, args.runs_root), proxy_before))
         steps, flops = sum(n for n, _ in grew.values()) + proxy_steps, group_flops(grew) + proxy_flops
-        result[name] = {"exit": code, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
+        result[name] = {"exit": code, "stacked": stack, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
                         "run_steps_per_s": steps / wall, "flops": flops,
                         "mfu": flops / wall / peak if peak else None, **summary}
-        result[costs_key(stack)] = side_by_side({g: result[g] for g in args.groups.split(",") if g in result},
+        result[costs_key(stack)] = side_by_side({g: result[g] for g in groups if result.get(g, {}).get("stacked") == stack},
                                                 args.preset, args.taskset, args.workers, stack, peak)
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
               f"{steps} run-steps at {steps / wall:.1f}/s", flush=True)
         pack_runs(args.runs_root, args.out)  # after every group: a session killed later still returns its runs
+        if stack and stack_failed(code, steps):  # trained nothing as stacks: the rest of the call trains alone
+            stack = False
+            why = (f"the stacks of group {name} failed (exit {code}) before training a step: this call's "
+                   f"groups from then on train alone")
+            result["stack_seeds"], result["stack_fallback"] = False, why
+            if args.stack_seeds == "auto":
+                keep_decision(args.runs_root, False, why)
+            _stack_the_presets_seeds(args.preset, on=False)
+            result[name]["retried_alone"] = True
+            queue.insert(0, name)
+            print(f"[{time.time() - t0:6.0f}s] {why}", flush=True)
         save()
     pack_runs(args.runs_root, args.out)
     save()

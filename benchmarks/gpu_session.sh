@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
 # The command the `device` tool runs on a lent GPU (see benchmarks/gpu_session.py). A task's
 # device time is 15 minutes in all, the machine's start included, and one command runs at most
-# 600 s, so the first call gets nearly all of it:
-#   run(command="bash benchmarks/gpu_session.sh 530 --no-diagnostics --stack-seeds auto", carry=[".gpu"], timeout_s=600)
+# 600 s, so the first call gets nearly all of it, and measures only what the stack decision
+# needs (one run alone, a stack of 4 seeds: about a minute), leaving the rest to the groups:
+#   run(command="bash benchmarks/gpu_session.sh 560 --measure decision --stack-seeds auto", carry=[".gpu"], timeout_s=600)
 # `--stack-seeds auto`: the groups' seeds train as stacks when this call's trainer_stacked phase
 # made --stack-ratio (2.5) times trainer_alone's steps/s (gpu_session.json says which, and why;
 # stacked runs are other runs than unstacked ones: the preset must then say stack_seeds=True for
-# notebooks to find them). The groups go cheapest first, so that one finishes: cooldown_fig1
-# (30k run-steps at the gpu preset), then order_matters_fig2 (66k; 96k in all: about 940 s at
-# the 102 steps/s measured side by side unstacked, so both fit in one session only as stacks).
-# Then, at once, with the device time still left (the machine stays warm ~30 s and keeps its
-# runs and checkpoints; a cut run resumes), the same choice (auto takes it again; or --stack-seeds, or nothing):
-#   run(command="bash benchmarks/gpu_session.sh <left - 40> --no-measure --stack-seeds auto --groups order_matters_fig2",
+# notebooks to find them). A stacked group that fails before training a step is trained again
+# alone, and so is the rest of the call (`stack_fallback`). The groups go cheapest first, so
+# that one finishes: cooldown_fig1 (30k run-steps at the gpu preset), then order_matters_fig2
+# (66k; 96k in all: about 940 s at the 102 steps/s measured side by side unstacked, so both fit
+# in one lending only as stacks).
+# Then, at once, with the device time still left, if `status` says the machine is still warm
+# (it keeps its runs, checkpoints and the stack decision ~30 s; a cut run resumes; a finished
+# group costs only its child's start):
+#   run(command="bash benchmarks/gpu_session.sh <left - 40> --measure none --stack-seeds auto",
 #       carry=[".gpu"], timeout_s=<left - 30>)
-# (auto takes the first call's decision, which it kept on the machine: runs/gpu_bench/stack_decision.json)
-# gpu_session.json's `side_by_side` (or `side_by_side_stacked`) entry is the groups' measured
-# rate: copy it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it.
+# If it went cold, a fresh machine has none of that (auto is then refused): name the groups the
+# first call did not finish and its decision (gpu_session.json: stack_seeds), with 5 min left:
+#   ... gpu_session.sh <left - 100> --measure none [--stack-seeds] --groups order_matters_fig2
+# Afterwards, on the CPU machine: untar runs.tar.xz into runs/; if the runs were stacked, set
+# stack_seeds=True on the gpu preset *before* `paperlib runs ship --preset gpu` and `paperlib
+# report --preset gpu` (they look the runs up by identities that name the stack; the unstacked
+# runs shipped before are then no longer read), all in one commit; gpu_session.json's
+# `side_by_side` (or `side_by_side_stacked`) entry is the finished groups' measured rate: copy
+# it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it (joining two
+# calls' entries by adding steps, flops and wall_s).
+# `--measure all` (the default) also measures the model's MFU, host syncs, stacks of 1-16 and
+# the step breakdown (~3 min; --no-diagnostics skips the last), for a lending with time to spare.
 # A later session on a fresh machine goes on with the notebooks not yet shipped, by name:
-#   ... gpu_session.sh 420 --no-measure [--stack-seeds] --groups B4_table3_one_to_many,B5_table4_multilingual_lm
+#   ... gpu_session.sh 420 --measure none [--stack-seeds] --groups B4_table3_one_to_many,B5_table4_multilingual_lm
 # It expects .gpu/ carried beside the working tree (git-ignored), built on the CPU machine
 # before the device starts by `bash benchmarks/gpu_prepare.sh` (~3 min; a new checkout has none):
 #   whl/  datasets, dill and multiprocess wheels (the GPU image lacks them; its pyarrow, 25.0.1

@@ -5,6 +5,7 @@ a change elsewhere cannot break it unseen."""
 import json
 import sys
 import tarfile
+import time
 
 import pytest
 
@@ -189,15 +190,14 @@ def test_the_groups_rate_and_mfu_join_every_group_that_trained():
 
 def test_a_phase_is_cut_where_its_time_ends_and_one_that_has_none_does_not_start():
     """The measurements may not eat the groups' time (a lent GPU's minutes are counted)."""
-    import time
 
     start = time.time()
-    with pytest.raises(TimeoutError, match="stopped after"):
+    with pytest.raises(gpu_session.OutOfTime, match="stopped after"):
         with gpu_session._time_limit(0.3):
             while True:
                 time.sleep(0.01)
     assert time.time() - start < 2
-    with pytest.raises(TimeoutError, match="not started"):
+    with pytest.raises(gpu_session.OutOfTime, match="not started"):
         with gpu_session._time_limit(-1):
             pytest.fail("ran without time left")
     with gpu_session._time_limit(5):
@@ -209,8 +209,8 @@ def test_auto_stacking_in_a_call_without_measurements_takes_the_earlier_calls_de
     """The second call on a warm machine measures nothing: with auto it trains as the first
     call decided, so that the runs the first left unfinished resume (stacked runs are other runs)."""
     root = tmp_path / "runs"
-    stack, why = gpu_session.auto_stacking(True, root, {}, 2.5)
-    assert not stack and "none kept" in why
+    with pytest.raises(ValueError, match="no earlier call on this machine kept a decision"):
+        gpu_session.auto_stacking(True, root, {}, 2.5)  # a fresh machine: no guess at the identities
     measured = {"trainer_alone": {"steps_per_s": 40.0}, "trainer_stacked": {4: {"run_steps_per_s": 120.0}}}
     assert gpu_session.auto_stacking(False, root, measured, 2.5)[0]
     stack, why = gpu_session.auto_stacking(True, root, {}, 2.5)
@@ -236,3 +236,84 @@ def test_the_stacked_trainer_phase_stops_at_the_first_failing_stack(tmp_path, mo
                                       device="cuda")
     assert tried == [4] and list(k for k in out if isinstance(k, int)) == [4]
     assert out[4] == {"error": "RuntimeError: attn_bias is not correctly aligned"}
+
+
+def test_a_phase_out_of_time_is_not_swallowed_by_an_except_oserror_on_its_way():
+    """The library reads files under `except OSError`; TimeoutError is one, so a phase cut
+    there would have run on past its time."""
+    with pytest.raises(gpu_session.OutOfTime):
+        with gpu_session._time_limit(0.2):
+            while True:
+                try:
+                    time.sleep(0.01)
+                except OSError:
+                    pass
+
+
+def test_auto_without_measurements_on_a_fresh_machine_is_refused_before_anything_runs(tmp_path):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu_session", "--out", str(tmp_path / "out"),
+                           "--preset", "smoke", "--no-measure", "--stack-seeds", "auto",
+                           "--runs-root", str(tmp_path / "runs")], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "no earlier call on this machine kept a decision" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_group_cut_at_its_deadline_is_stopped_with_the_workers_it_started(tmp_path):
+    """A group's workers are processes of their own: stopping the group's child alone would
+    leave them training on the GPU beside what comes after."""
+    import subprocess
+
+    pid_file = tmp_path / "worker.pid"
+    child = ("import subprocess, sys, time; "
+             "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+             f"open({str(pid_file)!r}, 'w').write(str(w.pid)); time.sleep(60)")
+    start = time.time()
+    assert gpu_session.run_until([sys.executable, "-c", child], 3) == "stopped at the deadline"
+    assert time.time() - start < 20
+    worker = int(pid_file.read_text())
+    time.sleep(0.2)
+    gone = subprocess.run(["ps", "-o", "stat=", "-p", str(worker)], capture_output=True, text=True).stdout.strip()
+    assert gone == "" or gone.startswith("Z"), f"the worker {worker} still runs ({gone})"  # gone, or a zombie
+    assert gpu_session.run_until([sys.executable, "-c", "raise SystemExit(3)"], 30) == 3
+
+
+def test_a_stacked_group_that_fails_before_a_step_is_trained_again_alone(tmp_path, monkeypatch):
+    """The trainer phases test a stack on one plain static run; a group's forks, resets and
+    BLEU may fail where it did not. Then the group (and the call's later ones) train alone,
+    and a later auto call on the machine takes that decision."""
+    monkeypatch.setitem(presets.PRESETS, "smoke", presets.PRESETS["smoke"])  # main stacks the preset in-process
+    calls = []
+
+    def child(cmd, seconds):
+        calls.append(("--stack-seeds" in cmd, cmd[cmd.index("--group") + 1]))
+        return 1 if "--stack-seeds" in cmd else 0
+
+    monkeypatch.setattr(gpu_session, "run_until", child)
+    monkeypatch.setattr(gpu_session, "group_summary", lambda *a: {"runs": [], "done": 0, "of": 1})
+    monkeypatch.setattr(gpu_session, "gradient_variance", lambda *a: {})
+    monkeypatch.setattr(gpu_session, "STARTED", time.time())  # the budget counts from here, not from the import
+    root, out = tmp_path / "runs", tmp_path / "out"
+    gpu_session.keep_decision(root, True, "measured earlier")
+    monkeypatch.setattr(sys, "argv", ["gpu_session", "--out", str(out), "--budget", "400", "--preset", "smoke",
+                                      "--measure", "none", "--stack-seeds", "auto", "--runs-root", str(root)])
+    gpu_session.main()
+    assert calls == [(True, "cooldown_fig1"), (False, "cooldown_fig1"), (False, "order_matters_fig2")]
+    result = json.loads((out / "gpu_session.json").read_text())
+    assert result["stack_seeds"] is False and "failed (exit 1) before training a step" in result["stack_fallback"]
+    assert result["cooldown_fig1"]["stacked"] is False and result["order_matters_fig2"]["stacked"] is False
+    assert not gpu_session.auto_stacking(True, root, {}, 2.5)[0]
+    assert not presets.get("smoke").stack_seeds
+    # a failure after steps were trained, or a cut, is not the stacks' to answer for
+    assert gpu_session.stack_failed(1, 0) and not gpu_session.stack_failed(1, 10)
+    assert not gpu_session.stack_failed("stopped at the deadline", 0) and not gpu_session.stack_failed(0, 0)
+
+
+def test_the_groups_rate_counts_finished_groups_only_while_any_finished():
+    done = {"run_steps": 300, "flops": 6e15, "wall_s": 10.0, "runs_trained": 3, "done": 3, "of": 3}
+    cut = {"run_steps": 100, "flops": 2e15, "wall_s": 30.0, "runs_trained": 1, "done": 0, "of": 5}
+    rate = gpu_session.side_by_side({"a": done, "b": cut}, "smoke", "hrl_lrl_fi", 4, stacked=False)
+    assert rate["groups"] == ["a"] and rate["steps"] == 300 and "partial" not in rate
+    rate = gpu_session.side_by_side({"b": cut}, "smoke", "hrl_lrl_fi", 4, stacked=False)
+    assert rate["groups"] == ["b"] and rate["partial"] == ["b"] and rate["aggregate_steps_per_s"] == 3.3
