@@ -491,18 +491,41 @@ def gradient_variance(preset: str, taskset: str, runs_root: Path, device: str = 
     the cooldown group), measured here on the GPU with the notebook's own settings and kept in
     the run's directory, which the tarball ships: B1 then draws from shipped runs, which have
     no checkpoints."""
-    from paperlib import experiments as E
-    from paperlib import gradvar, presets, store
+    from paperlib import gradvar, presets
 
-    points = E.gradient_variance_checkpoints(preset, taskset)
-    found = {name: None if c is None else store.find_done(c, runs_root) for name, c in points.items()}
-    missing = [name for name, c in points.items() if c is not None and found[name] is None]
+    found, missing = _fig3_checkpoints(preset, taskset, runs_root)
     if missing:
         return {"skipped": f"not trained yet: {', '.join(missing)}"}
     s = presets.get(preset)
     results = gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, device=device)
     return {name: {"norm_variance_ts": r["TS"]["norm_variance"], "norm_variance_s": r["S"]["norm_variance"]}
             for name, r in results.items()}
+
+
+def _fig3_checkpoints(preset: str, taskset: str, runs_root: Path) -> tuple[dict, list[str]]:
+    """Fig. 3's checkpoints ({name: its finished run, or None for the initialisation}) and the
+    names of those not trained yet."""
+    from paperlib import experiments as E
+    from paperlib import store
+
+    points = E.gradient_variance_checkpoints(preset, taskset)
+    found = {name: None if c is None else store.find_done(c, runs_root) for name, c in points.items()}
+    return found, [name for name, c in points.items() if c is not None and found[name] is None]
+
+
+def fig3_statistics_kept(preset: str, taskset: str, runs_root: Path) -> bool:
+    """Whether an earlier call measured Fig. 3's statistics at every checkpoint (`gradient_variance`)."""
+    from paperlib import gradvar, presets, store
+
+    found, missing = _fig3_checkpoints(preset, taskset, runs_root)
+    if missing:
+        return False
+    s = presets.get(preset)
+    try:
+        gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, compute=False)
+    except store.MissingRun:
+        return False
+    return True
 
 
 def group_configs(name: str, preset: str, taskset: str):
@@ -622,7 +645,7 @@ def side_by_side(groups: dict, preset: str, taskset: str, workers: int, stacked:
     from paperlib import presets
 
     trained = {n: g for n, g in groups.items() if g.get("run_steps")}
-    finished = {n: g for n, g in trained.items() if g.get("done") == g.get("of")}
+    finished = {n: g for n, g in trained.items() if g.get("done") == g.get("of") != 0}  # 0 of 0: no summary
     partial = [] if finished else list(trained)
     trained = finished or trained
     steps, wall = sum(g["run_steps"] for g in trained.values()), sum(g["wall_s"] for g in trained.values())
@@ -650,7 +673,7 @@ def pack_runs(runs_root: Path, out: Path) -> None:
 def _stack_the_presets_seeds(preset: str, on: bool = True) -> None:
     """`--stack-seeds`: the preset's configurations name their stack of seeds from here on, in
     this process (the group's child, the summaries, Fig. 3's statistics); its workers get
-    configs that name their stack. `on=False` takes that back (`stack_failed`)."""
+    configs that name their stack. `on=False`: they do not (a group that trains alone)."""
     import dataclasses
 
     from paperlib import presets
@@ -660,34 +683,41 @@ def _stack_the_presets_seeds(preset: str, on: bool = True) -> None:
 
 def stack_failed(code, run_steps: int) -> bool:
     """Whether a group trained as stacks failed in a way that training alone may not: its child
-    exited with an error (not cut at the deadline) before any run trained a step. The trainer
-    phases test a stack on one plain static run only; a group's forks, phase resets and BLEU
-    may meet what they did not."""
+    exited with an error (not cut at the deadline) before any run reached its first evaluation
+    (`trained_steps` counts to the last one). That catches a stack that cannot start (building,
+    a first step, a first evaluation); a fork, phase reset or BLEU failing later, after steps
+    are trained, is left as it is, recorded in the group's exit."""
     return isinstance(code, int) and code != 0 and run_steps == 0
 
 
-def run_until(cmd: list[str], seconds: float):
+def run_until(cmd: list[str], seconds: float, grace: float = 10):
     """cmd's exit code, or "stopped at the deadline" after `seconds`, when it is stopped with
-    every process it started: a group's workers train on the GPU in processes of their own,
-    which would otherwise go on beside the packing and Fig. 3's statistics."""
+    every process it started (TERM, then KILL after `grace` seconds): a group's workers train
+    on the GPU in processes of their own, which would otherwise go on beside the packing and
+    Fig. 3's statistics. The group is stopped on any way out of here (this process stopped
+    too: `main` turns SIGTERM into SystemExit). A process group, not a session of its own: the
+    device tool ends what a command leaves running, except a new session, which would train on
+    into the next call holding the runs' locks."""
     import os
 
-    child = subprocess.Popen(cmd, start_new_session=True)  # its own process group: the workers join it
-    try:
-        return child.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        pass
+    # process_group=0 from Python 3.11 on; setpgrp in the child before 3.11
+    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    child = subprocess.Popen(cmd, **group)
 
     def signal_group(sig):
         with contextlib.suppress(ProcessLookupError):  # the whole group has ended
             os.killpg(child.pid, sig)
 
-    signal_group(signal.SIGTERM)  # a run's files are written atomically: any moment is safe
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        child.wait(timeout=10)
-    signal_group(signal.SIGKILL)  # what is left of the group: workers outlive their parent
-    child.wait()
-    return "stopped at the deadline"
+    try:
+        return child.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        signal_group(signal.SIGTERM)  # a run's files are written atomically: any moment is safe
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=grace)
+        return "stopped at the deadline"
+    finally:
+        signal_group(signal.SIGKILL)  # what is left of the group: workers outlive their parent
+        child.wait()
 
 
 def stacking_pays(alone: dict, stacked: dict, ratio: float) -> tuple[bool, str]:
@@ -725,11 +755,19 @@ def auto_stacking(no_measure: bool, runs_root: Path, result: dict, ratio: float)
     return stack, why
 
 
-def keep_decision(runs_root: Path, stack: bool, why: str) -> None:
-    """What a later `--stack-seeds auto --measure none` call on this machine takes (`auto_stacking`)."""
+def keep_decision(runs_root: Path, stack: bool, why: str, alone=()) -> None:
+    """What a later `--stack-seeds auto --measure none` call on this machine takes (`auto_stacking`),
+    with the groups that train alone even so (`kept_alone`)."""
     kept = runs_root / "gpu_bench" / DECISION
     kept.parent.mkdir(parents=True, exist_ok=True)
-    kept.write_text(json.dumps({"stack": stack, "why": why}) + "\n")
+    kept.write_text(json.dumps({"stack": stack, "why": why, "alone": sorted(alone)}) + "\n")
+
+
+def kept_alone(runs_root: Path) -> set[str]:
+    """The groups an earlier call on this machine trained alone after their stacks failed
+    (`stack_failed`): a continuation trains them alone too, so that its runs are theirs."""
+    kept = runs_root / "gpu_bench" / DECISION
+    return set(json.loads(kept.read_text()).get("alone", ())) if kept.exists() else set()
 
 
 def costs_key(stacked: bool) -> str:
@@ -800,6 +838,9 @@ def main() -> None:
             parser.error(str(exc))
     import torch
 
+    # stopped from outside (the device tool at its limit): unwind, so that a group's child is
+    # stopped with its workers (`run_until`) instead of training on into the next call
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = STARTED
     deadline = t0 + args.budget
     measure_until = deadline - args.groups_reserve
@@ -863,12 +904,30 @@ def main() -> None:
         print(f"[{time.time() - t0:6.0f}s] stack seeds: {result['stack_decision']}", flush=True)
     result["stack_seeds"] = stack
     save()
-    if stack:  # after the measurements, whose runs train alone
-        _stack_the_presets_seeds(args.preset)
     groups = args.groups.split(",")
-    # kept at the end: 20 s to pack what is done, and 40 s for Fig. 3's statistics where
-    # this call trains the runs they read
-    end_reserve = 60 if "cooldown_fig1" in groups else 20
+    # groups whose stacks failed before a step, in this call or an earlier one on this machine:
+    # they train alone, the other groups as decided (stacked runs are other runs)
+    alone = kept_alone(args.runs_root) if no_measure else set()
+    result["groups_alone"] = sorted(alone)
+
+    def stacked(group: str) -> bool:
+        return stack and group not in alone
+
+    def rates() -> None:
+        """The groups' rate (`side_by_side`) under the key of each way they trained."""
+        for way in (True, False):
+            rate = side_by_side({g: result[g] for g in groups if result.get(g, {}).get("stacked") == way},
+                                args.preset, args.taskset, args.workers, way, peak)
+            if rate["steps"]:
+                result[costs_key(way)] = rate
+            else:
+                result.pop(costs_key(way), None)
+
+    # kept at the end: 20 s to pack what is done, and 40 s for Fig. 3's statistics where this
+    # call trains the runs they read and they are not kept yet
+    _stack_the_presets_seeds(args.preset, on=stacked("cooldown_fig1"))
+    fig3_due = "cooldown_fig1" in groups and not fig3_statistics_kept(args.preset, args.taskset, args.runs_root)
+    end_reserve = 60 if fig3_due else 20
     queue = list(groups)
     while queue:
         name = queue.pop(0)
@@ -877,11 +936,12 @@ def main() -> None:
             result[name] = {"skipped": f"{left:.0f} s left of the budget"}
             save()
             continue
+        _stack_the_presets_seeds(args.preset, on=stacked(name))  # the identities its summary looks up
         before, proxy_before = trained_steps(args.runs_root), doremi_proxy_work(name, args.preset, args.runs_root)
         start = time.time()
         cmd = [sys.executable, "-m", "benchmarks.gpu_session", "--out", str(args.out), "--group", name,
                "--preset", args.preset, "--taskset", args.taskset, "--runs-root", str(args.runs_root),
-               "--workers", str(args.workers)] + (["--stack-seeds"] if stack else [])
+               "--workers", str(args.workers)] + (["--stack-seeds"] if stacked(name) else [])
         code = run_until(cmd, left)
         wall = time.time() - start
         try:
@@ -893,29 +953,27 @@ def main() -> None:
         proxy_steps, proxy_flops = (now - then for now, then in
                                     zip(doremi_proxy_work(name, args.preset, args.runs_root), proxy_before))
         steps, flops = sum(n for n, _ in grew.values()) + proxy_steps, group_flops(grew) + proxy_flops
-        result[name] = {"exit": code, "stacked": stack, "wall_s": wall, "runs_trained": len(grew), "run_steps": steps,
-                        "run_steps_per_s": steps / wall, "flops": flops,
+        result[name] = {"exit": code, "stacked": stacked(name), "wall_s": wall, "runs_trained": len(grew),
+                        "run_steps": steps, "run_steps_per_s": steps / wall, "flops": flops,
                         "mfu": flops / wall / peak if peak else None, **summary}
-        result[costs_key(stack)] = side_by_side({g: result[g] for g in groups if result.get(g, {}).get("stacked") == stack},
-                                                args.preset, args.taskset, args.workers, stack, peak)
+        rates()
         print(f"[{time.time() - t0:6.0f}s] {name}: {summary['done']}/{summary['of']} runs done ({code}), "
               f"{steps} run-steps at {steps / wall:.1f}/s", flush=True)
         pack_runs(args.runs_root, args.out)  # after every group: a session killed later still returns its runs
-        if stack and stack_failed(code, steps):  # trained nothing as stacks: the rest of the call trains alone
-            stack = False
-            why = (f"the stacks of group {name} failed (exit {code}) before training a step: this call's "
-                   f"groups from then on train alone")
-            result["stack_seeds"], result["stack_fallback"] = False, why
-            if args.stack_seeds == "auto":
-                keep_decision(args.runs_root, False, why)
-            _stack_the_presets_seeds(args.preset, on=False)
-            result[name]["retried_alone"] = True
+        if stacked(name) and stack_failed(code, steps):  # trained nothing as stacks: this group trains alone
+            alone.add(name)
+            result["groups_alone"] = sorted(alone)
+            result[f"{name} (stacked, failed)"] = result.pop(name)
+            rates()
+            keep_decision(args.runs_root, stack, result.get("stack_decision", "--stack-seeds on"), alone)
             queue.insert(0, name)
-            print(f"[{time.time() - t0:6.0f}s] {why}", flush=True)
+            print(f"[{time.time() - t0:6.0f}s] the stacks of group {name} failed (exit {code}) before training a "
+                  f"step: it trains again alone", flush=True)
         save()
     pack_runs(args.runs_root, args.out)
     save()
     if deadline - time.time() > 30:  # kept per checkpoint: a cut leaves the ones measured
+        _stack_the_presets_seeds(args.preset, on=stacked("cooldown_fig1"))  # the runs it reads
         phase("gradient_variance", lambda: gradient_variance(args.preset, args.taskset, args.runs_root,
                                                              "cuda" if torch.cuda.is_available() else "cpu"),
               until=deadline - 15)

@@ -8,7 +8,7 @@
 # made --stack-ratio (2.5) times trainer_alone's steps/s (gpu_session.json says which, and why;
 # stacked runs are other runs than unstacked ones: the preset must then say stack_seeds=True for
 # notebooks to find them). A stacked group that fails before training a step is trained again
-# alone, and so is the rest of the call (`stack_fallback`). The groups go cheapest first, so
+# alone (gpu_session.json: groups_alone; a warm continuation keeps it so). The groups go cheapest first, so
 # that one finishes: cooldown_fig1 (30k run-steps at the gpu preset), then order_matters_fig2
 # (66k; 96k in all: about 940 s at the 102 steps/s measured side by side unstacked, so both fit
 # in one lending only as stacks).
@@ -23,7 +23,8 @@
 # Afterwards, on the CPU machine: untar runs.tar.xz into runs/; if the runs were stacked, set
 # stack_seeds=True on the gpu preset *before* `paperlib runs ship --preset gpu` and `paperlib
 # report --preset gpu` (they look the runs up by identities that name the stack; the unstacked
-# runs shipped before are then no longer read), all in one commit; gpu_session.json's
+# runs shipped before are then no longer read; a group in groups_alone trained unstacked and
+# is read only by a preset that does not stack), all in one commit; gpu_session.json's
 # `side_by_side` (or `side_by_side_stacked`) entry is the finished groups' measured rate: copy
 # it into benchmarks/results_gpu_h200.json, where `paperlib.costs` charges from it (joining two
 # calls' entries by adding steps, flops and wall_s).
