@@ -491,13 +491,10 @@ def gradient_variance(preset: str, taskset: str, runs_root: Path, device: str = 
     the cooldown group), measured here on the GPU with the notebook's own settings and kept in
     the run's directory, which the tarball ships: B1 then draws from shipped runs, which have
     no checkpoints."""
-    from paperlib import gradvar, presets
-
     found, missing = _fig3_checkpoints(preset, taskset, runs_root)
     if missing:
         return {"skipped": f"not trained yet: {', '.join(missing)}"}
-    s = presets.get(preset)
-    results = gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, device=device)
+    results = _fig3_statistics(found, preset, device)
     return {name: {"norm_variance_ts": r["TS"]["norm_variance"], "norm_variance_s": r["S"]["norm_variance"]}
             for name, r in results.items()}
 
@@ -513,16 +510,24 @@ def _fig3_checkpoints(preset: str, taskset: str, runs_root: Path) -> tuple[dict,
     return found, [name for name, c in points.items() if c is not None and found[name] is None]
 
 
+def _fig3_statistics(found: dict, preset: str, device: str = "cpu", compute: bool = True) -> dict:
+    """`gradvar.at_checkpoints` with the notebook's settings (B1: τ=5, seed 0)."""
+    from paperlib import gradvar, presets
+
+    s = presets.get(preset)
+    return gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, device=device,
+                                  compute=compute)
+
+
 def fig3_statistics_kept(preset: str, taskset: str, runs_root: Path) -> bool:
     """Whether an earlier call measured Fig. 3's statistics at every checkpoint (`gradient_variance`)."""
-    from paperlib import gradvar, presets, store
+    from paperlib import store
 
     found, missing = _fig3_checkpoints(preset, taskset, runs_root)
     if missing:
         return False
-    s = presets.get(preset)
     try:
-        gradvar.at_checkpoints(found, 5.0, s.gradvar_batches, s.gradvar_per_task, seed=0, compute=False)
+        _fig3_statistics(found, preset, compute=False)
     except store.MissingRun:
         return False
     return True
@@ -742,10 +747,9 @@ def auto_stacking(no_measure: bool, runs_root: Path, result: dict, ratio: float)
     a call that measured nothing (`--measure none`), the decision an earlier call kept there --
     a ValueError when there is none (a fresh machine): training alone then could start runs of
     another identity than the first call's stacked ones."""
-    kept = runs_root / "gpu_bench" / DECISION  # not packed: gpu_bench holds what only this machine reads
     if no_measure:
-        if kept.exists():
-            earlier = json.loads(kept.read_text())
+        earlier = kept_decision(runs_root)
+        if earlier is not None:
             return bool(earlier["stack"]), f"as an earlier call decided: {earlier['why']}"
         raise ValueError("--stack-seeds auto with --measure none: no earlier call on this machine kept a decision "
                          "(a fresh machine?); pass --stack-seeds on, or nothing, as the first call's "
@@ -755,19 +759,28 @@ def auto_stacking(no_measure: bool, runs_root: Path, result: dict, ratio: float)
     return stack, why
 
 
+def _decision_file(runs_root: Path) -> Path:
+    return runs_root / "gpu_bench" / DECISION  # not packed: gpu_bench holds what only this machine reads
+
+
 def keep_decision(runs_root: Path, stack: bool, why: str, alone=()) -> None:
     """What a later `--stack-seeds auto --measure none` call on this machine takes (`auto_stacking`),
     with the groups that train alone even so (`kept_alone`)."""
-    kept = runs_root / "gpu_bench" / DECISION
+    kept = _decision_file(runs_root)
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_text(json.dumps({"stack": stack, "why": why, "alone": sorted(alone)}) + "\n")
+
+
+def kept_decision(runs_root: Path) -> dict | None:
+    """The decision an earlier call on this machine kept ({stack, why, alone}), or None."""
+    kept = _decision_file(runs_root)
+    return json.loads(kept.read_text()) if kept.exists() else None
 
 
 def kept_alone(runs_root: Path) -> set[str]:
     """The groups an earlier call on this machine trained alone after their stacks failed
     (`stack_failed`): a continuation trains them alone too, so that its runs are theirs."""
-    kept = runs_root / "gpu_bench" / DECISION
-    return set(json.loads(kept.read_text()).get("alone", ())) if kept.exists() else set()
+    return set((kept_decision(runs_root) or {}).get("alone", ()))
 
 
 def costs_key(stacked: bool) -> str:
@@ -965,7 +978,9 @@ def main() -> None:
             result["groups_alone"] = sorted(alone)
             result[f"{name} (stacked, failed)"] = result.pop(name)
             rates()
-            keep_decision(args.runs_root, stack, result.get("stack_decision", "--stack-seeds on"), alone)
+            # the reason stays the first call's own (a continuation's says "as an earlier call decided")
+            earlier = kept_decision(args.runs_root) or {"stack": stack, "why": "--stack-seeds on"}
+            keep_decision(args.runs_root, earlier["stack"], earlier["why"], alone)
             queue.insert(0, name)
             print(f"[{time.time() - t0:6.0f}s] the stacks of group {name} failed (exit {code}) before training a "
                   f"step: it trains again alone", flush=True)
@@ -975,7 +990,7 @@ def main() -> None:
     if deadline - time.time() > 30:  # kept per checkpoint: a cut leaves the ones measured
         _stack_the_presets_seeds(args.preset, on=stacked("cooldown_fig1"))  # the runs it reads
         phase("gradient_variance", lambda: gradient_variance(args.preset, args.taskset, args.runs_root,
-                                                             "cuda" if torch.cuda.is_available() else "cpu"),
+                                                             "cuda" if gpu else "cpu"),
               until=deadline - 15)
         pack_runs(args.runs_root, args.out)
         save()

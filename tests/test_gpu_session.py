@@ -317,6 +317,7 @@ def test_a_stacked_group_that_fails_before_a_step_is_trained_again_alone(tmp_pat
     assert result["cooldown_fig1 (stacked, failed)"]["exit"] == 1  # the failed attempt stays on record
     assert result["cooldown_fig1"]["stacked"] is False and result["order_matters_fig2"]["stacked"] is True
     assert gpu_session.auto_stacking(True, root, {}, 2.5)[0] and gpu_session.kept_alone(root) == {"cooldown_fig1"}
+    assert gpu_session.kept_decision(root)["why"] == "measured earlier"  # the first call's reason, not nested
     calls.clear()  # the warm continuation: the failed group alone again, at once
     gpu_session.main()
     assert calls == [(False, "cooldown_fig1"), (True, "order_matters_fig2")]
