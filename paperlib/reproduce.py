@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -169,6 +170,29 @@ def kernel_name() -> str:
     return KERNEL if KERNEL in KernelSpecManager().find_kernel_specs() else "python3"
 
 
+# The kernel's own log lines are not about the notebook: ipykernel 7 warns on every start that
+# its localhost TCP sockets are unencrypted (IPC sockets would fail on a long or network-mounted
+# runtime dir), and logs an ERROR when jupyter_client interrupts it before every shutdown. A cell's
+# warnings and errors reach the executed notebook and our error line through the kernel's
+# messages, not through this log.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
+@functools.cache
+def quiet_kernel_manager() -> type:
+    """jupyter_client's kernel manager, less the interrupt it sends before shutting a kernel
+    down (jupyter_client >= 8): papermill shuts the kernel down when the notebook has run or
+    failed, so nothing is left to interrupt, and ipykernel answers it with a false ERROR line."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:  # a cell's time-out still interrupts
+                await super()._async_interrupt_kernel()
+
+    return QuietKernelManager
+
+
 def run_notebook(
     path: Path, preset: str, out_dir: Path, figures_dir: Path, parameters: dict | None = None, progress: bool = True
 ) -> NotebookResult:
@@ -191,6 +215,8 @@ def run_notebook(
             kernel_name=kernel_name(),
             progress_bar=progress,
             cwd=str(path.parent),
+            kernel_manager_class=quiet_kernel_manager(),
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except Exception as exc:  # papermill wraps the cell's exception; report and go on
         # figures only, and none of the notebook's runs shipped (e.g. the preset's grid has

@@ -52,6 +52,43 @@ def test_failing_notebook_reports_the_cell_error(tmp_path):
     assert "ZeroDivisionError" in res.error
 
 
+def test_the_kernel_logs_nothing_of_its_own_and_a_cells_warning_stays_in_the_notebook(tmp_path):
+    # run in a child: the kernel writes its log to the stderr it inherits, not to capsys
+    nb = tmp_path / "warns.ipynb"
+    write_notebook(nb, [("params", 'preset = "mini"\nfigures_dir = None'),
+                        ("code", "import warnings\nwarnings.warn('a warning of the cell')")])
+    script = ("from pathlib import Path\nfrom paperlib import reproduce\n"
+              f"r = reproduce.run_notebook(Path({str(nb)!r}), 'smoke', Path({str(tmp_path / 'out')!r}), "
+              f"Path({str(tmp_path / 'fig')!r}), progress=False)\nassert r.status == 'ok', r.error")
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "IPKernelApp" not in done.stderr, done.stderr  # no TCP warning, no ERROR at shutdown
+    executed = json.loads((tmp_path / "out" / "warns.ipynb").read_text())
+    assert "a warning of the cell" in json.dumps(executed["cells"][-1]["outputs"])
+
+
+def test_the_kernel_is_not_interrupted_on_its_way_out_but_still_on_a_time_out(monkeypatch):
+    # jupyter_client interrupts before every shutdown, and ipykernel may log that as an ERROR
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    sent = []
+
+    async def interrupt(self):
+        sent.append(self.shutting_down)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_interrupt_kernel", interrupt)
+    km = reproduce.quiet_kernel_manager()()
+    asyncio.run(km._async_interrupt_kernel())  # e.g. nbclient on a cell's time-out
+    km.shutting_down = True
+    asyncio.run(km._async_interrupt_kernel())
+    assert sent == [False]
+
+
 def test_summary_table_lists_each_notebook():
     rows = [reproduce.NotebookResult("alpha", "ok", 1.5, [Path("x.png"), Path("x.pdf")]),
             reproduce.NotebookResult("beta", "failed", 12.25)]
