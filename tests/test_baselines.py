@@ -43,3 +43,16 @@ def test_the_bigram_beats_a_unigram_on_structured_text():
     data = _data("translation", seqs)
     unigram = -np.mean(np.log(np.bincount(np.concatenate(seqs), minlength=20)[np.concatenate(seqs)] / sum(map(len, seqs))))
     assert baselines.bigram_losses(data, data, 20)["x"] < unigram - 0.3
+
+
+@pytest.mark.parametrize("x", [5, 6, 9])  # 5, 6: seen contexts; 9: a context never seen in training
+def test_bigram_conditional_is_a_distribution_over_the_vocabulary(x):
+    # evaluating [x] and [x, c] for every c in one call shares λ; the difference of their
+    # nll is -log p(c | x), which must sum to 1 over the vocabulary
+    V = 10
+    train = _data("translation", [[5, 6, 7, 2], [5, 7, 2], [6, 6, 2]] * 10)
+    evaluate = _data("translation", [[x]] + [[x, c] for c in range(V)])
+    nll, _, _ = baselines.bigram_example_nll(train, evaluate, "x", V)
+    p = np.exp(-(nll[1:] - nll[0]))
+    assert p.sum() == pytest.approx(1.0, rel=1e-9)
+    assert np.all(p > 0)  # add-one unigram: every token possible

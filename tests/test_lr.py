@@ -34,3 +34,18 @@ def test_lr_restarts_only_at_reset_phases():
     no_reset = mx.Plan(("a", "b"), (mx.Phase("x", 60, mx.Constant(mx.Mixture((1.0, 0.0)))),
                                      mx.Phase("y", 40, mx.Constant(mx.Mixture((0.5, 0.5))))))
     assert no_reset.lr_segment(60) == (60, 100, "inverse_sqrt")  # continues
+
+
+def test_constant_schedule_warms_up_linearly_then_holds():
+    assert learning_rate("constant", 0, 100, 1.0, 10) == pytest.approx(0.1)
+    assert learning_rate("constant", 4, 100, 1.0, 10) == pytest.approx(0.5)
+    assert learning_rate("constant", 9, 100, 1.0, 10) == pytest.approx(1.0)
+    assert learning_rate("constant", 99, 100, 1.0, 10) == 1.0
+    assert learning_rate("constant", 0, 100, 1.0, 0) == 1.0  # no warmup: base from the start
+
+
+def test_inverse_sqrt_without_warmup_starts_at_base():
+    # warmup 0 must not mean a zero learning rate: base at the first update, then 1/sqrt
+    assert learning_rate("inverse_sqrt", 0, 100, 1.0, 0) == pytest.approx(1.0)
+    assert learning_rate("inverse_sqrt", 3, 100, 1.0, 0) == pytest.approx(0.5)
+    assert learning_rate("constant_then_inverse_sqrt", 3, 100, 1.0, 0) == pytest.approx(0.5)

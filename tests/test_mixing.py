@@ -271,3 +271,67 @@ def test_prefix_identities_let_runs_share_training():
     rc = mx.restart(SIZES, 60, 40, rates=[0.5, 0.5], lr_schedule="cosine")
     sc = mx.static(SIZES, 100, rates=[0.5, 0.5], lr_schedule="cosine")
     assert rc.truncated(60).identity() != sc.truncated(60).identity()
+
+
+# ---- added by mutation audit: behaviour the tests above left unpinned ------------------
+
+def test_expected_weights_normalise_arbitrary_loss_weights():
+    # p * w need not sum to 1 for a hand-made mixture; the effective weights must
+    m = mx.Mixture((0.5, 0.5), (1.0, 3.0))
+    np.testing.assert_allclose(m.expected_weights(), [0.25, 0.75])
+
+
+def test_unimax_spreads_the_leftover_when_every_cap_binds():
+    # sizes 1 and 2, one epoch each, budget 100: both are capped (1 and 2 examples);
+    # the docstring says the leftover follows the allocations -> 1/3, 2/3
+    np.testing.assert_allclose(mx.unimax([1, 2], budget=100, max_epochs=1), [1 / 3, 2 / 3])
+
+
+def test_dense_schedule_reaches_tau_end_exactly_at_end_when_every_does_not_divide():
+    # updates at 0, 30, 60, 90 (tau 5, 3.8, 2.6, 1.4); from `end` on tau_end, not the last snap
+    sched = mx.DenseTemperature((100.0, 1.0), 5.0, 1.0, start=0, end=100, every=30)
+    assert sched.tau_at(99) == pytest.approx(1.4)
+    assert sched.tau_at(100) == 1.0
+    # and before a late start, tau_start holds
+    late = mx.DenseTemperature((100.0, 1.0), 5.0, 1.0, start=20, end=40, every=1)
+    assert late.tau_at(19) == 5.0 and late.tau_at(30) == pytest.approx(3.0) and late.tau_at(40) == 1.0
+
+
+def test_segments_split_at_mixture_changes_and_phase_boundaries():
+    # a restart plan has the same mixture in both phases: only the phase boundary splits it
+    r = mx.restart(SIZES, 60, 40, tau=2)
+    assert list(r.segments(0, 100)) == [(0, 60), (60, 100)]
+    assert list(r.segments(50, 70)) == [(50, 60), (60, 70)]
+    c = mx.cooldown(SIZES, 100, switch=40)
+    assert list(c.segments(0, 100)) == [(0, 40), (40, 100)]
+    assert list(c.segments(10, 30)) == [(10, 30)]
+
+
+def test_pretraining_on_several_tasks_splits_evenly():
+    three = {"a": 100, "b": 50, "c": 5}
+    plan = mx.order_matters(three, 10, 10, pretrain_on=["a", "b"], tau=1)
+    assert plan.mixture_at(0).probs == (0.5, 0.5, 0.0)
+    ft = mx.finetune_only(three, 10, 10, pretrain_on="a", finetune_on=["b", "c"])
+    assert ft.mixture_at(10).probs == (0.0, 0.5, 0.5)
+
+
+def test_rates_mapping_follows_task_order_not_mapping_order():
+    # rates given in the opposite order to the tasks; a missing task gets rate 0
+    plan = mx.static(SIZES, 10, rates={"en-fi": 0.2, "en-it": 0.8})
+    assert plan.mixture_at(0).probs == pytest.approx((0.8, 0.2))
+    plan = mx.static(SIZES, 10, rates={"en-fi": 1.0})
+    assert plan.mixture_at(0).probs == (0.0, 1.0)
+
+
+def test_a_plan_may_stop_exactly_at_its_end_but_not_past_it():
+    plan = mx.static(SIZES, 10, tau=1)
+    assert plan.truncated(10).end_step == 10
+    for bad in (0, 11):
+        with pytest.raises(ValueError, match="stop_at must be in"):
+            plan.truncated(bad)
+
+
+def test_negative_loss_weights_rejected():
+    # a negative weight would make the optimiser climb that task's loss
+    with pytest.raises(ValueError, match="loss weights must be finite and >= 0"):
+        mx.Mixture((0.5, 0.5), (1.0, -1.0))

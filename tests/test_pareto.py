@@ -39,3 +39,22 @@ def test_shared_reference_is_worse_than_every_point():
 def test_bad_points():
     with pytest.raises(ValueError, match="finite"):
         pareto.front([(1, float("nan"))])
+
+
+def test_hypervolume_with_an_asymmetric_reference():
+    # front (1,3), (2,1), reference (5,4): (5-1)*(4-3) + (5-2)*(3-1) = 4 + 6 = 10
+    assert pareto.hypervolume([(1, 3), (2, 1)], (5, 4)) == pytest.approx(10.0)
+    # reference (4,6): (4-1)*(6-3) + (4-2)*(3-1) = 9 + 4 = 13
+    assert pareto.hypervolume([(1, 3), (2, 1)], (4, 6)) == pytest.approx(13.0)
+
+
+def test_best_second_within_includes_the_limit():
+    # "no more than this on the HRL": a point exactly at the limit counts
+    assert pareto.best_second_within([(1, 5), (2, 3), (4, 1)], 2) == 3
+
+
+def test_shared_reference_strictly_worse_even_without_spread():
+    # every point shares its first loss: the margin must still push the reference past it
+    ref = pareto.shared_reference([(2, 5), (2, 3)])
+    assert ref[0] > 2 and ref[1] > 5
+    assert pareto.hypervolume([(2, 5), (2, 3)], ref) > 0

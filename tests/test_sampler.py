@@ -122,3 +122,58 @@ def test_token_balanced_bounds_is_optimal_on_a_hand_case():
     assert token_balanced_bounds(np.arange(1, 9), 8) == list(range(9))
     with pytest.raises(ValueError, match="cannot cut 8 examples into 3 batches of at least 3"):
         token_balanced_bounds(np.arange(8), 3, min_size=3)
+
+
+# ---- added by mutation audit -----------------------------------------------------------
+
+def test_batches_of_a_pool_come_in_shuffled_order():
+    # the pool is sorted by length, but its batches must not reach the model shortest
+    # first (a hidden length curriculum); 16 batches in sorted order by chance: 1/16!
+    plan = mx.static(SIZES, 16, tau=1)
+    lengths = _lengths()
+    s = MixtureSampler(plan, lengths, batch_size=16, seed=0, pool_batches=16)
+    longest = [max(lengths[list(SIZES)[k]][i] for k, i in s.batch(step)) for step in range(16)]
+    assert longest != sorted(longest)
+
+
+def test_a_boundary_step_ends_a_pool():
+    # with a boundary at 10, the first 10 batches are those of a run that stops at 10
+    # (a fork point: the prefix can be shared); without it the pool runs past 10
+    plan = mx.static(SIZES, 40, tau=3)
+    kw = dict(batch_size=8, seed=2, pool_batches=16)
+    cut = MixtureSampler(plan, _lengths(), boundaries=(10,), **kw)
+    short = MixtureSampler(plan.truncated(10), _lengths(), **kw)
+    plain = MixtureSampler(plan, _lengths(), **kw)
+    a = [cut.batch(step) for step in range(10)]
+    b = [short.batch(step) for step in range(10)]
+    c = [plain.batch(step) for step in range(10)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert any(not np.array_equal(x, z) for x, z in zip(a, c))  # the boundary made a difference
+
+
+def test_resume_refuses_another_seed_or_other_tasks():
+    plan = mx.static(SIZES, 10, tau=1)
+    s = MixtureSampler(plan, _lengths(), batch_size=4, seed=0)
+    s.batch(0)
+    state = s.state_dict()
+    with pytest.raises(ValueError, match="different tasks or seed"):
+        MixtureSampler(plan, _lengths(), batch_size=4, seed=1).load_state_dict(state)
+    other = mx.static({"big": 5000, "mid": 300}, 10, tau=1)
+    with pytest.raises(ValueError, match="different tasks or seed"):
+        MixtureSampler(other, _lengths(), batch_size=4, seed=0).load_state_dict(state)
+
+
+def test_token_batching_honours_min_batch():
+    # a few very long examples: cost-balancing alone would give them batches of 1-2 rows,
+    # but every data-parallel rank needs an example, so no batch may hold fewer than min_batch
+    lengths = _lengths()
+    lengths["small"] = np.where(np.arange(40) % 5 == 0, 500, 3)
+    plan = mx.static(SIZES, 16, rates=[0.0, 0.0, 1.0])
+
+    def sizes(min_batch):
+        s = MixtureSampler(plan, lengths, batch_size=8, seed=1, pool_batches=8, batching="tokens", min_batch=min_batch)
+        return [len(s.batch(step)) for step in range(16)]
+
+    assert min(sizes(1)) < 4  # the constraint binds here
+    assert min(sizes(4)) >= 4 and sum(sizes(4)) == 16 * 8

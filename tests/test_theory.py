@@ -88,3 +88,28 @@ def test_corrected_theorem_3_derivative(tau):
 def test_zipf_sizes():
     np.testing.assert_allclose(theory.zipf_sizes(3, 1.0), [1, 0.5, 1 / 3])
     np.testing.assert_allclose(mx.proportional(theory.zipf_sizes(4, 0.0)), [0.25] * 4)
+
+
+def test_variance_factor_second_hand_case():
+    # sizes [4, 1], tau=2: p_tau = [2/3, 1/3], p_1 = [4/5, 1/5] -> F = 5/9 + 5/9 = 10/9
+    assert theory.variance_factor([4, 1], 2) == pytest.approx(10 / 9)
+
+
+def test_theorem_3_check_sorts_and_ignores_taus_below_one():
+    sizes = [100, 10, 1]
+    # F falls on (0, 1) (towards 1 at tau=1), so a check that kept tau < 1 would fail
+    assert theory.variance_factor(sizes, 0.3) > theory.variance_factor(sizes, 1.0) + 0.1
+    assert theory.check_theorem_3(sizes, [0.3, 0.5, 1, 2, 5]).holds
+    # taus in any order: the theorem is about the sorted grid
+    assert theory.check_theorem_3(sizes, [5, 2, 1.5, 1]).holds
+
+
+def test_theorem_1_check_can_fail(monkeypatch):
+    monkeypatch.setattr(theory, "full_gradients", lambda *a, **k: (np.array([1.0, 0.0]), np.array([1.0, 0.1])))
+    assert not theory.check_theorem_1([10, 1], [2.0]).holds
+
+
+def test_lemma_check_finds_a_violation_anywhere_on_the_grid(monkeypatch):
+    # F < 1 only in the middle of the grid, not at its end
+    monkeypatch.setattr(theory, "variance_factor", lambda sizes, tau: 0.5 if tau == 2 else 1.0 + tau)
+    assert not theory.check_lemma_2_1([10, 1], [1, 2, 3]).holds
