@@ -222,8 +222,11 @@ class Dense:
 
     def __post_init__(self):
         _common(self, "steps", "every")
-        _check_tau(self.tau_start, "tau_start")
-        _check_tau(self.tau_end, "tau_end")
+        for name in ("tau_start", "tau_end"):
+            _check_tau(getattr(self, name), name)
+            if getattr(self, name) == math.inf:  # inf + frac * (1 - inf) is NaN: no line to move along
+                raise ValueError(f"plan.{name} of a dense schedule must be finite (τ moves linearly; "
+                                 f"100 is near-uniform), got inf")
         end = self.steps if self.end is None else self.end
         if isinstance(self.start, bool) or not isinstance(self.start, int) or not 0 <= self.start < end <= self.steps:
             raise ValueError(f"plan needs 0 <= start < end <= steps, got start={self.start!r}, end={self.end!r}, "

@@ -264,8 +264,10 @@ class DenseTemperature:
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(float(x) for x in _as_sizes(self.sizes)))
-        _check_tau(self.tau_start)
-        _check_tau(self.tau_end)
+        for tau in (self.tau_start, self.tau_end):
+            if _check_tau(tau) == math.inf:  # inf + frac * (1 - inf) is NaN: no line to move along
+                raise ValueError("a dense schedule moves tau linearly: tau_start and tau_end must be finite "
+                                 "(100 is near-uniform), got inf")
         if not (0 <= self.start < self.end):
             raise ValueError(f"dense schedule needs 0 <= start < end, got start={self.start}, end={self.end}")
         if self.every < 1:

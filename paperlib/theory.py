@@ -75,6 +75,8 @@ def check_lemma_2_1(sizes, taus) -> Check:
 def check_theorem_3(sizes, taus) -> Check:
     """Theorem 3: F is non-decreasing in tau for tau >= 1 (checked on a sorted grid)."""
     grid = sorted(t for t in taus if t >= 1)
+    if not grid:
+        raise ValueError(f"Theorem 3 is about tau >= 1, and none of the taus given is: {list(taus)!r}")
     values = np.array([variance_factor(sizes, t) for t in grid])
     steps = np.diff(values)
     worst = float(steps.min()) if steps.size else 0.0

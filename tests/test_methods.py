@@ -124,3 +124,8 @@ def test_a_new_method_is_one_dataclass(monkeypatch, tiny_cfg, tmp_path):
     run = tiny_cfg(methods.to_dict(cfg.plan))
     train(run, tmp_path / "r", progress=False)
     assert store.read_metrics(tmp_path / "r")[-1]["final"]
+
+
+def test_a_dense_plan_with_an_infinite_tau_is_a_config_error():
+    with pytest.raises(ValueError, match="plan.tau_start of a dense schedule must be finite"):
+        methods.Dense(steps=100, tau_start=float("inf"))

@@ -335,3 +335,10 @@ def test_negative_loss_weights_rejected():
     # a negative weight would make the optimiser climb that task's loss
     with pytest.raises(ValueError, match="loss weights must be finite and >= 0"):
         mx.Mixture((0.5, 0.5), (1.0, -1.0))
+
+
+@pytest.mark.parametrize("ends", [{"tau_start": math.inf}, {"tau_end": math.inf}])
+def test_a_dense_schedule_to_or_from_an_infinite_tau_is_refused_when_built(ends):
+    # inf + frac * (1 - inf) is NaN: it used to build, then fail at the first interpolated step
+    with pytest.raises(ValueError, match="must be finite"):
+        mx.DenseTemperature((10, 1), **{"tau_start": 5.0, "tau_end": 1.0, **ends}, start=0, end=10)

@@ -113,3 +113,8 @@ def test_lemma_check_finds_a_violation_anywhere_on_the_grid(monkeypatch):
     # F < 1 only in the middle of the grid, not at its end
     monkeypatch.setattr(theory, "variance_factor", lambda sizes, tau: 0.5 if tau == 2 else 1.0 + tau)
     assert not theory.check_lemma_2_1([10, 1], [1, 2, 3]).holds
+
+
+def test_theorem_3_without_a_tau_of_at_least_one_says_so():
+    with pytest.raises(ValueError, match="none of the taus"):
+        theory.check_theorem_3([100, 10, 1], [0.5, 0.9])
