@@ -501,6 +501,17 @@ def test_table4_outcomes(tmp_path, bigram, finals, noise, expected, tau1_trades)
     assert [v.scope for v in verdicts] == ["pl", "fi", "hu", "en", "en", "pl", "fi", "hu"]
 
 
+def test_table4_cooldown_second_on_english_counts_doremi_but_best_on_lrls_does_not(tmp_path, bigram):
+    """'On the only HRL English, COOLDOWN is only behind τ=1': every row of the table, DoReMi's
+    included (the paper's is behind, 2.89 vs 2.75); 'best on all three LRLs' leaves DoReMi out
+    (the paper's own table has it ahead there)."""
+    bigram(4.6)
+    finals = {**TABLE4_AS_THE_PAPER_SAYS, "DoReMi": t4(2.9, 3.9)}  # ahead of COOLDOWN (3.05) on en
+    verdicts = upweight.table4_multilingual_lm(table_frame(tmp_path, finals), "en", LANGS[1:])
+    assert per_claim(verdicts)["table4.cooldown_second_on_english"] == {FAILS}
+    assert per_claim(verdicts)["table4.cooldown_best_on_lrls"] == {HOLDS}
+
+
 @pytest.mark.parametrize("bigram_loss, status", [(3.6, HOLDS), (3.4, OUT), (2.5, OUT)])
 def test_table4_lm_learned_margin(tmp_path, bigram, bigram_loss, status):
     """τ=1's English ends at 3.0: 0.6 nats below a 3.6 bigram passes the LM margin (0.5), which
