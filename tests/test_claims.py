@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm, t as student
 
 from paperlib import claims, store
 from paperlib.claims import core, gates, stats, upweight
@@ -32,6 +33,24 @@ def test_decide_every_outcome(gate_list, eff, status):
     assert core.decide(CLAIM, gate_list, eff) == status
 
 
+@pytest.mark.parametrize("eff, status", [
+    (effect(0.1, 0.0, 0.2), core.INCONCLUSIVE),      # an interval that touches zero does not exclude it
+    (effect(0.02, 0.01, 0.03), core.HOLDS),          # an estimate exactly at the minimum reaches it
+    (effect(0.01, -0.05, 0.02), core.INCONCLUSIVE),  # an upper bound at the minimum is not below it
+    (effect(0.01, -0.05, 0.15), core.INCONCLUSIVE),  # estimate below the minimum, interval reaching above it
+])
+def test_decide_at_its_boundaries(eff, status):
+    assert core.decide(CLAIM, [PASS], eff) == status
+
+
+def test_a_claim_needs_a_practical_minimum():
+    """A NaN minimum would make every verdict "inconclusive" without saying why (no estimate
+    reaches it, no bound lies below it)."""
+    for bad in (-0.01, float("nan")):
+        with pytest.raises(ValueError, match="practical minimum"):
+            core.Claim("x", "", "", "", "", (), minimum=bad, statistic="")
+
+
 def test_a_single_seed_arm_is_never_judged():
     """Its interval covers the sentences but not the seed spread: inconclusive, with a note;
     an effect without seeds (theory, corpus counts) is judged as before."""
@@ -44,6 +63,22 @@ def test_a_single_seed_arm_is_never_judged():
         assert v.status == status, seeds
         assert ("too few to measure the seed spread" in v.note) == (status == core.INCONCLUSIVE)
     assert "2 seeds in an arm" in core.judge(CLAIM, [PASS], dataclasses.replace(clear, seeds=(2, 4))).note
+
+
+def test_judge_notes_name_the_failed_gates_only_and_keep_a_given_note():
+    import dataclasses
+
+    passed = core.Gate("pretrained", True, "pre-training loss 3.1")
+    assert core.judge(CLAIM, [passed, FAIL], effect(0.5, 0.4, 0.6)).note == "not judged: loss 6.0 vs bigram 4.6"
+    assert core.judge(CLAIM, [FAIL], None, note="the notebook's reason").note == "the notebook's reason"
+    one = core.judge(CLAIM, [PASS], dataclasses.replace(effect(0.5, 0.4, 0.6), seeds=(1, 3)))
+    assert "1 seed in an arm" in one.note  # singular
+
+
+def test_failed_gates_names_only_the_gates_that_failed():
+    """A panel out of regime is marked with what failed, not with every gate it was checked on."""
+    both = [core.judge(CLAIM, [core.Gate("pretrained", True, "ok"), FAIL], None, scope=s) for s in ("en-fi", "en-es")]
+    assert core.failed_gates(both) == core.failed_gates(both, "en-fi") == ["learned"]
 
 
 def test_out_of_regime_says_which_gate_and_why(tmp_path):
@@ -99,6 +134,61 @@ def test_same_runs_pairs_the_seeds():
     assert paired.low > 0 and paired.se < unpaired.se / 3  # the seed offsets cancel only when paired
 
 
+def test_a_constant_shift_on_the_same_sentences_has_no_sampling_error():
+    """B is A plus 0.1 nats on every target token, run for run: whichever sentences a
+    resample draws, loss(B) - loss(A) is 0.1 -- when both arms see the same resample (the
+    pairing) and each resample's ratio of sums divides by its own tokens."""
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(5, 30, 200).astype(float)
+    a = np.tile(tokens * (4 + rng.normal(0, 1, 200)), (3, 1))  # three seeds that agree: no seed spread
+    e = stats.loss_gain(a, a + 0.1 * tokens, tokens, n_boot=500)
+    assert e.estimate == pytest.approx(0.1) and e.se < 1e-9 and (e.low, e.high) == pytest.approx((0.1, 0.1))
+
+
+def _seed_arm(losses, tokens):
+    """(seeds, sentences) summed nll: seed s scores losses[s] nats on every token."""
+    return np.asarray(losses)[:, None] * tokens
+
+
+def test_loss_gain_se_is_that_of_a_difference_of_seed_means():
+    """Sentences every run scores alike (per token) leave only the seeds: the standard error
+    must be that of a difference of two means of 3 seeds, sqrt(s_a²/3 + s_b²/3) with the
+    sample variances (ddof=1: what the sqrt(S/(S-1)) inflation is for), whatever the
+    sentences' lengths; the interval is estimate ± t(0.975, 3 + 3 - 2) × SE."""
+    tokens = np.random.default_rng(4).integers(5, 30, 100).astype(float)
+    la, lb = np.array([4.0, 4.2, 4.1]), np.array([4.5, 4.3, 4.9])
+    e = stats.loss_gain(_seed_arm(la, tokens), _seed_arm(lb, tokens), tokens, n_boot=20000)
+    assert e.estimate == pytest.approx(lb.mean() - la.mean())
+    assert e.se == pytest.approx(np.sqrt(la.var(ddof=1) / 3 + lb.var(ddof=1) / 3), rel=0.03)
+    assert e.high - e.estimate == pytest.approx(student.ppf(0.975, 4) * e.se)
+    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, 4) * e.se)
+    # a far worse configuration of A, however spread its seeds, is never A's best in a resample
+    worse = _seed_arm([6.0, 9.0, 5.0], tokens)
+    e2 = stats.loss_gain(np.stack([worse, _seed_arm(la, tokens)]), _seed_arm(lb, tokens), tokens, n_boot=20000)
+    assert e2.estimate == pytest.approx(e.estimate) and e2.se == pytest.approx(e.se, rel=0.05)
+
+
+def test_t_quantile_on_the_pooled_seeds():
+    assert stats.t_quantile(3, 4) == pytest.approx(student.ppf(0.975, 5))
+    # one seed in an arm: no spread to estimate, a normal quantile (not t on the other arm's seeds)
+    assert stats.t_quantile(1, 3) == stats.t_quantile(3, 1) == pytest.approx(norm.ppf(0.975))
+
+
+def test_loss_contrast_is_linear_and_its_terms_share_the_sentences():
+    rng = np.random.default_rng(5)
+    a, b, tokens = _sim(rng, shift=0.1)
+    one = stats.loss_contrast([(1, a, b)], tokens, n_boot=500)
+    two = stats.loss_contrast([(2, a, b)], tokens, n_boot=500)  # the same resamples (same seed)
+    assert one.estimate == pytest.approx(stats.point_loss(b, tokens) - stats.point_loss(a, tokens))
+    assert (two.estimate, two.se) == pytest.approx((2 * one.estimate, 2 * one.se))
+    assert one.high - one.estimate == pytest.approx(student.ppf(0.975, 4) * one.se)
+    # a gap minus itself is zero in every resample when the terms see the same sentences
+    same = np.tile(a[0], (3, 1))  # seeds that agree: only the sentences are resampled
+    noisy = same + rng.normal(0, 1, 300) * tokens  # a gap that varies from sentence to sentence
+    zero = stats.loss_contrast([(1, same, noisy), (-1, same, noisy)], tokens, n_boot=300)
+    assert zero.estimate == pytest.approx(0) and zero.se < 1e-9
+
+
 @pytest.mark.parametrize("seeds, seed_sd, noise_sd", [(3, 0.05, 0.3), (3, 0.1, 0.1), (4, 0.1, 0.1),
                                                       (5, 0.05, 0.3)])
 def test_aa_false_verdict_rate_is_at_most_five_percent(seeds, seed_sd, noise_sd):
@@ -146,6 +236,21 @@ def test_best_value_gap_orders_the_best_settings():
         stats.best_value_gap(a, b[..., :-1], tokens, rates, rates, "rate")
 
 
+def test_best_value_gap_needs_97_5_percent_of_resamples_to_agree():
+    """A's better configuration (rate 0.9) scores 4.0, 4.0, 4.3 nats on its three seeds, its
+    other one (rate 0.5) 4.28 on every seed; sentences alike per token. A resample of the
+    seeds (inflated by sqrt(3/2): 3.98 or 4.34) puts rate 0.9 behind only when it draws the
+    4.3 seed three times -- 1/27 = 3.7% of resamples (two of three give 4.22 < 4.28). That is
+    more than the 2.5% a 95% percentile interval leaves out below: it must reach zero."""
+    tokens = np.random.default_rng(8).integers(5, 30, 50).astype(float)
+    a = np.stack([_seed_arm([4.28] * 3, tokens), _seed_arm([4.0, 4.0, 4.3], tokens)])
+    b = _seed_arm([4.0, 4.1, 4.2], tokens)[None]  # one configuration: its rate in every resample
+    e = stats.best_value_gap(a, b, tokens, [0.5, 0.9], [0.5], "rate", n_boot=5000)
+    assert e.estimate == pytest.approx(0.4) and (e.low, e.high) == pytest.approx((0.0, 0.4))
+    assert e.se == pytest.approx(0.4 * np.sqrt(1 / 27 * 26 / 27), rel=0.1)  # a two-valued gap: 0 with p = 1/27
+    assert core.decide(core.Claim("x", "", "", "", "", (), minimum=0.0, statistic=""), [], e) == core.INCONCLUSIVE
+
+
 def test_best_value_gap_aa_false_verdict_rate_is_at_most_five_percent():
     """A/A: both fronts the same configurations (two rates whose losses differ by less than
     the noise), different seeds: a best rate "higher" or "lower" is a false verdict."""
@@ -177,6 +282,22 @@ def test_domination_margin_finds_the_front_and_the_dominated_rate():
     dominated = [(2.6, 3.2), (2.8, 2.9), (3.1, 3.1)]
     e = stats.domination_margin(_rates_sim(rng, dominated, 0.02, 0.1), n_boot=400)
     assert e.estimate == pytest.approx(-0.2, abs=0.03) and e.high < 0
+
+
+def test_domination_margin_bounds_of_one_clearly_dominated_pair():
+    """Two tasks scored alike, sentences scored alike per token (only seeds vary), the second
+    configuration worse than the first by far: the smallest margin is that pair's, m = the
+    first's seed mean minus the second's, its SE that of a difference of seed means (the same seed draws on both tasks:
+    the same runs), low = m - t(0.975, 2S-2) SE (every pair must be positive: no correction)
+    and high = m + t(1 - 0.025/2, 2S-2) SE (Bonferroni over the 2 ordered pairs)."""
+    tokens = np.random.default_rng(6).integers(5, 30, 100).astype(float)
+    la, lb = np.array([3.0, 3.1, 2.95]), np.array([3.5, 3.3, 3.6])
+    nll = np.stack([_seed_arm(la, tokens), _seed_arm(lb, tokens)])
+    e = stats.domination_margin([(nll, tokens), (nll, tokens)], n_boot=20000)
+    assert e.estimate == pytest.approx(la.mean() - lb.mean()) and e.sentences == 200 and e.seeds == (3, 3)
+    assert e.se == pytest.approx(np.sqrt(la.var(ddof=1) / 3 + lb.var(ddof=1) / 3), rel=0.03)
+    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, 4) * e.se)
+    assert e.high - e.estimate == pytest.approx(student.ppf(1 - 0.025 / 2, 4) * e.se)
 
 
 @pytest.mark.parametrize("means, seed_sd", [([(3.0, 3.0)] * 9, 0.05), ([(3.0 + 0.03 * k, 3.24 - 0.03 * k) for k in range(9)], 0.1)])
@@ -211,6 +332,15 @@ def test_learned_gate():
     assert "0.60 nats below it" in gates.learned("en-it", 4.0, 4.6).measured
 
 
+def test_learned_and_scored_gates_at_their_thresholds():
+    assert gates.learned("en-it", 3.5, 4.5).passed  # exactly 1 nat below the bigram: "at least"
+    assert gates.learned("en-it", 4.0, 4.5, bleu=10.0).passed and not gates.learned("en-it", 4.0, 4.5, bleu=9.9).passed
+    above = gates.learned("en-it", 5.0, 4.5)
+    assert not above.passed and "0.50 nats above it" in above.measured and above.numbers["below_bigram"] == -0.5
+    assert gates.scored("en-it", {"a": 10.0, "b": 25.0}).passed  # BLEU exactly at the floor
+    assert not gates.scored("en-it", {"a": 9.9, "b": 25.0}).passed  # one method below it is enough
+
+
 def _per_sentence(loss, n=200, seeds=2, sd=0.05, seed=0):
     rng = np.random.default_rng(seed)
     tokens = np.full(n, 10.0)
@@ -231,9 +361,94 @@ def test_overfits_gate():
     assert not gates.cooldown("en-fi", steps, late, _per_sentence(4.3), _per_sentence(4.3)).passed
 
 
+def _rise(delta, n=200, sd=0.1, seeds=3):
+    """(at_min, at_end) of the same runs: far apart seeds (0.5 nats), and each sentence's
+    loss at the end is its loss at the minimum plus delta ± sd (the same for every seed).
+    Paired over seeds and sentences, the rise's standard error is sd / sqrt(n)."""
+    rng = np.random.default_rng(7)
+    tokens = np.full(n, 10.0)
+    at_min = np.stack([tokens * (4.0 + offset + rng.normal(0, 0.05, n)) for offset in rng.normal(0, 0.5, seeds)])
+    change = delta + sd * np.where(np.arange(n) % 2, 1.0, -1.0)
+    return (at_min, tokens), (at_min + tokens * change, tokens)
+
+
+def test_overfit_gates_measure_the_rise_in_standard_errors():
+    se = 0.1 / np.sqrt(200)
+    steps, curve = [0, 100, 200, 300, 400, 500], [6, 5, 4.5, 4.2, 4.0, 4.1]  # minimum at 400: 80% of training
+    g = gates.overfits("en-fi", steps, curve, *_rise(4 * se))
+    assert g.passed and g.numbers["rise"] == pytest.approx(4 * se) and g.numbers["rise_se"] == pytest.approx(se, rel=0.1)
+    assert not gates.overfits("en-fi", steps, curve, *_rise(2 * se)).passed  # needs 3 SE
+    assert gates.cooldown("en-fi", steps, curve, *_rise(2 * se)).passed  # needs 1 SE
+    assert not gates.cooldown("en-fi", steps, curve, *_rise(0.5 * se)).passed  # a rise, but within the noise
+    late = [6, 5, 4.5, 4.2, 4.1, 4.0, 4.0, 4.0, 4.0, 3.9, 4.0]  # minimum at 900 of 1000: too late to overfit
+    g = gates.overfits("en-fi", [100 * i for i in range(11)], late, *_rise(10 * se))
+    assert not g.passed and g.numbers["min_step"] == 900
+    assert gates.cooldown("en-fi", [100 * i for i in range(11)], late, *_rise(10 * se)).passed
+
+
 def test_falling_gate():
     assert gates.falling("en", [0, 10, 20], [5, 4, 3.5], 20).passed
     assert not gates.falling("en", [0, 10, 20], [5, 4, 4.1], 20).passed
+    assert not gates.falling("en", [0, 10, 20], [5, 4, 4.0], 20).passed  # flat is not falling
+    assert not gates.falling("en", [0, 10, 20], [5, 6, 7], 0).passed  # nothing earlier to fall from
+
+
+def test_exposed_and_headroom_gates_at_their_edges():
+    assert gates.exposed("en-ro", 200, 200, "static").passed  # "at least as many"
+    # equal best rates, a's at the top of its grid: a's optimum may lie beyond b's
+    assert not gates.headroom("pre-training", 0.9, 0.9, "static", 0.9, 1.0).passed
+    assert gates.headroom("pre-training", 0.9, 1.0, "static", 0.9, 0.9).passed  # "not higher": a's is exact
+
+
+# ------------------------------------------------------------------------------ evidence
+
+def _seed_rows(root, curve, offsets=(0.0, 0.0, 0.0)):
+    """Rows of three runs (seeds) whose en-fi validation curve is `curve` (every 100 steps)
+    plus the seed's offset."""
+    return pd.DataFrame([{"seed": s, "run_obj": fake_run(root, f"run-{s}", [x + off for x in curve], [4.0] * len(curve), seed=s)}
+                         for s, off in enumerate(offsets)])
+
+
+def test_step_of_and_curve_read_the_evaluations(tmp_path):
+    run = _seed_rows(tmp_path, [7, 5, 4.0, 4.5, 4.8])["run_obj"][0]
+    assert [claims.evidence.step_of(run, "en-fi", at) for at in ("final", "best", 300)] == [400, 200, 300]
+    with pytest.raises(ValueError, match="no evaluation at step 250"):
+        claims.evidence.step_of(run, "en-fi", 250)
+    steps, losses = claims.evidence.curve(run, "en-fi")
+    assert steps == [0, 100, 200, 300, 400] and losses == pytest.approx([7, 5, 4.0, 4.5, 4.8], abs=0.03)
+
+
+def test_runs_on_different_sentences_are_not_compared(tmp_path):
+    """Pairing over sentences needs the same sentences: equally many is not enough."""
+    runs = []
+    for i, tokens in enumerate((np.full(50, 10), np.r_[np.full(25, 5), np.full(25, 15)])):
+        d = tmp_path / f"r{i}"
+        d.mkdir()
+        store.write_example_losses(d, 0, {"en-fi": (4.0 * tokens, tokens)})
+        store.write_metrics(d, [{"step": 0, "valid_loss": {"en-fi": 4.0}}])
+        runs.append(store.Run(d, None))
+    with pytest.raises(ValueError, match="different en-fi sentences"):
+        claims.evidence.sentences(runs, "en-fi")
+    rows = _seed_rows(tmp_path / "s", [7, 5, 4.0])
+    with pytest.raises(ValueError, match="same seeds and sentences"):
+        claims.evidence.configs([rows, rows.iloc[:2]], "en-fi")  # 3 seeds and 2
+    assert claims.evidence.mean_final(pd.DataFrame({"x": [1.0, 2.0, 6.0]}), "x") == 3.0
+
+
+def test_minimum_and_end_and_fall_after(tmp_path):
+    rows = _seed_rows(tmp_path, [3.0, 4.0, 4.2, 4.5, 4.6], offsets=(-0.3, 0.0, 0.3))
+    steps, mean, at_min, at_end = claims.evidence.minimum_and_end(rows, "en-fi", after=100)
+    assert steps == [100, 200, 300, 400] and mean[0] == pytest.approx(4.0, abs=0.03)  # step 0 (pre-training) left out
+    assert at_min[0].sum(axis=1) / at_min[1].sum() == pytest.approx([3.7, 4.0, 4.3], abs=0.03)  # the minimum at `after` itself
+    final = [store.read_example_losses(r.dir, 400)["en-fi"][0] for r in rows["run_obj"]]
+    assert np.array_equal(at_end[0], np.stack(final))
+    falling = _seed_rows(tmp_path / "f", [7, 5, 4.5, 4.4, 4.3], offsets=(-0.3, 0.0, 0.3))
+    steps, _, at_min, _ = claims.evidence.minimum_and_end(falling, "en-fi", before_end=True)
+    assert at_min[0].mean() / at_min[1].mean() == pytest.approx(4.4, abs=0.03)  # the best before the end (step 300)
+    # still falling from step 200 to the end by 0.2: positive; the same runs at both, so the
+    # seeds' offsets (±0.3) cancel and only the sentences' noise (0.05) is left
+    fall = claims.evidence.fall_after(falling, "en-fi", 200)
+    assert fall.estimate == pytest.approx(0.2, abs=0.03) and fall.se < 0.02 and fall.low > 0.15
 
 
 # ------------------------------------------------------------------------------ paper predicates
