@@ -168,6 +168,17 @@ def test_loss_gain_se_is_that_of_a_difference_of_seed_means():
     assert e2.estimate == pytest.approx(e.estimate) and e2.se == pytest.approx(e.se, rel=0.05)
 
 
+def test_score_gain_se_is_that_of_a_difference_of_seed_means():
+    """As for losses (higher is better here): BLEU of A's best configuration on three seeds
+    minus B's; a far lower configuration of A, however spread, never counts as A's best."""
+    sa, sb = np.array([20.0, 21.0, 20.4]), np.array([18.0, 19.5, 18.2])
+    e = stats.score_gain([[5.0, 12.0, 1.0], sa], [sb], "bleu", n_boot=20000)
+    assert e.estimate == pytest.approx(sa.mean() - sb.mean()) and e.unit == "bleu"
+    assert e.se == pytest.approx(np.sqrt(sa.var(ddof=1) / 3 + sb.var(ddof=1) / 3), rel=0.03)
+    assert e.high - e.estimate == pytest.approx(student.ppf(0.975, 4) * e.se)
+    assert str(e) == f"{e.estimate:+.3f} [{e.low:+.3f}, {e.high:+.3f}] bleu"
+
+
 def test_t_quantile_on_the_pooled_seeds():
     assert stats.t_quantile(3, 4) == pytest.approx(student.ppf(0.975, 5))
     # one seed in an arm: no spread to estimate, a normal quantile (not t on the other arm's seeds)
