@@ -186,3 +186,86 @@ def test_the_pretraining_length_is_advised_per_fine_tuning_rate():
     one = advise.points_from_pretrain(pd.DataFrame([r for r in rows if r["pretrain"] == 3000]), "en-it", "en-es")
     with pytest.raises(ValueError, match="2 or more distinct pre-training lengths"):
         advise.recommend(one)
+
+
+def _two_rates(lrl, hrl=(3.0, 3.0, 3.2, 3.2)):
+    """Two seeds at each of the LRL rates 0.1 and 0.5 (one seed per rate: pass two values)."""
+    rate = (0.1, 0.1, 0.5, 0.5) if len(lrl) == 4 else (0.1, 0.5)
+    return advise.Points(np.array(rate), np.array(hrl, float), np.array(lrl, float))
+
+
+def test_the_band_is_the_rmse_of_held_out_lrl_errors_pooled_over_methods():
+    """Two rates, two seeds: the law (a line in log r) refit without one run passes through the
+    other seed at that rate, so each run's held-out error is its seed's difference to the other
+    seed: static's LRL runs +-0.2 at r = 0.1 and +-0.1 at 0.5, pre-training's 0 -- band =
+    sqrt((2 0.2² + 2 0.1²) / 8) = 0.1118 over 8 runs. Both HRL laws stay within 0.3 of the
+    best HRL run (3.0), so each method's best is at r = 0.5: 3.3 vs static's 3.55, a gap of
+    0.25 > the band (reliable); with static at 3.4 there the gap is 0.1 < the band (not)."""
+    pre = _two_rates((3.9, 3.9, 3.3, 3.3))
+    a = advise.recommend({advise.STATIC: _two_rates((4.0, 4.2, 3.5, 3.6)), advise.PRETRAIN: pre}, tolerance=0.3)
+    assert a.method == advise.PRETRAIN and a.rate == pytest.approx(0.5) and a.lrl == pytest.approx(3.3)
+    assert a.hrl == pytest.approx(3.2) and a.n_held_out == 8
+    assert a.band == pytest.approx(np.sqrt(0.1 / 8))
+    assert a.runner_up[:2] == (advise.STATIC, pytest.approx(0.5)) and a.runner_up[2] == pytest.approx(3.55)
+    assert a.reliable and "below the gap it ranks (0.250)" in a.why
+    b = advise.recommend({advise.STATIC: _two_rates((4.0, 4.2, 3.35, 3.45)), advise.PRETRAIN: pre}, tolerance=0.3)
+    assert b.band == pytest.approx(np.sqrt(0.1 / 8)) and b.runner_up[2] - b.lrl == pytest.approx(0.1)
+    assert not b.reliable and "(0.112 nats) is as large as the gap to the runner-up (0.100)" in b.why
+
+
+def test_the_runner_up_is_the_second_best_method_of_three():
+    worst = _two_rates((5.0, 5.0, 4.5, 4.5))
+    a = advise.recommend({"worst": worst, advise.STATIC: _two_rates((4.0, 4.0, 3.5, 3.5)),
+                          advise.PRETRAIN: _two_rates((3.9, 3.9, 3.3, 3.3))}, tolerance=0.3)
+    assert a.method == advise.PRETRAIN and a.runner_up[0] == advise.STATIC and a.runner_up[2] == pytest.approx(3.5)
+
+
+def test_one_method_alone_has_nothing_to_rank_against():
+    a = advise.recommend({advise.PRETRAIN: _two_rates((3.9, 4.1, 3.3, 3.3))}, tolerance=0.3)
+    assert a.runner_up == () and not a.reliable and "only one method was run" in a.why
+
+
+def test_a_method_that_misses_the_hrl_tolerance_ranks_by_how_far_it_misses():
+    """Static's HRL loss (3.6 at best) misses 3.0 + tolerance: it is no candidate, and the
+    recommendation is reliable when the miss is larger than the HRL law's held-out error."""
+    static = _two_rates((3.0, 3.0, 2.5, 2.5), hrl=(3.6, 3.6, 3.8, 3.8))  # better LRL, but the HRL fails
+    a = advise.recommend({advise.STATIC: static, advise.PRETRAIN: _two_rates((3.9, 3.9, 3.3, 3.3))}, tolerance=0.3)
+    # 3.6 - 3.0 - 0.3 = 0.3 nats missed; every HRL run predicted exactly (seeds agree): error 0
+    assert a.method == advise.PRETRAIN and a.runner_up == () and a.reliable
+    assert "misses the tolerance by 0.300 nats, more than the law's held-out HRL error (0.000)" in a.why
+    # pre-training's HRL seeds 3.0 and 3.8 at r = 0.1 (its law: 3.4 there, within 0.5 of 3.0): held-out HRL
+    # errors +-0.8 on 2 of 12 runs, RMSE sqrt(1.28 / 12) = 0.327; static misses by 3.6 - 3.0 - 0.5 = 0.1 < 0.327:
+    # not reliable
+    noisy = _two_rates((3.9, 3.9, 3.3, 3.3), hrl=(3.0, 3.8, 3.3, 3.3))
+    far = _two_rates((2.0, 2.0, 1.5, 1.5), hrl=(4.6, 4.6, 4.8, 4.8))  # misses by 1.1: the closest miss (static's) counts
+    b = advise.recommend({advise.STATIC: static, "far": far, advise.PRETRAIN: noisy}, tolerance=0.5)
+    assert b.method == advise.PRETRAIN and not b.reliable
+    assert "misses the tolerance by 0.100 nats, no more than the law's held-out HRL error (0.327)" in b.why
+
+
+def test_runs_that_cannot_be_held_out_leave_the_law_unchecked():
+    """One run per rate at two rates: without a run, one rate is left, which cannot fit a line."""
+    a = advise.recommend({advise.STATIC: _two_rates((4.0, 3.5), hrl=(3.0, 3.2)),
+                          advise.PRETRAIN: _two_rates((3.9, 3.3), hrl=(3.0, 3.2))}, tolerance=0.3)
+    assert a.n_held_out == 0 and np.isnan(a.band) and not a.reliable and "no run could be held out" in a.why
+
+
+def test_four_rates_fit_the_bending_law_in_and_out_of_the_held_out_fits():
+    """At 4 rates the law is quadratic in log r -- also when a rate is held out (the same law,
+    fit to the 3 others). On an exact quadratic, 4 + 0.3 (log r - log 0.35)², the optimum is
+    found and every held-out run is predicted exactly (a line would miss them)."""
+    assert advise.design([0.1, 0.2], 4).shape == (2, 3) and advise.design([0.1, 0.2], 3).shape == (2, 2)
+    r = np.array([0.1, 0.2, 0.5, 0.7])
+    lrl = 4 + 0.3 * (np.log(r) - np.log(0.35)) ** 2
+    a = advise.recommend({advise.PRETRAIN: advise.Points(r, 3 - 0.5 * np.log(1 - r), lrl)}, tolerance=10.0)
+    assert a.rate == pytest.approx(0.35, abs=0.005) and a.lrl == pytest.approx(4.0, abs=1e-4)
+    assert a.n_held_out == 4 and a.band < 1e-9 and "shares it was not fit on" in a.held_out
+
+
+def test_an_optimum_at_the_low_end_of_the_range_is_flagged():
+    """Pre-training lengths where the LRL loss grows with length (4 + 0.2 log N): the shortest
+    run's length is recommended, the law still falling below it -- at the edge."""
+    n = np.array([1500.0, 3000.0, 4500.0])
+    a = advise.recommend({advise.PRETRAIN: advise.Points(n, np.full(3, 3.0), 4 + 0.2 * np.log(n), advise.STEPS)},
+                         tolerance=0.1)
+    assert a.rate == pytest.approx(1500) and a.at_edge
