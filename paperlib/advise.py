@@ -186,15 +186,20 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
         i = int(np.argmin(np.abs(r - reference[1])))
         runner = (float(lrl_law[i]), f"{reference[0]}, the paper's choice,", float(r[i]), float(hrl_law[i]))
     gap = runner[0] - lrl if runner else float("nan")
+    hrl_band = float(np.sqrt(np.mean(np.square(hrl_errors)))) if hrl_errors else float("nan")
     if not errors:
         reliable, why = False, "no run could be held out (too few rates and seeds): the law is unchecked"
     elif runner is None:
-        hrl_band = float(np.sqrt(np.mean(np.square(hrl_errors)))) if hrl_errors else float("nan")
         closest = min(excess.values()) if excess else float("nan")
         reliable = bool(excess) and closest > hrl_band
         why = (f"the other method's HRL loss misses the tolerance by {closest:.3f} nats, "
                f"{'more' if reliable else 'no more'} than the law's held-out HRL error ({hrl_band:.3f})"
                if excess else "only one method was run: nothing to rank it against")
+    elif gap < 0:  # only the paper's choice can be lower: outside the HRL tolerance (else it were the pick)
+        miss = runner[3] - best_hrl - tolerance
+        reliable = miss > hrl_band
+        why = (f"the paper's choice predicts a lower LRL loss (by {-gap:.3f} nats) but misses the HRL tolerance by "
+               f"{miss:.3f} nats, {'more' if reliable else 'no more'} than the law's held-out HRL error ({hrl_band:.3f})")
     elif band >= gap:
         reliable, why = False, (f"the held-out error ({band:.3f} nats) is as large as the gap to the runner-up "
                                 f"({gap:.3f}): the ranking is within the law's error")

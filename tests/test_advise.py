@@ -157,6 +157,11 @@ def test_cooldowns_switch_is_advised_on_the_axis_whose_ends_are_tau_1_and_tau_5(
     assert "switch points it was not fit on" in a.held_out
     text = advise.describe(a, "en-it", "en-es", 0.1)
     assert f"at a switch at {a.rate:.0%} of the run" in text and "the paper's choice, at a switch at 50%" in text
+    # at 0.05 nats the paper's half-way switch is lower on the LRL (3.032 vs 3.068 at s* = 0.408)
+    # but 0.025 over the HRL tolerance (1.775 vs 1.75): said so, not as a negative gap to rank
+    tight = advise.recommend(points, tolerance=0.05, reference=(advise.COOLDOWN, 0.5))
+    assert tight.rate == pytest.approx(np.sqrt(1 / 6), abs=0.01) and tight.runner_up[2] < tight.lrl
+    assert "misses the HRL tolerance by 0.02" in tight.why and tight.reliable, tight.why
     three = advise.recommend(advise.points_from_switch(rows([0, 0.5, 1]), "en-it", "en-es"), tolerance=0.1,
                              reference=(advise.COOLDOWN, 0.5))
     assert "grid's own switch points only" in three.held_out and three.n_held_out == 9
