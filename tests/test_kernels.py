@@ -149,3 +149,57 @@ def test_host_built_masks_give_the_same_logits_and_read_nothing_back_from_the_de
 
         assert _scalar_reads(lambda: step(theirs)) > 0  # transformers asks the masks on the device
         assert _scalar_reads(lambda: step(ours)) == 0
+
+
+def test_dropout_refuses_a_negative_probability_and_keeps_a_near_one_probability_finite():
+    """p < 0 is no probability (it would scale every element down); p just below 1 rounds to
+    2^16 levels and must still drop all but 1 level in 2^16, kept ones scaled by 2^16, not
+    divide by zero."""
+    x = torch.ones(4096)
+    with pytest.raises(ValueError, match=r"in \[0, 1\)"):
+        kernels.dropout(x, -0.1)
+    torch.manual_seed(0)
+    y = kernels.dropout(torch.ones(1 << 18), 1 - 1e-6)
+    assert torch.isfinite(y).all()
+    kept = y[y != 0]
+    assert torch.equal(kept, torch.full_like(kept, 65536.0))
+    assert 0 < kept.numel() < 20  # expected 4 of 2^18
+
+
+def test_dropout_at_a_rate_that_rounds_to_zero_draws_nothing():
+    """p below 2^-17 rounds to 0 levels: x itself, and torch's generator is not advanced."""
+    x = torch.randn(100)
+    torch.manual_seed(7)
+    assert kernels.dropout(x, 1e-6) is x and kernels.dropout(x, 0.0) is x
+    after = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(after, torch.rand(3))
+
+
+def test_cpu_training_leaves_inplace_dropout_and_gpus_to_pytorch():
+    assert isinstance(kernels.cpu_training(torch.device("cuda")), contextlib.nullcontext)
+    assert not isinstance(kernels.cpu_training(torch.device("cpu")), contextlib.nullcontext)
+    torch.manual_seed(2)
+    x = torch.ones(2000)
+    with kernels.cpu_training(torch.device("cpu")):
+        y = F.dropout(x, 0.5, True, True)  # in place: PyTorch's own (bernoulli) dropout
+    assert y.data_ptr() == x.data_ptr() and int((x == 0).sum()) > 500
+    assert torch.equal(x[x != 0], torch.full_like(x[x != 0], 2.0))
+
+
+def test_host_masks_are_the_causal_and_padding_masks_by_definition():
+    """lm: position i attends j iff j <= i and j is not padding; translation: the source
+    padding mask (batch, 1, 1, S), None without padding, and a causal (1, 1, T, T) decoder."""
+    keep = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    lm = kernels.host_attention_masks({"input_ids": torch.zeros(2, 3, dtype=torch.long), "attention_mask": keep}, "lm")
+    expected = torch.tensor([[[j <= i and bool(keep[b, j]) for j in range(3)] for i in range(3)] for b in range(2)])
+    assert lm["attention_mask"].shape == (2, 1, 3, 3) and torch.equal(lm["attention_mask"][:, 0], expected)
+    dec = torch.zeros(2, 4, dtype=torch.long)
+    tr = kernels.host_attention_masks({"attention_mask": keep, "decoder_input_ids": dec}, "translation")
+    assert torch.equal(tr["attention_mask"], keep.bool()[:, None, None, :])
+    causal = torch.tensor([[j <= i for j in range(4)] for i in range(4)])
+    assert torch.equal(tr["decoder_attention_mask"], causal[None, None])
+    full = kernels.host_attention_masks({"attention_mask": torch.ones(2, 3), "decoder_input_ids": dec}, "translation")
+    assert full["attention_mask"] is None
+    with pytest.raises(ValueError, match="unknown model kind"):
+        kernels.host_attention_masks({"attention_mask": keep}, "seq2seq")
