@@ -164,3 +164,181 @@ def test_the_dry_run_on_a_cpu_machine_says_how_long_training_takes_here(monkeypa
     hours = float(re.search(r"total on this machine: ≈ ([\d.]+) h of training wall time", out)[1])
     assert hours == pytest.approx(flops / (100e9 * share * 2) / 3600, abs=0.006)
     assert "CPU wall h" in out and "100 GFLOPS matmul peak per core measured now" in out
+
+
+def _hours_table(text):
+    """{experiment: GPU-h} of the rows of the dry run's table."""
+    out = {}
+    for line in text.splitlines():
+        cols = line.split()
+        if len(cols) == 8 and cols[0].startswith("exp-"):
+            out[cols[0]] = float(cols[6])
+    return out
+
+
+def test_gpu_hours_charge_stacked_runs_at_the_stacked_rate_and_the_others_at_the_rate_alone(monkeypatch):
+    """GPU-hours = FLOPs / measured FLOP/s / 3600, each run at the rate of how it trains (in a
+    stack of seeds or alone); a run shared by notebooks is charged to the first; on a CPU
+    machine its wall hours = FLOPs / the CPU's rate / 3600."""
+    import dataclasses
+    import re
+
+    base = E.static_rate("smoke", "hrl_lrl_fi", 0.5, "x")
+    alone = dataclasses.replace(base, experiment="exp-alone")
+    stacked = dataclasses.replace(base, experiment="exp-stacked", seed=0, stack_seeds=(0, 1))
+    planned = [costs.PlannedRun(("A1_x", "A2_y"), alone, 3600, 1e12),  # 3.6e15 FLOPs
+               costs.PlannedRun(("A2_y",), stacked, 7200, 1e12)]  # 7.2e15 FLOPs
+    monkeypatch.setattr(costs, "planned_runs", lambda *a, **k: planned)
+    monkeypatch.setattr(costs, "measured_throughput",
+                        lambda preset, stacked=False: ("GPU S (stacks)", 8e12) if stacked else ("GPU A", 1e12))
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr(costs, "cpu_throughput", lambda workers: ("this CPU", 1e11))
+    text = costs.describe("smoke")
+    assert _hours_table(text) == {"exp-alone": 1.0, "exp-stacked": 0.25}
+    assert re.search(r"≈ 1\.25 GPU-hours at 1\.0 TFLOP/s measured on GPU A; the 1 runs trained in stacks of seeds "
+                     r"at 8\.0 TFLOP/s", text)
+    by_nb = {m[1]: (float(m[2]), float(m[3])) for m in re.finditer(r"^  (A\d_\w+)\s+([\d.]+)\s+([\d.]+)$", text, re.M)}
+    assert by_nb == {"A1_x": (1.0, 10.0), "A2_y": (0.2, 20.0)}  # 0.25 h printed to one decimal
+    assert "total on this machine: ≈ 30.00 h of training wall time" in text
+
+
+def test_cpu_throughput_counts_at_most_one_run_per_core(monkeypatch):
+    import json
+
+    from paperlib import paths
+
+    monkeypatch.setattr(costs, "matmul_peak", lambda *a, **k: 100e9)
+    monkeypatch.setattr("paperlib.executors.cpu_cores", lambda: 2)
+    share = json.loads((paths.PACKAGE_ROOT / "benchmarks" / "results.json").read_text())["step"]["useful_flops_fraction"]
+    assert costs.cpu_throughput(1)[1] == pytest.approx(100e9 * share)
+    assert costs.cpu_throughput(8)[1] == pytest.approx(2 * 100e9 * share)  # 8 workers share 2 cores
+    assert costs.cpu_throughput(0)[1] == pytest.approx(100e9 * share)
+    assert costs.cpu_throughput(8)[0].startswith("2 run(s) side by side")
+
+
+def test_the_dry_runs_identity_is_the_stores_whatever_the_experiment_and_tells_taus_apart():
+    """Two configs are one run exactly when the store would train them once: the experiment
+    folder is no part of a run's identity; temperature plans of different tau are different
+    runs, even on task sets whose placeholder sizes would make them all uniform if equal."""
+    import dataclasses
+
+    cfg = E.static_rate("smoke", "hrl_lrl_fi", 0.5, "x")
+    assert costs._run_identity(cfg) == costs._run_identity(dataclasses.replace(cfg, experiment="y"))
+    assert costs._run_identity(cfg) != costs._run_identity(dataclasses.replace(cfg, seed=cfg.seed + 1))
+    assert costs._run_identity(cfg) != costs._run_identity(E.static_rate("smoke", "hrl_lrl_fi", 0.25, "x"))
+    temps = [dataclasses.replace(cfg, plan={"method": "temperature", "steps": 8, "tau": tau}, fork_at=None, stop_at=None,
+                                 prefix_forks=()) for tau in (1, 5, 100)]
+    assert len({costs._run_identity(t) for t in temps}) == 3
+
+
+def test_every_planned_run_with_its_prefixes_trains_its_full_length_once(monkeypatch):
+    """A run that continues a shared prefix trains only its steps after the fork; the prefix
+    is planned too, and the chain adds up to the run's full length."""
+    from paperlib.config import parent_config
+
+    monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
+
+    planned = costs.planned_runs("smoke", ["A6_fig07_multilingual_lm", "A7_fig09_pretraining_length"])
+    by_id = {costs._run_identity(p.config): p for p in planned}
+    assert len(by_id) == len(planned)  # counted once each
+    forked = [p for p in planned if p.config.fork_at is not None]
+    assert forked
+    for p in forked:
+        steps, cfg = p.steps, p.config
+        while cfg.fork_at is not None:
+            cfg = parent_config(cfg)
+            steps += by_id[costs._run_identity(cfg)].steps
+        assert steps == total_steps(p.config)
+
+
+def test_a_preset_that_stacks_its_seeds_plans_every_seeds_run(monkeypatch):
+    """A stack of K seeds is K runs (each one identity in the store), each planned with the
+    stack's steps."""
+    import dataclasses
+
+    from paperlib import presets
+
+    only = ["A2_fig02_hrl_lrl_fronts"]
+    monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    stacked = costs.planned_runs("smoke", only)
+    assert all(p.config.stack_seeds for p in stacked)
+    by_id = {costs._run_identity(p.config): p for p in stacked}
+    for p in stacked:
+        assert p.config.seed in p.config.stack_seeds and len(p.config.stack_seeds) > 1
+        for seed in p.config.stack_seeds:
+            assert by_id[costs._run_identity(dataclasses.replace(p.config, seed=seed))].steps == p.steps
+
+
+def test_doremis_reference_and_proxy_are_charged_one_runs_length_each(monkeypatch):
+    """DoReMi trains a reference and a proxy model, one run's length each, alone."""
+    import dataclasses
+
+    monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
+    for notebook in E.DOREMI_NOTEBOOKS:
+        taskset, experiment = E.doremi_taskset(notebook, None)
+        proxy = dataclasses.replace(E.doremi_proxy_config("smoke", taskset, experiment), stack_seeds=())
+        [p] = [p for p in costs.planned_runs("smoke", [notebook]) if costs._run_identity(p.config) == costs._run_identity(proxy)]
+        assert p.steps == 2 * total_steps(proxy)
+
+
+def test_a_deeper_variant_is_charged_its_base_presets_steps_per_second_divided_by_the_ratio_of_layers(tmp_path, monkeypatch):
+    import json
+
+    from paperlib import paths, presets
+
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "results_gpu_x.json").write_text(json.dumps({
+        "device": "GPU X", "side_by_side": {"preset": "gpu", "workers": 4, "aggregate_steps_per_s": 30.0}}))
+    monkeypatch.setattr(paths, "PACKAGE_ROOT", tmp_path)
+    monkeypatch.setattr(costs, "length_share", lambda cfg: 0.5)  # the measured pair's mean length
+    monkeypatch.setattr(costs, "flops_per_example", lambda model, kind, vocab: 1e9 * model.layers)
+    base, deep = presets.get("gpu"), presets.get("gpu6")
+    assert deep.varies == "gpu" and deep.model.layers == 2 * base.model.layers
+    where, rate = costs.measured_throughput("gpu")
+    assert rate == pytest.approx(30.0 * 1e9 * base.model.layers * base.batch_size * 0.5)
+    where6, rate6 = costs.measured_throughput("gpu6")
+    steps_per_s = 30.0 * base.model.layers / deep.model.layers
+    assert rate6 == pytest.approx(steps_per_s * 1e9 * deep.model.layers * deep.batch_size * 0.5)
+    assert "measured on gpu" in where6
+
+
+def test_flops_per_step_are_the_models_per_example_times_batch_at_the_mean_length(monkeypatch):
+    import dataclasses
+
+    from paperlib.models import ModelConfig
+
+    model = ModelConfig(d_model=32, layers=1, heads=2, ffn=64, max_len=16)
+    cfg = dataclasses.replace(E.static_rate("smoke", "hrl_lrl_fi", 0.5, "x"), model=model)
+    monkeypatch.setattr(costs, "length_share", lambda c: 0.25)
+    full = costs.flops_per_example(model, "translation", costs._vocab(cfg))
+    assert costs.flops_per_step(cfg) == pytest.approx(full * cfg.batch_size * 0.25)
+    # a config's own vocabulary size, not its preset's
+    own = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, vocab_size=123))
+    assert costs.flops_per_step(own) == pytest.approx(costs.flops_per_example(model, "translation", 123) * cfg.batch_size * 0.25)
+    assert costs.flops_per_step(own) != costs.flops_per_step(cfg)
+
+
+def test_a_tasks_length_share_is_at_most_full_length():
+    """FLOPs are counted at full length, an upper bound: a task whose mean example is longer
+    (counted before truncation) counts at full length, not above."""
+    tasks = {"a": {"train": {"examples": 10, "tokens": 10 * 300}}, "b": {"train": {"examples": 4, "tokens": 4 * 32}}}
+    assert costs._tasks_share(tasks, 64, 2) == pytest.approx((1.0 + 0.25) / 2)
+    assert costs._tasks_share({}, 64, 2) is None
+
+
+def test_a_stack_listed_by_its_first_seed_plans_the_runs_of_all_its_seeds(monkeypatch):
+    """A notebook's grid may name a stack by one config: the other seeds of its stack train
+    with it, each a run of its own in the store, their shared prefixes too."""
+    import dataclasses
+
+    from paperlib.config import stack_configs
+
+    cfg = dataclasses.replace(E.static_rate("smoke", "hrl_lrl_fi", 0.5, "x"), seed=0, stack_seeds=(0, 1, 2))
+    assert cfg.fork_at is not None  # continues a shared prefix
+    monkeypatch.setattr(E, "notebook_runs", lambda preset, parameters=None: {"A2_fig02_hrl_lrl_fronts": [(cfg, {})]})
+    monkeypatch.setattr(costs, "flops_per_step", lambda c: 1.0)
+    planned = costs.planned_runs("smoke", ["A2_fig02_hrl_lrl_fronts"])
+    assert sorted((p.config.seed, p.steps) for p in planned) == sorted(
+        [(s, total_steps(cfg) - cfg.fork_at) for s in (0, 1, 2)] + [(s, cfg.fork_at) for s in (0, 1, 2)])
+    assert {costs._run_identity(c) for c in stack_configs(cfg)} <= {costs._run_identity(p.config) for p in planned}

@@ -271,3 +271,191 @@ def test_kept_results_are_read_back_per_params_strict_json_and_recomputed_in_a_n
     assert "NaN" not in (run.dir / "analyses" / "stats.json").read_text()
     monkeypatch.setattr(store, "KEPT_FORMAT", store.KEPT_FORMAT + 1)  # what computes them changed
     assert store.read_kept(run, "stats", {"a": 1}) is None
+
+
+def test_a_cut_last_line_that_parses_is_dropped_and_a_valid_json_line_that_is_no_row_is_damage(tmp_path):
+    """The last line is a row only once its newline is written (a kill may cut `{"step": 8,
+    "x": 1}` to `{"step": 8}`, which parses); a line that is JSON but not a metrics row (no
+    step, or not an object) is damage, named with file and line, like one that is not JSON."""
+    d = tmp_path / "r"
+    store.write_metrics(d, [{"step": 0}, {"step": 4}])
+    with open(d / "metrics.jsonl", "a") as f:
+        f.write('{"step": 8}')
+    assert [r["step"] for r in store.read_metrics(d)] == [0, 4]
+    for bad in ('{"loss": 1.0}', "[1, 2]", "null", "7"):
+        (d / "metrics.jsonl").write_text(f'{{"step": 0}}\n{{"step": 4}}\n{bad}\n{{"step": 8}}\n')
+        with pytest.raises(store.DamagedRun, match=r"metrics.jsonl:3: damaged line"):
+            store.read_metrics(d)
+        assert store.damage(d) is not None
+
+
+def test_damage_names_a_config_that_is_json_but_no_runs_config_and_else_the_damaged_metrics_line(tiny_cfg, tmp_path):
+    d = tmp_path / "r"
+    d.mkdir()
+    for text, error in (("{not json", "JSONDecodeError"), ('{"something": "else"}', "KeyError"),
+                        ("[1, 2]", "TypeError"), ('{"config": 3}', "ValueError")):
+        (d / "config.json").write_text(text)
+        assert store.damage(d) == f"{d / 'config.json'}: unreadable ({error})"
+    (d / "config.json").write_text(json.dumps({"config": tiny_cfg(PLAN).to_dict()}))
+    assert store.damage(d) is None  # a readable config, no log yet
+    (d / "metrics.jsonl").write_text('{"step": 0}\n{"step": 4}\n{"step"\n{"step": 8}\n')
+    assert store.damage(d).startswith(f"{d / 'metrics.jsonl'}:3: damaged line")
+
+
+def test_truncating_keeps_rows_up_to_the_checkpoint_and_refuses_when_damage_reaches_back_before_it(tmp_path):
+    d = tmp_path / "r"
+    rows = [{"step": 0, "loss": 3.0}, {"step": 4, "loss": 2.0}, {"step": 8, "loss": 1.0}, {"step": 8, "final": True}]
+    store.write_metrics(d, rows)
+    store.truncate_metrics(d, 8)
+    assert store.read_metrics(d) == rows[:3]  # the final row is redone after the last step
+    store.truncate_metrics(d, 4)
+    assert store.read_metrics(d) == rows[:2]
+    # damage after the checkpoint's rows: dropped with what follows it
+    (d / "metrics.jsonl").write_text('{"step": 0}\n{"step": 4}\n{"step": 6}\ngarbage\n{"step": 8}\n')
+    store.truncate_metrics(d, 4)
+    assert store.read_metrics(d) == [{"step": 0}, {"step": 4}]
+    # damage before the checkpoint's last row: that row is lost, never silently dropped
+    (d / "metrics.jsonl").write_text('{"step": 0}\ngarbage\n{"step": 4}\n{"step": 8}\n')
+    with pytest.raises(store.DamagedRun, match=r"metrics.jsonl:2: damaged line.*rows before the last checkpoint .step 4. are lost"):
+        store.truncate_metrics(d, 4)
+    assert "garbage" in (d / "metrics.jsonl").read_text()  # left as it was
+
+
+def test_own_seconds_leave_out_the_prefix_a_fork_continues_and_last_wall_time_is_the_last_rows(tmp_path):
+    import types
+
+    def seconds(fork_at):
+        return store.own_seconds(types.SimpleNamespace(fork_at=fork_at), tmp_path)
+
+    store.write_metrics(tmp_path, [
+        {"step": 0, "wall_time": 1.0}, {"step": 4, "wall_time": 10.0},  # the prefix's rows, carried over
+        {"step": 6, "wall_time": 20.0}, {"step": 8, "wall_time": 30.0}, {"step": 8, "final": True, "wall_time": 34.0}])
+    assert seconds(4) == pytest.approx(24.0)  # its own steps, evaluation and BLEU after the prefix's 10 s
+    assert seconds(None) == pytest.approx(34.0)  # a run of its own: all its time
+    assert store.last_wall_time(tmp_path) == 34.0
+    (tmp_path / "metrics.jsonl").write_text('{"step": 0, "wall_time": 1.0}\nbad\n')
+    assert seconds(None) == 0.0 and store.last_wall_time(tmp_path) is None
+
+
+def _stored(root, experiment, name, config, identity, done=True):
+    d = root / experiment / name
+    d.mkdir(parents=True)
+    (d / "config.json").write_text(json.dumps({"config": config, "identity": identity}))
+    if done:
+        (d / "DONE").write_text("{}")
+    return d
+
+
+def test_the_closest_stored_run_is_the_finished_one_of_its_method_seed_and_length_with_fewest_differences(tiny_cfg, tmp_path):
+    import copy
+    import dataclasses
+
+    cfg = tiny_cfg(PLAN)
+    data, plan, _ = store.resolve(cfg)
+    identity = cfg.identity(plan, store.data_fingerprint(data))
+
+    def changed(*keys):
+        out = copy.deepcopy(identity)
+        for k in keys:
+            section, field = k.split(".")
+            out[section][field] = "other"
+        return out
+
+    conf = json.loads(json.dumps(cfg.to_dict()))
+    _stored(tmp_path, "test", "a-two", conf, changed("optim.lr", "optim.warmup"))
+    _stored(tmp_path, "test", "b-one", conf, changed("optim.lr"))
+    _stored(tmp_path, "test", "c-three", conf, changed("optim.lr", "optim.warmup", "model.ffn"))
+    assert store.closest_stored(cfg, tmp_path) == ("test/b-one", ["optim.lr"])
+    # none of these stands in for it, however close: unfinished, another seed, another length
+    # (a shared prefix), another experiment
+    _stored(tmp_path, "test", "0-unfinished", conf, changed("model.ffn"), done=False)
+    _stored(tmp_path, "test", "0-seed", {**conf, "seed": 9}, changed("model.ffn"))
+    _stored(tmp_path, "test", "0-prefix", {**conf, "stop_at": 4}, changed("model.ffn"))
+    _stored(tmp_path, "other", "0-exp", conf, changed("model.ffn"))
+    assert store.closest_stored(cfg, tmp_path) == ("test/b-one", ["optim.lr"])
+    # the run itself, stored: nothing differs, it is no "closest run" to name
+    _stored(tmp_path, "test", "0-same", conf, identity)
+    assert store.closest_stored(cfg, tmp_path) == ("test/b-one", ["optim.lr"])
+    assert store.closest_stored(dataclasses.replace(cfg, seed=1), tmp_path) is None
+
+
+def test_a_finished_run_is_found_under_another_experiment_and_a_resume_refuses_another_config(tiny_cfg, tmp_path):
+    """Equal hashes train identically: a finished run stored under another experiment's
+    folder is cfg's run (cfg's own folder is still where it would train)."""
+    import dataclasses
+
+    cfg = tiny_cfg(PLAN, experiment="mine")
+    data, plan, h = store.resolve(cfg)
+    identity = cfg.identity(plan, store.data_fingerprint(data))
+    assert store.locate(cfg, tmp_path) == (tmp_path / "mine" / h, None)
+    _stored(tmp_path, "theirs", h, cfg.to_dict(), identity, done=False)
+    assert store.locate(cfg, tmp_path)[1] is None  # not finished: not found
+    (tmp_path / "theirs" / h / "DONE").write_text("{}")
+    own, run = store.locate(cfg, tmp_path)
+    assert own == tmp_path / "mine" / h and run.dir == tmp_path / "theirs" / h
+    assert store.find_done(cfg, tmp_path).dir == tmp_path / "theirs" / h
+    # resuming a run directory with another config is refused, naming the fields
+    d = tmp_path / "r"
+    d.mkdir()
+    store.write_or_check_config(d, cfg, plan, data)
+    store.write_or_check_config(d, dataclasses.replace(cfg, experiment="renamed"), plan, data)  # same run
+    with pytest.raises(ValueError, match=r"different config \(fields differ: seed\)"):
+        store.write_or_check_config(d, dataclasses.replace(cfg, seed=5), plan, data)
+
+
+def test_the_data_fingerprint_holds_the_tokenizer_and_every_tasks_dataset():
+    """Re-prepared data (another tokenizer, or another dataset) never reuses a stored run."""
+    import types
+
+    from paperlib.config import TrainConfig, config_hash
+
+    def data(tok, tasks):
+        return types.SimpleNamespace(manifest={"tokenizer": {"sha256": tok}, "keys": {"tasks": tasks}})
+
+    cfg = TrainConfig(plan=PLAN)
+    hashes = {config_hash(cfg.identity(None, store.data_fingerprint(d)))
+              for d in (data("t1", {"en-it": "a"}), data("t2", {"en-it": "a"}), data("t1", {"en-it": "b"}))}
+    assert len(hashes) == 3
+    assert config_hash(cfg.identity(None, store.data_fingerprint(data("t1", {"en-it": "a"})))) in hashes
+
+
+def test_find_runs_filters_by_dotted_keys_and_finished_runs(tiny_cfg, tmp_path):
+    a = tiny_cfg(PLAN, experiment="e").to_dict()
+    b = tiny_cfg({**PLAN, "tau": 5}, experiment="e").to_dict()
+    _stored(tmp_path, "e", "a", a, {})
+    _stored(tmp_path, "e", "b", b, {}, done=False)
+    _stored(tmp_path, "f", "c", {**a, "experiment": "f"}, {})
+    assert [r.dir.name for r in store.find_runs("e", tmp_path)] == ["a", "b"]
+    assert [r.dir.name for r in store.find_runs("e", tmp_path, plan__tau=5)] == ["b"]
+    assert [r.dir.name for r in store.find_runs("e", tmp_path, done_only=True, plan__tau=5)] == []
+    assert [r.dir.name for r in store.find_runs(None, tmp_path, plan__tau=2)] == ["a", "c"]
+
+
+def test_final_metrics_and_curves_read_evaluations_best_losses_and_the_final_rows_bleu(tmp_path):
+    d = tmp_path / "e" / "r"
+    store.write_metrics(d, [
+        {"step": 0, "valid_loss": {"a": 3.0, "b": 4.0}},
+        {"step": 4, "valid_loss": {"a": 1.0, "b": 3.5}},
+        {"step": 8, "valid_loss": {"a": 2.0, "b": 3.0}},
+        {"step": 8, "final": True, "bleu": {"a": 20.0}, "chrf": {"a": 40.0}}])
+    run = store.Run(d, None)
+    m = store.final_metrics(run)
+    assert m["valid_loss.a"] == 2.0 and m["valid_loss.b"] == 3.0  # the last evaluation
+    assert m["best_valid_loss.a"] == 1.0 and m["best_valid_loss.b"] == 3.0
+    assert m["bleu.a"] == 20.0 and m["chrf.a"] == 40.0
+    df = store.curves([(run, {"method": "m"})])
+    assert list(df["step"]) == [0, 4, 8] and "final" not in df and set(df["method"]) == {"m"}
+    store.write_metrics(d, [{"step": 0, "valid_loss": {"a": 3.0}}, {"step": 4, "valid_loss": {"a": 2.0}}])
+    assert not any(k.startswith("bleu") for k in store.final_metrics(run))  # no final row yet
+
+
+def test_ship_leaves_out_a_finished_run_with_a_damaged_log_and_lists_steps_in_order(tiny_cfg, tmp_path):
+    conf = tiny_cfg(PLAN, experiment="x-mini").to_dict()
+    good = _stored(tmp_path / "runs", "x-mini", "good", conf, {})
+    bad = _stored(tmp_path / "runs", "x-mini", "bad", conf, {})
+    store.write_metrics(good, [{"step": 0}])
+    (bad / "metrics.jsonl").write_text('{"step": 0}\ngarbage\n{"step": 4}\n')
+    assert [p.name for p in store.ship("mini", tmp_path / "results", tmp_path / "runs")] == ["good"]
+    for step in (12, 4, 100, 8):
+        store.write_example_losses(good, step, {"a": ([1.0], [2])})
+    assert store.example_loss_steps(good) == [4, 8, 12, 100]
