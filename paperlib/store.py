@@ -208,7 +208,7 @@ def _differences(run_dir: Path, identity: dict) -> list[str]:
     path = Path(run_dir) / "config.json"
     try:
         recorded = json.loads(path.read_text())["identity"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: valid JSON that is not a mapping
         raise DamagedRun(f"{path}: unreadable ({type(exc).__name__}); the run cannot be reused") from None
     return diff(recorded, identity)
 
@@ -387,9 +387,14 @@ def find_done(cfg: TrainConfig, runs_root: Path | None = None) -> Run | None:
 
 def trained_at(run_dirs) -> list[str]:
     """The git commits (config.json's: `files.code_version`) the runs in run_dirs were
-    trained at (directories without a config are skipped)."""
-    paths_ = (Path(d) / "config.json" for d in run_dirs)
-    return sorted({c for p in paths_ if p.exists() for c in [json.loads(p.read_text()).get("git_commit")] if c})
+    trained at (directories without a readable config are skipped: `damage` names them)."""
+    commits = set()
+    for d in run_dirs:
+        try:
+            commits.add(json.loads((Path(d) / "config.json").read_text())["git_commit"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(c for c in commits if c)
 
 
 def find_runs(experiment: str | None = None, runs_root: Path | None = None, done_only: bool = False, **filters) -> list[Run]:

@@ -104,6 +104,9 @@ def test_a_finished_run_is_reused_only_for_its_own_config(tiny_cfg, tmp_path, ca
     (run.dir / "config.json").write_text("{not json")
     with pytest.raises(store.DamagedRun, match="config.json: unreadable"):
         runs.get_or_train(cfg, settings)
+    (run.dir / "config.json").write_text("[1, 2]")  # JSON, but no mapping: named too, not a bare TypeError
+    with pytest.raises(store.DamagedRun, match=r"config.json: unreadable \(TypeError\)"):
+        runs.get_or_train(cfg, settings)
     assert cli.main(["runs", "ls", "--runs-dir", str(tmp_path / "runs")]) == 0  # listed, not aborted
     assert "damaged" in capsys.readouterr().out
 
@@ -256,6 +259,10 @@ def test_trained_at_reads_the_commits_the_runs_recorded(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text(json.dumps({"git_commit": commit}))
     assert store.trained_at([tmp_path / n for n in ("a", "b", "c", "missing")]) == ["c1", "c2"]
+    for name, text in (("torn", '{"git_commit": "c3"'), ("list", "[1]"), ("none", "{}")):  # damage() names these
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(text)
+    assert store.trained_at([tmp_path / n for n in ("a", "torn", "list", "none", "b")]) == ["c1", "c2"]
 
 
 def test_kept_results_are_read_back_per_params_strict_json_and_recomputed_in_a_new_format(tmp_path, monkeypatch):
