@@ -321,3 +321,20 @@ def test_keep_train_makes_a_low_resource_task_and_only_that_set_changes(corpus_d
     assert "keep_train" not in json.loads((a.root / "manifest.json").read_text())["request"]["definition"]
     with pytest.raises(DataError, match="keep_train needs one of its tasks"):
         TaskSet("bad", "translation", ("en-it",), "test", keep_train=(("en-fi", 10),))
+
+
+def test_editing_your_corpus_prepares_it_again(corpus_dir, tmp_path):
+    """A corpus folder edited after it was prepared (a pair added) is prepared again: the new
+    pair is trained on and the fingerprint changes (it was the old data, silently)."""
+    import shutil
+
+    folder = shutil.copytree(corpus_dir, tmp_path / "corpus")
+    kw = dict(vocab_size=400, data_dir=tmp_path / "data", progress=False)
+    before = prepare("dir_translation", "mini", "dir", folder, **kw)
+    with open(folder / "en-fi" / "train.tsv", "a") as f:
+        f.write("a brand new english sentence\tuusi suomenkielinen lause\n")
+    after = prepare("dir_translation", "mini", "dir", folder, **kw)
+    assert after.sizes() == {"en-it": 600, "en-fi": 151}
+    assert "uusi suomenkielinen lause" in after.dataset("en-fi", "train")["tgt_text"]
+    assert after.manifest["fingerprint"] != before.manifest["fingerprint"]
+    assert prepare("dir_translation", "mini", "dir", folder, **kw).manifest == after.manifest  # unchanged: reused

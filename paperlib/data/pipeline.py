@@ -269,6 +269,8 @@ def _prepare_locked(ts: TaskSet, preset, source, source_path, vocab_size, block_
         request["definition"]["keep_train"] = dict(ts.keep_train)
     if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt
         request["corpus"] = f"DDTP {ddtp.RELEASE} main, sha256-pinned"
+    elif source == "dir" and source_path is not None:  # the folder's content: an edited corpus is prepared again
+        request["corpus"] = f"files sha256 {sources.dir_signature(source_path)}"
     with files.waiting_lock(lock):
         # one process prepares; another asking for the same data waits here, then reuses it
         old = _read_manifest(root)

@@ -17,6 +17,7 @@ Every source returns a `Corpus`: translation tasks ("src-tgt") and language-mode
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -119,6 +120,21 @@ def _check_held_out(numbered: dict) -> None:
                 raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {m}), as are "
                                 f"{len(shared)} of its {len(items)} examples; held-out examples must not be trained "
                                 f"on: {fix}")
+
+
+def dir_signature(root: Path) -> str:
+    """A hash of every file `load_dir` reads (each task folder's split files, names and
+    bytes): editing, adding or removing one changes it, so prepared data are rebuilt."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for f in (sub / f"{split}.{ext}" for split in SPLITS for ext in ("tsv", "jsonl", "txt")):
+            if f.is_file():
+                digest.update(f"{sub.name}/{f.name}\0{f.stat().st_size}\0".encode())
+                with open(f, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+    return digest.hexdigest()[:16]
 
 
 # a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two
