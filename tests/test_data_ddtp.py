@@ -227,3 +227,26 @@ def test_the_pinned_release_is_read_alone_where_apt_also_brought_other_suites(tm
         "Package: b\nDescription-md5: 2\nDescription-en: only in security\n\n")
     assert {l: [p.name for p in ps] for l, ps in ddtp.index_files(lists).items()} == {
         "en": [f"deb.debian.org_debian{ddtp.PINNED}en"], "fi": [f"deb.debian.org_debian{ddtp.PINNED}fi"]}
+
+
+def test_files_already_fetched_are_reused_not_downloaded_again(tmp_path, monkeypatch):
+    asked = _archive(monkeypatch, {"en": _EN, "fi": _FI})
+    lists = ddtp.fetch(tmp_path / "lists", languages=("fi",))
+    before = {p.name: p.read_bytes() for p in lists.iterdir()}
+    asked.clear()
+    assert ddtp.fetch(tmp_path / "lists", languages=("fi",)) == lists and asked == []
+    assert {p.name: p.read_bytes() for p in lists.iterdir()} == before
+
+
+def test_a_cut_download_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    _archive(monkeypatch, {"en": _EN, "fi": _FI})
+    monkeypatch.setattr(ddtp, "_download", lambda url: b"BZh9 cut off here")
+    with pytest.raises(DataError, match=r"Translation-en.xz: not a xz file .*; fetch again"):
+        ddtp.fetch(tmp_path / "data" / "lists", languages=("fi",))
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_a_language_without_its_file_is_named(lists):
+    (next(lists.glob("*-fi"))).unlink()
+    with pytest.raises(DataError, match=r"no Translation-fi file in .*fetch again to include fi"):
+        ddtp.load(lists, ["fi"])

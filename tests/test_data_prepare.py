@@ -1,10 +1,11 @@
 """Tokenizer, the dir source, task datasets and the cache, on a small corpus written here."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from paperlib import cli
+from paperlib import cli, presets
 from paperlib.data import DataError, TaskSet, load_prepared, prepare, sources, tasksets
 from paperlib.data.tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
 
@@ -23,6 +24,25 @@ def test_tokenizer_round_trip_with_tags(tmp_path):
         tok.tag_id(mt_tag("de"))
     assert (tok.pad_id, tok.eos_id) == (0, 3)
 
+
+
+def test_the_vocabulary_corpus_samples_languages_at_the_temperature():
+    from paperlib.data.tokenizer import sample_vocab_corpus
+
+    # 10,000 : 100 characters at τ=2 -> lines ∝ sqrt: 100 : 10; an empty language is skipped
+    texts = {"big": ["b" * 100] * 100, "small": ["s" * 10] * 10, "empty": []}
+    lines = sample_vocab_corpus(texts, tau=2, max_lines=11_000)
+    assert len(lines) == 11_000 and set(lines) == {"b" * 100, "s" * 10}
+    assert 850 <= lines.count("s" * 10) <= 1150  # 1/11 of the lines (τ=1 would give 1/101)
+    assert lines == sample_vocab_corpus(texts, tau=2, max_lines=11_000)  # seeded
+
+
+def test_a_vocabulary_smaller_than_the_characters_needed_is_one_line(tmp_path):
+    chars = [chr(0x4E00 + i) for i in range(600)]  # 600 distinct CJK characters
+    lines = ["".join(chars[(i * 7 + k) % 600] for k in range(20)) for i in range(600)]
+    with pytest.raises(ValueError, match=r"vocab size 400 is smaller than the number of distinct characters these "
+                                         r"languages need \(.*\); use a larger --vocab-size"):
+        train_tokenizer({"zh": lines}, tmp_path / "spm", vocab_size=400)
 
 def test_dir_source_reads_layout(corpus_dir):
     c = sources.load_dir(corpus_dir)
@@ -67,6 +87,53 @@ def test_dir_source_errors(tmp_path):
     with pytest.raises(DataError, match="missing or empty valid split"):
         sources.load_dir(tmp_path)
 
+
+
+def _pair_folder(root, **files):
+    d = root / "en-it"
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (d / name.replace("_", ".")).write_text(text)
+    return root
+
+
+def test_a_test_split_that_repeats_a_training_pair_is_refused(tmp_path):
+    _pair_folder(tmp_path, train_tsv="a\tb\nc\td\n", valid_tsv="v\tw\n", test_tsv="x\ty\nc\td\n")
+    with pytest.raises(DataError, match=r"en-it/test.tsv:2: also in the training data \(train.tsv line 2\), as are 1 "
+                                        r"of its 2 examples"):
+        sources.load_dir(tmp_path)
+
+
+def test_a_document_held_out_and_trained_on_is_refused(tmp_path):
+    (tmp_path / "fi").mkdir()
+    (tmp_path / "fi" / "train.txt").write_text("yksi\nkaksi\n")
+    (tmp_path / "fi" / "valid.txt").write_text("kaksi\n")
+    with pytest.raises(DataError, match=r"fi/valid.txt:1: also in the training data \(train.txt line 2\)"):
+        sources.load_dir(tmp_path)
+
+
+def test_pair_files_with_a_wrong_shape_name_the_line(tmp_path):
+    _pair_folder(tmp_path, train_tsv="a\tb\n\nc\td\te\n", valid_tsv="v\tw\n")  # line 2 blank, line 3 bad
+    with pytest.raises(DataError, match=r"train.tsv:3: expected 'source<TAB>target', found 3 column\(s\)"):
+        sources.load_dir(tmp_path)
+    _pair_folder(tmp_path, train_tsv=" \tb\n")
+    with pytest.raises(DataError, match=r"train.tsv:1: empty source side"):
+        sources.load_dir(tmp_path)
+    (tmp_path / "en-it" / "train.tsv").unlink()
+    for line in ('["a", "b"]', '{"src": "a"}', "{not json"):
+        _pair_folder(tmp_path, train_jsonl='{"src": "a", "tgt": "b"}\n' + line + "\n")
+        with pytest.raises(DataError, match=r"train.jsonl:2: expected a JSON object with 'src' and 'tgt'"):
+            sources.load_dir(tmp_path)
+    _pair_folder(tmp_path, train_jsonl='{"src": "a", "tgt": 7}\n')
+    assert sources.load_dir(tmp_path).parallel["en-it"]["train"] == [("a", "7")]
+
+
+def test_two_files_for_one_split_or_no_task_folder_are_refused(tmp_path):
+    with pytest.raises(DataError, match="holds no task folders"):
+        sources.load_dir(tmp_path)
+    _pair_folder(tmp_path, train_tsv="a\tb\n", train_jsonl='{"src": "a", "tgt": "b"}\n', valid_tsv="v\tw\n")
+    with pytest.raises(DataError, match=r"en-it: both train.tsv and train.jsonl; keep one"):
+        sources.load_dir(tmp_path)
 
 def test_prepare_dir_source_builds_datasets_and_manifest(corpus_dir, tmp_path):
     ts = tasksets.from_corpus(sources.load_dir(corpus_dir))
@@ -338,3 +405,182 @@ def test_editing_your_corpus_prepares_it_again(corpus_dir, tmp_path):
     assert "uusi suomenkielinen lause" in after.dataset("en-fi", "train")["tgt_text"]
     assert after.manifest["fingerprint"] != before.manifest["fingerprint"]
     assert prepare("dir_translation", "mini", "dir", folder, **kw).manifest == after.manifest  # unchanged: reused
+
+
+def _corpus(n_train, n_valid=30, n_test=30, kind="translation"):
+    """A loaded corpus of one task ("en-it", or "it" for LM) with distinct items per split."""
+    def items(split, n):
+        return [(f"{split} en {i}", f"{split} it {i}") if kind == "translation" else f"{split} doc {i}" for i in range(n)]
+
+    splits = {"train": items("train", n_train), "valid": items("valid", n_valid), "test": items("test", n_test)}
+    return sources.Corpus("test", **{"parallel" if kind == "translation" else "monolingual": {
+        "en-it" if kind == "translation" else "it": splits}})
+
+
+def test_the_prepared_splits_are_the_corpus_splits_capped_by_the_preset():
+    from paperlib.data.pipeline import _task_text
+
+    ts = TaskSet("one", "translation", ("en-it",), "test", n_eval=25)
+    view = _task_text(ts, _corpus(500), "mini")["en-it"]
+    assert view["train"] == _corpus(500).parallel["en-it"]["train"]  # mini keeps every pair of an unnamed set
+    assert view["valid"] == [(f"valid en {i}", f"valid it {i}") for i in range(25)]  # the task set's n_eval
+    assert view["test"] == [(f"test en {i}", f"test it {i}") for i in range(25)]  # the test split, not valid's
+    smoke = _task_text(ts, _corpus(500), "smoke")["en-it"]  # smoke caps training at 400 and held-out at 20
+    assert (len(smoke["train"]), len(smoke["valid"]), len(smoke["test"])) == (400, 20, 20)
+
+
+def test_the_smallest_task_the_papers_regime_allows_is_prepared():
+    from paperlib.data.pipeline import MIN_TRAIN, _task_text
+
+    ts = TaskSet("one", "translation", ("en-it",), "test")
+    assert len(_task_text(ts, _corpus(MIN_TRAIN["translation"]), "mini")["en-it"]["train"]) == 100  # need >= 100
+    with pytest.raises(DataError, match=r"task 'en-it' has only 99 training segments after the mini preset's "
+                                        r"subsampling \(need >= 100\)"):
+        _task_text(ts, _corpus(99), "mini")
+    assert len(_task_text(ts, _corpus(3), "smoke")["en-it"]["train"]) == 3  # smoke runs anything with data
+    lm = TaskSet("lm", "lm", ("it",), "test")
+    with pytest.raises(DataError, match=r"task 'it' has only 49 training documents .*need >= 50"):
+        _task_text(lm, _corpus(49, kind="lm"), "mini")
+
+
+@pytest.fixture(scope="module")
+def small_tok(tmp_path_factory):
+    texts = {"en": [_s("en", i) for i in range(300)], "fi": [_s("fi", i) for i in range(300)]}
+    return train_tokenizer(texts, tmp_path_factory.mktemp("tok") / "spm", vocab_size=400)
+
+
+def test_lm_blocks_cut_each_document_into_full_blocks_ending_with_eos(small_tok):
+    from paperlib.data.pipeline import _tokenize_task
+
+    doc = " ".join(_s("fi", i, 12) for i in range(6))
+    ids = small_tok.encode(doc) + [EOS]
+    block = 16
+    out = _tokenize_task(small_tok, "lm", "fi", [doc, "kissa"], block)
+    tag = small_tok.tag_id(lm_tag("fi"))
+    assert all(b[0] == tag for b in out["tgt"]) and out["src"] == [[] for _ in out["tgt"]]
+    *blocks, short = out["tgt"]
+    assert short == [tag] + small_tok.encode("kissa") + [EOS]  # a short document is one block
+    assert all(len(b) == block for b in blocks[:-1]) and 1 < len(blocks[-1]) <= block
+    pieces = [t for b in blocks for t in b[1:]]
+    tail = len(ids) % (block - 1)
+    # the document's pieces in order, its eos at the end; a tail under 8 pieces is dropped
+    assert pieces == (ids if tail == 0 or tail >= 8 else ids[:-tail])
+    assert (pieces[-1] == EOS) == (tail == 0 or tail >= 8)
+
+
+def test_a_tiny_lm_tail_is_dropped_but_a_full_one_is_kept(small_tok):
+    from paperlib.data.pipeline import _tokenize_task
+
+    doc = " ".join(_s("fi", i, 12) for i in range(6))
+    n = len(small_tok.encode(doc)) + 1  # with its eos
+    for block, kept in ((n - 7 + 1, False), (n - 8 + 1, True)):  # a tail of 7 pieces, then of 8
+        blocks = _tokenize_task(small_tok, "lm", "fi", [doc], block)["tgt"]
+        assert len(blocks) == (2 if kept else 1) and (blocks[-1][-1] == EOS) == kept
+
+
+@pytest.fixture
+def prepared_copy(data_dir, corpus_dir, tmp_path):
+    """A private copy of the session's prepared data (dir_translation, dir_lm at block 16)."""
+    import shutil
+
+    import paperlib.data.pipeline as pipeline
+
+    copy = shutil.copytree(data_dir, tmp_path / "data")
+    load_prepared("dir_translation", "mini", "dir", corpus_dir, copy)  # verified once in this process
+    yield copy
+    pipeline._VERIFIED.clear()
+
+
+def test_a_file_changed_after_it_was_verified_is_refused_in_the_same_process(prepared_copy, corpus_dir):
+    data = load_prepared("dir_translation", "mini", "dir", corpus_dir, prepared_copy)
+    victim = next((data.root / "tasks" / "en-it" / "valid").glob("*.arrow"))
+    victim.write_bytes(victim.read_bytes()[:-1])  # the hashes are not read again in this process: the size is
+    with pytest.raises(DataError, match=r"do not match their manifest \(tasks/en-it/valid/.*arrow is missing or has "
+                                        r"the wrong size\); run `paperlib data prepare --tasks dir_translation "
+                                        r"--preset mini --source dir .*` again"):
+        load_prepared("dir_translation", "mini", "dir", corpus_dir, prepared_copy)
+    victim.unlink()
+    with pytest.raises(DataError, match=r"arrow is missing or has the wrong size"):
+        load_prepared("dir_translation", "mini", "dir", corpus_dir, prepared_copy)
+
+
+def test_a_manifest_without_a_file_table_or_torn_is_not_trusted(prepared_copy, corpus_dir):
+    path = load_prepared("dir_lm", "mini", "dir", corpus_dir, prepared_copy).root / "manifest.json"
+    m = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in m.items() if k != "files"}))  # an older format
+    with pytest.raises(DataError, match=r"do not match their manifest \(no file table in its manifest\)"):
+        load_prepared("dir_lm", "mini", "dir", corpus_dir, prepared_copy)
+    path.write_text(json.dumps(m)[:100])
+    with pytest.raises(DataError, match=r"task set 'dir_lm' \(mini\) is not prepared; run `paperlib data prepare "
+                                        r"--tasks dir_lm --preset mini --source dir "):
+        load_prepared("dir_lm", "mini", "dir", corpus_dir, prepared_copy)
+
+
+def test_manifest_sizes_count_the_prepared_examples_and_tokens(prepared_copy, corpus_dir):
+    for taskset in ("dir_translation", "dir_lm"):
+        data = load_prepared(taskset, "mini", "dir", corpus_dir, prepared_copy)
+        for task in data.tasks:
+            for split in ("train", "valid", "test"):
+                ds, recorded = data.dataset(task, split), data.manifest["tasks"][task][split]
+                assert recorded["examples"] == len(ds)
+                assert recorded["tokens"] == sum(map(len, ds["src"])) + sum(map(len, ds["tgt"]))
+        corpus = sources.load_dir(corpus_dir)
+        pool = corpus.parallel if taskset == "dir_translation" else corpus.monolingual
+        assert {t: data.manifest["tasks"][t]["valid"]["segments"] for t in data.tasks} == {
+            t: len(pool[t]["valid"]) for t in data.tasks}  # segments: of the text, before cutting into blocks
+
+
+def test_preparing_lm_data_with_another_block_size_cuts_new_blocks(prepared_copy, corpus_dir):
+    old = load_prepared("dir_lm", "mini", "dir", corpus_dir, prepared_copy)
+    assert max(map(len, old.dataset("fi")["tgt"])) == 16
+    new = prepare("dir_lm", "mini", "dir", corpus_dir, vocab_size=400, block_size=32, data_dir=prepared_copy,
+                  progress=False)
+    assert max(map(len, new.dataset("fi")["tgt"])) == 32 and new.sizes()["fi"] < old.sizes()["fi"]
+    assert new.manifest["tokenizer"] == old.manifest["tokenizer"]  # the tokenizer does not depend on it
+    assert new.manifest["fingerprint"] != old.manifest["fingerprint"]
+
+
+def test_unknown_task_or_split_of_prepared_data_lists_the_valid_ones(prepared_copy, corpus_dir):
+    data = load_prepared("dir_translation", "mini", "dir", corpus_dir, prepared_copy)
+    with pytest.raises(DataError, match="task 'en-de' is not prepared here; prepared tasks: en-it, en-fi"):
+        data.dataset("en-de")
+    with pytest.raises(DataError, match="unknown split 'dev'; valid: train, valid, test"):
+        data.dataset("en-it", "dev")
+
+
+def test_describe_shows_each_tasks_imbalance_and_epochs():
+    from paperlib.data.info import describe
+    from paperlib.data.pipeline import PreparedData
+
+    def split(n):
+        return {"examples": n, "tokens": 10 * n, "segments": n}
+
+    manifest = {"kind": "translation", "source": "dir", "train_fraction": 1.0, "stands_for": "a test",
+                "request": {"taskset": "pair"}, "tokenizer": {"vocab_size": 400, "sha256": "ab" * 32},
+                "tasks": {"en-it": {"train": split(800), "valid": split(20), "test": split(20)},
+                          "en-fi": {"train": split(200), "valid": split(20), "test": split(20)}}}
+    out = describe(PreparedData(Path("."), manifest), "smoke")
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("en-")}
+    assert rows["en-it"][-1] == "1.0×" and rows["en-fi"][-1] == "4.0×"  # largest / this
+    n = presets.get("smoke").examples_per_run
+    static = next(line.split() for line in out.splitlines() if line.startswith("rate 0.5"))
+    assert static[-2:] == [f"{n / 2 / 800:.2f}", f"{n / 2 / 200:.2f}"]
+
+
+def test_prepared_folders_and_request_checks(corpus_dir, tmp_path, monkeypatch):
+    from paperlib.data.pipeline import named_taskset, prepared_dir
+
+    monkeypatch.chdir(corpus_dir.parent)  # the same folder, named relative or absolute: the same prepared data
+    assert prepared_dir("x", "mini", "dir", corpus_dir.name, tmp_path) == prepared_dir("x", "mini", "dir", corpus_dir,
+                                                                                        tmp_path)
+    assert prepared_dir("x", "mini", "dir", corpus_dir, tmp_path) != prepared_dir("x", "mini", "dir", tmp_path, tmp_path)
+    with pytest.raises(DataError, match=r"vocab size 299 is too small \(byte fallback alone needs 259 ids\)"):
+        prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=299, data_dir=tmp_path, progress=False)
+    with pytest.raises(DataError, match=r"task set 'hrl_lrl_fi' reads DDTP; --source hub serves .*: wmt_fr_zh"):
+        named_taskset("hrl_lrl_fi", "hub", None)
+    with pytest.raises(DataError, match=r"task set 'wmt_fr_ro' reads the papers' corpora from the hub: give it with "
+                                        r"--source hub"):
+        named_taskset("wmt_fr_ro", "ddtp", None)
+    with pytest.raises(DataError, match=r"task 'en-de' is not in .*; it holds: en-fi, en-it, fi"):
+        named_taskset("en-it+en-de", "dir", corpus_dir)
+    assert named_taskset("dir_lm", "dir", corpus_dir).tasks == ("fi",)

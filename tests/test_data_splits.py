@@ -1,5 +1,6 @@
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,3 +76,26 @@ def test_stable_hash_is_stable():
     assert splits.stable_hash("hello") == int.from_bytes(
         __import__("hashlib").blake2b(b"split\x00hello", digest_size=8).digest(), "big"
     )
+
+
+def test_an_english_segment_with_several_translations_is_held_out_once():
+    # DDTP has English segments with several translations: valid and test take k distinct
+    # segments each, never the same one, and every translation of a held-out segment goes with it
+    english = [f"segment {i}" for i in range(400)]
+    pairs = [(e, f"{e} version {v}") for e in english for v in range(3)]
+    out = splits.split_parallel({"en-xx": pairs}, n_eval=25)["en-xx"]
+    valid_en, test_en = {e for e, _ in out["valid"]}, {e for e, _ in out["test"]}
+    assert len(valid_en) == len(test_en) == 25 and not valid_en & test_en
+    assert len(out["valid"]) == len(out["test"]) == 75 and len(out["train"]) == 3 * 350
+
+
+def test_subsample_refuses_a_fraction_outside_zero_to_one():
+    for fraction in (0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="subsample fraction must be in"):
+            splits.subsample(["a", "b"], fraction)
+
+
+def test_subsample_keeps_the_original_order():
+    items = [f"item {i}" for i in range(200)]
+    kept = splits.subsample(items, 0.3)
+    assert kept == [x for x in items if x in set(kept)]
