@@ -114,15 +114,22 @@ def _verdict_row(v: dict) -> str:
             f"{v['note']} |").replace("\n", " ")
 
 
-def scale_markdown(preset: str, hub: bool = False) -> list[str]:
-    """The sizes a figure's deviation depends on: this preset beside the `paper` preset
-    (Order Matters' own settings), so that the coverage notes need not repeat them. hub:
-    the figures were trained on the hub's corpora (their pairs, not the preset's DDTP ones)."""
-    p, ref = presets.get(preset), presets.get("paper")
+def _sized(preset: str, hub: bool = False):
+    """The preset as the report's notebooks ran it: on the hub, with the hub's HRL+LRL pairs
+    (`experiments.HUB_PARAMETERS`) in place of its DDTP ones."""
+    p = presets.get(preset)
     if hub:
         from .experiments import HUB_PARAMETERS
 
         p = dataclasses.replace(p, hrl_lrl_sets=tuple(HUB_PARAMETERS["A2_fig02_hrl_lrl_fronts"]["tasksets"]))
+    return p
+
+
+def scale_markdown(preset: str, hub: bool = False) -> list[str]:
+    """The sizes a figure's deviation depends on: this preset beside the `paper` preset
+    (Order Matters' own settings), so that the coverage notes need not repeat them. hub:
+    the figures were trained on the hub's corpora (their pairs, not the preset's DDTP ones)."""
+    p, ref = _sized(preset, hub), presets.get("paper")
 
     def model(m):
         return f"{m.layers}+{m.layers} layers, d {m.d_model}, FFN {m.ffn}, {m.heads} heads, max {m.max_len} tokens"
@@ -203,7 +210,9 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         "| notebook | status | wall time | figures (PNG) |",
         "|---|---|---|---|",
     ]
-    sized = presets.get(preset)
+    sized = _sized(preset, hub)
+    # the HRL+LRL pairs the notebooks were given: a corpus's one (`reproduce.CORPUS_PARAMETERS`), else the preset's
+    pairs = 1 if corpus else len(sized.hrl_lrl_sets)
 
     gpu_summaries = _summaries(figures_dir.parent / "gpu", titles)
 
@@ -226,8 +235,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
             return "6-layer preset (gpu6, paper6)"
         if six and not item.six_layer and "6-layer" not in item.content:  # a figure with a 6-layer panel is drawn there
             return "3-layer presets"
-        if item.second_pair and len(sized.hrl_lrl_sets) < 2:
-            return "second pair: not at this preset"
+        if item.second_pair and pairs < 2:
+            return "second pair: your corpus gives one" if corpus else "second pair: not at this preset"
         s = summaries.get(item.notebook)
         return "drawn" if s and s["status"] == "ok" else (s["status"] if s else not_run(item.notebook))
 

@@ -67,3 +67,19 @@ def test_a_verdicts_row_says_how_its_effect_is_decided():
     assert "results/&lt;preset&gt;/runs" in html and "<code>figures/&lt;preset&gt;</code>" in html
     assert "<code>a ` &lt;b&gt;</code>" in html and 'href="https://arxiv.org/abs/2312.06134"' in html
     assert "<preset>" not in html and "&amp;" not in html
+
+
+def test_the_second_pair_figures_are_drawn_where_the_report_trained_a_second_pair(tmp_path):
+    """Whether a second-pair figure (Order Matters Figs. 12, 18, 24, 28) is drawn follows the
+    pairs the notebooks were given: the hub's two at any preset (`experiments.HUB_PARAMETERS`),
+    a corpus's one (`reproduce.CORPUS_PARAMETERS`) at any preset -- not the preset's DDTP pairs."""
+    def fig12(preset, **source):
+        figures = tmp_path / "-".join([preset, *source])
+        _record(figures, A2)
+        text = report.build(preset, TITLES, figures, **source)
+        return next(line for line in text.splitlines() if line.startswith("| Order Matters | Fig. 12 |"))
+
+    assert " | second pair: not at this preset | " in fig12("mini")  # mini's DDTP: one pair
+    assert " | drawn | " in fig12("gpu")  # gpu's DDTP: two
+    assert " | drawn | " in fig12("mini", hub=True)  # the hub's En→{Ro, Fr} and En→{Hi, Fr}, at mini too
+    assert " | second pair: your corpus gives one | " in fig12("gpu", corpus="/data/my-corpus")  # one pair, at gpu too
