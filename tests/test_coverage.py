@@ -117,3 +117,37 @@ def test_report_scale_table_is_the_presets_own(preset):
     assert row["seeds"] == ", ".join(map(str, p.seeds))
     for name in p.hrl_lrl_sets:
         assert name in row["HRL+LRL pairs"]
+
+
+# ------------------------------------------------------------------ mutation audit
+
+def test_item_needs_a_note_unless_reproduced_and_no_notebook_when_not_reproduced():
+    coverage.Item(ORDER_MATTERS, "Fig. 1", "x", "A1_fig01_hrl_hrl_fronts", coverage.REPRODUCED, "")  # no note needed
+    for status in (coverage.DEVIATION, coverage.NOT_REPRODUCED):  # a deviation, or why not: said
+        notebook = None if status == coverage.NOT_REPRODUCED else "A1_fig01_hrl_hrl_fronts"
+        with pytest.raises(ValueError, match="needs a note"):
+            coverage.Item(ORDER_MATTERS, "Fig. 1", "x", notebook, status, "")
+    with pytest.raises(ValueError, match="a notebook exactly when"):  # "not reproduced" yet a notebook named
+        coverage.Item(ORDER_MATTERS, "Fig. 1", "x", "A1_fig01_hrl_hrl_fronts", coverage.NOT_REPRODUCED, "why")
+
+
+def test_six_layer_and_second_pair_items_are_the_papers_own():
+    """Order Matters Appendix A.2 repeats Figs. 10-11, 13, 15, 17, 19, 21, 23, 25 with 6+6 layers
+    (drawn only by a 6-layer preset); the En→{Hi, Fr} 3-layer figures are 12, 18, 24 and 28
+    (drawn from a preset's second pair)."""
+    six = [it.ref for it in ITEMS if it.six_layer]
+    assert six == [f"Fig. {i}" for i in (10, 11, 13, 15, 17, 19, 21, 23, 25)]
+    assert all(it.paper == ORDER_MATTERS for it in ITEMS if it.six_layer)
+    assert [it.ref for it in ITEMS if it.second_pair] == [f"Fig. {i}" for i in (12, 18, 24, 28)]
+
+
+def test_table_cells_escape_pipes_and_newlines_and_mark_no_notebook(monkeypatch):
+    item = coverage.Item(UPSAMPLE, "Table 9", "a | b", None, coverage.NOT_REPRODUCED, "line one\nline two")
+    monkeypatch.setattr(coverage, "ITEMS", (item,))
+    row = coverage.table_markdown().splitlines()[2]
+    assert row == "| Upsample or Upweight? | Table 9 | a \\| b | — | not reproduced | line one line two |"
+    # the report's column sits before the note
+    lines = coverage.table_markdown(lambda it: "drawn").splitlines()
+    assert lines[0] == "| paper | figure/table | shows | notebook | status | in this report | note |"
+    assert lines[1] == "|---|---|---|---|---|---|---|"
+    assert lines[2].endswith("| not reproduced | drawn | line one line two |")

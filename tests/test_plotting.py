@@ -84,3 +84,75 @@ def test_a_figure_saved_again_later_is_byte_identical(tmp_path):
     first = draw()
     time.sleep(1.1)  # the PDF's date has one-second resolution
     assert draw() == first
+
+
+# ------------------------------------------------------------------ mutation audit
+
+def _cells(t):
+    """{(row, col): (colour, bold)} of a matplotlib table's body (row 1 on; row 0 is its header)."""
+    from matplotlib.colors import to_hex
+
+    return {(r, c): (to_hex(cell.get_facecolor()), cell.get_text().get_fontweight() == "bold")
+            for (r, c), cell in t.get_celld().items() if r >= 1 and c >= 0}
+
+
+def test_highlight_table_bolds_the_best_greens_the_near_and_reds_the_far():
+    """Upsample or Upweight? Table 3's style: the best per column bold, within `near` of it
+    green, more than `far` worse red (a value exactly `near` or `far` away is green / white)."""
+    import pandas as pd
+
+    green, red, white = "#d9f2d9", "#f8d7da", "#ffffff"
+    table = pd.DataFrame({"bleu": [30.0, 29.0, 28.5, 27.0], "loss": [1.0, 3.0, 2.0, 2.5]},
+                         index=["best", "near", "between", "far"])
+    _, axes = plotting.subplots(1)
+    cells = _cells(plotting.highlight_table(axes[0, 0], table[["bleu"]], higher_is_better=True, near=1.0, far=1.5))
+    assert cells == {(1, 0): (green, True), (2, 0): (green, False), (3, 0): (white, False), (4, 0): (red, False)}
+    # lower is better (a loss): the smallest is best
+    cells = _cells(plotting.highlight_table(axes[0, 0], table[["loss"]], higher_is_better=False, near=1.0, far=1.4))
+    assert cells == {(1, 0): (green, True), (2, 0): (red, False), (3, 0): (green, False), (4, 0): (red, False)}
+
+
+def test_plot_front_draws_the_line_through_the_non_dominated_points_only():
+    _, axes = plotting.subplots(1)
+    ax = axes[0, 0]
+    points = [(1.0, 4.0), (2.0, 2.0), (3.0, 3.0), (4.0, 1.0)]  # (3, 3) is dominated by (2, 2)
+    line = plotting.plot_front(ax, points, "static", annotate=[0.1, 0.3, 0.5, 0.7], spread=np.full((4, 2), 0.1))
+    np.testing.assert_allclose(line.get_xydata(), [(1.0, 4.0), (2.0, 2.0), (4.0, 1.0)])
+    assert line.get_label() == "static"
+    scattered = ax.collections[0].get_offsets()
+    np.testing.assert_allclose(scattered, points)  # every point is shown, dominated ones too
+    assert [t.get_text() for t in ax.texts] == ["0.1", "0.3", "0.5", "0.7"]
+
+
+def test_subplots_size_each_panel_and_save_writes_png_and_pdf(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plotting.subplots(3, 2, width=2.0, height=1.5)
+    assert axes.shape == (2, 3) and tuple(fig.get_size_inches()) == (6.0, 3.0)
+    assert type(fig.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"  # stacked titles never overlap
+    assert plotting.subplots(1)[1].shape == (1, 1)  # never squeezed: axes[0, 0] always works
+    written = plotting.save(fig, "f", tmp_path / "new")
+    assert written == [tmp_path / "new" / "f.png", tmp_path / "new" / "f.pdf"]
+    assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
+    plt.close("all")
+
+
+def test_reference_line_is_a_dashed_horizontal_line_a_caller_can_restyle():
+    _, axes = plotting.subplots(1)
+    ax = axes[0, 0]
+    plotting.reference_line(ax, 4.5)
+    plotting.reference_line(ax, 3.0, label="unigram", color="red")
+    base, other = ax.lines
+    assert tuple(base.get_ydata()) == (4.5, 4.5) and base.get_linestyle() == "--"
+    assert base.get_label() == "bigram baseline (ignores the source)"
+    assert other.get_label() == "unigram" and other.get_color() == "red" and other.get_linestyle() == "--"
+
+
+def test_an_out_of_regime_note_sits_inside_a_plot_and_under_a_table():
+    _, axes = plotting.subplots(2)
+    plot, table = axes[0, 0], axes[0, 1]
+    table.axis("off")
+    plotting.mark_out_of_regime(axes, ["learned"])  # every panel of the grid
+    inside, under = plot.texts[-1], table.texts[-1]
+    assert inside.get_position()[1] > 0 and inside.get_va() == "bottom"  # at the panel's foot, inside it
+    assert under.get_position()[1] < 0 and under.get_va() == "top"  # below the table, not over its cells
