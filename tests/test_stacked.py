@@ -364,3 +364,63 @@ def test_the_scheduler_and_get_or_train_agree_that_a_resumable_stack_needs_no_pr
     assert len(planned) == 1 and parent_of == {}
     assert runs.get_or_train(wanted[1], settings).dir == own and (own / "DONE").exists()
     assert not any(p.exists() for p in prefixes)  # no pre-training was trained again
+
+
+# ---------------------------------------------------------------- mutation audit
+
+def _one_step(models, batches, clip_norm, kind="translation"):
+    """One stacked step of `models` on their batches; returns (losses, norms, the stack)."""
+    cfg = TrainConfig(plan={"method": "temperature", "steps": 1, "tau": 1},
+                      optim=OptimConfig(lr=1e-2, clip_norm=clip_norm))
+    stack = stacked.Stack(models)
+    opt = new_optimizer(stack.parameters(), cfg)
+    inputs, labels = stacked.stacked_inputs(batches, kind, PAD, 16)
+    weights = torch.ones(len(models), batches[0]["labels"].shape[0])
+    loss, _, _, norms = stacked.stacked_step(stack, opt, inputs, labels, weights, 0.1, clip_norm)
+    return loss, norms, stack
+
+
+def test_a_clip_norm_above_the_gradient_norm_leaves_the_step_unclipped():
+    # clipping only ever scales a gradient down: a norm under clip_norm is the unclipped step
+    data = _task_data("translation")
+    shape = ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16, dropout=0.0, attention_dropout=0.0)
+    torch.manual_seed(0)
+    models = [build_model(shape, "translation", VOCAB, PAD, BOS, EOS) for _ in range(2)]
+    batches = [collate(data, plan[0]) for plan in (_batches(data, 0, 1), _batches(data, 1, 1))]
+    _, norms, loose = _one_step(copy.deepcopy(models), batches, clip_norm=1e4)
+    _, _, unclipped = _one_step(copy.deepcopy(models), batches, clip_norm=None)
+    assert float(norms.max()) < 1e4
+    for name, p in loose.params.items():
+        assert torch.equal(p, unclipped.params[name]), name
+    _, _, clipped = _one_step(copy.deepcopy(models), batches, clip_norm=float(norms.min()) / 2)
+    assert any(not torch.equal(p, unclipped.params[n]) for n, p in clipped.params.items())  # and clipping does act
+
+
+def test_the_runs_of_a_stack_draw_dropout_masks_of_their_own():
+    """Two copies of one model on one batch: with dropout their losses differ (each run its
+    own masks, as runs trained apart), without it they are equal."""
+    data = _task_data("translation")
+    batch = collate(data, _batches(data, 0, 1)[0])
+    for dropout in (0.3, 0.0):
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16, dropout=dropout,
+                                        attention_dropout=0.0), "translation", VOCAB, PAD, BOS, EOS).train()
+        loss, _, _ = _one_step([model, copy.deepcopy(model)], [batch, batch], clip_norm=None)
+        assert (float(loss[0]) != float(loss[1])) == (dropout > 0), dropout
+
+
+def test_a_stack_holds_models_of_one_architecture():
+    shape = ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16)
+    models = [build_model(shape, kind, VOCAB, PAD, BOS, EOS) for kind in ("translation", "lm")]
+    with pytest.raises(ValueError, match="models of one architecture"):
+        stacked.Stack(models)
+
+
+def test_a_runs_slice_of_the_stack_is_a_copy():
+    shape = ModelConfig(d_model=32, heads=2, ffn=64, layers=1, max_len=16)
+    stack = stacked.Stack([build_model(shape, "lm", VOCAB, PAD, BOS, EOS) for _ in range(2)])
+    name = next(iter(stack.params))
+    own = stack.state_dict(1)
+    own[name].zero_()  # a checkpoint's tensors, changed, leave the training stack as it was
+    assert stack.params[name][1].abs().sum() > 0
+    assert torch.equal(stack.state_dict(0)[name], stack.params[name][0])

@@ -412,3 +412,212 @@ def test_masks_built_on_the_host_train_the_same_run(tiny_cfg, tmp_path, monkeypa
     monkeypatch.setattr(tr.kernels, "host_attention_masks", lambda inputs, kind: inputs)
     theirs = _rows(train(cfg, tmp_path / "2d", progress=False))
     assert ours == theirs and len(ours) > 3
+
+
+# ---------------------------------------------------------------- mutation audit: what a row holds and when
+
+def _spy_on_steps(monkeypatch):
+    """Record what every training step of a run alone computed: its LR, the tasks of its
+    examples, their nll and target tokens, its loss, gradient norm and batch padding."""
+    import paperlib.train as tr
+
+    real, trace = tr._OneRun.step, []
+
+    def step(self, batches, task_ids, weights, global_size):
+        out = real(self, batches, task_ids, weights, global_size)
+        ids, nll, tokens, loss, norm = out[0]
+        trace.append({"lr": self.optimizer.param_groups[0]["lr"], "ids": ids.tolist(), "nll": nll.detach().double(),
+                      "tokens": tokens.double(), "loss": float(loss.detach()), "norm": float(norm),
+                      "real": int(batches[0]["real_tokens"]), "padded": int(batches[0]["padded_tokens"])})
+        return out
+
+    monkeypatch.setattr(tr._OneRun, "step", step)
+    return trace
+
+
+def test_each_row_holds_the_training_statistics_of_the_steps_since_the_last_one(tiny_cfg, tmp_path, monkeypatch):
+    """Rows at 0, 4, 8 and at the end (10, not a multiple of eval.every); each row's training
+    numbers are those of its own interval's steps: per-task token-weighted nll and tokens, the
+    mean objective, the last step's gradient norm and padding, the LR and phase of the last
+    step trained (row 8 is still pre-training), and every example drawn so far."""
+    plan = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 2, "pretrain_on": "en-it",
+            "rates": [0.5, 0.5]}
+    cfg = tiny_cfg(plan)
+    trace = _spy_on_steps(monkeypatch)
+    train(cfg, tmp_path / "r", progress=False)
+    tasks = store.resolve(cfg)[1].tasks
+    rows = [r for r in store.read_metrics(tmp_path / "r") if not r.get("final")]
+    assert [r["step"] for r in rows] == [0, 4, 8, 10] and len(trace) == 10
+    assert not {"train_loss", "train_tokens", "objective", "grad_norm", "padding_fraction"} & set(rows[0])
+    assert rows[0]["examples_seen"] == {t: 0 for t in tasks}
+    assert [r["phase"] for r in rows[1:]] == ["pretrain", "pretrain", "finetune"]
+    for begin, row in zip([0, 4, 8], rows[1:]):
+        steps = trace[begin:row["step"]]
+        for j, t in enumerate(tasks):
+            nll = sum(float((s["nll"] * s["tokens"])[torch.tensor(s["ids"]) == j].sum()) for s in steps)
+            tokens = sum(float(s["tokens"][torch.tensor(s["ids"]) == j].sum()) for s in steps)
+            assert row["train_tokens"][t] == tokens
+            if tokens:
+                assert row["train_loss"][t] == pytest.approx(nll / tokens, rel=1e-6)
+            else:  # en-fi is not trained on in pre-training: no loss, not 0 or nan
+                assert row["train_loss"][t] is None and row["step"] <= 8
+            seen = sum(s["ids"].count(j) for s in trace[:row["step"]])
+            assert row["examples_seen"][t] == seen
+        assert row["objective"] == pytest.approx(np.mean([s["loss"] for s in steps]), rel=1e-6)
+        assert row["grad_norm"] == pytest.approx(steps[-1]["norm"], rel=1e-6)
+        assert row["padding_fraction"] == pytest.approx(
+            1 - sum(s["real"] for s in steps) / sum(s["padded"] for s in steps))
+        assert row["lr"] == steps[-1]["lr"]
+    assert torch.load(tmp_path / "r" / "ckpt" / "last.pt", weights_only=False)["step"] == 10
+
+
+def test_the_final_row_and_done_marker_describe_the_finished_run(tiny_cfg, tmp_path):
+    """DONE holds the run's length, last validation loss and wall time; the final row says
+    how it ran (one CPU thread, whatever the caller had, which is given back)."""
+    from paperlib.train import CPU_THREADS, new_model
+
+    cfg = tiny_cfg(STATIC)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train(cfg, tmp_path / "r", progress=False)
+        assert torch.get_num_threads() == 2  # the caller's threads are given back
+    finally:
+        torch.set_num_threads(before)
+    rows = store.read_metrics(tmp_path / "r")
+    final, last_eval = rows[-1], rows[-2]
+    assert final["final"] and final["step"] == 12 == last_eval["step"]
+    assert final["threads"] == CPU_THREADS == 1 and final["processes"] == 1
+    model = new_model(cfg, store.resolve(cfg)[0])
+    assert final["parameters"] == sum(p.numel() for p in model.parameters())
+    assert "bleu" not in final  # eval.bleu is off
+    done = json.loads((tmp_path / "r" / "DONE").read_text())
+    assert done["steps"] == 12 and done["valid_loss"] == last_eval["valid_loss"] and done["bleu"] is None
+    assert done["wall_time"] == final["wall_time"] >= last_eval["wall_time"]
+
+
+def test_a_fork_needs_its_prefix_run_and_one_that_ended_at_the_fork(tiny_cfg, tmp_path):
+    base = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 4, "pretrain_on": "en-it",
+            "rates": [0.5, 0.5]}
+    cfg = tiny_cfg(base, fork_at=8)
+    with pytest.raises(ValueError, match=r"fork_at=8\): pass init_from"):
+        train(cfg, tmp_path / "orphan", progress=False)
+    wrong = train(tiny_cfg({"method": "static", "steps": 4, "rates": [0.5, 0.5]}), tmp_path / "short", progress=False)
+    with pytest.raises(RuntimeError, match="ended at step 4, expected 8"):
+        train(cfg, tmp_path / "fork", init_from=wrong, progress=False)
+
+
+def test_train_stack_refuses_configs_that_are_not_one_stack_in_order(tiny_cfg, tmp_path):
+    from paperlib import config
+    from paperlib.train import train_stack
+
+    stack = config.stack_configs(tiny_cfg(STATIC, stack_seeds=(0, 1)))
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    with pytest.raises(ValueError, match="one per seed of its stack_seeds in order"):
+        train_stack(stack[::-1], dirs, progress=False)
+    with pytest.raises(ValueError, match="one per seed of its stack_seeds in order"):
+        train_stack(stack[:1], dirs[:1], progress=False)
+    with pytest.raises(ValueError, match="2 configs but 3 run directories"):
+        train_stack(stack, dirs + [tmp_path / "c"], progress=False)
+    assert not any(d.exists() for d in dirs)
+
+
+class _FakeRanks:
+    """An accelerator of `world` ranks that all hold the same numbers: a sum over ranks is
+    `world` times the local value."""
+
+    def __init__(self, world):
+        self.num_processes, self.device = world, torch.device("cpu")
+
+    def reduce(self, tensor, reduction):
+        assert reduction == "sum"
+        return tensor * self.num_processes
+
+
+def test_interval_statistics_add_up_over_ranks_but_the_objective_is_averaged():
+    from paperlib.train import _any_rank, _Interval, _sum_over_ranks
+
+    interval = _Interval(["a", "b"])
+    interval.nll[:], interval.tokens[:] = [3.0, 5.0], [7.0, 11.0]
+    interval.objective, interval.real, interval.padded, interval.steps = 2.5, 13, 17, 4
+    _sum_over_ranks(interval, _FakeRanks(3))
+    assert interval.nll.tolist() == [9.0, 15.0] and interval.tokens.tolist() == [21.0, 33.0]
+    assert interval.objective == pytest.approx(2.5)  # each rank's mean over its share: averaged
+    assert (interval.real, interval.padded, interval.steps) == (39, 51, 4)
+    assert isinstance(interval.real, int) and isinstance(interval.padded, int)
+    _sum_over_ranks(interval, _FakeRanks(1))  # one process: nothing to add
+    assert interval.nll.tolist() == [9.0, 15.0] and interval.real == 39
+    assert _any_rank(True, _FakeRanks(2)) and not _any_rank(False, _FakeRanks(2))
+    assert _any_rank(True, _FakeRanks(1)) and not _any_rank(False, _FakeRanks(1))
+
+
+def test_an_intervals_reset_starts_every_statistic_again():
+    from paperlib.train import _Interval
+
+    interval = _Interval(["a", "b"])
+    interval.nll += 1
+    interval.tokens += 2
+    interval.objective, interval.steps, interval.real, interval.padded, interval.grad_norm = 1.0, 3, 4, 5, 0.5
+    copy = _Interval(["a", "b"])
+    copy.load_state_dict(interval.state_dict())
+    assert copy.tokens.tolist() == [2, 2] and copy.steps == 3 and copy.grad_norm == 0.5
+    interval.reset()
+    assert interval.nll.tolist() == interval.tokens.tolist() == [0, 0]
+    assert (interval.objective, interval.steps, interval.real, interval.padded) == (0.0, 0, 0, 0)
+    assert math.isnan(interval.grad_norm)  # no step, no norm: not a norm of 0
+
+
+def test_trackers_get_flat_scalars():
+    from paperlib.train import _scalars
+
+    got = _scalars({"lr": 0.1, "step": 3, "final": True, "phase": "main", "bleu": None,
+                    "valid_loss": {"en-it": 2.0}, "optim": {"betas": [0.9, 0.98]}})
+    assert got == {"lr": 0.1, "step": 3, "final": True, "phase": "main", "bleu": "none",
+                   "valid_loss.en-it": 2.0, "optim.betas": "[0.9, 0.98]"}
+
+
+def test_the_optimizer_is_adamw_with_the_configs_settings(tiny_cfg):
+    from paperlib.config import OptimConfig
+    from paperlib.train import new_optimizer
+
+    cfg = tiny_cfg(STATIC, optim=OptimConfig(lr=1e-3, betas=(0.8, 0.95), eps=1e-7, weight_decay=0.05, warmup=3))
+    model = torch.nn.Linear(3, 2)
+    opt = new_optimizer(model, cfg)
+    assert isinstance(opt, torch.optim.AdamW)
+    assert {k: opt.defaults[k] for k in ("lr", "betas", "eps", "weight_decay")} == {
+        "lr": 1e-3, "betas": (0.8, 0.95), "eps": 1e-7, "weight_decay": 0.05}
+    assert opt.param_groups[0]["params"] == list(model.parameters())
+    assert new_optimizer(list(model.parameters()), cfg).param_groups[0]["params"] == list(model.parameters())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the error is for a machine without a GPU")
+def test_asking_for_cuda_without_a_gpu_is_a_one_line_error(tiny_cfg, tmp_path):
+    with pytest.raises(ValueError, match="device 'cuda' was asked for but torch sees no GPU"):
+        train(tiny_cfg(STATIC, device="cuda"), tmp_path / "r", progress=False)
+
+
+def test_stop_after_k_is_a_kill_right_after_step_k_before_its_evaluation(tiny_cfg, tmp_path):
+    # stop_after=4 stops after the 4th update as a kill would: before step 4's row and checkpoint
+    cfg = tiny_cfg(STATIC)
+    train(cfg, tmp_path / "r", progress=False, stop_after=4)
+    assert [r["step"] for r in store.read_metrics(tmp_path / "r")] == [0]
+    assert not (tmp_path / "r" / "ckpt" / "last.pt").exists() and not (tmp_path / "r" / "DONE").exists()
+    train(cfg, tmp_path / "r", progress=False, stop_after=5)
+    assert [r["step"] for r in store.read_metrics(tmp_path / "r")] == [0, 4]
+    assert torch.load(tmp_path / "r" / "ckpt" / "last.pt", weights_only=False)["step"] == 4
+
+
+def test_a_resumed_runs_wall_time_continues_from_its_checkpoint(tiny_cfg, tmp_path, monkeypatch):
+    # the killed part ran on a clock that jumps 10^6 s per reading: its time must carry over
+    import paperlib.train as tr
+
+    cfg, real = tiny_cfg(STATIC), tr.time
+    ticks = iter(range(1, 10**6))
+    monkeypatch.setattr(tr, "time", type("Clock", (), {"time": staticmethod(lambda: real.time() + 1e6 * next(ticks))}))
+    train(cfg, tmp_path / "r", progress=False, stop_after=6)
+    monkeypatch.setattr(tr, "time", real)
+    elapsed = torch.load(tmp_path / "r" / "ckpt" / "last.pt", weights_only=False)["elapsed"]
+    assert elapsed >= 1e6
+    train(cfg, tmp_path / "r", progress=False)
+    later = [r["wall_time"] for r in store.read_metrics(tmp_path / "r") if r["step"] > 4]
+    assert later and all(w >= elapsed for w in later)
