@@ -221,6 +221,8 @@ def train_stack(cfgs: list[TrainConfig], run_dirs, init_froms=None, progress: bo
         raise ValueError("the configs of a stack differ in their seed alone")
     if len(run_dirs) != len(cfgs):
         raise ValueError(f"train_stack: {len(cfgs)} configs but {len(run_dirs)} run directories")
+    if init_froms is not None and len(init_froms) != len(cfgs):  # zip would leave later runs without theirs
+        raise ValueError(f"train_stack: {len(cfgs)} configs but {len(init_froms)} prefix directories (init_froms)")
     return _train(cfgs, run_dirs, list(init_froms or [None] * len(cfgs)), progress, stop_after, None)
 
 

@@ -621,3 +621,13 @@ def test_a_resumed_runs_wall_time_continues_from_its_checkpoint(tiny_cfg, tmp_pa
     train(cfg, tmp_path / "r", progress=False)
     later = [r["wall_time"] for r in store.read_metrics(tmp_path / "r") if r["step"] > 4]
     assert later and all(w >= elapsed for w in later)
+
+
+def test_train_stack_takes_one_prefix_directory_per_run(tiny_cfg, tmp_path):
+    from paperlib import config
+    from paperlib.train import train_stack
+
+    stack = config.stack_configs(tiny_cfg(STATIC, stack_seeds=(0, 1)))
+    with pytest.raises(ValueError, match="2 configs but 1 prefix directories"):
+        train_stack(stack, [tmp_path / "a", tmp_path / "b"], init_froms=[tmp_path / "p"], progress=False)
+    assert not (tmp_path / "a").exists()
