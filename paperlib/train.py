@@ -194,7 +194,8 @@ def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop
     metrics rows are copied, so curves start at step 0. `paperlib.runs.get_or_train`
     makes sure that run exists. Ignored when run_dir has a checkpoint to resume from.
     stop_after=k stops right after step k as if the process were killed (no checkpoint,
-    no DONE): for resume tests. log_with: experiment trackers for accelerate (e.g.
+    no DONE) when k is before the run's last step (at or past it, the run finishes as
+    usual): for resume tests. log_with: experiment trackers for accelerate (e.g.
     "tensorboard", "wandb", or tracker objects), given every metrics row as it is written;
     off by default, and never part of a run's identity."""
     if cfg.stack_seeds:
