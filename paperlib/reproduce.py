@@ -204,6 +204,10 @@ def run_notebook(
     params = {"preset": preset, "figures_dir": str(figures_dir), **(parameters or {})}
     if "run_settings" not in pm.inspect_notebook(str(path)):  # one that trains nothing (the theory's) takes none
         params.pop("run_settings", None)
+    for record in (f"{path.stem}.claims.json", f"{path.stem}.advice.json"):
+        # what it recorded before is not this execution's: a notebook that fails (or finds its
+        # runs not shipped) must not leave earlier verdicts counted in the report beside it
+        (paths.records_dir(figures_dir) / record).unlink(missing_ok=True)
     before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*") if p.is_file()}
     start = time.time()
     status, error = "ok", ""
@@ -346,8 +350,6 @@ class NotebookJob(Requeued):
 def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> NotebookResult:
     if res.status == NOT_SHIPPED:
         print(f"  {res.name}: {NOT_SHIPPED}: {res.error.splitlines()[0]}", flush=True)
-        # its verdicts of earlier runs would sit beside a notebook that drew nothing now
-        (paths.records_dir(figures_dir) / f"{res.name}.claims.json").unlink(missing_ok=True)
     elif res.status != "ok":
         print(f"  {res.name} FAILED after {res.seconds:.1f}s: {res.error}", file=sys.stderr, flush=True)
     report.record_notebook(figures_dir, res, redrawn=figures_only)

@@ -168,6 +168,22 @@ def test_figures_only_without_shipped_runs_is_said_not_failed(tmp_path, monkeypa
     assert "the first missing: `x/y`" in report and not (records / "a.claims.json").exists()
 
 
+def test_a_failed_notebook_leaves_no_earlier_verdicts_to_be_counted(tmp_path):
+    """A notebook that fails before it records: the verdicts (and advice) it recorded in an
+    earlier execution are gone, not counted in the report under 'The notebook failed'; a
+    notebook that records writes them afresh (test_notebook_runs_at_smoke)."""
+    nb = tmp_path / "a.ipynb"
+    write_notebook(nb, [("params", 'preset = "smoke"\nfigures_dir = None'), ("code", "raise RuntimeError('a bug')")])
+    records = tmp_path / "fig" / "records"
+    records.mkdir(parents=True)
+    earlier = {"notebook": "a", "title": "A", "preset": "smoke", "verdicts": [{"status": "holds"}]}
+    for name in ("a.claims.json", "a.advice.json", "b.claims.json"):
+        (records / name).write_text(json.dumps(earlier))
+    res = reproduce.run_notebook(nb, "smoke", tmp_path / "out", tmp_path / "fig", progress=False)
+    assert res.status == "failed" and "a bug" in res.error
+    assert sorted(p.name for p in records.iterdir()) == ["b.claims.json"], "another notebook's record stays"
+
+
 def test_figures_only_for_a_preset_that_ships_no_runs_is_refused_before_anything_is_written(
         tmp_path, monkeypatch, capsys):
     """Redrawing smoke (never shipped) once marked every notebook 'no shipped runs' and wiped
