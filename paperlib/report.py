@@ -163,7 +163,7 @@ def scale_markdown(preset: str, hub: bool = False) -> list[str]:
 
 
 def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | None = None, hub: bool = False) -> str:
-    verdicts = claims.load(preset, paths.records_dir(figures_dir))
+    verdicts = _registered(claims.load(preset, paths.records_dir(figures_dir)), titles)
     summaries = _summaries(figures_dir, titles)
     counts = Counter(v["status"] for nb in verdicts.values() for v in nb["verdicts"])
     total = sum(s["seconds"] for s in summaries.values())
@@ -301,13 +301,20 @@ def write(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     out = [figures_dir / "REPORT.md", figures_dir / "REPORT.html"]
     files.atomic_write(out[0], md)
     files.atomic_write(out[1], _html(md, f"paperlib report ({preset})"))
-    return out + write_index(figures_dir.parent)
+    return out + write_index(figures_dir.parent, titles)
 
 
-def write_index(root: Path) -> list[Path]:
+def _registered(records: dict, notebooks) -> dict:
+    """The records of the report's notebooks: one left by a notebook since renamed or removed
+    is neither shown nor counted (counted but never shown, the totals would not add up)."""
+    return {name: nb for name, nb in records.items() if notebooks is None or name in notebooks}
+
+
+def write_index(root: Path, notebooks=None) -> list[Path]:
     """figures/REPORT.md: one line per published report -- a preset whose runs are shipped
     with the repository (`paths.shipped_runs_dir`) -- with its verdict counts. A report of a
-    local run (smoke, a corpus of one's own) is not listed: the committed index stays as it is."""
+    local run (smoke, a corpus of one's own) is not listed: the committed index stays as it is.
+    notebooks: the names whose records count (default: every record)."""
     lines = ["# Reproduction reports", "",
              "One report per preset whose runs are shipped (`results/<preset>/runs`); each is rebuilt from the "
              "records beside its figures.", "",
@@ -316,7 +323,7 @@ def write_index(root: Path) -> list[Path]:
         preset = report.parent.name
         if not paths.shipped_runs_dir(preset).is_dir():
             continue
-        records = claims.load(preset, paths.records_dir(report.parent))
+        records = _registered(claims.load(preset, paths.records_dir(report.parent)), notebooks)
         counts = Counter(v["status"] for nb in records.values() for v in nb["verdicts"])
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or \
             "no records: a report from before claims were library predicates (its verdicts are superseded)"

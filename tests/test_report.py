@@ -125,6 +125,23 @@ def test_the_verdict_counts_are_the_rows_every_notebook_shows(tmp_path):
     assert len(_rows(a2)) == 4 and len(_rows(a4)) == 2
 
 
+def test_a_record_of_a_notebook_the_report_does_not_list_is_neither_counted_nor_shown(tmp_path, monkeypatch):
+    """A record left by a renamed or removed notebook: the header's totals and the index
+    count only the notebooks whose rows the report shows, so the totals add up."""
+    from paperlib import claims, paths
+
+    monkeypatch.setattr(paths, "PACKAGE_ROOT", tmp_path)
+    paths.shipped_runs_dir("mini").mkdir(parents=True)
+    mini = tmp_path / "figures" / "mini"
+    _record(mini, A2)
+    _verdicts(mini, A2, [claims.HOLDS])
+    _verdicts(mini, "A9_renamed_since", [claims.FAILS, claims.FAILS])
+    report.write("mini", {A2: "Fig. 2"}, mini)
+    text = (mini / "REPORT.md").read_text()
+    assert "**Verdicts:** 1 hold, 0 do not hold" in text and len(_rows(text)) == 1
+    assert "| mini | [mini/REPORT.md](mini/REPORT.md) | 1 holds |" in (tmp_path / "figures" / "REPORT.md").read_text()
+
+
 def test_one_claim_judged_per_scope_counts_once_among_the_claims(tmp_path):
     from paperlib import claims
 
