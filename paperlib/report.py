@@ -125,10 +125,11 @@ def _sized(preset: str, hub: bool = False):
     return p
 
 
-def scale_markdown(preset: str, hub: bool = False) -> list[str]:
+def scale_markdown(preset: str, hub: bool = False, corpus: str | None = None) -> list[str]:
     """The sizes a figure's deviation depends on: this preset beside the `paper` preset
     (Order Matters' own settings), so that the coverage notes need not repeat them. hub:
-    the figures were trained on the hub's corpora (their pairs, not the preset's DDTP ones)."""
+    the figures were trained on the hub's corpora (their pairs, not the preset's DDTP ones);
+    corpus: on a researcher's corpus folder (its one pair, not the preset's)."""
     p, ref = _sized(preset, hub), presets.get("paper")
 
     def model(m):
@@ -147,7 +148,9 @@ def scale_markdown(preset: str, hub: bool = False) -> list[str]:
             "LRL rates (Order Matters fronts)": (", ".join(f"τ={t:g}" for t in q.front_taus)
                                                  + " (temperatures; the rates they give are on the fronts)")
             if q.front_taus else ", ".join(f"{r:g}" for r in q.rate_grid),
-            "HRL+LRL pairs": "; ".join(f"{name} ({', '.join(get_taskset(name).tasks)})" for name in q.hrl_lrl_sets),
+            "HRL+LRL pairs": f"your corpus's HRL and LRL (`{corpus}`; `paperlib data info --source dir {corpus}` "
+                             "lists its pairs)" if corpus and q is p else
+                             "; ".join(f"{name} ({', '.join(get_taskset(name).tasks)})" for name in q.hrl_lrl_sets),
             "validation per task": "all (the task set's split)" if q.max_valid is None else f"≤ {q.max_valid} sentences",
             "precision": q.precision,
         }
@@ -250,7 +253,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
     lines += ["", "**Contents:** [scale of this preset](#scale) · [every figure and table of both papers](#coverage)"]
     lines += [f"- [{title}](#{name})" + (f" — {summaries[name]['status']}" if name in summaries else "")
               for name, title in titles.items()]
-    lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset, hub)
+    lines += ["", '<a id="scale"></a>', ""] + scale_markdown(preset, hub, corpus)
     lines += ["", '<a id="coverage"></a>', "", "## Every figure and table of both papers", "",
               "What reproduces each one, and how far (`paperlib/coverage.py`): "
               + ", ".join(f"{n} {status}" for status, n in counts_by_status.items())

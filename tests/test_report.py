@@ -319,6 +319,12 @@ def test_a_hub_report_lists_the_hubs_pairs_in_its_scale_table():
     assert all(name in mini for name in HUB_PARAMETERS[A2]["tasksets"]) and "hrl_lrl_es400" not in mini
 
 
+def test_a_corpus_report_names_its_corpus_not_the_presets_pairs_in_its_scale_table():
+    row = next(line for line in report.scale_markdown("mini", corpus="my_corpus") if line.startswith("| HRL+LRL pairs |"))
+    mine, paper = row.split(" | ")[1:3]
+    assert "my_corpus" in mine and "hrl_lrl_es400" not in mine and "En→{Hi, Fr}" in paper
+
+
 
 def test_write_says_the_corpus_or_hub_and_keeps_the_reports_own_tags_in_html(tmp_path):
     mini = tmp_path / "mini-hub"
