@@ -259,3 +259,110 @@ def test_train_dry_run_prepares_and_writes_nothing(tmp_path, monkeypatch, capsys
     assert cli.main(args + ["--set", "data.source=ddtp", "data.taskset=hrl_lrl_xx"]) == 2
     out, err = capsys.readouterr()
     assert "unknown task set 'hrl_lrl_xx'" in err and "prepare" not in out
+
+
+# ------------------------------------------------------------------ mutation audit: validation bounds
+
+@pytest.mark.parametrize("section, ok, bad, message", [
+    ("optim", {"warmup": 0}, {"warmup": -1}, "optim.warmup must be >= 0, got -1"),
+    ("optim", {"label_smoothing": 0.0}, {"label_smoothing": 1.0}, r"optim.label_smoothing must be in \[0, 1\)"),
+    ("optim", {"betas": (0.0, 0.0)}, {"betas": (0.9, 1.0)}, r"optim.betas must be two numbers in \[0, 1\)"),
+    ("eval", {"train_subset": 0}, {"train_subset": -1}, "eval.train_subset >= 0"),
+])
+def test_range_checks_accept_their_edge_and_refuse_just_past_it(section, ok, bad, message):
+    # each bound is the documented one: warmup 0 and label smoothing 0 are valid, 1.0 is not
+    cls = {"optim": C.OptimConfig, "eval": C.EvalConfig}[section]
+    assert all(getattr(cls(**ok), k) == v for k, v in ok.items())
+    with pytest.raises(ValueError, match=message):
+        cls(**bad)
+
+
+def test_fork_and_stop_points_are_checked_against_where_the_run_ends():
+    plan = {"method": "temperature", "steps": 10, "tau": 1}
+    assert C.TrainConfig(plan=plan, stop_at=10).stop_at == 10  # stopping at the plan's end is allowed
+    assert C.TrainConfig(plan=plan, fork_at=9).fork_at == 9
+    with pytest.raises(ValueError, match=r"fork_at must be a step >= 1 before the end of the plan \(10 steps\)"):
+        C.TrainConfig(plan=plan, fork_at=10)
+    # a prefix run stopped at 5 cannot fork at 6: its end is stop_at, not the plan's
+    with pytest.raises(ValueError, match=r"before the end of the plan \(5 steps\) or null, got 6"):
+        C.TrainConfig(plan=plan, stop_at=5, fork_at=6)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"stack_seeds": (0,)}, "two or more increasing seeds"),
+    ({"seed": 2, "stack_seeds": (0, 1)}, r"this run's seed \(2\) among them"),
+    ({"stack_seeds": (1, 0)}, "increasing seeds"),
+    ({"stack_seeds": (0, 1), "batching": "tokens"}, "stack_seeds needs batching 'examples'"),
+])
+def test_bad_stacks_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        C.TrainConfig(plan=PLAN, **changes)
+
+
+# ------------------------------------------------------------------ mutation audit: run identity
+
+def test_identity_ignores_the_experiment_folder_only():
+    plan = {"method": "temperature", "steps": 10, "tau": 1}
+    a = C.TrainConfig(plan=plan, experiment="a")
+    assert C.config_hash(a.identity()) == C.config_hash(C.TrainConfig(plan=plan, experiment="b").identity())
+    for changed in (dict(seed=1), dict(batch_size=16), dict(optim=C.OptimConfig(lr=1e-3))):
+        assert C.config_hash(C.TrainConfig(plan=plan, **changed).identity()) != C.config_hash(a.identity()), changed
+
+
+def test_identity_holds_the_stack_only_when_there_is_one():
+    # a stacked run is another draw (shared dropout generator): its identity names the stack;
+    # a lone run's identity keeps the form stored before stacks existed
+    alone = C.TrainConfig(plan=PLAN)
+    stacked = C.TrainConfig(plan=PLAN, stack_seeds=(0, 1))
+    assert "stack_seeds" not in alone.identity() and stacked.identity()["stack_seeds"] == [0, 1]
+    assert C.config_hash(alone.identity()) != C.config_hash(stacked.identity())
+
+
+def test_identity_with_the_resolved_plan_ignores_how_the_end_is_spelled():
+    sizes = {"en-it": 1000, "en-fi": 10}
+    full = C.TrainConfig(plan=PLAN)
+    stopped = C.TrainConfig(plan=PLAN, stop_at=PLAN["steps"])  # the same 10 steps
+    assert full.identity(C.build_plan(full, sizes)) == stopped.identity(C.build_plan(stopped, sizes))
+    # inverse-sqrt does not depend on the nominal length: 16 steps stopped at 10 train as 10 do
+    longer = C.TrainConfig(plan={**PLAN, "steps": 16}, stop_at=10)
+    assert longer.identity(C.build_plan(longer, sizes)) == full.identity(C.build_plan(full, sizes))
+    shorter = C.TrainConfig(plan={**PLAN, "steps": 16}, stop_at=8)
+    assert shorter.identity(C.build_plan(shorter, sizes)) != full.identity(C.build_plan(full, sizes))
+
+
+def test_identity_holds_the_data_fingerprint_and_the_hash_ignores_key_order():
+    cfg = C.TrainConfig(plan=PLAN)
+    a = cfg.identity(data_fingerprint={"tokenizer": "t1", "dataset": "d1"})
+    b = cfg.identity(data_fingerprint={"tokenizer": "t2", "dataset": "d1"})
+    assert a["data_fingerprint"] == {"tokenizer": "t1", "dataset": "d1"} and C.config_hash(a) != C.config_hash(b)
+    # a stored identity read back with its keys in another order is the same run
+    assert C.config_hash(dict(reversed(list(a.items())))) == C.config_hash(a)
+    assert a["run_format"] == C.RUN_FORMAT
+
+
+def test_build_plan_total_steps_and_stacks_follow_stop_at_and_seeds():
+    sizes = {"en-it": 1000, "en-fi": 10}
+    cfg = C.TrainConfig(plan={**PLAN, "steps": 16}, stop_at=8)
+    plan = C.build_plan(cfg, sizes)
+    assert plan.end_step == 8 == C.total_steps(cfg) and plan.total_steps == 16  # LR schedule of the full 16
+    assert C.total_steps(C.TrainConfig(plan=PLAN)) == 10
+    stack = C.stack_configs(C.TrainConfig(plan=PLAN, seed=3, stack_seeds=(1, 3, 5)))
+    assert [c.seed for c in stack] == [1, 3, 5] and all(c.stack_seeds == (1, 3, 5) for c in stack)
+    assert C.stack_configs(cfg) == [cfg]
+
+
+def test_diff_names_nested_keys_and_keys_on_one_side_only():
+    assert C.diff({"optim": {"lr": 1, "eps": 2}, "seed": 0}, {"optim": {"lr": 3, "eps": 2}, "seed": 0}) == ["optim.lr"]
+    assert C.diff({"a": 1}, {"b": 1}) == ["a", "b"]
+
+
+def test_json_config_files_are_read_as_json(tmp_path):
+    good = tmp_path / "c.json"
+    good.write_text(json.dumps({"plan": PLAN, "seed": 4}))
+    assert C.load_config(good).seed == 4
+    bad = tmp_path / "d.json"
+    bad.write_text("plan: {method: temperature, steps: 10, tau: 1}\n")  # YAML, not JSON
+    with pytest.raises(ValueError, match=r"d.json \(line 1\): not valid JSON"):
+        C.load_config(bad)
+    with pytest.raises(ValueError, match="is a folder"):
+        C.load_config(tmp_path)

@@ -312,3 +312,202 @@ def test_fronts_and_fig4_read_every_seed_at_every_point_of_a_stacking_preset(mon
     every_seed = planned()
     monkeypatch.setattr(E, "arm_seeds", lambda preset: E.scale(preset).seeds[:1])
     assert planned() == every_seed  # the other seeds were planned already, as the first one's stack
+
+
+# ------------------------------------------------------------------ mutation audit
+
+def test_front_runs_sample_the_lrl_at_its_rate_and_pretrain_on_the_hrl():
+    """A two-task set names its HRL first: an LRL rate r is the mixture (1 - r, r); Order
+    Matters pre-trains on the HRL and fine-tune-only trains on the LRL after the reset."""
+    hrl, lrl = E.hrl_lrl("hrl_lrl_fi")
+    s = E.scale("smoke")
+    assert E.static_rate("smoke", "hrl_lrl_fi", 0.3, "x").plan.rates == pytest.approx((0.7, 0.3))
+    om = E.order_matters_rate("smoke", "hrl_lrl_fi", 0.3, "x")
+    assert om.plan.pretrain_on == (hrl,) and om.plan.rates == pytest.approx((0.7, 0.3)) and om.fork_at == s.pretrain
+    restart = E.restart_rate("smoke", "hrl_lrl_fi", 0.3, "x")
+    assert (restart.plan.first_steps, restart.plan.second_steps) == (s.pretrain, s.finetune)
+    ft = E.finetune_only("smoke", "hrl_lrl_fi", "x")
+    assert ft.plan.pretrain_on == (hrl,) and ft.plan.finetune_on == (lrl,) and ft.fork_at == s.pretrain
+    for point in ({}, {"lrl_rate": 0.3, "tau": 5.0}):  # a point is a rate or a temperature
+        with pytest.raises(ValueError, match="an LRL rate or a temperature: give exactly one"):
+            E.static_rate("smoke", "hrl_lrl_fi", experiment="x", **point)
+
+
+def test_temperature_schedules_run_the_whole_length_and_switch_halfway():
+    """COOLDOWN and the increasing ablation switch at half the run (paper B: 30k of 60k), in
+    opposite directions; a static τ run forks there (or at the pre-training length) so that
+    COOLDOWN or the restart baseline continue it; the LM restart baseline ends where a run does."""
+    for taskset in ("one_to_many", "lm_upsample"):
+        steps, pre, _ = E.run_length("smoke", taskset)
+        assert E.temperature_run("smoke", taskset, 5.0, "x").fork_at == steps // 2
+        assert E.temperature_run("smoke", taskset, 5.0, "x", fork_at="pretrain").fork_at == pre
+        assert E.temperature_run("smoke", taskset, 5.0, "x", fork_at=None).fork_at is None
+        cd = E.cooldown_run("smoke", taskset, "x").plan
+        inc = E.increasing_run("smoke", taskset, "x").plan
+        assert cd.switch == inc.switch == steps // 2
+        assert (cd.tau_high, cd.tau_low) == (5.0, 1.0) == (inc.tau_high, inc.tau_low)
+        sizes = {"a": 1000, "b": 10}
+        assert inc.plan(sizes, 4).mixture_at(0).probs == pytest.approx((1000 / 1010, 10 / 1010))  # τ=1 first
+        restart = E.restart_tau("smoke", taskset, 3.0, "x")
+        assert restart.plan.total_steps == steps and restart.plan.first_steps == pre == restart.fork_at
+
+
+def test_method_table_runs_are_the_methods_they_are_labelled():
+    s = E.scale("smoke")
+    runs = {labels["method"]: cfg for cfg, labels in E.method_table_runs("smoke", "one_to_many", n_high=3)}
+    assert runs["τ=100 (≈uniform)"].plan.tau == 100.0 and runs["τ=5"].plan.tau == 5.0
+    assert runs["τ=1 (proportional)"].plan.tau == 1.0
+    tasks = E.get_taskset("one_to_many").tasks
+    assert runs["Order Matters"].plan.pretrain_on == tuple(tasks[:3])  # the n_high high-resource pairs
+    assert runs["Order Matters"].plan.tau == 5.0 and runs["COOLDOWN"].plan.method == "cooldown"
+    assert runs["UniMax"].plan.max_epochs == 5
+    assert E.unimax_run("smoke", "one_to_many", "x", max_epochs=3).plan.max_epochs == 3
+    assert all(c.plan.total_steps == s.steps for c in runs.values())
+
+
+def test_doremi_runs_sample_each_task_at_its_own_learned_weight():
+    tasks = E.get_taskset("lm_upsample").tasks
+    weights = {t: w for t, w in zip(reversed(tasks), (0.1, 0.2, 0.3, 0.4))}  # given in another order
+    (cfg, labels), *_ = E.doremi_runs("smoke", "lm_upsample", weights)
+    assert cfg.plan.weights == tuple(weights[t] for t in tasks) and labels["method"] == "DoReMi"
+    proxy = E.doremi_proxy_config("mini", "lm_upsample")
+    s = E.scale("mini")
+    assert proxy.plan.steps == round(s.lm_steps * s.doremi_fraction) and proxy.plan.tau == 1.0
+    assert not E.doremi_proxy_config("smoke", "one_to_many").eval.bleu  # only its validation losses are read
+    assert E.doremi_taskset("B4_table3_one_to_many") == ("one_to_many", "upsample_one_to_many")
+    assert E.doremi_taskset("B4_table3_one_to_many", {"B4_table3_one_to_many": {"taskset": "hrl_hrl"}})[0] == "hrl_hrl"
+
+
+def test_the_dense_schedules_change_tau_as_their_labels_say():
+    _, lm = E.schedule_comparison_runs("smoke")
+    every = {labels["schedule"]: cfg.plan.every for cfg, labels in lm if cfg.plan.method == "dense"}
+    assert every == {"dense, every step": 1, "dense, every 10%": max(1, E.scale("smoke").lm_steps // 10)}
+
+
+def test_notebook_parameters_reach_the_runs_they_name():
+    runs = E.notebook_runs("smoke", {"B4_table3_one_to_many": {"taskset": "one_to_many", "n_high": 3}})
+    om = [c for c, labels in runs["B4_table3_one_to_many"] if labels["method"] == "Order Matters"]
+    assert om and all(len(c.plan.pretrain_on) == 3 for c in om)
+    default = E.notebook_runs("smoke")["B4_table3_one_to_many"]
+    assert all(len(c.plan.pretrain_on) == 2 for c, labels in default if labels["method"] == "Order Matters")
+
+
+def test_fig1_shares_the_fronts_runs_only_on_the_presets_own_pair():
+    assert E.shares_fig1_with_fronts("mini")  # mini's fronts sample at τ = 1 and 5 on hrl_lrl_es400
+    assert not E.shares_fig1_with_fronts("mini", "hrl_lrl_fi")  # another pair: Fig. 1 trains its own
+    assert not E.shares_fig1_with_fronts("gpu")  # the gpu fronts sample at rates
+    own = {labels["method"]: c for c, labels in E.cooldown_runs("mini", "hrl_lrl_fi") if labels["seed"] == 0}
+    assert own["τ=5"].optim.clip_norm is None and own["τ=5"].plan.method == "temperature"
+
+
+def test_pretraining_lengths_vary_around_the_default_with_the_other_budget_fixed():
+    """Order Matters Fig. 9: LM runs keep the total budget, NMT runs keep the fine-tuning
+    length; the pre-training lengths differ, the default one among them."""
+    s = E.scale("smoke")
+    lm, nmt = E.pretraining_length_runs("smoke")
+    assert all(c.plan.total_steps == s.lm_steps for c, _ in lm)
+    assert all(c.plan.finetune_steps == s.finetune and c.plan.pretrain_steps == c.fork_at == labels["pretrain"]
+               for c, labels in nmt)
+    lengths = {labels["pretrain"] for _, labels in nmt}
+    assert s.pretrain in lengths and min(lengths) < s.pretrain < max(lengths)  # shorter and longer (Fig. 9b)
+    assert len({labels["pretrain"] for _, labels in lm}) >= 2
+    assert E.order_matters_tau_run("smoke", "lm_upsample", "x", 5.0, pretrain=3).plan.pretrain_steps == 3
+
+
+def test_restart_rates_and_given_rates_override_the_presets_points():
+    grid = E.order_matters_nmt_grid("smoke", ["hrl_lrl_fi"], "x", restart_rates=[0.5])
+    assert {labels["rate"] for _, labels in grid if labels["method"] == "restart"} == {0.5}
+    # a preset whose fronts sample at temperatures still runs rates when a notebook gives them
+    mini = E.order_matters_nmt_grid("mini", ["hrl_lrl_es400"], "x", rates=[0.1, 0.5])
+    assert all("rate" in labels and "tau" not in labels for _, labels in mini)
+    assert {labels["rate"] for _, labels in mini} == {0.1, 0.5}
+
+
+def test_only_the_presets_seeds_are_stacked(monkeypatch):
+    import dataclasses
+
+    from paperlib import presets
+
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    assert E.static_rate("smoke", "hrl_lrl_fi", 0.3, "x", seed=1).stack_seeds == (0, 1)
+    assert E.static_rate("smoke", "hrl_lrl_fi", 0.3, "x", seed=7).stack_seeds == ()  # a seed of its own trains alone
+
+
+def test_lrl_share_is_read_from_the_last_phase_of_the_recorded_plan(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from paperlib import methods
+
+    plan = methods.OrderMatters(6, 4, "en-it", rates=(0.7, 0.3)).plan({"en-it": 1000, "en-fi": 10}, 4)
+    (tmp_path / "config.json").write_text(json.dumps({"plan": plan.describe()}))
+    assert E.lrl_share(SimpleNamespace(dir=tmp_path)) == pytest.approx(0.3)  # the fine-tuning mixture, not pre-training's
+
+
+def test_best_learning_rate_is_chosen_per_seed():
+    import pandas as pd
+
+    rows = [dict(taskset="t", method="m", rate=0.5, seed=seed, lr=lr, **{"valid_loss.a": loss})
+            for seed, losses in ((0, (2.0, 3.0)), (1, (3.0, 2.0))) for lr, loss in zip((1e-3, 2e-3), losses)]
+    best = E.best_learning_rate(pd.DataFrame(rows))
+    assert sorted(zip(best.seed, best.lr)) == [(0, 1e-3), (1, 2e-3)]
+
+
+def test_pair_names_give_the_subsampled_lrl_size():
+    assert E.pair_name("hrl_lrl_es400") == "en-it (high) + en-es (low, 0.4k pairs)"
+    assert E.pair_name("hrl_lrl_fi") == "en-it (high) + en-fi (low)"
+
+
+def test_preset_properties_and_checks():
+    import dataclasses
+
+    from paperlib import presets
+
+    mini = presets.get("mini")
+    assert mini.examples_per_run == mini.steps * mini.batch_size and mini.finetune == mini.steps - mini.pretrain
+    assert mini.fraction("not_a_taskset") == 1.0 and mini.fraction("hrl_lrl_es400") == 0.15
+    assert presets.get("gpu").runs_notebook("B5_table4_multilingual_lm")  # gpu runs every notebook
+    assert not mini.runs_notebook("B5_table4_multilingual_lm")
+    with pytest.raises(ValueError, match="stack_seeds stacks the seeds of a configuration, but it has 1"):
+        dataclasses.replace(mini, seeds=(0,), stack_seeds=True)
+    with pytest.raises(ValueError, match="LM blocks of 32 tokens but model.max_len 64"):
+        dataclasses.replace(mini, block_size=32)
+
+
+@pytest.mark.parametrize("preset, steps", [("mini", 37_500), ("gpu", 341_000), ("gpu6", 118_000)])
+def test_presets_plan_the_steps_their_documentation_states(preset, steps, monkeypatch):
+    """presets.py's sizing notes: mini 37,500 steps (per seed a pre-training of 2,500, static
+    τ=1 and τ=5 of 3,000, five continuations of 500 and COOLDOWN's 1,500), gpu 341k, gpu6 118k."""
+    from paperlib import costs
+
+    monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 0.0)  # steps only: no model to count
+    assert sum(r.steps for r in costs.planned_runs(preset)) == steps
+
+
+def _notebook_defaults(notebook: str) -> dict:
+    """The papermill parameters cell of a notebook, as the values it assigns."""
+    import json
+
+    from paperlib import paths
+
+    cells = json.loads((paths.PACKAGE_ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    values: dict = {}
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            exec("".join(cell["source"]), {}, values)
+    return values
+
+
+def test_the_runs_planned_for_a_notebook_are_those_its_own_defaults_give():
+    """`notebook_runs` (what reproduce trains first and --dry-run costs) stands in for the
+    notebooks' own calls: given each notebook's parameter defaults it plans what it plans
+    without them, in the experiment folders the notebook names -- else the notebook would
+    train other runs than the ones planned (a run's folder is runs/<experiment>-<preset>/)."""
+    default = E.notebook_runs("smoke")
+    for notebook, grid in default.items():
+        given = _notebook_defaults(notebook)
+        assert E.notebook_runs("smoke", {notebook: given})[notebook] == grid, notebook
+        experiments = {v for k, v in given.items() if k.startswith("experiment")}
+        assert {c.experiment for c, _ in grid} <= {f"{e}-smoke" for e in experiments}, notebook
+    for notebook, parameters in E.HUB_PARAMETERS.items():
+        assert set(parameters) <= set(_notebook_defaults(notebook)), notebook  # parameters the notebook takes

@@ -129,3 +129,37 @@ def test_a_new_method_is_one_dataclass(monkeypatch, tiny_cfg, tmp_path):
 def test_a_dense_plan_with_an_infinite_tau_is_a_config_error():
     with pytest.raises(ValueError, match="plan.tau_start of a dense schedule must be finite"):
         methods.Dense(steps=100, tau_start=float("inf"))
+
+
+# ------------------------------------------------------------------ mutation audit
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: methods.Temperature(10, 0), "plan.tau must be a temperature > 0"),         # 0 is no temperature
+    (lambda: methods.Increasing(10, 10), r"plan.switch \(10\) must be before the end"),
+    (lambda: methods.Increasing(10, 4, tau_low=0), "plan.tau_low must be a temperature > 0"),
+    (lambda: methods.Cooldown(10, 4, tau_low=-1), "plan.tau_low must be a temperature > 0"),
+    (lambda: methods.Dense(10, start=4, end=4), "0 <= start < end <= steps"),           # an empty interpolation
+    (lambda: methods.UniMax(10, True), "plan.max_epochs must be > 0"),
+    (lambda: methods.DoReMi(10, (0.3, 0.3)), "must sum to 1"),
+    (lambda: methods.OrderMatters(5, 5, "en-it", rates=(0.3, 0.3)), "must sum to 1"),
+    (lambda: methods.Restart(5, 5, rates=(-0.5, 1.5)), "sampling rates"),
+])
+def test_each_methods_own_checks_refuse_at_construction(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_task_names_become_tuples_and_specs_store_lists():
+    ft = methods.FinetuneOnly(6, 4, "en-it", "en-fi")
+    assert ft.pretrain_on == ("en-it",) and ft.finetune_on == ("en-fi",)
+    d = methods.to_dict(methods.OrderMatters(6, 4, "en-it", rates=(0.2, 0.8)))
+    # JSON and YAML have lists only: what a config file stores (and --set compares against)
+    assert d == {"method": "order_matters", "pretrain_steps": 6, "finetune_steps": 4, "pretrain_on": ["en-it"],
+                 "rates": [0.2, 0.8], "tau": None, "lr_schedule": "inverse_sqrt"}
+
+
+def test_a_list_field_set_to_a_scalar_is_a_one_line_error():
+    cfg = config.TrainConfig(plan=methods.Static(10, (0.5, 0.5)))
+    with pytest.raises(ValueError, match=r"--set plan.rates takes a list, e.g. plan.rates=\[0.5,0.5\]"):
+        config.with_overrides(cfg, ["plan.rates=0.5"])
+    assert config.with_overrides(cfg, ["plan.rates=[0.2,0.8]"]).plan.rates == (0.2, 0.8)
