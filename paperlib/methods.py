@@ -423,14 +423,35 @@ def from_dict(data: dict, where: str = "plan") -> Method:
     return cls(**{k: _coerce(hints[k], v, f"{where}.{k}") for k, v in params.items()})
 
 
+def _number_tuple(hint) -> bool:
+    """Whether `hint` is a tuple of floats (or such a tuple or None)."""
+    if typing.get_origin(hint) is tuple:
+        return typing.get_args(hint)[:1] == (float,)
+    return any(_number_tuple(a) for a in typing.get_args(hint))
+
+
 def _coerce(hint, value, key: str):
-    """YAML reads '1e-3' as a string and JSON has no tuples: numbers in numeric fields and
-    lists in tuple fields are converted here."""
+    """YAML reads '1e-3' as a string and JSON has no tuples: numbers in numeric fields (and in
+    lists of numbers), whole numbers in step fields (3e3, or JSON's 3000.0) and lists in tuple
+    fields are converted here."""
     if isinstance(value, list):
+        if _number_tuple(hint) and any(isinstance(v, str) for v in value):
+            try:
+                return tuple(float(v) if isinstance(v, str) else v for v in value)
+            except ValueError:
+                raise ValueError(f"{key} must be a list of numbers, got {value!r}") from None
         return tuple(value)
-    if isinstance(value, str) and hint in (float, int, float | None, int | None):
+    if hint in (int, int | None) and (isinstance(value, str) or isinstance(value, float) and value.is_integer()):
         try:
-            return float(value) if float in typing.get_args(hint) or hint is float else int(value)
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or not number.is_integer():
+            raise ValueError(f"{key} must be a whole number, e.g. 3000, got {value!r}")
+        return int(number)
+    if isinstance(value, str) and hint in (float, float | None):
+        try:
+            return float(value)
         except ValueError:
             raise ValueError(f"{key} must be a number, got {value!r}") from None
     return value

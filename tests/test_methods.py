@@ -163,3 +163,21 @@ def test_a_list_field_set_to_a_scalar_is_a_one_line_error():
     with pytest.raises(ValueError, match=r"--set plan.rates takes a list, e.g. plan.rates=\[0.5,0.5\]"):
         config.with_overrides(cfg, ["plan.rates=0.5"])
     assert config.with_overrides(cfg, ["plan.rates=[0.2,0.8]"]).plan.rates == (0.2, 0.8)
+
+
+def test_yaml_exponent_numbers_in_plans_are_numbers():
+    """YAML 1.1 reads 3e3 and 5e-1 (no dot) as strings: a plan's step counts and its lists of
+    rates take them as the numbers they are, as the config's own fields do (a bare 3e3 was
+    'not a number'; rates stayed strings in the spec, which `runs ls` could not print)."""
+    from paperlib.files import load_yaml
+    from paperlib.store import mixture_label
+
+    spec = methods.from_dict(load_yaml("{method: static, steps: 3e3, rates: [5e-1, 5e-1]}"))
+    assert spec == methods.Static(3000, (0.5, 0.5)) and isinstance(spec.steps, int)
+    assert mixture_label(config.TrainConfig(plan=spec)) == "rates=0.5/0.5"
+    cfg = config.TrainConfig(plan=methods.Temperature(10, 1.0))
+    assert config.with_overrides(cfg, ["plan.steps=1e3"]).plan.steps == 1000  # JSON's 1000.0, as batch_size=1e2
+    for data, message in (({"method": "temperature", "steps": "12.5", "tau": 1}, "plan.steps must be a whole number"),
+                          ({"method": "static", "steps": 10, "rates": ["a", 0.5]}, "plan.rates must be a list of numbers")):
+        with pytest.raises(ValueError, match=message):
+            methods.from_dict(data)
