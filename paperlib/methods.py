@@ -41,7 +41,7 @@ def _check_tau(value, name: str = "tau") -> None:
 
 def _tuple_of_names(spec, name: str) -> None:
     value = getattr(spec, name)
-    names = (value,) if isinstance(value, str) else tuple(value)
+    names = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else ()
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ValueError(f"plan.{name} must be a task name or a list of task names, got {value!r}")
     object.__setattr__(spec, name, names)
@@ -228,7 +228,8 @@ class Dense:
                 raise ValueError(f"plan.{name} of a dense schedule must be finite (τ moves linearly; "
                                  f"100 is near-uniform), got inf")
         end = self.steps if self.end is None else self.end
-        if isinstance(self.start, bool) or not isinstance(self.start, int) or not 0 <= self.start < end <= self.steps:
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (self.start, end)) \
+                or not 0 <= self.start < end <= self.steps:
             raise ValueError(f"plan needs 0 <= start < end <= steps, got start={self.start!r}, end={self.end!r}, "
                              f"steps={self.steps}")
 
@@ -256,8 +257,9 @@ class UniMax:
 
     def __post_init__(self):
         _common(self, "steps")
-        if isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, (int, float)) or not self.max_epochs > 0:
-            raise ValueError(f"plan.max_epochs must be > 0, got {self.max_epochs!r}")
+        if isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, (int, float)) or not self.max_epochs > 0 \
+                or not math.isfinite(self.max_epochs):  # mixing.unimax needs a cap
+            raise ValueError(f"plan.max_epochs must be > 0 and finite, got {self.max_epochs!r}")
 
     @property
     def total_steps(self) -> int:

@@ -181,3 +181,17 @@ def test_yaml_exponent_numbers_in_plans_are_numbers():
                           ({"method": "static", "steps": 10, "rates": ["a", 0.5]}, "plan.rates must be a list of numbers")):
         with pytest.raises(ValueError, match=message):
             methods.from_dict(data)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: methods.OrderMatters(5, 5, 3, tau=1.0), "plan.pretrain_on must be a task name or a list of task names, got 3"),
+    (lambda: methods.UniMax(10, float("inf")), "plan.max_epochs must be > 0 and finite, got inf"),
+    (lambda: methods.Dense(10, end=5.5), "0 <= start < end <= steps"),
+    (lambda: methods.Dense(10, end=True), "0 <= start < end <= steps"),
+])
+def test_specs_the_plan_builders_would_refuse_are_refused_at_construction(make, message):
+    """A task "name" that is no string was a TypeError; UniMax with max_epochs inf passed, to
+    fail once the data were prepared ("UniMax max_epochs must be > 0, got inf"); a dense
+    schedule ending at step True (trained as 1) or 5.5 passed and trained."""
+    with pytest.raises(ValueError, match=message):
+        make()
