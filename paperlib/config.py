@@ -68,6 +68,9 @@ class OptimConfig:
             raise ValueError(f"optim.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.warmup < 0:
             raise ValueError(f"optim.warmup must be >= 0, got {self.warmup!r}")
+        for name in ("eps", "weight_decay"):  # what torch's Adam refuses, refused before any data is prepared
+            if getattr(self, name) < 0:
+                raise ValueError(f"optim.{name} must be >= 0, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ class EvalConfig:
         if self.every < 1 or self.train_subset < 0 or self.beam < 1:
             raise ValueError(f"eval.every and eval.beam must be >= 1 and eval.train_subset >= 0, got every={self.every}, "
                              f"beam={self.beam}, train_subset={self.train_subset}")
+        # no examples to evaluate on: losses and BLEU of nothing (null keeps every validation example)
+        for name in ("max_valid", "bleu_max_examples", "max_new_tokens"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"eval.{name} must be >= 1{' or null (all)' if name == 'max_valid' else ''}, "
+                                 f"got {getattr(self, name)!r}")
 
 
 # what a run directory holds; bumped when that changes, so runs stored in the old format are

@@ -366,3 +366,18 @@ def test_json_config_files_are_read_as_json(tmp_path):
         C.load_config(bad)
     with pytest.raises(ValueError, match="is a folder"):
         C.load_config(tmp_path)
+
+
+@pytest.mark.parametrize("section, bad, message", [
+    ("optim", {"eps": -1e-8}, "optim.eps must be >= 0, got -1e-08"),
+    ("optim", {"weight_decay": -0.1}, "optim.weight_decay must be >= 0, got -0.1"),
+    ("eval", {"max_valid": 0}, r"eval.max_valid must be >= 1 or null \(all\), got 0"),
+    ("eval", {"bleu_max_examples": 0}, "eval.bleu_max_examples must be >= 1, got 0"),
+    ("eval", {"max_new_tokens": 0}, "eval.max_new_tokens must be >= 1, got 0"),
+])
+def test_settings_that_would_fail_or_measure_nothing_are_refused_at_construction(section, bad, message):
+    """A negative eps or weight decay passed the config, to be refused by torch's AdamW only once
+    the data were prepared; max_valid 0 (or negative: range(-3)) validated on no examples at all."""
+    with pytest.raises(ValueError, match=message):
+        C.from_dict({section: bad, "plan": PLAN})
+    assert C.EvalConfig(max_valid=None).max_valid is None and C.OptimConfig(eps=0.0, weight_decay=0.0).eps == 0.0
