@@ -285,8 +285,9 @@ def _coerce(annotation: str, value, key: str):
             return int(number)  # 1e4 for 10000
         raise ValueError(f"{key} must be {'a number, e.g. 1e-3' if kind == 'float' else 'a whole number, e.g. 64'}, "
                          f"got {value!r}")
-    if kind.startswith("tuple[") and isinstance(value, list):
-        return tuple(value)  # JSON and YAML have lists only
+    if kind.startswith("tuple[") and isinstance(value, list):  # JSON and YAML have lists only
+        inner = kind[len("tuple["):-1].split(", ")[0]
+        return tuple(_coerce(inner, v, key) for v in value)  # YAML's 9e-1 in a list is a string too
     return value
 
 

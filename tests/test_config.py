@@ -381,3 +381,16 @@ def test_settings_that_would_fail_or_measure_nothing_are_refused_at_construction
     with pytest.raises(ValueError, match=message):
         C.from_dict({section: bad, "plan": PLAN})
     assert C.EvalConfig(max_valid=None).max_valid is None and C.OptimConfig(eps=0.0, weight_decay=0.0).eps == 0.0
+
+
+def test_yaml_exponent_numbers_in_lists_are_numbers(tmp_path):
+    """YAML reads 9e-1 and 1e1 (no dot) as strings, in a list as anywhere: a list field takes
+    them as numbers, as the config's scalar fields do (betas: [9e-1, 0.98] was refused as 'must
+    be a list of a finite number')."""
+    p = tmp_path / "c.yaml"
+    p.write_text("optim: {betas: [9e-1, 0.98]}\nfork_at: 8\nprefix_forks: [2e0, 4]\n"
+                 "plan: {method: temperature, steps: 1e1, tau: 1}\n")
+    cfg = C.load_config(p)
+    assert cfg.optim.betas == (0.9, 0.98) and cfg.prefix_forks == (2, 4) and isinstance(cfg.prefix_forks[0], int)
+    with pytest.raises(ValueError, match="optim.betas must be a number, e.g. 1e-3, got 'x'"):
+        C.from_dict({"optim": {"betas": ["x", 0.98]}, "plan": PLAN})
