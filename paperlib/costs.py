@@ -125,8 +125,8 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
         by_notebook = {k: v for k, v in by_notebook.items() if presets.get(preset).runs_notebook(k)}
     found: dict[str, tuple[TrainConfig, int, set]] = {}
 
-    def add(cfg: TrainConfig, notebook: str, steps: int):
-        key = _run_identity(cfg)
+    def add(cfg: TrainConfig, notebook: str, steps: int, key=None):
+        key = key or _run_identity(cfg)
         if key not in found:
             found[key] = (cfg, steps, set())
         found[key][2].add(notebook)
@@ -145,7 +145,9 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
         if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each,
             taskset, experiment = E.doremi_taskset(notebook, parameters)  # each trained alone
             proxy = dataclasses.replace(E.doremi_proxy_config(preset, taskset, experiment), stack_seeds=())
-            add(proxy, notebook, 2 * total_steps(proxy))
+            # keyed apart from the store's runs: the proxy's settings are those of a run the grid may
+            # train too (a tau=1 prefix), and the DoReMi work comes on top of it
+            add(proxy, notebook, 2 * total_steps(proxy), key=("DoReMi", _run_identity(proxy)))
     return [PlannedRun(tuple(sorted(notebooks)), cfg, steps, flops_per_step(cfg)) for cfg, steps, notebooks in found.values()]
 
 

@@ -43,9 +43,10 @@ def doremi_update(alpha: np.ndarray, excess: np.ndarray, eta: float = 1.0, smoot
 def reference_config(cfg: TrainConfig, steps: int, tasks: int) -> TrainConfig:
     """The reference model's run: cfg with uniform domain weights for `steps` steps, alone (the
     weights are learned once, from one proxy: a stack of its seeds would train models no one
-    reads)."""
-    return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks), fork_at=None, prefix_forks=(),
-                               stop_at=None, stack_seeds=())
+    reads). Its LR schedule is cfg's: the proxy, which follows this plan, and the reference
+    train as the runs they serve."""
+    return dataclasses.replace(cfg, plan=methods.Static(steps, (1.0 / tasks,) * tasks, lr_schedule=cfg.plan.lr_schedule),
+                               fork_at=None, prefix_forks=(), stop_at=None, stack_seeds=())
 
 
 def _cache(ref: store.Run, cfg: TrainConfig, steps: int, eta: float, smoothing: float) -> Path:

@@ -499,9 +499,11 @@ def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsa
 
 def doremi_proxy_config(preset, taskset, experiment="upsample") -> TrainConfig:
     """The proportional run whose settings (and length, `plan.steps`) DoReMi's proxy and
-    reference models use. No BLEU: only the reference's validation losses are read."""
-    steps = round(run_length(preset, taskset)[0] * scale(preset).doremi_fraction)
-    return base(preset, taskset, experiment, M.Temperature(steps, 1.0), bleu=False)
+    reference models use, with the LR schedule of the runs they serve (language modelling's
+    differs from translation's). No BLEU: only the reference's validation losses are read."""
+    full, _, lr_schedule = run_length(preset, taskset)
+    steps = round(full * scale(preset).doremi_fraction)
+    return base(preset, taskset, experiment, M.Temperature(steps, 1.0, lr_schedule=lr_schedule), bleu=False)
 
 
 def doremi_runs(preset, taskset, weights: dict, experiment="upsample") -> list[tuple[TrainConfig, dict]]:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from paperlib import doremi
 from paperlib import experiments as E
 from paperlib import store
 from paperlib.config import parent_config
@@ -373,6 +374,10 @@ def test_doremi_runs_sample_each_task_at_its_own_learned_weight():
     proxy = E.doremi_proxy_config("mini", "lm_upsample")
     s = E.scale("mini")
     assert proxy.plan.steps == round(s.lm_steps * s.doremi_fraction) and proxy.plan.tau == 1.0
+    # proxy and reference train with the schedule of the runs they serve (LM's is not MT's)
+    assert proxy.plan.lr_schedule == s.lm_lr_schedule != s.lr_schedule
+    assert E.doremi_proxy_config("paper", "one_to_many").plan.lr_schedule == E.scale("paper").lr_schedule == "cosine"
+    assert doremi.reference_config(proxy, 12, 4).plan.lr_schedule == s.lm_lr_schedule
     assert not E.doremi_proxy_config("smoke", "one_to_many").eval.bleu  # only its validation losses are read
     assert E.doremi_taskset("B4_table3_one_to_many") == ("one_to_many", "upsample_one_to_many")
     assert E.doremi_taskset("B4_table3_one_to_many", {"B4_table3_one_to_many": {"taskset": "hrl_hrl"}})[0] == "hrl_hrl"
