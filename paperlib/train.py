@@ -239,7 +239,8 @@ def _train(cfgs, run_dirs, init_froms, progress, stop_after, log_with) -> list[P
             for run_dir, c in zip(run_dirs, cfgs):
                 held.enter_context(store.lock(run_dir))
                 store.write_or_check_config(run_dir, c, plan, data)
-                for folder in (run_dir, run_dir / "ckpt"):  # what a process killed mid-write left behind
+                # what a process killed mid-write left behind (per-sentence losses included)
+                for folder in (run_dir, run_dir / "ckpt", run_dir / "examples"):
                     files.remove_temporaries(folder)
         accelerator.wait_for_everyone()
         if all((d / "DONE").exists() for d in run_dirs):

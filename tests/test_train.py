@@ -631,3 +631,16 @@ def test_train_stack_takes_one_prefix_directory_per_run(tiny_cfg, tmp_path):
     with pytest.raises(ValueError, match="2 configs but 1 prefix directories"):
         train_stack(stack, [tmp_path / "a", tmp_path / "b"], init_froms=[tmp_path / "p"], progress=False)
     assert not (tmp_path / "a").exists()
+
+
+def test_a_resume_sweeps_the_temporary_per_sentence_file_a_killed_process_left(tiny_cfg, tmp_path):
+    """A kill while writing examples/valid-*.npz leaves its temporary file there; resuming
+    removes it as it does the run's and the checkpoint's (else `ship` copies it into results/)."""
+    cfg = tiny_cfg(STATIC)
+    run_dir = tmp_path / "test" / "r"
+    train(cfg, run_dir, progress=False, stop_after=6)
+    assert store.example_loss_steps(run_dir)
+    (run_dir / "examples" / ".tmp-dead").write_bytes(b"half of an npz")
+    train(cfg, run_dir, progress=False)
+    assert (run_dir / "DONE").exists() and not list(run_dir.rglob(".tmp-*"))
+
