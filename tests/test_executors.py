@@ -328,3 +328,443 @@ def test_jobs_train_each_link_of_a_prefix_chain_after_the_one_it_continues():
     assert [(name, sorted(wave)) for wave, name in waves] == [
         ("paperlib-prefixes-0", ["c-half"]), ("paperlib-prefixes-1", ["c-pre"]),
         ("paperlib-runs", sorted(["c-static", "c-restart", "c-cool", "c-alone"]))]
+
+
+def test_a_cpu_only_slurm_job_asks_for_no_gpu_and_runs_one_task():
+    ex = Executor(kind="slurm", partition="cpu", gpus_per_node=0, mem_gb=16, extra={"qos": "high"})
+    assert ex.tasks_per_node == 1
+    params = ex.slurm_parameters()
+    assert "gpus_per_node" not in params and params["ntasks_per_node"] == 1
+    assert params["mem"] == "16GB" and params["qos"] == "high" and params["partition"] == "cpu"
+    assert "account" not in params and "setup" not in params  # unset: left to the cluster's defaults
+    assert Executor(kind="slurm", partition="gpu", gpus_per_node=4).slurm_parameters()["ntasks_per_node"] == 4
+    with pytest.raises(ValueError, match="gpus_per_node must be positive"):
+        Executor(gpus_per_node=-1)
+    for name in ("cpus_per_task", "timeout_min", "max_parallel"):
+        with pytest.raises(ValueError, match=f"{name} must be positive"):
+            Executor(**{name: 0})
+
+
+def test_job_logs_go_to_the_executors_folder_else_beside_the_runs(tmp_path):
+    assert executors.job_folder(Executor(kind="local-jobs", folder=str(tmp_path / "j")), tmp_path / "r") == tmp_path / "j"
+    assert executors.job_folder(Executor(kind="local-jobs"), tmp_path / "r") == tmp_path / "r" / "_jobs"
+
+
+class _FakeJob:
+    def __init__(self, job_id, fn, args):
+        self.job_id, self._fn, self._args = job_id, fn, args
+        self.paths = type("P", (), {"stderr": f"/logs/{job_id}_log.err"})()
+
+    def result(self):
+        return self._fn(*self._args)
+
+
+class _FakeSubmitit:
+    """submitit's executor interface, running each job when its result is asked for."""
+
+    def __init__(self):
+        self.jobs, self.batched = [], False
+
+    def batch(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def batch():
+            self.batched = True
+            yield
+            self.batched = False
+        return batch()
+
+    def submit(self, fn, *args):
+        assert self.batched, "jobs are submitted as one array"
+        self.jobs.append(_FakeJob(str(len(self.jobs) + 7), fn, args))
+        return self.jobs[-1]
+
+
+def test_run_jobs_returns_results_in_order_and_a_failed_job_names_its_log(monkeypatch, tmp_path):
+    fake = _FakeSubmitit()
+    monkeypatch.setattr(executors, "submitit_executor", lambda *a, **k: fake)
+    ex = Executor(kind="local-jobs")
+    assert executors.run_jobs(ex, lambda a, b: a * b, [(2, 3), (4, 5)], tmp_path, "x", progress=False) == [6, 20]
+
+    def fails(x):
+        raise ValueError(f"bad {x}")
+
+    with pytest.raises(RuntimeError, match=r"job 9 failed; its log: /logs/9_log.err\nbad 1"):
+        executors.run_jobs(ex, fails, [(1,)], tmp_path, "x", progress=False)
+    monkeypatch.setattr(executors, "submitit_executor", lambda *a, **k: pytest.fail("nothing to submit"))
+    assert executors.run_jobs(ex, fails, [], tmp_path, "x", progress=False) == []
+
+
+def test_a_preempted_job_is_requeued_with_the_same_call():
+    import submitit
+
+    job = runs.TrainJob()
+    again = job.checkpoint({"seed": 1}, {"progress": False})
+    assert isinstance(again, submitit.helpers.DelayedSubmission)
+    assert again.function is job and again.args == ({"seed": 1}, {"progress": False})
+
+
+def test_a_single_task_slurm_job_runs_once_whatever_its_gpus(monkeypatch, tmp_path):
+    import submitit
+
+    seen = {}
+
+    class Slurm:
+        def __init__(self, folder):
+            seen["folder"] = folder
+
+        def update_parameters(self, **params):
+            seen.update(params)
+
+    monkeypatch.setattr(submitit, "SlurmExecutor", Slurm)
+    ex = Executor(kind="slurm", partition="gpu", gpus_per_node=4, nodes=2)
+    executors.submitit_executor(ex, tmp_path, "nb", single_task=True)
+    assert seen["ntasks_per_node"] == 1 and seen["nodes"] == 1 and seen["gpus_per_node"] == 4
+    assert seen["job_name"] == "nb" and seen["folder"] == str(tmp_path)
+    executors.submitit_executor(ex, tmp_path, "runs")
+    assert seen["ntasks_per_node"] == 4 and seen["nodes"] == 2  # one task per GPU: data-parallel
+
+
+# ---------------------------------------------------------------- runs: scheduling without training
+# Fakes stand in for training so each test pins what paperlib.runs decides (what trains, in
+# which order, from which directory) in well under a second per run.
+
+STATIC = {"method": "static", "rates": [0.5, 0.5]}
+
+
+def _finish(cfg, root, d=None):
+    """Make cfg's run (in d, else its own directory) a finished one in the store, as
+    training it would (config, log, DONE)."""
+    d = d or store.run_dir_for(cfg, root)
+    data, plan, _ = store.resolve(cfg)
+    d.mkdir(parents=True, exist_ok=True)
+    store.write_or_check_config(d, cfg, plan, data)
+    store.write_metrics(d, [{"step": 0}, {"step": config.total_steps(cfg), "final": True}])
+    (d / "DONE").write_text("{}")
+    return d
+
+
+@pytest.fixture
+def fake_training(monkeypatch):
+    """runs.train / runs.train_stack replaced by fakes that finish the runs; the calls, in order."""
+    calls = []
+
+    def fake_train(cfg, run_dir, init_from=None, progress=True, log_with=None):
+        assert not (run_dir / "DONE").exists(), "a finished run was trained again"
+        calls.append((cfg, run_dir, init_from))
+        _finish(cfg, None, run_dir)
+
+    def fake_train_stack(cfgs, run_dirs, init_froms=None, progress=True):
+        calls.append((cfgs, run_dirs, init_froms))
+        for c, d in zip(cfgs, run_dirs):
+            _finish(c, None, d)
+
+    monkeypatch.setattr(runs, "train", fake_train)
+    monkeypatch.setattr(runs, "train_stack", fake_train_stack)
+    return calls
+
+
+def test_settings_check_their_poll_interval_and_travel_whole(tmp_path):
+    with pytest.raises(ValueError, match="poll_seconds must be > 0"):
+        runs.Settings(poll_seconds=0)
+    assert not runs.Settings().parallel and not runs.Settings(executor=Executor(workers=1)).parallel
+    assert runs.Settings(executor=Executor(workers=2)).parallel
+    assert runs.Settings(executor=Executor(kind="local-jobs")).parallel
+    every = runs.Settings(tmp_path, Executor(workers=3), wait_locked=True, poll_seconds=2.5, progress=False,
+                          train_missing=False, log_with="tensorboard")
+    import json
+    back = runs.Settings.from_parameters(json.loads(json.dumps(every.to_parameters())))
+    assert back == every and isinstance(back.executor, Executor) and back.runs_root == tmp_path
+    assert runs.Settings.from_parameters(None) == runs.Settings()
+
+
+def test_a_fork_trains_its_chain_of_prefixes_first_and_continues_each(tiny_cfg, tmp_path, fake_training):
+    cfg = tiny_cfg({"method": "temperature", "steps": 16, "tau": 5}, fork_at=12, prefix_forks=(8,))
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False))
+    first, second = config.parent_config(config.parent_config(cfg)), config.parent_config(cfg)
+    assert [c for c, _, _ in fake_training] == [first, second, cfg]  # 0-8, then 8-12, then 12-16
+    dirs = [d for _, d, _ in fake_training]
+    assert [i for _, _, i in fake_training] == [None, dirs[0], dirs[1]]  # each continues the one before
+    assert run.dir == dirs[2] == store.run_dir_for(cfg, tmp_path / "runs")
+    fake_training.clear()
+    assert runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False)).dir == run.dir
+    assert fake_training == []  # finished: reused, nothing trained
+
+
+def test_a_fork_with_a_checkpoint_resumes_without_its_prefix(tiny_cfg, tmp_path, fake_training):
+    cfg = tiny_cfg({"method": "temperature", "steps": 16, "tau": 5}, fork_at=8)
+    own = store.run_dir_for(cfg, tmp_path / "runs")
+    (own / "ckpt").mkdir(parents=True)
+    (own / "ckpt" / "last.pt").write_bytes(b"a checkpoint past the fork")
+    runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False))
+    assert fake_training == [(cfg, own, None)]
+
+
+def test_a_stack_of_forks_needs_its_prefix_unless_every_run_can_resume(tiny_cfg, tmp_path, fake_training):
+    stacked = [tiny_cfg({"method": "temperature", "steps": 16, "tau": 5}, fork_at=8, seed=s, stack_seeds=(0, 1))
+               for s in (0, 1)]
+    dirs = [store.run_dir_for(c, tmp_path / "runs") for c in stacked]
+    (dirs[0] / "ckpt").mkdir(parents=True)
+    (dirs[0] / "ckpt" / "last.pt").write_bytes(b"seed 0 only")
+    run = runs.get_or_train(stacked[1], runs.Settings(tmp_path / "runs", progress=False))
+    parents = [config.parent_config(c) for c in stacked]
+    parent_dirs = [store.run_dir_for(c, tmp_path / "runs") for c in parents]
+    # the prefix stack trains once (both seeds), then the stack continues it, seed by seed
+    assert fake_training == [(parents, parent_dirs, [None, None]), (stacked, dirs, parent_dirs)]
+    assert run.dir == dirs[1] and run.config == stacked[1]
+
+
+def test_a_damaged_finished_run_is_named_when_reading_and_resumed_in_place_when_training(tiny_cfg, tmp_path,
+                                                                                        fake_training):
+    cfg = tiny_cfg({**STATIC, "steps": 8})
+    d = _finish(cfg, tmp_path / "runs")
+    (d / "metrics.jsonl").write_text('{"step": 0}\n{"st\n')
+    with pytest.raises(runs.MissingRun, match=rf"run test/{d.name} \(static, seed 0\) is damaged in "
+                                              rf"{tmp_path / 'runs'} and training is off"):
+        runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False, train_missing=False))
+    absent = tiny_cfg({**STATIC, "steps": 8}, seed=3)
+    with pytest.raises(runs.MissingRun, match=r"\(static, seed 3\) is not there in .* --preset mini`$"):
+        runs.get_or_train(absent, runs.Settings(tmp_path / "runs", progress=False, train_missing=False))
+    assert fake_training == []
+    runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False))
+    assert fake_training == [(cfg, d, None)]  # its DONE taken away first (the fake refuses a finished run)
+
+
+def test_a_finished_run_of_the_same_identity_under_another_experiment_is_reused(tiny_cfg, tmp_path, fake_training):
+    elsewhere = _finish(tiny_cfg({**STATIC, "steps": 8}, experiment="other"), tmp_path / "runs")
+    cfg = tiny_cfg({**STATIC, "steps": 8})
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False))
+    assert run.dir == elsewhere and fake_training == []
+    (elsewhere / "metrics.jsonl").write_text('{"step": 0}\n{"st\n')  # damaged: resumed where it is, not trained anew
+    assert runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False)).dir == elsewhere
+    assert fake_training == [(cfg, elsewhere, None)] and not store.run_dir_for(cfg, tmp_path / "runs").exists()
+
+
+def test_a_tracker_is_refused_for_a_stacked_run(tiny_cfg, tmp_path, fake_training):
+    cfg = tiny_cfg({**STATIC, "steps": 8}, stack_seeds=(0, 1))
+    with pytest.raises(ValueError, match="an experiment tracker follows one run, and seed 0 trains in a stack of 2"):
+        runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False, log_with="tensorboard"))
+    assert fake_training == []
+
+
+def test_a_locked_run_fails_at_once_or_is_waited_for_until_it_is_finished(tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg({**STATIC, "steps": 8})
+
+    def locked(*a, **k):
+        raise store.RunLocked("run is in use by another process")
+
+    slept = []
+
+    def sleep(seconds):  # the other process finishes the run during the second wait
+        slept.append(seconds)
+        if len(slept) == 2:
+            _finish(cfg, tmp_path / "runs")
+        assert len(slept) <= 2, "still waiting for a finished run"
+
+    monkeypatch.setattr(runs, "train", locked)
+    monkeypatch.setattr(runs.time, "sleep", sleep)
+    with pytest.raises(store.RunLocked):
+        runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False, poll_seconds=7))
+    assert slept == []  # not waiting unless asked to
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path / "runs", progress=False, wait_locked=True, poll_seconds=7))
+    assert slept == [7, 7] and run.done and run.dir == store.run_dir_for(cfg, tmp_path / "runs")
+
+
+def test_figures_only_never_schedules_training_even_with_workers(tiny_cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "train_side_by_side", lambda *a, **k: pytest.fail("scheduled training"))
+    reading = runs.Settings(tmp_path / "runs", Executor(workers=2), progress=False, train_missing=False)
+    with pytest.raises(runs.MissingRun, match="training is off"):
+        runs.get_or_train_many([tiny_cfg({**STATIC, "steps": 8})], reading)
+
+
+def test_local_workers_schedule_the_grid_once_then_only_read_it(tiny_cfg, tmp_path, monkeypatch, fake_training):
+    grid = [tiny_cfg({**STATIC, "steps": 8}, seed=s) for s in (0, 1)]
+    scheduled = []
+
+    def schedule(cfgs, workers, settings):
+        scheduled.append((cfgs, workers))
+        for c in cfgs:
+            _finish(c, tmp_path / "runs")
+
+    monkeypatch.setattr(runs, "train_side_by_side", schedule)
+    done = runs.get_or_train_many(grid, runs.Settings(tmp_path / "runs", Executor(workers=3), progress=False))
+    assert scheduled == [(grid, 3)] and fake_training == []
+    assert [r.dir for r in done] == [store.run_dir_for(c, tmp_path / "runs") for c in grid]
+
+
+OM_FORK = {"method": "order_matters", "pretrain_steps": 8, "finetune_steps": 4, "pretrain_on": "en-it"}
+
+
+def test_jobs_train_prefixes_in_an_earlier_wave_with_quiet_in_process_settings(tiny_cfg, tmp_path, monkeypatch,
+                                                                               fake_training):
+    forks = [tiny_cfg({**OM_FORK, "rates": r}, fork_at=8) for r in ([0.5, 0.5], [0.2, 0.8])]
+    alone = tiny_cfg({**STATIC, "steps": 8})
+    waves = []
+
+    def run_jobs(executor, function, arg_lists, folder, name, progress=True):
+        waves.append((name, [config.from_dict(c) for c, _ in arg_lists], [s for _, s in arg_lists], folder))
+        for c, _ in arg_lists:
+            _finish(config.from_dict(c), tmp_path / "runs")
+
+    monkeypatch.setattr(executors, "run_jobs", run_jobs)
+    ex = Executor(kind="local-jobs")
+    done = runs.get_or_train_many(forks + [alone], runs.Settings(tmp_path / "runs", ex, progress=True))
+    assert [(name, cfgs) for name, cfgs, _, _ in waves] == [
+        ("paperlib-prefixes-0", [config.parent_config(forks[0])]), ("paperlib-runs", forks + [alone])]
+    # in a job each run trains in the job's own process (no jobs submitting jobs), without bars
+    assert all(s == runs.Settings(tmp_path / "runs", progress=False).to_parameters() for _, _, ss, _ in waves for s in ss)
+    assert all(folder == tmp_path / "runs" / "_jobs" for *_, folder in waves)
+    assert [r.dir for r in done] == [store.run_dir_for(c, tmp_path / "runs") for c in forks + [alone]]
+    assert fake_training == []
+
+
+class _Pool:
+    """ProcessPoolExecutor as train_side_by_side uses it, training nothing: `wait` finishes
+    one run, the first of `order` in training (default: the earliest submitted), failing
+    those named in `fail`; `log` records starts and ends."""
+
+    def __init__(self, label, fail=(), order=()):
+        self.label, self.fail, self.order, self.log, self.pending, self.most = label, set(fail), list(order), [], [], 0
+
+    def __call__(self, workers, context, initializer, initargs):
+        self.workers, self.initargs = workers, initargs
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, cfg_dict, settings):
+        from concurrent.futures import Future
+
+        assert isinstance(fn, runs.TrainJob) and settings["executor"] is None and not settings["progress"]
+        name = self.label(config.from_dict(cfg_dict))
+        self.log.append(("start", name))
+        self.pending.append((Future(), name))
+        self.most = max(self.most, len(self.pending))
+        return self.pending[-1][0]
+
+    def wait(self, futures, timeout=None, return_when=None):
+        assert self.pending, "waiting with no run in training: the rest can never start"
+        rank = {n: i for i, n in enumerate(self.order)}
+        fut, name = min(self.pending, key=lambda p: rank.get(p[1], len(rank)))
+        self.pending.remove((fut, name))
+        if name in self.fail:
+            fut.set_exception(ValueError(f"{name} diverged"))
+        else:
+            fut.set_result("ok")
+        self.log.append(("end", name))
+        return {fut}, set(futures) - {fut}
+
+
+def _schedule_grid(tiny_cfg):
+    """Named configs: a long run, a medium one, and two forks of one shared pre-training
+    (own steps: B 16 > A 10 > P 8, but P's chain, 8 + 4, outranks A)."""
+    forks = [tiny_cfg({**OM_FORK, "rates": r}, fork_at=8) for r in ([0.5, 0.5], [0.2, 0.8])]
+    named = {"A": tiny_cfg({**STATIC, "steps": 10}), "B": tiny_cfg({**STATIC, "steps": 16}),
+             "F1": forks[0], "F2": forks[1], "P": config.parent_config(forks[0])}
+    return named, lambda c: next(k for k, v in named.items() if v == c)
+
+
+def _fake_pool(monkeypatch, pool):
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(concurrent.futures, "wait", pool.wait)
+
+
+def test_side_by_side_starts_a_fork_after_its_prefix_and_the_longest_chain_first(tiny_cfg, tmp_path, monkeypatch):
+    named, label = _schedule_grid(tiny_cfg)
+    pool = _Pool(label, order=["B", "A", "P"])  # A, started when B ends, ends before the prefix P does
+    _fake_pool(monkeypatch, pool)
+    grid = [named[k] for k in ("A", "F1", "F2", "B")]
+    schedule = runs.train_side_by_side(grid, 2, runs.Settings(tmp_path / "runs", progress=False))
+    starts = [n for what, n in pool.log if what == "start"]
+    assert sorted(starts) == ["A", "B", "F1", "F2", "P"] and schedule.trained == 5  # each once, prefix included
+    assert starts[:3] == ["B", "P", "A"]  # by the steps to the end of each run's chain: 16, 12, 10
+    for fork in ("F1", "F2"):
+        assert pool.log.index(("end", "P")) < pool.log.index(("start", fork))
+    assert pool.most == 2 == pool.workers  # never more runs at once than workers
+
+
+def test_side_by_side_names_a_failed_prefix_and_never_starts_its_chain(tiny_cfg, tmp_path, monkeypatch):
+    chain = tiny_cfg({"method": "temperature", "steps": 16, "tau": 5}, fork_at=12, prefix_forks=(8,))
+    first, second = config.parent_config(config.parent_config(chain)), config.parent_config(chain)
+    named = {"C": chain, "P8": first, "P12": second, "S": tiny_cfg({**STATIC, "steps": 8})}
+    pool = _Pool(lambda c: next(k for k, v in named.items() if v == c), fail={"P8"})
+    _fake_pool(monkeypatch, pool)
+    monkeypatch.setattr(executors, "cpu_cores", lambda: 8)
+    with pytest.raises(RuntimeError) as info:
+        runs.train_side_by_side([chain, named["S"]], 6, runs.Settings(tmp_path / "runs", progress=False))
+    assert pool.workers == 4 and pool.initargs == (2,)  # no more workers than runs; the cores split among them
+    dirs = {k: store.run_dir_for(c, tmp_path / "runs") for k, c in named.items()}
+    assert str(info.value).startswith(f"1 of 4 runs failed:\n{dirs['P8']}: ValueError('P8 diverged')")
+    assert str(dirs["P12"]) in str(info.value) and str(dirs["C"]) in str(info.value)  # what was not started, named
+    assert sorted(n for what, n in pool.log if what == "start") == ["P8", "S"]
+
+
+def test_one_worker_trains_the_runs_here_prefixes_first(tiny_cfg, tmp_path, monkeypatch):
+    import concurrent.futures
+
+    named, label = _schedule_grid(tiny_cfg)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a worker pool"))
+    order = []
+    monkeypatch.setattr(runs, "get_or_train", lambda c, s: order.append(label(c)))
+    schedule = runs.train_side_by_side([named["F1"], named["A"], named["F2"]], 1,
+                                       runs.Settings(tmp_path / "runs", progress=False))
+    assert order == ["P", "F1", "A", "F2"] and schedule.trained == 4
+
+
+def test_a_chain_of_continuations_is_ordered_and_its_descendants_found():
+    assert runs._dependency_order({"c": 3, "b": 2, "a": 1, "x": 0}, {"c": "b", "b": "a"}) == ["a", "b", "c", "x"]
+    children = {"a": ["b", "d"], "b": ["c"]}
+    assert sorted(runs._descendants_of("a", children)) == ["b", "c", "d"]
+    assert runs._descendants_of("c", children) == []
+
+
+def test_steps_done_counts_a_forks_own_steps_and_nothing_for_an_unreadable_log(tiny_cfg, tmp_path):
+    fork = tiny_cfg({**OM_FORK, "rates": [0.5, 0.5]}, fork_at=8)
+    store.write_metrics(tmp_path, [{"step": 0}, {"step": 8}, {"step": 10}])
+    assert runs.steps_done(fork, tmp_path) == 2
+    assert runs.steps_done(config.parent_config(fork), tmp_path) == 10
+    assert runs.steps_done(fork, tmp_path / "not yet") == 0  # not below zero before its first row
+    (tmp_path / "metrics.jsonl").write_text('{"step": 0}\n{"st\n{"step": 4}\n')
+    assert runs.steps_done(fork, tmp_path) == 0
+
+
+def test_a_workers_line_names_its_run(tiny_cfg):
+    fork = tiny_cfg({**OM_FORK, "rates": [0.5, 0.5]}, fork_at=8, seed=1, stack_seeds=(0, 1))
+    assert runs.worker_label(2, fork) == "worker 3: dir_translation order_matters rates=0.5/0.5 seeds 0, 1 stacked from step 8"
+    assert runs.worker_label(0, tiny_cfg({**STATIC, "steps": 8}, seed=4)) == \
+        "worker 1: dir_translation static rates=0.5/0.5 seed 4"
+
+
+def test_figures_only_names_the_missing_runs_by_their_labels_but_the_lr(tmp_path, monkeypatch, capsys):
+    labelled = [(i, {"method": "m", "seed": i, "lr": lr}) for i in range(8) for lr in (0.1, 0.2)]
+
+    def get(i, settings):
+        if i:
+            raise runs.MissingRun(f"seed {i}")
+        return f"run {i}"
+
+    monkeypatch.setattr(runs, "get_or_train", get)
+    monkeypatch.setattr(store, "summarize", lambda found: found)
+    found = runs.train_labelled(labelled, runs.Settings(tmp_path, progress=False, train_missing=False))
+    assert found == [("run 0", {"method": "m", "seed": 0, "lr": 0.1}), ("run 0", {"method": "m", "seed": 0, "lr": 0.2})]
+    out = capsys.readouterr().out
+    assert f"figures only: 14 of 16 runs are not in {tmp_path} and are left out: " in out
+    assert "method=m, seed=1; method=m, seed=2; " in out and "seed=6 ..." in out  # six named, each once
+    assert "seed=7" not in out and "lr" not in out
+    with pytest.raises(runs.MissingRun, match="seed 1"):  # none there: the first one's error
+        runs.train_labelled(labelled[2:], runs.Settings(tmp_path, progress=False, train_missing=False))
+
+
+def test_the_schedule_leaves_out_finished_runs_but_resumes_damaged_ones(tiny_cfg, tmp_path):
+    done, damaged, missing = [tiny_cfg({**STATIC, "steps": 8}, seed=s) for s in (0, 1, 2)]
+    _finish(done, tmp_path)
+    (_finish(damaged, tmp_path) / "metrics.jsonl").write_text('{"step": 0}\n{"st\n')
+    planned, parent_of = runs._missing_with_prefixes([done, damaged, missing], runs.Settings(tmp_path))
+    assert planned == {store.run_dir_for(c, tmp_path).name: c for c in (damaged, missing)} and parent_of == {}
