@@ -40,6 +40,10 @@ class DataConfig:
             raise ValueError(f"data.source must be ddtp, dir or hub, got {self.source!r}")
         if self.source == "dir" and not self.source_path:
             raise ValueError("data.source 'dir' needs data.source_path (the corpus folder)")
+        # an LM block holds its language tag and at least one piece; preparation sets the vocabulary's floor
+        for name, least in (("vocab_size", 1), ("block_size", 2)):
+            if getattr(self, name) is not None and getattr(self, name) < least:
+                raise ValueError(f"data.{name} must be >= {least} or null (the preset's), got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)

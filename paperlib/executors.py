@@ -61,20 +61,26 @@ class Executor:
                 raise ValueError(f"executor {name} must be positive, got {getattr(self, name)}")
         if self.kind == "slurm" and not self.partition:
             raise ValueError("the slurm executor needs a partition (--partition NAME)")
+        clash = sorted(set(self.extra) & set(self._named_parameters()))
+        if clash:  # submitit would refuse them at submission, as a bare TypeError
+            raise ValueError(f"executor extra repeats a named setting: {', '.join(clash)} -- set it by its own "
+                             "field (partition, timeout_min, nodes, cpus_per_task, gpus_per_node, mem_gb, ...)")
 
     @property
     def tasks_per_node(self) -> int:
         """One task per GPU (DDP ranks); one task on CPU-only jobs."""
         return max(1, self.gpus_per_node)
 
+    def _named_parameters(self) -> dict:
+        return dict(partition=self.partition, time=self.timeout_min, nodes=self.nodes,
+                    ntasks_per_node=self.tasks_per_node, cpus_per_task=self.cpus_per_task,
+                    gpus_per_node=self.gpus_per_node or None, array_parallelism=self.max_parallel,
+                    setup=list(self.setup) or None, account=self.account,
+                    mem=f"{self.mem_gb}GB" if self.mem_gb else None, signal_delay_s=120)
+
     def slurm_parameters(self) -> dict:
         """Parameters in submitit's SlurmExecutor / sbatch naming."""
-        params = dict(partition=self.partition, time=self.timeout_min, nodes=self.nodes,
-                      ntasks_per_node=self.tasks_per_node, cpus_per_task=self.cpus_per_task,
-                      gpus_per_node=self.gpus_per_node or None, array_parallelism=self.max_parallel,
-                      setup=list(self.setup) or None, account=self.account,
-                      mem=f"{self.mem_gb}GB" if self.mem_gb else None, signal_delay_s=120, **self.extra)
-        return {k: v for k, v in params.items() if v is not None}
+        return {k: v for k, v in {**self._named_parameters(), **self.extra}.items() if v is not None}
 
 
 def cpu_cores() -> int:

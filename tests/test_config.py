@@ -374,6 +374,8 @@ def test_json_config_files_are_read_as_json(tmp_path):
     ("eval", {"max_valid": 0}, r"eval.max_valid must be >= 1 or null \(all\), got 0"),
     ("eval", {"bleu_max_examples": 0}, "eval.bleu_max_examples must be >= 1, got 0"),
     ("eval", {"max_new_tokens": 0}, "eval.max_new_tokens must be >= 1, got 0"),
+    ("data", {"block_size": 1}, r"data.block_size must be >= 2 or null \(the preset's\), got 1"),  # range(0, n, 0)
+    ("data", {"vocab_size": 0}, "data.vocab_size must be >= 1 or null"),
 ])
 def test_settings_that_would_fail_or_measure_nothing_are_refused_at_construction(section, bad, message):
     """A negative eps or weight decay passed the config, to be refused by torch's AdamW only once
@@ -381,6 +383,7 @@ def test_settings_that_would_fail_or_measure_nothing_are_refused_at_construction
     with pytest.raises(ValueError, match=message):
         C.from_dict({section: bad, "plan": PLAN})
     assert C.EvalConfig(max_valid=None).max_valid is None and C.OptimConfig(eps=0.0, weight_decay=0.0).eps == 0.0
+    assert C.DataConfig(block_size=2, vocab_size=None).block_size == 2
 
 
 def test_yaml_exponent_numbers_in_lists_are_numbers(tmp_path):

@@ -343,6 +343,9 @@ def test_a_cpu_only_slurm_job_asks_for_no_gpu_and_runs_one_task():
     for name in ("cpus_per_task", "timeout_min", "max_parallel"):
         with pytest.raises(ValueError, match=f"{name} must be positive"):
             Executor(**{name: 0})
+    # a named setting given again through extra: one line naming it, not submitit's TypeError at submission
+    with pytest.raises(ValueError, match="extra repeats a named setting: partition, time --"):
+        Executor(kind="slurm", partition="cpu", extra={"time": 60, "partition": "gpu", "qos": "high"})
 
 
 def test_job_logs_go_to_the_executors_folder_else_beside_the_runs(tmp_path):
