@@ -280,7 +280,10 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
     every_rate = s.seeds_at_every_rate if every_rate is None else every_rate
     taus = list(taus or (s.front_taus if rates is None else ()))
     points = taus or list(rates or rate_grid(preset))
-    restart_points = list(restart_rates if restart_rates is not None and not taus else points)
+    if restart_rates is not None and taus:
+        raise ValueError("restart_rates are LRL rates, but this front samples at temperatures (taus): give rates= "
+                         "for a front of rates, or leave restart_rates out (the restart runs at the front's points)")
+    restart_points = list(points if restart_rates is None else restart_rates)
 
     def at(point):
         return _at_point(point, bool(taus))

@@ -426,6 +426,9 @@ def test_restart_rates_and_given_rates_override_the_presets_points():
     mini = E.order_matters_nmt_grid("mini", ["hrl_lrl_es400"], "x", rates=[0.1, 0.5])
     assert all("rate" in labels and "tau" not in labels for _, labels in mini)
     assert {labels["rate"] for _, labels in mini} == {0.1, 0.5}
+    # rates for the restart of a front of temperatures were silently dropped: now one line
+    with pytest.raises(ValueError, match="restart_rates are LRL rates, but this front samples at temperatures"):
+        E.order_matters_nmt_grid("mini", ["hrl_lrl_es400"], "x", restart_rates=[0.5])
 
 
 def test_only_the_presets_seeds_are_stacked(monkeypatch):
