@@ -81,9 +81,13 @@ def exclusive(lock_path: Path, what: str):
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = Path(lock_path).read_text().strip() or "another process"
+        f.seek(0)  # the holder's line, read through our own handle (the path may be gone by now)
+        holder = f.read().strip() or "another process"
         f.close()
         raise Locked(f"{what} is in use by another process ({holder}); wait for it or stop it") from None
+    except BaseException:
+        f.close()
+        raise
     try:
         # who holds it, for the message above; the kernel releases the lock when the holder dies
         f.seek(0)
