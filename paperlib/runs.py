@@ -272,6 +272,7 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     run directory once the others are done (the runs continuing it are not started)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     from tqdm.auto import tqdm
 
@@ -312,14 +313,20 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     slot_of: dict[str, int] = {}
     busy = [0.0] * workers
     before: dict[str, float | None] = {}  # a run's logged wall time when submitted (a resumed one has some)
+    broken = False  # a worker process died (killed, out of memory): the pool takes no more runs
     with pool:
-        while waiting or running:
+        while (waiting and not broken) or running:
             ready = sorted((n for n in waiting if parent_of.get(n) is None or parent_of[n] in done),
                            key=lambda n: (-critical(n), n))
-            for name in ready[: workers - len(running)]:
-                waiting.discard(name)
+            for name in ready[: workers - len(running)] if not broken else []:
                 before[name] = store.last_wall_time(dirs[name])
-                running[pool.submit(TrainJob(), runs[name].to_dict(), quiet)] = name
+                try:
+                    fut = pool.submit(TrainJob(), runs[name].to_dict(), quiet)
+                except BrokenProcessPool:
+                    broken = True
+                    break
+                waiting.discard(name)
+                running[fut] = name
                 slot_of[name] = min(set(range(workers)) - {slot_of[n] for n in running.values() if n in slot_of})
                 lines[slot_of[name]].reset(total=own[name])
                 lines[slot_of[name]].set_description_str(worker_label(slot_of[name], runs[name]), refresh=False)
@@ -348,9 +355,12 @@ def train_side_by_side(cfgs: list[TrainConfig], workers: int, settings: Settings
     for line in lines:
         line.close()
     bar.close()
-    if failed:
+    if failed or broken:
         raise RuntimeError(f"{len(failed)} of {len(runs)} runs failed:\n" + "\n".join(failed)
-                           + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else ""))
+                           + (f"\nnot started, as they continue a failed run: {', '.join(skipped)}" if skipped else "")
+                           + (f"\nnot started, as a worker process died (killed, or out of memory?): "
+                              f"{', '.join(str(dirs[n]) for n in sorted(waiting))}; rerun to resume them"
+                              if broken and waiting else ""))
     return Schedule(len(runs), max(busy), tuple(store.trained_at(dirs.values())))
 
 

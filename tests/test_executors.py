@@ -709,6 +709,43 @@ def test_side_by_side_names_a_failed_prefix_and_never_starts_its_chain(tiny_cfg,
     assert sorted(n for what, n in pool.log if what == "start") == ["P8", "S"]
 
 
+class _DyingPool(_Pool):
+    """A pool whose worker process dies while the first run trains: that run's future fails
+    with BrokenProcessPool and every later submit raises it, as concurrent.futures does."""
+
+    def submit(self, fn, cfg_dict, settings):
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.log:
+            for fut, _ in self.pending:
+                fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+            raise BrokenProcessPool("a child process terminated abruptly")
+        return super().submit(fn, cfg_dict, settings)
+
+    def wait(self, futures, timeout=None, return_when=None):
+        done = {f for f in futures if f.done()}
+        return (done, set(futures) - done) if done else super().wait(futures, timeout, return_when)
+
+
+def test_a_dead_worker_names_the_run_it_killed_and_the_runs_never_started(tiny_cfg, tmp_path, monkeypatch):
+    """A worker killed (out of memory) broke the pool: the next submit raised BrokenProcessPool
+    out of the schedule, naming no run; now the run that was training and those never started
+    are named, with what to do."""
+    named, label = _schedule_grid(tiny_cfg)
+    pool = _DyingPool(label)
+    _fake_pool(monkeypatch, pool)
+    with pytest.raises(RuntimeError) as info:
+        runs.train_side_by_side([named["A"], named["B"]], 2, runs.Settings(tmp_path / "runs", progress=False))
+    dirs = {k: store.run_dir_for(named[k], tmp_path / "runs") for k in ("A", "B")}
+    first = [n for what, n in pool.log if what == "start"]
+    assert len(first) == 1
+    other = ({"A", "B"} - set(first)).pop()
+    message = str(info.value)
+    assert message.startswith(f"1 of 2 runs failed:\n{dirs[first[0]]}: BrokenProcessPool")
+    assert message.endswith(f"not started, as a worker process died (killed, or out of memory?): {dirs[other]}; "
+                            "rerun to resume them")
+
+
 def test_one_worker_trains_the_runs_here_prefixes_first(tiny_cfg, tmp_path, monkeypatch):
     import concurrent.futures
 
