@@ -229,6 +229,9 @@ def train_stack(cfgs: list[TrainConfig], run_dirs, init_froms=None, progress: bo
 
 def _train(cfgs, run_dirs, init_froms, progress, stop_after, log_with) -> list[Path]:
     cfg, run_dirs = cfgs[0], [Path(d) for d in run_dirs]
+    if cfg.fork_at is None and any(p is not None for p in init_froms):  # it would be ignored: a run from scratch
+        raise ValueError("init_from is for a config that continues a shared prefix (fork_at=k); this one starts "
+                         "from step 0: leave init_from out, or set fork_at")
     data, plan, _ = store.resolve(cfg)  # a stack's runs differ in their seed: one data set, one plan
     accelerator = _accelerator(cfg, log_with, run_dirs[0])
     if len(cfgs) > 1 and accelerator.num_processes > 1:

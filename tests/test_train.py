@@ -644,3 +644,9 @@ def test_a_resume_sweeps_the_temporary_per_sentence_file_a_killed_process_left(t
     train(cfg, run_dir, progress=False)
     assert (run_dir / "DONE").exists() and not list(run_dir.rglob(".tmp-*"))
 
+
+def test_init_from_for_a_run_that_continues_no_prefix_is_refused_before_anything_is_written(tiny_cfg, tmp_path):
+    """It was silently ignored: the run trained from scratch while its caller meant a fork."""
+    with pytest.raises(ValueError, match=r"init_from is for a config that continues a shared prefix \(fork_at=k\)"):
+        train(tiny_cfg(STATIC), tmp_path / "r", init_from=tmp_path / "prefix", progress=False)
+    assert not (tmp_path / "r").exists()
