@@ -584,3 +584,32 @@ def test_prepared_folders_and_request_checks(corpus_dir, tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"task 'en-de' is not in .*; it holds: en-fi, en-it, fi"):
         named_taskset("en-it+en-de", "dir", corpus_dir)
     assert named_taskset("dir_lm", "dir", corpus_dir).tasks == ("fi",)
+
+
+def test_a_prepared_corpus_folder_is_hashed_once_per_process_until_a_file_changes(corpus_dir, tmp_path, monkeypatch):
+    """Every run looked up prepares its data (`store.resolve`). The task sets `paperlib reproduce`
+    names in a researcher's folder (en-it+en-fi) read none of it once prepared; since the
+    folder's content joined the request, its every file was read and hashed at each lookup,
+    seconds per run for a corpus of some GB. The hash is kept for the process while the files'
+    sizes and times are unchanged; an edit still prepares the data again."""
+    import builtins
+    import shutil
+
+    from paperlib.data import sources
+
+    folder = shutil.copytree(corpus_dir, tmp_path / "corpus")
+    kw = dict(vocab_size=400, data_dir=tmp_path / "data", progress=False)
+    first = prepare("en-it+en-fi", "mini", "dir", folder, **kw)
+    read = []
+
+    def counting_open(file, *args, **kwargs):
+        if Path(file).is_relative_to(folder):
+            read.append(Path(file).relative_to(folder))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "open", counting_open, raising=False)
+    assert prepare("en-it+en-fi", "mini", "dir", folder, **kw).manifest == first.manifest
+    assert read == [], "an unchanged folder is not read again"
+    with open(folder / "en-fi" / "train.tsv", "a") as f:
+        f.write("one more english sentence\tyksi lause lisää\n")
+    assert prepare("en-it+en-fi", "mini", "dir", folder, **kw).manifest["fingerprint"] != first.manifest["fingerprint"]

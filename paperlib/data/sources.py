@@ -122,19 +122,29 @@ def _check_held_out(numbered: dict) -> None:
                                 f"on: {fix}")
 
 
+# dir_signature's hashes in this process, by what the files' stat says (paths, sizes, times):
+# every run looked up prepares its data, and a corpus of some GB takes seconds to hash
+_SIGNATURES: dict[tuple, str] = {}
+
+
 def dir_signature(root: Path) -> str:
     """A hash of every file `load_dir` reads (each task folder's split files, names and
-    bytes): editing, adding or removing one changes it, so prepared data are rebuilt."""
+    bytes): editing, adding or removing one changes it, so prepared data are rebuilt. Read
+    once per process while no file's size or modification time changes."""
     root = Path(root)
-    digest = hashlib.sha256()
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        for f in (sub / f"{split}.{ext}" for split in SPLITS for ext in ("tsv", "jsonl", "txt")):
-            if f.is_file():
-                digest.update(f"{sub.name}/{f.name}\0{f.stat().st_size}\0".encode())
-                with open(f, "rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(chunk)
-    return digest.hexdigest()[:16]
+    found = [f for sub in (sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else [])
+             for f in (sub / f"{split}.{ext}" for split in SPLITS for ext in ("tsv", "jsonl", "txt")) if f.is_file()]
+    key = (str(root.resolve()), tuple((str(f), st.st_size, st.st_mtime_ns, st.st_ino) for f in found
+                                      for st in [f.stat()]))
+    if key not in _SIGNATURES:
+        digest = hashlib.sha256()
+        for f in found:
+            digest.update(f"{f.parent.name}/{f.name}\0{f.stat().st_size}\0".encode())
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        _SIGNATURES[key] = digest.hexdigest()[:16]
+    return _SIGNATURES[key]
 
 
 # a language (or domain) name -- en, zh_CN, pt_BR, legal -- and a translation pair of two
