@@ -193,6 +193,13 @@ def quiet_kernel_manager() -> type:
     return QuietKernelManager
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """Which file is at `path` (its inode and modification time): a record rewritten since
+    (`files.atomic_write` renames a new file into place) has another."""
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns
+
+
 def run_notebook(
     path: Path, preset: str, out_dir: Path, figures_dir: Path, parameters: dict | None = None, progress: bool = True
 ) -> NotebookResult:
@@ -204,10 +211,8 @@ def run_notebook(
     params = {"preset": preset, "figures_dir": str(figures_dir), **(parameters or {})}
     if "run_settings" not in pm.inspect_notebook(str(path)):  # one that trains nothing (the theory's) takes none
         params.pop("run_settings", None)
-    for record in (f"{path.stem}.claims.json", f"{path.stem}.advice.json"):
-        # what it recorded before is not this execution's: a notebook that fails (or finds its
-        # runs not shipped) must not leave earlier verdicts counted in the report beside it
-        (paths.records_dir(figures_dir) / record).unlink(missing_ok=True)
+    records = [paths.records_dir(figures_dir) / f"{path.stem}.{kind}.json" for kind in ("claims", "advice")]
+    earlier = {p: _stamp(p) for p in records if p.exists()}
     before = {p: p.stat().st_mtime_ns for p in figures_dir.glob("*") if p.is_file()}
     start = time.time()
     status, error = "ok", ""
@@ -227,6 +232,12 @@ def run_notebook(
         # moved on since they were trained): said as such, not as a failure of the code
         status = NOT_SHIPPED if getattr(exc, "ename", "") == "MissingRun" else "failed"
         error = _format_error(exc)
+    for p in earlier:
+        # what it recorded before is not this execution's: a notebook that fails (or finds its
+        # runs not shipped) must not leave earlier verdicts counted in the report beside it.
+        # Removed once it has run, not before: an interrupted execution leaves them as they were
+        if p.exists() and _stamp(p) == earlier[p]:
+            p.unlink()
     written = sorted(p for p in figures_dir.glob("*") if p.is_file() and before.get(p) != p.stat().st_mtime_ns)
     return NotebookResult(path.stem, status, time.time() - start, written, error)
 

@@ -184,6 +184,28 @@ def test_a_failed_notebook_leaves_no_earlier_verdicts_to_be_counted(tmp_path):
     assert sorted(p.name for p in records.iterdir()) == ["b.claims.json"], "another notebook's record stays"
 
 
+def test_an_interrupted_notebook_keeps_its_earlier_records(tmp_path, monkeypatch):
+    """An execution stopped before it ends (Ctrl-C, a job killed) says nothing about the
+    notebook: its earlier verdicts stay beside the status and figures recorded with them (they
+    were removed before executing, so the next report showed it 'ok' with none of them)."""
+    import papermill
+
+    nb = tmp_path / "a.ipynb"
+    write_notebook(nb, [("params", 'preset = "smoke"\nfigures_dir = None'), ("code", "1")])
+    records = tmp_path / "fig" / "records"
+    records.mkdir(parents=True)
+    for name in ("a.claims.json", "a.advice.json"):
+        (records / name).write_text("{}")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.run_notebook(nb, "smoke", tmp_path / "out", tmp_path / "fig", progress=False)
+    assert sorted(p.name for p in records.iterdir()) == ["a.advice.json", "a.claims.json"]
+
+
 def test_figures_only_for_a_preset_that_ships_no_runs_is_refused_before_anything_is_written(
         tmp_path, monkeypatch, capsys):
     """Redrawing smoke (never shipped) once marked every notebook 'no shipped runs' and wiped
