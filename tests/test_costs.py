@@ -282,6 +282,21 @@ def test_doremis_reference_and_proxy_are_charged_one_runs_length_each(monkeypatc
         assert p.steps == 2 * total_steps(proxy)
 
 
+def test_doremis_work_is_charged_beside_a_grid_run_with_the_proxys_settings(monkeypatch):
+    """At gpu, language modelling's constant-then-inverse-sqrt schedule makes DoReMi's proxy
+    settings those of a tau=1 prefix B5's grid trains (same identity): the proxy and reference
+    are charged beside it, not folded into it (their 2 x 2,000 steps vanished from the total)."""
+    import dataclasses
+
+    monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
+    notebook = "B5_table4_multilingual_lm"
+    taskset, experiment = E.doremi_taskset(notebook, None)
+    proxy = dataclasses.replace(E.doremi_proxy_config("gpu", taskset, experiment), stack_seeds=())
+    same = sorted(p.steps for p in costs.planned_runs("gpu", [notebook])
+                  if costs._run_identity(p.config) == costs._run_identity(proxy))
+    assert same == [total_steps(proxy), 2 * total_steps(proxy)]  # the grid's prefix, and DoReMi's two models
+
+
 def test_a_deeper_variant_is_charged_its_base_presets_steps_per_second_divided_by_the_ratio_of_layers(tmp_path, monkeypatch):
     import json
 
