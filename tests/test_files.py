@@ -92,3 +92,39 @@ def test_a_waiting_lock_excludes_and_waits_for_the_holder(tmp_path):
         assert not got  # still waiting while the lock is held
     waiter.join()
     assert got == [1]
+
+
+def test_a_busy_lock_whose_file_is_removed_meanwhile_is_still_locked_and_other_flock_errors_close_it(
+        tmp_path, monkeypatch):
+    """The holder's line was read by path: a lock file removed between the open and the
+    read (a run folder cleaned up) gave FileNotFoundError, not Locked. A flock that fails
+    otherwise (ENOLCK on some network file systems) left the file open."""
+    import builtins
+    import errno
+
+    lock = tmp_path / "lock"
+    lock.write_text("pid 1 on elsewhere")
+    opened = []
+
+    def tracked_open(*args, **kwargs):
+        opened.append(builtins.open(*args, **kwargs))
+        return opened[-1]
+
+    def busy_and_removed(f, op):
+        lock.unlink()
+        raise BlockingIOError(errno.EAGAIN, "busy")
+
+    monkeypatch.setattr(files, "open", tracked_open, raising=False)
+    monkeypatch.setattr(files.fcntl, "flock", busy_and_removed)
+    with pytest.raises(files.Locked, match=r"run X is in use by another process \(pid 1 on elsewhere\)"):
+        with files.exclusive(lock, "run X"):
+            pass
+
+    def no_locks(f, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(files.fcntl, "flock", no_locks)
+    with pytest.raises(OSError, match="No locks available"):
+        with files.exclusive(lock, "run X"):
+            pass
+    assert len(opened) == 2 and all(f.closed for f in opened)
