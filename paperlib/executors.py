@@ -37,6 +37,13 @@ from pathlib import Path
 KINDS = ("local", "local-jobs", "slurm")
 
 
+# what sets each sbatch option paperlib passes itself (`Executor.slurm_parameters`), for an
+# `extra` that repeats one; the others by the Executor field of their own name
+SET_BY = {"time": "timeout_min", "mem": "mem_gb", "ntasks_per_node": "one task per GPU: gpus_per_node",
+          "array_parallelism": "max_parallel", "signal_delay_s": "120 s before the time limit, to requeue",
+          "job_name": "paperlib names its jobs"}
+
+
 @dataclass(frozen=True)
 class Executor:
     kind: str = "local"
@@ -61,10 +68,10 @@ class Executor:
                 raise ValueError(f"executor {name} must be positive, got {getattr(self, name)}")
         if self.kind == "slurm" and not self.partition:
             raise ValueError("the slurm executor needs a partition (--partition NAME)")
-        clash = sorted(set(self.extra) & set(self._named_parameters()))
+        clash = [k for k in (*self._named_parameters(), "job_name") if k in self.extra]
         if clash:  # submitit would refuse them at submission, as a bare TypeError
-            raise ValueError(f"executor extra repeats a named setting: {', '.join(clash)} -- set it by its own "
-                             "field (partition, timeout_min, nodes, cpus_per_task, gpus_per_node, mem_gb, ...)")
+            raise ValueError("executor extra repeats a named setting: " + ", ".join(
+                f"{k} ({SET_BY[k]})" if k in SET_BY else k for k in sorted(clash)) + " -- leave it out of extra")
 
     @property
     def tasks_per_node(self) -> int:

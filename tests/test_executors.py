@@ -344,7 +344,7 @@ def test_a_cpu_only_slurm_job_asks_for_no_gpu_and_runs_one_task():
         with pytest.raises(ValueError, match=f"{name} must be positive"):
             Executor(**{name: 0})
     # a named setting given again through extra: one line naming it, not submitit's TypeError at submission
-    with pytest.raises(ValueError, match="extra repeats a named setting: partition, time --"):
+    with pytest.raises(ValueError, match=r"extra repeats a named setting: partition, time \(timeout_min\) --"):
         Executor(kind="slurm", partition="cpu", extra={"time": 60, "partition": "gpu", "qos": "high"})
 
 
@@ -808,3 +808,17 @@ def test_the_schedule_leaves_out_finished_runs_but_resumes_damaged_ones(tiny_cfg
     (_finish(damaged, tmp_path) / "metrics.jsonl").write_text('{"step": 0}\n{"st\n')
     planned, parent_of = runs._missing_with_prefixes([done, damaged, missing], runs.Settings(tmp_path))
     assert planned == {store.run_dir_for(c, tmp_path).name: c for c in (damaged, missing)} and parent_of == {}
+
+
+def test_extra_naming_what_paperlib_sets_itself_is_refused_saying_what_sets_it(tmp_path):
+    """The job's name (and the settings derived from the named fields) passed construction
+    when given in extra, and failed at submission -- and `--dry-run`'s sbatch script -- as a
+    bare TypeError ('got multiple values for keyword argument job_name'). Each is named with
+    what sets it instead."""
+    with pytest.raises(ValueError, match=r"extra repeats a named setting: job_name \(paperlib names its jobs\)"):
+        Executor(kind="slurm", partition="p", extra={"job_name": "mine"})
+    with pytest.raises(ValueError, match=r"mem \(mem_gb\), ntasks_per_node \(one task per GPU: gpus_per_node\), "
+                                         r"time \(timeout_min\) -- leave it out of extra"):
+        Executor(kind="slurm", partition="p", extra={"time": 60, "mem": "8G", "ntasks_per_node": 2})
+    script = executors.sbatch_script(Executor(kind="slurm", partition="p", extra={"qos": "high"}), tmp_path, "mine")
+    assert "#SBATCH --qos=high" in script and "#SBATCH --job-name=mine" in script
