@@ -333,3 +333,100 @@ def test_the_groups_rate_counts_finished_groups_only_while_any_finished():
     assert rate["groups"] == ["a"] and rate["steps"] == 300 and "partial" not in rate
     rate = gpu_session.side_by_side({"b": cut}, "smoke", "hrl_lrl_fi", 4, stacked=False)
     assert rate["groups"] == ["b"] and rate["partial"] == ["b"] and rate["aggregate_steps_per_s"] == 3.3
+
+
+def test_a_group_whose_summary_failed_is_not_taken_for_a_finished_one():
+    """0 of 0 runs done is a summary that failed (`main` records it so), not a finished group:
+    with no finished group, every group that trained counts and is named partial."""
+    failed = {"run_steps": 100, "flops": 1e15, "wall_s": 10.0, "runs_trained": 1, "done": 0, "of": 0}
+    cut = {"run_steps": 50, "flops": 5e14, "wall_s": 10.0, "runs_trained": 1, "done": 1, "of": 4}
+    rate = gpu_session.side_by_side({"a": failed, "b": cut}, "smoke", "hrl_lrl_fi", 4, stacked=False)
+    assert rate["groups"] == ["a", "b"] and rate["partial"] == ["a", "b"] and rate["steps"] == 150
+    assert rate["stack"] == 1  # unstacked: one run per step of a worker
+
+
+def test_a_group_that_trained_nothing_gives_no_rate_rather_than_a_division_by_zero():
+    rate = gpu_session.side_by_side({"a": {"run_steps": 0, "wall_s": 5.0}}, "smoke", "hrl_lrl_fi", 4, stacked=True,
+                                    peak=1e15)
+    assert rate["steps"] == 0 and rate["aggregate_steps_per_s"] is None and rate["mfu"] is None
+    assert rate["groups"] == [] and "partial" not in rate
+
+
+def test_auto_stacking_stacks_at_exactly_the_ratio_and_keeps_a_no_for_the_continuation(tmp_path):
+    """'ratio times or more' (`stacking_pays`); a call that decided against stacking leaves
+    that decision, so that its continuation resumes the unstacked runs it started."""
+    assert gpu_session.stacking_pays({"steps_per_s": 40.0}, {4: {"run_steps_per_s": 100.0}}, 2.5)[0]
+    root = tmp_path / "runs"
+    measured = {"trainer_alone": {"steps_per_s": 40.0}, "trainer_stacked": {4: {"run_steps_per_s": 60.0}}}
+    stack, why = gpu_session.auto_stacking(False, root, measured, 2.5)
+    assert not stack and "below 2.5x" in why
+    later, later_why = gpu_session.auto_stacking(True, root, {}, 2.5)
+    assert later is False and later_why == f"as an earlier call decided: {why}"
+    assert gpu_session.kept_alone(root) == set()
+
+
+def test_a_measuring_call_decides_afresh_and_forgets_the_groups_an_earlier_decision_left_alone(tmp_path):
+    root = tmp_path / "runs"
+    gpu_session.keep_decision(root, True, "earlier", alone={"order_matters_fig2", "cooldown_fig1"})
+    assert gpu_session.kept_alone(root) == {"cooldown_fig1", "order_matters_fig2"}
+    measured = {"trainer_alone": {"steps_per_s": 40.0}, "trainer_stacked": {4: {"run_steps_per_s": 120.0}}}
+    assert gpu_session.auto_stacking(False, root, measured, 2.5)[0]
+    assert gpu_session.kept_alone(root) == set() and gpu_session.kept_decision(root)["stack"] is True
+
+
+def test_a_retry_on_the_math_kernel_is_recorded_beside_the_error_never_in_its_place():
+    """`stacking_pays` reads a stack's rate at the top level: a rate measured only on the math
+    kernel (which the groups would not use) must stay under its own key; on a CPU there is no
+    retry."""
+    calls = []
+
+    def fails_first():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("no batching rule")
+        return {"run_steps_per_s": 400.0}
+
+    out = gpu_session._with_math_attention_retry(fails_first, "cuda")
+    assert out == {"error": "RuntimeError: no batching rule", "math_attention": {"run_steps_per_s": 400.0}}
+    assert not gpu_session.stacking_pays({"steps_per_s": 40.0}, {4: out}, 2.5)[0]
+    calls.clear()
+    assert gpu_session._with_math_attention_retry(fails_first, "cpu") == {"error": "RuntimeError: no batching rule"}
+    assert len(calls) == 1
+    assert gpu_session._with_math_attention_retry(lambda: {"ok": 1}, "cuda") == {"ok": 1}
+
+
+def test_a_runs_steps_per_second_is_timed_between_its_first_and_last_evaluation(tmp_path):
+    """Rows without a validation loss (training logs) lie outside the window."""
+    rows = [{"step": 0, "wall_time": 1.0}, {"step": 0, "valid_loss": 5.0, "wall_time": 3.0},
+            {"step": 50, "loss": 4.0, "wall_time": 5.0}, {"step": 100, "valid_loss": 4.0, "wall_time": 8.0},
+            {"step": 100, "bleu": 1.0, "wall_time": 20.0}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert gpu_session._steps_per_s(tmp_path, 100) == pytest.approx(100 / 5.0)
+
+
+def test_the_tarball_leaves_out_the_job_logs_and_checkpoints_at_any_depth(tmp_path):
+    root = tmp_path / "runs"
+    for rel in ("_jobs/notebooks/log.out", "gpu_bench/x/metrics.jsonl", "exp/abc/ckpt/step_10/model.pt",
+                "exp/abc/metrics.jsonl", "exp/abc/DONE"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    gpu_session.pack_runs(root, tmp_path)
+    with tarfile.open(tmp_path / "runs.tar.xz") as tar:
+        assert sorted(tar.getnames()) == ["runs/exp/abc/DONE", "runs/exp/abc/metrics.jsonl"]
+    assert not (tmp_path / "runs.tar.xz.partial").exists()
+
+
+def test_a_groups_flops_count_each_run_at_the_steps_it_trained_itself():
+    from paperlib import costs
+
+    (a, _), (b, _) = E.cooldown_runs("smoke", E.pair("smoke"))[:2]
+    assert gpu_session.group_flops({"x": (10, a), "y": (3, b)}) == pytest.approx(
+        10 * costs.flops_per_step(a) + 3 * costs.flops_per_step(b))
+    assert gpu_session.group_flops({}) == 0
+
+
+def test_the_groups_rate_goes_under_the_key_the_dry_run_charges_from():
+    from paperlib import costs
+
+    assert gpu_session.costs_key(True) == costs.SIDE_BY_SIDE[True] != gpu_session.costs_key(False)
+    assert gpu_session.costs_key(False) == costs.SIDE_BY_SIDE[False]
