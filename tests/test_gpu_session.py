@@ -430,3 +430,77 @@ def test_the_groups_rate_goes_under_the_key_the_dry_run_charges_from():
 
     assert gpu_session.costs_key(True) == costs.SIDE_BY_SIDE[True] != gpu_session.costs_key(False)
     assert gpu_session.costs_key(False) == costs.SIDE_BY_SIDE[False]
+
+
+def _session(tmp_path, monkeypatch, argv, fig3_kept=False, group_seconds=100.0, started_ago=0.0):
+    """main() with a clock that stands still but for the groups' children (each takes
+    `group_seconds`), the process having started `started_ago` seconds before main:
+    [(group, seconds it was given)] and gpu_session.json."""
+    import types
+
+    clock = [1000.0]
+    monkeypatch.setitem(presets.PRESETS, "smoke", presets.PRESETS["smoke"])  # main stacks the preset in-process
+    monkeypatch.setattr(gpu_session, "time", types.SimpleNamespace(time=lambda: clock[0],
+                                                                   perf_counter=time.perf_counter))
+    monkeypatch.setattr(gpu_session, "STARTED", clock[0] - started_ago)
+    calls = []
+
+    def child(cmd, seconds):
+        calls.append((cmd[cmd.index("--group") + 1], seconds))
+        clock[0] += min(seconds, group_seconds)
+        return 0 if group_seconds <= seconds else "stopped at the deadline"
+
+    monkeypatch.setattr(gpu_session, "run_until", child)
+    monkeypatch.setattr(gpu_session, "group_summary", lambda *a: {"runs": [], "done": 1, "of": 1})
+    monkeypatch.setattr(gpu_session, "fig3_statistics_kept", lambda *a: fig3_kept)
+    monkeypatch.setattr(gpu_session, "gradient_variance", lambda *a: {"measured": True})
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["gpu_session", "--out", str(out), "--preset", "smoke", "--measure", "none",
+                                      "--runs-root", str(tmp_path / "runs"), *argv])
+    gpu_session.main()
+    return calls, json.loads((out / "gpu_session.json").read_text())
+
+
+def test_each_group_gets_the_budget_left_less_what_packing_and_fig3_keep(tmp_path, monkeypatch):
+    """A group's child is cut where the budget ends, less 20 s to pack (and 40 s more for
+    Fig. 3's statistics when the cooldown group trains the runs they read and they are not kept)."""
+    calls, result = _session(tmp_path, monkeypatch, ["--budget", "400"])
+    assert calls == [("cooldown_fig1", 340.0), ("order_matters_fig2", 240.0)]
+    assert result["gradient_variance"] == {"measured": True}
+    calls, _ = _session(tmp_path, monkeypatch, ["--budget", "400"], fig3_kept=True)
+    assert calls == [("cooldown_fig1", 380.0), ("order_matters_fig2", 280.0)]
+    calls, _ = _session(tmp_path, monkeypatch, ["--budget", "400", "--groups", "order_matters_fig2"])
+    assert calls == [("order_matters_fig2", 380.0)]  # no cooldown group: Fig. 3's runs are not this call's
+    # the budget counts from the process's start (a cold machine's imports take seconds), not main's
+    calls, _ = _session(tmp_path, monkeypatch, ["--budget", "400"], fig3_kept=True, started_ago=30.0)
+    assert calls == [("cooldown_fig1", 350.0), ("order_matters_fig2", 250.0)]
+
+
+def test_a_group_with_under_a_minute_left_is_skipped_and_said_so(tmp_path, monkeypatch):
+    calls, result = _session(tmp_path, monkeypatch, ["--budget", "200"], group_seconds=90.0)
+    assert calls == [("cooldown_fig1", 140.0)]  # then 200 - 90 - 60 = 50 s: not started
+    assert result["order_matters_fig2"] == {"skipped": "50 s left of the budget"}
+    assert result["cooldown_fig1"]["exit"] == 0 and result["cooldown_fig1"]["wall_s"] == 90.0
+    calls, result = _session(tmp_path, monkeypatch, ["--budget", "80"])
+    assert calls == [] and "skipped" in result["cooldown_fig1"]
+
+
+def test_a_decision_call_measures_one_run_alone_and_within_its_share_of_the_budget(tmp_path, monkeypatch):
+    """`--measure decision`: the trainer alone with host-built masks only; a measurement left
+    no time before the groups' reserve is not started, and auto then trains the groups alone
+    (and keeps that, for the continuation)."""
+    measured = []
+
+    def alone(preset, taskset, runs_root, masks=(True, False)):
+        measured.append(masks)
+        return {"steps_per_s": 40.0}
+
+    monkeypatch.setattr(gpu_session, "trainer_alone", alone)
+    argv = ["--budget", "400", "--measure", "decision", "--stack-seeds", "auto", "--groups", "order_matters_fig2"]
+    _, result = _session(tmp_path, monkeypatch, argv + ["--groups-reserve", "300"])
+    assert measured == [(True,)] and result["trainer_alone"] == {"steps_per_s": 40.0}
+    _, result = _session(tmp_path, monkeypatch, argv + ["--groups-reserve", "400"])
+    assert measured == [(True,)], "a measurement ran into the groups' reserve"
+    assert result["trainer_alone"]["error"].startswith("OutOfTime: not started")
+    assert result["stack_seeds"] is False and result["order_matters_fig2"]["stacked"] is False
+    assert gpu_session.kept_decision(tmp_path / "runs")["stack"] is False
