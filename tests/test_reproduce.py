@@ -449,3 +449,133 @@ def test_a_notebook_of_single_seed_arms_draws_and_judges_every_seed_of_a_stackin
     judged = [v for v in verdicts if v.get("effect") and v["effect"].get("seeds")]
     assert judged and all(min(v["effect"]["seeds"]) == len(smoke.seeds) for v in judged), \
         sorted({tuple(v["effect"]["seeds"]) for v in judged})
+
+
+def test_only_keeps_the_execution_order_and_takes_a_file_name():
+    available = {"a": Path("a.ipynb"), "b": Path("b.ipynb"), "c": Path("c.ipynb")}
+    assert list(reproduce.select(["c", "a.ipynb"], available)) == ["a", "c"]  # fronts before the runs they read
+    assert reproduce.select(None, available) == available and reproduce.select([], available) == available
+    with pytest.raises(ValueError, match=r"unknown notebook\(s\) \['d.ipynb'\]; valid: a, b, c"):
+        reproduce.select(["a", "d.ipynb"], available)
+
+
+def test_a_cells_error_names_the_cell_its_own_frame_and_the_last_without_colour():
+    class CellError(Exception):
+        ename, evalue, exec_count = "ValueError", "rate must be in (0, 1)", 7
+        traceback = ["\x1b[0;31m---------\x1b[0m", "File lib.py:3, in f()", "  \x1b[1mCell In[7], line 2\x1b[0m",
+                     "File experiments.py:40, in g()", "\x1b[0;31mValueError\x1b[0m: rate must be in (0, 1)"]
+
+    assert reproduce._format_error(CellError()) == ("cell [7]: ValueError: rate must be in (0, 1)\n"
+                                                    "  Cell In[7], line 2\nValueError: rate must be in (0, 1)")
+    assert reproduce._format_error(RuntimeError("no kernel")) == "RuntimeError: no kernel"  # not a cell's
+
+
+def test_a_notebooks_title_is_its_first_markdown_heading(tmp_path):
+    nb = tmp_path / "a.ipynb"
+    write_notebook(nb, [("code", "# not a title"), ("md", "Text on issue #3\n## Fig. 3: efficiency\n# Later"),
+                        ("md", "# Another")])
+    assert reproduce.notebook_title(nb) == "Fig. 3: efficiency"
+    write_notebook(nb, [("code", "x = 1")])
+    assert reproduce.notebook_title(nb) == ""
+
+
+def _planned(tmp_path, monkeypatch):
+    """reproduce with notebooks a, b that are never executed: [(name, figures dir, its
+    parameters)] of each notebook run, and [the notebooks whose runs trained first]."""
+    from paperlib import experiments
+
+    _two_drawing_notebooks(tmp_path, monkeypatch)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    monkeypatch.setattr(reproduce, "_prepare_data", lambda *a, **k: None)
+    monkeypatch.setitem(experiments.HUB_PARAMETERS, "a", {"taskset": "wmt_a"})
+    monkeypatch.setitem(experiments.HUB_PARAMETERS, "b", {"tasksets": ["wmt_b"]})
+    ran, trained = [], []
+
+    def run(path, preset, out_dir, figures_dir, parameters=None, progress=True):
+        ran.append((path.stem, figures_dir, {k: v for k, v in parameters.items() if k != "run_settings"}))
+        return reproduce.NotebookResult(path.stem, "ok", 0.0)
+
+    monkeypatch.setattr(reproduce, "run_notebook", run)
+    monkeypatch.setattr(reproduce, "_train_planned", lambda preset, nbs, *a, **k: trained.append(list(nbs)))
+    return ran, trained
+
+
+def test_the_hub_source_draws_into_its_own_folder_with_each_notebooks_hub_task_sets(tmp_path, monkeypatch):
+    ran, trained = _planned(tmp_path, monkeypatch)
+    reproduce.reproduce("smoke", progress=False, source="hub")
+    figures = tmp_path / "figures" / "smoke-hub"
+    assert ran == [("a", figures, {"taskset": "wmt_a"}), ("b", figures, {"tasksets": ["wmt_b"]})]
+    assert trained == [["a", "b"]] and (figures / "REPORT.md").exists()
+    assert not (tmp_path / "figures" / "smoke").exists()  # the DDTP report is not touched
+    with pytest.raises(ValueError, match="--source ddtp or hub"):
+        reproduce.reproduce("smoke", progress=False, source="dir")
+
+
+def test_figures_only_on_the_hub_or_a_corpus_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    ran, trained = _planned(tmp_path, monkeypatch)
+    monkeypatch.setattr(reproduce.Corpus, "roles", lambda self: {"pair": "x", "two_hrl": "y", "lm": None, "many": None})
+    with pytest.raises(ValueError, match="none were trained on the hub's corpora"):
+        reproduce.reproduce("smoke", progress=False, source="hub", figures_only=True)
+    with pytest.raises(ValueError, match="leave it out to train on your corpus"):
+        reproduce.reproduce("smoke", progress=False, figures_only=True, corpus=reproduce.Corpus(str(tmp_path)))
+    assert ran == trained == [] and not (tmp_path / "figures").exists()
+
+
+def test_a_job_executor_runs_each_notebook_as_a_job_that_trains_its_own_runs(tmp_path, monkeypatch):
+    """slurm: no schedule here before the notebooks; each job gets its notebook's parameters
+    and settings that wait for a run another job is training; the report holds every job's."""
+    from paperlib import executors
+    from paperlib.runs import Settings
+
+    ran, trained = _planned(tmp_path, monkeypatch)
+    submitted = []
+
+    def run_jobs(executor, function, arg_lists, folder, name, progress=True, single_task=False):
+        submitted.append((type(function), arg_lists, folder))
+        return [reproduce.NotebookResult(Path(a[0]).stem, "ok" if Path(a[0]).stem == "a" else "failed", 1.0, [], "boom")
+                for a in arg_lists]
+
+    monkeypatch.setattr(executors, "run_jobs", run_jobs)
+    slurm = executors.Executor(kind="slurm", partition="gpu")
+    results = reproduce.reproduce("smoke", progress=False, executor=slurm, source="hub")
+    assert [r.status for r in results] == ["ok", "failed"] and ran == trained == []
+    (kind, args, folder), = submitted
+    figures, out = tmp_path / "figures" / "smoke-hub", tmp_path / "runs" / "notebooks" / "smoke-hub"
+    assert kind is reproduce.NotebookJob and folder == tmp_path / "runs" / "_jobs" / "notebooks"
+    assert [(a[0], a[1], a[2], a[3], a[5]) for a in args] == [
+        (str(tmp_path / "notebooks" / "a.ipynb"), "smoke", str(out), str(figures), {"taskset": "wmt_a"}),
+        (str(tmp_path / "notebooks" / "b.ipynb"), "smoke", str(out), str(figures), {"tasksets": ["wmt_b"]})]
+    assert Settings.from_parameters(args[0][4]).wait_locked
+    report = (figures / "REPORT.md").read_text()
+    assert "| a | ok |" in report and "| b | failed |" in report
+    # figures only reads the shipped runs here, whatever the executor: nothing is submitted
+    submitted.clear()
+    _shipped(tmp_path, monkeypatch)
+    reproduce.reproduce("smoke", progress=False, executor=slurm, figures_only=True)
+    assert submitted == [] and [r[0] for r in ran] == ["a", "b"] and trained == []
+
+
+def test_the_runs_train_first_with_the_executors_workers_and_a_failure_leaves_the_notebooks_to_say_so(
+        tmp_path, monkeypatch, capsys):
+    """`_train_planned`: the chosen notebooks' grids only, in their order, on the executor's
+    workers (one without); a run that fails is said, not raised (its notebook reports it), and
+    no training record is kept of a schedule that did not finish."""
+    from paperlib import experiments, runs
+    from paperlib.executors import Executor
+
+    grids = {"a": [("run1", {})], "b": [("run2", {}), ("run3", {})], "c": [("run4", {})]}
+    monkeypatch.setattr(experiments, "notebook_runs", lambda preset, parameters=None: grids)
+    scheduled = []
+
+    def fails(cfgs, workers, settings):
+        scheduled.append((cfgs, workers))
+        raise RuntimeError("run2 failed: CUDA out of memory")
+
+    monkeypatch.setattr(runs, "train_side_by_side", fails)
+    reproduce._train_planned("smoke", ["b", "a"], runs.Settings(executor=Executor(workers=3)), tmp_path)
+    reproduce._train_planned("smoke", ["a"], runs.Settings(), tmp_path)
+    assert scheduled == [(["run2", "run3", "run1"], 3), (["run1"], 1)]
+    assert "run2 failed: CUDA out of memory" in capsys.readouterr().err and not (tmp_path / "records").exists()
+    scheduled.clear()
+    reproduce._train_planned("smoke", ["B0_fig02_variance_theory"], runs.Settings(), tmp_path)  # trains nothing
+    assert scheduled == []
