@@ -824,9 +824,8 @@ def main() -> None:
 
     if args.taskset is None:
         args.taskset = E.pair(args.preset)
-    if args.group:
-        if args.stack_seeds == "on":
-            _stack_the_presets_seeds(args.preset)
+    if args.group:  # the flag decides, not the preset's default (which says True once stacked runs are shipped)
+        _stack_the_presets_seeds(args.preset, on=args.stack_seeds == "on")
         train_group(args.group, args.preset, args.taskset, args.runs_root, args.workers)
         return
     trains = tuple(E.notebook_runs(args.preset))  # the notebooks that train runs (not the theory's)
@@ -889,6 +888,7 @@ def main() -> None:
     decision_only = args.measure == "decision"
     skipped = {"skipped": f"stacked training needs transformers >= 5 (masks built on the host); this image has "
                           f"{transformers.__version__}"}
+    _stack_the_presets_seeds(args.preset, on=False)  # the measurements' "one run alone" is one run, whatever the preset says
     if not no_measure:
         if gpu:
             from paperlib.train import use_gpu_kernels_for_varying_shapes

@@ -504,3 +504,28 @@ def test_a_decision_call_measures_one_run_alone_and_within_its_share_of_the_budg
     assert result["trainer_alone"]["error"].startswith("OutOfTime: not started")
     assert result["stack_seeds"] is False and result["order_matters_fig2"]["stacked"] is False
     assert gpu_session.kept_decision(tmp_path / "runs")["stack"] is False
+
+
+def test_the_flag_not_the_presets_default_says_whether_a_call_stacks(tmp_path, monkeypatch):
+    """Once stacked runs are shipped, the preset says stack_seeds=True (benchmarks/gpu_session.sh);
+    a later call without --stack-seeds (or a group retried alone) must still train alone in its
+    child, as its parent summarises it, and the trainer's "one run alone" must be one run."""
+    import dataclasses
+
+    seen = []
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.get("smoke"), stack_seeds=True))
+    monkeypatch.setattr(gpu_session, "train_group", lambda name, preset, *a: seen.append(presets.get(preset).stack_seeds))
+    for flag, stacks in (([], False), (["--stack-seeds"], True)):
+        monkeypatch.setattr(sys, "argv", ["gpu_session", "--out", str(tmp_path / "out"), "--preset", "smoke",
+                                          "--group", "cooldown_fig1", *flag])
+        gpu_session.main()
+        assert seen.pop() is stacks
+
+    def alone(preset, taskset, runs_root, masks=(True, False)):
+        seen.append(presets.get(preset).stack_seeds)
+        return {"steps_per_s": 40.0}
+
+    monkeypatch.setattr(gpu_session, "trainer_alone", alone)
+    _session(tmp_path, monkeypatch, ["--budget", "400", "--measure", "decision", "--stack-seeds", "auto",
+                                     "--groups", "order_matters_fig2"])
+    assert seen == [False]
