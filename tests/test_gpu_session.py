@@ -432,10 +432,13 @@ def test_the_groups_rate_goes_under_the_key_the_dry_run_charges_from():
     assert gpu_session.costs_key(False) == costs.SIDE_BY_SIDE[False]
 
 
-def _session(tmp_path, monkeypatch, argv, fig3_kept=False, group_seconds=100.0, started_ago=0.0):
+def _session(tmp_path, monkeypatch, argv, fig3_kept=False, group_seconds=100.0, started_ago=0.0, trains=None,
+             resumed=0):
     """main() with a clock that stands still but for the groups' children (each takes
     `group_seconds`), the process having started `started_ago` seconds before main:
-    [(group, seconds it was given)] and gpu_session.json."""
+    [(group, seconds it was given)] and gpu_session.json. trains(group, stacked): the child's
+    (exit code, the steps its one run per group and way has trained by its end), order_matters_fig2's
+    stacked run having trained `resumed` steps in an earlier call."""
     import types
 
     clock = [1000.0]
@@ -448,7 +451,17 @@ def _session(tmp_path, monkeypatch, argv, fig3_kept=False, group_seconds=100.0, 
     def child(cmd, seconds):
         calls.append((cmd[cmd.index("--group") + 1], seconds))
         clock[0] += min(seconds, group_seconds)
+        if trains is not None:
+            code, steps = trains(calls[-1][0], "--stack-seeds" in cmd)
+            if steps:
+                trained[f"{calls[-1][0]}/{'stacked' if '--stack-seeds' in cmd else 'alone'}"] = (steps, group_cfg)
+            return code
         return 0 if group_seconds <= seconds else "stopped at the deadline"
+
+    trained, group_cfg = {}, E.cooldown_runs("smoke", E.pair("smoke"))[0][0]
+    if resumed:
+        trained["order_matters_fig2/stacked"] = (resumed, group_cfg)
+    monkeypatch.setattr(gpu_session, "trained_steps", lambda root: dict(trained))
 
     monkeypatch.setattr(gpu_session, "run_until", child)
     monkeypatch.setattr(gpu_session, "group_summary", lambda *a: {"runs": [], "done": 1, "of": 1})
@@ -529,3 +542,27 @@ def test_the_flag_not_the_presets_default_says_whether_a_call_stacks(tmp_path, m
     _session(tmp_path, monkeypatch, ["--budget", "400", "--measure", "decision", "--stack-seeds", "auto",
                                      "--groups", "order_matters_fig2"])
     assert seen == [False]
+
+
+def test_the_groups_rate_is_kept_under_the_key_of_the_way_each_group_trained(tmp_path, monkeypatch):
+    """Stacked groups' run-steps go to side_by_side_stacked, a group retried alone after its
+    stacks failed to side_by_side: each is what the dry run charges that way of training at."""
+    from paperlib import costs
+
+    def trains(group, stacked):
+        return (1, 0) if stacked and group == "cooldown_fig1" else (0, 300 if stacked else 100)
+
+    calls, result = _session(tmp_path, monkeypatch, ["--budget", "600", "--stack-seeds"], fig3_kept=True,
+                             trains=trains)
+    assert [c[0] for c in calls] == ["cooldown_fig1", "cooldown_fig1", "order_matters_fig2"]
+    stacked, alone = result[costs.SIDE_BY_SIDE[True]], result[costs.SIDE_BY_SIDE[False]]
+    assert (stacked["groups"], stacked["steps"], stacked["wall_s"]) == (["order_matters_fig2"], 300, 100.0)
+    assert (alone["groups"], alone["steps"], alone["wall_s"]) == (["cooldown_fig1"], 100, 100.0)
+    cfg = E.cooldown_runs("smoke", E.pair("smoke"))[0][0]
+    assert result["order_matters_fig2"]["flops"] == pytest.approx(300 * costs.flops_per_step(cfg))
+    assert result["cooldown_fig1"]["run_steps_per_s"] == 1.0
+    assert result["order_matters_fig2"]["runs_trained"] == 1  # the cooldown group's run did not grow in it
+    # a run an earlier call left unfinished counts from where it resumed, not from its start
+    _, result = _session(tmp_path, monkeypatch, ["--budget", "600", "--stack-seeds"], fig3_kept=True,
+                         trains=trains, resumed=120)
+    assert result["order_matters_fig2"]["run_steps"] == result[costs.SIDE_BY_SIDE[True]]["steps"] == 180
