@@ -579,3 +579,21 @@ def test_the_runs_train_first_with_the_executors_workers_and_a_failure_leaves_th
     scheduled.clear()
     reproduce._train_planned("smoke", ["B0_fig02_variance_theory"], runs.Settings(), tmp_path)  # trains nothing
     assert scheduled == []
+
+
+def test_a_figure_drawn_again_under_its_old_name_counts_as_written(tmp_path, caplog):
+    """A rerun redraws the same files: they are this execution's figures (the summary's
+    'figures written'), while a figure it left alone is not."""
+    nb = tmp_path / "a.ipynb"
+    write_notebook(nb, [("params", 'preset = "smoke"\nfigures_dir = None'),
+                        ("code", "from pathlib import Path\nPath(figures_dir, 'a.png').write_text('new')")])
+    fig = tmp_path / "fig"
+    fig.mkdir()
+    (fig / "a.png").write_text("old")
+    os.utime(fig / "a.png", ns=(1, 1))  # drawn long ago
+    (fig / "other.png").write_text("another notebook's")
+    res = reproduce.run_notebook(nb, "smoke", tmp_path / "out", fig, {"run_settings": {}}, progress=False)
+    assert res.status == "ok", res.error
+    assert res.figures == [fig / "a.png"] and (tmp_path / "out" / "a.ipynb").exists()
+    # a notebook that trains nothing takes no run settings: not handed one (papermill would warn)
+    assert not [r for r in caplog.records if "run_settings" in r.getMessage()]
