@@ -566,3 +566,26 @@ def test_the_groups_rate_is_kept_under_the_key_of_the_way_each_group_trained(tmp
     _, result = _session(tmp_path, monkeypatch, ["--budget", "600", "--stack-seeds"], fig3_kept=True,
                          trains=trains, resumed=120)
     assert result["order_matters_fig2"]["run_steps"] == result[costs.SIDE_BY_SIDE[True]]["steps"] == 180
+
+
+def test_a_stacks_rate_is_k_times_its_steps_per_second_from_a_fresh_run(tmp_path, monkeypatch):
+    """run-steps/s of a stack of K: K x the steps/s of its first run's evaluation window; a
+    stack an earlier call left finished is trained again (it would return at once, timing nothing)."""
+    from paperlib import train
+
+    trained = []
+
+    def train_stack(cfgs, dirs, progress=True):
+        assert [c.stack_seeds for c in cfgs] == [tuple(range(len(cfgs)))] * len(cfgs)
+        for d in dirs:
+            assert not (d / "metrics.jsonl").exists(), "an earlier stack's run was not removed"
+            d.mkdir(parents=True)
+            (d / "metrics.jsonl").write_text(json.dumps({"step": 0, "valid_loss": 5.0, "wall_time": 2.0}) + "\n"
+                                             + json.dumps({"step": 8, "valid_loss": 4.0, "wall_time": 6.0}) + "\n")
+        trained.append(len(cfgs))
+
+    monkeypatch.setattr(train, "train_stack", train_stack)
+    for _ in range(2):
+        out = gpu_session.trainer_stacked("smoke", E.pair("smoke"), tmp_path / "runs", stacks=(2, 4), steps=8)
+        assert out[2] == {"run_steps_per_s": 2 * 8 / 4.0} and out[4] == {"run_steps_per_s": 4 * 8 / 4.0}
+    assert trained == [2, 4, 2, 4]
