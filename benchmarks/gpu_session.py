@@ -978,8 +978,10 @@ def main() -> None:
             result["groups_alone"] = sorted(alone)
             result[f"{name} (stacked, failed)"] = result.pop(name)
             rates()
-            # the reason stays the first call's own (a continuation's says "as an earlier call decided")
-            earlier = kept_decision(args.runs_root) or {"stack": stack, "why": "--stack-seeds on"}
+            # the reason stays the first call's own (a continuation's says "as an earlier call decided");
+            # a call told --stack-seeds on stacked whatever an earlier auto call kept: that is kept now
+            earlier = (kept_decision(args.runs_root) if args.stack_seeds == "auto" else None) or \
+                {"stack": stack, "why": "--stack-seeds on"}
             keep_decision(args.runs_root, earlier["stack"], earlier["why"], alone)
             queue.insert(0, name)
             print(f"[{time.time() - t0:6.0f}s] the stacks of group {name} failed (exit {code}) before training a "

@@ -321,6 +321,13 @@ def test_a_stacked_group_that_fails_before_a_step_is_trained_again_alone(tmp_pat
     calls.clear()  # the warm continuation: the failed group alone again, at once
     gpu_session.main()
     assert calls == [(False, "cooldown_fig1"), (True, "order_matters_fig2")]
+    # a call told to stack, over an earlier auto call's kept "no": its continuation stacks as it did
+    gpu_session.keep_decision(root, False, "measured earlier: below 2.5x")
+    monkeypatch.setattr(sys, "argv", argv[:-3] + ["on", "--runs-root", str(root)])
+    calls.clear()
+    gpu_session.main()
+    assert calls[:2] == [(True, "cooldown_fig1"), (False, "cooldown_fig1")]
+    assert gpu_session.kept_decision(root) == {"stack": True, "why": "--stack-seeds on", "alone": ["cooldown_fig1"]}
     # a failure after steps were trained, or a cut, is not the stacks' to answer for
     assert gpu_session.stack_failed(1, 0) and not gpu_session.stack_failed(1, 10)
     assert not gpu_session.stack_failed("stopped at the deadline", 0) and not gpu_session.stack_failed(0, 0)
