@@ -28,6 +28,7 @@ from .errors import DataError
 from .splits import split_documents, split_parallel
 
 SPLITS = ("train", "valid", "test")
+EXTENSIONS = ("tsv", "jsonl", "txt")  # a split's file: pairs (.tsv, .jsonl) or documents (.txt)
 
 
 @dataclass
@@ -132,14 +133,13 @@ def dir_signature(root: Path) -> str:
     bytes): editing, adding or removing one changes it, so prepared data are rebuilt. Read
     once per process while no file's size or modification time changes."""
     root = Path(root)
-    found = [f for sub in (sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else [])
-             for f in (sub / f"{split}.{ext}" for split in SPLITS for ext in ("tsv", "jsonl", "txt")) if f.is_file()]
-    key = (str(root.resolve()), tuple((str(f), st.st_size, st.st_mtime_ns, st.st_ino) for f in found
-                                      for st in [f.stat()]))
+    found = [(f, f.stat()) for sub in (_task_folders(root) if root.is_dir() else [])
+             for split in SPLITS for f in _split_files(sub, split) if f.is_file()]
+    key = (str(root.resolve()), tuple((str(f), st.st_size, st.st_mtime_ns, st.st_ino) for f, st in found))
     if key not in _SIGNATURES:
         digest = hashlib.sha256()
-        for f in found:
-            digest.update(f"{f.parent.name}/{f.name}\0{f.stat().st_size}\0".encode())
+        for f, st in found:
+            digest.update(f"{f.parent.name}/{f.name}\0{st.st_size}\0".encode())
             with open(f, "rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
@@ -153,18 +153,26 @@ LANGUAGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 PAIR_NAME = re.compile(rf"{LANGUAGE.pattern}-{LANGUAGE.pattern}")
 
 
+def _task_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def _split_files(folder: Path, split: str) -> list[Path]:
+    """The files a task folder's split may be in (one of them, `load_dir` checks)."""
+    return [folder / f"{split}.{ext}" for ext in EXTENSIONS]
+
+
 def load_dir(root: Path) -> Corpus:
     root = Path(root)
     if not root.is_dir():
         what = "is a file, not a folder" if root.exists() else "does not exist"
         raise DataError(f"corpus folder {root} {what} (expected the layout in `paperlib data prepare --help`)")
     corpus = Corpus(f"dir:{root.resolve()}")
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+    for sub in _task_folders(root):
         splits: dict[str, list] = {}
         numbered: dict[str, tuple[Path, list]] = {}  # split -> (its file, (line number, example) per example)
         for split in SPLITS:
-            files = [sub / f"{split}.{ext}" for ext in ("tsv", "jsonl", "txt")]
-            found = [f for f in files if f.exists()]
+            found = [f for f in _split_files(sub, split) if f.exists()]
             if len(found) > 1:
                 raise DataError(f"{sub}: both {found[0].name} and {found[1].name}; keep one")
             if found:
