@@ -46,6 +46,42 @@ def check_types(obj, prefix: str = "") -> None:
             raise ValueError(f"{prefix}{f.name} must be {wanted}, got {value!r}")
 
 
+def coerce(annotation, value, key: str):
+    """`value` read from YAML, JSON or `--set`, converted to the field's annotated type where the
+    reader could not: YAML reads 1e-3 (no dot) as a string, JSON writes --set x=1e2 as 100.0
+    and has no tuples. Numbers in numeric fields and in lists of numbers, whole numbers in int
+    fields (3e3, 100.0) and lists in tuple fields are converted; anything else passes through
+    unchanged for `check_types` (or the spec's own checks) to judge."""
+    text = annotation.__name__ if isinstance(annotation, type) else str(annotation)  # a module without
+    kinds = [k.strip() for k in text.split("|")]  # `from __future__ import annotations` gives int, not "int"
+    tuples = [k for k in kinds if k.startswith("tuple[")]
+    if isinstance(value, list) and tuples:
+        inner = tuples[0][len("tuple["):-1].split(", ")[0]
+        try:
+            return tuple(coerce(inner, v, key) for v in value)
+        except ValueError:
+            raise ValueError(f"{key} must be a list of {'whole numbers' if inner == 'int' else 'numbers'}, "
+                             f"got {value!r}") from None
+    if "int" in kinds and (isinstance(value, str) or isinstance(value, float) and value.is_integer()):
+        number = _number(value)
+        if number is None or not number.is_integer():
+            raise ValueError(f"{key} must be a whole number, e.g. 64 or 1e4, got {value!r}")
+        return int(number)
+    if "float" in kinds and isinstance(value, str):
+        number = _number(value)
+        if number is None:
+            raise ValueError(f"{key} must be a number, e.g. 1e-3, got {value!r}")
+        return number
+    return value
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def check_name(value: str, what: str) -> str:
     """A name that becomes a folder: letters, digits, '.', '_', '+', '-', not starting with '.'
     (so it can never climb out of its parent folder)."""

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field, fields
 
 from . import methods, mixing
-from .checks import check_name, check_types
+from .checks import check_name, check_types, coerce
 from .files import load_yaml
 from .models import ModelConfig
 from .presets import PRESETS
@@ -269,30 +269,8 @@ def _from_dict(cls, data: dict, where: str):
         if cls is TrainConfig and k == "plan":
             kwargs[k] = methods.from_dict(v, "plan")
         else:
-            kwargs[k] = _from_dict(sub, v, f"{where}{k}.") if sub else _coerce(names[k].type, v, where + k)
+            kwargs[k] = _from_dict(sub, v, f"{where}{k}.") if sub else coerce(names[k].type, v, where + k)
     return cls(**kwargs)
-
-
-def _coerce(annotation: str, value, key: str):
-    """YAML reads '1e-3' as a string; numbers in numeric fields are converted here."""
-    kind = str(annotation).split(" |")[0]
-    if kind == "int" and isinstance(value, float) and value.is_integer():
-        return int(value)  # --set batch_size=1e2 arrives as JSON's 100.0
-    if isinstance(value, str) and kind in ("float", "int"):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if kind == "float" and number is not None:
-            return number
-        if kind == "int" and number is not None and number.is_integer():
-            return int(number)  # 1e4 for 10000
-        raise ValueError(f"{key} must be {'a number, e.g. 1e-3' if kind == 'float' else 'a whole number, e.g. 64'}, "
-                         f"got {value!r}")
-    if kind.startswith("tuple[") and isinstance(value, list):  # JSON and YAML have lists only
-        inner = kind[len("tuple["):-1].split(", ")[0]
-        return tuple(_coerce(inner, v, key) for v in value)  # YAML's 9e-1 in a list is a string too
-    return value
 
 
 def _parse_value(key: str, raw: str):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
 from . import mixing
+from .checks import coerce
 from .mixing import LR_SCHEDULES, Plan
 
 
@@ -421,39 +422,4 @@ def from_dict(data: dict, where: str = "plan") -> Method:
     missing = [n for n in required if n not in params]
     if missing:
         raise ValueError(f"{where} method {name!r} needs {', '.join(missing)}; its fields: {', '.join(fields)}")
-    hints = typing.get_type_hints(cls)
-    return cls(**{k: _coerce(hints[k], v, f"{where}.{k}") for k, v in params.items()})
-
-
-def _number_tuple(hint) -> bool:
-    """Whether `hint` is a tuple of floats (or such a tuple or None)."""
-    if typing.get_origin(hint) is tuple:
-        return typing.get_args(hint)[:1] == (float,)
-    return any(_number_tuple(a) for a in typing.get_args(hint))
-
-
-def _coerce(hint, value, key: str):
-    """YAML reads '1e-3' as a string and JSON has no tuples: numbers in numeric fields (and in
-    lists of numbers), whole numbers in step fields (3e3, or JSON's 3000.0) and lists in tuple
-    fields are converted here."""
-    if isinstance(value, list):
-        if _number_tuple(hint) and any(isinstance(v, str) for v in value):
-            try:
-                return tuple(float(v) if isinstance(v, str) else v for v in value)
-            except ValueError:
-                raise ValueError(f"{key} must be a list of numbers, got {value!r}") from None
-        return tuple(value)
-    if hint in (int, int | None) and (isinstance(value, str) or isinstance(value, float) and value.is_integer()):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if number is None or not number.is_integer():
-            raise ValueError(f"{key} must be a whole number, e.g. 3000, got {value!r}")
-        return int(number)
-    if isinstance(value, str) and hint in (float, float | None):
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"{key} must be a number, got {value!r}") from None
-    return value
+    return cls(**{k: coerce(fields[k].type, v, f"{where}.{k}") for k, v in params.items()})

@@ -110,9 +110,14 @@ class WarmThenTemperature:
 
 
 def test_a_new_method_is_one_dataclass(monkeypatch, tiny_cfg, tmp_path):
+    from paperlib.files import load_yaml
+
     monkeypatch.setitem(methods.METHODS, WarmThenTemperature.method, WarmThenTemperature)
     cfg = config.from_dict({"plan": {"method": "warm_then_temperature", "warm_steps": 4, "steps": 8,
                                      "first_on": "en-it", "tau": 5}})
+    # its fields are real types here (no `from __future__ import annotations`), read from YAML all the same
+    assert config.from_dict(load_yaml("plan: {method: warm_then_temperature, warm_steps: 4e0, steps: 8, "
+                                      "first_on: [en-it], tau: 5e0}")).plan == cfg.plan
     cfg = config.with_overrides(cfg, ["plan.tau=3"])
     plan = config.build_plan(cfg, SIZES)
     assert plan.mixture_at(3).probs == (1.0, 0.0)
