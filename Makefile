@@ -4,19 +4,22 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # empty: `paperlib reproduce` picks gpu where CUDA is available, else mini (and says which)
 PRESET ?=
-# The CPU build of torch by default. On a GPU node, install the CUDA build into .venv
-# first (see README); a torch already in .venv is kept.
-TORCH  ?= torch==2.13.0
-# Machines that keep wheels on local disk (this one does) are searched first, so pip
-# never downloads a multi-GB CUDA build by accident.
-LOCAL_WHEELS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+# Where torch comes from (a torch already in .venv is kept: see README, "GPU users"): wheels
+# kept on local disk where a machine has them (this one does); else, on a machine without an
+# NVIDIA driver, the CPU build from PyTorch's own index -- PyPI's Linux torch bundles CUDA, a
+# multi-GB download a CPU machine must never pull; else (a GPU node) PyPI's CUDA build.
+TORCH      ?= torch==2.13.0
+WHEELS_DIR ?= /opt/wheels
+LOCAL_WHEELS := $(if $(wildcard $(WHEELS_DIR)),--find-links $(WHEELS_DIR))
+CPU_INDEX  := --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple
+TORCH_FROM ?= $(or $(LOCAL_WHEELS),$(if $(shell command -v nvidia-smi 2>/dev/null),,$(CPU_INDEX)))
 
 .PHONY: setup reproduce test benchmarks lab lock
 
 $(BIN)/paperlib-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) "$(TORCH)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH_FROM) "$(TORCH)"
 	$(BIN)/python -m pip install --quiet $(LOCAL_WHEELS) -e ".[dev]"
 	# the kernel the notebooks name, inside .venv: JupyterLab and papermill start this environment
 	$(BIN)/python -m ipykernel install --sys-prefix --name paperlib --display-name "Python 3 (paperlib)"
