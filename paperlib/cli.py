@@ -450,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"size of every run (default: gpu where CUDA is available, else {DEFAULT_PRESET})")
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
     rep.add_argument("--list", action="store_true", help="list the notebooks and exit")
-    rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bars (training and notebook cells)")
     rep.add_argument("--figures-only", action="store_true",
                      help="redraw figures and claims from the runs shipped in results/<preset>/runs; train nothing")
     rep.set_defaults(func=_cmd_reproduce)
@@ -460,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("--preset", default=None, choices=PRESETS,
                      help=f"default: gpu where CUDA is available, else {DEFAULT_PRESET}")
     rpt.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks")
-    rpt.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
+    rpt.add_argument("--no-progress", action="store_true", help="no progress bars (training and notebook cells)")
     rpt.set_defaults(func=_cmd_reproduce, figures_only=True, list=False, dry_run=False, executor="local", workers="1",
                      log_with=None)
 

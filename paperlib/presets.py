@@ -23,7 +23,7 @@ parameters, vocab 4k) costs 10.9 GFLOP per step of 32 translation examples at th
 tokens a side; the d=256 3+3-layer gpu model (vocab 8k) 0.39 TFLOP per step of 128.
 
 Deviations from the papers, all stated in the report (its scale table): one learning rate
-(no sweep) outside `paper`; warmup + inverse-sqrt LR everywhere (paper A's NMT uses cosine
+(no sweep) outside `paper`; warmup + inverse-sqrt LR outside `paper` (paper A's NMT uses cosine
 decay, which would stop the restart baseline from sharing the static run's prefix); causal
 LM instead of span corruption; DDTP instead of WMT/OPUS-100/mC4 (unless `--source hub`). The
 `paper` preset carries the papers' own settings (model, batch 1024, steps, cosine, LR sweep)

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from .errors import CorruptIndexError, DataError
 
-# Languages with enough reviewed translations in Debian bookworm to be useful, largest
-# first (unique segment pairs with English, measured here: da 110k ... hu 0.3k).
+# Languages with enough reviewed translations in Debian bookworm to be useful, about largest
+# first (unique segment pairs with English, measured here: it 111k, da 110k ... hu 0.3k).
 LANGUAGES = (
     "da", "it", "fr", "de", "sk", "pt_BR", "ja", "ko", "uk", "pl",
     "ru", "es", "cs", "pt", "zh_CN", "fi", "sr", "nl", "sv", "hu",

@@ -3,7 +3,8 @@
 Every source returns a `Corpus`: translation tasks ("src-tgt") and language-modelling tasks
 (a language code), each with train/valid/test splits of raw text.
 
-- `ddtp`: Debian's translated package descriptions, fetched with apt (see `ddtp.py`).
+- `ddtp`: Debian's translated package descriptions, fetched over HTTPS from the Debian archive
+  (apt where the archive cannot be reached; see `ddtp.py`).
 - `dir PATH`: your own corpus in this layout (any subset):
       PATH/<src>-<tgt>/{train,valid,test}.tsv     one "source<TAB>target" pair per line
       PATH/<src>-<tgt>/{train,valid,test}.jsonl   one {"src": ..., "tgt": ...} per line

@@ -9,46 +9,27 @@ those numbers; `paperlib data info` prints them. Valid/test sets are never subsa
 
 Translation tasks are named "en-xx", language-modelling tasks by the language code.
 
-Epochs per `mini` run (300 steps x 32 examples = 9,600 draws; DDTP bookworm, measured
-with `paperlib data info`; LM examples are 64-token blocks):
+Epochs per run are printed by `paperlib data info --tasks SET --preset P` (it prepares the
+set on first use). For the pair the `mini` preset trains (3,000 steps x 32 examples = 96,000
+draws; DDTP bookworm, measured 2026-12-02):
 
-    hrl_hrl (fraction 0.25): train en-it 27,158, en-fr 11,989
-        τ=1 (proportional)    0.25    0.25
-        rate 0.5 (static)     0.18    0.40
-    hrl_lrl_fi (fraction 0.15): train en-it 16,295, en-fi 138
-        τ=1 (proportional)    0.58    0.58
-        τ=5                   0.43   19.34
-        rate 0.5 (static)     0.29   34.78
-        rate 0.9 on the LRL   0.06   62.61
-    hrl_lrl_sv (fraction 0.3): train en-fr 14,387, en-sv 104
-        τ=1 (proportional)    0.66    0.66
-        τ=5                   0.49   25.08
-        rate 0.5 (static)     0.33   46.15
-    one_to_many (fraction 0.02): en-it 2,173, de 620, sk 460, pt_BR 311, ja 271, uk 186, pl 166, ru 154
-        τ=1 (proportional)    2.21 for every task
-        τ=5                   0.78    2.13    2.71    3.71    4.14    5.59    6.12    6.50
-    one_to_many_extreme (fraction 0.3): en-it 32,590, de 9,292, sk 6,899, ja 4,072, es 1,435,
-                                        zh_CN 680, fi 277, sv 104
-        τ=1 (proportional)    0.17 for every task
-        τ=5                   0.06    0.17    0.21    0.32    0.74    1.34    2.74    6.01
-    lm_order_matters (fraction 1): en 142,480, es 4,349, fi 1,024, zh_CN 1,788, sv 332 blocks
-        τ=1 (proportional)    0.06 for every task
-        τ=5                   0.03    0.43    1.35    0.87    3.33
-    lm_upsample (fraction 1): en 138,977, pl 8,100, fi 990, hu 210 blocks
-        τ=1 (proportional)    0.06 for every task
-        τ=5                   0.03    0.30    1.63    5.64
+    hrl_lrl_es400 (fraction 0.15, en-es cut to 400 pairs): train en-it 15,887, en-es 400
+        τ=1 (proportional)    5.89    5.89
+        τ=5                   4.09   77.71
+        rate 0.5 (static)     3.02  120.00
+        rate 0.9 on the LRL   0.60  216.00
 
 Where this meets the papers and where it does not: the two-task sets put the low-resource
-pair at 20-80 epochs under upsampling while the high-resource pair stays below one epoch,
+pair at tens of epochs (more in longer runs: 78-216 for mini's pair) under upsampling while the high-resource pair stays below one epoch,
 as in Order Matters (En-Ro ≈40 epochs at rate 0.5). Their fractions were halved after the
-first full mini run (0.3 -> 0.15, 0.6 -> 0.3): at 10-17 epochs the LRL had not begun to
-overfit within 300 steps, and overfitting is the mechanism both papers rely on; a pilot on
+first full mini run, then 300 steps long (0.3 -> 0.15, 0.6 -> 0.3): at 10-17 epochs the LRL
+had not begun to overfit, and overfitting is the mechanism both papers rely on; a pilot on
 a GPU with the halved fractions showed it (static rates >= 0.5 pass their best LRL loss
 before the end). Upsample or Upweight?'s OPUS-100 runs repeat *every* language
 (≈20-30 epochs at τ=1, ≈180 for the smallest at τ=5); a mini run cannot afford that, so
 `one_to_many` reaches 2-7 epochs, and the LM sets (whose smallest languages cannot be
-subsampled further) reach 3-6 epochs for the smallest language at τ=5. Longer mini runs
-scale these numbers linearly.
+subsampled further) reach 3-6 epochs for the smallest language at τ=5 in 300 steps. Epochs
+scale linearly with a run's length.
 """
 
 from __future__ import annotations
@@ -75,7 +56,7 @@ class TaskSet:
     keep_train: tuple[tuple[str, int], ...] = ()
     # a task set of a researcher's own corpus (`--source dir PATH`): the folder it comes from
     corpus: str | None = None
-    # where a built-in set's text comes from: DDTP (fetched with apt) or the papers' own
+    # where a built-in set's text comes from: DDTP (Debian's translation packages) or the papers' own
     # corpora on the Hugging Face hub (`HUB_TASKSETS`), and then which: wmt, opus100 or mc4
     source: str = "ddtp"
     hub: str = ""
