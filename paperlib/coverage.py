@@ -134,7 +134,7 @@ ITEMS: tuple[Item, ...] = (
          f"on {_FI} (and the second pair at gpu); {_RATES}; {_NMT}"),
     Item(_O, "Fig. 5", "pre-train → joint FT (dropout 0.1) against scalarization with more dropout: "
          "regularisation does not explain the gain", A4, DEVIATION,
-         f"one larger dropout (0.3) at two middle rates (0.3, 0.5), on {_FI} only; another dropout value is a "
+         f"one larger dropout (0.3) at the fronts' second and third points (0.3 and 0.5 at gpu, 0.2 and 0.3 at paper; both temperatures at mini), on {_FI} only; another dropout value is a "
          f"parameter change of A4 (dropout); {_NMT}"),
     Item(_O, "Fig. 6", "fine-tuning on En→Ro only after pre-training: forgetting of En→Fr and a worse En→Ro than "
          "joint fine-tuning", A5, DEVIATION,
@@ -148,7 +148,8 @@ ITEMS: tuple[Item, ...] = (
     Item(_O, "Fig. 9", "length of pre-training: (left) mC4 LM with a fixed total budget, best loss per language; "
          "(right) NMT fronts with a fixed fine-tuning length", A7, DEVIATION,
          f"left: the A6 set and model, two pre-training lengths within one fixed total; right: {_FI}, three "
-         f"pre-training lengths + one fixed fine-tuning length at the 3 lowest rates (0.1, 0.3, 0.5); {_NMT}"),
+         f"pre-training lengths + one fixed fine-tuning length at the preset's rates but its two highest, at least "
+         f"two (both at mini, 0.1 and 0.3 at gpu, 0.1-0.7 at paper); {_NMT}"),
     Item(_O, "Fig. 10", "En→{Zh, Fr} loss fronts with 6-layer models", A1, DEVIATION, _six_layer(A1)),
     Item(_O, "Fig. 11", "En→{Ro, Fr} loss fronts with 6-layer models, restart baseline included", A2,
          DEVIATION, _six_layer(A2)),
