@@ -93,9 +93,15 @@ def bigram(cfg: TrainConfig) -> dict[str, float]:
 
 def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
-    per-sentence losses at the curve's minimum, at its last evaluation) -- what the
-    overfitting gates take. Only evaluations at or after step `after` count (a pre-trained
-    run's fine-tuning part).
+    per-sentence losses at the evaluations the minimum is chosen among, at the last
+    evaluation) -- what the overfitting gates take. Only evaluations at or after step
+    `after` count (a pre-trained run's fine-tuning part).
+
+    The minimum's losses are (nll (evaluations, seeds, sentences), tokens): `stats.loss_gain`
+    takes an arm's best configuration, so it finds the curve's minimum -- and finds it again
+    in every resample. Taking the one evaluation that was lowest on these very sentences and
+    seeds would make the rise after it look surer than it is (the lowest of several noisy
+    points is lower than its true value).
 
     before_end: the minimum over the evaluations before the last one. For a rise-after-the-
     minimum effect: when the curve is lowest at its end, the rise from its own minimum is
@@ -108,9 +114,9 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     keep = [i for i, s in enumerate(steps) if s >= after]
     steps = [steps[i] for i in keep]
     mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
-    candidates = mean[:-1] if before_end and len(mean) > 1 else mean
-    best, last = steps[int(np.argmin(candidates))], steps[-1]
-    return steps, mean, arm(rows, task, best), arm(rows, task, last)
+    candidates = steps[:-1] if before_end and len(steps) > 1 else steps
+    at = [arm(rows, task, s) for s in candidates]
+    return steps, mean, (np.stack([nll for nll, _ in at]), at[0][1]), arm(rows, task, steps[-1])
 
 
 def fall_after(rows, task: str, step) -> Effect:

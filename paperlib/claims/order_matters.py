@@ -798,7 +798,8 @@ def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
     verdicts.append(judge(FIG7_ENGLISH, [learned, pretrained], effect, scope=hrl, **best))
     for lang in low:  # the restart's own evaluations only: before its fork it is temperature sampling's run
         fork = int(restart["run_obj"].iloc[0].config.fork_at)
-        _, _, (a, tokens), _ = evidence.minimum_and_end(restart, lang, after=fork + 1)
+        _, _, (after_fork, tokens), _ = evidence.minimum_and_end(restart, lang, after=fork + 1)
+        a = after_fork[int(np.argmin(seed_mean_losses(after_fork, tokens)))]  # its best evaluation, as temperature's "best"
         b, _ = evidence.arm(temp, lang, "best")
         verdicts.append(judge(FIG7_RESTART_HELPS, [learned], loss_gain(a, b, tokens), scope=lang, restart_fork=fork,
                               best_loss_restart_after_fork=point_loss(a, tokens),

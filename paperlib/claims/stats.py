@@ -113,7 +113,14 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
     sentences) or (configs, seeds, sentences); an arm with several configurations is
     represented by its best one (e.g. the best rate of a front), chosen again in every
     resample so that the choice's luck is part of the interval. tokens: target tokens per
-    sentence (the same sentences for both arms)."""
+    sentence (the same sentences for both arms).
+
+    same_runs: A and B are the same runs (seeds in the same order) at different evaluations,
+    e.g. a curve's end against its minimum: each resample draws the seeds once for both, and
+    the interval uses Student's t on the seeds' S - 1 degrees of freedom (a paired design:
+    the seeds are the replicates once, not twice). An arm may then hold several evaluations
+    (configs = evaluations): its best, e.g. the curve's minimum, is chosen again in every
+    resample, so that picking the lowest point does not shrink the rise after it."""
     a, b = _as_arm(a_nll), _as_arm(b_nll)
     tokens = np.asarray(tokens, dtype=np.float64)
     if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
@@ -122,15 +129,17 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
     n = tokens.shape[0]
     counts = _sentence_counts(rng, n, n_boot)  # shared sentences: the pairing
     if same_runs:
-        if a.shape != b.shape or a.shape[0] != 1:
-            raise ValueError(f"same_runs compares one set of runs at two evaluations; got shapes {a.shape}, {b.shape}")
-        weights = _seed_weights(rng, a.shape[1], n_boot)
+        if a.shape[1:] != b.shape[1:]:
+            raise ValueError(f"same_runs compares one set of runs at different evaluations; got shapes {a.shape}, {b.shape}")
+        weights = _seed_weights(rng, a.shape[1], n_boot)  # one draw of seeds for every evaluation: the same runs
         gains = _arm_losses(b, tokens, counts, rng, weights) - _arm_losses(a, tokens, counts, rng, weights)
+        half = paired_t_quantile(a.shape[1])
     else:
         gains = _arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng)
+        half = t_quantile(a.shape[1], b.shape[1])
     estimate = point_loss(b, tokens) - point_loss(a, tokens)
     se = float(gains.std(ddof=1))
-    half = t_quantile(a.shape[1], b.shape[1]) * se
+    half *= se
     return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=(a.shape[1], b.shape[1]),
                   sentences=n, se=se)
 
@@ -151,6 +160,14 @@ def t_quantile(seeds_a: int, seeds_b: int) -> float:
 
     df = seeds_a + seeds_b - 2
     return float(t.ppf(0.975, df)) if seeds_a > 1 and seeds_b > 1 else float(norm.ppf(0.975))
+
+
+def paired_t_quantile(seeds: int) -> float:
+    """`t_quantile` for the same runs compared with themselves (`loss_gain(same_runs=True)`):
+    Student's t on seeds - 1 degrees of freedom, normal with a single seed."""
+    from scipy.stats import norm, t
+
+    return float(t.ppf(0.975, seeds - 1)) if seeds > 1 else float(norm.ppf(0.975))
 
 
 def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
