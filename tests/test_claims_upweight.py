@@ -593,14 +593,16 @@ def test_verdicts_record_and_tabulate(tmp_path, bigram):
 
 def test_cooldown_is_compared_with_each_baseline_and_gated_on_tau5(tmp_path, bigram):
     """Fig. 1: τ=5 overfits (4.5 then up to 5.3), COOLDOWN keeps falling (4.35) and τ=1 ends
-    lower still (4.3). COOLDOWN beats τ=5 (holds: τ=5's own overfitting is the gate, COOLDOWN
-    never overfits), but not τ=1 (does not hold): each claim reads its own baseline."""
+    lower still (4.3). COOLDOWN beats τ=5 (holds: τ=5's own overfitting is the gate) and does
+    not overfit (holds: its own curve), but not τ=1 (does not hold): each claim reads its own
+    runs."""
     bigram(4.6)
     curves = {"τ=1 (proportional)": [7, 6, 5.0, 4.3], "τ=5": [7, 4.5, 4.9, 5.3], "COOLDOWN (5→1)": [7, 4.5, 4.4, 4.35]}
     df = frame([(fake_run(tmp_path, f"m{i}-{seed}", lrl, [6, 4, 3.5, 3.0], seed=10 * i + seed), {"method": m, "seed": seed})
                 for i, (m, lrl) in enumerate(curves.items()) for seed in (0, 1, 2)])
-    tau5, tau1, hrl = upweight.fig1_cooldown(df, "en-it", "en-fi")
+    tau5, no_overfit, tau1, hrl = upweight.fig1_cooldown(df, "en-it", "en-fi")
     assert tau5.status == HOLDS and tau5.effect.estimate == pytest.approx(5.3 - 4.35, abs=0.03), (tau5.status, tau5.note)
+    assert no_overfit.claim == upweight.COOLDOWN_NO_OVERFIT and no_overfit.status == HOLDS
     assert tau1.status == FAILS and tau1.effect.estimate == pytest.approx(4.3 - 4.35, abs=0.03)
     assert hrl.status == HOLDS
 

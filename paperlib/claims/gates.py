@@ -14,8 +14,9 @@ settled      the loss has stopped moving by the end of training: it changed by l
              tolerance over the last quarter (claims about where runs end up "given enough
              training iterations")
 cooldown     temperature sampling at τ = 5 has its low-resource minimum before the end of
-             training and rises after it by at least one standard error: there is
-             overfitting for COOLDOWN's switch to prevent
+             training and rises after it by at least 3 standard errors (as `overfits`; a
+             rise of one is within the noise): there is overfitting for COOLDOWN's switch to
+             prevent
 exposed      a run saw at least as many examples of a task as another run had seen where that
              one began to overfit: only then can "it does not overfit" mean anything
 scored       every compared method's corpus BLEU is at least 10: nearer its floor, BLEU moves
@@ -80,12 +81,16 @@ def overfits(task: str, steps, losses, at_min: tuple, at_end: tuple, before: flo
                 {"task": task, "min_step": best, "last_step": last, "rise": rise, "rise_se": se})
 
 
-def cooldown(task: str, steps, losses, at_min: tuple, at_end: tuple) -> Gate:
+def cooldown(task: str, steps, losses, at_min: tuple, at_end: tuple, rise_se: float = OVERFIT_RISE_SE) -> Gate:
+    """τ=5 overfits `task`: "COOLDOWN prevents overfitting" needs overfitting to prevent. The
+    rise after the minimum needs as many standard errors as `overfits` asks (one SE is a rise
+    a flat curve often shows by chance); the minimum need only come before the end, not
+    before 80% of training: a late rise is still overfitting that lowering τ should prevent."""
     best, last, rise, se = rise_after_minimum(steps, losses, at_min, at_end)
-    ok = best < last and rise >= se
+    ok = best < last and rise >= rise_se * se
     return Gate("cooldown", bool(ok),
                 f"{task} at τ=5: minimum at step {best} of {last}, then +{rise:.3f} ({rise / se if se > 0 else 0:.1f} SE; "
-                f"needs a minimum before the end and a rise ≥ 1 SE)",
+                f"needs a minimum before the end and a rise ≥ {rise_se:g} SE)",
                 {"task": task, "min_step": best, "last_step": last, "rise": rise, "rise_se": se})
 
 
