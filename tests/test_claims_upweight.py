@@ -76,20 +76,41 @@ def test_the_counterexample_is_named():
     assert "counterexample" in thm2.note and thm2.numbers["worst_gap"] < 0 and thm2.numbers["example"]["gap"] < 0
 
 
-def test_the_variance_grows_with_skew_on_the_figures_alphas_but_not_for_any_skew():
-    """Fig. 2: F(τ) grows with the Zipf exponent α over the figure's α (0-2, K = 10) at every
-    τ; it cannot for any skew (F → 1 as one task takes all the data): it first falls beyond
-    α = 2 for τ near 1. From τ = 2 on, it grows all the way to α = 8."""
+def test_the_variance_grows_with_skew_on_our_alphas_but_not_for_any_skew():
+    """Fig. 2: F(τ) grows with the Zipf exponent α over our α grid (0-2, K = 10: the paper
+    gives neither) at every τ; it cannot for any skew (for 1 < τ < 2, F → 1 as one task takes
+    all the data): it first falls beyond α = 2 for τ near 1. From τ = 2 on, it grows all the
+    way to α = 8."""
     verdicts = upweight.theorems(SIZES, TAUS, TOY, skew=([0, 0.5, 1, 1.5, 2], 10))
     v = {(short(v), v.scope): v for v in verdicts if short(v) == "fig2.variance_grows_with_skew"}
-    assert v["fig2.variance_grows_with_skew", "Fig. 2's α"].status == HOLDS
+    assert set(v) == {("fig2.variance_grows_with_skew", s) for s in ("our α grid 0–2, K=10", "any skew")}
+    assert v["fig2.variance_grows_with_skew", "our α grid 0–2, K=10"].status == HOLDS
     any_skew = v["fig2.variance_grows_with_skew", "any skew"]
     assert any_skew.status == FAILS and "counterexample" in any_skew.note
     before, alpha, tau, fall = any_skew.numbers["first_decrease"]
     assert 2.5 <= alpha <= 4 and 1 < tau < 2 and fall > 0  # where depends on the τ grid (2.5 at τ = 1.045 on 200 points)
     assert before == alpha - 0.25 and f"from α={before:g} to α={alpha:g}" in any_skew.note
     assert {v.status for v in upweight.skew_verdicts([0, 1, 2], 10, np.linspace(2.0, 10.0, 9))} == {HOLDS}
-    assert len(upweight.theorems(SIZES, TAUS, TOY)) == 7  # without Fig. 2's α: no skew verdict
+    assert len(upweight.theorems(SIZES, TAUS, TOY)) == 7  # without an α grid: no skew verdict
+
+
+def test_the_skew_claim_states_how_f_behaves_as_one_task_takes_all_the_data():
+    """As Zipf α → ∞ (one task takes all the data), F(τ)'s terms i ≥ 2 go as
+    (D_i/D_1)^(2/τ − 1): F → 1 for τ < 2, F → K at τ = 2, and F grows without bound for
+    τ > 2. The claim's statistic says so -- it said "F → 1" at every τ, false from τ = 2 on
+    (at τ = 5, K = 10 Zipf sizes with α = 8 already give F ≈ 4e4)."""
+    k = 10
+
+    def f(alpha, tau):
+        return theory.variance_factor(theory.zipf_sizes(k, alpha), tau)
+
+    for tau in (1.0, 1.5, 1.75):
+        assert f(128, tau) == pytest.approx(1.0, abs=1e-3)
+    assert f(64, 2.0) == pytest.approx(k, rel=1e-3)
+    for tau in (2.5, 3.0, 5.0):
+        assert f(16, tau) < f(32, tau) < f(64, tau) and f(64, tau) > 1e6
+    text = upweight.VARIANCE_GROWS_WITH_SKEW.statistic
+    assert all(limit in text for limit in ("F → 1 for τ < 2", "F → K at τ = 2", "without bound for τ > 2"))
 
 
 def test_theorem_checks_do_not_hold_when_a_computation_is_wrong(monkeypatch):

@@ -264,9 +264,11 @@ VARIANCE_GROWS_WITH_SKEW = Claim(
     "distribution's skewness increases.",
     "Fig. 2: F(τ) larger for every larger Zipf exponent α (read from the figure)", gates=(EXACT_CHECK,), minimum=0.0,
     statistic="F(τ) = Σ p(i;τ)²/p(i;1) for K Zipf sizes D_i ∝ i^(-α), computed exactly: non-decreasing in α at "
-              f"every τ ≥ 1 of the grid (to 1e-12). Scope 'Fig. 2's α': the figure's exponents. Scope 'any skew': α "
-              f"from 0 to {SKEW_ALPHA_MAX:g} by 0.25 -- F → 1 as one task takes all the data, so the growth must stop "
-              "somewhere; the first decrease found is the counterexample")
+              "every τ ≥ 1 of the grid (to 1e-12). Scope 'our α grid a–b, K=k': the exponents "
+              "and number of tasks B0 draws Fig. 2 with, our choice (the paper gives neither). Scope 'any skew': α "
+              f"from 0 to {SKEW_ALPHA_MAX:g} by 0.25. As one task takes all the data (α → ∞), F's terms i ≥ 2 go as "
+              "(D_i/D_1)^(2/τ − 1): F → 1 for τ < 2, F → K at τ = 2, and F grows without bound for τ > 2 -- so for "
+              "1 < τ < 2 the growth must stop somewhere; the first decrease found is the counterexample")
 
 THEORY_CLAIMS = (VARIANCE_FACTOR_AT_LEAST_ONE, FULL_GRADIENT_EQUIVALENCE, SCALARIZATION_VARIANCE_LARGER, GAP_FORMULA_EXACT,
                  VARIANCE_GAP_GROWS, VARIANCE_GROWS_WITH_SKEW)
@@ -299,11 +301,18 @@ def _skew_decrease(alphas, num_tasks: int, taus) -> tuple[float, float, float, f
     return alphas[i], alphas[i + 1], float(taus[j]), float(f[i, j] - f[i + 1, j])
 
 
+def skew_scope(alphas, num_tasks: int) -> str:
+    """The scope of `VARIANCE_GROWS_WITH_SKEW` on our own α grid: the paper gives neither its
+    Fig. 2's exponents nor its K, so the label says which we chose."""
+    return f"our α grid {min(alphas):g}–{max(alphas):g}, K={num_tasks}"
+
+
 def skew_verdicts(alphas, num_tasks: int, taus) -> list:
-    """Fig. 2's second statement, on the figure's α and on any skew (`VARIANCE_GROWS_WITH_SKEW`)."""
+    """Fig. 2's second statement, on our α grid (`skew_scope`) and on any skew
+    (`VARIANCE_GROWS_WITH_SKEW`)."""
     up = sorted({float(t) for t in taus if t >= 1})
     verdicts = []
-    for scope, grid in (("Fig. 2's α", alphas), ("any skew", np.arange(0.0, SKEW_ALPHA_MAX + 1e-9, 0.25))):
+    for scope, grid in ((skew_scope(alphas, num_tasks), alphas), ("any skew", np.arange(0.0, SKEW_ALPHA_MAX + 1e-9, 0.25))):
         found = _skew_decrease(grid, num_tasks, up)
         note = "" if found is None else (f"counterexample: F(τ={found[2]:.3g}) falls by {found[3]:.3g} from α={found[0]:g} "
                                          f"to α={found[1]:g} (K={num_tasks})")
@@ -316,8 +325,8 @@ def theorems(size_sets: dict, taus, toy_sizes, toy_taus=(1.0, 2.0, 5.0, 100.0),
              derivative_taus=(1.0, 1.43, 2.0, 3.33, 5.0, 100.0), skew=None) -> list:
     """B0: Lemma 2.1 and Theorems 1-3, checked exactly. size_sets: {name: task sizes}; taus:
     the τ grid (values ≥ 1 are used for the monotonicity checks); toy_sizes: the toy
-    least-squares problem of Theorem 1 and of the gap formula; skew: (Fig. 2's Zipf
-    exponents, K) for the growth of F with the skew of the sizes."""
+    least-squares problem of Theorem 1 and of the gap formula; skew: (the Zipf exponents and
+    K that B0 draws Fig. 2 with, our choice) for the growth of F with the skew of the sizes."""
     from .. import theory
 
     sets = {name: np.asarray(s, dtype=np.float64) for name, s in size_sets.items()}
