@@ -92,8 +92,10 @@ _RATES = ("the preset's LRL rates (scale table above) instead of 9 -- at mini tw
           "(LRL rates 0.025 and 0.32), whose static runs are Upsample or Upweight? Fig. 1's")
 # which HRL+LRL pairs is the preset's choice (Preset.hrl_lrl_sets): the report's scale table
 _FI = ("the preset's first HRL+LRL pair for En→{Ro, Fr} (≈67×): DDTP en→{it, es} with 15% of en-it and 400 "
-       "en-es pairs (≈40×) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu")
-_PAIR = "the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 400 and 1,000 en-es pairs)"
+       "en-es pairs (≈40×) at mini, en-it whole and 1,000 en-es pairs (≈106×) at gpu (the shipped gpu report "
+       "predates that pair: its verdicts are on all 4.3k pairs, scope hrl_lrl_es)")
+_PAIR = ("the preset's first HRL+LRL pair (DDTP en→{it, es} at mini and gpu, with 400 and 1,000 en-es pairs; the "
+         "shipped gpu report predates the 1,000-pair one and judges all 4.3k pairs, scope hrl_lrl_es)")
 _SV = ("the preset's second pair for En→{Hi, Fr} (≈130×): DDTP en-it and all 4.3k en-es pairs (≈24×) at gpu; "
        "mini draws one pair (smoke: en→{fr, sv})")
 _ZH = "DDTP en→{it, fr} (hrl_hrl) for En→{Zh, Fr}"

@@ -157,7 +157,8 @@ def test_fig20_hrl_efficiency(tmp_path, bigram, t2, noise, bigram_value, status)
 
 @pytest.mark.parametrize("pre, static, seeds, status", [
     ({0: 12.0, 1: 12.4, 2: 12.2}, {0: 12.1, 1: 12.3, 2: 12.2}, (0, 1, 2), core.HOLDS),   # on par
-    ({0: 8.0, 1: 8.3, 2: 8.1}, {0: 12.0, 1: 12.4, 2: 12.2}, (0, 1, 2), core.FAILS),     # 4 BLEU behind
+    ({0: 18.0, 1: 18.3, 2: 18.1}, {0: 22.0, 1: 22.4, 2: 22.2}, (0, 1, 2), core.FAILS),  # 4 BLEU behind
+    ({0: 8.0, 1: 8.3, 2: 8.1}, {0: 12.0, 1: 12.4, 2: 12.2}, (0, 1, 2), core.OUT_OF_REGIME),  # pre-training below BLEU 10
     ({0: 9.0, 1: 15.0, 2: 10.0}, {0: 12.0, 1: 12.5, 2: 12.2}, (0, 1, 2), core.INCONCLUSIVE),
     ({0: 12.0}, {0: 12.1}, (0,), core.INCONCLUSIVE),                                     # one seed: no interval
 ])
@@ -217,6 +218,8 @@ def test_fig2_fronts(tmp_path, bigram, outcome, status):
     assert _statuses(verdicts) == {c: {status} for c in FIG2}, [(v.claim.id, v.status, str(v.effect)) for v in verdicts]
     training = next(v for v in verdicts if v.claim == om.FIG2_REGULARISATION)
     assert sorted(training.numbers["gap_per_seed"]) == [0, 1, 2] and training.effect.seeds == (3, 3)
+    # the exposure behind the gap: fine-tuning sees the LRL for 2 of 4 evaluation intervals
+    assert training.numbers["lrl_examples_seen_pretrain_over_static"] == pytest.approx({r: 0.5 for r in RATES})
     if outcome == "noise":  # the seeds' gaps, not the rates': 0.05 + (0.4, -0.4, 0.05)
         assert training.numbers["gap_per_seed"] == pytest.approx({0: 0.45, 1: -0.35, 2: 0.1}, abs=1e-9)
 
@@ -262,10 +265,10 @@ def test_headroom_says_when_rate_grids_can_order_two_best_rates(best_a, top_a, b
     assert g.passed is decided and g.name == "headroom" and g.measured
 
 
-def subset_frame(root, lrl_finals, top_curve):
-    """Static sampling whose HRL worsens with the LRL rate (as in real runs), LRL finals per rate
-    and the top rate's whole LRL curve; pre-training as in the "holds" fronts."""
-    hrl_final = dict(zip(RATES, (3.0, 3.1, 3.2, 3.3, 3.4)))
+def subset_frame(root, lrl_finals, top_curve, hrl_finals=(3.0, 3.1, 3.2, 3.3, 3.4)):
+    """Static sampling whose HRL worsens with the LRL rate (as in real runs, by default), LRL
+    finals per rate and the top rate's whole LRL curve; pre-training as in the "holds" fronts."""
+    hrl_final = dict(zip(RATES, hrl_finals))
     lrl = {r: [8, 6, 5, 4.5 + (f - 4.5) / 2, f] for r, f in zip(RATES, lrl_finals)}
     lrl[0.9] = top_curve
     static = lambda r, s: {"hrl": [8, 6, 4, 3.5, hrl_final[r]], "lrl": lrl[r]}
@@ -273,16 +276,24 @@ def subset_frame(root, lrl_finals, top_curve):
     return nmt_frame(root, "hrl_lrl_fi", {om.STATIC: static, om.PRETRAIN: pre})
 
 
-@pytest.mark.parametrize("lrl_finals, top_curve, status", [
-    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 5, 4.0, 4.4, 4.8], core.HOLDS),   # 0.7 and 0.9 worse than 0.5 on both: off the front
-    ((6.2, 4.9, 4.5, 4.3, 4.1), [8, 5, 4.0, 4.05, 4.1], core.FAILS),  # overfitting, but every rate still trades off
-    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 6, 5, 4.9, 4.8], core.OUT_OF_REGIME),  # the top rate never overfits
+MONOTONE_HRL, PEAKED_HRL = (3.0, 3.1, 3.2, 3.3, 3.4), (3.0, 3.1, 3.4, 3.3, 3.2)
+
+
+@pytest.mark.parametrize("lrl_finals, top_curve, hrl_finals, status, failed", [
+    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 5, 4.0, 4.4, 4.8], MONOTONE_HRL, core.HOLDS, []),  # 0.7, 0.9 worse than 0.5 on both
+    # past the LRL's best rate (0.5) the HRL improves again: every rate still trades off
+    ((6.2, 4.9, 4.5, 4.6, 4.7), [8, 5, 4.0, 4.35, 4.7], PEAKED_HRL, core.FAILS, []),
+    # the LRL still improves at the top rate despite overfitting over time: no rate above its
+    # best for overfitting to push off, every rate on the front by construction of the grid
+    ((6.2, 4.9, 4.5, 4.3, 4.1), [8, 5, 4.0, 4.05, 4.1], MONOTONE_HRL, core.OUT_OF_REGIME, ["overshoot"]),
+    ((6.2, 4.9, 4.5, 4.8, 4.8), [8, 6, 5, 4.9, 4.8], MONOTONE_HRL, core.OUT_OF_REGIME, ["overfits"]),  # never overfits
 ])
-def test_fig2_front_is_a_subset_of_rates(tmp_path, bigram, lrl_finals, top_curve, status):
+def test_fig2_front_is_a_subset_of_rates(tmp_path, bigram, lrl_finals, top_curve, hrl_finals, status, failed):
     bigram(LEARNED)
-    [v] = [x for x in om.fig2_fronts(subset_frame(tmp_path, lrl_finals, top_curve), ["hrl_lrl_fi"])
+    [v] = [x for x in om.fig2_fronts(subset_frame(tmp_path, lrl_finals, top_curve, hrl_finals), ["hrl_lrl_fi"])
            if x.claim == om.FIG2_FRONT_SUBSET]
     assert v.status == status, (v.status, str(v.effect), v.note)
+    assert [g.name for g in v.gates if not g.passed] == failed
     assert v.numbers["rates"] == list(RATES)
     if status == core.HOLDS:
         assert v.effect.estimate == pytest.approx(0.2, abs=0.02)  # 0.9 vs 0.5: 0.2 worse on the HRL, 0.3 on the LRL
@@ -324,7 +335,7 @@ def test_fig2_front_claims_need_static_to_overfit(tmp_path, bigram):
     run = _run(tmp_path, "static-0.9-steady", {hrl: STATIC_HRL, lrl: [8, 6, 5, 4.7, 4.6]}, 0, 0.05, seen={lrl: _static_seen(0.9)})
     df.loc[no_overfit, "run_obj"] = pd.Series([run] * len(no_overfit), index=no_overfit)
     s = _statuses(om.fig2_fronts(df, ["hrl_lrl_fi"]))
-    assert s["pretrain_beats_static"] == {core.OUT_OF_REGIME} and s["restart_does_not_explain"] == {core.HOLDS}
+    assert s["pretrain_beats_static"] == s["restart_does_not_explain"] == {core.OUT_OF_REGIME}
 
 
 def test_fig2_higher_rate_needs_as_many_lrl_examples_as_static_overfit_after(tmp_path, bigram):
@@ -400,8 +411,9 @@ def test_fig4_two_rates_with_seeds_give_an_interval(tmp_path, bigram):
 def test_fig3_efficiency(tmp_path, bigram, outcome, status):
     bigram(LEARNED)
     verdicts = om.fig3_efficiency(efficiency_frame(tmp_path, outcome), ["hrl_lrl_fi"])
-    assert _statuses(verdicts) == {c: {status} for c in ("better_with_fewer_lrl_examples", "better_initialization",
-                                                         "higher_rates_train_faster", "high_rate_overfits")}, \
+    assert _statuses(verdicts) == {c: {status} for c in ("better_with_fewer_lrl_examples", "more_data_efficient",
+                                                         "better_initialization", "higher_rates_train_faster",
+                                                         "high_rate_overfits")}, \
         [(v.claim.id, str(v.effect)) for v in verdicts]
     init = next(v for v in verdicts if v.claim == om.FIG3_BETTER_INIT)
     assert (init.numbers["step_pretrain"], init.numbers["step_static"]) == (FORK, 0)  # no LRL example seen by either
@@ -409,10 +421,29 @@ def test_fig3_efficiency(tmp_path, bigram, outcome, status):
 
 def test_fig3_compares_at_equal_lrl_examples(tmp_path, bigram):
     bigram(LEARNED)
-    v = om.fig3_efficiency(efficiency_frame(tmp_path, "holds"), ["hrl_lrl_fi"])[0]
+    verdicts = om.fig3_efficiency(efficiency_frame(tmp_path, "holds"), ["hrl_lrl_fi"])
+    [v] = [x for x in verdicts if x.claim == om.FIG3_MORE_EFFICIENT]
     # pre-training at rate 0.5 saw 3,200 LRL examples by its end; static at 0.5 had seen as many at step 200
     assert (v.numbers["step_pretrain"], v.numbers["step_static"]) == (400, 200)
     assert v.numbers["lrl_examples_pretrain"] == v.numbers["lrl_examples_static"] == 3200
+    # Fig. 22's sentence: the two runs' ends, pre-training with fewer LRL examples (3,200 against 6,400)
+    [fewer] = [x for x in verdicts if x.claim == om.FIG3_DATA_EFFICIENT]
+    assert (fewer.numbers["lrl_examples_pretrain"], fewer.numbers["lrl_examples_static"]) == (3200, 6400)
+    assert fewer.effect.estimate == pytest.approx(4.5 - 4.2, abs=0.03)
+
+
+def test_fig3_fewer_examples_claim_needs_pretraining_to_have_seen_fewer(tmp_path, bigram):
+    """'Even with less overall examples seen': when pre-training's best run saw at least as many
+    LRL examples as static sampling's, the sentence's premise is missing -- out of regime."""
+    bigram(LEARNED)
+    df = efficiency_frame(tmp_path, "holds")
+    lrl = E.hrl_lrl("hrl_lrl_fi")[1]
+    best = df[(df.method == om.PRETRAIN) & (df.rate == MID)].index
+    runs = [_run(tmp_path, f"pre-long-{seed}", {E.hrl_lrl("hrl_lrl_fi")[0]: PRETRAIN_HRL, lrl: _pre(4.2, init=7.0)}, seed,
+                 0.05, fork_at=FORK, seen={lrl: [0, 0, 0, 5000, 10000]}) for seed in df.loc[best, "seed"]]
+    df.loc[best, "run_obj"] = pd.Series(runs, index=best)
+    [v] = [x for x in om.fig3_efficiency(df, ["hrl_lrl_fi"]) if x.claim == om.FIG3_DATA_EFFICIENT]
+    assert v.status == core.OUT_OF_REGIME and [g.name for g in v.gates if not g.passed] == ["fewer"], v.note
 
 
 def test_a_curve_still_falling_at_its_end_gets_a_negative_rise_with_an_interval(tmp_path, bigram):
@@ -613,26 +644,43 @@ def bleu_frame(root, taskset, pre, static, seeds=(0, 1, 2), hrl_bleu=5.0):
     return nmt_frame(root, taskset, {om.STATIC: spec(static, STATIC_LRL[0.5]), om.PRETRAIN: spec(pre, _pre(4.2))}, seeds=seeds)
 
 
-@pytest.mark.parametrize("pre, static, bigram_value, status", [
-    ({0: (12.0, 40.0), 1: (12.4, 41.0), 2: (12.2, 40.6)}, {0: (8.0, 35.0), 1: (8.3, 35.5), 2: (8.1, 35.2)}, LEARNED, core.HOLDS),
-    ({0: (8.0, 35.0), 1: (8.3, 35.5), 2: (8.1, 35.2)}, {0: (12.0, 40.0), 1: (12.4, 41.0), 2: (12.2, 40.6)}, LEARNED, core.FAILS),
-    ({0: (10.0, 38.0), 1: (13.0, 42.0), 2: (10.5, 38.5)}, {0: (11.0, 39.0), 1: (11.5, 40.0), 2: (11.2, 39.5)}, LEARNED, core.INCONCLUSIVE),
-    ({0: (12.0, 40.0), 1: (12.4, 41.0), 2: (12.2, 40.6)}, {0: (8.0, 35.0), 1: (8.3, 35.5), 2: (8.1, 35.2)}, UNLEARNED, core.OUT_OF_REGIME),
+@pytest.mark.parametrize("pre, static, bigram_value, status, failed", [
+    ({0: (22.0, 50.0), 1: (22.4, 51.0), 2: (22.2, 50.6)}, {0: (18.0, 45.0), 1: (18.3, 45.5), 2: (18.1, 45.2)}, LEARNED, core.HOLDS, []),
+    ({0: (18.0, 45.0), 1: (18.3, 45.5), 2: (18.1, 45.2)}, {0: (22.0, 50.0), 1: (22.4, 51.0), 2: (22.2, 50.6)}, LEARNED, core.FAILS, []),
+    ({0: (20.0, 48.0), 1: (23.0, 52.0), 2: (20.5, 48.5)}, {0: (21.0, 49.0), 1: (21.5, 50.0), 2: (21.2, 49.5)}, LEARNED, core.INCONCLUSIVE, []),
+    ({0: (22.0, 50.0), 1: (22.4, 51.0), 2: (22.2, 50.6)}, {0: (18.0, 45.0), 1: (18.3, 45.5), 2: (18.1, 45.2)}, UNLEARNED, core.OUT_OF_REGIME,
+     ["learned", "pretrained"]),
+    # a clear chrF and BLEU lead, but static sampling barely translates the LRL (BLEU 8): not judged
+    ({0: (12.0, 40.0), 1: (12.4, 41.0), 2: (12.2, 40.6)}, {0: (8.0, 35.0), 1: (8.3, 35.5), 2: (8.1, 35.2)}, LEARNED, core.OUT_OF_REGIME,
+     ["scored"]),
 ])
-def test_fig27_bleu_fronts(tmp_path, bigram, pre, static, bigram_value, status):
+def test_fig27_bleu_fronts(tmp_path, bigram, pre, static, bigram_value, status, failed):
     bigram(bigram_value)
     verdicts = om.fig27_bleu_fronts(bleu_frame(tmp_path, "hrl_lrl_fi", pre, static), ["hrl_lrl_fi"])
     assert _statuses(verdicts) == {"pretrain_beats_static_bleu": {status}, "pretrain_beats_static_chrf": {status}}, \
         [(v.claim.id, str(v.effect)) for v in verdicts]
+    assert all([g.name for g in v.gates if not g.passed] == failed for v in verdicts)
     assert all(v.effect.unit in ("bleu", "chrf") and v.effect.seeds == (3, 3) for v in verdicts)
 
 
 def test_fig27_one_seed_gives_no_interval(tmp_path, bigram):
     bigram(LEARNED)
-    verdicts = om.fig27_bleu_fronts(bleu_frame(tmp_path, "hrl_lrl_sv", {0: (12.0, 40.0)}, {0: (8.0, 35.0)}, seeds=(0,)),
+    verdicts = om.fig27_bleu_fronts(bleu_frame(tmp_path, "hrl_lrl_sv", {0: (22.0, 50.0)}, {0: (18.0, 45.0)}, seeds=(0,)),
                                     ["hrl_lrl_sv"])
     assert _all(verdicts) == {core.INCONCLUSIVE} and all(v.effect is None and "one seed" in v.note for v in verdicts)
-    assert verdicts[0].numbers["best_bleu_pretrain"] == 12.0
+    assert verdicts[0].numbers["best_bleu_pretrain"] == 22.0
+
+
+def test_learned_gate_prints_the_compared_rate_beside_its_decision(tmp_path, bigram):
+    """The gate is decided where the HRL is learned best (rate 0.1: 3.0 nats), and a claim
+    comparing rate 0.9 (HRL 3.4) shows that rate's loss beside it: 6.0 - 3.4 = 2.6 below."""
+    bigram(LEARNED)
+    df = subset_frame(tmp_path, (6.2, 4.9, 4.5, 4.8, 4.8), [8, 5, 4.0, 4.4, 4.8])
+    static = df[df.method == om.STATIC]
+    gate = om.learned_gate(static, "en-it", compared=0.9)
+    assert gate.passed and "rate 0.1" in gate.measured and "at the compared rate 0.9" in gate.measured
+    assert gate.numbers["compared_loss"] == pytest.approx(3.4, abs=0.02) and "2.6" in gate.measured
+    assert "compared" not in om.learned_gate(static, "en-it", compared=0.1).measured  # the decided rate itself
 
 
 def test_learned_gate_accepts_bleu(tmp_path, bigram):

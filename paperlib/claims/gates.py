@@ -23,6 +23,10 @@ scored       every compared method's corpus BLEU is at least 10: nearer its floo
              by whole points on a few segments, and a verdict on it would say nothing
 headroom     a rate grid can order two methods' best rates: a best rate at the top of its grid
              is a lower bound only (Order Matters Fig. 16)
+fewer        a run saw fewer examples of a task than another by their ends: "better with fewer
+             examples" (Order Matters Fig. 22) needs it
+overshoot    a rate grid reaches past a task's best rate: some rate above it exists, which
+             overfitting could push off a trade-off front (Order Matters Fig. 2's caption)
 """
 
 from __future__ import annotations
@@ -150,3 +154,24 @@ def headroom(a: str, best_a: float, top_a: float, b: str, best_b: float, top_b: 
         text = f"{a}'s best rate {best_a:g} is its grid's highest and not above {b}'s {best_b:g}: its optimum may lie beyond"
     return Gate("headroom", bool(ok), text, {"best_a": float(best_a), "top_a": float(top_a),
                                              "best_b": float(best_b), "top_b": float(top_b)})
+
+
+def overshoot(task: str, best_rate: float, rates) -> Gate:
+    """Some rate of the grid lies above `task`'s best rate (lowest final loss). Overfitting
+    can push only rates above the best off a front: on a grid whose highest rate is still the
+    best (the loss still falling with the rate), no rate is there to be pushed off, and
+    "the front is every rate" would say nothing about overfitting."""
+    above = sorted(r for r in rates if r > best_rate)
+    return Gate("overshoot", bool(above),
+                f"{task}: best rate {best_rate:g} of {', '.join(f'{r:g}' for r in sorted(rates))}: "
+                + (f"{len(above)} rate(s) above it" if above else "the grid's highest, no rate above it to overfit"),
+                {"task": task, "best_rate": float(best_rate), "rates_above": [float(r) for r in above]})
+
+
+def fewer(task: str, seen: float, other_seen: float, context: str) -> Gate:
+    """The run saw fewer examples of `task` (`seen`) than the other (`other_seen`, `context`
+    names it) by their ends: the premise of "even with fewer examples seen, better"."""
+    return Gate("fewer", bool(seen < other_seen),
+                f"{task}: {seen:,.0f} examples seen, {other_seen:,.0f} by {context} "
+                f"({seen / other_seen if other_seen else float('nan'):.2f}x; needs < 1)",
+                {"task": task, "seen": float(seen), "other_seen": float(other_seen)})
