@@ -42,6 +42,13 @@ def test_notebooks_are_committed_clean(name):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert "parameters" in code[0]["metadata"].get("tags", []), "first code cell is the parameters cell"
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "commit without outputs"
+    # papermill reads a parameter only from a line with one '=' (a second one, even in the
+    # comment, drops it from `papermill --help-notebook` with a warning on every run)
+    import papermill
+
+    assigned = [line.split("=")[0].strip() for line in "".join(code[0]["source"]).splitlines()
+                if "=" in line and not line.lstrip().startswith("#")]
+    assert sorted(papermill.inspect_notebook(str(NOTEBOOKS[name]))) == sorted(assigned)
 
 
 def test_failing_notebook_reports_the_cell_error(tmp_path):
