@@ -17,7 +17,7 @@ from . import methods, mixing
 from .checks import check_name, check_types, coerce
 from .files import load_yaml
 from .models import ModelConfig
-from .presets import PRESETS
+from .presets import MIN_VOCAB_SIZE, PRESETS
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class DataConfig:
             raise ValueError(f"data.source must be ddtp, dir or hub, got {self.source!r}")
         if self.source == "dir" and not self.source_path:
             raise ValueError("data.source 'dir' needs data.source_path (the corpus folder)")
-        # an LM block holds its language tag and at least one piece; preparation sets the vocabulary's floor
-        for name, least in (("vocab_size", 1), ("block_size", 2)):
+        # an LM block holds its language tag and at least one piece; a vocabulary needs room beyond byte fallback
+        for name, least in (("vocab_size", MIN_VOCAB_SIZE), ("block_size", 2)):
             if getattr(self, name) is not None and getattr(self, name) < least:
                 raise ValueError(f"data.{name} must be >= {least} or null (the preset's), got {getattr(self, name)!r}")
 

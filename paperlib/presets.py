@@ -269,6 +269,10 @@ def six_layer(p: Preset, **changes) -> Preset:
                                notebooks=SIX_LAYER_NOTEBOOKS, varies=p.name, **changes)
 
 
+# SentencePiece's byte fallback alone takes 259 ids (256 bytes and 3 specials): a vocabulary
+# smaller than this has almost no room for pieces learned from the text
+MIN_VOCAB_SIZE = 300
+
 _BY_NAME = {p.name: p for p in _PRESETS}
 _PRESETS += (six_layer(_BY_NAME["gpu"]), six_layer(_BY_NAME["paper"], steps=350_000, pretrain=300_000))
 PRESETS = {p.name: p for p in _PRESETS}

@@ -375,7 +375,8 @@ def test_json_config_files_are_read_as_json(tmp_path):
     ("eval", {"bleu_max_examples": 0}, "eval.bleu_max_examples must be >= 1, got 0"),
     ("eval", {"max_new_tokens": 0}, "eval.max_new_tokens must be >= 1, got 0"),
     ("data", {"block_size": 1}, r"data.block_size must be >= 2 or null \(the preset's\), got 1"),  # range(0, n, 0)
-    ("data", {"vocab_size": 0}, "data.vocab_size must be >= 1 or null"),
+    ("data", {"vocab_size": 0}, "data.vocab_size must be >= 300 or null"),
+    ("data", {"vocab_size": 299}, "data.vocab_size must be >= 300 or null"),  # preparation's own floor
 ])
 def test_settings_that_would_fail_or_measure_nothing_are_refused_at_construction(section, bad, message):
     """A negative eps or weight decay passed the config, to be refused by torch's AdamW only once

@@ -329,8 +329,8 @@ def test_flops_per_step_are_the_models_per_example_times_batch_at_the_mean_lengt
     full = costs.flops_per_example(model, "translation", costs._vocab(cfg))
     assert costs.flops_per_step(cfg) == pytest.approx(full * cfg.batch_size * 0.25)
     # a config's own vocabulary size, not its preset's
-    own = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, vocab_size=123))
-    assert costs.flops_per_step(own) == pytest.approx(costs.flops_per_example(model, "translation", 123) * cfg.batch_size * 0.25)
+    own = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, vocab_size=1234))
+    assert costs.flops_per_step(own) == pytest.approx(costs.flops_per_example(model, "translation", 1234) * cfg.batch_size * 0.25)
     assert costs.flops_per_step(own) != costs.flops_per_step(cfg)
 
 

@@ -574,7 +574,7 @@ def test_prepared_folders_and_request_checks(corpus_dir, tmp_path, monkeypatch):
     assert prepared_dir("x", "mini", "dir", corpus_dir.name, tmp_path) == prepared_dir("x", "mini", "dir", corpus_dir,
                                                                                         tmp_path)
     assert prepared_dir("x", "mini", "dir", corpus_dir, tmp_path) != prepared_dir("x", "mini", "dir", tmp_path, tmp_path)
-    with pytest.raises(DataError, match=r"vocab size 299 is too small \(byte fallback alone needs 259 ids\)"):
+    with pytest.raises(DataError, match=r"vocab size 299 is too small \(byte fallback alone needs 259 ids\); use >= 300$"):
         prepare("dir_translation", "mini", "dir", corpus_dir, vocab_size=299, data_dir=tmp_path, progress=False)
     with pytest.raises(DataError, match=r"task set 'hrl_lrl_fi' reads DDTP; --source hub serves .*: wmt_fr_zh"):
         named_taskset("hrl_lrl_fi", "hub", None)

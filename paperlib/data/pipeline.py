@@ -232,8 +232,9 @@ def prepare(
     taskset = ts.name
     vocab_size = vocab_size or preset_sizes.vocab_size
     block_size = block_size or preset_sizes.block_size
-    if vocab_size < 300:
-        raise DataError(f"vocab size {vocab_size} is too small (byte fallback alone needs 259 ids); use >= 1000")
+    if vocab_size < presets.MIN_VOCAB_SIZE:
+        raise DataError(f"vocab size {vocab_size} is too small (byte fallback alone needs 259 ids); use >= "
+                        f"{presets.MIN_VOCAB_SIZE}")
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
     root = prepared_dir(taskset, preset, source, source_path, data_dir)
     lock = data_dir / "locks" / f"{root.parent.name}--{root.name}.lock"
