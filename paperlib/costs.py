@@ -143,11 +143,17 @@ def planned_runs(preset: str, only: list[str] | None = None, parameters: dict | 
         for cfg, _ in grid:
             add_with_prefixes(cfg, notebook)
         if notebook in E.DOREMI_NOTEBOOKS:  # DoReMi's reference and proxy models, one run's length each,
-            taskset, experiment = E.doremi_taskset(notebook, parameters)  # each trained alone
+            from .data.tasksets import taskset_of  # each trained alone
+            from .doremi import reference_config
+
+            taskset, experiment = E.doremi_taskset(notebook, parameters)
             proxy = dataclasses.replace(E.doremi_proxy_config(preset, taskset, experiment), stack_seeds=())
-            # keyed apart from the store's runs: the proxy's settings are those of a run the grid may
-            # train too (a tau=1 prefix), and the DoReMi work comes on top of it
-            add(proxy, notebook, 2 * total_steps(proxy), key=("DoReMi", _run_identity(proxy)))
+            steps = total_steps(proxy)
+            # the reference is a stored run: where the grid trains the same one (UniMax, when its
+            # budget leaves uniform weights) the store trains it once, and so it is counted once
+            add(reference_config(proxy, steps, len(taskset_of(proxy.data).tasks)), notebook, steps)
+            # the proxy is not stored: keyed apart from a grid run with its settings (a tau=1 prefix)
+            add(proxy, notebook, steps, key=("DoReMi proxy", _run_identity(proxy)))
     return [PlannedRun(tuple(sorted(notebooks)), cfg, steps, flops_per_step(cfg)) for cfg, steps, notebooks in found.values()]
 
 

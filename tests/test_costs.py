@@ -270,22 +270,34 @@ def test_a_preset_that_stacks_its_seeds_plans_every_seeds_run(monkeypatch):
             assert by_id[costs._run_identity(dataclasses.replace(p.config, seed=seed))].steps == p.steps
 
 
-def test_doremis_reference_and_proxy_are_charged_one_runs_length_each(monkeypatch):
-    """DoReMi trains a reference and a proxy model, one run's length each, alone."""
+def test_doremis_reference_and_proxy_are_charged_one_runs_length_each_and_a_stored_run_once(monkeypatch):
+    """DoReMi trains a reference and a proxy model, one run's length each, alone. The reference
+    is a stored run: at smoke, B5's UniMax run is the same run (its budget leaves uniform
+    weights), which the store trains once -- so it is counted once (it was counted twice: once
+    in the grid, once in DoReMi's 2 x 12 steps)."""
     import dataclasses
+
+    from paperlib.data.tasksets import taskset_of
+    from paperlib.doremi import reference_config
 
     monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
     for notebook in E.DOREMI_NOTEBOOKS:
         taskset, experiment = E.doremi_taskset(notebook, None)
         proxy = dataclasses.replace(E.doremi_proxy_config("smoke", taskset, experiment), stack_seeds=())
-        [p] = [p for p in costs.planned_runs("smoke", [notebook]) if costs._run_identity(p.config) == costs._run_identity(proxy)]
-        assert p.steps == 2 * total_steps(proxy)
+        reference = reference_config(proxy, total_steps(proxy), len(taskset_of(proxy.data).tasks))
+        planned = costs.planned_runs("smoke", [notebook])
+        steps_of = lambda cfg: [p.steps for p in planned if costs._run_identity(p.config) == costs._run_identity(cfg)]
+        assert steps_of(reference) == [total_steps(proxy)]
+        assert total_steps(proxy) in steps_of(proxy)  # the proxy's own entry (a grid run may share its settings)
+        if notebook == "B5_table4_multilingual_lm":
+            [unimax] = [p for p in planned if type(p.config.plan).__name__ == "UniMax"]
+            assert costs._run_identity(unimax.config) == costs._run_identity(reference)
 
 
 def test_doremis_work_is_charged_beside_a_grid_run_with_the_proxys_settings(monkeypatch):
     """At gpu, language modelling's constant-then-inverse-sqrt schedule makes DoReMi's proxy
     settings those of a tau=1 prefix B5's grid trains (same identity): the proxy and reference
-    are charged beside it, not folded into it (their 2 x 2,000 steps vanished from the total)."""
+    is charged beside it, not folded into it (DoReMi's steps vanished from the total)."""
     import dataclasses
 
     monkeypatch.setattr(costs, "flops_per_step", lambda cfg: 1.0)  # steps only
@@ -294,7 +306,7 @@ def test_doremis_work_is_charged_beside_a_grid_run_with_the_proxys_settings(monk
     proxy = dataclasses.replace(E.doremi_proxy_config("gpu", taskset, experiment), stack_seeds=())
     same = sorted(p.steps for p in costs.planned_runs("gpu", [notebook])
                   if costs._run_identity(p.config) == costs._run_identity(proxy))
-    assert same == [total_steps(proxy), 2 * total_steps(proxy)]  # the grid's prefix, and DoReMi's two models
+    assert same == [total_steps(proxy), total_steps(proxy)]  # the grid's prefix, and DoReMi's proxy
 
 
 def test_a_deeper_variant_is_charged_its_base_presets_steps_per_second_divided_by_the_ratio_of_layers(tmp_path, monkeypatch):
