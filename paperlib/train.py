@@ -166,7 +166,8 @@ class _StepSums:
 
 
 class _Interval:
-    """Training statistics accumulated between two evaluations (saved in checkpoints)."""
+    """Training statistics accumulated between two evaluations. Not in checkpoints: one is
+    written only at an evaluation, right after these statistics are written out and reset."""
 
     def __init__(self, tasks):
         self.tasks = list(tasks)
@@ -176,13 +177,6 @@ class _Interval:
         self.nll = np.zeros(len(self.tasks))
         self.tokens = np.zeros(len(self.tasks))
         self.objective, self.steps, self.real, self.padded, self.grad_norm = 0.0, 0, 0, 0, float("nan")
-
-    def state_dict(self):
-        return dict(vars(self))
-
-    def load_state_dict(self, d):
-        for k, v in d.items():
-            setattr(self, k, v)
 
 
 def train(cfg: TrainConfig, run_dir, init_from=None, progress: bool = True, stop_after: int | None = None,
@@ -590,7 +584,6 @@ def _resume_or_fork(runs, learner, cfg, init_froms, main, end) -> tuple[int, flo
     learner.load([(state["model"], state["optimizer"]) for state in states])
     for run, state in zip(runs, states):
         run.sampler.load_state_dict(state["sampler"])
-        run.interval.load_state_dict(state["interval"])
     torch.set_rng_state(states[0]["torch_rng"])  # a stack's runs keep one generator's state
     if states[0].get("cuda_rng") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states[0]["cuda_rng"])
@@ -663,7 +656,7 @@ def _save_checkpoints(runs, learner, step, elapsed) -> None:
     for k, run in enumerate(runs):
         model_state, optimizer_state = learner.state(k)
         state = {"step": step, "elapsed": elapsed, "model": model_state, "optimizer": optimizer_state,
-                 "sampler": run.sampler.state_dict(), "interval": run.interval.state_dict(),
+                 "sampler": run.sampler.state_dict(),
                  "torch_rng": rng, "cuda_rng": cuda_rng}
         buf = io.BytesIO()
         torch.save(state, buf)
