@@ -503,6 +503,8 @@ def test_minimum_and_end_and_fall_after(tmp_path):
     assert at_min[0].shape[0] == 4 and stats.point_loss(*at_min) == pytest.approx(4.4, abs=0.03)  # the best before the end (step 300)
     # still falling from step 200 to the end by 0.2: positive; the same runs at both, so the
     # seeds' offsets (±0.3) cancel and only the sentences' noise (0.05) is left
+    rise, at, last = claims.evidence.rise_after_minimum(falling, "en-fi")
+    assert (at, last) == (300, 400) and rise.estimate == pytest.approx(-0.1, abs=0.03) and rise.high < 0
     fall = claims.evidence.fall_after(falling, "en-fi", 200)
     assert fall.estimate == pytest.approx(0.2, abs=0.03) and fall.se < 0.02 and fall.low > 0.15
 

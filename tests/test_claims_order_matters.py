@@ -453,7 +453,9 @@ def test_a_curve_still_falling_at_its_end_gets_a_negative_rise_with_an_interval(
     bigram(LEARNED)
     v = [v for v in om.fig3_efficiency(efficiency_frame(tmp_path, "fails"), ["hrl_lrl_fi"])
          if v.claim.id == "order.fig4.high_rate_overfits"][0]
-    assert v.status == core.FAILS and v.numbers["min_step"] == v.numbers["last_step"] == 400
+    # the numbers name the point the rise is measured from: step 300, one evaluation before the end
+    assert v.status == core.FAILS and (v.numbers["min_step"], v.numbers["last_step"]) == (300, 400)
+    assert v.numbers["lrl_min"] == pytest.approx(4.6, abs=0.03) and v.numbers["lrl_end"] == pytest.approx(4.5, abs=0.03)
     assert v.effect.estimate == pytest.approx(-0.1, abs=0.03) and v.effect.low < v.effect.high < 0
 
 

@@ -119,6 +119,18 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     return steps, mean, (np.stack([nll for nll, _ in at]), at[0][1]), arm(rows, task, steps[-1])
 
 
+def rise_after_minimum(rows, task: str, after: int = 0) -> tuple[Effect, int, int]:
+    """(rise, step of the minimum, last step): how much the runs' loss of `task` rose from the
+    lowest evaluation before their end (at or after step `after`) to the end -- loss(end) -
+    loss(minimum), the same runs at several evaluations, the minimum chosen again in every
+    resample (`minimum_and_end`). Negative, with a real interval, while the loss still falls:
+    the minimum is taken before the last evaluation, not at it (a rise of exactly 0 there)."""
+    steps, curve, at_min, at_end = minimum_and_end(rows, task, after=after, before_end=True)
+    rise = loss_gain(at_min[0], at_end[0], at_min[1], same_runs=True)
+    candidates = curve[:-1] if len(curve) > 1 else curve
+    return rise, steps[int(np.argmin(candidates))], steps[-1]
+
+
 def fall_after(rows, task: str, step) -> Effect:
     """How much the runs' loss of `task` still fell from evaluation `step` to their end:
     loss(step) - loss(end), the same runs at two evaluations (paired over seeds and sentences)."""

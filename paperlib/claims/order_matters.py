@@ -39,8 +39,8 @@ import numpy as np
 from .. import store
 from . import evidence, gates
 from .core import Claim, Gate, judge
-from .stats import (Effect, best_value_gap, domination_margin, loss_gain, point_loss, score_gain, seed_mean_losses,
-                    shifted)
+from .stats import (Effect, best_value_gap, domination_margin, loss_gain, negated, point_loss, score_gain,
+                    seed_mean_losses, shifted)
 
 PAPER = "Order Matters"
 
@@ -435,10 +435,6 @@ def _domination(rows, tasks) -> tuple[Effect, list]:
     return domination_margin([(nll, tokens) for nll, tokens, _ in fronts]), fronts[0][2]
 
 
-def _negated(effect: Effect) -> Effect:
-    return dataclasses.replace(effect, estimate=-effect.estimate, low=-effect.high, high=-effect.low)
-
-
 def _rows_at(rows, key: str, value):
     return rows[rows[key] == value]
 
@@ -662,13 +658,12 @@ def fig2_fronts(df, tasksets) -> list:
         if static["rate"].nunique() > 1:
             margin, rates = _domination(static, (hrl, lrl))
             verdicts.append(judge(FIG2_FRONT_SUBSET, [learned, overfit, gates.overshoot(lrl, best_lrl, rates)],
-                                  _negated(margin), scope=ts, rates=rates, best_lrl_rate_static=best_lrl))
+                                  negated(margin), scope=ts, rates=rates, best_lrl_rate_static=best_lrl))
 
         top = static["rate"].max()
         high = _rows_at(pre, "rate", top)
         fork = int(high["run_obj"].iloc[0].config.fork_at)
-        steps, curve, at_min, at_end = evidence.minimum_and_end(high, lrl, after=fork, before_end=True)
-        rise = loss_gain(at_end[0], at_min[0], at_min[1], same_runs=True)  # loss(min) - loss(end) = -rise
+        rise, min_step, last_step = evidence.rise_after_minimum(high, lrl, after=fork)
         best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
         overfitting = _rows_at(static, "rate", top)  # where the overfits gate looks
         lrl_steps, lrl_curve, _, _ = evidence.minimum_and_end(overfitting, lrl)
@@ -692,9 +687,9 @@ def fig2_fronts(df, tasksets) -> list:
         seen = min(_series(r, "examples_seen", lrl)[1][-1] for r in high["run_obj"])
         static_seen = max(dict(zip(*_series(r, "examples_seen", lrl)))[stop] for r in overfitting["run_obj"])
         exposed = gates.exposed(lrl, seen, static_seen, f"static sampling's loss at rate {top:g}")
-        verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit, exposed], shifted(rise, TOLERANCE), scope=ts,
-                              rate=top, pretrain_min_step=steps[int(np.argmin(curve))], pretrain_last_step=steps[-1],
-                              pretrain_rise_after_minimum=-rise.estimate, best_rate_pretrain=best[PRETRAIN],
+        verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit, exposed], shifted(negated(rise), TOLERANCE),
+                              scope=ts, rate=top, pretrain_min_step=min_step, pretrain_last_step=last_step,
+                              pretrain_rise_after_minimum=rise.estimate, best_rate_pretrain=best[PRETRAIN],
                               best_rate_static=best[STATIC]))
     return verdicts
 
@@ -773,10 +768,11 @@ def fig3_efficiency(df, tasksets) -> list:
 
         top = static["rate"].max()
         high = _rows_at(static, "rate", top)
-        curve_steps, curve, at_min, at_end = evidence.minimum_and_end(high, lrl, before_end=True)
-        verdicts.append(judge(FIG4_OVERFITS, [learned_gate(static, hrl, compared=top)], loss_gain(at_min[0], at_end[0], at_min[1], same_runs=True),
-                              scope=ts, rate=top, min_step=curve_steps[int(np.argmin(curve))], last_step=curve_steps[-1],
-                              lrl_min=float(np.min(curve)), lrl_end=float(curve[-1])))
+        rise, min_step, last_step = evidence.rise_after_minimum(high, lrl)
+        _, curve, _, _ = evidence.minimum_and_end(high, lrl)
+        verdicts.append(judge(FIG4_OVERFITS, [learned_gate(static, hrl, compared=top)], rise, scope=ts, rate=top,
+                              min_step=min_step, last_step=last_step, lrl_min=float(np.min(curve[:-1])),
+                              lrl_end=float(curve[-1])))
     return verdicts
 
 

@@ -144,6 +144,13 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
                   sentences=n, se=se)
 
 
+def negated(effect: Effect) -> Effect:
+    """The effect in the other direction (e.g. a rise as a fall)."""
+    import dataclasses
+
+    return dataclasses.replace(effect, estimate=-effect.estimate, low=-effect.high, high=-effect.low)
+
+
 def shifted(effect: Effect, by: float, unit: str | None = None) -> Effect:
     """The effect plus a constant (a non-inferiority margin: "not worse by more than δ")."""
     import dataclasses

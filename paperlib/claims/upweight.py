@@ -58,18 +58,6 @@ def _gain(a_rows, b_rows, task, at="final"):
     return loss_gain(a, b, tokens)
 
 
-def _rise_after_minimum(rows, task: str) -> tuple[Effect, int, int]:
-    """(loss(minimum) - loss(end), the step of the seed-mean minimum, the last step) of `task`
-    for the runs of `rows`: minus the rise after the minimum, the same runs at two evaluations.
-    The minimum is the lowest evaluation before the end -- a curve lowest at its end then
-    rises by a negative amount with a real interval, not by a zero-width 0 -- and
-    `loss_gain(same_runs=True)` chooses it again in every resample."""
-    steps, curve, at_min, at_end = evidence.minimum_and_end(rows, task, before_end=True)
-    fall = loss_gain(at_end[0], at_min[0], at_min[1], same_runs=True)
-    candidates = curve[:-1] if len(curve) > 1 else curve
-    return fall, steps[int(np.argmin(candidates))], steps[-1]
-
-
 def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5", "COOLDOWN (5→1)")) -> list:
     """Fig. 1: τ=1, τ=5 and COOLDOWN on one HRL+LRL pair; df has a 'method' column naming
     the three arms (`methods`, in that order) and one row per seed."""
@@ -77,12 +65,12 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5"
     learned = learned_of(tau1, hrl, arm=methods[0])
     overfit = gates.cooldown(lrl, *evidence.minimum_and_end(tau5, lrl))
     # ending below τ=5 is not "without overfitting": a COOLDOWN that overfits less still beats it
-    fall, cd_min_step, cd_last_step = _rise_after_minimum(cd, lrl)
+    rise, cd_min_step, cd_last_step = evidence.rise_after_minimum(cd, lrl)
     return [
         judge(COOLDOWN_BEATS_TAU5, [learned, overfit], _gain(cd, tau5, lrl),
               lrl_cooldown=evidence.mean_final(cd, f"valid_loss.{lrl}"), lrl_tau5=evidence.mean_final(tau5, f"valid_loss.{lrl}")),
-        judge(COOLDOWN_NO_OVERFIT, [learned, overfit], shifted(fall, RISE_TOLERANCE),
-              cooldown_min_step=cd_min_step, last_step=cd_last_step, cooldown_rise_after_minimum=-fall.estimate),
+        judge(COOLDOWN_NO_OVERFIT, [learned, overfit], shifted(stats.negated(rise), RISE_TOLERANCE),
+              cooldown_min_step=cd_min_step, last_step=cd_last_step, cooldown_rise_after_minimum=rise.estimate),
         judge(COOLDOWN_BEATS_TAU1, [learned], _gain(cd, tau1, lrl),
               lrl_cooldown=evidence.mean_final(cd, f"valid_loss.{lrl}"), lrl_tau1=evidence.mean_final(tau1, f"valid_loss.{lrl}")),
         judge(COOLDOWN_KEEPS_HRL, [learned], shifted(_gain(cd, tau1, hrl), HRL_TOLERANCE),
@@ -636,10 +624,9 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
             t_rows, _ = arms(main, ts, tau)
             steps, mean, at_min, at_end = evidence.minimum_and_end(t_rows, lrl)
             best = steps[int(np.argmin(mean))]
-            _, _, before_end, _ = evidence.minimum_and_end(t_rows, lrl, before_end=True)
-            rise = loss_gain(before_end[0], at_end[0], before_end[1], same_runs=True)
+            rise, before_end_step, last_step = evidence.rise_after_minimum(t_rows, lrl)
             verdicts.append(judge(LARGE_TAU_OVERFITS, learned[tau][:1], rise, f"{ts} τ={tau:g}",
-                                  lrl_min_step=best, last_step=steps[-1]))
+                                  lrl_min_step=before_end_step, last_step=last_step))
             overfit = gates.overfits(lrl, steps, mean, at_min, at_end)
             verdicts.append(judge(HRL_STILL_IMPROVING, [learned[tau][0], overfit], evidence.fall_after(t_rows, hrl, best),
                                   f"{ts} τ={tau:g}", lrl_min_step=best))
