@@ -104,6 +104,13 @@ def test_a_test_split_that_repeats_a_training_pair_is_refused(tmp_path):
         sources.load_dir(tmp_path)
 
 
+def test_a_held_out_pair_equal_to_a_training_pair_up_to_case_and_spacing_is_refused(tmp_path):
+    _pair_folder(tmp_path, train_tsv="Hello  world\tCiao mondo\nc\td\n", valid_tsv="v\tw\nhello world\tciao  MONDO\n")
+    with pytest.raises(DataError, match=r"en-it/valid.tsv:2: also in the training data \(train.tsv line 1, up to case "
+                                        r"and spacing\), as are 1 of its 2 examples; .*: remove them from valid.tsv$"):
+        sources.load_dir(tmp_path)
+
+
 def test_a_document_held_out_and_trained_on_is_refused(tmp_path):
     (tmp_path / "fi").mkdir()
     (tmp_path / "fi" / "train.txt").write_text("yksi\nkaksi\n")

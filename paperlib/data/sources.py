@@ -104,24 +104,34 @@ def _read_docs(path: Path) -> list[tuple[int, str]]:
     return list(_lines(path))
 
 
+def _comparable(item):
+    """A pair or document as the held-out check compares it: case and runs of spaces ignored
+    ("Hello  world" and "hello world" are the same sentence to a model that memorised one)."""
+    if isinstance(item, tuple):
+        return tuple(_comparable(side) for side in item)
+    return " ".join(item.split()).casefold()
+
+
 def _check_held_out(numbered: dict) -> None:
     """A validation or test example that is also a training example (the same pair, or the
-    same document) is a one-line error naming both lines: it would grade memorisation."""
+    same document, up to case and spacing) is a one-line error naming both lines: it would
+    grade memorisation."""
     train_file, train = numbered["train"]
     first = {}
     for n, item in train:
-        first.setdefault(item, n)
+        first.setdefault(_comparable(item), (n, item))
     for split in ("valid", "test"):
         if split in numbered:
             path, items = numbered[split]
-            shared = [(n, first[item]) for n, item in items if item in first]
+            shared = [(n, item, first[_comparable(item)]) for n, item in items if _comparable(item) in first]
             if shared:
-                n, m = shared[0]
+                n, item, (m, trained) = shared[0]
+                exact = all(it == first[_comparable(it)][1] for _, it, _ in shared)
                 fix = (f"e.g. grep -vxFf {train_file} {path} > {path}.new && mv {path}.new {path}"
-                       if path.suffix != ".jsonl" else f"remove them from {path.name}")
-                raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {m}), as are "
-                                f"{len(shared)} of its {len(items)} examples; held-out examples must not be trained "
-                                f"on: {fix}")
+                       if path.suffix != ".jsonl" and exact else f"remove them from {path.name}")
+                raise DataError(f"{path}:{n}: also in the training data ({train_file.name} line {m}"
+                                f"{'' if item == trained else ', up to case and spacing'}), as are {len(shared)} of its "
+                                f"{len(items)} examples; held-out examples must not be trained on: {fix}")
 
 
 # dir_signature's hashes in this process, by what the files' stat says (paths, sizes, times):
