@@ -147,6 +147,20 @@ def test_same_runs_interval_uses_the_seeds_once():
         stats.loss_gain(a, later[:2], tokens, same_runs=True)
 
 
+def test_an_arm_of_evaluations_draws_its_seeds_once_for_all_of_them():
+    """Five evaluations of the same 3 runs, all alike: the best of them is that one curve point,
+    so the interval is the single evaluation's. Drawn as five different runs, the best of five
+    seed draws would be lower by luck in every resample and the interval narrower (≈ 0.77x)."""
+    rng = np.random.default_rng(4)
+    tokens = np.full(200, 10.0)
+    a = (4 + rng.normal(0, 0.3, (3, 1)) + rng.normal(0, 0.2, (3, 200))) * 10
+    b = (4.1 + rng.normal(0, 0.3, (3, 1)) + rng.normal(0, 0.2, (3, 200))) * 10
+    single, copies = stats.loss_gain(a, b, tokens), np.stack([a] * 5)
+    curve = stats.loss_gain(copies, b, tokens, evaluations=True)
+    assert curve.estimate == pytest.approx(single.estimate) and curve.se == pytest.approx(single.se, rel=0.05)
+    assert stats.loss_gain(copies, b, tokens).se < 0.85 * single.se  # the runs-apart reading
+
+
 def test_rise_after_a_chosen_minimum_aa_false_verdict_rate():
     """A flat curve: 8 evaluations of the same 3 runs with no trend, only noise (per seed and
     evaluation, and per sentence). Its lowest point before the end is low by luck, so the rise

@@ -119,6 +119,16 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     return steps, mean, (np.stack([nll for nll, _ in at]), at[0][1]), arm(rows, task, steps[-1])
 
 
+def over_run(rows, task: str, after_fork: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(nll (evaluations, seeds, sentences), tokens) of `task` at every evaluation of the runs
+    of `rows`: "the best over the run" for `stats.loss_gain(..., evaluations=True)`, which
+    finds the curve's minimum again in every resample. after_fork: only the evaluations after
+    the runs' fork -- a run pre-trained on one task and then fine-tuned on all is judged on
+    its fine-tuning (its best English would otherwise be the English-only model's)."""
+    fork = rows["run_obj"].iloc[0].config.fork_at
+    return minimum_and_end(rows, task, after=fork + 1 if after_fork and fork is not None else 0)[2]
+
+
 def rise_after_minimum(rows, task: str, after: int = 0) -> tuple[Effect, int, int]:
     """(rise, step of the minimum, last step): how much the runs' loss of `task` rose from the
     lowest evaluation before their end (at or after step `after`) to the end -- loss(end) -

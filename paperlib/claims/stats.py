@@ -105,7 +105,8 @@ def point_loss(nll, tokens) -> float:
     return float(min(c.mean(axis=0).sum() / np.sum(tokens) for c in arm))
 
 
-def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_runs: bool = False) -> Effect:
+def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_runs: bool = False,
+              evaluations: bool = False) -> Effect:
     """How much lower arm A's validation loss is than arm B's: loss(B) - loss(A), > 0 when
     A is better, with a 95% percentile interval.
 
@@ -120,7 +121,11 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
     the interval uses Student's t on the seeds' S - 1 degrees of freedom (a paired design:
     the seeds are the replicates once, not twice). An arm may then hold several evaluations
     (configs = evaluations): its best, e.g. the curve's minimum, is chosen again in every
-    resample, so that picking the lowest point does not shrink the rise after it."""
+    resample, so that picking the lowest point does not shrink the rise after it.
+
+    evaluations: each arm's configurations are evaluations of one set of runs (its curve), not
+    different runs: its seeds are drawn once for all of them, and its best -- the curve's
+    minimum, "the best over the run" -- is chosen again in every resample."""
     a, b = _as_arm(a_nll), _as_arm(b_nll)
     tokens = np.asarray(tokens, dtype=np.float64)
     if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
@@ -135,7 +140,9 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
         gains = _arm_losses(b, tokens, counts, rng, weights) - _arm_losses(a, tokens, counts, rng, weights)
         half = paired_t_quantile(a.shape[1])
     else:
-        gains = _arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng)
+        wa, wb = ((_seed_weights(rng, a.shape[1], n_boot), _seed_weights(rng, b.shape[1], n_boot)) if evaluations
+                  else (None, None))
+        gains = _arm_losses(b, tokens, counts, rng, wb) - _arm_losses(a, tokens, counts, rng, wa)
         half = t_quantile(a.shape[1], b.shape[1])
     estimate = point_loss(b, tokens) - point_loss(a, tokens)
     se = float(gains.std(ddof=1))
