@@ -37,6 +37,11 @@ from .core import Gate
 from .stats import loss_gain
 
 LEARNED_MARGIN = 1.0     # nats per token below the bigram baseline
+LM_LEARNED_MARGIN = 0.5
+"""nats/token an LM must be below the LM bigram (fit on the same training blocks) to count as
+having learned: a language model has no source sentence, so the translation margin (1 nat, what
+the source must add) does not carry over; 0.5 nats is a 40% lower perplexity than the
+previous-token model, i.e. context beyond the previous token is being used."""
 LEARNED_BLEU = 10.0
 OVERFIT_BEFORE = 0.8     # fraction of training by which the minimum must come
 OVERFIT_RISE_SE = 3.0

@@ -62,9 +62,11 @@ FIG1_FRONT_NOT_IMPROVED = Claim(
     "when all tasks are high-resource.",
     "Fig. 1: the fronts coincide (read from the figure, no number given)",
     gates=("learned", "pretrained"), minimum=0.0,
-    statistic="equal-weight mean of both tasks' final validation losses at each front's best rate, pre-training minus "
-              f"static, plus a tolerance of {MINIMUM} nats (holds when pre-training's front is not better than static's "
-              f"by {MINIMUM} or more)")
+    statistic="equal-weight mean of both tasks' final validation losses at each front's best rate among the rates "
+              "every seed ran (the middle rate alone where the preset seeds only that one: then one point per method, "
+              f"not a front), pre-training minus static, plus a tolerance of {MINIMUM} nats (holds when pre-training is "
+              f"not better than static by {MINIMUM} or more on that mean; a point better on one pair and worse on the "
+              "other by as much passes)")
 
 FIG20_NO_EFFICIENCY_GAIN = Claim(
     "order.fig20.no_hrl_efficiency_gain", PAPER, "App. A.4, Fig. 20",
@@ -137,7 +139,8 @@ FIG1_EVERY_RATE_ON_FRONT = Claim(
     statistic="static sampling's rates as points (final validation loss of each task, seed mean): the smallest margin "
               "by which any rate escapes domination by another -- min over rates k and other rates j of max over the "
               "two tasks of (loss_j - loss_k); holds when it is positive: every rate is on the front. Bootstrap over "
-              "each rate's seeds (shared by the tasks) and each task's sentences")
+              "each rate's seeds (shared by the tasks) and each task's sentences, on the seeds every rate ran (a "
+              "preset that seeds only the middle rate leaves one: no interval, inconclusive)")
 
 FIG2_FRONT_SUBSET = Claim(
     "order.fig2.lrl_front_is_a_subset_of_rates", PAPER, "§4.1.2, Fig. 2 caption",
@@ -235,7 +238,9 @@ FIG5_DROPOUT = Claim(
     "Fig. 5: dropout 0.1 with pre-training vs more dropout without (read from the figure, no number given)",
     gates=("learned", "pretrained", "overfits"), minimum=MINIMUM,
     statistic="final LRL validation loss at each front's best rate, static sampling with more dropout minus "
-              "pre-training")
+              "pre-training. Gate `learned` on both static arms (a dropout too strong to learn with would make the "
+              "claim hold for nothing); the dropout arm's LRL training-subset loss against static sampling's, rate by "
+              "rate, is shown (above zero: the extra dropout did regularise)")
 
 FIG6_FORGETS = Claim(
     "order.fig6.lrl_only_forgets_hrl", PAPER, "§4.1.3, Fig. 6",
@@ -329,8 +334,9 @@ FIG9_NMT = Claim(
     "for the low-resource task.",
     "Fig. 9 right: read from the figure, no number given",
     gates=("learned", "pretrained", "falling"), minimum=MINIMUM,
-    statistic="equal-weight mean of both tasks' final validation losses at each front's best rate (fine-tuning "
-              "length fixed), shortest minus longest pre-training")
+    statistic="per task (two scopes, HRL and LRL: 'not just for the low-resource task' needs both -- an equal-"
+              "weight mean would let an LRL gain pay for an HRL loss), the final validation loss at each front's best "
+              "rate for that task (fine-tuning length fixed), shortest minus longest pre-training")
 
 FIG27_BLEU = Claim(
     "order.fig27.pretrain_beats_static_bleu", PAPER, "App. A.5, Fig. 27, 28",
@@ -530,7 +536,7 @@ def _with_context(gate, context: str):
     return dataclasses.replace(gate, measured=f"{context}: {gate.measured}")
 
 
-def learned_gate(rows, task: str, key: str = "rate", compared=None):
+def learned_gate(rows, task: str, key: str = "rate", compared=None, margin: float = gates.LEARNED_MARGIN):
     """`gates.learned` on `task` at the end of the rows' runs: the configuration with the
     lowest seed-mean final loss (with its BLEU where measured).
 
@@ -538,7 +544,8 @@ def learned_gate(rows, task: str, key: str = "rate", compared=None):
     learned best. A claim's effect may compare another configuration (Fig. 2's best LRL rate,
     where the HRL gets fewer examples -- the trade-off itself, not a failure to learn): with
     `compared` (that configuration's `key` value) its loss and distance from the bigram are
-    printed beside the decision, so that a reader sees both."""
+    printed beside the decision, so that a reader sees both. margin: `gates.LM_LEARNED_MARGIN`
+    for language models (no source sentence to add what the translation margin asks)."""
     column = f"valid_loss.{task}"
     chosen, where = rows, "end of training"
     if key in rows and rows[key].notna().any():
@@ -552,7 +559,7 @@ def learned_gate(rows, task: str, key: str = "rate", compared=None):
     bleu = float(chosen[bleu_column].mean()) if bleu_column in chosen and chosen[bleu_column].notna().all() else None
     cfg = chosen["run_obj"].iloc[0].config
     bigram = evidence.bigram(cfg)[task]
-    gate = _with_context(gates.learned(task, evidence.mean_final(chosen, column), bigram, bleu), where)
+    gate = _with_context(gates.learned(task, evidence.mean_final(chosen, column), bigram, bleu, margin), where)
     if compared is not None and key in rows and compared != chosen[key].iloc[0]:
         loss = evidence.mean_final(rows[rows[key] == compared], column)
         gate = dataclasses.replace(gate, measured=f"{gate.measured}; at the compared {key} {compared:g}: {task} loss "
@@ -561,7 +568,7 @@ def learned_gate(rows, task: str, key: str = "rate", compared=None):
     return gate
 
 
-def pretrained_gate(rows, task: str):
+def pretrained_gate(rows, task: str, margin: float = gates.LEARNED_MARGIN):
     """`gates.learned` (named pretrained) on `task` at the end of pre-training: step
     `fork_at` of the rows' runs, one run per seed (each seed has its own pre-training)."""
     runs = list(rows.drop_duplicates("seed")["run_obj"] if "seed" in rows else rows["run_obj"].iloc[:1])
@@ -570,7 +577,8 @@ def pretrained_gate(rows, task: str):
         nll, tokens = evidence.at_steps(run, task, run.config.fork_at)[0]
         losses.append(float(nll.sum() / tokens.sum()))
         steps.add(run.config.fork_at)
-    gate = gates.learned(task, float(np.mean(losses)), evidence.bigram(runs[0].config)[task], name="pretrained")
+    gate = gates.learned(task, float(np.mean(losses)), evidence.bigram(runs[0].config)[task], margin=margin,
+                         name="pretrained")
     return _with_context(gate, f"end of pre-training (step {', '.join(map(str, sorted(steps)))})")
 
 
@@ -794,10 +802,17 @@ def fig5_regularisation(df, taskset: str, dropout: float) -> list:
     """A4, Fig. 5: static sampling with more dropout vs pre-training -> joint fine-tuning."""
     hrl, lrl = _tasks(taskset)
     static, pre, drop = (df[df.method == m] for m in (STATIC, PRETRAIN, f"{STATIC}, dropout {dropout}"))
-    gate_list = [learned_gate(static, hrl), pretrained_gate(pre, hrl), overfits_gate(static, lrl)]
+    gate_list = [learned_gate(static, hrl), _with_context(learned_gate(drop, hrl), f"dropout {dropout:g}"),
+                 pretrained_gate(pre, hrl), overfits_gate(static, lrl)]  # the dropout arm learns too
     effect, numbers = _front_gain(pre, drop, lrl, names=("pretrain", "dropout"))
     static_best = float(static.groupby("rate")[f"valid_loss.{lrl}"].mean().min())
-    return [judge(FIG5_DROPOUT, gate_list, effect, scope=taskset, dropout=dropout, best_lrl_loss_static=static_best, **numbers)]
+    # did more dropout regularise? its LRL training-subset loss against static sampling's, rate by rate
+    column = f"train_subset_loss.{lrl}"
+    shared = sorted(set(drop["rate"]) & set(static["rate"]))
+    regularised = {float(r): float(_rows_at(drop, "rate", r)[column].mean() - _rows_at(static, "rate", r)[column].mean())
+                   for r in shared} if column in drop and column in static else {}
+    return [judge(FIG5_DROPOUT, gate_list, effect, scope=taskset, dropout=dropout, best_lrl_loss_static=static_best,
+                  lrl_train_loss_dropout_minus_static=regularised, **numbers)]
 
 
 def fig6_finetune_only(df, taskset: str) -> list:
@@ -838,7 +853,8 @@ def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
     langs = list(get_taskset(taskset).tasks)
     hrl, low = langs[0], langs[2:]
     temp, restart, pre = (df[df.method == m] for m in (f"temperature τ={tau:g}", RESTART, LM_PRETRAIN))
-    learned, pretrained = learned_gate(temp, hrl), pretrained_gate(pre, hrl)
+    lm = gates.LM_LEARNED_MARGIN  # language models: no source sentence
+    learned, pretrained = learned_gate(temp, hrl, margin=lm), pretrained_gate(pre, hrl, margin=lm)
 
     def gain(a_rows, b_rows, lang, names):
         """loss(B) - loss(A) at each arm's best evaluation over its run (pre-training's after its
@@ -889,7 +905,8 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
     langs = list(get_taskset(lm_taskset).tasks)
     short, long = min(lm_df["pretrain"]), max(lm_df["pretrain"])
     s_rows, l_rows = _rows_at(lm_df, "pretrain", short), _rows_at(lm_df, "pretrain", long)
-    lm_gates = [learned_gate(s_rows, langs[0]), pretrained_gate(s_rows, langs[0]),
+    lm = gates.LM_LEARNED_MARGIN  # language models: no source sentence
+    lm_gates = [learned_gate(s_rows, langs[0], margin=lm), pretrained_gate(s_rows, langs[0], margin=lm),
                 falling_gate(l_rows, langs[0])]
     for claim, group, (a_rows, b_rows) in ((FIG9_LM_LRL, langs[2:], (l_rows, s_rows)),
                                            (FIG9_LM_HRL, langs[:2], (s_rows, l_rows))):
@@ -904,10 +921,11 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
     hrl, lrl = _tasks(nmt_taskset)
     short, long = min(nmt_df["pretrain"]), max(nmt_df["pretrain"])
     s_rows, l_rows = _rows_at(nmt_df, "pretrain", short), _rows_at(nmt_df, "pretrain", long)
-    effect, numbers = _front_gain(l_rows, s_rows, (hrl, lrl), names=("longest", "shortest"))
-    verdicts.append(judge(FIG9_NMT, [learned_gate(s_rows, hrl), pretrained_gate(s_rows, hrl),
-                                     falling_gate(l_rows, hrl)], effect, scope=f"NMT {nmt_taskset}",
-                          pretrain_steps=[int(short), int(long)], **numbers))
+    nmt_gates = [learned_gate(s_rows, hrl), pretrained_gate(s_rows, hrl), falling_gate(l_rows, hrl)]
+    for task in (hrl, lrl):
+        effect, numbers = _front_gain(l_rows, s_rows, task, names=("longest", "shortest"))
+        verdicts.append(judge(FIG9_NMT, nmt_gates, effect, scope=f"NMT {nmt_taskset} {task}",
+                              pretrain_steps=[int(short), int(long)], **numbers))
     return verdicts
 
 
