@@ -89,7 +89,7 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5"
 # - Translation claims need `learned` on the HRL (1 nat below the source-blind bigram, or BLEU
 #   >= 10); language-modelling claims need it against the LM bigram with LM_LEARNED_MARGIN.
 # - Helpers that stats/evidence do not have are written here (`_over_run`, `_average`,
-#   `_combined`, `_two_sample`; contrasts of several gaps are `stats.loss_contrast`).
+#   `_moved_more`, `_two_sample`; contrasts of several gaps are `stats.loss_contrast`).
 # ==================================================================================================
 
 MINIMUM = 0.02            # nats/token: the practical minimum of a "better" claim (as in Fig. 1)
@@ -165,14 +165,60 @@ def _best_of(groups, tasks, at="final") -> tuple[np.ndarray, np.ndarray]:
     return np.stack([nll for nll, _ in arms]), arms[0][1]
 
 
-def _combined(estimate: float, effects, unit: str = "nats/token") -> Effect:
-    """An effect computed from independent effects (different sentences): SE the root sum of
-    their squared SEs, interval estimate +- t x SE (t on the fewest seeds)."""
-    se = float(np.sqrt(sum(e.se ** 2 for e in effects)))
-    fewest = min(s for e in effects for s in e.seeds)
-    half = stats.t_quantile(fewest, fewest) * se
-    return Effect(float(estimate), float(estimate - half), float(estimate + half), unit=unit,
-                  seeds=tuple(s for e in effects for s in e.seeds), sentences=sum(e.sentences for e in effects), se=se)
+def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_BOOT, seed: int = 0) -> Effect:
+    """|move of `more`| - |move of `less`|, a task's move its loss at one setting minus at
+    another (e.g. the smallest and the largest τ), both tasks scored on the SAME runs.
+    lo, hi: {task: (nll (seeds, sentences), tokens)} of the two settings' runs, the seeds in the
+    same order for every task.
+
+    A seed's overall quality moves both tasks' losses, so the two moves M (of `more`) and N are
+    correlated and their SEs do not add in quadrature: one bootstrap draws each setting's seeds
+    once for both tasks (the same runs, as `stats.domination_margin` does) and each task's
+    sentences (its own pairing of the two settings). The absolute values are not bootstrapped
+    directly: near a sign change of a move, |.| clips the resamples and shrinks the SE (an A/A
+    simulation gave 7-8% false 'holds'). Instead |M| - |N| = min(sM - N, sM + N) with s the sign
+    of M's estimate, and each of the two linear contrasts gets estimate +- t x bootstrap SE (t on
+    the two settings' seeds, `stats.t_quantile`): `low` is the smaller lower bound (both
+    contrasts positive: an intersection-union test, as `domination_margin`), `high` the upper
+    bound of max over s of min(sM - N, sM + N) from both contrasts' two-sided Bonferroni bounds
+    (the sign of M unknown)."""
+    from scipy.stats import norm, t as student
+
+    arms = {}
+    for task in (more, less):
+        (a, tokens), (b, tokens_b) = lo[task], hi[task]
+        a, b, tokens = stats._as_arm(a), stats._as_arm(b), np.asarray(tokens, dtype=np.float64)
+        if a.shape[0] != 1 or b.shape[0] != 1 or not (a.shape[2] == b.shape[2] == len(tokens)) \
+                or not np.array_equal(tokens, np.asarray(tokens_b, dtype=np.float64)):
+            raise ValueError(f"{task}: both settings must be scored on the same sentences: {a.shape}, {b.shape}")
+        arms[task] = (a, b, tokens)
+    lo_seeds, hi_seeds = {arms[t][0].shape[1] for t in arms}, {arms[t][1].shape[1] for t in arms}
+    if len(lo_seeds) != 1 or len(hi_seeds) != 1:
+        raise ValueError(f"both tasks must come from the same runs: seeds {lo_seeds} and {hi_seeds}")
+    s_lo, s_hi = lo_seeds.pop(), hi_seeds.pop()
+    rng = np.random.default_rng(seed)
+    w_lo, w_hi = stats._seed_weights(rng, s_lo, n_boot), stats._seed_weights(rng, s_hi, n_boot)  # once for both tasks
+    moves, points = {}, {}
+    for task, (a, b, tokens) in arms.items():
+        counts = stats._sentence_counts(rng, len(tokens), n_boot)
+        moves[task] = (stats._config_losses(a, tokens, counts, rng, w_lo)[:, 0]
+                       - stats._config_losses(b, tokens, counts, rng, w_hi)[:, 0])
+        points[task] = stats.point_loss(a, tokens) - stats.point_loss(b, tokens)
+    m, n = points[more], points[less]
+    sign = 1.0 if m >= 0 else -1.0
+    contrasts = {"difference": (m - n, moves[more] - moves[less]), "sum": (m + n, moves[more] + moves[less])}
+    se = {k: float(reps.std(ddof=1)) for k, (_, reps) in contrasts.items()}
+    df = s_lo + s_hi - 2
+    t_one = stats.t_quantile(s_lo, s_hi)
+    t_both = float(student.ppf(1 - 0.025 / 2, df)) if s_lo > 1 and s_hi > 1 else float(norm.ppf(1 - 0.025 / 2))
+    oriented = {k: sign * est for k, (est, _) in contrasts.items()}  # s(M - N), s(M + N): sM ∓ N, min |M| - |N|
+    low = min(est - t_one * se[k] for k, est in oriented.items())
+    lower = {k: est - t_both * se[k] for k, (est, _) in contrasts.items()}
+    upper = {k: est + t_both * se[k] for k, (est, _) in contrasts.items()}
+    high = max(min(upper.values()), -max(lower.values()))
+    binding = min(oriented, key=oriented.get)
+    return Effect(float(abs(m) - abs(n)), float(low), float(high), seeds=(s_lo, s_hi),
+                  sentences=sum(len(t) for _, _, t in arms.values()), se=se[binding])
 
 
 def _two_sample(statistic, a, b, unit: str, n_boot: int = stats.N_BOOT, seed: int = 0) -> Effect | None:
@@ -545,9 +591,14 @@ TAU_MOVES_LRL_MORE = Claim(
     "low-resource language.",
     "Fig. 9 curves (no number given)", gates=("learned",), minimum=0.05,
     statistic="|effect of τ on the LRL| − |effect of τ on the HRL|, each the mean validation loss over the run at the "
-              "smallest minus at the largest τ (temperature sampling, clipped runs), per task pair; the two tasks' "
-              "effects are on different sentences, so the SEs add in quadrature; minimum 0.05 nats; gate: both runs "
-              "learned the HRL")
+              "smallest minus at the largest τ (temperature sampling, clipped runs), per task pair. Both moves come from the "
+              "same runs, and a seed's overall quality moves both tasks, so they are correlated (their SEs do not add "
+              "in quadrature): one bootstrap draws each τ's seeds once for both tasks and each task's sentences. "
+              "|L| − |H| = min(sL − H, sL + H), s the sign of L's estimate: holds when both contrasts' lower bounds "
+              "(estimate − t × bootstrap SE, t on the seeds) are above 0 (intersection-union; |.| itself is not "
+              "bootstrapped: near a sign change it clips the resamples and shrinks the SE) and the estimate is at "
+              "least 0.05 nats; does not hold when the upper bound, from both contrasts' Bonferroni bounds, is below "
+              "0.05; gate: both runs learned the HRL")
 
 EQUIVALENCE_BAND = 0.05  # nats: "the same validation loss" allows this much either way
 SAME_LOSS_GIVEN_COMPUTE = Claim(
@@ -633,12 +684,9 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
         # Fig. 9: τ moves the LRL more than the HRL
         (t_lo, _), (t_hi, _) = arms(main, ts, lo), arms(main, ts, hi)
         steps = _shared_steps(t_lo, t_hi)
-        moved = {}
-        for task in (hrl, lrl):
-            (a, tokens), (b, _) = _over_run(t_hi, task, steps), _over_run(t_lo, task, steps)
-            moved[task] = loss_gain(a, b, tokens)  # loss at the smallest τ minus at the largest
-        verdicts.append(judge(TAU_MOVES_LRL_MORE, [learned[lo][0], learned[hi][0]],
-                              _combined(abs(moved[lrl].estimate) - abs(moved[hrl].estimate), moved.values()),
+        at_lo, at_hi = ({task: _over_run(rows, task, steps) for task in (hrl, lrl)} for rows in (t_lo, t_hi))
+        moved = {task: loss_gain(at_hi[task][0], at_lo[task][0], at_hi[task][1]) for task in (hrl, lrl)}  # smallest τ minus largest
+        verdicts.append(judge(TAU_MOVES_LRL_MORE, [learned[lo][0], learned[hi][0]], _moved_more(at_lo, at_hi, lrl, hrl),
                               f"{ts} τ={lo:g} vs τ={hi:g}", lrl_effect=str(moved[lrl]), hrl_effect=str(moved[hrl])))
     # gradient clipping: the largest τ on the first pair, without clipping
     ts, (hrl, lrl) = next(iter(pairs.items()))
