@@ -585,6 +585,55 @@ def test_table4_outcomes(tmp_path, bigram, finals, noise, expected, tau1_trades)
     assert [v.scope for v in verdicts] == ["pl", "fi", "hu", "en", "en", "pl", "fi", "hu"]
 
 
+TRADES = "table4.tau1_trades_others_for_english"
+
+
+def test_table4_tau1_trades_needs_every_other_method_ahead(tmp_path, bigram):
+    """'τ=1 ... sacrificing performance on all other languages': on pl, Order Matters is a little
+    worse than τ=1 (5.03 against 5.0) while every other method is far ahead -- the best of the
+    others beating τ=1 is not 'every other method'. Does not hold on pl, Order Matters named the
+    closest; the other languages, where every method is ahead, still hold."""
+    bigram(4.6)
+    finals = {**TABLE4_AS_THE_PAPER_SAYS, "Order Matters": {**TABLE4_AS_THE_PAPER_SAYS["Order Matters"], "pl": 5.03}}
+    verdicts = {v.scope: v for v in upweight.table4_multilingual_lm(table_frame(tmp_path, finals), "en", LANGS[1:])
+                if short(v) == TRADES}
+    assert {scope: v.status for scope, v in verdicts.items()} == {"en": HOLDS, "pl": FAILS, "fi": HOLDS, "hu": HOLDS}
+    assert verdicts["pl"].numbers["closest"] == "Order Matters" and verdicts["fi"].numbers["closest"] == "Order Matters"
+    assert verdicts["pl"].effect.estimate == pytest.approx(-0.03, abs=0.02)
+    assert set(verdicts["fi"].numbers["gap_by_method"]) == set(METHODS) - {"τ=1 (proportional)"}
+    assert verdicts["en"].numbers["closest"] == "COOLDOWN"  # the other method nearest τ=1 on English (3.05)
+
+
+def _lm_arms(rng, losses, n=200, seeds=3, seed_sd=0.05, noise_sd=0.3):
+    """([(seeds, sentences) summed nll per method], tokens): the methods' runs on one language,
+    as tests/test_claims.py's `_sim` (sentence difficulty shared, an offset per run, noise per
+    sentence); method k's loss is losses[k]."""
+    tokens = rng.integers(5, 30, n).astype(float)
+    base = tokens * rng.normal(0, 1, n)
+    return [np.stack([base + tokens * (loss + rng.normal(0, seed_sd)) + rng.normal(0, noise_sd, n) * np.sqrt(tokens)
+                      for _ in range(seeds)]) for loss in losses], tokens
+
+
+@pytest.mark.parametrize("gaps, wrong", [
+    ((0.0, 0.5, 0.5, 0.5, 0.5, 0.5), HOLDS),          # one method no better than τ=1: 'every method beats it' is false
+    ((0.02, 0.02, 0.02, 0.02, 0.02, 0.02), FAILS),    # every method ahead by the minimum: 'does not hold' is false
+])
+def test_table4_every_method_beats_aa_false_verdicts_at_most_five_percent(gaps, wrong):
+    """A/A at the boundary of 'every other method beats τ=1' (six methods, 3 seeds each): with
+    one method tied, the best of the six (the old statistic) beats τ=1 in every trial; the
+    per-method intersection-union rule says 'holds' at most 5% of the time, and with every
+    method ahead by exactly the minimum says 'does not hold' at most 5% (Bonferroni over the
+    methods). Measured with 600 trials: 1.3% and 1.2% (the best of six: 100% false 'holds');
+    at minimum 0 (one tie / every gap 0) the same."""
+    rng = np.random.default_rng(8)
+    trials, false = 200, 0
+    for t in range(trials):
+        (t1, *others), tokens = _lm_arms(rng, [4.0, *(4.0 - g for g in gaps)], n=150)
+        effect, _ = upweight._every_beats(t1, {f"m{i}": o for i, o in enumerate(others)}, tokens, n_boot=300, seed=t)
+        false += core.decide(upweight.TAU1_TRADES, [], effect) == wrong
+    assert false / trials <= 0.05, false
+
+
 def test_table4_cooldown_second_on_english_counts_doremi_but_best_on_lrls_does_not(tmp_path, bigram):
     """'On the only HRL English, COOLDOWN is only behind τ=1': every row of the table, DoReMi's
     included (the paper's is behind, 2.89 vs 2.75); 'best on all three LRLs' leaves DoReMi out

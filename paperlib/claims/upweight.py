@@ -221,6 +221,33 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
                   sentences=sum(len(t) for _, _, t in arms.values()), se=se[binding])
 
 
+def _every_beats(loser, others: dict, tokens, n_boot: int = stats.N_BOOT, seed: int = 0) -> tuple[Effect, dict]:
+    """Whether EVERY arm of `others` ({name: nll (seeds, sentences)}) has a lower loss than
+    `loser` (same sentences, `tokens`): per arm, loss(loser) - loss(arm) by `loss_gain`, and
+    (the Effect, {name: that gap}). The estimate is the smallest gap (the closest arm); `low`
+    the smallest per-arm lower bound (every gap positive: an intersection-union test, valid
+    without a multiplicity correction) and `high` the smallest per-arm upper bound at a
+    Bonferroni-corrected level (some gap below the minimum: a union over the arms), as
+    `stats.domination_margin` does for its pairs; `core.decide` then keeps both false verdicts
+    at most 2.5% (the A/A test in tests/test_claims_upweight.py). The best of the arms against
+    `loser` would answer another question: whether SOME arm beats it."""
+    from scipy.stats import norm, t as student
+
+    gaps = {name: loss_gain(nll, loser, tokens, n_boot=n_boot, seed=seed) for name, nll in others.items()}
+    k = len(gaps)
+
+    def upper(e):  # one-sided 1 - 0.025/k bound, Student's t on the pooled seeds as `stats.t_quantile`
+        a, b = e.seeds
+        q = float(student.ppf(1 - 0.025 / k, a + b - 2)) if a > 1 and b > 1 else float(norm.ppf(1 - 0.025 / k))
+        return e.estimate + q * e.se
+
+    closest = min(gaps, key=lambda name: gaps[name].estimate)
+    effect = Effect(gaps[closest].estimate, min(e.low for e in gaps.values()), min(upper(e) for e in gaps.values()),
+                    seeds=(gaps[closest].seeds[1], *(e.seeds[0] for e in gaps.values())),
+                    sentences=gaps[closest].sentences, se=gaps[closest].se)
+    return effect, gaps
+
+
 def _two_sample(statistic, a, b, unit: str, n_boot: int = stats.N_BOOT, seed: int = 0) -> Effect | None:
     """statistic(a, b) with a 95% percentile bootstrap interval, a and b resampled
     independently (scipy.stats.bootstrap); None when either sample has fewer than 3 values
@@ -858,8 +885,12 @@ TAU1_TRADES = Claim(
     "Table 4: τ=1 EN 2.67 (best), IT 3.10, ZH 4.23, SW 4.09 (worst of every method on IT, ZH and SW)",
     gates=("learned",), minimum=MINIMUM,
     statistic="scope English: the best of every other method (τ=5, τ=100, Order Matters, UniMax, COOLDOWN, DoReMi; "
-              "re-chosen in every resample) minus τ=1 -- τ=1 best on English; scope each other language: τ=1 minus the best of "
-              "those methods -- some balanced method beats τ=1 there; final validation loss. " + LM_GATE_TEXT)
+              "re-chosen in every resample) minus τ=1 -- τ=1 best on English; scope each other language: τ=1 minus each "
+              "of those methods -- EVERY one of them beats τ=1 there ('sacrificing performance on all other languages'; "
+              "the paper's τ=1 is the worst row on IT, ZH and SW): holds when every per-method lower bound is above 0 "
+              "(an intersection-union test) and the smallest gap is at least the minimum, does not hold when some "
+              "method's upper bound (Bonferroni over the methods) is below the minimum; the estimate is the smallest "
+              "gap, the closest method and every gap are in the numbers; final validation loss. " + LM_GATE_TEXT)
 
 TABLE4_CLAIMS = (BEST_ON_LRLS, SECOND_ON_ENGLISH, TAU1_TRADES)
 
@@ -882,11 +913,18 @@ def table4_multilingual_lm(df, english: str, lrls) -> list:
                               loss_by_method={m: evidence.mean_final(by[m], f"valid_loss.{english}") for m in by}))
     balanced = [m for m in by if m != TAU1]  # every other method of the table
     if TAU1 in by and balanced:
-        for lang in (english, *lrls):
-            (b, tokens), (t1, _) = _best_of([by[m] for m in balanced], [lang]), _average(by[TAU1], [lang])
-            effect = loss_gain(t1, b, tokens) if lang == english else loss_gain(b, t1, tokens)
+        (b, tokens), (t1, _) = _best_of([by[m] for m in balanced], [english]), _average(by[TAU1], [english])
+        losses = {m: float(s) for m, s in zip(balanced, stats.seed_mean_losses(b, tokens))}
+        verdicts.append(judge(TAU1_TRADES, learned, loss_gain(t1, b, tokens), english,
+                              loss_tau1=stats.point_loss(t1, tokens), best_other=stats.point_loss(b, tokens),
+                              closest=min(losses, key=losses.get), loss_by_method=losses))
+        for lang in lrls:  # "sacrificing performance on all other languages": every other method beats τ=1
+            t1, tokens = _average(by[TAU1], [lang])
+            effect, gaps = _every_beats(t1, {m: _average(by[m], [lang])[0] for m in balanced}, tokens)
+            closest = min(gaps, key=lambda m: gaps[m].estimate)
             verdicts.append(judge(TAU1_TRADES, learned, effect, lang, loss_tau1=stats.point_loss(t1, tokens),
-                                  best_other=stats.point_loss(b, tokens)))
+                                  closest=closest, closest_gap=str(gaps[closest]),
+                                  gap_by_method={m: e.estimate for m, e in gaps.items()}))
     return verdicts
 
 
