@@ -211,6 +211,17 @@ def test_fig3_is_out_of_regime_when_the_run_learned_nothing(tau5_run, bigram):
     assert {v.status for v in upweight.fig3_gradient_variance(results, tau5_run, "en-it")} == {OUT}
 
 
+def test_fig3_learned_gate_says_it_was_measured_at_the_runs_end(tau5_run, bigram):
+    """`learned` is read at the τ=5 run's end (step 200) and carried by every checkpoint's
+    verdicts: at init (a random model) its text must say it was not measured there."""
+    bigram(4.6)
+    rng = np.random.default_rng(2)
+    results = {"init": measured(rng, 50, 0.5, 3.0), "step 200": measured(rng, 50, 0.5, 3.0)}
+    texts = {(v.scope, g.measured) for v in upweight.fig3_gradient_variance(results, tau5_run, "en-it") for g in v.gates}
+    assert {(scope, text.split(": ")[0]) for scope, text in texts} == {
+        ("init", "τ=5 run at its end (step 200), not at init"), ("step 200", "τ=5 run at its end (step 200)")}
+
+
 def test_fig3_norm_variance_aa_false_holds_at_most_five_percent():
     """A/A: both methods' norms from one (skewed) distribution: 'holds' is a false verdict."""
     rng = np.random.default_rng(7)

@@ -479,7 +479,8 @@ NORMS_VARY_MORE = Claim(
               "independently); practical minimum log 1.5 (a 50% larger variance; the paper's ratio is 3.6): a variance "
               "of skewed norms is a noisy statistic: in an A/A simulation (normal, lognormal and t3 norms, 6-200 batches "
               "a method) false 'holds' came out in 0-5% of trials for normal-like norms and up to 7% for strongly "
-              "skewed ones. Gate: the run the checkpoints come from learned the HRL")
+              "skewed ones. Gate: the run the checkpoints come from learned the HRL, measured at its end for every "
+              "checkpoint (the init one, a random model, included: the gate is on the run, not on the checkpoint)")
 SECOND_MOMENT_GAP = Claim(
     "upweight.thm2.measured_gradient_variance_gap", PAPER, "§3.1, Theorem 2 (measured at Fig. 3's checkpoints)",
     "Var(∇L_S(x; w_τ)) ≥ Var(∇L_TS(x; τ)).",
@@ -531,15 +532,19 @@ def _within(claim: Claim, gate_list, effect: Effect | None, band, scope: str, no
 
 def fig3_gradient_variance(results: dict, run, hrl: str) -> list:
     """B1: results = {checkpoint name: `gradvar.measure(...)` output}; run: the τ=5 run the
-    checkpoints come from (its end is what `learned` is measured on)."""
+    checkpoints come from (its end is what `learned` is measured on: a condition on the run,
+    which every checkpoint's verdicts carry, the init one's included; its text says so)."""
     import pandas as pd
 
     from .. import store
 
-    rows = pd.DataFrame([{"run_obj": run, **store.final_metrics(run)}])
-    learned = learned_of(rows, hrl, arm="τ=5 run")
+    final = store.final_metrics(run)
+    rows = pd.DataFrame([{"run_obj": run, **final}])
+    at_end = learned_of(rows, hrl)
+    last = f"step {int(final['step'])}"
     verdicts = []
     for name, v in results.items():
+        learned = _with_arm(at_end, f"τ=5 run at its end ({last})" + ("" if name == last else f", not at {name}"))
         ts_norms, s_norms = np.asarray(v["TS"]["norms"]), np.asarray(v["S"]["norms"])
         ratio = _two_sample(_log_variance_ratio, s_norms, ts_norms, "log variance ratio (S / TS)")
         verdicts.append(judge(NORMS_VARY_MORE, [learned], ratio, name,
