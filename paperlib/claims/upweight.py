@@ -87,17 +87,12 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5"
 # - "Converges faster" is the mean validation loss over the evaluations after step 0 that both
 #   arms share (the area under the curve, per sentence: `_over_run`).
 # - Translation claims need `learned` on the HRL (1 nat below the source-blind bigram, or BLEU
-#   >= 10); language-modelling claims need it against the LM bigram with LM_LEARNED_MARGIN.
+#   >= 10); language-modelling claims need it against the LM bigram with gates.LM_LEARNED_MARGIN.
 # - Helpers that stats/evidence do not have are written here (`_over_run`, `_average`,
 #   `_moved_more`, `_two_sample`; contrasts of several gaps are `stats.loss_contrast`).
 # ==================================================================================================
 
 MINIMUM = 0.02            # nats/token: the practical minimum of a "better" claim (as in Fig. 1)
-LM_LEARNED_MARGIN = 0.5
-"""nats/token an LM must be below the LM bigram (fit on the same training blocks) to count as
-having learned: a language model has no source sentence, so the translation margin (1 nat, what
-the source must add) does not carry over; 0.5 nats is a 40% lower perplexity than the
-previous-token model, i.e. context beyond the previous token is being used."""
 EXACT = 1e-12             # floating-point slack of the exact (theory) checks
 TS, S = "temperature sampling", "scalarization"
 
@@ -109,12 +104,12 @@ def _with_arm(gate: Gate, arm: str) -> Gate:
 def learned_of(rows, task: str, lm: bool = False, arm: str = "") -> Gate:
     """`gates.learned` on `task` at the end of the rows' runs (mean over seeds): translation
     against the bigram (1 nat) or BLEU >= 10; language modelling (`lm`) against the LM bigram
-    with LM_LEARNED_MARGIN. `arm` names the runs in the gate's text."""
+    with gates.LM_LEARNED_MARGIN. `arm` names the runs in the gate's text."""
     cfg = rows["run_obj"].iloc[0].config
     col = f"bleu.{task}"
     bleu = evidence.mean_final(rows, col) if not lm and col in rows and rows[col].notna().all() else None
     gate = gates.learned(task, evidence.mean_final(rows, f"valid_loss.{task}"), evidence.bigram(cfg)[task], bleu,
-                         margin=LM_LEARNED_MARGIN if lm else gates.LEARNED_MARGIN)
+                         margin=gates.LM_LEARNED_MARGIN if lm else gates.LEARNED_MARGIN)
     return _with_arm(gate, arm)
 
 
@@ -862,7 +857,7 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
 # ------------------------------------------------------------------ Table 4: multilingual language modelling (B5)
 
 TEMPERATURE_METHODS = (TAU1, TAU5, TAU100, ORDER, UNIMAX)
-LM_GATE_TEXT = (f"gate: τ=1 learned English, {LM_LEARNED_MARGIN} nats below the LM bigram (`LM_LEARNED_MARGIN`: an LM "
+LM_GATE_TEXT = (f"gate: τ=1 learned English, {gates.LM_LEARNED_MARGIN} nats below the LM bigram (`gates.LM_LEARNED_MARGIN`: an LM "
                 "has no source, so the translation margin of 1 nat does not carry over)")
 
 BEST_ON_LRLS = Claim(
@@ -964,7 +959,7 @@ SPARSE_BEATS_DENSE = Claim(
     "Fig. 6 (mC4): COOLDOWN EN 2.59, IT 2.63, ZH 2.56, SW 2.94; dense updates EN 3.17/3.31, IT 2.89/3.02, "
     "ZH 2.85/3.35, SW 3.11/3.16", gates=("learned",), minimum=MINIMUM,
     statistic="per language (scope): the better of the dense schedules (re-chosen in every resample) minus the sparse "
-              f"one, final validation loss; gate: every run learned English ({LM_LEARNED_MARGIN} nats below the LM "
+              f"one, final validation loss; gate: every run learned English ({gates.LM_LEARNED_MARGIN} nats below the LM "
               "bigram)")
 
 SCHEDULE_CLAIMS = (DECREASING_BEATS_INCREASING, DECREASING_FASTER, DECREASING_KEEPS_HRL, SPARSE_BEATS_DENSE)
