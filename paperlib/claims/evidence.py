@@ -91,6 +91,17 @@ def bigram(cfg: TrainConfig) -> dict[str, float]:
     return _bigram(cfg.data, cfg.model.max_len, cfg.eval.max_valid)
 
 
+def mean_curve(rows, task: str, after: int = 0) -> tuple[list[int], np.ndarray]:
+    """(steps, seed-mean validation curve of `task`) of the runs of `rows` (one per seed), from
+    step `after` on; the runs must have been evaluated at the same steps."""
+    curves = [curve(r, task) for r in rows["run_obj"]]
+    steps = curves[0][0]
+    if any(c[0] != steps for c in curves):
+        raise ValueError("the runs were evaluated at different steps")
+    keep = [i for i, s in enumerate(steps) if s >= after]
+    return [steps[i] for i in keep], np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
+
+
 def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
     per-sentence losses at the evaluations the minimum is chosen among, at the last
@@ -107,13 +118,7 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     minimum effect: when the curve is lowest at its end, the rise from its own minimum is
     exactly zero with a zero-width interval, whereas the rise from the best earlier point is
     negative -- still falling -- with an interval the verdict can use."""
-    curves = [curve(r, task) for r in rows["run_obj"]]
-    steps = curves[0][0]
-    if any(c[0] != steps for c in curves):
-        raise ValueError("the runs were evaluated at different steps")
-    keep = [i for i, s in enumerate(steps) if s >= after]
-    steps = [steps[i] for i in keep]
-    mean = np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
+    steps, mean = mean_curve(rows, task, after)
     candidates = steps[:-1] if before_end and len(steps) > 1 else steps
     at = [arm(rows, task, s) for s in candidates]
     return steps, mean, (np.stack([nll for nll, _ in at]), at[0][1]), arm(rows, task, steps[-1])

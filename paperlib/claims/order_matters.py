@@ -681,7 +681,7 @@ def fig2_fronts(df, tasksets) -> list:
         rise, min_step, last_step = evidence.rise_after_minimum(high, lrl, after=fork)
         best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
         overfitting = _rows_at(static, "rate", top)  # where the overfits gate looks
-        lrl_steps, lrl_curve, _, _ = evidence.minimum_and_end(overfitting, lrl)
+        lrl_steps, lrl_curve = evidence.mean_curve(overfitting, lrl)
         stop = lrl_steps[int(np.argmin(lrl_curve))]  # where early stopping on the LRL would stop
         verdicts.append(judge(FIG2_NO_EARLY_STOP, [learned, overfit], evidence.fall_after(overfitting, hrl, stop),
                               scope=ts, rate=top, lrl_min_step=stop, last_step=lrl_steps[-1]))
@@ -791,7 +791,7 @@ def fig3_efficiency(df, tasksets) -> list:
         top = static["rate"].max()
         high = _rows_at(static, "rate", top)
         rise, min_step, last_step = evidence.rise_after_minimum(high, lrl)
-        _, curve, _, _ = evidence.minimum_and_end(high, lrl)
+        _, curve = evidence.mean_curve(high, lrl)
         verdicts.append(judge(FIG4_OVERFITS, [learned_gate(static, hrl, compared=top)], rise, scope=ts, rate=top,
                               min_step=min_step, last_step=last_step, lrl_min=float(np.min(curve[:-1])),
                               lrl_end=float(curve[-1])))
@@ -830,7 +830,7 @@ def fig6_finetune_only(df, taskset: str) -> list:
         joint_best = joint_best[joint_best["seed"].isin(seeds)]
     # the paper's Fig. 6 compares the runs' ends (fine-tuning only overfits, then ends worse);
     # fine-tuning only's best evaluation, what early stopping would keep, is shown beside it
-    _, only_curve, _, _ = evidence.minimum_and_end(only, lrl, after=fork)
+    _, only_curve = evidence.mean_curve(only, lrl, after=fork)
     return [
         judge(FIG6_FORGETS, gate_list, forgetting, scope=taskset,
               hrl_loss_after_pretraining=float(seed_mean_losses(at_fork[None], tokens)[0]),
@@ -883,7 +883,7 @@ def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
                               best_loss_restart_after_fork=point_loss(a, tokens),
                               best_loss_temperature=point_loss(b, tokens)))
     for lang in low:  # where early stopping on the language would stop, English still improves
-        steps, curve, _, _ = evidence.minimum_and_end(temp, lang)
+        steps, curve = evidence.mean_curve(temp, lang)
         stop = steps[int(np.argmin(curve))]
         verdicts.append(judge(FIG7_OVERFITS_FIRST, [learned, overfits_lm(temp, lang)], evidence.fall_after(temp, hrl, stop),
                               scope=lang, lrl_min_step=stop, last_step=steps[-1]))
@@ -912,11 +912,11 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
                                            (FIG9_LM_HRL, langs[:2], (s_rows, l_rows))):
         for lang in group:
             # each run's best after its fork: before it, a run is its pre-training (English alone)
-            (a, tokens), (b, _) = (evidence.over_run(rows, lang, after_fork=True) for rows in (a_rows, b_rows))
+            arms = {p: evidence.over_run(rows, lang, after_fork=True) for p, rows in ((short, s_rows), (long, l_rows))}
+            (a, tokens), (b, _) = (arms[short], arms[long]) if a_rows is s_rows else (arms[long], arms[short])
             verdicts.append(judge(claim, lm_gates, loss_gain(a, b, tokens, evaluations=True), scope=f"LM {lang}",
                                   pretrain_steps=[short, long],
-                                  best_loss={int(p): point_loss(*evidence.over_run(rows, lang, after_fork=True))
-                                             for p, rows in ((short, s_rows), (long, l_rows))}))
+                                  best_loss={int(p): point_loss(*arm) for p, arm in arms.items()}))
 
     hrl, lrl = _tasks(nmt_taskset)
     short, long = min(nmt_df["pretrain"]), max(nmt_df["pretrain"])
@@ -937,11 +937,12 @@ def fig27_bleu_fronts(df, tasksets) -> list:
         d = df[df.taskset == ts]
         static, pre = d[d.method == STATIC], d[d.method == PRETRAIN]
         seeds = _common_seeds(static, pre)
-        bleu = _score_gain(pre, static, lrl, "bleu", seeds)[1]
+        gains = {metric: _score_gain(pre, static, lrl, metric, seeds) for metric in ("bleu", "chrf")}
+        bleu = gains["bleu"][1]
         gate_list = [learned_gate(static, hrl, compared=bleu["best_rate_static"]), pretrained_gate(pre, hrl)]
         scored = _scored(lrl, bleu, "bleu")
         for claim, metric in ((FIG27_BLEU, "bleu"), (FIG27_CHRF, "chrf")):
-            effect, numbers = _score_gain(pre, static, lrl, metric, seeds)
+            effect, numbers = gains[metric]
             verdicts.append(_verdict(claim, gate_list + [scored], effect, ts, "one seed per arm: a corpus score has no "
                                      "interval without seeds", seeds=sorted(seeds) if seeds else None, **numbers))
     return verdicts

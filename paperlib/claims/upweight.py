@@ -649,7 +649,7 @@ def _same_loss(t_rows, s_rows, task: str, learned: list, scope: str) -> Verdict:
     sampling, against the two-sided band, each arm first checked for having settled."""
     settled = []
     for name, rows in (("TS", t_rows), ("S", s_rows)):
-        steps, curve, _, _ = evidence.minimum_and_end(rows, task)
+        steps, curve = evidence.mean_curve(rows, task)
         settled.append(_with_arm(gates.settled(task, steps, curve, EQUIVALENCE_BAND / 2), name))
     (a, tokens), (b, _) = evidence.arm(t_rows, task, "final"), evidence.arm(s_rows, task, "final")
     return _within(SAME_LOSS_GIVEN_COMPUTE, learned + settled, loss_gain(a, b, tokens),
