@@ -725,19 +725,29 @@ def _at_examples(rows, task, examples: float) -> tuple[np.ndarray, np.ndarray, f
     for run in rows["run_obj"]:
         at, seen = _series(run, "examples_seen", task)
         k = next((i for i, e in enumerate(seen) if e >= examples), len(seen) - 1)
-        w = 1.0 if k == 0 or seen[k] <= examples else (examples - seen[k - 1]) / (seen[k] - seen[k - 1])
-        (after, tokens), (before, _) = evidence.at_steps(run, task, at[k], at[max(k - 1, 0)])
+        if k == 0 or seen[k] <= examples:  # an evaluation at that count (or the run's last)
+            [(loss, tokens)] = evidence.at_steps(run, task, at[k])
+            nll.append(loss)
+            steps.append(at[k])
+            continue
+        w = (examples - seen[k - 1]) / (seen[k] - seen[k - 1])
+        (after, tokens), (before, _) = evidence.at_steps(run, task, at[k], at[k - 1])
         nll.append(w * after + (1 - w) * before)
-        steps.append(w * at[k] + (1 - w) * at[max(k - 1, 0)])
+        steps.append(w * at[k] + (1 - w) * at[k - 1])
     return np.stack(nll), tokens, float(np.mean(steps))
 
 
-def _at_equal_examples(best_p, best_s, task) -> tuple[tuple, tuple, float]:
+def _seen_by_end(rows, task) -> float:
+    """The task's examples the rows' runs had seen by their ends (the fewest of the seeds)."""
+    return float(min(_series(r, "examples_seen", task)[1][-1] for r in rows["run_obj"]))
+
+
+def _at_equal_examples(best_p, best_s, task, examples: float | None = None) -> tuple[tuple, tuple, float]:
     """Pre-training's and static sampling's best runs where both had seen as many of the
-    task's examples: the fewer of the two runs' ends (pre-training's, usually: it sees the
-    task in fine-tuning only). ((nll, tokens, step) of each, the examples)."""
-    ends = [_series(r, "examples_seen", task)[1][-1] for rows in (best_p, best_s) for r in rows["run_obj"]]
-    examples = float(min(ends))
+    task's examples (default: the fewer of the two runs' ends -- pre-training's, usually: it
+    sees the task in fine-tuning only). ((nll, tokens, step) of each, the examples)."""
+    if examples is None:
+        examples = min(_seen_by_end(best_p, task), _seen_by_end(best_s, task))
     return _at_examples(best_p, task, examples), _at_examples(best_s, task, examples), examples
 
 
@@ -752,14 +762,14 @@ def fig3_efficiency(df, tasksets) -> list:
         seeds = _common_seeds(static, pre)
         (rate_p, best_p), (rate_s, best_s) = _best_config(pre, lrl, seeds), _best_config(static, lrl, seeds)
         learned, pretrained = learned_gate(static, hrl, compared=rate_s), pretrained_gate(pre, hrl)
-        seen_p, seen_s = (min(_series(r, "examples_seen", lrl)[1][-1] for r in rows["run_obj"]) for rows in (best_p, best_s))
+        seen_p, seen_s = _seen_by_end(best_p, lrl), _seen_by_end(best_s, lrl)
         fewer = gates.fewer(lrl, seen_p, seen_s, f"static sampling's best run (rate {rate_s:g})")
         a, tokens = evidence.arm(best_p, lrl, "final")
         b, _ = evidence.arm(best_s, lrl, "final")
         verdicts.append(judge(FIG3_DATA_EFFICIENT, [learned, pretrained, fewer], loss_gain(a, b, tokens), scope=ts,
                               rate_pretrain=rate_p, rate_static=rate_s, lrl_examples_pretrain=seen_p,
                               lrl_examples_static=seen_s))
-        (a, tokens, at_p), (b, _, at_s), seen = _at_equal_examples(best_p, best_s, lrl)
+        (a, tokens, at_p), (b, _, at_s), seen = _at_equal_examples(best_p, best_s, lrl, min(seen_p, seen_s))
         verdicts.append(judge(FIG3_MORE_EFFICIENT, [learned, pretrained], loss_gain(a, b, tokens), scope=ts,
                               rate_pretrain=rate_p, rate_static=rate_s, step_pretrain=at_p, step_static=at_s,
                               lrl_examples=seen))
@@ -791,10 +801,9 @@ def fig3_efficiency(df, tasksets) -> list:
         top = static["rate"].max()
         high = _rows_at(static, "rate", top)
         rise, min_step, last_step = evidence.rise_after_minimum(high, lrl)
-        _, curve = evidence.mean_curve(high, lrl)
+        lrl_end = evidence.mean_final(high, f"valid_loss.{lrl}")
         verdicts.append(judge(FIG4_OVERFITS, [learned_gate(static, hrl, compared=top)], rise, scope=ts, rate=top,
-                              min_step=min_step, last_step=last_step, lrl_min=float(np.min(curve[:-1])),
-                              lrl_end=float(curve[-1])))
+                              min_step=min_step, last_step=last_step, lrl_min=lrl_end - rise.estimate, lrl_end=lrl_end))
     return verdicts
 
 
