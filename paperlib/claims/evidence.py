@@ -119,9 +119,10 @@ def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     exactly zero with a zero-width interval, whereas the rise from the best earlier point is
     negative -- still falling -- with an interval the verdict can use."""
     steps, mean = mean_curve(rows, task, after)
-    candidates = steps[:-1] if before_end and len(steps) > 1 else steps
-    at = [arm(rows, task, s) for s in candidates]
-    return steps, mean, (np.stack([nll for nll, _ in at]), at[0][1]), arm(rows, task, steps[-1])
+    at = [arm(rows, task, s) for s in steps]  # each evaluation read once: the end is the last of them
+    nll, tokens = np.stack([x for x, _ in at]), at[0][1]
+    candidates = len(steps) - 1 if before_end and len(steps) > 1 else len(steps)
+    return steps, mean, (nll[:candidates], tokens), (nll[-1], tokens)
 
 
 def over_run(rows, task: str, after_fork: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -642,8 +642,10 @@ def fig2_fronts(df, tasksets) -> list:
         hrl, lrl = _tasks(ts)
         d = df[df.taskset == ts]
         static, pre, restart = (d[d.method == m] for m in (STATIC, PRETRAIN, RESTART))
-        best_lrl = float(static.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin())  # where the LRL effects compare
-        learned = learned_gate(static, hrl, compared=best_lrl)
+        # each method's best LRL rate (lowest seed-mean final loss): where the LRL effects compare
+        best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin())
+                for m, rows in ((PRETRAIN, pre), (STATIC, static))}
+        learned = learned_gate(static, hrl, compared=best[STATIC])
         pretrained, overfit = pretrained_gate(pre, hrl), overfits_gate(static, lrl)
 
         effect, numbers = _front_gain(pre, static, lrl, names=("pretrain", "static"))
@@ -672,14 +674,13 @@ def fig2_fronts(df, tasksets) -> list:
 
         if static["rate"].nunique() > 1:
             margin, rates = _domination(static, (hrl, lrl))
-            verdicts.append(judge(FIG2_FRONT_SUBSET, [learned, overfit, gates.overshoot(lrl, best_lrl, rates)],
-                                  negated(margin), scope=ts, rates=rates, best_lrl_rate_static=best_lrl))
+            verdicts.append(judge(FIG2_FRONT_SUBSET, [learned, overfit, gates.overshoot(lrl, best[STATIC], rates)],
+                                  negated(margin), scope=ts, rates=rates, best_lrl_rate_static=best[STATIC]))
 
         top = static["rate"].max()
         high = _rows_at(pre, "rate", top)
         fork = int(high["run_obj"].iloc[0].config.fork_at)
         rise, min_step, last_step = evidence.rise_after_minimum(high, lrl, after=fork)
-        best = {m: float(rows.groupby("rate")[f"valid_loss.{lrl}"].mean().idxmin()) for m, rows in ((PRETRAIN, pre), (STATIC, static))}
         overfitting = _rows_at(static, "rate", top)  # where the overfits gate looks
         lrl_steps, lrl_curve = evidence.mean_curve(overfitting, lrl)
         stop = lrl_steps[int(np.argmin(lrl_curve))]  # where early stopping on the LRL would stop
