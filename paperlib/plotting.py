@@ -42,11 +42,28 @@ SEED_BAND = ("pi", 100)
 Every curve aggregated over seeds passes it, and `band_caption` says so under the figure."""
 
 
-def headline(fig, reference: str, words: str) -> None:
-    """The figure's title: the paper and figure it reproduces, then what it shows in the
-    paper's own words (e.g. "Order Matters, Fig. 2", "pre-training then joint fine-tuning
-    lies past the static-sampling front")."""
-    fig.suptitle(f"{reference}: {words}", fontsize="medium", fontweight="bold")
+VERDICT_WORDS = (("holds", "holds", "hold"), ("does not hold", "does not hold", "do not hold"),
+                 ("inconclusive", "inconclusive", "inconclusive"), ("out of regime", "out of regime", "out of regime"))
+"""(status, singular, plural): how `headline` counts verdicts (the statuses of `claims.core`)."""
+
+
+def verdict_summary(verdicts) -> str:
+    """"2 hold · 1 inconclusive": the count of each status among `verdicts` (anything with a
+    `status`), in the report's order; "no verdict" for none."""
+    counts = [(sum(v.status == status for v in verdicts), one, many) for status, one, many in VERDICT_WORDS]
+    return " · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n) or "no verdict"
+
+
+def headline(fig, reference: str, words: str, verdicts=None) -> None:
+    """The figure's title: the paper and figure it reproduces, then what the paper says it
+    shows, in the paper's own words (e.g. "Order Matters, Fig. 2", "pre-training's front
+    yields better low-resource task performance"). verdicts: the figure's claims' verdicts,
+    counted on a second line -- without it a reader takes the paper's words for our result,
+    which the runs may not support (out of regime, inconclusive)."""
+    title = f"{reference}: {words}"
+    if verdicts is not None:
+        title += f"\nthe paper's claim; our runs: {verdict_summary(verdicts)} (see the report)"
+    fig.suptitle(title, fontsize="medium", fontweight="bold")
 
 
 def caption(fig, text: str) -> None:
@@ -84,6 +101,33 @@ def mark_out_of_regime(axes, failed: list[str]) -> None:
                 va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold", zorder=0.6)
 
 
+METHOD_COLOURS = (("pre-train + joint FT", 0), ("pre-train en + joint FT", 0), ("restart", 1), ("static sampling", 2),
+                  ("fine-tune on LRL only", 3), ("COOLDOWN", 4), ("τ=5", 5), ("τ=1", 2))
+"""(method, index into seaborn's colorblind palette): a method keeps its colour in every figure
+(τ=1 samples in proportion to the data: static sampling's colour, which it is).
+A label matches its method's name alone or followed by " (...)" ("COOLDOWN (5→1)", "pre-train
++ joint FT (rate 0.3)")."""
+
+
+def method_colour(name: str):
+    """The colour of method `name` (`METHOD_COLOURS`), None for a label that is no method's."""
+    palette = sns.color_palette("colorblind")
+    for method, index in METHOD_COLOURS:
+        if name == method or name.startswith(f"{method} ("):
+            return palette[index]
+    return None
+
+
+def method_palette(names) -> dict:
+    """{name: colour} for seaborn's `palette=`: each method its own colour (`method_colour`),
+    other labels the palette's colours no method uses, in order."""
+    from itertools import cycle
+
+    used = {index for _, index in METHOD_COLOURS}
+    free = cycle([c for i, c in enumerate(sns.color_palette("colorblind")) if i not in used])
+    return {name: method_colour(name) or next(free) for name in names}
+
+
 def seed_means(rows, columns, by: str = "rate"):
     """(points (n, 2), spread (n, 2), labels): per value of `by`, the mean over its rows (one
     per seed) of two columns, and their standard deviation across seeds (0 for one seed) --
@@ -93,17 +137,25 @@ def seed_means(rows, columns, by: str = "rate"):
     return means.to_numpy(dtype=float), spread.to_numpy(dtype=float), list(means.index)
 
 
+LABEL_OFFSETS = ((3, 3, "left", "bottom"), (3, -3, "left", "top"), (-3, 3, "right", "bottom"), (-3, -3, "right", "top"))
+"""Where `plot_front` puts a point's label (offset in points, alignment), one corner per front
+on the same axes: two methods' labels at nearly the same point stay apart."""
+
+
 def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=None, alpha_points: float = 0.35,
                spread=None):
     """Scatter every (loss 1, loss 2) point and draw the Pareto front through the
     non-dominated ones; `annotate` labels each point (e.g. its sampling rate); `spread`
     (n, 2) draws ± that much as error bars (e.g. the seeds' standard deviation)."""
     import numpy as np
+    from matplotlib.text import Annotation
 
     from . import pareto
 
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color, lw=1.8)[0]
+    # the fronts already labelled on these axes: each front's labels sit on another side of its points
+    slot = len({t.get_color() for t in ax.texts if isinstance(t, Annotation)}) % len(LABEL_OFFSETS)
+    line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color or method_colour(label), lw=1.8)[0]
     ax.scatter(pts[:, 0], pts[:, 1], color=line.get_color(), marker=marker, alpha=alpha_points, s=22)
     if spread is not None:
         err = np.asarray(spread, dtype=float).reshape(-1, 2)
@@ -111,8 +163,10 @@ def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=N
                     alpha=0.6, lw=0.9)
     if annotate is not None:
         for (x, y), text in zip(pts, annotate):
-            ax.annotate(str(text), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=7, color=line.get_color())
+            ax.annotate(str(text), (x, y), textcoords="offset points", xytext=LABEL_OFFSETS[slot][:2],
+                        ha=LABEL_OFFSETS[slot][2], va=LABEL_OFFSETS[slot][3], fontsize=7, color=line.get_color())
     return line
+
 
 
 def highlight_table(ax, table, higher_is_better: bool, near: float, far: float, fmt: str = "{:.2f}", title: str = ""):
@@ -138,7 +192,20 @@ def highlight_table(ax, table, higher_is_better: bool, near: float, far: float, 
     return t
 
 
-def reference_line(ax, value: float, label: str = "bigram baseline (ignores the source)", **kw):
-    """A horizontal reference (the bigram baseline a model must beat to have learned its task)."""
+def reference_line(ax, value: float, label: str = "bigram baseline (ignores the source)", vertical: bool = False,
+                   keep_limits: bool = False, legend: bool = True, **kw):
+    """A horizontal (or vertical) reference: the bigram baseline a model must beat to have
+    learned its task. keep_limits: call it after the data are drawn; a reference outside the
+    data's range then does not stretch the axis (which would crowd the data into a corner):
+    the legend names it, with its value and the side it lies on (call `ax.legend` after).
+    legend: False keeps a line in range out of the legend (a second line of the same
+    baseline, e.g. the other task's)."""
     kw = {"color": "0.35", "ls": "--", "lw": 1.0, **kw}
-    ax.axhline(value, label=label, **kw)
+    low, high = ax.get_xlim() if vertical else ax.get_ylim()
+    line = (ax.axvline if vertical else ax.axhline)(value, label=label if legend else f"_{label}", **kw)
+    if keep_limits and not low <= value <= high:
+        (ax.set_xlim if vertical else ax.set_ylim)(low, high)
+        beyond = value > high
+        where = ("→ right of" if beyond else "← left of") if vertical else ("↑ above" if beyond else "↓ below")
+        line.set_label(f"{label.split(' (')[0]} {value:.2f} {where} the plot")
+    return line

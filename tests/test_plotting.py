@@ -156,3 +156,59 @@ def test_an_out_of_regime_note_sits_inside_a_plot_and_under_a_table():
     inside, under = plot.texts[-1], table.texts[-1]
     assert inside.get_position()[1] > 0 and inside.get_va() == "bottom"  # at the panel's foot, inside it
     assert under.get_position()[1] < 0 and under.get_va() == "top"  # below the table, not over its cells
+
+
+def test_headline_counts_the_figures_verdicts_so_the_papers_words_are_not_read_as_ours():
+    fig, _ = plotting.subplots(1)
+    verdicts = [_verdict(claims.HOLDS, "a"), _verdict(claims.HOLDS, "b"), _verdict(claims.OUT_OF_REGIME, "a", False),
+                _verdict(claims.FAILS, "a")]
+    plotting.headline(fig, "Order Matters, Fig. 2", "trade-off fronts", verdicts)
+    first, second = fig._suptitle.get_text().split("\n")
+    assert first == "Order Matters, Fig. 2: trade-off fronts"
+    assert second == "the paper's claim; our runs: 2 hold · 1 does not hold · 1 out of regime (see the report)"
+    assert plotting.verdict_summary(verdicts[:1]) == "1 holds" and plotting.verdict_summary([]) == "no verdict"
+    assert {s for s, _, _ in plotting.VERDICT_WORDS} == set(claims.core.STATUSES)  # every status is counted
+
+
+def test_a_method_has_one_colour_in_every_figure():
+    from paperlib.claims import order_matters as om, upweight as uw
+
+    palette = __import__("seaborn").color_palette("colorblind")
+    for name in (om.STATIC, om.PRETRAIN, om.RESTART, om.FT_ONLY, om.LM_PRETRAIN, *uw.fig1_cooldown.__defaults__[0]):
+        assert plotting.method_colour(name) is not None, name
+    assert plotting.method_colour("pre-train + joint FT (rate 0.3)") == plotting.method_colour(om.PRETRAIN)
+    assert plotting.method_colour("pre-train 500 steps") is None and plotting.method_colour("τ=10") is None
+    colours = plotting.method_palette(["x", om.STATIC, "y"])
+    assert colours[om.STATIC] == palette[2]
+    assert len({colours["x"], colours["y"], colours[om.STATIC]}) == 3  # other labels take colours no method has
+    assert not {colours["x"], colours["y"]} & {plotting.method_colour(m) for m, _ in plotting.METHOD_COLOURS}
+    _, axes = plotting.subplots(1)
+    assert plotting.plot_front(axes[0, 0], [(1.0, 2.0)], om.RESTART).get_color() == palette[1]
+
+
+def test_two_fronts_label_their_points_on_different_sides():
+    _, axes = plotting.subplots(1)
+    ax = axes[0, 0]
+    plotting.plot_front(ax, [(1.0, 2.0), (2.0, 1.0)], "static sampling", annotate=[0.1, 0.5])
+    plotting.plot_front(ax, [(1.0, 2.0), (2.0, 1.0)], "restart", annotate=[0.1, 0.5])
+    first, second = ax.texts[0], ax.texts[2]
+    assert first.get_text() == second.get_text() == "0.1"
+    assert (first.xyann, first.get_va()) != (second.xyann, second.get_va())
+
+
+def test_a_reference_far_from_the_data_is_named_in_the_legend_not_stretching_the_axis():
+    _, axes = plotting.subplots(1)
+    ax = axes[0, 0]
+    ax.plot([1.6, 2.1], [2.5, 3.0])
+    ylim, xlim = ax.get_ylim(), ax.get_xlim()
+    plotting.reference_line(ax, 5.0, keep_limits=True)
+    plotting.reference_line(ax, 4.43, vertical=True, keep_limits=True, legend=False)
+    plotting.reference_line(ax, 2.8, keep_limits=True, legend=False)  # inside the data: a line, out of the legend
+    assert ax.get_ylim() == ylim and ax.get_xlim() == xlim  # the data keep the panel
+    assert [t.get_text() for t in ax.legend().get_texts()] == ["bigram baseline 5.00 ↑ above the plot",
+                                                                "bigram baseline 4.43 → right of the plot"]
+    stretched = plotting.subplots(1)[1][0, 0]
+    stretched.plot([1.6, 2.1], [2.5, 3.0])
+    plotting.reference_line(stretched, 5.0)  # the default: the axis takes the line in
+    assert stretched.get_ylim()[1] > 5.0
+    assert [t.get_text() for t in stretched.legend().get_texts()] == ["bigram baseline (ignores the source)"]
