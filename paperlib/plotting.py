@@ -106,11 +106,15 @@ METHOD_COLOURS = (("pre-train + joint FT", 0), ("pre-train en + joint FT", 0), (
 """(method, index into seaborn's colorblind palette): a method keeps its colour in every figure
 (τ=1 samples in proportion to the data: static sampling's colour, which it is).
 A label matches its method's name alone or followed by " (...)" ("COOLDOWN (5→1)", "pre-train
-+ joint FT (rate 0.3)")."""
++ joint FT (rate 0.3)"). Other labels take `FREE_COLOURS`."""
+FREE_COLOURS = (9, 6, 8, 7)
+"""The palette's colours no method has, in the order other labels take them (cyan, pink,
+yellow, grey: grey last, the bigram baselines' colour)."""
 
 
-def method_colour(name: str):
+def method_colour(name):
     """The colour of method `name` (`METHOD_COLOURS`), None for a label that is no method's."""
+    name = str(name)
     palette = sns.color_palette("colorblind")
     for method, index in METHOD_COLOURS:
         if name == method or name.startswith(f"{method} ("):
@@ -118,14 +122,20 @@ def method_colour(name: str):
     return None
 
 
+def free_colour(k: int):
+    """The k-th colour for labels that are no method's (`FREE_COLOURS`, cycled)."""
+    return sns.color_palette("colorblind")[FREE_COLOURS[k % len(FREE_COLOURS)]]
+
+
 def method_palette(names) -> dict:
     """{name: colour} for seaborn's `palette=`: each method its own colour (`method_colour`),
-    other labels the palette's colours no method uses, in order."""
-    from itertools import cycle
-
-    used = {index for _, index in METHOD_COLOURS}
-    free = cycle([c for i, c in enumerate(sns.color_palette("colorblind")) if i not in used])
-    return {name: method_colour(name) or next(free) for name in names}
+    other labels `FREE_COLOURS` in order."""
+    out, others = {}, 0
+    for name in names:
+        out[name] = method_colour(name)
+        if out[name] is None:
+            out[name], others = free_colour(others), others + 1
+    return out
 
 
 def seed_means(rows, columns, by: str = "rate"):
@@ -146,16 +156,22 @@ def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=N
                spread=None):
     """Scatter every (loss 1, loss 2) point and draw the Pareto front through the
     non-dominated ones; `annotate` labels each point (e.g. its sampling rate); `spread`
-    (n, 2) draws ± that much as error bars (e.g. the seeds' standard deviation)."""
+    (n, 2) draws ± that much as error bars (e.g. the seeds' standard deviation). color:
+    by default the method's (`method_colour`), else the next free colour on these axes."""
     import numpy as np
-    from matplotlib.text import Annotation
 
     from . import pareto
 
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    # the fronts already labelled on these axes: each front's labels sit on another side of its points
-    slot = len({t.get_color() for t in ax.texts if isinstance(t, Annotation)}) % len(LABEL_OFFSETS)
-    line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color or method_colour(label), lw=1.8)[0]
+    # the fronts already on these axes: each front's labels sit on another side of its points, and
+    # a front that is no method's takes the next free colour
+    drawn = [line.get_label() for line in ax.lines if (line.get_gid() or "").startswith("front:")]
+    slot = len(drawn) % len(LABEL_OFFSETS)
+    if color is None:
+        color = method_colour(label)
+    if color is None:
+        color = free_colour(sum(method_colour(name) is None for name in drawn))
+    line = ax.plot(*pareto.front(pts).T, marker=marker, label=label, color=color, lw=1.8, gid=f"front:{label}")[0]
     ax.scatter(pts[:, 0], pts[:, 1], color=line.get_color(), marker=marker, alpha=alpha_points, s=22)
     if spread is not None:
         err = np.asarray(spread, dtype=float).reshape(-1, 2)
@@ -200,6 +216,8 @@ def reference_line(ax, value: float, label: str = "bigram baseline (ignores the 
     the legend names it, with its value and the side it lies on (call `ax.legend` after).
     legend: False keeps a line in range out of the legend (a second line of the same
     baseline, e.g. the other task's)."""
+    if keep_limits and not ax.has_data():
+        raise ValueError("reference_line(keep_limits=True) keeps the data's limits: draw the data first")
     kw = {"color": "0.35", "ls": "--", "lw": 1.0, **kw}
     low, high = ax.get_xlim() if vertical else ax.get_ylim()
     line = (ax.axvline if vertical else ax.axhline)(value, label=label if legend else f"_{label}", **kw)

@@ -2,6 +2,7 @@
 
 import matplotlib
 import numpy as np
+import pytest
 
 matplotlib.use("Agg")
 
@@ -182,8 +183,15 @@ def test_a_method_has_one_colour_in_every_figure():
     assert colours[om.STATIC] == palette[2]
     assert len({colours["x"], colours["y"], colours[om.STATIC]}) == 3  # other labels take colours no method has
     assert not {colours["x"], colours["y"]} & {plotting.method_colour(m) for m, _ in plotting.METHOD_COLOURS}
+    assert plotting.method_palette([1, 5]) == {1: palette[9], 5: palette[6]}  # numeric hue levels: free colours
     _, axes = plotting.subplots(1)
-    assert plotting.plot_front(axes[0, 0], [(1.0, 2.0)], om.RESTART).get_color() == palette[1]
+    ax = axes[0, 0]
+    assert plotting.plot_front(ax, [(1.0, 2.0)], om.RESTART).get_color() == palette[1]
+    # fronts that are no method's (pre-training lengths, a dropout arm) take free colours, one each
+    others = [plotting.plot_front(ax, [(1.0, 2.0)], f"pre-train {n} steps").get_color() for n in (100, 200)]
+    assert others == [palette[9], palette[6]]
+    array = np.array([0.1, 0.2, 0.3, 1.0])  # a colour from a colormap
+    assert tuple(plotting.plot_front(ax, [(1.0, 2.0)], "x", color=array, annotate=[0.5]).get_color()) == tuple(array)
 
 
 def test_two_fronts_label_their_points_on_different_sides():
@@ -207,6 +215,9 @@ def test_a_reference_far_from_the_data_is_named_in_the_legend_not_stretching_the
     assert ax.get_ylim() == ylim and ax.get_xlim() == xlim  # the data keep the panel
     assert [t.get_text() for t in ax.legend().get_texts()] == ["bigram baseline 5.00 ↑ above the plot",
                                                                 "bigram baseline 4.43 → right of the plot"]
+    empty = plotting.subplots(1)[1][0, 0]
+    with pytest.raises(ValueError, match="draw the data first"):  # (0, 1) would be kept: the data off the panel
+        plotting.reference_line(empty, 5.0, keep_limits=True)
     stretched = plotting.subplots(1)[1][0, 0]
     stretched.plot([1.6, 2.1], [2.5, 3.0])
     plotting.reference_line(stretched, 5.0)  # the default: the axis takes the line in
