@@ -58,7 +58,7 @@ def headline(fig, reference: str, words: str, verdicts=None) -> None:
     """The figure's title: the paper and figure it reproduces, then what the paper says it
     shows, in the paper's own words (e.g. "Order Matters, Fig. 2", "pre-training's front
     yields better low-resource task performance"). verdicts: the figure's claims' verdicts,
-    counted on a second line -- without it a reader takes the paper's words for our result,
+    counted on a last line -- without it a reader takes the paper's words for our result,
     which the runs may not support (out of regime, inconclusive)."""
     title = f"{reference}: {words}"
     if verdicts is not None:
@@ -182,7 +182,6 @@ def plot_front(ax, points, label: str, color=None, marker: str = "o", annotate=N
             ax.annotate(str(text), (x, y), textcoords="offset points", xytext=LABEL_OFFSETS[slot][:2],
                         ha=LABEL_OFFSETS[slot][2], va=LABEL_OFFSETS[slot][3], fontsize=7, color=line.get_color())
     return line
-
 
 
 def highlight_table(ax, table, higher_is_better: bool, near: float, far: float, fmt: str = "{:.2f}", title: str = ""):
