@@ -918,12 +918,12 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
     lm = gates.LM_LEARNED_MARGIN  # language models: no source sentence
     lm_gates = [learned_gate(s_rows, langs[0], margin=lm), pretrained_gate(s_rows, langs[0], margin=lm),
                 falling_gate(l_rows, langs[0])]
-    for claim, group, (a_rows, b_rows) in ((FIG9_LM_LRL, langs[2:], (l_rows, s_rows)),
-                                           (FIG9_LM_HRL, langs[:2], (s_rows, l_rows))):
+    for claim, group, (better, worse) in ((FIG9_LM_LRL, langs[2:], (long, short)),
+                                          (FIG9_LM_HRL, langs[:2], (short, long))):
         for lang in group:
             # each run's best after its fork: before it, a run is its pre-training (English alone)
             arms = {p: evidence.over_run(rows, lang, after_fork=True) for p, rows in ((short, s_rows), (long, l_rows))}
-            (a, tokens), (b, _) = (arms[short], arms[long]) if a_rows is s_rows else (arms[long], arms[short])
+            (a, tokens), (b, _) = arms[better], arms[worse]
             verdicts.append(judge(claim, lm_gates, loss_gain(a, b, tokens, evaluations=True), scope=f"LM {lang}",
                                   pretrain_steps=[short, long],
                                   best_loss={int(p): point_loss(*arm) for p, arm in arms.items()}))
