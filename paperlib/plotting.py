@@ -85,20 +85,26 @@ def mark_out_of_regime(axes, failed: list[str]) -> None:
     """Mark panels whose claims were all out of regime (`claims.failed_gates`) and say which
     gates failed: the curves are drawn, but they are not evidence for or against the paper.
     A faint watermark under the data (never hiding it) on a grey background, and the failed
-    gates in small text at the panel's foot, also under the data; on a table (axes turned
-    off), the note alone under it. Nothing happens when `failed` is empty."""
+    gates in small red text just above the panel's title, outside the data (at the panel's
+    foot it sat on points and legends); on a table (axes turned off), the note alone under
+    it. Nothing happens when `failed` is empty."""
     if not failed:
         return
     import numpy as np
 
     note = f"out of regime: {', '.join(failed)} gate{'s' if len(failed) > 1 else ''} failed"
+    style = dict(ha="center", fontsize=7, color="#a00000", fontweight="bold")
     for ax in np.atleast_1d(axes).ravel():
-        if ax.axison:
-            ax.set_facecolor("#efefef")
-            ax.text(0.5, 0.5, "OUT OF REGIME", transform=ax.transAxes, ha="center", va="center", rotation=20,
-                    fontsize=20, fontweight="bold", color="#a00000", alpha=0.18, zorder=0)
-        ax.text(0.5, -0.02 if not ax.axison else 0.02, note, transform=ax.transAxes, ha="center",
-                va="top" if not ax.axison else "bottom", fontsize=7, color="#a00000", fontweight="bold", zorder=0.6)
+        if not ax.axison:
+            ax.text(0.5, -0.02, note, transform=ax.transAxes, va="top", **style)
+            continue
+        ax.set_facecolor("#efefef")
+        ax.text(0.5, 0.5, "OUT OF REGIME", transform=ax.transAxes, ha="center", va="center", rotation=20,
+                fontsize=20, fontweight="bold", color="#a00000", alpha=0.18, zorder=0)
+        # anchored to the title artist, resolved at draw time: a title set after this call (or
+        # none) still gets the note above it, and constrained layout makes room for both
+        ax.annotate(note, xy=(0.5, 1.0), xycoords=ax.title, xytext=(0, 1), textcoords="offset points",
+                    va="bottom", **style)
 
 
 METHOD_COLOURS = (("pre-train + joint FT", 0), ("pre-train en + joint FT", 0), ("restart", 1), ("static sampling", 2),

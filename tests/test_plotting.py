@@ -34,7 +34,7 @@ def test_an_out_of_regime_panel_is_greyed_and_says_which_gate_failed():
     plotting.mark_out_of_regime(axes[0, 1], [])
     marked, clean = axes[0, 0], axes[0, 1]
     assert [t.get_text() for t in marked.texts] == ["OUT OF REGIME", "out of regime: learned, overfits gates failed"]
-    assert all(t.get_zorder() < 1 for t in marked.texts)  # under lines (2) and points (1): the data stay visible
+    assert marked.texts[0].get_zorder() < 1  # the watermark under lines (2) and points (1): the data stay visible
     assert marked.get_facecolor() != clean.get_facecolor()
     assert len(clean.texts) == 0
     table = plotting.subplots(1)[1][0, 0]
@@ -149,13 +149,21 @@ def test_reference_line_is_a_dashed_horizontal_line_a_caller_can_restyle():
     assert other.get_label() == "unigram" and other.get_color() == "red" and other.get_linestyle() == "--"
 
 
-def test_an_out_of_regime_note_sits_inside_a_plot_and_under_a_table():
-    _, axes = plotting.subplots(2)
+def test_an_out_of_regime_note_sits_above_a_plots_title_and_under_a_table():
+    fig, axes = plotting.subplots(2)
     plot, table = axes[0, 0], axes[0, 1]
     table.axis("off")
     plotting.mark_out_of_regime(axes, ["learned"])  # every panel of the grid
-    inside, under = plot.texts[-1], table.texts[-1]
-    assert inside.get_position()[1] > 0 and inside.get_va() == "bottom"  # at the panel's foot, inside it
+    plot.plot([0, 1], [0, 1], label="a curve through the panel's foot")
+    plot.set_title("a title set after the mark")
+    plot.legend(loc="lower center")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    note, under = plot.texts[-1].get_window_extent(renderer), table.texts[-1]
+    # outside the data area, where neither the legend nor a point can cover it, and above the title
+    assert note.y0 >= plot.get_window_extent(renderer).y1
+    assert note.y0 >= plot.title.get_window_extent(renderer).y1 - 1
+    assert not note.overlaps(plot.get_legend().get_window_extent(renderer))
     assert under.get_position()[1] < 0 and under.get_va() == "top"  # below the table, not over its cells
 
 
