@@ -17,6 +17,8 @@ def _cmd_reproduce(args) -> int:
         for name, path in rp.list_notebooks().items():
             print(f"{name:32s} {rp.notebook_title(path)}")
         return 0
+    # whole names from here on (--only takes prefixes and comma lists); an unknown one is a one-line error
+    args.only = list(rp.select(args.only, rp.list_notebooks())) if args.only else None
     executor = _executor(args)
     args.preset, why = choose_preset(args.preset, _gpu_name())
     print(why)
@@ -25,7 +27,6 @@ def _cmd_reproduce(args) -> int:
     if args.dry_run:
         from . import costs
 
-        rp.select(args.only, rp.list_notebooks())  # an unknown notebook is the same one-line error as without --dry-run
         if corpus is not None:  # a bad folder or roles file fails here as it would without --dry-run
             print(corpus.describe_roles(corpus.roles())
                   + "\ncosts below are for the preset's DDTP task sets; `paperlib data info --source dir "
@@ -448,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", parents=[exec_opts, corpus_opts], help="execute the notebooks (papermill) and write figures")
     rep.add_argument("--preset", default=None, choices=PRESETS,
                      help=f"size of every run (default: gpu where CUDA is available, else {DEFAULT_PRESET})")
-    rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (see --list)")
+    rep.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                     help="run only these notebooks (see --list; a unique prefix such as A2 is enough; repeatable)")
     rep.add_argument("--list", action="store_true", help="list the notebooks and exit")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars (training and notebook cells)")
     rep.add_argument("--figures-only", action="store_true",
@@ -459,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(results/<preset>/runs); trains nothing")
     rpt.add_argument("--preset", default=None, choices=PRESETS,
                      help=f"default: gpu where CUDA is available, else {DEFAULT_PRESET}")
-    rpt.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks")
+    rpt.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                     help="only these notebooks (a unique prefix such as A2 is enough; repeatable)")
     rpt.add_argument("--no-progress", action="store_true", help="no progress bars (training and notebook cells)")
     rpt.set_defaults(func=_cmd_reproduce, figures_only=True, list=False, dry_run=False, executor="local", workers="1",
                      log_with=None)

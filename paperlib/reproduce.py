@@ -136,12 +136,21 @@ def notebook_title(path: Path) -> str:
 
 
 def select(names: list[str] | None, available: dict[str, Path]) -> dict[str, Path]:
+    """The notebooks named (`--only`): whole names, with or without ".ipynb", or a prefix that
+    names one notebook ("A2", "B3_fig01"); comma-separated lists are split. In the order of
+    `available`; an unknown or ambiguous name is a one-line error listing the valid ones."""
     if not names:
         return available
-    unknown = [n for n in names if n.removesuffix(".ipynb") not in available]
+    wanted, unknown = set(), []
+    for name in (n.strip().removesuffix(".ipynb") for given in names for n in given.split(",") if n.strip()):
+        matches = [k for k in available if k == name] or [k for k in available if k.startswith(name)]
+        if len(matches) == 1:
+            wanted.add(matches[0])
+        else:
+            unknown.append(f"{name} (matches {', '.join(matches)})" if matches else name)
     if unknown:
-        raise ValueError(f"unknown notebook(s) {unknown}; valid: {', '.join(available)}")
-    wanted = {n.removesuffix(".ipynb") for n in names}
+        raise ValueError(f"unknown or ambiguous notebook(s) {unknown}; valid: {', '.join(available)} "
+                         "(a unique prefix such as A2 is enough)")
     return {k: v for k, v in available.items() if k in wanted}
 
 

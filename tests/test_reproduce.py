@@ -109,7 +109,7 @@ def test_summary_table_lists_each_notebook():
 def test_cli_unknown_notebook_is_one_line_error(capsys, extra):
     assert cli.main(["reproduce", "--preset", "smoke", "--only", "nope", *extra]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("paperlib: error: unknown notebook(s) ['nope']; valid:") and "\n" not in err
+    assert err.startswith("paperlib: error: unknown or ambiguous notebook(s) ['nope']; valid:") and "\n" not in err
 
 
 def test_cli_list(capsys):
@@ -462,8 +462,29 @@ def test_only_keeps_the_execution_order_and_takes_a_file_name():
     available = {"a": Path("a.ipynb"), "b": Path("b.ipynb"), "c": Path("c.ipynb")}
     assert list(reproduce.select(["c", "a.ipynb"], available)) == ["a", "c"]  # fronts before the runs they read
     assert reproduce.select(None, available) == available and reproduce.select([], available) == available
-    with pytest.raises(ValueError, match=r"unknown notebook\(s\) \['d.ipynb'\]; valid: a, b, c"):
+    with pytest.raises(ValueError, match=r"unknown or ambiguous notebook\(s\) \['d'\]; valid: a, b, c"):
         reproduce.select(["a", "d.ipynb"], available)
+
+
+def test_only_takes_unique_prefixes_and_comma_lists_and_refuses_an_ambiguous_prefix():
+    available = {n: Path(f"{n}.ipynb") for n in ("A2_fronts", "A3_efficiency", "B3_cooldown", "B30_other")}
+    assert list(reproduce.select(["B3_cooldown,A2"], available)) == ["A2_fronts", "B3_cooldown"]
+    assert list(reproduce.select(["A3", "A3_efficiency.ipynb"], available)) == ["A3_efficiency"]
+    assert list(reproduce.select(["B3"], {k: v for k, v in available.items() if k != "B30_other"})) == ["B3_cooldown"]
+    with pytest.raises(ValueError, match=r"\['B3 \(matches B3_cooldown, B30_other\)'\]"):
+        reproduce.select(["B3"], available)  # a prefix of two notebooks names neither
+
+
+def test_cli_dry_run_costs_the_notebook_a_prefix_names(capsys):
+    assert cli.main(["reproduce", "--preset", "smoke", "--only", "A2", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "A2_fig02_hrl_lrl_fronts" in out and "total: 0 steps" not in out and "total: " in out
+
+
+def test_cli_only_is_repeatable():
+    parser = cli.build_parser()
+    args = parser.parse_args(["reproduce", "--only", "A2", "--only", "B3", "C1"])
+    assert args.only == ["A2", "B3", "C1"]  # a second --only adds, it does not replace the first
 
 
 def test_a_cells_error_names_the_cell_its_own_frame_and_the_last_without_colour():
