@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -188,18 +189,27 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 @functools.cache
-def quiet_kernel_manager() -> type:
-    """jupyter_client's kernel manager, less the interrupt it sends before shutting a kernel
-    down (jupyter_client >= 8): papermill shuts the kernel down when the notebook has run or
-    failed, so nothing is left to interrupt, and ipykernel answers it with a false ERROR line."""
+def notebook_kernel_manager() -> type:
+    """jupyter_client's kernel manager with two changes for the notebooks `reproduce` runs:
+    - the kernel imports the paperlib this process runs (`paths.PACKAGE_ROOT` first on its
+      PYTHONPATH): a kernel spec's Python may have another checkout installed (a second clone
+      sharing one .venv), whose code would then draw the figures under this checkout's commit;
+    - no interrupt before a kernel's shutdown (jupyter_client >= 8): papermill shuts the kernel
+      down when the notebook has run or failed, so nothing is left to interrupt, and ipykernel
+      answers it with a false ERROR line."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class QuietKernelManager(AsyncKernelManager):
+    class NotebookKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            env = dict(kw.get("env") or os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
+            return await super()._async_pre_start_kernel(**{**kw, "env": env})
+
         async def _async_interrupt_kernel(self) -> None:
             if not self.shutting_down:  # a cell's time-out still interrupts
                 await super()._async_interrupt_kernel()
 
-    return QuietKernelManager
+    return NotebookKernelManager
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -233,7 +243,7 @@ def run_notebook(
             kernel_name=kernel_name(),
             progress_bar=progress,
             cwd=str(path.parent),
-            kernel_manager_class=quiet_kernel_manager(),
+            kernel_manager_class=notebook_kernel_manager(),
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except Exception as exc:  # papermill wraps the cell's exception; report and go on

@@ -89,11 +89,27 @@ def test_the_kernel_is_not_interrupted_on_its_way_out_but_still_on_a_time_out(mo
         sent.append(self.shutting_down)
 
     monkeypatch.setattr(AsyncKernelManager, "_async_interrupt_kernel", interrupt)
-    km = reproduce.quiet_kernel_manager()()
+    km = reproduce.notebook_kernel_manager()()
     asyncio.run(km._async_interrupt_kernel())  # e.g. nbclient on a cell's time-out
     km.shutting_down = True
     asyncio.run(km._async_interrupt_kernel())
     assert sent == [False]
+
+
+def test_the_kernel_imports_the_paperlib_this_process_runs(tmp_path, monkeypatch):
+    # a second checkout sharing one .venv: the kernel spec's Python has the first one installed,
+    # yet the notebooks must run this checkout's code (the report names its commit)
+    checkout = tmp_path / "checkout"
+    (checkout / "paperlib").mkdir(parents=True)
+    (checkout / "paperlib" / "__init__.py").write_text("")
+    monkeypatch.setattr(reproduce.paths, "PACKAGE_ROOT", checkout)
+    nb = tmp_path / "which.ipynb"
+    write_notebook(nb, [("params", 'preset = "mini"\nfigures_dir = None'),
+                        ("code", "import pathlib, paperlib\n"
+                                 "pathlib.Path(figures_dir, 'which.txt').write_text(paperlib.__file__)")])
+    res = reproduce.run_notebook(nb, "smoke", tmp_path / "out", tmp_path / "fig", progress=False)
+    assert res.status == "ok", res.error
+    assert Path((tmp_path / "fig" / "which.txt").read_text()) == checkout / "paperlib" / "__init__.py"
 
 
 def test_summary_table_lists_each_notebook():
