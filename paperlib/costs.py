@@ -322,6 +322,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
     if executor is not None and executor.kind == "slurm":
         folder = executors.job_folder(executor)
         lines += ["", f"each run is one Slurm job like this ({executor.gpus_per_node} GPU(s) per node, "
-                      f"{executor.nodes} node(s)); submitit writes it to {folder}:", "",
-                  executors.sbatch_script(executor, folder, "paperlib-runs")]
+                      f"{executor.nodes} node(s); the shared prefixes first, then the runs continuing them), "
+                      f"then each notebook one job that reads them (`reproduce`); submitit writes them to {folder}:",
+                  "", executors.sbatch_script(executor, folder, "paperlib-runs")]
     return "\n".join(lines)

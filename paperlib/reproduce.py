@@ -267,8 +267,9 @@ def reproduce(
     source: str | None = None,
 ) -> list[NotebookResult]:
     """Run the selected notebooks; a failure does not stop the others. With a job executor
-    (`paperlib.executors.Executor`, e.g. slurm) every notebook runs as one job, in parallel;
-    the data is prepared here first (the run store and data live on a shared filesystem).
+    (`paperlib.executors.Executor`, e.g. slurm) every planned run trains as one job, then every
+    notebook runs as one job, in parallel; the data is prepared here first (the run store and
+    data live on a shared filesystem).
     With local workers, each notebook's missing runs train side by side. figures_only: the
     notebooks read the runs shipped with the repository (`paths.shipped_runs_dir`) and
     train nothing; a notebook whose runs are not all there fails, naming the first missing.
@@ -334,8 +335,13 @@ def reproduce(
     _prepare_data(preset, progress, list(chosen), parameters)
     results = []
     if executor is not None and executor.kind != "local" and not figures_only:
+        # every run its own job first, in waves (shared prefixes before what continues them): a
+        # notebook's job training its whole grid on one node would take a paper-size grid months
+        _train_planned(preset, list(chosen), Settings(executor=executor, progress=progress, log_with=log_with),
+                       figures, parameters)
         folder = executors.job_folder(executor) / "notebooks"
-        # each notebook job trains its runs on its own node; a run another job is training is waited for
+        # then each notebook one job that reads them; what it builds beyond the plan (DoReMi's
+        # runs on learned weights) trains on its node, and a run another job is training is waited for
         settings = Settings(wait_locked=True, progress=False, log_with=log_with).to_parameters()
         args = [(str(path), preset, str(out_dir), str(figures), settings, parameters[name])
                 for name, path in chosen.items()]
@@ -368,8 +374,9 @@ def reproduce(
 
 
 class NotebookJob(Requeued):
-    """One notebook as a job: papermill inside, its runs trained on the job's node (how,
-    `run_settings` says: runs shared with a notebook in another job are waited for)."""
+    """One notebook as a job: papermill inside; its planned runs are in the store (trained as
+    jobs before it), what it builds beyond them trains on the job's node (`run_settings`: a run
+    another job is training is waited for)."""
 
     def __call__(self, path: str, preset: str, out_dir: str, figures_dir: str, run_settings: dict,
                  parameters: dict | None = None):
@@ -389,7 +396,8 @@ def _record(figures_dir: Path, figures_only: bool, res: NotebookResult) -> Noteb
 def _train_planned(preset: str, notebooks, settings, figures_dir: Path, parameters: dict | None = None) -> None:
     """Train the runs of every chosen notebook before executing them, in one schedule
     (`runs.train_side_by_side`): a fork starts when its prefix is done, no notebook waits
-    for another's stragglers, and one progress bar covers the whole reproduction. The
+    for another's stragglers, and one progress bar covers the whole reproduction. With a job
+    executor, each run is one job (`runs.get_or_train_many`: waves, prefixes first). The
     notebooks then find their runs in the store; what they build beyond their default grid
     (other parameters, DoReMi's learned weights) they train themselves."""
     from . import experiments as E
@@ -398,6 +406,18 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path, paramete
     grids = E.notebook_runs(preset, parameters)
     cfgs = [c for nb in notebooks for c, _ in grids.get(nb, [])]
     if not cfgs:
+        return
+    if settings.executor is not None and settings.executor.kind != "local":  # Slurm, local-jobs
+        from .runs import get_or_train_many
+
+        print(f"training the runs of {len(notebooks)} notebook(s) first, each run one {settings.executor.kind} job "
+              "(shared prefixes first, then the runs continuing them)", flush=True)
+        start = time.time()
+        try:
+            get_or_train_many(cfgs, settings)
+        except RuntimeError as exc:  # the notebooks whose runs failed report it; the others go on
+            print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
+        print(f"runs ready in {(time.time() - start) / 60:.1f} min", flush=True)
         return
     workers = settings.executor.workers if settings.executor is not None else 1
     print(f"training the runs of {len(notebooks)} notebook(s) first, {workers} side by side, in one schedule", flush=True)

@@ -565,13 +565,17 @@ def test_figures_only_on_the_hub_or_a_corpus_is_refused_before_anything_is_writt
     assert ran == trained == [] and not (tmp_path / "figures").exists()
 
 
-def test_a_job_executor_runs_each_notebook_as_a_job_that_trains_its_own_runs(tmp_path, monkeypatch):
-    """slurm: no schedule here before the notebooks; each job gets its notebook's parameters
-    and settings that wait for a run another job is training; the report holds every job's."""
+def test_a_job_executor_trains_every_run_as_a_job_then_runs_each_notebook_as_a_job(tmp_path, monkeypatch):
+    """slurm: the planned runs first, through the executor (one job per run, not one node per
+    notebook's whole grid); then each notebook job gets its notebook's parameters and settings
+    that wait for a run another job is training; the report holds every job's."""
     from paperlib import executors
     from paperlib.runs import Settings
 
     ran, trained = _planned(tmp_path, monkeypatch)
+    through = []
+    monkeypatch.setattr(reproduce, "_train_planned",
+                        lambda preset, nbs, settings, *a, **k: (trained.append(list(nbs)), through.append(settings.executor)))
     submitted = []
 
     def run_jobs(executor, function, arg_lists, folder, name, progress=True, single_task=False):
@@ -582,7 +586,8 @@ def test_a_job_executor_runs_each_notebook_as_a_job_that_trains_its_own_runs(tmp
     monkeypatch.setattr(executors, "run_jobs", run_jobs)
     slurm = executors.Executor(kind="slurm", partition="gpu")
     results = reproduce.reproduce("smoke", progress=False, executor=slurm, source="hub")
-    assert [r.status for r in results] == ["ok", "failed"] and ran == trained == []
+    assert [r.status for r in results] == ["ok", "failed"] and ran == [] and trained == [["a", "b"]]
+    assert through == [slurm]
     (kind, args, folder), = submitted
     figures, out = tmp_path / "figures" / "smoke-hub", tmp_path / "runs" / "notebooks" / "smoke-hub"
     assert kind is reproduce.NotebookJob and folder == tmp_path / "runs" / "_jobs" / "notebooks"
@@ -596,7 +601,7 @@ def test_a_job_executor_runs_each_notebook_as_a_job_that_trains_its_own_runs(tmp
     submitted.clear()
     _shipped(tmp_path, monkeypatch)
     reproduce.reproduce("smoke", progress=False, executor=slurm, figures_only=True)
-    assert submitted == [] and [r[0] for r in ran] == ["a", "b"] and trained == []
+    assert submitted == [] and [r[0] for r in ran] == ["a", "b"] and trained == [["a", "b"]]
 
 
 def test_the_runs_train_first_with_the_executors_workers_and_a_failure_leaves_the_notebooks_to_say_so(
@@ -623,6 +628,11 @@ def test_the_runs_train_first_with_the_executors_workers_and_a_failure_leaves_th
     scheduled.clear()
     reproduce._train_planned("smoke", ["B0_fig02_variance_theory"], runs.Settings(), tmp_path)  # trains nothing
     assert scheduled == []
+    # a job executor (Slurm): every run one job through get_or_train_many's waves, not the local schedule
+    as_jobs = []
+    monkeypatch.setattr(runs, "get_or_train_many", lambda cfgs, settings: as_jobs.append((cfgs, settings.executor.kind)))
+    reproduce._train_planned("smoke", ["b", "a"], runs.Settings(executor=Executor(kind="local-jobs")), tmp_path)
+    assert as_jobs == [(["run2", "run3", "run1"], "local-jobs")] and scheduled == []
 
 
 def test_a_figure_drawn_again_under_its_old_name_counts_as_written(tmp_path, caplog):
