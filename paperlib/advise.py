@@ -32,7 +32,7 @@ plan of the other method.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +213,18 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
                    (np.isclose(rate, r[0]) and lrl_law[0] < lrl_law[1]))
     return Advice(method, rate, lrl, hrl, band, (runner[1], runner[2], runner[0]) if runner else (),
                   how, len(errors), reliable, why, axis, at_edge)
+
+
+def in_regime(advice: Advice, learned) -> Advice:
+    """The advice, marked UNRELIABLE when the runs it was fitted to have not learned their HRL.
+    learned: the claims' `learned` gate on those runs (anything with `passed` and `measured`,
+    e.g. `claims.upweight.learned_of(frame, hrl)`): a law fitted to models no better than a
+    bigram ranks noise, however small its held-out error (every run sits near the same loss)."""
+    if learned.passed:
+        return advice
+    return replace(advice, reliable=False,
+                   why=f"out of regime: the runs have not learned their HRL ({learned.measured}); a law fitted to them "
+                       "ranks nothing")
 
 
 def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:

@@ -73,7 +73,7 @@ def _cmd_advise(args) -> int:
     """Fit the mixture law on the runs of a grid (the Order Matters fronts' rates, Upsample
     or Upweight?'s τ grid, COOLDOWN's switch, Order Matters' pre-training lengths) and
     recommend a plan."""
-    from . import advise, experiments as E, paths, runs, store
+    from . import advise, claims, experiments as E, paths, runs, store
     from .data.tasksets import get_taskset, short_name
     from .presets import check_preset
     from .experiments import HUB_PARAMETERS
@@ -123,21 +123,22 @@ def _cmd_advise(args) -> int:
                          f"train them: paperlib reproduce --preset {args.preset} --only {notebook}"
                          + (" --source hub" if hub else f" --source dir {corpus.folder}" if corpus is not None else ""))
     print(f"{short_name(taskset)} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
+    # the claims' learned gate on the grid's runs (their mean final HRL loss): advice from
+    # untrained models is marked unreliable, however well the law fits them
+    learned = claims.upweight.learned_of(df, hrl, arm="the grid's runs (mean)")
+    sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train") if args.over == "tau" else None
     if args.over == "tau":
-        sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train")
         advice = advise.recommend(advise.points_from_taus(df, hrl, lrl, sizes), args.tolerance)
-        print(advise.describe(advice, hrl, lrl, args.tolerance, sizes))
     elif args.over == "switch":  # ranked against the paper's switch at half the run
         advice = advise.recommend(advise.points_from_switch(df, hrl, lrl), args.tolerance, reference=(advise.COOLDOWN, 0.5))
-        print(advise.describe(advice, hrl, lrl, args.tolerance))
     elif args.over == "pretrain":
         advice = advise.recommend(advise.points_from_pretrain(df, hrl, lrl), args.tolerance)
-        print(advise.describe(advice, hrl, lrl, args.tolerance))
-        print(f"(each run then fine-tunes {E.scale(args.preset).finetune:,} steps: longer pre-training costs more "
-              "steps in all, as in Order Matters Fig. 9 right)")
     else:
         advice = advise.recommend(advise.points_from(E.front_points(df), hrl, lrl), args.tolerance)
-        print(advise.describe(advice, hrl, lrl, args.tolerance))
+    print(advise.describe(advise.in_regime(advice, learned), hrl, lrl, args.tolerance, sizes))
+    if args.over == "pretrain":
+        print(f"(each run then fine-tunes {E.scale(args.preset).finetune:,} steps: longer pre-training costs more "
+              "steps in all, as in Order Matters Fig. 9 right)")
     return 0
 
 

@@ -62,6 +62,20 @@ def test_no_plan_within_the_tolerance_is_one_line():
             advise.recommend({advise.STATIC: surface()}, tolerance=bad)
 
 
+def test_advice_from_runs_that_have_not_learned_is_unreliable_whatever_the_law_says():
+    from paperlib.claims import gates
+
+    a = advise.recommend({advise.STATIC: surface(0.2, seed=1), advise.PRETRAIN: surface()}, tolerance=0.1)
+    assert a.reliable  # the law ranks the methods well ...
+    untrained = gates.learned("en-it", loss=7.5, bigram=5.2)
+    out = advise.in_regime(a, untrained)  # ... but on models worse than a bigram it ranks nothing
+    assert not out.reliable and out.why.startswith("out of regime: the runs have not learned their HRL")
+    assert "validation loss 7.500, bigram baseline 5.200" in out.why
+    assert "UNRELIABLE: out of regime" in advise.describe(out, "en-it", "en-es", 0.1)
+    assert (out.method, out.rate, out.lrl) == (a.method, a.rate, a.lrl)  # the plan itself is kept, marked
+    assert advise.in_regime(a, gates.learned("en-it", loss=3.0, bigram=4.5)) == a
+
+
 def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(capsys, tmp_path):
     from paperlib import paths
 
