@@ -51,6 +51,14 @@ def test_roles_default_to_the_largest_and_smallest_pair(pairs_dir):
         roles_of(pairs_dir, hrl="en-de", lrl="en-de")
 
 
+def test_two_pairs_far_apart_in_size_are_no_hrl_hrl_pair(tmp_path):
+    # Order Matters Fig. 1 is about two high-resource pairs: 4,000 against 300 is an HRL+LRL pair
+    apart = roles_of(write_pairs(tmp_path / "apart", {"en-de": 1300, "en-sw": 300}))
+    assert apart["pair"] and apart["two_hrl"] is None
+    close = write_pairs(tmp_path / "close", {"en-de": 1200, "en-fr": 300, "en-sw": 40})  # 4x: still two HRLs
+    assert roles_of(close)["two_hrl"] == f"en-de+en-fr@{close}"
+
+
 def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_path):
     folder = write_pairs(tmp_path / "withroles", {"en-de": 300, "en-xh": 200, "en-sw": 100})
     (folder / tasksets.ROLES_FILE).write_text("hrl: en-xh   # our high-resource pair\nlrl: en-sw\n")

@@ -256,11 +256,18 @@ ROLES = {
     "pair": "one high- and one low-resource translation pair (Order Matters Figs. 2-6, 26-28; Upsample or "
             "Upweight? Figs. 1, 3, 4): --hrl and --lrl, else those the folder's roles.yaml names, else the largest "
             "and the smallest pair",
-    "two_hrl": "the two largest translation pairs (Order Matters Fig. 1)",
+    "two_hrl": "the two largest translation pairs, both high-resource: the smaller with at least 1/4 of the larger's "
+               "training pairs (Order Matters Fig. 1)",
     "many": "every translation pair, largest first, when there are at least 3 (Upsample or Upweight? Table 3)",
     "lm": "every monolingual language, largest first, when there are at least 2 (Order Matters Figs. 7-9; "
           "Upsample or Upweight? Table 4, Figs. 5-7)",
 }
+
+
+HRL_HRL_MAX_RATIO = 4.0
+"""The most the larger of two high-resource pairs may outnumber the smaller (Order Matters
+Fig. 1's En→{Zh, Fr}: about 1.4×; DDTP's hrl_hrl 2.2×; the HRL+LRL pairs are 40-110×): two
+pairs further apart are an imbalanced pair, not Fig. 1's setting."""
 
 
 ROLES_FILE = "roles.yaml"
@@ -326,7 +333,8 @@ def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None)
                             f"({sizes[high]}) than the low-resource {low} ({origin['lrl'].rstrip(':')}, {sizes[low]}); "
                             f"the high-resource pair must be the larger: swap them or choose others")
         roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
-        roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
+        if len(pairs) >= 2 and len(corpus.parallel[pairs[0]]["train"]) <= HRL_HRL_MAX_RATIO * len(corpus.parallel[pairs[1]]["train"]):
+            roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
     if len(pairs) >= 3:
         roles["many"] = qualified_name(corpus_taskset(tuple(pairs), folder))
     if len(langs) >= 2:
