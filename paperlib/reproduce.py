@@ -450,7 +450,7 @@ def _prepare_data(preset: str, progress: bool, notebooks, parameters: dict | Non
     DDTP corpus is then parsed once instead of once per notebook kernel (a hub corpus read
     once, a researcher's folder checked once). parameters: the notebooks' papermill
     parameters (their task sets on another corpus)."""
-    from .data import get_taskset, prepare
+    from .data import VocabularyTooLarge, get_taskset, prepare
     from .data.tasksets import short_name
 
     names = needed_tasksets(preset, notebooks, parameters)
@@ -460,7 +460,13 @@ def _prepare_data(preset: str, progress: bool, notebooks, parameters: dict | Non
     print(f"preparing data ({preset}): {', '.join(short_name(n) for n in names)}", flush=True)
     for name in names:
         ts = get_taskset(name)
-        prepare(ts, preset, ts.data_source, ts.corpus, progress=progress)
+        try:
+            prepare(ts, preset, ts.data_source, ts.corpus, progress=progress)
+        except VocabularyTooLarge as exc:  # the notebooks tokenize at the preset's size: no flag changes it here
+            raise ValueError(f"{short_name(name)}: too little text for the {preset} preset's vocabulary of "
+                             f"{exc.vocab_size} pieces (SentencePiece can fill at most {exc.most or 'fewer'} here); the "
+                             "notebooks need more sentences in your corpus (`paperlib data prepare --vocab-size` "
+                             "prepares it smaller for `paperlib train`, not for the notebooks)") from None
     print(f"data ready in {time.time() - start:.0f}s", flush=True)
 
 

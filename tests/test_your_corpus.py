@@ -151,6 +151,17 @@ def test_a_corpus_on_which_nothing_can_run_is_one_line_and_writes_no_report(tmp_
     assert not (tmp_path / "root" / "figures").exists()
 
 
+def test_a_corpus_too_small_for_the_presets_vocabulary_is_one_line_that_offers_no_flag_reproduce_lacks(
+        tmp_path, capsys, monkeypatch):
+    folder = write_pairs(tmp_path / "tiny", {"en-de": 40, "en-sw": 12}, words=60)
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path / "root"))
+    assert cli.main(["reproduce", "--preset", "smoke", "--source", "dir", str(folder), "--only", "A2",
+                     "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("paperlib: error: en-de+en-sw: too little text for the smoke preset's vocabulary of 2000 pieces")
+    assert "more sentences" in err and "use --vocab-size" not in err and "\n" not in err
+
+
 def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "mini"]) == 0

@@ -7,3 +7,12 @@ class DataError(ValueError):
 
 class CorruptIndexError(DataError):
     """A DDTP index file could not be parsed."""
+
+
+class VocabularyTooLarge(DataError):
+    """The corpus has too little text for the asked vocabulary (SentencePiece's limit)."""
+
+    def __init__(self, vocab_size: int, most: int | None):
+        self.vocab_size, self.most = vocab_size, most
+        super().__init__(f"vocab size {vocab_size} is more than this corpus can fill (SentencePiece allows at most "
+                         f"{most if most else 'fewer'} here); use --vocab-size {most or 'smaller'} or less, or a larger corpus")

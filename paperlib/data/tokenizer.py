@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..mixing import temperature
+from .errors import VocabularyTooLarge
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
@@ -75,9 +76,8 @@ def train_tokenizer(
                 f"({str(exc).split('. ')[1] if '. ' in str(exc) else exc}); use a larger --vocab-size"
             ) from None
         if "Vocabulary size too high" in str(exc):
-            most = str(exc).rsplit("<=", 1)[-1].strip(" .") if "<=" in str(exc) else "a smaller number"
-            raise ValueError(f"vocab size {vocab_size} is more than this corpus can fill (SentencePiece allows at most "
-                             f"{most} here); use --vocab-size {most} or less, or a larger corpus") from None
+            most = str(exc).rsplit("<=", 1)[-1].strip(" .") if "<=" in str(exc) else ""
+            raise VocabularyTooLarge(vocab_size, int(most) if most.isdigit() else None) from None
         raise
     finally:
         os.unlink(corpus)
