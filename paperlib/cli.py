@@ -216,24 +216,36 @@ def _cmd_data_info(args) -> int:
 
     source, path = _parse_source(args.source)
     _check_folder("--data-dir", args.data_dir)
+    corpus = roles = None
+    if source == "dir" and not args.tasks:  # a corpus: the task sets its roles fill, which reproduce prepares
+        from .data import sources, tasksets
+
+        corpus = sources.load_dir(path)
+        roles = tasksets.corpus_roles(corpus, path)
+        names = list(dict.fromkeys(tasksets.short_name(q) for q in roles.values() if q))
+        whole = [ts.name for ts in tasksets.from_corpus(corpus)]  # `data prepare`'s sets, for `train`: shown if there
+    else:
+        names, whole = [ts if isinstance(ts, str) else ts.name for ts in _tasksets_for(args, source, path)], []
     missing = []
-    for ts in _tasksets_for(args, source, path):
-        name = ts if isinstance(ts, str) else ts.name
+    for name in names + whole:
         try:
             data = load_prepared(name, args.preset, source, path, args.data_dir)
         except DataError as e:  # not prepared (or damaged): said at the end, the rest still shown
-            missing.append((name, str(e).splitlines()[0]))
+            why = str(e).splitlines()[0]
+            if corpus is not None and "is not prepared" in why:
+                if name in whole:
+                    continue
+                why = f"not prepared yet (`paperlib reproduce --preset {args.preset} --source dir {path}` prepares it)"
+            missing.append((name, why))
             continue
         print(describe(data, args.preset))
         print()
     for name, why in missing:
         print(f"{name}: not ready for preset {args.preset}: {why}")
-    if source == "dir" and not args.tasks:  # the corpus itself, prepared or not: the regime in advance
-        from .data import sources, tasksets
+    if corpus is not None:  # the corpus itself, prepared or not: the regime in advance
         from .data.info import describe_corpus
 
-        corpus = sources.load_dir(path)
-        print(("\n" if missing else "") + describe_corpus(corpus, path, tasksets.corpus_roles(corpus, path), args.preset))
+        print(("\n" if missing else "") + describe_corpus(corpus, path, roles, args.preset))
     return 0
 
 

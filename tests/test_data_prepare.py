@@ -372,12 +372,15 @@ def test_cli_data_info_lists_what_is_prepared_and_what_is_not(corpus_dir, tmp_pa
     args = ["--source", "dir", str(corpus_dir), "--data-dir", str(tmp_path), "--preset", "smoke"]
     assert cli.main(["data", "info", *args]) == 0  # nothing prepared yet: said, not a crash
     out = capsys.readouterr().out
-    assert "dir_translation: not ready for preset smoke" in out and "paperlib data prepare" in out
+    # the task sets reproduce prepares and uses (the corpus's roles), and the command that prepares them
+    assert f"en-it+en-fi: not ready for preset smoke: not prepared yet (`paperlib reproduce --preset smoke " \
+           f"--source dir {corpus_dir}` prepares it)" in out
+    assert "dir_translation" not in out  # `data prepare`'s whole-folder set, which reproduce never reads
     assert cli.main(["data", "prepare", *args, "--vocab-size", "500", "--tasks", "dir_translation"]) == 0
     capsys.readouterr()
     assert cli.main(["data", "info", *args]) == 0
-    out = capsys.readouterr().out
-    assert "largest/this" in out and "dir_translation: not ready" not in out and "dir_lm: not ready" in out
+    out = capsys.readouterr().out  # prepared for `paperlib train`: described
+    assert "largest/this" in out and "dir_translation" in out and "dir_translation: not ready" not in out
 
 
 def test_keep_train_makes_a_low_resource_task_and_only_that_set_changes(corpus_dir, tmp_path):

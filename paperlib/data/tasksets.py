@@ -287,10 +287,12 @@ def declared_roles(folder) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = load_yaml(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
+        # YAML notices a missing ':' or ']' at the next line, past the end of a file's last line
+        line = f" line {min(mark.line + 1, max(1, len(text.splitlines())))}" if mark is not None else ""
         problem = getattr(exc, "problem", None)
         raise DataError(f"{path}{line}: not valid YAML{f' ({problem})' if problem else ''}; write e.g. 'hrl: en-de' "
                         "and 'lrl: en-sw', one per line") from None
