@@ -42,16 +42,12 @@ SEED_BAND = ("pi", 100)
 Every curve aggregated over seeds passes it, and `band_caption` says so under the figure."""
 
 
-VERDICT_WORDS = (("holds", "holds", "hold"), ("does not hold", "does not hold", "do not hold"),
-                 ("inconclusive", "inconclusive", "inconclusive"), ("out of regime", "out of regime", "out of regime"))
-"""(status, singular, plural): how `headline` counts verdicts (the statuses of `claims.core`)."""
-
-
 def verdict_summary(verdicts) -> str:
     """"2 hold · 1 inconclusive": the count of each status among `verdicts` (anything with a
-    `status`), in the report's order; "no verdict" for none."""
-    counts = [(sum(v.status == status for v in verdicts), one, many) for status, one, many in VERDICT_WORDS]
-    return " · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n) or "no verdict"
+    `status`), in the report's order (`claims.count_statuses`); "no verdict" for none."""
+    from .claims.core import count_statuses
+
+    return count_statuses(v.status for v in verdicts)
 
 
 def headline(fig, reference: str, words: str, verdicts=None) -> None:

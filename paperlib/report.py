@@ -328,7 +328,7 @@ def write_index(root: Path, notebooks=None) -> list[Path]:
             continue
         records = _registered(claims.load(preset, paths.records_dir(report.parent)), notebooks)
         counts = Counter(v["status"] for nb in records.values() for v in nb["verdicts"])
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or \
+        summary = claims.count_statuses(counts.elements()) if counts else \
             "no records: a report from before claims were library predicates (its verdicts are superseded)"
         lines.append(f"| {preset} | [{preset}/REPORT.md]({preset}/REPORT.md) | {summary} |")
     md = "\n".join(lines) + "\n"

@@ -471,9 +471,9 @@ def _prepare_data(preset: str, progress: bool, notebooks, parameters: dict | Non
 
 
 def summary_table(results: list[NotebookResult]) -> str:
-    rows = [("notebook", "status", "wall time", "figures written")]
+    rows = [("notebook", "status", "wall time", "figures (PNG)")]  # as the report counts them (each has a PDF too)
     for r in results:
-        rows.append((r.name, r.status, f"{r.seconds:.1f}s", str(len(r.figures))))
+        rows.append((r.name, r.status, f"{r.seconds:.1f}s", str(sum(p.suffix == ".png" for p in r.figures))))
     widths = [max(len(row[c]) for row in rows) for c in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -176,7 +176,8 @@ def test_headline_counts_the_figures_verdicts_so_the_papers_words_are_not_read_a
     assert first == "Order Matters, Fig. 2: trade-off fronts"
     assert second == "the paper's claim; our runs: 2 hold · 1 does not hold · 1 out of regime (see the report)"
     assert plotting.verdict_summary(verdicts[:1]) == "1 holds" and plotting.verdict_summary([]) == "no verdict"
-    assert {s for s, _, _ in plotting.VERDICT_WORDS} == set(claims.core.STATUSES)  # every status is counted
+    assert set(claims.core.STATUS_WORDS) == set(claims.core.STATUSES)  # every status is counted
+    assert claims.count_statuses(["holds"] * 6 + ["does not hold"] * 3) == "6 hold · 3 do not hold"
 
 
 def test_a_method_has_one_colour_in_every_figure():

@@ -293,7 +293,7 @@ def test_the_index_lists_shipped_presets_with_their_counts(tmp_path, monkeypatch
     _verdicts(root / "mini", A2, [claims.HOLDS, claims.OUT_OF_REGIME, claims.HOLDS])
     report.write_index(root)
     lines = (root / "REPORT.md").read_text().splitlines()
-    assert "| mini | [mini/REPORT.md](mini/REPORT.md) | 2 holds, 1 out of regime |" in lines
+    assert "| mini | [mini/REPORT.md](mini/REPORT.md) | 2 hold · 1 out of regime |" in lines
     assert any(line.startswith("| gpu | [gpu/REPORT.md](gpu/REPORT.md) | no records") for line in lines)
     assert not any(line.startswith("| smoke |") for line in lines)
     assert 'href="mini/REPORT.html"' in (root / "REPORT.html").read_text()  # the HTML index links HTML reports

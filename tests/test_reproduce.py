@@ -118,9 +118,10 @@ def test_summary_table_lists_each_notebook():
     rows = [reproduce.NotebookResult("alpha", "ok", 1.5, [Path("x.png"), Path("x.pdf")]),
             reproduce.NotebookResult("beta", "failed", 12.25)]
     lines = reproduce.summary_table(rows).splitlines()
-    assert lines[0].split() == ["notebook", "status", "wall", "time", "figures", "written"]
+    assert lines[0].split() == ["notebook", "status", "wall", "time", "figures", "(PNG)"]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split() == ["alpha", "ok", "1.5s", "2"] and lines[3].split() == ["beta", "failed", "12.2s", "0"]
+    # x.png and its PDF are one figure, as the report counts them
+    assert lines[2].split() == ["alpha", "ok", "1.5s", "1"] and lines[3].split() == ["beta", "failed", "12.2s", "0"]
 
 
 @pytest.mark.parametrize("extra", [[], ["--dry-run"]])
@@ -639,7 +640,7 @@ def test_the_runs_train_first_with_the_executors_workers_and_a_failure_leaves_th
 
 def test_a_figure_drawn_again_under_its_old_name_counts_as_written(tmp_path, caplog):
     """A rerun redraws the same files: they are this execution's figures (the summary's
-    'figures written'), while a figure it left alone is not."""
+    'figures (PNG)'), while a figure it left alone is not."""
     nb = tmp_path / "a.ipynb"
     write_notebook(nb, [("params", 'preset = "smoke"\nfigures_dir = None'),
                         ("code", "from pathlib import Path\nPath(figures_dir, 'a.png').write_text('new')")])

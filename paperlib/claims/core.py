@@ -35,6 +35,17 @@ MIN_SEEDS = 3
 with fewer, the seed spread is too poorly measured for a verdict that would survive a rerun
 (the presets that give verdicts run 3; tests/test_claims.py measures the A/A rate at 3)."""
 STATUSES = (HOLDS, FAILS, INCONCLUSIVE, OUT_OF_REGIME)
+STATUS_WORDS = {HOLDS: ("holds", "hold"), FAILS: ("does not hold", "do not hold"),
+                INCONCLUSIVE: ("inconclusive", "inconclusive"), OUT_OF_REGIME: ("out of regime", "out of regime")}
+"""(singular, plural) of each status, for counts in words ("1 holds", "6 hold")."""
+
+
+def count_statuses(statuses) -> str:
+    """"6 hold · 3 do not hold · 1 inconclusive": how many of `statuses` (verdict statuses) are
+    each, in the report's order; "no verdict" for none."""
+    statuses = list(statuses)
+    counts = [(statuses.count(status), *STATUS_WORDS[status]) for status in STATUSES]
+    return " · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n) or "no verdict"
 
 
 @dataclass(frozen=True)
