@@ -327,6 +327,18 @@ def lrl_share(run) -> float:
     return float(plan["phases"][-1]["schedule"]["mixture"]["probs"][1])  # a two-task set names its HRL first
 
 
+def rate_labels(rows, rates) -> list[str]:
+    """A front's point labels, one per rate in `rates`: the LRL rate ("0.3"), or where the
+    rows at it sampled at a temperature (a `tau` column: mini's fronts) that τ and the rate
+    it gives ("τ=5 (0.32)"), the names the report and the claims use."""
+    out = []
+    for rate in rates:
+        at = rows[rows["rate"] == rate]
+        taus = at["tau"].dropna().unique() if "tau" in at else []
+        out.append(f"τ={taus[0]:g} ({rate:.2g})" if len(taus) == 1 else f"{rate:g}")
+    return out
+
+
 def front_points(df):
     """The table of Order Matters' fronts, one row per point: rows sampled at a temperature
     (labelled `tau`, no `rate`) get their `rate` -- the LRL's share of batches -- from their

@@ -519,3 +519,13 @@ def test_the_runs_planned_for_a_notebook_are_those_its_own_defaults_give():
         assert {c.experiment for c, _ in grid} <= {f"{e}-smoke" for e in experiments}, notebook
     for notebook, parameters in E.HUB_PARAMETERS.items():
         assert set(parameters) <= set(_notebook_defaults(notebook)), notebook  # parameters the notebook takes
+
+
+def test_front_points_are_labelled_by_their_tau_where_the_front_samples_by_temperature():
+    import pandas as pd
+
+    by_tau = pd.DataFrame({"rate": [0.0246, 0.0246, 0.3238], "tau": [1.0, 1.0, 5.0]})
+    assert E.rate_labels(by_tau, [0.0246, 0.3238]) == ["τ=1 (0.025)", "τ=5 (0.32)"]
+    by_rate = pd.DataFrame({"rate": [0.1, 0.3], "tau": [float("nan")] * 2})
+    assert E.rate_labels(by_rate, [0.1, 0.3]) == ["0.1", "0.3"]
+    assert E.rate_labels(pd.DataFrame({"rate": [0.5]}), [0.5]) == ["0.5"]  # no tau column at all
