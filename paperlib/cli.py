@@ -406,12 +406,57 @@ def _cmd_runs_rm(args) -> int:
     return 0
 
 
-def _cmd_claims_list(args) -> int:
+def _claims_matching(text: str | None) -> list:
+    """The claims whose id, paper or reference contains `text` (any case), in paper and id order
+    ("fig2" before "fig16")."""
+    import re
+
     from . import claims
 
-    for c in claims.CLAIMS.values():
-        print(f"{c.id}\n    {c.paper}, {c.reference}: {c.statement}\n    gates: {', '.join(c.gates)}; "
+    def natural(claim):
+        return claim.paper, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", claim.id)]
+
+    wanted = (text or "").lower()
+    return sorted((c for c in claims.CLAIMS.values()
+                   if wanted in c.id.lower() or wanted in c.paper.lower() or wanted in c.reference.lower()), key=natural)
+
+
+def _cmd_claims_list(args) -> int:
+    found = _claims_matching(args.match)
+    if not found:
+        raise ValueError(f"no claim's id, paper or reference contains {args.match!r}; `paperlib claims list` lists them all")
+    for c in found:
+        print(f"{c.id}\n    {c.paper}, {c.reference}: {c.statement}\n    gates: {', '.join(c.gates) or 'none'}; "
               f"practical minimum {c.minimum:g}; statistic: {c.statistic}" + (f"\n    paper: {c.paper_number}" if c.paper_number else ""))
+    return 0
+
+
+def _cmd_claims_show(args) -> int:
+    """One claim (an id, or text naming one), and its verdict in every report that judged it."""
+    from . import claims, paths
+
+    found = [c for c in _claims_matching(args.claim) if c.id == args.claim] or _claims_matching(args.claim)
+    if len(found) != 1:
+        raise ValueError(f"{args.claim!r} names {len(found)} claims" + (f": {', '.join(c.id for c in found[:8])}"
+                         + (" ..." if len(found) > 8 else "") if found else "; `paperlib claims list` lists them"))
+    c = found[0]
+    print(f"{c.id}\n{c.paper}, {c.reference}: {c.statement}" + (f"\npaper: {c.paper_number}" if c.paper_number else "")
+          + f"\ngates: {', '.join(c.gates) or 'none'}; practical minimum {c.minimum:g}\nstatistic: {c.statistic}")
+    judged = 0
+    for folder in sorted((paths.root() / "figures").glob("*/records")):
+        for notebook, record in claims.load(folder.parent.name, folder).items():
+            for v in (v for v in record["verdicts"] if v["id"] == c.id):
+                judged += 1
+                e = v.get("effect")
+                effect = f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}" if e else "no effect"
+                print(f"\n{folder.parent.name} ({notebook}{', ' + v['scope'] if v.get('scope') else ''}): "
+                      f"{v['status'].upper()}, {effect}")
+                for g in v.get("gates", []):
+                    print(f"  {'✓' if g['passed'] else '✗'} {g['name']}: {g['measured']}")
+                if v.get("note"):
+                    print(f"  note: {v['note']}")
+    if not judged:
+        print("\nno report here judged it (its notebook did not run at the presets whose reports are here)")
     return 0
 
 
@@ -537,7 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
     adv.set_defaults(func=_cmd_advise)
 
     cl = sub.add_parser("claims", help="the papers' claims this package checks").add_subparsers(dest="claims_command", required=True)
-    cl.add_parser("list", help="every claim: id, reference, regime gates, statistic").set_defaults(func=_cmd_claims_list)
+    cl_list = cl.add_parser("list", help="every claim: id, reference, regime gates, statistic")
+    cl_list.add_argument("match", nargs="?", help="only claims whose id, paper or reference contains this (e.g. fig2, cooldown)")
+    cl_list.set_defaults(func=_cmd_claims_list)
+    cl_show = cl.add_parser("show", help="one claim and its verdict in every report here (figures/<preset>/records)")
+    cl_show.add_argument("claim", help="its id (paperlib claims list), or text that names one claim")
+    cl_show.set_defaults(func=_cmd_claims_show)
     return parser
 
 

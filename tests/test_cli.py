@@ -133,11 +133,11 @@ def test_claims_list_prints_every_claim_once_with_gates_minimum_and_statistic(ca
     assert cli.main(["claims", "list"]) == 0
     out = capsys.readouterr().out
     ids = [line for line in out.splitlines() if not line.startswith("    ")]
-    assert ids == list(claims.CLAIMS)  # one block per claim, in the registry's order
+    assert sorted(ids) == sorted(claims.CLAIMS) and len(ids) == len(claims.CLAIMS)  # one block per claim
     for c in claims.CLAIMS.values():
         block = out.split(f"{c.id}\n", 1)[1].split("\n")
         assert block[0] == f"    {c.paper}, {c.reference}: {c.statement}"
-        assert block[1] == f"    gates: {', '.join(c.gates)}; practical minimum {c.minimum:g}; statistic: {c.statistic}"
+        assert block[1] == f"    gates: {', '.join(c.gates) or 'none'}; practical minimum {c.minimum:g}; statistic: {c.statistic}"
         assert (block[2] == f"    paper: {c.paper_number}") if c.paper_number else not block[2].startswith("    paper:")
 
 
@@ -159,3 +159,30 @@ def test_advise_takes_a_taskset_or_a_corpus_not_both(tmp_path, capsys):
     code, err = _exit(capsys, "advise", "--source", "dir", str(tmp_path), "--taskset", "hrl_lrl_es400")
     assert code == 2 and err == ("paperlib: error: --taskset or --source dir PATH, not both (the corpus's pair is "
                                  "its --hrl and --lrl)\n")
+
+
+def test_claims_list_filters_and_orders_figures_by_number(capsys):
+    assert cli.main(["claims", "list", "order.fig"]) == 0
+    ids = [line for line in capsys.readouterr().out.splitlines() if line.startswith("order.")]
+    assert ids and all(i.startswith("order.fig") for i in ids)
+    figures = [int(i.split(".")[1].removeprefix("fig")) for i in ids]
+    assert figures == sorted(figures)  # fig2 before fig16, not after it
+    assert cli.main(["claims", "list", "no-such-claim"]) == 2
+    assert "no claim's id, paper or reference contains 'no-such-claim'" in capsys.readouterr().err
+
+
+def test_claims_show_prints_the_claim_and_its_verdict_in_the_shipped_reports(capsys):
+    import json
+
+    from paperlib import paths
+
+    record = json.loads((paths.PACKAGE_ROOT / "figures" / "mini" / "records" / "A2_fig02_hrl_lrl_fronts.claims.json").read_text())
+    shipped = next(v for v in record["verdicts"] if v["id"] == "order.fig2.pretrain_beats_static")
+    assert cli.main(["claims", "show", "order.fig2.pretrain_beats_static"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("order.fig2.pretrain_beats_static\nOrder Matters, §4.1.2")
+    assert f"mini (A2_fig02_hrl_lrl_fronts, hrl_lrl_es400): {shipped['status'].upper()}, " \
+           f"{shipped['effect']['estimate']:+.3f}" in out
+    assert all(g["measured"] in out for g in shipped["gates"])
+    assert cli.main(["claims", "show", "fig2"]) == 2  # several claims: named, not guessed
+    assert "'fig2' names" in capsys.readouterr().err
