@@ -17,6 +17,8 @@ def _cmd_reproduce(args) -> int:
         for name, path in rp.list_notebooks().items():
             print(f"{name:32s} {rp.notebook_title(path)}")
         return 0
+    if args.dry_run and args.figures_only:
+        raise ValueError("--dry-run costs the runs a reproduction would train, and --figures-only trains none: leave one out")
     # whole names from here on (--only takes prefixes and comma lists); an unknown one is a one-line error
     args.only = list(rp.select(args.only, rp.list_notebooks())) if args.only else None
     executor = _executor(args)

@@ -281,13 +281,17 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
         executor.workers if executor is not None and executor.kind == "local" else executors.default_workers())
     lines = [f"paperlib reproduce --preset {preset}: {len(planned)} training runs "
              f"(shared prefixes counted once)", ""]
-    header = ("experiment", "method", "taskset", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
+    from .store import mixture_label
+
+    header = ("experiment", "method", "taskset", "mixture", "seed", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
     rows = [header]
-    for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan.method)):
+    for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan.method, p.config.data.taskset,
+                                            mixture_label(p.config), p.config.seed)):
         c = p.config
-        rows.append((c.experiment, c.plan.method + (" (prefix)" if c.stop_at else ""), c.data.taskset,
+        rows.append((c.experiment, c.plan.method, c.data.taskset, mixture_label(c),
+                     ",".join(map(str, c.stack_seeds)) if c.stack_seeds else str(c.seed),
                      f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
-                     f"{gpu_hours(p):.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
+                     f"{gpu_hours(p):,.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
     per_nb: dict[str, list[float]] = {}  # notebook -> [GPU-h, FLOPs]
@@ -299,7 +303,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
     total_h = sum(map(gpu_hours, planned))
     lines += ["", "hours by notebook (a shared run counted where it is first trained):",
               f"  {'':34s} {'GPU-h':>10s}" + (f" {'CPU wall h':>11s}" if cpu else "")]
-    lines += [f"  {n:34s} {h:10.1f}" + (f" {f / cpu[1] / 3600:11.2f}" if cpu else "")
+    lines += [f"  {n:34s} {h:10,.1f}" + (f" {f / cpu[1] / 3600:11,.2f}" if cpu else "")
               for n, (h, f) in sorted(per_nb.items())]
     rates = f"{flops_per_s / 1e12:.1f} TFLOP/s measured on {where}"
     if stacked and where_stacked != where:
@@ -317,7 +321,7 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
                   "bound where stacking pays)"]
     if cpu:
         cpu_h = sum(p.flops for p in planned) / cpu[1] / 3600
-        lines += [f"total on this machine: ≈ {cpu_h:.2f} h of training wall time ({cpu[0]}; evaluation not "
+        lines += [f"total on this machine: ≈ {cpu_h:,.2f} h of training wall time ({cpu[0]}; evaluation not "
                   "included)"]
     if executor is not None and executor.kind == "slurm":
         folder = executors.job_folder(executor)

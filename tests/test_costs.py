@@ -171,8 +171,8 @@ def _hours_table(text):
     out = {}
     for line in text.splitlines():
         cols = line.split()
-        if len(cols) == 8 and cols[0].startswith("exp-"):
-            out[cols[0]] = float(cols[6])
+        if cols and cols[0].startswith("exp-"):  # GPU-h: the column before the notebooks (a mixture may hold spaces)
+            out[cols[0]] = float(cols[-2].replace(",", ""))
     return out
 
 

@@ -500,6 +500,11 @@ def test_cli_dry_run_costs_the_notebook_a_prefix_names(capsys):
     assert "A2_fig02_hrl_lrl_fronts" in out and "total: 0 steps" not in out and "total: " in out
 
 
+def test_cli_dry_run_with_figures_only_is_refused(capsys):
+    assert cli.main(["reproduce", "--preset", "smoke", "--dry-run", "--figures-only"]) == 2
+    assert "--figures-only trains none: leave one out" in capsys.readouterr().err
+
+
 def test_cli_only_is_repeatable():
     parser = cli.build_parser()
     args = parser.parse_args(["reproduce", "--only", "A2", "--only", "B3", "C1"])
