@@ -416,7 +416,8 @@ def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=N
                             lm_pretrain_lengths=None, nmt_pretrain_lengths=None,
                             experiment_lm="order_matters_lm", experiment_nmt="order_matters_nmt"):
     """Order Matters Fig. 9: (LM runs with a fixed total budget, NMT runs with a fixed
-    fine-tuning length), over several pre-training lengths."""
+    fine-tuning length), over several pre-training lengths; lm_taskset None: the NMT half
+    alone (a corpus without monolingual text)."""
     s = scale(preset)
     nmt_taskset = pair(preset, nmt_taskset)
     lm_pre = lm_pretrain_lengths or [s.lm_pretrain // 2, s.lm_pretrain]
@@ -425,7 +426,7 @@ def pretraining_length_runs(preset, lm_taskset="lm_order_matters", nmt_taskset=N
     nmt_rates = rates[: max(2, len(rates) - 2)]
     seeds = arm_seeds(preset)
     lm = [(order_matters_tau_run(preset, lm_taskset, experiment_lm, tau, pretrain=p, seed=seed), {"pretrain": p, "seed": seed})
-          for seed in seeds for p in lm_pre]
+          for seed in seeds for p in lm_pre] if lm_taskset is not None else []
     nmt = [(order_matters_rate(preset, nmt_taskset, r, experiment_nmt, seed=seed, pretrain=p, finetune=s.finetune),
             {"pretrain": p, "rate": r, "seed": seed}) for seed in seeds for p in nmt_pre for r in nmt_rates]
     return lm, nmt

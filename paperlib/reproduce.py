@@ -101,13 +101,20 @@ class Corpus:
         return f"your corpus {self.folder}: " + "; ".join(f"{r} = {short_name(q)}" for r, q in roles.items() if q)
 
 
+# parameters a notebook runs without (None: that part of its figure is not drawn), so that a
+# corpus lacking their role still gets the rest: Fig. 9's NMT half without monolingual text
+CORPUS_OPTIONAL = {"A7_fig09_pretraining_length": {"lm_taskset"}}
+
+
 def corpus_parameters(notebooks, roles: dict[str, str | None]) -> tuple[dict[str, dict], dict[str, list[str]]]:
     """(notebook -> its task-set parameters on the corpus, notebook -> the roles the corpus
-    cannot fill, for the notebooks it skips)."""
+    cannot fill, for the notebooks it skips; an optional parameter, `CORPUS_OPTIONAL`, is
+    given as None instead)."""
     params, skipped = {}, {}
     for name in notebooks:
         wanted = CORPUS_PARAMETERS[name]
-        missing = sorted({r for v in wanted.values() for r in (v if isinstance(v, list) else [v]) if roles[r] is None})
+        missing = sorted({r for k, v in wanted.items() if k not in CORPUS_OPTIONAL.get(name, ())
+                          for r in (v if isinstance(v, list) else [v]) if roles[r] is None})
         if missing:
             skipped[name] = missing
         else:

@@ -88,10 +88,13 @@ def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_pa
 
 def test_a_notebook_whose_role_the_corpus_cannot_fill_is_skipped(pairs_dir):
     params, skipped = reproduce.corpus_parameters(
-        ["A2_fig02_hrl_lrl_fronts", "A7_fig09_pretraining_length", "B0_fig02_variance_theory"], roles_of(pairs_dir))
-    assert params == {"A2_fig02_hrl_lrl_fronts": {"tasksets": [f"en-de+en-sw@{pairs_dir}"]},
-                      "B0_fig02_variance_theory": {}}
-    assert skipped == {"A7_fig09_pretraining_length": ["lm"]}
+        ["A2_fig02_hrl_lrl_fronts", "A6_fig07_multilingual_lm", "A7_fig09_pretraining_length",
+         "B0_fig02_variance_theory"], roles_of(pairs_dir))
+    pair = f"en-de+en-sw@{pairs_dir}"
+    # Fig. 9's LM half is optional: without monolingual text A7 runs its NMT half alone
+    assert params == {"A2_fig02_hrl_lrl_fronts": {"tasksets": [pair]}, "B0_fig02_variance_theory": {},
+                      "A7_fig09_pretraining_length": {"lm_taskset": None, "nmt_taskset": pair}}
+    assert skipped == {"A6_fig07_multilingual_lm": ["lm"]}
     assert set(reproduce.CORPUS_PARAMETERS) == set(reproduce.NOTEBOOKS)  # every notebook says what it takes
 
 
@@ -100,6 +103,20 @@ def test_runs_on_a_corpus_task_set_read_that_folder(pairs_dir):
     assert (cfg.data.taskset, cfg.data.source, cfg.data.source_path) == ("en-de+en-sw", "dir", str(pairs_dir))
     assert cfg.eval.bleu  # a researcher's pairs: BLEU is computed
     assert E.hrl_lrl(f"en-de+en-sw@{pairs_dir}") == ("en-de", "en-sw")
+
+
+def test_fig9_runs_its_nmt_half_alone_without_monolingual_text(pairs_dir, tmp_path):
+    """A7 given lm_taskset None (a corpus of pairs only): no LM runs, the NMT verdicts alone,
+    a figure whose LM panel says it was not run."""
+    lm, nmt = E.pretraining_length_runs("smoke", None, f"en-de+en-sw@{pairs_dir}")
+    assert lm == [] and nmt
+    res = reproduce.run_notebook(reproduce.list_notebooks()["A7_fig09_pretraining_length"], "smoke", tmp_path / "out",
+                                 tmp_path / "fig", {"lm_taskset": None, "nmt_taskset": f"en-de+en-sw@{pairs_dir}",
+                                                    "run_settings": {"runs_root": str(tmp_path / "runs"), "progress": False}},
+                                 progress=False)
+    assert res.status == "ok", res.error
+    recorded = json.loads((tmp_path / "fig" / "records" / "A7_fig09_pretraining_length.claims.json").read_text())
+    assert recorded["verdicts"] and all(v["scope"].startswith("NMT ") for v in recorded["verdicts"])
 
 
 def test_reproduce_runs_a_notebook_on_your_corpus(pairs_dir, tmp_path, monkeypatch, capsys):

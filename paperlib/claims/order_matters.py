@@ -908,7 +908,13 @@ def overfits_lm(rows, lang: str):
 def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) -> list:
     """A7, Fig. 9: LM with a fixed total budget (rows per pre-training length, column
     'pretrain') and NMT with a fixed fine-tuning length (rows per pre-training length and
-    rate); the shortest and the longest pre-training are compared."""
+    rate); the shortest and the longest pre-training are compared. lm_df None: the NMT half
+    alone (no LM task set)."""
+    verdicts = [] if lm_df is None else _fig9_lm(lm_df, lm_taskset)
+    return verdicts + _fig9_nmt(nmt_df, nmt_taskset)
+
+
+def _fig9_lm(lm_df, lm_taskset: str) -> list:
     from ..data import get_taskset
 
     verdicts = []
@@ -927,7 +933,11 @@ def fig9_pretraining_length(lm_df, nmt_df, lm_taskset: str, nmt_taskset: str) ->
             verdicts.append(judge(claim, lm_gates, loss_gain(a, b, tokens, evaluations=True), scope=f"LM {lang}",
                                   pretrain_steps=[short, long],
                                   best_loss={int(p): point_loss(*arm) for p, arm in arms.items()}))
+    return verdicts
 
+
+def _fig9_nmt(nmt_df, nmt_taskset: str) -> list:
+    verdicts = []
     hrl, lrl = _tasks(nmt_taskset)
     short, long = min(nmt_df["pretrain"]), max(nmt_df["pretrain"])
     s_rows, l_rows = _rows_at(nmt_df, "pretrain", short), _rows_at(nmt_df, "pretrain", long)
