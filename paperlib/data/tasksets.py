@@ -259,7 +259,7 @@ ROLES = {
     "two_hrl": "the two largest translation pairs, both high-resource: the smaller with at least 1/4 of the larger's "
                "training pairs (Order Matters Fig. 1)",
     "many": "every translation pair, largest first, when there are at least 3 (Upsample or Upweight? Table 3)",
-    "lm": "every monolingual language, largest first, when there are at least 2 (Order Matters Figs. 7-9; "
+    "lm": "every monolingual language, largest first, when there are at least 2 (Order Matters Figs. 7-8 and the left half of Fig. 9; "
           "Upsample or Upweight? Table 4, Figs. 5-7)",
 }
 
