@@ -165,7 +165,7 @@ class Requeued:
 def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path, name: str, progress: bool = True,
              single_task: bool = False) -> list:
     """Submit function(*args) for each args as one job array and wait for all results.
-    A failed job raises with the path of its log."""
+    Failed jobs raise, once every job is over, with the paths of their logs."""
     from tqdm.auto import tqdm
 
     if not arg_lists:
@@ -173,12 +173,14 @@ def run_jobs(executor: Executor, function, arg_lists: list[tuple], folder: Path,
     ex = submitit_executor(executor, folder, name, single_task)
     with ex.batch():
         jobs = [ex.submit(function, *args) for args in arg_lists]
-    results = []
+    results, failed = [], []
     for job in tqdm(jobs, desc=f"{name} ({executor.kind} jobs)", disable=not progress, unit="job"):
         try:
             results.append(job.result())
-        except Exception as exc:
-            raise RuntimeError(f"job {job.job_id} failed; its log: {job.paths.stderr}\n{exc}") from exc
+        except Exception as exc:  # waited for like the others: the next wave starts when this one is over
+            failed.append(f"job {job.job_id} failed; its log: {job.paths.stderr}\n{exc}")
+    if failed:
+        raise RuntimeError("\n".join(failed))
     return results
 
 

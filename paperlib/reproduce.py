@@ -422,9 +422,10 @@ def _train_planned(preset: str, notebooks, settings, figures_dir: Path, paramete
         start = time.time()
         try:
             get_or_train_many(cfgs, settings)
+            print(f"runs ready in {(time.time() - start) / 60:.1f} min", flush=True)
         except RuntimeError as exc:  # the notebooks whose runs failed report it; the others go on
-            print(f"some runs failed (their notebooks will say so):\n{exc}", file=sys.stderr, flush=True)
-        print(f"runs ready in {(time.time() - start) / 60:.1f} min", flush=True)
+            print(f"some runs failed after {(time.time() - start) / 60:.1f} min (their notebooks will say so):\n{exc}",
+                  file=sys.stderr, flush=True)
         return
     workers = settings.executor.workers if settings.executor is not None else 1
     print(f"training the runs of {len(notebooks)} notebook(s) first, {workers} side by side, in one schedule", flush=True)

@@ -151,10 +151,31 @@ def get_or_train_many(cfgs: list[TrainConfig], settings: Settings | None = None)
         return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
     missing, parent_of = _missing_with_prefixes(cfgs, s)
     quiet = dataclasses.replace(s, progress=False, executor=None)
+    name_of = {id(c): n for n, c in missing.items()}
+
+    def lost_above(n):  # whether a prefix this run continues did not finish
+        return n in parent_of and (parent_of[n] in lost or lost_above(parent_of[n]))
+
+    lost, skipped, errors = set(), [], []
     for wave, name in _job_waves(missing, parent_of):
-        executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
-                           executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
+        # a failed job costs only the runs that continue it: every other run still trains as a job
+        skipped += [c for c in wave if lost_above(name_of[id(c)])]
+        wave = [c for c in wave if not lost_above(name_of[id(c)])]
+        try:
+            executors.run_jobs(s.executor, TrainJob(), [(c.to_dict(), quiet.to_parameters()) for c in wave],
+                               executors.job_folder(s.executor, store.root_of(s.runs_root)), name, s.progress)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+            lost |= {name_of[id(c)] for c in wave if not _finished(c, s)}
+    if errors:
+        raise RuntimeError(f"{len(lost)} run job(s) failed" + (f", and the {len(skipped)} run(s) continuing them were not "
+                                                               "submitted" if skipped else "") + ":\n" + "\n".join(errors))
     return [get_or_train(c, dataclasses.replace(s, executor=None)) for c in cfgs]  # all finished: found
+
+
+def _finished(cfg: TrainConfig, s: Settings) -> bool:
+    found = store.locate(cfg, s.runs_root)[1]
+    return found is not None and not store.damage(found.dir)
 
 
 def train_labelled(labelled: list[tuple[TrainConfig, dict]], settings: Settings | None = None) -> "pandas.DataFrame":

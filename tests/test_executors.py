@@ -399,6 +399,22 @@ def test_run_jobs_returns_results_in_order_and_a_failed_job_names_its_log(monkey
     assert executors.run_jobs(ex, fails, [], tmp_path, "x", progress=False) == []
 
 
+def test_run_jobs_waits_for_every_job_before_it_raises_for_the_failed_ones(monkeypatch, tmp_path):
+    fake = _FakeSubmitit()
+    monkeypatch.setattr(executors, "submitit_executor", lambda *a, **k: fake)
+    done = []
+
+    def some_fail(x):
+        if x % 2:
+            raise ValueError(f"bad {x}")
+        done.append(x)
+
+    with pytest.raises(RuntimeError) as err:
+        executors.run_jobs(Executor(kind="local-jobs"), some_fail, [(1,), (2,), (3,), (4,)], tmp_path, "x", progress=False)
+    assert done == [2, 4]  # the jobs after the first failure were still waited for
+    assert "bad 1" in str(err.value) and "bad 3" in str(err.value)
+
+
 def test_a_preempted_job_is_requeued_with_the_same_call():
     import submitit
 
@@ -620,6 +636,26 @@ def test_jobs_train_prefixes_in_an_earlier_wave_with_quiet_in_process_settings(t
     assert all(folder == tmp_path / "runs" / "_jobs" for *_, folder in waves)
     assert [r.dir for r in done] == [store.run_dir_for(c, tmp_path / "runs") for c in forks + [alone]]
     assert fake_training == []
+
+
+def test_a_failed_prefix_job_costs_only_the_runs_continuing_it(tiny_cfg, tmp_path, monkeypatch, fake_training):
+    forks = [tiny_cfg({**OM_FORK, "rates": r}, fork_at=8) for r in ([0.5, 0.5], [0.2, 0.8])]
+    alone = tiny_cfg({**STATIC, "steps": 8})
+    waves = []
+
+    def run_jobs(executor, function, arg_lists, folder, name, progress=True):
+        waves.append((name, [config.from_dict(c) for c, _ in arg_lists]))
+        if name.startswith("paperlib-prefixes"):
+            raise RuntimeError("job 7 failed; its log: /logs/7_log.err")  # the shared prefix: nothing finished
+        for c, _ in arg_lists:
+            _finish(config.from_dict(c), tmp_path / "runs")
+
+    monkeypatch.setattr(executors, "run_jobs", run_jobs)
+    with pytest.raises(RuntimeError, match=r"1 run job\(s\) failed, and the 2 run\(s\) continuing them were not "
+                                           r"submitted:\njob 7 failed"):
+        runs.get_or_train_many(forks + [alone], runs.Settings(tmp_path / "runs", Executor(kind="local-jobs")))
+    assert waves == [("paperlib-prefixes-0", [config.parent_config(forks[0])]), ("paperlib-runs", [alone])]
+    assert fake_training == []  # nothing trained here in their place
 
 
 class _Pool:
