@@ -218,13 +218,14 @@ def recommend(points: dict[str, Points], tolerance: float = 0.05, grid: int = 40
 def in_regime(advice: Advice, learned) -> Advice:
     """The advice, marked UNRELIABLE when the runs it was fitted to have not learned their HRL.
     learned: the claims' `learned` gate on those runs (anything with `passed` and `measured`,
-    e.g. `claims.upweight.learned_of(frame, hrl)`): a law fitted to models no better than a
-    bigram ranks noise, however small its held-out error (every run sits near the same loss)."""
+    e.g. `claims.order_matters.learned_gate(frame, hrl)`): a law fitted to models no better
+    than a bigram ranks noise, however small its held-out error (every run sits near the same
+    loss). An earlier reason to distrust the advice is kept after this one."""
     if learned.passed:
         return advice
     return replace(advice, reliable=False,
                    why=f"out of regime: the runs have not learned their HRL ({learned.measured}); a law fitted to them "
-                       "ranks nothing")
+                       "ranks nothing" + ("" if advice.reliable else f"; besides, {advice.why}"))
 
 
 def points_from(df, hrl: str, lrl: str) -> dict[str, Points]:

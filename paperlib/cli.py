@@ -125,18 +125,20 @@ def _cmd_advise(args) -> int:
                          f"train them: paperlib reproduce --preset {args.preset} --only {notebook}"
                          + (" --source hub" if hub else f" --source dir {corpus.folder}" if corpus is not None else ""))
     print(f"{short_name(taskset)} ({hrl} high-, {lrl} low-resource), preset {args.preset}: {len(df)} runs from {root}")
-    # the claims' learned gate on the grid's runs (their mean final HRL loss): advice from
-    # untrained models is marked unreliable, however well the law fits them
-    learned = claims.upweight.learned_of(df, hrl, arm="the grid's runs (mean)")
     sizes = store.resolve(df.run_obj.iloc[0].config)[0].sizes("train") if args.over == "tau" else None
     if args.over == "tau":
-        advice = advise.recommend(advise.points_from_taus(df, hrl, lrl, sizes), args.tolerance)
+        advice, key = advise.recommend(advise.points_from_taus(df, hrl, lrl, sizes), args.tolerance), "tau"
     elif args.over == "switch":  # ranked against the paper's switch at half the run
         advice = advise.recommend(advise.points_from_switch(df, hrl, lrl), args.tolerance, reference=(advise.COOLDOWN, 0.5))
+        key = None  # three runs of one method: the gate on all of them
     elif args.over == "pretrain":
-        advice = advise.recommend(advise.points_from_pretrain(df, hrl, lrl), args.tolerance)
+        advice, key = advise.recommend(advise.points_from_pretrain(df, hrl, lrl), args.tolerance), "pretrain"
     else:
-        advice = advise.recommend(advise.points_from(E.front_points(df), hrl, lrl), args.tolerance)
+        df, key = E.front_points(df), "rate"  # each point at its best learning rate, as the law sees it
+        advice = advise.recommend(advise.points_from(df, hrl, lrl), args.tolerance)
+    # the claims' learned gate on the runs the law is fitted to (where the HRL is learned best, as
+    # for the claims): advice from untrained models is unreliable, however well the law fits them
+    learned = claims.order_matters.learned_gate(df, hrl, key=key)
     print(advise.describe(advise.in_regime(advice, learned), hrl, lrl, args.tolerance, sizes))
     if args.over == "pretrain":
         print(f"(each run then fine-tunes {E.scale(args.preset).finetune:,} steps: longer pre-training costs more "

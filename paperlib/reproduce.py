@@ -156,8 +156,8 @@ def select(names: list[str] | None, available: dict[str, Path]) -> dict[str, Pat
             wanted.add(matches[0])
         else:
             unknown.append(f"{name} (matches {', '.join(matches)})" if matches else name)
-    if unknown:
-        raise ValueError(f"unknown or ambiguous notebook(s) {unknown}; valid: {', '.join(available)} "
+    if unknown or not wanted:  # an empty name (--only ,) names nothing, not everything
+        raise ValueError(f"unknown or ambiguous notebook(s) {unknown or names}; valid: {', '.join(available)} "
                          "(a unique prefix such as A2 is enough)")
     return {k: v for k, v in available.items() if k in wanted}
 

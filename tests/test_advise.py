@@ -74,6 +74,9 @@ def test_advice_from_runs_that_have_not_learned_is_unreliable_whatever_the_law_s
     assert "UNRELIABLE: out of regime" in advise.describe(out, "en-it", "en-es", 0.1)
     assert (out.method, out.rate, out.lrl) == (a.method, a.rate, a.lrl)  # the plan itself is kept, marked
     assert advise.in_regime(a, gates.learned("en-it", loss=3.0, bigram=4.5)) == a
+    within = advise.recommend({advise.STATIC: surface(0.01, noise=0.3, seed=3), advise.PRETRAIN: surface(noise=0.3, seed=4)},
+                              tolerance=1.0)
+    assert "as large as the gap" in advise.in_regime(within, untrained).why  # an earlier reason is kept
 
 
 def test_advise_on_the_shipped_mini_runs_prints_a_recommendation_with_its_error(capsys, tmp_path):
@@ -288,3 +291,15 @@ def test_an_optimum_at_the_low_end_of_the_range_is_flagged():
     a = advise.recommend({advise.PRETRAIN: advise.Points(n, np.full(3, 3.0), 4 + 0.2 * np.log(n), advise.STEPS)},
                          tolerance=0.1)
     assert a.rate == pytest.approx(1500) and a.at_edge
+
+
+def test_advise_over_cooldowns_switch_on_runs_that_learned_nothing_says_out_of_regime(tmp_path, monkeypatch, capsys):
+    """The CLI end to end on real (smoke) runs of Fig. 1: τ = 1, COOLDOWN and τ = 5, which
+    learn nothing at smoke: the learned gate is read over all three (one method, no key)."""
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    assert cli.main(["reproduce", "--preset", "smoke", "--only", "B3", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert cli.main(["advise", "--preset", "smoke", "--over", "switch"]) == 0
+    out = capsys.readouterr().out
+    assert "UNRELIABLE: out of regime: the runs have not learned their HRL (end of training, " in out

@@ -492,6 +492,9 @@ def test_only_takes_unique_prefixes_and_comma_lists_and_refuses_an_ambiguous_pre
     assert list(reproduce.select(["B3"], {k: v for k, v in available.items() if k != "B30_other"})) == ["B3_cooldown"]
     with pytest.raises(ValueError, match=r"\['B3 \(matches B3_cooldown, B30_other\)'\]"):
         reproduce.select(["B3"], available)  # a prefix of two notebooks names neither
+    for empty in ([","], [""], [" , "]):
+        with pytest.raises(ValueError, match="unknown or ambiguous notebook"):
+            reproduce.select(empty, available)  # names nothing: not the whole reproduction
 
 
 def test_cli_dry_run_costs_the_notebook_a_prefix_names(capsys):

@@ -548,7 +548,7 @@ def learned_gate(rows, task: str, key: str = "rate", compared=None, margin: floa
     for language models (no source sentence to add what the translation margin asks)."""
     column = f"valid_loss.{task}"
     chosen, where = rows, "end of training"
-    if key in rows and rows[key].notna().any():
+    if key is not None and key in rows and rows[key].notna().any():
         value = rows.groupby(key)[column].mean().idxmin()
         chosen, where = rows[rows[key] == value], f"end of training, {key} {value:g}"
     if "method" in chosen and chosen["method"].nunique() == 1:  # which arm licensed the verdict
