@@ -224,9 +224,14 @@ def _cmd_data_info(args) -> int:
     if source == "dir" and not args.tasks:  # a corpus: the task sets its roles fill, which reproduce prepares
         from .data import sources, tasksets
 
+        from . import paths, presets, reproduce as rp
+
         corpus = sources.load_dir(path)
         roles = tasksets.corpus_roles(corpus, path)
-        names = list(dict.fromkeys(tasksets.short_name(q) for q in roles.values() if q))
+        # what `reproduce` at this preset would prepare on it: its notebooks' task sets on the roles
+        runs_here = [n for n in rp.NOTEBOOKS if presets.get(args.preset).runs_notebook(n)]
+        params = rp.corpus_parameters(runs_here, roles)[0]
+        names = [tasksets.short_name(q) for q in rp.needed_tasksets(args.preset, list(params), params)]
         whole = [ts.name for ts in tasksets.from_corpus(corpus)]  # `data prepare`'s sets, for `train`: shown if there
     else:
         names, whole = [ts if isinstance(ts, str) else ts.name for ts in _tasksets_for(args, source, path)], []
@@ -239,7 +244,8 @@ def _cmd_data_info(args) -> int:
             if corpus is not None and "is not prepared" in why:
                 if name in whole:
                     continue
-                why = f"not prepared yet (`paperlib reproduce --preset {args.preset} --source dir {path}` prepares it)"
+                why = (f"not prepared yet (`paperlib reproduce --preset {args.preset} --source dir {path}` prepares it"
+                       + (f"; it reads {paths.data_dir()}, not --data-dir" if args.data_dir else "") + ")")
             missing.append((name, why))
             continue
         print(describe(data, args.preset))

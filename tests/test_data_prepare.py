@@ -374,7 +374,7 @@ def test_cli_data_info_lists_what_is_prepared_and_what_is_not(corpus_dir, tmp_pa
     out = capsys.readouterr().out
     # the task sets reproduce prepares and uses (the corpus's roles), and the command that prepares them
     assert f"en-it+en-fi: not ready for preset smoke: not prepared yet (`paperlib reproduce --preset smoke " \
-           f"--source dir {corpus_dir}` prepares it)" in out
+           f"--source dir {corpus_dir}` prepares it; it reads " in out and ", not --data-dir)" in out
     assert "dir_translation" not in out  # `data prepare`'s whole-folder set, which reproduce never reads
     assert cli.main(["data", "prepare", *args, "--vocab-size", "500", "--tasks", "dir_translation"]) == 0
     capsys.readouterr()

@@ -180,6 +180,17 @@ def test_a_corpus_too_small_for_the_presets_vocabulary_is_one_line_that_offers_n
     assert "more sentences" in err and "use --vocab-size" not in err and "\n" not in err
 
 
+def test_data_info_lists_only_the_task_sets_reproduce_would_prepare_at_the_preset(pairs_dir, tmp_path, capsys,
+                                                                                  monkeypatch):
+    monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
+    assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "mini"]) == 0
+    ready = [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if ": not ready for preset" in line]
+    assert ready == ["en-de+en-sw"]  # mini runs neither A1 (two HRLs) nor B4 (every pair): their sets are not listed
+    assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "smoke"]) == 0
+    ready = [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if ": not ready for preset" in line]
+    assert set(ready) == {"en-de+en-sw", "en-de+en-xh", "en-de+en-xh+en-sw"}  # smoke runs every notebook
+
+
 def test_data_info_shows_the_regime_of_your_corpus_in_advance(pairs_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PAPERLIB_ROOT", str(tmp_path))
     assert cli.main(["data", "info", "--source", "dir", str(pairs_dir), "--preset", "mini"]) == 0
