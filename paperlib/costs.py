@@ -283,13 +283,16 @@ def describe(preset: str, only: list[str] | None = None, executor=None, paramete
              f"(shared prefixes counted once)", ""]
     from .store import mixture_label
 
-    header = ("experiment", "method", "taskset", "mixture", "seed", "steps", "batch", "TFLOP/step", "GPU-h", "notebooks")
+    # run: its identity (config hash), which tells apart runs the other columns do not (pre-training
+    # lengths, dropout, clipping, schedules)
+    header = ("experiment", "method", "taskset", "mixture", "seed", "run", "steps", "batch", "TFLOP/step", "GPU-h",
+              "notebooks")
     rows = [header]
     for p in sorted(planned, key=lambda p: (p.config.experiment, p.config.plan.method, p.config.data.taskset,
                                             mixture_label(p.config), p.config.seed)):
         c = p.config
         rows.append((c.experiment, c.plan.method, c.data.taskset, mixture_label(c),
-                     ",".join(map(str, c.stack_seeds)) if c.stack_seeds else str(c.seed),
+                     ",".join(map(str, c.stack_seeds)) if c.stack_seeds else str(c.seed), config_hash(c)[:8],
                      f"{p.steps:,}", str(c.batch_size), f"{p.flops_per_step / 1e12:.2f}",
                      f"{gpu_hours(p):,.2f}", ",".join(n.split("_")[0] for n in p.notebooks)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -369,3 +369,11 @@ def test_a_stack_listed_by_its_first_seed_plans_the_runs_of_all_its_seeds(monkey
     assert sorted((p.config.seed, p.steps) for p in planned) == sorted(
         [(s, total_steps(cfg) - cfg.fork_at) for s in (0, 1, 2)] + [(s, cfg.fork_at) for s in (0, 1, 2)])
     assert {costs._run_identity(c) for c in stack_configs(cfg)} <= {costs._run_identity(p.config) for p in planned}
+
+
+def test_every_row_of_the_dry_run_table_is_a_different_run():
+    """Runs that differ only in what the other columns do not show (Fig. 9's pre-training
+    lengths, B2's clipping) are told apart by their identity."""
+    text = costs.describe("smoke")
+    table = text.split("\n\n")[1].splitlines()[1:]
+    assert len(table) == len(costs.planned_runs("smoke")) and len(set(table)) == len(table)
