@@ -471,10 +471,12 @@ def _prepare_data(preset: str, progress: bool, notebooks, parameters: dict | Non
         try:
             prepare(ts, preset, ts.data_source, ts.corpus, progress=progress)
         except VocabularyTooLarge as exc:  # the notebooks tokenize at the preset's size: no flag changes it here
+            limit = f"SentencePiece can fill at most {exc.most} here" if exc.most else "SentencePiece cannot fill it"
+            where = "your corpus" if ts.corpus else f"its {ts.data_source} text (the preset's fraction of it)"
             raise ValueError(f"{short_name(name)}: too little text for the {preset} preset's vocabulary of "
-                             f"{exc.vocab_size} pieces (SentencePiece can fill at most {exc.most or 'fewer'} here); the "
-                             "notebooks need more sentences in your corpus (`paperlib data prepare --vocab-size` "
-                             "prepares it smaller for `paperlib train`, not for the notebooks)") from None
+                             f"{exc.vocab_size} pieces ({limit}); the notebooks need more sentences in {where} "
+                             "(`paperlib data prepare --vocab-size` prepares it smaller for `paperlib train`, not for "
+                             "the notebooks)") from None
     print(f"data ready in {time.time() - start:.0f}s", flush=True)
 
 

@@ -364,7 +364,7 @@ def test_language_codes_with_a_region_are_accepted(tmp_path):
 
 
 def test_a_vocabulary_larger_than_the_corpus_can_fill_is_one_line(tmp_path):
-    with pytest.raises(ValueError, match=r"vocab size 5000 is more than this corpus can fill .*use --vocab-size \d+ or less"):
+    with pytest.raises(ValueError, match=r"vocab size 5000 is more than this corpus can fill .*use a smaller --vocab-size \(\d+ or less\)"):
         train_tokenizer({"en": ["hello world", "this is a test"], "it": ["ciao mondo"]}, tmp_path / "spm", vocab_size=5000)
 
 
@@ -623,3 +623,12 @@ def test_a_prepared_corpus_folder_is_hashed_once_per_process_until_a_file_change
     with open(folder / "en-fi" / "train.tsv", "a") as f:
         f.write("one more english sentence\tyksi lause lisää\n")
     assert prepare("en-it+en-fi", "mini", "dir", folder, **kw).manifest["fingerprint"] != first.manifest["fingerprint"]
+
+
+def test_a_vocabulary_too_large_reads_well_with_and_without_sentencepieces_limit():
+    from paperlib.data import VocabularyTooLarge
+
+    assert "(SentencePiece allows at most 609 here); use a smaller --vocab-size (609 or less)" in str(
+        VocabularyTooLarge(2000, 609))
+    assert str(VocabularyTooLarge(2000, None)).endswith(
+        "(SentencePiece asks for a smaller one); use a smaller --vocab-size, or a larger corpus")

@@ -72,6 +72,8 @@ def test_a_roles_file_in_the_corpus_names_the_pairs_and_flags_override_it(tmp_pa
                           ("hrl: en-de\nhrl: en-xh\n", r"roles.yaml line 2: not valid YAML \(key 'hrl' given twice\)"),
                           ("hrl: [en-de\n", r"roles.yaml line 1: not valid YAML"),
                           ("hrl: en-de\nlrl en-sw\n", r"roles.yaml line 2: not valid YAML \(could not find expected ':'\)"),
+                          ("hrl: en-de\nlrl en-sw\n# the low-resource pair\n", r"roles.yaml line 2: not valid YAML"),
+                          ("hrl: en-de\n  - x\n lrl: en-sw\n", r"roles.yaml line \d: not valid YAML"),
                           ("high: en-de\n", "takes only the keys hrl and lrl.*unknown: high"),
                           ("- en-de\n", "takes only the keys hrl and lrl.*got list"),
                           ("hrl: 3\n", "hrl must be a pair name such as en-de, got 3")):

@@ -14,5 +14,6 @@ class VocabularyTooLarge(DataError):
 
     def __init__(self, vocab_size: int, most: int | None):
         self.vocab_size, self.most = vocab_size, most
-        super().__init__(f"vocab size {vocab_size} is more than this corpus can fill (SentencePiece allows at most "
-                         f"{most if most else 'fewer'} here); use --vocab-size {most or 'smaller'} or less, or a larger corpus")
+        limit = f"SentencePiece allows at most {most} here" if most else "SentencePiece asks for a smaller one"
+        super().__init__(f"vocab size {vocab_size} is more than this corpus can fill ({limit}); use a smaller "
+                         f"--vocab-size{f' ({most} or less)' if most else ''}, or a larger corpus")

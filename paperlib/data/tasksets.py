@@ -291,7 +291,9 @@ def declared_roles(folder) -> dict[str, str]:
         data = load_yaml(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        # YAML notices a missing ':' or ']' at the next line, past the end of a file's last line
+        # YAML notices a missing ':' or ']' only on a later line: the line it began scanning is the culprit
+        if str(getattr(exc, "context", "")).startswith(("while scanning a simple key", "while parsing a flow")):
+            mark = exc.context_mark or mark
         line = f" line {min(mark.line + 1, max(1, len(text.splitlines())))}" if mark is not None else ""
         problem = getattr(exc, "problem", None)
         raise DataError(f"{path}{line}: not valid YAML{f' ({problem})' if problem else ''}; write e.g. 'hrl: en-de' "
