@@ -134,6 +134,9 @@ def test_claims_list_prints_every_claim_once_with_gates_minimum_and_statistic(ca
     out = capsys.readouterr().out
     ids = [line for line in out.splitlines() if not line.startswith("    ")]
     assert sorted(ids) == sorted(claims.CLAIMS) and len(ids) == len(claims.CLAIMS)  # one block per claim
+    for paper in ("order.fig", "upweight.fig"):  # by paper, then figure number: fig2 before fig16
+        numbers = [int(i.split(".")[1].removeprefix("fig")) for i in ids if i.startswith(paper)]
+        assert numbers == sorted(numbers) and len(numbers) > 3
     for c in claims.CLAIMS.values():
         block = out.split(f"{c.id}\n", 1)[1].split("\n")
         assert block[0] == f"    {c.paper}, {c.reference}: {c.statement}"

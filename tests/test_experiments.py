@@ -521,7 +521,7 @@ def test_the_runs_planned_for_a_notebook_are_those_its_own_defaults_give():
         assert set(parameters) <= set(_notebook_defaults(notebook)), notebook  # parameters the notebook takes
 
 
-def test_front_points_are_labelled_by_their_tau_where_the_front_samples_by_temperature():
+def test_rate_labels_name_a_front_point_by_its_tau_where_the_front_samples_by_temperature():
     import pandas as pd
 
     by_tau = pd.DataFrame({"rate": [0.0246, 0.0246, 0.3238], "tau": [1.0, 1.0, 5.0]})
