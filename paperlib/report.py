@@ -188,8 +188,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         "",
         f"The papers: {PAPERS}.",
         "",
-        f"**Verdicts:** {counts.get(claims.HOLDS, 0)} hold, {counts.get(claims.FAILS, 0)} do not hold, "
-        f"{counts.get(claims.INCONCLUSIVE, 0)} inconclusive, {counts.get(claims.OUT_OF_REGIME, 0)} out of regime "
+        "**Verdicts:** " + ", ".join(f"{counts.get(status, 0)} {claims.core.STATUS_WORDS[status][counts.get(status, 0) != 1]}"
+                                     for status in claims.STATUSES) + " "
         f"(not judged: the runs are not in the regime the claim needs): {sum(counts.values())} verdicts on "
         f"{len({v['id'] for nb in verdicts.values() for v in nb['verdicts']})} of the {len(claims.CLAIMS)} claims of "
         f"both papers (`paperlib claims list`); the others were not judged here (most belong to notebooks this report does "

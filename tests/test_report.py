@@ -114,7 +114,7 @@ def test_the_verdict_counts_are_the_rows_every_notebook_shows(tmp_path):
     _verdicts(mini, A2, [claims.HOLDS, claims.HOLDS, claims.FAILS, claims.OUT_OF_REGIME], scope="hrl_lrl_es400")
     _verdicts(mini, A4, [claims.INCONCLUSIVE, claims.HOLDS])  # t.A4.1 and t.A2.1: two claims, 6 verdicts in all
     text = report.build("mini", TITLES, mini)
-    assert (f"**Verdicts:** 3 hold, 1 do not hold, 1 inconclusive, 1 out of regime (not judged: the runs are not in "
+    assert (f"**Verdicts:** 3 hold, 1 does not hold, 1 inconclusive, 1 out of regime (not judged: the runs are not in "
             f"the regime the claim needs): 6 verdicts on 6 of the {len(claims.CLAIMS)} claims") in text
     rows = _rows(text)
     assert len(rows) == 6
@@ -138,7 +138,7 @@ def test_a_record_of_a_notebook_the_report_does_not_list_is_neither_counted_nor_
     _verdicts(mini, "A9_renamed_since", [claims.FAILS, claims.FAILS])
     report.write("mini", {A2: "Fig. 2"}, mini)
     text = (mini / "REPORT.md").read_text()
-    assert "**Verdicts:** 1 hold, 0 do not hold" in text and len(_rows(text)) == 1
+    assert "**Verdicts:** 1 holds, 0 do not hold" in text and len(_rows(text)) == 1  # one: singular
     assert "| mini | [mini/REPORT.md](mini/REPORT.md) | 1 holds |" in (tmp_path / "figures" / "REPORT.md").read_text()
 
 
