@@ -202,8 +202,10 @@ class Increasing:
 
 @dataclass(frozen=True)
 class Dense:
-    """A dense decreasing schedule: τ moved linearly from tau_start to tau_end every
-    `every` steps over [start, end) (Upsample or Upweight? Fig. 5)."""
+    """A linear temperature schedule: τ moved linearly from tau_start to tau_end (either way:
+    decreasing, as Upsample or Upweight? Fig. 5's dense schedule, or increasing) every `every`
+    steps over [start, end), reaching tau_end at `end` -- the step after the run's last with
+    the defaults (every=1 over the whole run: τ changes at every step)."""
 
     method: ClassVar[str] = "dense"
     steps: int

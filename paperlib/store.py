@@ -298,6 +298,10 @@ def mixture_label(cfg: TrainConfig) -> str:
     plan, parts = cfg.plan, []
     if hasattr(plan, "tau_high"):
         parts.append(f"τ={plan.tau_high:g}→{plan.tau_low:g}" if plan.method == "cooldown" else f"τ={plan.tau_low:g}→{plan.tau_high:g}")
+    if hasattr(plan, "tau_start"):  # a linear (dense) schedule
+        parts.append(f"τ={plan.tau_start:g}→{plan.tau_end:g} linear")
+    if hasattr(plan, "max_epochs"):  # UniMax
+        parts.append(f"≤{plan.max_epochs:g} epochs")
     if getattr(plan, "tau", None) is not None:
         parts.append(f"τ={plan.tau:g}")
     for name in ("rates", "weights"):

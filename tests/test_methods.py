@@ -11,7 +11,7 @@ from paperlib.methods import _check_tau, _common, _tuple_of_names
 SIZES = {"en-it": 1000, "en-fi": 10}
 
 
-@pytest.mark.parametrize("spec", [
+EXAMPLES = [
     methods.Static(10, (0.5, 0.5)),
     methods.Temperature(10, 5.0),
     methods.Scalarization(10, 5.0),
@@ -23,7 +23,24 @@ SIZES = {"en-it": 1000, "en-fi": 10}
     methods.Restart(6, 4, tau=2.0),
     methods.FinetuneOnly(6, 4, "en-it", "en-fi"),
     methods.DoReMi(10, (0.3, 0.7)),
-], ids=lambda s: s.method)
+]
+"""One example of every method: a method added to `methods.Method` without one here fails
+`test_every_method_has_an_example` (and so gets the round-trip and plan checks below)."""
+
+
+def test_every_method_has_an_example():
+    assert {s.method for s in EXAMPLES} == set(methods.METHODS)
+
+
+def test_every_method_names_its_mixture_in_a_run_listing():
+    from paperlib.store import mixture_label
+
+    labels = {s.method: mixture_label(config.TrainConfig(plan=s)) for s in EXAMPLES}
+    assert all(label != "-" for m, label in labels.items() if m != "finetune_only"), labels  # FT-only mixes nothing
+    assert labels["dense"] == "τ=5→1 linear" and labels["cooldown"] == "τ=5→1"
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda s: s.method)
 def test_every_method_round_trips_and_builds_its_plan(spec):
     again = methods.from_dict(methods.to_dict(spec))
     assert again == spec
