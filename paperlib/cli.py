@@ -445,7 +445,8 @@ def _cmd_claims_show(args) -> int:
     """One claim (an id, or text naming one), and its verdict in every report that judged it."""
     from . import claims, paths
 
-    found = [c for c in _claims_matching(args.claim) if c.id == args.claim] or _claims_matching(args.claim)
+    matching = _claims_matching(args.claim)
+    found = [c for c in matching if c.id == args.claim] or matching  # an exact id wins over text it contains
     if len(found) != 1:
         raise ValueError(f"{args.claim!r} names {len(found)} claims" + (f": {', '.join(c.id for c in found[:8])}"
                          + (" ..." if len(found) > 8 else "") if found else "; `paperlib claims list` lists them"))

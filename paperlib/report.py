@@ -188,8 +188,7 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         "",
         f"The papers: {PAPERS}.",
         "",
-        "**Verdicts:** " + ", ".join(f"{counts.get(status, 0)} {claims.core.STATUS_WORDS[status][counts.get(status, 0) != 1]}"
-                                     for status in claims.STATUSES) + " "
+        f"**Verdicts:** {claims.count_statuses(counts.elements(), zeros=True, sep=', ')} "
         f"(not judged: the runs are not in the regime the claim needs): {sum(counts.values())} verdicts on "
         f"{len({v['id'] for nb in verdicts.values() for v in nb['verdicts']})} of the {len(claims.CLAIMS)} claims of "
         f"both papers (`paperlib claims list`); the others were not judged here (most belong to notebooks this report does "

@@ -40,12 +40,13 @@ STATUS_WORDS = {HOLDS: ("holds", "hold"), FAILS: ("does not hold", "do not hold"
 """(singular, plural) of each status, for counts in words ("1 holds", "6 hold")."""
 
 
-def count_statuses(statuses) -> str:
+def count_statuses(statuses, zeros: bool = False, sep: str = " · ") -> str:
     """"6 hold · 3 do not hold · 1 inconclusive": how many of `statuses` (verdict statuses) are
-    each, in the report's order; "no verdict" for none."""
+    each, in the report's order; "no verdict" for none. zeros: name the statuses none has too
+    ("0 do not hold")."""
     statuses = list(statuses)
     counts = [(statuses.count(status), *STATUS_WORDS[status]) for status in STATUSES]
-    return " · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n) or "no verdict"
+    return sep.join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n or zeros) or "no verdict"
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,8 @@ def corpus_roles(corpus, folder, hrl: str | None = None, lrl: str | None = None)
                             f"({sizes[high]}) than the low-resource {low} ({origin['lrl'].rstrip(':')}, {sizes[low]}); "
                             f"the high-resource pair must be the larger: swap them or choose others")
         roles["pair"] = qualified_name(corpus_taskset((high, low), folder))
-        if len(pairs) >= 2 and len(corpus.parallel[pairs[0]]["train"]) <= HRL_HRL_MAX_RATIO * len(corpus.parallel[pairs[1]]["train"]):
+        largest, second = (len(corpus.parallel[t]["train"]) for t in pairs[:2])
+        if largest <= HRL_HRL_MAX_RATIO * second:
             roles["two_hrl"] = qualified_name(corpus_taskset(tuple(pairs[:2]), folder))
     if len(pairs) >= 3:
         roles["many"] = qualified_name(corpus_taskset(tuple(pairs), folder))
