@@ -78,7 +78,8 @@ class Preset:
     fractions: dict = field(default_factory=dict)
     """Task set name -> fraction of its training data kept (1 when absent)."""
     max_train: int | None = None
-    """Cap on every task's training examples (None: no cap)."""
+    """Cap on the largest task's training examples; the others keep their share of it, at
+    least a tenth of the cap (`data.tasksets.capped_counts`; None: no cap)."""
     max_eval: int | None = None
     """Cap on every task's validation and test segments (None: the task set's n_eval)."""
     lr_schedule: str = "inverse_sqrt"

@@ -439,6 +439,17 @@ def test_the_prepared_splits_are_the_corpus_splits_capped_by_the_preset():
     assert (len(smoke["train"]), len(smoke["valid"]), len(smoke["test"])) == (400, 20, 20)
 
 
+def test_a_capped_pair_keeps_its_low_resource_side_smaller():
+    from paperlib.data.pipeline import _task_text
+
+    ts = TaskSet("pair", "translation", ("en-it", "en-fi"), "test")
+    pair = sources.Corpus("test", parallel={
+        "en-it": _corpus(8000).parallel["en-it"], "en-fi": _corpus(600).parallel["en-it"]})
+    smoke = _task_text(ts, pair, "smoke")  # smoke caps the largest task at 400: en-fi keeps 600 * 400 / 8000
+    assert {task: len(view["train"]) for task, view in smoke.items()} == {"en-it": 400, "en-fi": 40}
+    assert smoke["en-fi"]["train"] == pair.parallel["en-fi"]["train"][:40]
+
+
 def test_the_smallest_task_the_papers_regime_allows_is_prepared():
     from paperlib.data.pipeline import MIN_TRAIN, _task_text
 

@@ -4,6 +4,7 @@ import pytest
 
 from paperlib import presets
 from paperlib.data import DataError, TaskSet, epochs_table
+from paperlib.data.tasksets import capped_counts
 
 
 def test_epochs_per_run_follow_each_method_from_first_principles():
@@ -49,3 +50,13 @@ def test_eval_size_is_the_task_sets_capped_by_the_preset():
     assert ts.eval_size("smoke") == presets.get("smoke").max_eval == 20
     assert ts.eval_size("mini") == 500 and presets.get("mini").max_eval is None
     assert TaskSet("y", "translation", ("en-it",), "test", n_eval=10).eval_size("smoke") == 10  # below the cap
+
+
+def test_a_cap_keeps_the_tasks_imbalanced_so_temperatures_still_differ():
+    # the largest task keeps the cap; the others their share of it (ratios up to 10x exact)
+    assert capped_counts({"hi": 4000, "mid": 1000}, 400) == {"hi": 400, "mid": 100}
+    # a larger ratio becomes 10x, not 1x: a 106k : 1k pair capped at 400 is still imbalanced
+    assert capped_counts({"en-it": 106_000, "en-fi": 1_000}, 400) == {"en-it": 400, "en-fi": 40}
+    assert capped_counts({"a": 106_000, "b": 12}, 400) == {"a": 400, "b": 12}  # a task never gains examples
+    assert capped_counts({"a": 300, "b": 7}, 400) == {"a": 300, "b": 7}  # under the cap: all kept
+    assert capped_counts({"a": 5000, "b": 900}, None) == {"a": 5000, "b": 900}

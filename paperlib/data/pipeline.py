@@ -48,7 +48,7 @@ from .. import presets
 from . import ddtp, sources
 from .errors import DataError
 from .splits import subsample
-from .tasksets import TASKSETS, TaskSet, get_taskset
+from .tasksets import CAP_FLOOR_DIVISOR, TASKSETS, TaskSet, capped_counts, get_taskset
 from .tokenizer import EOS, Tokenizer, lm_tag, mt_tag, train_tokenizer
 
 FORMAT_VERSION = 2  # 2: content-only tokenizer hash, whole-directory swaps, file table
@@ -175,17 +175,19 @@ def _task_text(ts: TaskSet, corpus: sources.Corpus, preset: str) -> dict[str, di
     out = {}
     # the hub loaders read only what the preset keeps (`TaskSet.train_count`): not subsampled twice
     fraction = 1.0 if corpus.source == "hub" else ts.fraction(preset)
+    splits, trains = {}, {}
     for task in ts.tasks:
-        splits = corpus.task_splits(task, ts.kind)
-        train = subsample(splits["train"], fraction)
+        splits[task] = corpus.task_splits(task, ts.kind)
+        train = subsample(splits[task]["train"], fraction)
         keep = dict(ts.keep_train).get(task)
         if keep is not None and len(train) > keep:
             train = subsample(train, keep / len(train))
-        cap = ts.max_train(preset)
-        if cap is not None:
-            train = train[:cap]
+        trains[task] = train
+    # the cap, on all tasks at once: the smaller ones keep their share of the largest's cap
+    kept = capped_counts({task: len(train) for task, train in trains.items()}, ts.max_train(preset))
+    for task in ts.tasks:
         k = ts.eval_size(preset)
-        view = {"train": train, "valid": splits["valid"][:k], "test": splits["test"][:k]}
+        view = {"train": trains[task][:kept[task]], "valid": splits[task]["valid"][:k], "test": splits[task]["test"][:k]}
         unit = "segments" if ts.kind == "translation" else "documents"
         if len(view["train"]) < MIN_TRAIN[ts.kind] and not (preset == "smoke" and len(view["train"]) > 0):
             raise DataError(
@@ -266,6 +268,8 @@ def _prepare_locked(ts: TaskSet, preset, source, source_path, vocab_size, block_
         "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
                        "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
     }
+    if ts.max_train(preset) is not None:  # capped to keep the tasks' ratios (`capped_counts`): rebuilt
+        request["definition"]["max_train"] = {"largest": ts.max_train(preset), "floor_divisor": CAP_FLOOR_DIVISOR}
     if ts.keep_train:  # only where set: every other task set's data (and run identities) unchanged
         request["definition"]["keep_train"] = dict(ts.keep_train)
     if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt

@@ -94,8 +94,10 @@ class TaskSet:
 
     def train_count(self, task: str, preset: str, available: int) -> int:
         """Training examples of `task` the preset keeps of `available`: the common fraction,
-        then `keep_train`, then the preset's cap (what `pipeline` applies to a loaded list,
-        and the hub loaders before they read: they read only what is kept)."""
+        then `keep_train`, then at most the preset's cap (what `pipeline` applies to a loaded
+        list, and the hub loaders before they read: they read only what is kept). The cap
+        is an upper bound here: `capped_counts`, applied to all tasks at once, keeps fewer of
+        the smaller ones."""
         n = max(1, round(available * self.fraction(preset)))
         keep = dict(self.keep_train).get(task)
         cap = self.max_train(preset)
@@ -356,6 +358,25 @@ def from_corpus(corpus) -> list[TaskSet]:
             tasks = tuple(sorted(pool, key=lambda t: -len(pool[t]["train"])))
             out.append(TaskSet(f"dir_{kind}", kind, tasks, f"your corpus ({corpus.source})", n_eval=10**9))
     return out
+
+
+CAP_FLOOR_DIVISOR = 10
+"""Under a preset's cap a smaller task keeps at least cap // CAP_FLOOR_DIVISOR examples."""
+
+
+def capped_counts(sizes: dict[str, int], cap: int | None) -> dict[str, int]:
+    """Training examples each task keeps under a preset's cap (`presets.Preset.max_train`).
+
+    The largest task keeps `cap`; every other keeps the same share of its own data, but at
+    least cap // CAP_FLOOR_DIVISOR (or all it has, if fewer). Ratios up to 10x are kept and
+    larger ones become 10x. Capping every task at `cap` would make a 400 : 400 set of a
+    106k : 1k pair: every temperature would then sample it at 0.5/0.5, and smoke's τ=1, τ=5 and
+    COOLDOWN runs would be one run under three names."""
+    largest = max(sizes.values(), default=0)
+    if cap is None or largest <= cap:
+        return dict(sizes)
+    floor = cap // CAP_FLOOR_DIVISOR
+    return {task: min(n, max(floor, round(n * cap / largest))) for task, n in sizes.items()}
 
 
 def epochs_table(sizes: dict[str, int], preset: str, examples: int | None = None) -> dict[str, dict[str, float]]:
