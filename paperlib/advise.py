@@ -37,9 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-STATIC, PRETRAIN = "static sampling", "pre-train + joint FT"
-SAMPLING, WEIGHTING = "temperature sampling", "scalarization"  # Upsample or Upweight? Fig. 4's two methods
-COOLDOWN = "COOLDOWN (τ = 5, then 1)"
+from .labels import PRETRAIN, SAMPLING, STATIC, TAU1, TAU5, WEIGHTING
+
+COOLDOWN = "COOLDOWN (τ = 5, then 1)"  # the advice's name for the switch axis' points, not a run label
 
 # The axes a plan is placed on. SHARE: the LRL's share of the batches (the HRL's is 1 - it);
 # STEPS: a step count that applies to both tasks (Order Matters' pre-training length);
@@ -245,7 +245,7 @@ def points_from_switch(df, hrl: str, lrl: str) -> dict[str, Points]:
     COOLDOWN run (`run_obj`, whose plan holds its switch), final valid_loss.<task> columns)
     as one method's Points on the switch axis: τ = 1 throughout is a switch at 0, τ = 5
     throughout a switch at 1."""
-    at = {"τ=1 (proportional)": 0.0, "τ=5": 1.0}
+    at = {TAU1: 0.0, TAU5: 1.0}
     x = np.array([at[m] if m in at else run.config.plan.switch / run.config.plan.steps
                   for m, run in zip(df["method"], df["run_obj"])], dtype=float)
     return {COOLDOWN: Points(x, df[f"valid_loss.{hrl}"].to_numpy(float), df[f"valid_loss.{lrl}"].to_numpy(float),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from . import labels as L
 from . import methods as M
 from .config import DataConfig, EvalConfig, OptimConfig, TrainConfig
 from .data import get_taskset
@@ -300,21 +301,21 @@ def order_matters_nmt_grid(preset: str, tasksets, experiment: str = "order_matte
                     arg, label = at(p)
                     labels = dict(taskset=ts, **label, seed=seed, lr=lr)
                     out.append((static_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
-                                dict(method="static sampling", **labels)))
+                                dict(method=L.STATIC, **labels)))
                     out.append((order_matters_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
-                                dict(method="pre-train + joint FT", **labels)))
+                                dict(method=L.PRETRAIN, **labels)))
                 # the restart control wherever static runs with that seed: it forks static's
                 # run at the reset point, so each costs only the fine-tuning steps
                 for p in (p for p in seed_points if with_restart and p in restart_points):
                     arg, label = at(p)
                     out.append((restart_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
-                                dict(taskset=ts, method="restart", **label, seed=seed, lr=lr)))
+                                dict(taskset=ts, method=L.RESTART, **label, seed=seed, lr=lr)))
             if with_restart:  # restart rates off the static grid (a notebook parameter)
                 for p in restart_points:
                     if p not in points:
                         arg, label = at(p)
                         out += [(restart_rate(preset, ts, experiment=experiment, seed=seed, lr=lr, **arg),
-                                 dict(taskset=ts, method="restart", **label, seed=seed, lr=lr)) for seed in read]
+                                 dict(taskset=ts, method=L.RESTART, **label, seed=seed, lr=lr)) for seed in read]
     return out
 
 
@@ -381,12 +382,12 @@ def regularisation_runs(preset, taskset=None, dropout=0.3, experiment="order_mat
     """Order Matters Fig. 5: the fronts of Fig. 2 plus static sampling with more dropout."""
     s = scale(preset)
     taskset = pair(preset, taskset)
-    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] != "restart"]
+    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] != L.RESTART]
     points, by_tau = front_grid(preset)  # the fronts' own points
     for p in (points[1:3] if len(points) > 2 else points):
         arg, label = _at_point(p, by_tau)
         grid += [(static_rate(preset, taskset, experiment=experiment, seed=seed, dropout=dropout, **arg),
-                  dict(taskset=taskset, method=f"static sampling, dropout {dropout}", **label, seed=seed))
+                  dict(taskset=taskset, method=L.with_dropout(dropout), **label, seed=seed))
                  for seed in s.seeds]  # every seed: a verdict needs the seed spread
     return grid
 
@@ -395,9 +396,9 @@ def finetune_only_runs(preset, taskset=None, experiment="order_matters_nmt"):
     """Order Matters Fig. 6: joint fine-tuning at every rate vs fine-tuning on the LRL only."""
     s = scale(preset)
     taskset = pair(preset, taskset)
-    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] == "pre-train + joint FT"]
+    grid = [g for g in order_matters_nmt_grid(preset, [taskset], experiment) if g[1]["method"] == L.PRETRAIN]
     # every seed: each forks its seed's pre-training, so it costs only the fine-tuning steps
-    grid += [(finetune_only(preset, taskset, experiment, seed), dict(method="fine-tune on LRL only", rate=1.0, seed=seed))
+    grid += [(finetune_only(preset, taskset, experiment, seed), dict(method=L.FT_ONLY, rate=1.0, seed=seed))
              for seed in s.seeds]
     return grid
 
@@ -406,9 +407,9 @@ def multilingual_lm_runs(preset, taskset="lm_order_matters", tau=3.33, experimen
     """Order Matters Fig. 7-8: temperature sampling, restart, pre-train on English + joint FT."""
     return [run for seed in arm_seeds(preset) for run in [
         (temperature_run(preset, taskset, tau, experiment, seed, fork_at="pretrain"),
-         {"method": f"temperature τ={tau:g}", "seed": seed}),
-        (restart_tau(preset, taskset, tau, experiment, seed), {"method": "restart", "seed": seed}),
-        (order_matters_tau_run(preset, taskset, experiment, tau, seed=seed), {"method": "pre-train en + joint FT", "seed": seed}),
+         {"method": L.temperature(tau), "seed": seed}),
+        (restart_tau(preset, taskset, tau, experiment, seed), {"method": L.RESTART, "seed": seed}),
+        (order_matters_tau_run(preset, taskset, experiment, tau, seed=seed), {"method": L.LM_PRETRAIN, "seed": seed}),
     ]]
 
 
@@ -443,13 +444,13 @@ def sampling_vs_weighting_runs(preset, tasksets=None, taus=(2.0, 3.0, 5.0), expe
     for ts in tasksets:
         for tau in taus:
             for seed in (s.seeds if (ts == tasksets[0] and tau == max(taus)) else arm_seeds(preset)):
-                grid.append((temperature_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="temperature sampling", clipping="1.0", seed=seed)))
-                grid.append((scalarized_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method="scalarization", clipping="1.0", seed=seed)))
+                grid.append((temperature_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method=L.SAMPLING, clipping="1.0", seed=seed)))
+                grid.append((scalarized_run(preset, ts, tau, experiment, seed), dict(taskset=ts, tau=tau, method=L.WEIGHTING, clipping="1.0", seed=seed)))
     noclip = unclipped(preset)
     for seed in s.seeds:
         top = dict(taskset=tasksets[0], tau=max(taus), clipping="off", seed=seed)
-        grid.append((temperature_run(preset, tasksets[0], max(taus), experiment, seed, **noclip), dict(method="temperature sampling", **top)))
-        grid.append((scalarized_run(preset, tasksets[0], max(taus), experiment, seed, **noclip), dict(method="scalarization", **top)))
+        grid.append((temperature_run(preset, tasksets[0], max(taus), experiment, seed, **noclip), dict(method=L.SAMPLING, **top)))
+        grid.append((scalarized_run(preset, tasksets[0], max(taus), experiment, seed, **noclip), dict(method=L.WEIGHTING, **top)))
     return grid
 
 
@@ -473,9 +474,9 @@ def cooldown_runs(preset, taskset=None, experiment="upsample_mt"):
     changes = dict(bleu=wants_bleu("A", taskset)) if shared else unclipped(preset)
     grid = []
     for seed in scale(preset).seeds:
-        for tau, method in ((1.0, "τ=1 (proportional)"), (5.0, "τ=5")):
+        for tau, method in ((1.0, L.TAU1), (5.0, L.TAU5)):
             grid.append((fig1_static_run(preset, taskset, tau, experiment, seed), {"method": method, "seed": seed}))
-        grid.append((cooldown_run(preset, taskset, experiment, seed, **changes), {"method": "COOLDOWN (5→1)", "seed": seed}))
+        grid.append((cooldown_run(preset, taskset, experiment, seed, **changes), {"method": L.COOLDOWN_FIG1, "seed": seed}))
     return grid
 
 
@@ -504,12 +505,12 @@ def method_table_runs(preset, taskset, n_high, unimax_epochs=5, experiment="upsa
     learned first: `doremi_runs`)."""
     hrls = list(get_taskset(taskset).tasks)[:n_high]
     return [(cfg, {**label, "seed": seed}) for seed in arm_seeds(preset) for cfg, label in [
-        (temperature_run(preset, taskset, 1.0, experiment, seed), {"method": "τ=1 (proportional)"}),
-        (temperature_run(preset, taskset, 5.0, experiment, seed), {"method": "τ=5"}),
-        (temperature_run(preset, taskset, 100.0, experiment, seed), {"method": "τ=100 (≈uniform)"}),
-        (unimax_run(preset, taskset, experiment, unimax_epochs, seed), {"method": "UniMax"}),
-        (order_matters_tau_run(preset, taskset, experiment, 5.0, pretrain_on=hrls, seed=seed), {"method": "Order Matters"}),
-        (cooldown_run(preset, taskset, experiment, seed), {"method": "COOLDOWN"}),
+        (temperature_run(preset, taskset, 1.0, experiment, seed), {"method": L.TAU1}),
+        (temperature_run(preset, taskset, 5.0, experiment, seed), {"method": L.TAU5}),
+        (temperature_run(preset, taskset, 100.0, experiment, seed), {"method": L.TAU100}),
+        (unimax_run(preset, taskset, experiment, unimax_epochs, seed), {"method": L.UNIMAX}),
+        (order_matters_tau_run(preset, taskset, experiment, 5.0, pretrain_on=hrls, seed=seed), {"method": L.ORDER_MATTERS}),
+        (cooldown_run(preset, taskset, experiment, seed), {"method": L.COOLDOWN}),
     ]]
 
 
@@ -527,7 +528,7 @@ def doremi_runs(preset, taskset, weights: dict, experiment="upsample") -> list[t
     each seed of the tables' other methods (`arm_seeds`)."""
     steps, _, lr_schedule = run_length(preset, taskset)
     plan = M.DoReMi(steps, tuple(weights[t] for t in get_taskset(taskset).tasks), lr_schedule=lr_schedule)
-    return [(base(preset, taskset, experiment, plan, seed=seed), {"method": "DoReMi", "seed": seed})
+    return [(base(preset, taskset, experiment, plan, seed=seed), {"method": L.DOREMI, "seed": seed})
             for seed in arm_seeds(preset)]
 
 
@@ -597,7 +598,7 @@ def notebook_runs(preset: str, parameters: dict[str, dict] | None = None) -> dic
         "A5_fig06_finetune_only": finetune_only_runs(preset, a5.get("taskset")),
         "A6_fig07_multilingual_lm": multilingual_lm_runs(preset, a6.get("taskset", "lm_order_matters")),
         "A7_fig09_pretraining_length": lm + nmt,
-        "B1_fig03_gradient_variance": [(c, {"method": "τ=5", "checkpoint": name}) for name, c in
+        "B1_fig03_gradient_variance": [(c, {"method": L.TAU5, "checkpoint": name}) for name, c in
                                        gradient_variance_checkpoints(preset, b1.get("taskset")).items() if c is not None],
         "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset, b2.get("tasksets")),
         "B3_fig01_cooldown_lrl": cooldown_runs(preset, b3.get("taskset")),

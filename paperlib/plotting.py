@@ -9,6 +9,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+from . import labels as L
+
 
 def setup(context: str = "notebook") -> None:
     """Seaborn theme used by every paperlib figure."""
@@ -103,8 +105,8 @@ def mark_out_of_regime(axes, failed: list[str]) -> None:
                     va="bottom", **style)
 
 
-METHOD_COLOURS = (("pre-train + joint FT", 0), ("pre-train en + joint FT", 0), ("restart", 1), ("static sampling", 2),
-                  ("fine-tune on LRL only", 3), ("COOLDOWN", 4), ("τ=5", 5), ("τ=1", 2))
+METHOD_COLOURS = ((L.PRETRAIN, 0), (L.LM_PRETRAIN, 0), (L.RESTART, 1), (L.STATIC, 2), (L.FT_ONLY, 3), (L.COOLDOWN, 4),
+                  (L.TAU5, 5), ("τ=1", 2))  # τ=1 of every name: "τ=1 (proportional)", "τ=1 (0.025)"
 """(method, index into seaborn's colorblind palette): a method keeps its colour in every figure
 (τ=1 samples in proportion to the data: static sampling's colour, which it is).
 A label matches its method's name alone or followed by " (...)" ("COOLDOWN (5→1)", "pre-train

@@ -529,3 +529,20 @@ def test_rate_labels_name_a_front_point_by_its_tau_where_the_front_samples_by_te
     by_rate = pd.DataFrame({"rate": [0.1, 0.3], "tau": [float("nan")] * 2})
     assert E.rate_labels(by_rate, [0.1, 0.3]) == ["0.1", "0.3"]
     assert E.rate_labels(pd.DataFrame({"rate": [0.5]}), [0.5]) == ["0.5"]  # no tau column at all
+
+
+def test_every_method_label_the_grids_write_is_spelled_in_labels():
+    """Claims, advise, plotting and the notebooks select rows by `labels`: a grid writing
+    another spelling would leave an arm silently empty."""
+    from paperlib import labels as L
+
+    named = {v for k, v in vars(L).items() if k.isupper() and isinstance(v, str)}
+    written = {label["method"] for preset in ("smoke", "gpu") for grid in E.notebook_runs(preset).values()
+               for _, label in grid if "method" in label}
+    derived = {m for m in written - named
+               if m.startswith(L.with_dropout(0)[:-1]) or m == L.temperature(float(m.rsplit("=", 1)[-1]))}
+    assert written - named == derived and derived  # Fig. 5's dropout arm, Fig. 7's temperature arm
+    # DoReMi's runs come from its learned weights (`doremi_runs`), after the grids
+    assert named - written == {L.DOREMI}
+    tasks = E.get_taskset("one_to_many").tasks
+    assert E.doremi_runs("smoke", "one_to_many", {t: 1 / len(tasks) for t in tasks})[0][1]["method"] == L.DOREMI

@@ -37,15 +37,13 @@ import dataclasses
 import numpy as np
 
 from .. import store
+from ..labels import FT_ONLY, LM_PRETRAIN, PRETRAIN, RESTART, STATIC
 from . import evidence, gates
 from .core import Claim, Gate, judge
 from .stats import (Effect, best_value_gap, domination_margin, loss_gain, negated, point_loss, score_gain,
                     seed_mean_losses, shifted)
 
 PAPER = "Order Matters"
-
-STATIC, PRETRAIN, RESTART, FT_ONLY = "static sampling", "pre-train + joint FT", "restart", "fine-tune on LRL only"
-LM_PRETRAIN = "pre-train en + joint FT"
 
 MINIMUM = 0.02       # nats per token: the smallest loss difference that counts as an effect
 TOLERANCE = 0.05     # nats per token: "not worse" / "no overfitting" allows this much

@@ -13,6 +13,8 @@ import numpy as np
 from . import evidence, gates, stats
 from .core import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, Gate, Verdict, judge, too_few_seeds
 from .stats import Effect, loss_gain, shifted
+from ..labels import (COOLDOWN, COOLDOWN_FIG1, DOREMI, ORDER_MATTERS, SAMPLING, TAU1, TAU5, TAU100, UNIMAX,
+                      WEIGHTING)
 
 PAPER = "Upsample or Upweight?"
 
@@ -58,7 +60,7 @@ def _gain(a_rows, b_rows, task, at="final"):
     return loss_gain(a, b, tokens)
 
 
-def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5", "COOLDOWN (5→1)")) -> list:
+def fig1_cooldown(df, hrl: str, lrl: str, methods=(TAU1, TAU5, COOLDOWN_FIG1)) -> list:
     """Fig. 1: τ=1, τ=5 and COOLDOWN on one HRL+LRL pair; df has a 'method' column naming
     the three arms (`methods`, in that order) and one row per seed."""
     tau1, tau5, cd = (df[df.method == m] for m in methods)
@@ -94,7 +96,6 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=("τ=1 (proportional)", "τ=5"
 
 MINIMUM = 0.02            # nats/token: the practical minimum of a "better" claim (as in Fig. 1)
 EXACT = 1e-12             # floating-point slack of the exact (theory) checks
-TS, S = "temperature sampling", "scalarization"
 
 
 def _with_arm(gate: Gate, arm: str) -> Gate:
@@ -667,7 +668,7 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
 
     def arms(frame, ts, tau):
         cell = frame[(frame.taskset == ts) & (frame.tau == tau)]
-        return cell[cell.method == TS], cell[cell.method == S]
+        return cell[cell.method == SAMPLING], cell[cell.method == WEIGHTING]
 
     for ts, (hrl, lrl) in pairs.items():
         learned = {}
@@ -731,8 +732,6 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
 
 # ------------------------------------------------------------------ Table 3: one-to-many translation (B4)
 
-TAU1, TAU5, TAU100, UNIMAX, ORDER, COOLDOWN, DOREMI = ("τ=1 (proportional)", "τ=5", "τ=100 (≈uniform)", "UniMax",
-                                                       "Order Matters", "COOLDOWN", "DoReMi")
 BLEU_MINIMUM = 0.5    # BLEU points: the smallest difference that counts (Order Matters' SCORE_MINIMUM)
 BLEU_TOLERANCE = 1.0  # BLEU points: the paper's own "close" band (Table 3 colours scores within 1 of the best)
 TABLE3_BASIS = (" Judged twice (scope): on sacreBLEU, the paper's metric -- the average of each seed's corpus BLEU "
@@ -844,9 +843,9 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
     if mids:  # "the mid and low-resource languages (+0.7 and 3.1 BLEU)", "matches ... mid- and low-resource"
         both(LRL_OVER_TAU1, TAU1, "mid average")
         both(LRL_VS_TAU5, TAU5, "mid average", HRL_TOLERANCE)
-    for other in (UNIMAX, ORDER):
+    for other in (UNIMAX, ORDER_MATTERS):
         both(HRL_OVER_DYNAMIC, other, "HRL average", scope=f"{other}, HRL average")
-    for other in (UNIMAX, ORDER):
+    for other in (UNIMAX, ORDER_MATTERS):
         both(LRL_VS_DYNAMIC, other, "LRL average", HRL_TOLERANCE, scope=f"{other}, LRL average")
     if DOREMI in by:
         for average in ("HRL average", "LRL average"):
@@ -856,7 +855,7 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
 
 # ------------------------------------------------------------------ Table 4: multilingual language modelling (B5)
 
-TEMPERATURE_METHODS = (TAU1, TAU5, TAU100, ORDER, UNIMAX)
+TEMPERATURE_METHODS = (TAU1, TAU5, TAU100, ORDER_MATTERS, UNIMAX)
 LM_GATE_TEXT = (f"gate: τ=1 learned English, {gates.LM_LEARNED_MARGIN} nats below the LM bigram (`gates.LM_LEARNED_MARGIN`: an LM "
                 "has no source, so the translation margin of 1 nat does not carry over)")
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import TAU1, TAU5
 from ..mixing import temperature, uniform
 from .. import presets
 from .errors import DataError
@@ -386,7 +387,7 @@ def epochs_table(sizes: dict[str, int], preset: str, examples: int | None = None
     what one run draws (default: the preset's `examples_per_run`)."""
     examples = presets.get(preset).examples_per_run if examples is None else examples
     d = np.array(list(sizes.values()), dtype=float)
-    methods = {"τ=1 (proportional)": temperature(d, 1), "τ=5": temperature(d, 5), "uniform": uniform(d)}
+    methods = {TAU1: temperature(d, 1), TAU5: temperature(d, 5), "uniform": uniform(d)}
     if len(d) == 2:
         methods["rate 0.5 (static)"] = np.array([0.5, 0.5])
         methods["rate 0.9 on the LRL"] = np.array([0.1, 0.9])
