@@ -312,15 +312,20 @@ def with_overrides(cfg: TrainConfig, assignments: list[str]) -> TrainConfig:
 
 
 def load_config(path) -> TrainConfig:
-    """A config from a YAML or JSON file; a missing, unreadable or malformed file is a
+    """A config from a YAML or JSON file, or from a run (its folder or its config.json, as
+    `paperlib runs ls` and the shipped results/<preset>/runs name them): a run of a preset's
+    sizes to start from, changed with --set. A missing, unreadable or malformed file is a
     one-line error naming the file."""
     import yaml
 
     from pathlib import Path
 
     path = Path(path)
+    if path.is_dir() and (path / "config.json").is_file():  # a run's folder
+        path = path / "config.json"
     if path.is_dir():
-        raise ValueError(f"{path} is a folder; give a config file (YAML or JSON), e.g. configs/mini_hrl_lrl_fi.yaml")
+        raise ValueError(f"{path} is a folder; give a config file (YAML or JSON), e.g. configs/mini_hrl_lrl_fi.yaml, "
+                         "or a run's folder (one holding config.json)")
     if not path.exists():
         raise ValueError(f"config file {path} does not exist")
     try:
@@ -333,6 +338,8 @@ def load_config(path) -> TrainConfig:
                          f"{str(getattr(exc, 'problem', None) or exc).splitlines()[0]}") from None
     if data is None:
         raise ValueError(f"{path} is empty; a config needs at least a plan, e.g. plan: {{method: temperature, steps: 600, tau: 1}}")
+    if isinstance(data, dict) and isinstance(data.get("config"), dict) and "identity" in data:
+        data = data["config"]  # a run's record (`store`): the config it was trained from
     return from_dict(data)
 
 

@@ -94,6 +94,14 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
         assert ("τ=3" in out) == shown and (out.startswith("no runs match") != shown), filters
     found = store.find_runs("test", tmp_path / "runs", plan__tau=3)
     assert len(found) == 1 and found[0].done
+    # a run (its folder or its config.json) is a config to start from: the same run, or with --set another
+    run_dir = found[0].dir
+    assert C.load_config(run_dir) == C.load_config(run_dir / "config.json") == found[0].config
+    assert cli.main(["train", str(run_dir), "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.split()[0] == str(run_dir)  # the same identity: this run
+    assert cli.main(["train", str(run_dir), "--set", "seed=7", "--runs-dir", str(tmp_path / "runs")]) == 0
+    capsys.readouterr()
+    assert sorted(r.config.seed for r in store.find_runs("test", tmp_path / "runs", plan__tau=3)) == sorted([cfg.seed, 7])
     assert cli.main(["train", str(path), "--set", "optim.lr=-1"]) == 2
     assert "optim.lr must be > 0" in capsys.readouterr().err
     # a seed of a stack trains with its stack, and every run of it is listed (dry run) and reported
