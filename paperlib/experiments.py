@@ -575,47 +575,58 @@ HUB_PARAMETERS = {
 
 def notebook_runs(preset: str, parameters: dict[str, dict] | None = None) -> dict[str, list[tuple[TrainConfig, dict]]]:
     """Every notebook's runs at its parameters (`parameters`: notebook -> the papermill
-    parameters it is given, e.g. another corpus's task sets; absent ones at their defaults),
+    parameters it is given, e.g. another corpus's task sets or other run folders; absent ones at
+    their defaults),
     built by the calls the notebooks make: what `reproduce` trains first in one schedule and
     `--dry-run` costs. DoReMi's final runs depend on learned weights; their proxy/reference
     training is counted by `paperlib.costs` from `doremi_proxy_config`."""
     def given(notebook):
         return (parameters or {}).get(notebook, {})
 
+    def folders(notebook, *keys):  # the run folders a notebook is given (absent: the functions' defaults, its own)
+        return {key: given(notebook)[key] for key in (keys or ("experiment",)) if key in given(notebook)}
+
     a1, a4, a5, a6, a7 = (given(n) for n in ("A1_fig01_hrl_hrl_fronts", "A4_fig05_regularisation",
                                             "A5_fig06_finetune_only", "A6_fig07_multilingual_lm",
                                             "A7_fig09_pretraining_length"))
     b1, b2, b3, b6 = (given(n) for n in ("B1_fig03_gradient_variance", "B2_fig04_sampling_vs_weighting",
                                         "B3_fig01_cooldown_lrl", "B6_fig05_07_schedules"))
-    lm, nmt = pretraining_length_runs(preset, a7.get("lm_taskset", "lm_order_matters"), a7.get("nmt_taskset"))
-    mt_sched, lm_sched = schedule_comparison_runs(preset, b6.get("mt_taskset"), b6.get("lm_taskset", "lm_upsample"))
+    lm, nmt = pretraining_length_runs(preset, a7.get("lm_taskset", "lm_order_matters"), a7.get("nmt_taskset"),
+                                      **folders("A7_fig09_pretraining_length", "experiment_lm", "experiment_nmt"))
+    mt_sched, lm_sched = schedule_comparison_runs(preset, b6.get("mt_taskset"), b6.get("lm_taskset", "lm_upsample"),
+                                                  **folders("B6_fig05_07_schedules", "experiment_mt", "experiment_lm"))
     b4, b5 = given("B4_table3_one_to_many"), given("B5_table4_multilingual_lm")
     return {
-        "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset, a1.get("taskset", "hrl_hrl")),
-        **{nb: order_matters_nmt_grid(preset, pairs(preset, given(nb).get("tasksets")), "order_matters_nmt")
+        "A1_fig01_hrl_hrl_fronts": hrl_hrl_runs(preset, a1.get("taskset", "hrl_hrl"), **folders("A1_fig01_hrl_hrl_fronts")),
+        **{nb: order_matters_nmt_grid(preset, pairs(preset, given(nb).get("tasksets")), **folders(nb))
            for nb in ("A2_fig02_hrl_lrl_fronts", "A3_fig03_efficiency", "A8_fig26_bleu_fronts")},
-        "A4_fig05_regularisation": regularisation_runs(preset, a4.get("taskset")),
-        "A5_fig06_finetune_only": finetune_only_runs(preset, a5.get("taskset")),
-        "A6_fig07_multilingual_lm": multilingual_lm_runs(preset, a6.get("taskset", "lm_order_matters")),
+        "A4_fig05_regularisation": regularisation_runs(preset, a4.get("taskset"), **folders("A4_fig05_regularisation")),
+        "A5_fig06_finetune_only": finetune_only_runs(preset, a5.get("taskset"), **folders("A5_fig06_finetune_only")),
+        "A6_fig07_multilingual_lm": multilingual_lm_runs(preset, a6.get("taskset", "lm_order_matters"),
+                                                         **folders("A6_fig07_multilingual_lm")),
         "A7_fig09_pretraining_length": lm + nmt,
         "B1_fig03_gradient_variance": [(c, {"method": L.TAU5, "checkpoint": name}) for name, c in
-                                       gradient_variance_checkpoints(preset, b1.get("taskset")).items() if c is not None],
-        "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset, b2.get("tasksets")),
-        "B3_fig01_cooldown_lrl": cooldown_runs(preset, b3.get("taskset")),
+                                       gradient_variance_checkpoints(preset, b1.get("taskset"),
+                                                                     **folders("B1_fig03_gradient_variance")).items()
+                                       if c is not None],
+        "B2_fig04_sampling_vs_weighting": sampling_vs_weighting_runs(preset, b2.get("tasksets"),
+                                                                     **folders("B2_fig04_sampling_vs_weighting")),
+        "B3_fig01_cooldown_lrl": cooldown_runs(preset, b3.get("taskset"), **folders("B3_fig01_cooldown_lrl")),
         "B4_table3_one_to_many": method_table_runs(preset, b4.get("taskset", "one_to_many"), b4.get("n_high", 2),
-                                                   experiment="upsample_one_to_many"),
+                                                   experiment=b4.get("experiment", "upsample_one_to_many")),
         "B5_table4_multilingual_lm": method_table_runs(preset, b5.get("taskset", "lm_upsample"), b5.get("n_high", 1),
-                                                       experiment="upsample_lm"),
+                                                       experiment=b5.get("experiment", "upsample_lm")),
         "B6_fig05_07_schedules": mt_sched + lm_sched,
         "C1_advise_sampling_plan": order_matters_nmt_grid(preset, [pair(preset, given("C1_advise_sampling_plan").get("taskset"))],
-                                                          with_restart=False),  # A2's
+                                                          with_restart=False, **folders("C1_advise_sampling_plan")),  # A2's
     }
 
 
 def doremi_taskset(notebook: str, parameters: dict[str, dict] | None = None) -> tuple[str, str]:
     """(task set, experiment) of a notebook that learns DoReMi weights, at its parameters."""
     taskset, experiment = DOREMI_NOTEBOOKS[notebook]
-    return (parameters or {}).get(notebook, {}).get("taskset", taskset), experiment
+    given = (parameters or {}).get(notebook, {})
+    return given.get("taskset", taskset), given.get("experiment", experiment)
 
 
 # the task sets whose DoReMi weights a notebook learns (proxy + reference model each)

@@ -546,3 +546,21 @@ def test_every_method_label_the_grids_write_is_spelled_in_labels():
     assert named - written == {L.DOREMI}
     tasks = E.get_taskset("one_to_many").tasks
     assert E.doremi_runs("smoke", "one_to_many", {t: 1 / len(tasks) for t in tasks})[0][1]["method"] == L.DOREMI
+
+
+def test_the_plan_follows_the_run_folders_each_notebook_is_given():
+    """`reproduce` plans (and --dry-run costs) the runs a notebook reads: given another run
+    folder (its `experiment*` papermill parameters), the planned runs move with it."""
+    import papermill as pm
+
+    from paperlib import reproduce
+
+    given = {}
+    for name, path in reproduce.list_notebooks().items():
+        keys = [k for k in pm.inspect_notebook(str(path)) if k.startswith("experiment")]
+        given[name] = {k: f"mine_{name[:2]}_{k}" for k in keys}
+    planned = E.notebook_runs("smoke", given)
+    assert {n for n, folders in given.items() if folders} == {n for n, grid in planned.items() if grid}
+    for name, grid in planned.items():
+        assert {c.experiment.removesuffix("-smoke") for c, _ in grid} <= set(given[name].values()), name
+    assert E.doremi_taskset("B4_table3_one_to_many", given)[1] == given["B4_table3_one_to_many"]["experiment"]
