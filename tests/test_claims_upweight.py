@@ -1,15 +1,16 @@
-"""Upsample or Upweight? predicates beyond Fig. 1 (notebooks B0, B1, B2, B4, B5, B6) on
-constructed inputs: every outcome each judge function can return. The theory checks (B0) are
-exact, so they only hold or do not hold; the others also come out inconclusive (noise) and out
-of regime (nothing learned: the bigram baseline set below the runs' losses)."""
+"""Upsample or Upweight? predicates (notebooks B0-B6) on constructed inputs: every outcome
+each judge function can return. The theory checks (B0) are exact, so they only hold or do
+not hold; the others also come out inconclusive (noise) and out of regime (nothing learned:
+the bigram baseline set below the runs' losses)."""
 
 import collections
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from claimkit import fake_run, fake_staged_run, frame
-from paperlib import claims, theory
+from paperlib import claims, labels as L, store, theory
 from paperlib.claims import core, gates, upweight
 
 HOLDS, FAILS, INCONCLUSIVE, OUT = core.HOLDS, core.FAILS, core.INCONCLUSIVE, core.OUT_OF_REGIME
@@ -39,6 +40,82 @@ def test_every_new_claim_is_listed_and_judged_somewhere():
     ids = {c.id for c in upweight.CLAIMS}
     assert len(ids) == len(upweight.CLAIMS) and set(claims.CLAIMS) >= ids
     assert all(c.paper == upweight.PAPER and c.statistic and c.gates for c in upweight.CLAIMS)
+
+
+# ------------------------------------------------------------------ B3: Fig. 1, COOLDOWN (on constructed runs)
+
+def cooldown_frame(root, tau1, tau5, cooldown, hrl_final=(3.0, 3.0, 3.02), seeds=(0, 1, 2)):
+    rows = []
+    for method, lrl_curve, hrl in zip((L.TAU1, L.TAU5, L.COOLDOWN_FIG1), (tau1, tau5, cooldown), hrl_final):
+        for seed in seeds:
+            run = fake_run(root, f"{method[:3]}-{seed}", lrl_curve, [6, 4, 3.5, hrl], seed=seed * 10 + len(rows))
+            last = store.read_metrics(run.dir)[-1]["valid_loss"]
+            rows.append({"method": method, "seed": seed, "run_obj": run,
+                         "valid_loss.en-it": last["en-it"], "valid_loss.en-fi": last["en-fi"]})
+    return pd.DataFrame(rows)
+
+
+def _statuses(verdicts):
+    return {v.claim.id.split(".")[-1]: v.status for v in verdicts}
+
+
+def test_cooldown_claims_hold_when_the_runs_show_it(tmp_path, bigram):
+    bigram(4.6)  # the HRL ends at 3.0: learned
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.5, 5.2], tau5=[7, 4.5, 4.9, 5.3], cooldown=[7, 4.5, 4.45, 4.4])
+    assert _statuses(upweight.fig1_cooldown(df, "en-it", "en-fi")) == {
+        "cooldown_beats_tau5_lrl": core.HOLDS, "cooldown_does_not_overfit": core.HOLDS,
+        "cooldown_beats_tau1_lrl": core.HOLDS, "cooldown_keeps_hrl": core.HOLDS}
+
+
+@pytest.mark.parametrize("cooldown, status, rise", [
+    ([7, 4.5, 4.4, 4.35], core.HOLDS, -0.05),   # still falling at the end: its minimum before the end is 4.4
+    ([7, 4.5, 4.6, 4.7], core.FAILS, 0.2),      # ends below τ=5 (5.3), but rises 0.2 after its minimum: overfits
+])
+def test_cooldown_does_not_overfit_reads_cooldowns_own_curve(tmp_path, bigram, cooldown, status, rise):
+    """Fig. 1: COOLDOWN gets fast convergence *without overfitting*. Ending below τ=5 is not
+    that: a COOLDOWN that overfits less than τ=5 still beats it. The rise of COOLDOWN's own LRL
+    loss from its minimum before the end to its end must stay below RISE_TOLERANCE."""
+    bigram(4.6)
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.5, 5.2], tau5=[7, 4.5, 4.9, 5.3], cooldown=cooldown)
+    v = {x.claim.id.split(".")[-1]: x for x in upweight.fig1_cooldown(df, "en-it", "en-fi")}
+    assert v["cooldown_beats_tau5_lrl"].status == core.HOLDS
+    no_overfit = v["cooldown_does_not_overfit"]
+    assert no_overfit.status == status, (no_overfit.status, str(no_overfit.effect))
+    assert [g.name for g in no_overfit.gates] == ["learned", "cooldown"]
+    assert no_overfit.numbers["cooldown_rise_after_minimum"] == pytest.approx(rise, abs=0.03)
+    assert no_overfit.effect.estimate == pytest.approx(upweight.RISE_TOLERANCE - rise, abs=0.03)
+    assert no_overfit.numbers["last_step"] == 300 and no_overfit.numbers["cooldown_min_step"] < 300
+
+
+def test_cooldown_claims_are_out_of_regime_when_nothing_was_learned(tmp_path, bigram):
+    bigram(2.5)  # the HRL ends at 3.0, above the bigram
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.5, 5.2], tau5=[7, 4.5, 4.9, 5.3], cooldown=[7, 4.5, 4.6, 4.7])
+    assert set(_statuses(upweight.fig1_cooldown(df, "en-it", "en-fi")).values()) == {core.OUT_OF_REGIME}
+
+
+def test_cooldown_claim_needs_tau5_to_overfit(tmp_path, bigram):
+    bigram(4.6)
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.5, 5.2], tau5=[7, 5.0, 4.8, 4.7], cooldown=[7, 5.0, 4.9, 4.85])
+    s = _statuses(upweight.fig1_cooldown(df, "en-it", "en-fi"))
+    assert s["cooldown_beats_tau5_lrl"] == core.OUT_OF_REGIME and s["cooldown_beats_tau1_lrl"] == core.HOLDS
+    assert s["cooldown_does_not_overfit"] == core.OUT_OF_REGIME  # no overfitting to avoid: nothing to show
+
+
+def test_cooldown_claims_do_not_hold_when_the_runs_contradict_them(tmp_path, bigram):
+    bigram(4.6)
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.0, 4.5], tau5=[7, 4.5, 4.9, 5.3], cooldown=[7, 4.5, 5.2, 5.6],
+                        hrl_final=(3.0, 3.0, 3.3))
+    assert _statuses(upweight.fig1_cooldown(df, "en-it", "en-fi")) == {
+        "cooldown_beats_tau5_lrl": core.FAILS, "cooldown_does_not_overfit": core.FAILS,
+        "cooldown_beats_tau1_lrl": core.FAILS, "cooldown_keeps_hrl": core.FAILS}
+
+
+def test_cooldown_claims_are_inconclusive_on_noise(tmp_path, bigram):
+    bigram(4.6)
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.0, 4.7], tau5=[7, 4.5, 4.6, 4.7], cooldown=[7, 4.5, 4.6, 4.7])
+    s = _statuses(upweight.fig1_cooldown(df, "en-it", "en-fi"))
+    assert s["cooldown_beats_tau1_lrl"] == core.INCONCLUSIVE or s["cooldown_beats_tau1_lrl"] == core.FAILS
+    assert s["cooldown_beats_tau1_lrl"] != core.HOLDS
 
 
 # ------------------------------------------------------------------ B0: Fig. 2, Lemma 2.1, Theorems 1-3 (exact)
