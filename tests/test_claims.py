@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import norm, t as student
 
 from paperlib import claims, store
-from paperlib.claims import core, gates, stats, upweight
+from paperlib.claims import core, gates, stats
 from claimkit import fake_run
 
 CLAIM = core.Claim("test.claim", "Paper", "Fig. 1", "A beats B", "", ("learned",), minimum=0.02, statistic="loss(B) - loss(A)")
