@@ -13,7 +13,8 @@ from paperlib import claims, store
 from paperlib.claims import core, gates, stats
 from claimkit import fake_run
 
-CLAIM = core.Claim("test.claim", "Paper", "Fig. 1", "A beats B", "", ("learned",), minimum=0.02, statistic="loss(B) - loss(A)")
+CLAIM = core.Claim("test.claim", "Paper", "Fig. 1", "A beats B", "", ("learned", "pretrained"), minimum=0.02,
+                   statistic="loss(B) - loss(A)")
 PASS, FAIL = core.Gate("learned", True, "ok"), core.Gate("learned", False, "loss 6.0 vs bigram 4.6")
 
 
@@ -74,6 +75,22 @@ def test_judge_notes_name_the_failed_gates_only_and_keep_a_given_note():
     assert core.judge(CLAIM, [FAIL], None, note="the notebook's reason").note == "the notebook's reason"
     one = core.judge(CLAIM, [PASS], dataclasses.replace(effect(0.5, 0.4, 0.6), seeds=(1, 3)))
     assert "1 seed in an arm" in one.note  # singular
+
+
+def test_a_claim_is_judged_on_the_gates_it_declares_and_a_gate_on_no_number_fails():
+    """A judge that passes an undeclared gate, or none, is miswired: an error, not a verdict.
+    A gate measured on a missing number (NaN) fails instead of deciding by comparison order."""
+    with pytest.raises(ValueError, match="declares gates learned, pretrained but was judged with overfits"):
+        core.judge(CLAIM, [core.Gate("overfits", True, "ok")], effect(0.5, 0.4, 0.6))
+    with pytest.raises(ValueError, match="but was judged with none"):
+        core.judge(CLAIM, [], effect(0.5, 0.4, 0.6))
+    assert core.judge(CLAIM, [PASS], effect(0.5, 0.4, 0.6)).status == core.HOLDS  # a declared gate may be left out
+    nan = float("nan")
+    for bleus in ({"pretrain": 15.0, "static": nan}, {"pretrain": nan, "static": 15.0}):
+        assert not gates.scored("en-es", bleus).passed
+    assert gates.scored("en-es", {"pretrain": 15.0, "static": 12.0}).passed
+    assert not gates.headroom("a", nan, 0.5, "b", 0.3, 0.5).passed
+    assert gates.headroom("a", 0.4, 0.5, "b", 0.3, 0.5).passed
 
 
 def test_failed_gates_names_only_the_gates_that_failed():
@@ -453,6 +470,16 @@ def test_cooldown_gate_needs_tau5_to_rise_three_standard_errors():
     assert not two.passed and two.numbers["rise"] == pytest.approx(2 * se)
     assert "rise ≥ 3 SE" in two.measured
     assert gates.cooldown("en-fi", steps, curve, *_rise(4 * se)).passed
+
+
+def test_a_rise_without_a_measured_spread_passes_no_overfitting_gate():
+    """The same losses at the minimum and at the end: a rise of 0 with a standard error of 0
+    is no rise (0 >= 3 x 0 had passed both gates)."""
+    nll, tokens = np.full((3, 50), 40.0), np.full(50, 10)
+    steps, curve = [0, 100, 200, 300], [5.0, 4.0, 4.0, 4.0]
+    for gate in (gates.cooldown, gates.overfits):
+        g = gate("en-fi", steps, curve, (nll[None], tokens), (nll, tokens))
+        assert not g.passed and g.numbers["rise"] == 0 and g.numbers["rise_se"] == 0, gate.__name__
 
 
 def test_falling_gate():

@@ -44,11 +44,17 @@ def test_every_new_claim_is_listed_and_judged_somewhere():
 
 # ------------------------------------------------------------------ B3: Fig. 1, COOLDOWN (on constructed runs)
 
-def cooldown_frame(root, tau1, tau5, cooldown, hrl_final=(3.0, 3.0, 3.02), seeds=(0, 1, 2)):
+# en-fi examples seen at each evaluation (steps 0-300): τ=5 samples it 10x as often as τ=1, and
+# COOLDOWN is τ=5 until its switch at step 200, τ=1 after it
+SEEN = {L.TAU1: [0, 100, 200, 300], L.TAU5: [0, 1000, 2000, 3000], L.COOLDOWN_FIG1: [0, 1000, 2000, 2100]}
+
+
+def cooldown_frame(root, tau1, tau5, cooldown, hrl_final=(3.0, 3.0, 3.02), seeds=(0, 1, 2), seen=SEEN):
     rows = []
     for method, lrl_curve, hrl in zip((L.TAU1, L.TAU5, L.COOLDOWN_FIG1), (tau1, tau5, cooldown), hrl_final):
         for seed in seeds:
-            run = fake_run(root, f"{method[:3]}-{seed}", lrl_curve, [6, 4, 3.5, hrl], seed=seed * 10 + len(rows))
+            run = fake_staged_run(root, f"{method[:3]}-{seed}", {"en-it": [6, 4, 3.5, hrl], "en-fi": lrl_curve},
+                                  seed=seed * 10 + len(rows), seen={"en-fi": seen[method], "en-it": [0, 0, 0, 0]})
             last = store.read_metrics(run.dir)[-1]["valid_loss"]
             rows.append({"method": method, "seed": seed, "run_obj": run,
                          "valid_loss.en-it": last["en-it"], "valid_loss.en-fi": last["en-fi"]})
@@ -81,10 +87,25 @@ def test_cooldown_does_not_overfit_reads_cooldowns_own_curve(tmp_path, bigram, c
     assert v["cooldown_beats_tau5_lrl"].status == core.HOLDS
     no_overfit = v["cooldown_does_not_overfit"]
     assert no_overfit.status == status, (no_overfit.status, str(no_overfit.effect))
-    assert [g.name for g in no_overfit.gates] == ["learned", "cooldown"]
+    assert [g.name for g in no_overfit.gates] == ["learned", "cooldown", "exposed"]
+    assert no_overfit.gates[2].numbers == {"task": "en-fi", "seen": 2100.0, "needed": 1000.0}  # τ=5's minimum: step 100
     assert no_overfit.numbers["cooldown_rise_after_minimum"] == pytest.approx(rise, abs=0.03)
     assert no_overfit.effect.estimate == pytest.approx(upweight.RISE_TOLERANCE - rise, abs=0.03)
     assert no_overfit.numbers["last_step"] == 300 and no_overfit.numbers["cooldown_min_step"] < 300
+
+
+def test_cooldown_not_overfitting_needs_the_exposure_where_tau5_overfit(tmp_path, bigram):
+    """Below the LRL examples τ=5 had seen at its minimum, τ=5 itself had not yet overfit: a
+    COOLDOWN that stops short of them (a late τ=5 minimum, an early switch) shows nothing by
+    not overfitting -- out of regime, whatever its curve; the other claims are judged."""
+    bigram(4.6)
+    late = {**SEEN, L.COOLDOWN_FIG1: [0, 1000, 1500, 1800]}  # τ=5's minimum at step 200: 2,000 seen
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.5, 5.2], tau5=[7, 4.8, 4.5, 5.0], cooldown=[7, 4.8, 4.45, 4.4],
+                        seen=late)
+    v = {x.claim.id.split(".")[-1]: x for x in upweight.fig1_cooldown(df, "en-it", "en-fi")}
+    assert v["cooldown_does_not_overfit"].status == core.OUT_OF_REGIME
+    assert v["cooldown_does_not_overfit"].note == "not judged: en-fi: 1,800 examples seen, 2,000 where τ=5's loss was lowest (0.90x; needs ≥ 1)"
+    assert v["cooldown_beats_tau5_lrl"].status == core.HOLDS and v["cooldown_beats_tau1_lrl"].status == core.HOLDS
 
 
 def test_cooldown_claims_are_out_of_regime_when_nothing_was_learned(tmp_path, bigram):
@@ -818,9 +839,8 @@ def test_cooldown_is_compared_with_each_baseline_and_gated_on_tau5(tmp_path, big
     not overfit (holds: its own curve), but not τ=1 (does not hold): each claim reads its own
     runs."""
     bigram(4.6)
-    curves = {"τ=1 (proportional)": [7, 6, 5.0, 4.3], "τ=5": [7, 4.5, 4.9, 5.3], "COOLDOWN (5→1)": [7, 4.5, 4.4, 4.35]}
-    df = frame([(fake_run(tmp_path, f"m{i}-{seed}", lrl, [6, 4, 3.5, 3.0], seed=10 * i + seed), {"method": m, "seed": seed})
-                for i, (m, lrl) in enumerate(curves.items()) for seed in (0, 1, 2)])
+    df = cooldown_frame(tmp_path, tau1=[7, 6, 5.0, 4.3], tau5=[7, 4.5, 4.9, 5.3], cooldown=[7, 4.5, 4.4, 4.35],
+                        hrl_final=(3.0, 3.0, 3.0))
     tau5, no_overfit, tau1, hrl = upweight.fig1_cooldown(df, "en-it", "en-fi")
     assert tau5.status == HOLDS and tau5.effect.estimate == pytest.approx(5.3 - 4.35, abs=0.03), (tau5.status, tau5.note)
     assert no_overfit.claim == upweight.COOLDOWN_NO_OVERFIT and no_overfit.status == HOLDS

@@ -115,6 +115,14 @@ def too_few_seeds(effect: Effect) -> bool:
 
 
 def judge(claim: Claim, gates: list[Gate], effect: Effect | None, scope: str = "", note: str = "", **numbers) -> Verdict:
+    """The claim's verdict on its gates and effect. A gate the claim does not declare, or no
+    gate at all for a claim that declares some, is a wiring error, not a verdict: a judge
+    that forgot its gates would otherwise decide on runs that were never checked. (A declared
+    gate may be left out where it does not apply: Table 3's `scored` on losses.)"""
+    undeclared = sorted({g.name for g in gates} - set(claim.gates))
+    if undeclared or (claim.gates and not gates):
+        raise ValueError(f"claim {claim.id} declares gates {', '.join(claim.gates) or 'none'} but was judged with "
+                         f"{', '.join(g.name for g in gates) or 'none'}")
     status = decide(claim, gates, effect)
     if status == OUT_OF_REGIME and not note:
         note = "not judged: " + "; ".join(g.measured for g in gates if not g.passed)

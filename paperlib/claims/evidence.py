@@ -102,6 +102,21 @@ def mean_curve(rows, task: str, after: int = 0) -> tuple[list[int], np.ndarray]:
     return [steps[i] for i in keep], np.mean([[c[1][i] for i in keep] for c in curves], axis=0)
 
 
+def series(run, key: str, task: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of a per-task metric (examples_seen, train_subset_loss) at each evaluation."""
+    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
+    return [r["step"] for r in rows], [float(r[key][task]) for r in rows]
+
+
+def exposure(rows, task: str, step=None, least: bool = True) -> float:
+    """Examples of `task` the runs of `rows` had seen at evaluation `step` (None: their last),
+    the fewest of them (least) or the most: one number for every seed, the conservative end
+    for an `exposed` gate (the fewest a run saw, the most a reference had seen)."""
+    seen = [dict(zip(*series(r, "examples_seen", task))) for r in rows["run_obj"]]
+    values = [s[max(s) if step is None else step] for s in seen]
+    return float(min(values) if least else max(values))
+
+
 def minimum_and_end(rows, task: str, after: int = 0, before_end: bool = False):
     """For the runs of `rows` (one per seed): (steps, seed-mean validation curve of `task`,
     per-sentence losses at the evaluations the minimum is chosen among, at the last

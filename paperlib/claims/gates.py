@@ -19,6 +19,7 @@ cooldown     temperature sampling at τ = 5 has its low-resource minimum before 
              prevent
 exposed      a run saw at least as many examples of a task as another run had seen where that
              one began to overfit: only then can "it does not overfit" mean anything
+             (pre-training's fine-tuning at the highest rate; COOLDOWN against τ = 5)
 scored       every compared method's corpus BLEU is at least 10: nearer its floor, BLEU moves
              by whole points on a few segments, and a verdict on it would say nothing
 headroom     a rate grid can order two methods' best rates: a best rate at the top of its grid
@@ -63,8 +64,8 @@ def scored(label: str, bleus: dict, floor: float = LEARNED_BLEU, name: str = "sc
     """Every compared method's BLEU (bleus: method -> BLEU) is at least `floor`: near its
     floor, corpus BLEU moves by whole points on a few segments, and equal scores across seeds
     would give an interval of zero width."""
-    low = min(bleus.values())
-    return Gate(name, bool(low >= floor),
+    ok = all(np.isfinite(b) and b >= floor for b in bleus.values())  # an unscored method (NaN) fails
+    return Gate(name, bool(ok),
                 f"{label}: BLEU " + ", ".join(f"{b:.1f} ({m})" for m, b in bleus.items()) + f" (needs ≥ {floor:g} each)",
                 {"bleu": dict(bleus), "floor": floor})
 
@@ -83,7 +84,7 @@ def overfits(task: str, steps, losses, at_min: tuple, at_end: tuple, before: flo
     """steps/losses: the validation curve; at_min/at_end: per-sentence (nll, tokens) at the
     curve's minimum and at its last evaluation."""
     best, last, rise, se = rise_after_minimum(steps, losses, at_min, at_end)
-    ok = best <= before * last and rise >= rise_se * se
+    ok = best <= before * last and se > 0 and rise >= rise_se * se  # no spread measured: no rise shown
     return Gate(name, bool(ok),
                 f"{task}: minimum {min(losses):.3f} at step {best} of {last} ({best / last:.0%}; needs ≤ {before:.0%}), "
                 f"then +{rise:.3f} by the end ({rise / se if se > 0 else float('nan'):.1f} SE; needs ≥ {rise_se:g})",
@@ -96,7 +97,7 @@ def cooldown(task: str, steps, losses, at_min: tuple, at_end: tuple, rise_se: fl
     a flat curve often shows by chance); the minimum need only come before the end, not
     before 80% of training: a late rise is still overfitting that lowering τ should prevent."""
     best, last, rise, se = rise_after_minimum(steps, losses, at_min, at_end)
-    ok = best < last and rise >= rise_se * se
+    ok = best < last and se > 0 and rise >= rise_se * se  # no spread measured: no rise shown
     return Gate("cooldown", bool(ok),
                 f"{task} at τ=5: minimum at step {best} of {last}, then +{rise:.3f} ({rise / se if se > 0 else 0:.1f} SE; "
                 f"needs a minimum before the end and a rise ≥ {rise_se:g} SE)",
@@ -147,7 +148,7 @@ def headroom(a: str, best_a: float, top_a: float, b: str, best_b: float, top_b: 
     be higher still); "not higher" when a's best is inside its grid (b's optimum can only be
     higher still). Neither when, say, both are best at the grid's top (mini's two temperatures)."""
     a_open, b_open = best_a >= top_a, best_b >= top_b
-    ok = (not b_open) if best_a > best_b else (not a_open)
+    ok = bool(np.all(np.isfinite([best_a, top_a, best_b, top_b]))) and ((not b_open) if best_a > best_b else (not a_open))
     if ok:
         text = f"best rates: {a} {best_a:g}, {b} {best_b:g}, the grids' highest {top_a:g} and {top_b:g}: decided on the grid"
     elif a_open and b_open and best_a == best_b:

@@ -36,7 +36,6 @@ import dataclasses
 
 import numpy as np
 
-from .. import store
 from ..labels import FT_ONLY, LM_PRETRAIN, PRETRAIN, RESTART, STATIC
 from . import evidence, gates
 from .core import Claim, Gate, judge
@@ -522,12 +521,6 @@ def _rate_means(table: dict, seeds: list) -> dict:
             for r, per_seed in table.items()}
 
 
-def _series(run, key: str, task: str) -> tuple[list[int], list[float]]:
-    """(steps, values) of a per-task metric (examples_seen, train_subset_loss) at each evaluation."""
-    rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]
-    return [r["step"] for r in rows], [float(r[key][task]) for r in rows]
-
-
 # ------------------------------------------------------------------------------ gates
 
 def _with_context(gate, context: str):
@@ -662,7 +655,7 @@ def fig2_fronts(df, tasksets) -> list:
         gaps = [means[0][r] - means[1][r] for r in rates]
         per_seed = {s: float(np.mean([tables[0][r][s] - tables[1][r][s] for r in rates])) for s in seeds}
         effect = _seed_mean_gain(per_seed, "nats/token (training subset)")
-        seen = [_rate_means(_by_rate_and_seed(rows, [_series(r, "examples_seen", lrl)[1][-1] for r in rows["run_obj"]]), seeds)
+        seen = [_rate_means(_by_rate_and_seed(rows, [evidence.series(r, "examples_seen", lrl)[1][-1] for r in rows["run_obj"]]), seeds)
                 for rows in (pre, static)]  # the exposure behind the gap
         verdicts.append(_verdict(FIG2_REGULARISATION, [learned, pretrained, overfit], effect, ts,
                                  "fewer than two seeds ran every rate of both methods: no interval over seeds",
@@ -698,9 +691,8 @@ def fig2_fronts(df, tasksets) -> list:
                                  f"only rate {a_rates[0]:g} has every seed both fronts have: no best rate to choose",
                                  best_rate_pretrain=best_pretrain, best_rate_static=best_static,
                                  rate_gap=gap.estimate if gap else None, rates=sorted(set(a_rates))))
-        seen = min(_series(r, "examples_seen", lrl)[1][-1] for r in high["run_obj"])
-        static_seen = max(dict(zip(*_series(r, "examples_seen", lrl)))[stop] for r in overfitting["run_obj"])
-        exposed = gates.exposed(lrl, seen, static_seen, f"static sampling's loss at rate {top:g}")
+        exposed = gates.exposed(lrl, evidence.exposure(high, lrl), evidence.exposure(overfitting, lrl, stop, least=False),
+                                f"static sampling's loss at rate {top:g}")
         verdicts.append(judge(FIG2_HIGHER_RATE, [learned, pretrained, overfit, exposed], shifted(negated(rise), TOLERANCE),
                               scope=ts, rate=top, pretrain_min_step=min_step, pretrain_last_step=last_step,
                               pretrain_rise_after_minimum=rise.estimate, best_rate_pretrain=best[PRETRAIN],
@@ -722,7 +714,7 @@ def _at_examples(rows, task, examples: float) -> tuple[np.ndarray, np.ndarray, f
     more than the other arm -- on gpu a quarter more -- and tilt the comparison."""
     nll, steps, tokens = [], [], None
     for run in rows["run_obj"]:
-        at, seen = _series(run, "examples_seen", task)
+        at, seen = evidence.series(run, "examples_seen", task)
         k = next((i for i, e in enumerate(seen) if e >= examples), len(seen) - 1)
         if k == 0 or seen[k] <= examples:  # an evaluation at that count (or the run's last)
             [(loss, tokens)] = evidence.at_steps(run, task, at[k])
@@ -738,7 +730,7 @@ def _at_examples(rows, task, examples: float) -> tuple[np.ndarray, np.ndarray, f
 
 def _seen_by_end(rows, task) -> float:
     """The task's examples the rows' runs had seen by their ends (the fewest of the seeds)."""
-    return float(min(_series(r, "examples_seen", task)[1][-1] for r in rows["run_obj"]))
+    return float(min(evidence.series(r, "examples_seen", task)[1][-1] for r in rows["run_obj"]))
 
 
 def _at_equal_examples(best_p, best_s, task, examples: float | None = None) -> tuple[tuple, tuple, float]:
@@ -782,7 +774,7 @@ def fig3_efficiency(df, tasksets) -> list:
                               lrl_bigram=evidence.bigram(best_p["run_obj"].iloc[0].config)[lrl]))
 
         # Fig. 4: static sampling per rate, LRL training loss at equal LRL examples seen
-        curves = [(_series(r, "examples_seen", lrl)[1], _series(r, "train_subset_loss", lrl)[1]) for r in static["run_obj"]]
+        curves = [(evidence.series(r, "examples_seen", lrl)[1], evidence.series(r, "train_subset_loss", lrl)[1]) for r in static["run_obj"]]
         common = min(seen[-1] for seen, _ in curves)
         table = _by_rate_and_seed(static, [np.interp(common, seen, loss) for seen, loss in curves])
         seeds = _common([table])

@@ -31,11 +31,12 @@ COOLDOWN_NO_OVERFIT = Claim(
     "Employing a high temperature at the beginning and then decreasing the temperature (COOLDOWN) gets the advantage "
     "of fast convergence without overfitting.",
     "Fig. 1: COOLDOWN's En-Ro validation loss does not rise (read from the curve, no number given)",
-    gates=("learned", "cooldown"), minimum=0.0,
+    gates=("learned", "cooldown", "exposed"), minimum=0.0,
     statistic=f"COOLDOWN's LRL validation loss at the end minus its minimum before the end (the same runs; the minimum "
               f"chosen again in every resample), subtracted from a tolerance of {RISE_TOLERANCE} nats: holds when the "
               f"rise after the minimum stays below {RISE_TOLERANCE}. Gate `cooldown`: τ=5 overfits, so there is "
-              "overfitting for COOLDOWN to avoid")
+              "overfitting for COOLDOWN to avoid. Gate `exposed`: COOLDOWN saw at least as many LRL examples as τ=5 "
+              "had seen at its minimum -- below that, τ=5 itself had not yet overfit, and not overfitting shows nothing")
 COOLDOWN_BEATS_TAU1 = Claim(
     "upweight.fig1.cooldown_beats_tau1_lrl", PAPER, "Fig. 1, §4.2 / Table 3",
     "Compared to proportional sampling (τ=1), COOLDOWN greatly improves the low-resource languages.",
@@ -68,10 +69,12 @@ def fig1_cooldown(df, hrl: str, lrl: str, methods=(TAU1, TAU5, COOLDOWN_FIG1)) -
     overfit = gates.cooldown(lrl, *evidence.minimum_and_end(tau5, lrl))
     # ending below τ=5 is not "without overfitting": a COOLDOWN that overfits less still beats it
     rise, cd_min_step, cd_last_step = evidence.rise_after_minimum(cd, lrl)
+    exposed = gates.exposed(lrl, evidence.exposure(cd, lrl), evidence.exposure(tau5, lrl, overfit.numbers["min_step"], least=False),
+                            "τ=5's loss")
     return [
         judge(COOLDOWN_BEATS_TAU5, [learned, overfit], _gain(cd, tau5, lrl),
               lrl_cooldown=evidence.mean_final(cd, f"valid_loss.{lrl}"), lrl_tau5=evidence.mean_final(tau5, f"valid_loss.{lrl}")),
-        judge(COOLDOWN_NO_OVERFIT, [learned, overfit], shifted(stats.negated(rise), RISE_TOLERANCE),
+        judge(COOLDOWN_NO_OVERFIT, [learned, overfit, exposed], shifted(stats.negated(rise), RISE_TOLERANCE),
               cooldown_min_step=cd_min_step, last_step=cd_last_step, cooldown_rise_after_minimum=rise.estimate),
         judge(COOLDOWN_BEATS_TAU1, [learned], _gain(cd, tau1, lrl),
               lrl_cooldown=evidence.mean_final(cd, f"valid_loss.{lrl}"), lrl_tau1=evidence.mean_final(tau1, f"valid_loss.{lrl}")),
