@@ -209,6 +209,8 @@ def build(preset: str, titles: dict[str, str], figures_dir: Path, corpus: str | 
         + (" The smoke preset exists to run every code path in seconds: its models learn nothing, so every "
            "claim that needs trained runs is out of regime by design." if preset == "smoke" else ""),
         "",
+        *([family, ""] if (family := claims.multiplicity(
+            [v for nb in verdicts.values() for v in nb["verdicts"]]).sentence()) else []),
         "| notebook | status | wall time | figures (PNG) |",
         "|---|---|---|---|",
     ]

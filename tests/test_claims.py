@@ -563,3 +563,48 @@ def test_cli_claims_list(capsys):
     assert cli.main(["claims", "list"]) == 0
     out = capsys.readouterr().out
     assert all(claim_id in out for claim_id in claims.CLAIMS) and "gates: learned, cooldown" in out
+
+
+def test_a_verdicts_p_value_agrees_with_its_interval():
+    """`one_sided_p` recovers the test behind a t-scaled interval: below 2.5% exactly when the
+    interval excludes the threshold on that side; None for a percentile interval."""
+    rng = np.random.default_rng(3)
+    tokens = np.full(200, 10)
+    for shift in (0.0, 0.01, 0.02, 0.03, 0.05):
+        for seeds in ((3, 3), (1, 1), (4, 3)):
+            a = rng.normal(4.0, 0.3, (seeds[0], 200)) * 10
+            b = (rng.normal(4.0 + shift, 0.3, (seeds[1], 200)) + rng.normal(0, 0.01, (seeds[1], 1))) * 10
+            e = stats.loss_gain(a, b, tokens, n_boot=400)
+            assert (stats.one_sided_p(e, 0.0, above=True) < 0.025) == (e.low > 0), (shift, seeds)
+            assert (stats.one_sided_p(e, 0.02, above=False) < 0.025) == (e.high < 0.02), (shift, seeds)
+    z = float(norm.ppf(0.975))
+    assert stats.one_sided_p(stats.Effect(0.3, 0.3 - z * 0.1, 0.3 + z * 0.1, se=0.1), 0.0, above=True) == pytest.approx(
+        norm.sf(3.0))  # a half-width of 1.96 SE: a normal test
+    assert stats.one_sided_p(stats.Effect(0.3, 0.1, 0.5, se=0.1), 0.0, above=True) == pytest.approx(
+        student.sf(3.0, 60), rel=0.01)  # 2.0 SE: Student's t on ~60 degrees of freedom
+    assert stats.one_sided_p(stats.Effect(0.3, 0.1, 0.7, se=0.1), 0.0, above=True) is None  # percentile: asymmetric
+    assert stats.one_sided_p(stats.Effect(0.3, 0.1, 0.5), 0.0, above=True) is None  # no standard error (exact)
+
+
+def test_holm_steps_down_and_a_report_names_the_verdicts_it_would_not_keep():
+    assert stats.holm([0.01, 0.04, 0.03, 0.005], 0.05) == [True, False, False, True]  # 0.03 > 0.05/2 stops it
+    assert stats.holm([0.01, 0.02, 0.04, 0.005], 0.05) == [True] * 4  # steps down: Bonferroni (0.0125 each) keeps two
+    assert stats.holm([0.02], 0.025) == [True] and stats.holm([0.02, 0.02], 0.025) == [False, False]
+
+    def record(cid, status, estimate, se, minimum=0.02):
+        half = float(student.ppf(0.975, 4)) * se
+        return {"id": cid, "scope": "", "status": status, "claim": {"minimum": minimum},
+                "effect": {"estimate": estimate, "low": estimate - half, "high": estimate + half, "se": se}}
+
+    clear, borderline = record("a", core.HOLDS, 0.5, 0.02), record("b", core.HOLDS, 0.05, 0.015)  # p ≈ 0.0145
+    fails = record("c", core.FAILS, -0.2, 0.02)  # far below the minimum
+    exact = {"id": "d", "scope": "", "status": core.HOLDS, "claim": {"minimum": 0.0}, "effect": None}
+    m = claims.multiplicity([clear, borderline, fails, exact, {**clear, "id": "e", "status": core.INCONCLUSIVE}])
+    assert (m.tested, m.untested, m.fragile) == (3, 1, ())  # 0.0145 <= 0.025 / 1: the last step keeps it
+    m = claims.multiplicity([clear, borderline, {**borderline, "id": "b2"}, fails])
+    assert [(cid, status) for cid, _, status, _ in m.fragile] == [("b", core.HOLDS), ("b2", core.HOLDS)]
+    assert m.fragile[0][3] == pytest.approx(float(student.sf(0.05 / 0.015, 4)))
+    assert "2.5%, 2 would not survive and would be inconclusive: `b`, holds, p = 0.015; `b2`" in m.sentence()
+    assert claims.multiplicity([exact]).sentence().startswith("**Multiplicity:** the 1 verdict that holds or does not "
+                                                              "hold rests on")
+    assert claims.multiplicity([]).sentence() == ""

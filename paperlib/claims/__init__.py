@@ -6,7 +6,7 @@ runs). `order_matters` and `upweight` hold each paper's claims; `CLAIMS` lists t
 
 from . import evidence, gates, order_matters, stats, upweight
 from .core import (FAILS, HOLDS, INCONCLUSIVE, OUT_OF_REGIME, STATUSES, Claim, Gate, Verdict, claims_dir,
-                   count_statuses, decide, failed_gates, judge, load, record, table)
+                   count_statuses, decide, failed_gates, judge, load, multiplicity, record, table)
 from .stats import Effect, loss_gain
 
 CLAIMS: dict[str, Claim] = {c.id: c for c in (*order_matters.CLAIMS, *upweight.CLAIMS)}

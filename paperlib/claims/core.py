@@ -176,6 +176,60 @@ def record(notebook: str, preset: str, title: str, verdicts: list, out_dir: Path
     return path
 
 
+FAMILY_ALPHA = 0.025
+"""One-sided level of each verdict's test (a 95% interval read on one side), and the
+family-wise level `multiplicity` holds a report's verdicts to together."""
+
+
+@dataclass(frozen=True)
+class Multiplicity:
+    """A report's verdicts as one family of tests (`multiplicity`)."""
+
+    tested: int                       # holds / does not hold on a t-scaled interval: p-values known
+    untested: int                     # holds / does not hold on an exact check or a percentile interval
+    fragile: tuple[tuple[str, str, str, float], ...]  # (id, scope, status, p) that Holm would not keep
+
+    def sentence(self) -> str:
+        """The report's paragraph on it ("" when nothing holds or fails)."""
+        if not self.tested:
+            one = self.untested == 1
+            return (f"**Multiplicity:** the {self.untested} verdict{'' if one else 's'} that "
+                    f"{'holds or does not hold rests' if one else 'hold or do not hold rest'} on exact checks or "
+                    "percentile intervals, none on a t-test to correct." if self.untested else "")
+        kept = ("every one of them survives" if not self.fragile else
+                f"{len(self.fragile)} would not survive and would be inconclusive: " + "; ".join(
+                    f"`{cid}`{f' ({scope})' if scope else ''}, {status}, p = {p:.3f}" for cid, scope, status, p in self.fragile))
+        other = (f" ({self.untested} more rest on exact checks or percentile intervals, outside the correction)"
+                 if self.untested else "")
+        return (f"**Multiplicity:** each verdict is a one-sided test at {FAMILY_ALPHA:.1%} (its 95% interval), not "
+                f"corrected for the others. Of the {self.tested} verdicts that hold or do not hold on t-scaled "
+                f"intervals{other}, under Holm's step-down at a family-wise {FAMILY_ALPHA:.1%}, {kept}.")
+
+
+def multiplicity(records, alpha: float = FAMILY_ALPHA) -> Multiplicity:
+    """The judged verdicts of a report (verdict records, `Verdict.to_dict`) as one family:
+    each one's one-sided p-value (`stats.one_sided_p`: a "holds" against 0, a "does not hold"
+    against the practical minimum) and which Holm's step-down at `alpha` would not keep.
+    Inconclusive and out-of-regime verdicts claim nothing, so they are not in the family."""
+    from .stats import holm, one_sided_p
+
+    judged, untested = [], 0
+    for r in records:
+        if r["status"] not in (HOLDS, FAILS):
+            continue
+        if not (e := r["effect"]):  # an exact check (the theory's): no sampling error to correct
+            untested += 1
+            continue
+        effect = Effect(e["estimate"], e["low"], e["high"], se=float("nan") if e.get("se") is None else e["se"])
+        p = one_sided_p(effect, 0.0 if r["status"] == HOLDS else r["claim"]["minimum"], above=r["status"] == HOLDS)
+        if p is None:
+            untested += 1
+        else:
+            judged.append((r["id"], r["scope"], r["status"], p))
+    kept = holm([p for *_, p in judged], alpha)
+    return Multiplicity(len(judged), untested, tuple(j for j, k in zip(judged, kept) if not k))
+
+
 def load(preset: str, in_dir: Path | None = None) -> dict[str, dict]:
     d = Path(in_dir or claims_dir(preset))
     return {p.name.removesuffix(".claims.json"): json.loads(p.read_text())

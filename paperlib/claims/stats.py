@@ -151,6 +151,43 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
                   sentences=n, se=se)
 
 
+def one_sided_p(effect: Effect, threshold: float, above: bool) -> float | None:
+    """The one-sided p-value of the test a verdict on `effect` made: of "the effect is at most
+    `threshold`" (above: a "holds", whose interval lies above 0) or "at least `threshold`" (a
+    "does not hold", below the practical minimum). On a t-scaled interval (estimate ± q × se)
+    the test is Student's t whose 97.5% quantile is q, the degrees of freedom the interval
+    used. None for any other interval (a percentile interval, an exact check): its p-value is
+    not recoverable from the interval."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm, t
+
+    half, se = (effect.high - effect.low) / 2, effect.se
+    if not (np.isfinite(se) and se > 0 and np.isfinite(half)):
+        return None
+    if abs((effect.estimate - effect.low) - (effect.high - effect.estimate)) > 1e-9 * max(1.0, abs(half)):
+        return None  # not symmetric: a percentile interval
+    q, z = half / se, float(norm.ppf(0.975))
+    if q < z - 1e-9:
+        return None  # narrower than a normal interval: not one of ours
+    score = (effect.estimate - threshold) / se
+    if q <= z + 1e-9:
+        return float(norm.sf(score) if above else norm.cdf(score))
+    df = brentq(lambda d: t.ppf(0.975, d) - q, 1e-3, 1e9)
+    return float(t.sf(score, df) if above else t.cdf(score, df))
+
+
+def holm(pvalues, alpha: float) -> list[bool]:
+    """Holm's step-down: which hypotheses are rejected at family-wise level `alpha` (the
+    smallest p-value against alpha/m, the next against alpha/(m-1), ... until one is not)."""
+    order = np.argsort(pvalues, kind="stable")
+    rejected = [False] * len(order)
+    for rank, i in enumerate(order):
+        if pvalues[i] > alpha / (len(order) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
 def negated(effect: Effect) -> Effect:
     """The effect in the other direction (e.g. a rise as a fall)."""
     import dataclasses
