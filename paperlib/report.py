@@ -101,7 +101,9 @@ def _verdict_row(v: dict) -> str:
     effect = "–"
     if e:
         basis = ([f"seeds {'/'.join(map(str, e['seeds']))}"] if e.get("seeds") else []) + \
-                ([f"{e['sentences']} sentences"] if e.get("sentences") else [])
+                ([f"{e['sentences']} sentences"] if e.get("sentences") else []) + \
+                (["the interval covers the sentences only: one seed cannot measure the seed spread"]
+                 if e.get("seeds") and min(e["seeds"]) == 1 else [])
         effect = (f"{e['estimate']:+.3f} [{e['low']:+.3f}, {e['high']:+.3f}] {e['unit']}; "
                   + (", ".join(basis) + "; " if basis else "") + f"practical minimum {c['minimum']:g}")
     if c.get("statistic"):  # what the effect is (a tolerance it includes, its sign), folded away

@@ -278,6 +278,9 @@ def test_a_verdicts_row_states_its_effect_basis_gates_scope_and_paper_number():
     assert cells[3] == "–" and cells[4] == "–"
     theory = dict(v, effect=dict(v["effect"], seeds=[], sentences=0))  # closed form: no seeds, no sentences
     assert "+0.120 [+0.050, +0.190] nats/token; practical minimum 0.05" in report._verdict_row(theory)
+    one_seed = dict(v, effect=dict(v["effect"], seeds=[1, 1]))  # the interval is the sentences' alone
+    assert ("seeds 1/1, 400 sentences, the interval covers the sentences only: one seed cannot measure the seed "
+            "spread; practical minimum") in report._verdict_row(one_seed)
 
 
 def test_the_index_lists_shipped_presets_with_their_counts(tmp_path, monkeypatch):
