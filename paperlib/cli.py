@@ -554,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_data_info)
 
     tr = sub.add_parser("train", parents=[exec_opts], help="train runs from config files (JSON or YAML)")
-    tr.add_argument("config", nargs="+", help="config file(s); keys as in paperlib.config.TrainConfig")
+    tr.add_argument("config", nargs="+", help="config file(s), keys as in paperlib.config.TrainConfig, or run folders (a run to start from, e.g. a shipped one under results/)")
     tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.steps=1000 seed=3")
     tr.add_argument("--runs-dir", default=None, help="default: <repo>/runs")
     tr.set_defaults(func=_cmd_train)

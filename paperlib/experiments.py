@@ -539,13 +539,13 @@ def schedule_comparison_runs(preset, mt_taskset=None, lm_taskset="lm_upsample",
     mt_taskset = pair(preset, mt_taskset)
     seeds = arm_seeds(preset)
     mt = [(cfg, {**label, "seed": seed}) for seed in seeds for cfg, label in [
-        (cooldown_run(preset, mt_taskset, experiment_mt, seed), {"schedule": "decreasing 5→1"}),
-        (increasing_run(preset, mt_taskset, experiment_mt, seed), {"schedule": "increasing 1→5"}),
+        (cooldown_run(preset, mt_taskset, experiment_mt, seed), {"schedule": L.DECREASING}),
+        (increasing_run(preset, mt_taskset, experiment_mt, seed), {"schedule": L.INCREASING}),
     ]]
     lm = [(cfg, {**label, "seed": seed}) for seed in seeds for cfg, label in [
-        (cooldown_run(preset, lm_taskset, experiment_lm, seed), {"schedule": "sparse (5, then 1)"}),
-        (dense_run(preset, lm_taskset, experiment_lm, every=1, seed=seed), {"schedule": "dense, every step"}),
-        (dense_run(preset, lm_taskset, experiment_lm, every=max(1, lm_steps // 10), seed=seed), {"schedule": "dense, every 10%"}),
+        (cooldown_run(preset, lm_taskset, experiment_lm, seed), {"schedule": L.SPARSE}),
+        (dense_run(preset, lm_taskset, experiment_lm, every=1, seed=seed), {"schedule": L.DENSE_EVERY_STEP}),
+        (dense_run(preset, lm_taskset, experiment_lm, every=max(1, lm_steps // 10), seed=seed), {"schedule": L.DENSE_EVERY_TENTH}),
     ]]
     return mt, lm
 

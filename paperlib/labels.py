@@ -22,6 +22,13 @@ DOREMI = "DoReMi"
 SAMPLING = "temperature sampling"  # Fig. 4's two ways of mixing: sampled by temperature ...
 WEIGHTING = "scalarization"        # ... or drawn proportionally and re-weighted in the loss
 
+# Upsample or Upweight? Figs. 5-7: the temperature schedules (the rows' "schedule" column)
+DECREASING = "decreasing 5→1"
+INCREASING = "increasing 1→5"
+SPARSE = "sparse (5, then 1)"
+DENSE_EVERY_STEP = "dense, every step"
+DENSE_EVERY_TENTH = "dense, every 10%"
+
 
 def temperature(tau: float) -> str:
     """Order Matters Fig. 7's static arm: temperature sampling at τ."""

@@ -537,8 +537,8 @@ def test_every_method_label_the_grids_write_is_spelled_in_labels():
     from paperlib import labels as L
 
     named = {v for k, v in vars(L).items() if k.isupper() and isinstance(v, str)}
-    written = {label["method"] for preset in ("smoke", "gpu") for grid in E.notebook_runs(preset).values()
-               for _, label in grid if "method" in label}
+    written = {label[column] for preset in ("smoke", "gpu") for grid in E.notebook_runs(preset).values()
+               for _, label in grid for column in ("method", "schedule") if column in label}  # Figs. 5-7: schedules
     derived = {m for m in written - named
                if m.startswith(L.with_dropout(0)[:-1]) or m == L.temperature(float(m.rsplit("=", 1)[-1]))}
     assert written - named == derived and derived  # Fig. 5's dropout arm, Fig. 7's temperature arm

@@ -185,49 +185,55 @@ family-wise level `multiplicity` holds a report's verdicts to together."""
 class Multiplicity:
     """A report's verdicts as one family of tests (`multiplicity`)."""
 
-    tested: int                       # holds / does not hold on a t-scaled interval: p-values known
-    untested: int                     # holds / does not hold on an exact check or a percentile interval
+    tested: int      # judged verdicts (holds, does not hold, inconclusive) on t-tests: the family
+    claimed: int     # of them, those that hold or do not hold
+    untested: int    # holds / does not hold on another basis (exact checks, percentile or union bounds)
     fragile: tuple[tuple[str, str, str, float], ...]  # (id, scope, status, p) that Holm would not keep
 
     def sentence(self) -> str:
         """The report's paragraph on it ("" when nothing holds or fails)."""
-        if not self.tested:
+        other = ("exact checks, best-of-configuration bounds (Bonferroni over the configurations already), "
+                 "equivalence bands or percentile intervals")
+        if not self.claimed:
             one = self.untested == 1
             return (f"**Multiplicity:** the {self.untested} verdict{'' if one else 's'} that "
-                    f"{'holds or does not hold rests' if one else 'hold or do not hold rest'} on exact checks or "
-                    "percentile intervals, none on a t-test to correct." if self.untested else "")
-        kept = ("every one of them survives" if not self.fragile else
-                f"{len(self.fragile)} would not survive and would be inconclusive: " + "; ".join(
-                    f"`{cid}`{f' ({scope})' if scope else ''}, {status}, p = {p:.3f}" for cid, scope, status, p in self.fragile))
-        other = (f" ({self.untested} more rest on exact checks or percentile intervals, outside the correction)"
-                 if self.untested else "")
+                    f"{'holds or does not hold rests' if one else 'hold or do not hold rest'} on {other}, none on a "
+                    "t-test to correct." if self.untested else "")
+        kept = (f"all {self.claimed} that hold or do not hold survive" if not self.fragile else
+                f"{len(self.fragile)} of the {self.claimed} that hold or do not hold would not survive and would be "
+                "inconclusive: " + "; ".join(f"`{cid}`{f' ({scope})' if scope else ''}, {status}, p = {p:.3f}"
+                                             for cid, scope, status, p in self.fragile))
+        outside = f" {self.untested} more rest on {other}, outside the correction." if self.untested else ""
         return (f"**Multiplicity:** each verdict is a one-sided test at {FAMILY_ALPHA:.1%} (its 95% interval), not "
-                f"corrected for the others. Of the {self.tested} verdicts that hold or do not hold on t-scaled "
-                f"intervals{other}, under Holm's step-down at a family-wise {FAMILY_ALPHA:.1%}, {kept}.")
+                f"corrected for the others. Taking the {self.tested} judged verdicts on t-tests (inconclusive ones "
+                f"included: they were tested too) as one family, under Holm's step-down at a family-wise "
+                f"{FAMILY_ALPHA:.1%}, {kept}.{outside}")
 
 
 def multiplicity(records, alpha: float = FAMILY_ALPHA) -> Multiplicity:
-    """The judged verdicts of a report (verdict records, `Verdict.to_dict`) as one family:
-    each one's one-sided p-value (`stats.one_sided_p`: a "holds" against 0, a "does not hold"
-    against the practical minimum) and which Holm's step-down at `alpha` would not keep.
-    Inconclusive and out-of-regime verdicts claim nothing, so they are not in the family."""
+    """The judged verdicts of a report (verdict records, `Verdict.to_dict`) as one family of
+    tests: each one's one-sided p-value (`stats.one_sided_p`: a "holds" against 0, a "does not
+    hold" against the practical minimum, an inconclusive one the smaller of the two) and which
+    of those that hold or do not hold Holm's step-down at `alpha` would not keep. Out-of-regime
+    verdicts were not tested; verdicts whose effect is not a t-test (`Effect.df` None) are
+    counted apart."""
     from .stats import holm, one_sided_p
 
-    judged, untested = [], 0
+    tests, untested = [], 0
     for r in records:
-        if r["status"] not in (HOLDS, FAILS):
+        if r["status"] == OUT_OF_REGIME:
             continue
-        if not (e := r["effect"]):  # an exact check (the theory's): no sampling error to correct
-            untested += 1
+        e = r["effect"] and Effect.from_dict(r["effect"])
+        above = one_sided_p(e, 0.0, above=True) if e else None
+        below = one_sided_p(e, r["claim"]["minimum"], above=False) if e else None
+        if above is None:
+            untested += r["status"] in (HOLDS, FAILS)
             continue
-        effect = Effect(e["estimate"], e["low"], e["high"], se=float("nan") if e.get("se") is None else e["se"])
-        p = one_sided_p(effect, 0.0 if r["status"] == HOLDS else r["claim"]["minimum"], above=r["status"] == HOLDS)
-        if p is None:
-            untested += 1
-        else:
-            judged.append((r["id"], r["scope"], r["status"], p))
-    kept = holm([p for *_, p in judged], alpha)
-    return Multiplicity(len(judged), untested, tuple(j for j, k in zip(judged, kept) if not k))
+        p = {HOLDS: above, FAILS: below}.get(r["status"], min(above, below))
+        tests.append((r["id"], r["scope"], r["status"], p))
+    kept = holm([p for *_, p in tests], alpha)
+    fragile = tuple(t for t, k in zip(tests, kept) if not k and t[2] in (HOLDS, FAILS))
+    return Multiplicity(len(tests), sum(t[2] in (HOLDS, FAILS) for t in tests), untested, fragile)
 
 
 def load(preset: str, in_dir: Path | None = None) -> dict[str, dict]:

@@ -149,7 +149,9 @@ def headroom(a: str, best_a: float, top_a: float, b: str, best_b: float, top_b: 
     higher still). Neither when, say, both are best at the grid's top (mini's two temperatures)."""
     a_open, b_open = best_a >= top_a, best_b >= top_b
     ok = bool(np.all(np.isfinite([best_a, top_a, best_b, top_b]))) and ((not b_open) if best_a > best_b else (not a_open))
-    if ok:
+    if not np.all(np.isfinite([best_a, top_a, best_b, top_b])):
+        text = f"a best rate or a grid's top is missing ({a} {best_a:g} of {top_a:g}, {b} {best_b:g} of {top_b:g})"
+    elif ok:
         text = f"best rates: {a} {best_a:g}, {b} {best_b:g}, the grids' highest {top_a:g} and {top_b:g}: decided on the grid"
     elif a_open and b_open and best_a == best_b:
         text = f"both best rates are the grid's highest ({best_a:g}): either optimum may lie beyond it, in either order"

@@ -36,7 +36,7 @@ import dataclasses
 
 import numpy as np
 
-from ..labels import FT_ONLY, LM_PRETRAIN, PRETRAIN, RESTART, STATIC
+from ..labels import FT_ONLY, LM_PRETRAIN, PRETRAIN, RESTART, STATIC, temperature, with_dropout
 from . import evidence, gates
 from .core import Claim, Gate, judge
 from .stats import (Effect, best_value_gap, domination_margin, loss_gain, negated, point_loss, score_gain,
@@ -489,7 +489,8 @@ def _mean_gain(differences, unit: str, seeds=()) -> Effect | None:
         return None
     se = float(d.std(ddof=1) / np.sqrt(len(d)))
     half = float(t.ppf(0.975, len(d) - 1)) * se
-    return Effect(float(d.mean()), float(d.mean() - half), float(d.mean() + half), unit=unit, seeds=tuple(seeds), se=se)
+    return Effect(float(d.mean()), float(d.mean() - half), float(d.mean() + half), unit=unit, seeds=tuple(seeds), se=se,
+                  df=float(len(d) - 1))
 
 
 def _seed_mean_gain(per_seed: dict, unit: str) -> Effect | None:
@@ -801,7 +802,7 @@ def fig3_efficiency(df, tasksets) -> list:
 def fig5_regularisation(df, taskset: str, dropout: float) -> list:
     """A4, Fig. 5: static sampling with more dropout vs pre-training -> joint fine-tuning."""
     hrl, lrl = _tasks(taskset)
-    static, pre, drop = (df[df.method == m] for m in (STATIC, PRETRAIN, f"{STATIC}, dropout {dropout}"))
+    static, pre, drop = (df[df.method == m] for m in (STATIC, PRETRAIN, with_dropout(dropout)))
     gate_list = [learned_gate(static, hrl), _with_context(learned_gate(drop, hrl), f"dropout {dropout:g}"),
                  pretrained_gate(pre, hrl), overfits_gate(static, lrl)]  # the dropout arm learns too
     effect, numbers = _front_gain(pre, drop, lrl, names=("pretrain", "dropout"))
@@ -852,7 +853,7 @@ def fig7_multilingual_lm(df, taskset: str, tau: float) -> list:
 
     langs = list(get_taskset(taskset).tasks)
     hrl, low = langs[0], langs[2:]
-    temp, restart, pre = (df[df.method == m] for m in (f"temperature τ={tau:g}", RESTART, LM_PRETRAIN))
+    temp, restart, pre = (df[df.method == m] for m in (temperature(tau), RESTART, LM_PRETRAIN))
     lm = gates.LM_LEARNED_MARGIN  # language models: no source sentence
     learned, pretrained = learned_gate(temp, hrl, margin=lm), pretrained_gate(pre, hrl, margin=lm)
 

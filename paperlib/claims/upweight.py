@@ -13,8 +13,8 @@ import numpy as np
 from . import evidence, gates, stats
 from .core import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, Gate, Verdict, judge, too_few_seeds
 from .stats import Effect, loss_gain, shifted
-from ..labels import (COOLDOWN, COOLDOWN_FIG1, DOREMI, ORDER_MATTERS, SAMPLING, TAU1, TAU5, TAU100, UNIMAX,
-                      WEIGHTING)
+from ..labels import (COOLDOWN, COOLDOWN_FIG1, DECREASING, DOREMI, INCREASING, ORDER_MATTERS, SAMPLING, SPARSE, TAU1,
+                      TAU5, TAU100, UNIMAX, WEIGHTING)
 
 PAPER = "Upsample or Upweight?"
 
@@ -526,6 +526,8 @@ def _within(claim: Claim, gate_list, effect: Effect | None, band, scope: str, no
         status = FAILS
     else:
         status = INCONCLUSIVE
+    if effect is not None:  # two one-sided tests against a band, not one test: outside `core.multiplicity`'s family
+        effect = dataclasses.replace(effect, df=None)
     return Verdict(claim, status, effect, tuple(gate_list), numbers, note, scope)
 
 
@@ -932,8 +934,6 @@ def table4_multilingual_lm(df, english: str, lrls) -> list:
 
 # ------------------------------------------------------------------ Fig. 5-7: temperature schedules (B6)
 
-DECREASING, INCREASING = "decreasing 5→1", "increasing 1→5"
-SPARSE = "sparse (5, then 1)"
 
 DECREASING_BEATS_INCREASING = Claim(
     "upweight.fig7.decreasing_beats_increasing_lrl", PAPER, "§4.3, Fig. 7 (the text's Figure 8)",

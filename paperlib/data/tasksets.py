@@ -372,7 +372,9 @@ def capped_counts(sizes: dict[str, int], cap: int | None) -> dict[str, int]:
     least cap // CAP_FLOOR_DIVISOR (or all it has, if fewer). Ratios up to 10x are kept and
     larger ones become 10x. Capping every task at `cap` would make a 400 : 400 set of a
     106k : 1k pair: every temperature would then sample it at 0.5/0.5, and smoke's τ=1, τ=5 and
-    COOLDOWN runs would be one run under three names."""
+    COOLDOWN runs would be one run under three names. (The hub loaders read at most `cap` of
+    each task before this sees them, so a hub task set at a capped preset stays balanced:
+    the cap is smoke's, for CI, which reads no hub.)"""
     largest = max(sizes.values(), default=0)
     if cap is None or largest <= cap:
         return dict(sizes)
