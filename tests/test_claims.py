@@ -626,12 +626,14 @@ def test_holm_steps_down_and_a_report_names_the_verdicts_it_would_not_keep():
     unsure = record("e", core.INCONCLUSIVE, 0.03, 0.03)  # tested too: it counts in the family
     out = {**clear, "id": "f", "status": core.OUT_OF_REGIME}  # not tested
     m = claims.multiplicity([clear, borderline, fails, exact, out])
-    assert (m.tested, m.claimed, m.untested, m.fragile) == (3, 3, 1, ())  # 0.0145 <= 0.025 / 1: the last step keeps it
+    assert (m.tested, m.claimed, m.exact, m.other, m.fragile) == (3, 3, 1, 0, ())  # 0.0145 <= 0.025 / 1: kept
     m = claims.multiplicity([clear, borderline, fails, exact, unsure, out])
     assert (m.tested, m.claimed) == (4, 3) and [f[0] for f in m.fragile] == ["b"]  # 0.0145 > 0.025 / 2 with e in
     assert m.fragile[0][3] == pytest.approx(float(student.sf(0.05 / 0.015, 4)))
     assert "1 of the 3 that hold or do not hold would not survive and would be inconclusive: `b`, holds, p = 0.015" \
         in m.sentence()
-    assert claims.multiplicity([exact]).sentence().startswith("**Multiplicity:** the 1 verdict that holds or does not "
-                                                              "hold rests on exact checks")
+    assert claims.multiplicity([exact]).sentence() == ("**Multiplicity:** of the 1 verdict that hold or do not hold, 1 on "
+                                                       "exact checks (no sampling error); none on a t-test to correct.")
+    percentile = {**clear, "id": "g", "effect": {**clear["effect"], "df": None}}
+    assert claims.multiplicity([clear, percentile]).other == 1
     assert claims.multiplicity([]).sentence() == ""

@@ -187,23 +187,24 @@ class Multiplicity:
 
     tested: int      # judged verdicts (holds, does not hold, inconclusive) on t-tests: the family
     claimed: int     # of them, those that hold or do not hold
-    untested: int    # holds / does not hold on another basis (exact checks, percentile or union bounds)
+    exact: int       # holds / does not hold on exact checks (the theory's): no sampling error
+    other: int       # holds / does not hold on other intervals (percentile, best-of-configurations, bands)
     fragile: tuple[tuple[str, str, str, float], ...]  # (id, scope, status, p) that Holm would not keep
 
     def sentence(self) -> str:
         """The report's paragraph on it ("" when nothing holds or fails)."""
-        other = ("exact checks, best-of-configuration bounds (Bonferroni over the configurations already), "
-                 "equivalence bands or percentile intervals")
+        rest = [f"{self.exact} on exact checks (no sampling error)"] * bool(self.exact) + [
+            f"{self.other} on intervals that are not t-tests (percentile intervals, best-of-configuration bounds, "
+            "equivalence bands), which it leaves out"] * bool(self.other)
         if not self.claimed:
-            one = self.untested == 1
-            return (f"**Multiplicity:** the {self.untested} verdict{'' if one else 's'} that "
-                    f"{'holds or does not hold rests' if one else 'hold or do not hold rest'} on {other}, none on a "
-                    "t-test to correct." if self.untested else "")
+            n = self.exact + self.other
+            return (f"**Multiplicity:** of the {n} verdict{'' if n == 1 else 's'} that hold or do not hold, "
+                    + " and ".join(rest) + "; none on a t-test to correct." if n else "")
         kept = (f"all {self.claimed} that hold or do not hold survive" if not self.fragile else
                 f"{len(self.fragile)} of the {self.claimed} that hold or do not hold would not survive and would be "
                 "inconclusive: " + "; ".join(f"`{cid}`{f' ({scope})' if scope else ''}, {status}, p = {p:.3f}"
                                              for cid, scope, status, p in self.fragile))
-        outside = f" {self.untested} more rest on {other}, outside the correction." if self.untested else ""
+        outside = (" Besides them, " + " and ".join(rest) + ".") if rest else ""
         return (f"**Multiplicity:** each verdict is a one-sided test at {FAMILY_ALPHA:.1%} (its 95% interval), not "
                 f"corrected for the others. Taking the {self.tested} judged verdicts on t-tests (inconclusive ones "
                 f"included: they were tested too) as one family, under Holm's step-down at a family-wise "
@@ -215,25 +216,29 @@ def multiplicity(records, alpha: float = FAMILY_ALPHA) -> Multiplicity:
     tests: each one's one-sided p-value (`stats.one_sided_p`: a "holds" against 0, a "does not
     hold" against the practical minimum, an inconclusive one the smaller of the two) and which
     of those that hold or do not hold Holm's step-down at `alpha` would not keep. Out-of-regime
-    verdicts were not tested; verdicts whose effect is not a t-test (`Effect.df` None) are
-    counted apart."""
+    verdicts were not tested; exact checks have no sampling error; verdicts on other intervals
+    (`Effect.df` None) are counted apart -- their p-values are not recoverable from their
+    bounds, so the family is smaller than every test made (a known limit)."""
     from .stats import holm, one_sided_p
 
-    tests, untested = [], 0
+    tests, exact, other = [], 0, 0
     for r in records:
         if r["status"] == OUT_OF_REGIME:
             continue
-        e = r["effect"] and Effect.from_dict(r["effect"])
-        above = one_sided_p(e, 0.0, above=True) if e else None
-        below = one_sided_p(e, r["claim"]["minimum"], above=False) if e else None
+        claimed = r["status"] in (HOLDS, FAILS)
+        if not r["effect"]:
+            exact += claimed
+            continue
+        e = Effect.from_dict(r["effect"])
+        above, below = one_sided_p(e, 0.0, above=True), one_sided_p(e, r["claim"]["minimum"], above=False)
         if above is None:
-            untested += r["status"] in (HOLDS, FAILS)
+            other += claimed
             continue
         p = {HOLDS: above, FAILS: below}.get(r["status"], min(above, below))
         tests.append((r["id"], r["scope"], r["status"], p))
     kept = holm([p for *_, p in tests], alpha)
     fragile = tuple(t for t, k in zip(tests, kept) if not k and t[2] in (HOLDS, FAILS))
-    return Multiplicity(len(tests), sum(t[2] in (HOLDS, FAILS) for t in tests), untested, fragile)
+    return Multiplicity(len(tests), sum(t[2] in (HOLDS, FAILS) for t in tests), exact, other, fragile)
 
 
 def load(preset: str, in_dir: Path | None = None) -> dict[str, dict]:
