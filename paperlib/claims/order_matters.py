@@ -39,8 +39,8 @@ import numpy as np
 from ..labels import FT_ONLY, LM_PRETRAIN, PRETRAIN, RESTART, STATIC, temperature, with_dropout
 from . import evidence, gates
 from .core import Claim, Gate, judge
-from .stats import (Effect, best_value_gap, domination_margin, loss_gain, negated, point_loss, score_gain,
-                    seed_mean_losses, shifted)
+from .stats import (Effect, best_value_gap, domination_margin, loss_gain, negated, paired_t_quantile, point_loss,
+                    score_gain, seed_mean_losses, shifted)
 
 PAPER = "Order Matters"
 
@@ -482,13 +482,11 @@ def _scored(task: str, numbers: dict, metric: str):
 
 def _mean_gain(differences, unit: str, seeds=()) -> Effect | None:
     """The mean of paired differences with a 95% t-interval over them; None for fewer than two."""
-    from scipy.stats import t
-
     d = np.asarray(differences, dtype=np.float64)
     if len(d) < 2:
         return None
     se = float(d.std(ddof=1) / np.sqrt(len(d)))
-    half = float(t.ppf(0.975, len(d) - 1)) * se
+    half = paired_t_quantile(len(d)) * se
     return Effect(float(d.mean()), float(d.mean() - half), float(d.mean() + half), unit=unit, seeds=tuple(seeds), se=se,
                   df=float(len(d) - 1))
 

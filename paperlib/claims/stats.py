@@ -180,20 +180,15 @@ def _best_of_configurations(a: np.ndarray, b: np.ndarray, tokens: np.ndarray, co
     alpha/J -- "does not hold" when every k is below the minimum against some j. Pairs share
     the sentences (paired) and resample each arm's seeds; bounds are t-scaled as in
     `loss_gain`, so the interval is asymmetric and its standard error is the chosen pair's."""
-    from scipy.stats import norm, t
-
     point = seed_mean_losses(b, tokens)[None, :] - seed_mean_losses(a, tokens)[:, None]  # (K, J): B's j minus A's k
     reps = _config_losses(b, tokens, counts, rng)[:, None, :] - _config_losses(a, tokens, counts, rng)[:, :, None]
     se = reps.std(axis=0, ddof=1)
     seeds_a, seeds_b = a.shape[1], b.shape[1]
-
-    def quantile(alpha):  # one-sided, Student's t on the pooled seeds as `t_quantile` (normal with one seed)
-        return float(t.ppf(1 - alpha, seeds_a + seeds_b - 2)) if seeds_a > 1 and seeds_b > 1 else float(norm.ppf(1 - alpha))
-
     configs_a, configs_b = point.shape
-    k, j = int(np.argmax(point.min(axis=1))), int(np.argmin(point[int(np.argmax(point.min(axis=1)))]))
-    low = float((point - quantile(0.025 / configs_a) * se).min(axis=1).max())
-    high = float((point + quantile(0.025 / configs_b) * se).min(axis=1).max())
+    k = int(np.argmax(point.min(axis=1)))  # A's best and B's best: the estimate's pair
+    j = int(np.argmin(point[k]))
+    low = float((point - t_upper(0.025 / configs_a, seeds_a, seeds_b) * se).min(axis=1).max())
+    high = float((point + t_upper(0.025 / configs_b, seeds_a, seeds_b) * se).min(axis=1).max())
     return Effect(float(point[k, j]), low, high, seeds=(seeds_a, seeds_b), sentences=tokens.shape[0], se=float(se[k, j]))
 
 
@@ -247,22 +242,25 @@ def t_df(seeds_a: int, seeds_b: int | None = None) -> float:
     return float(seeds_a + seeds_b - 2) if seeds_a > 1 and seeds_b > 1 else float("inf")
 
 
-def t_quantile(seeds_a: int, seeds_b: int) -> float:
-    """The 97.5% quantile the bootstrap standard error is scaled by: Student's t with the
-    pooled seeds' degrees of freedom (a normal quantile when an arm has a single seed and
-    the between-seed spread cannot be estimated at all)."""
+def t_upper(alpha: float, seeds_a: int, seeds_b: int | None = None) -> float:
+    """The one-sided upper `alpha` quantile a bootstrap standard error is scaled by: Student's t
+    on `t_df(seeds_a, seeds_b)` degrees of freedom (a normal quantile when an arm has a single
+    seed and the between-seed spread cannot be estimated at all)."""
     from scipy.stats import norm, t
 
-    df = seeds_a + seeds_b - 2
-    return float(t.ppf(0.975, df)) if seeds_a > 1 and seeds_b > 1 else float(norm.ppf(0.975))
+    df = t_df(seeds_a, seeds_b)
+    return float(norm.isf(alpha) if df == float("inf") else t.isf(alpha, df))
+
+
+def t_quantile(seeds_a: int, seeds_b: int) -> float:
+    """The 97.5% quantile of two arms' comparison: `t_upper` on the pooled seeds."""
+    return t_upper(0.025, seeds_a, seeds_b)
 
 
 def paired_t_quantile(seeds: int) -> float:
     """`t_quantile` for the same runs compared with themselves (`loss_gain(same_runs=True)`):
     Student's t on seeds - 1 degrees of freedom, normal with a single seed."""
-    from scipy.stats import norm, t
-
-    return float(t.ppf(0.975, seeds - 1)) if seeds > 1 else float(norm.ppf(0.975))
+    return t_upper(0.025, seeds)
 
 
 def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
@@ -358,8 +356,6 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     same order and with the same seeds. Each configuration's seeds are resampled once for all
     tasks (the same runs), each task's sentences once for all configurations (the pairing);
     per-pair bounds are estimate +- t x bootstrap SE, as in `loss_gain`."""
-    from scipy.stats import norm, t as student
-
     arms = [(_as_arm(nll), np.asarray(tokens, dtype=np.float64)) for nll, tokens in per_task]
     configs, seeds = arms[0][0].shape[:2]
     if any(a.shape[:2] != (configs, seeds) for a, _ in arms) or configs < 2:
@@ -381,7 +377,7 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     se = reps.std(axis=0, ddof=1)
 
     def quantile(alpha):  # one-sided, Student's t on the pooled seeds as `t_quantile` (normal with one seed)
-        return float(student.ppf(1 - alpha, 2 * seeds - 2)) if seeds > 1 else float(norm.ppf(1 - alpha))
+        return t_upper(alpha, seeds, seeds)
 
     low = float(np.min(estimate - quantile(0.025) * se))
     high = float(np.min(estimate + quantile(0.025 / len(estimate)) * se))

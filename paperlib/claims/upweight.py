@@ -181,8 +181,6 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
     contrasts positive: an intersection-union test, as `domination_margin`), `high` the upper
     bound of max over s of min(sM - N, sM + N) from both contrasts' two-sided Bonferroni bounds
     (the sign of M unknown)."""
-    from scipy.stats import norm, t as student
-
     arms = {}
     for task in (more, less):
         (a, tokens), (b, tokens_b) = lo[task], hi[task]
@@ -207,9 +205,8 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
     sign = 1.0 if m >= 0 else -1.0
     contrasts = {"difference": (m - n, moves[more] - moves[less]), "sum": (m + n, moves[more] + moves[less])}
     se = {k: float(reps.std(ddof=1)) for k, (_, reps) in contrasts.items()}
-    df = s_lo + s_hi - 2
     t_one = stats.t_quantile(s_lo, s_hi)
-    t_both = float(student.ppf(1 - 0.025 / 2, df)) if s_lo > 1 and s_hi > 1 else float(norm.ppf(1 - 0.025 / 2))
+    t_both = stats.t_upper(0.025 / 2, s_lo, s_hi)
     oriented = {k: sign * est for k, (est, _) in contrasts.items()}  # s(M - N), s(M + N): sM ∓ N, min |M| - |N|
     low = min(est - t_one * se[k] for k, est in oriented.items())
     lower = {k: est - t_both * se[k] for k, (est, _) in contrasts.items()}
@@ -230,15 +227,11 @@ def _every_beats(loser, others: dict, tokens, n_boot: int = stats.N_BOOT, seed: 
     `stats.domination_margin` does for its pairs; `core.decide` then keeps both false verdicts
     at most 2.5% (the A/A test in tests/test_claims_upweight.py). The best of the arms against
     `loser` would answer another question: whether SOME arm beats it."""
-    from scipy.stats import norm, t as student
-
     gaps = {name: loss_gain(nll, loser, tokens, n_boot=n_boot, seed=seed) for name, nll in others.items()}
     k = len(gaps)
 
     def upper(e):  # one-sided 1 - 0.025/k bound, Student's t on the pooled seeds as `stats.t_quantile`
-        a, b = e.seeds
-        q = float(student.ppf(1 - 0.025 / k, a + b - 2)) if a > 1 and b > 1 else float(norm.ppf(1 - 0.025 / k))
-        return e.estimate + q * e.se
+        return e.estimate + stats.t_upper(0.025 / k, *e.seeds) * e.se
 
     closest = min(gaps, key=lambda name: gaps[name].estimate)
     effect = Effect(gaps[closest].estimate, min(e.low for e in gaps.values()), min(upper(e) for e in gaps.values()),
