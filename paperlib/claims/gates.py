@@ -148,8 +148,9 @@ def headroom(a: str, best_a: float, top_a: float, b: str, best_b: float, top_b: 
     be higher still); "not higher" when a's best is inside its grid (b's optimum can only be
     higher still). Neither when, say, both are best at the grid's top (mini's two temperatures)."""
     a_open, b_open = best_a >= top_a, best_b >= top_b
-    ok = bool(np.all(np.isfinite([best_a, top_a, best_b, top_b]))) and ((not b_open) if best_a > best_b else (not a_open))
-    if not np.all(np.isfinite([best_a, top_a, best_b, top_b])):
+    finite = bool(np.all(np.isfinite([best_a, top_a, best_b, top_b])))
+    ok = finite and ((not b_open) if best_a > best_b else (not a_open))
+    if not finite:
         text = f"a best rate or a grid's top is missing ({a} {best_a:g} of {top_a:g}, {b} {best_b:g} of {top_b:g})"
     elif ok:
         text = f"best rates: {a} {best_a:g}, {b} {best_b:g}, the grids' highest {top_a:g} and {top_b:g}: decided on the grid"

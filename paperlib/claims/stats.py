@@ -376,11 +376,8 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     estimate, reps = pairs(np.stack(point, axis=-1)), pairs(np.stack(boot, axis=-1))
     se = reps.std(axis=0, ddof=1)
 
-    def quantile(alpha):  # one-sided, Student's t on the pooled seeds as `t_quantile` (normal with one seed)
-        return t_upper(alpha, seeds, seeds)
-
-    low = float(np.min(estimate - quantile(0.025) * se))
-    high = float(np.min(estimate + quantile(0.025 / len(estimate)) * se))
+    low = float(np.min(estimate - t_upper(0.025, seeds, seeds) * se))
+    high = float(np.min(estimate + t_upper(0.025 / len(estimate), seeds, seeds) * se))
     k = int(np.argmin(estimate))
     return Effect(float(estimate[k]), low, high, seeds=(seeds, seeds), sentences=sum(len(t) for _, t in arms),
                   se=float(se[k]))

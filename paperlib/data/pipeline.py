@@ -266,10 +266,11 @@ def _prepare_locked(ts: TaskSet, preset, source, source_path, vocab_size, block_
         "vocab_size": vocab_size, "block_size": block_size, "vocab_tau": VOCAB_TAU,
         # the task set's definition too: editing its tasks or fractions must rebuild
         "definition": {"tasks": list(ts.tasks), "kind": ts.kind, "fraction": ts.fraction(preset),
-                       "n_eval": ts.eval_size(preset), "max_train": ts.max_train(preset)},
+                       "n_eval": ts.eval_size(preset),
+                       # a cap keeps the tasks' ratios (`capped_counts`), a new request: capped data is rebuilt
+                       "max_train": None if (cap := ts.max_train(preset)) is None else
+                       {"largest": cap, "floor_divisor": CAP_FLOOR_DIVISOR}},
     }
-    if ts.max_train(preset) is not None:  # capped to keep the tasks' ratios (`capped_counts`): rebuilt
-        request["definition"]["max_train"] = {"largest": ts.max_train(preset), "floor_divisor": CAP_FLOOR_DIVISOR}
     if ts.keep_train:  # only where set: every other task set's data (and run identities) unchanged
         request["definition"]["keep_train"] = dict(ts.keep_train)
     if source == "ddtp":  # which DDTP: data prepared from another release's files is rebuilt
