@@ -128,9 +128,9 @@ def test_loss_gain_finds_a_real_difference_and_its_sign():
     rng = np.random.default_rng(0)
     a, b, tokens = _sim(rng, shift=0.3)
     e = stats.loss_gain(a, b, tokens)
-    assert e.low > 0.1 and e.estimate == pytest.approx(0.3, abs=0.1) and e.seeds == (3, 3) and e.sentences == 300
+    assert e.low > 0 and e.estimate == pytest.approx(0.3, abs=0.1) and e.seeds == (3, 3) and e.sentences == 300
     e = stats.loss_gain(b, a, tokens)
-    assert e.high < -0.1
+    assert e.high < 0 and e.estimate == pytest.approx(-0.3, abs=0.1)
 
 
 def test_an_arm_of_several_configurations_is_judged_by_its_best():
@@ -153,13 +153,13 @@ def test_same_runs_pairs_the_seeds():
 
 
 def test_same_runs_interval_uses_the_seeds_once():
-    """The same 3 runs at two evaluations: 3 paired replicates, t on 2 degrees of freedom
-    (not 4, as two independent arms of 3 seeds would have)."""
+    """The same 3 runs at two evaluations: 3 paired replicates, t on at most 2 degrees of
+    freedom (not 4, as two independent arms of 3 seeds would have)."""
     rng = np.random.default_rng(3)
     a, _, tokens = _sim(rng, seeds=3, seed_sd=0.3, noise_sd=0.05)
     later = a + rng.normal(0.05, 0.02, (3, 1)) * tokens
     e = stats.loss_gain(a, later, tokens, same_runs=True)
-    assert e.high - e.estimate == pytest.approx(student.ppf(0.975, 2) * e.se)
+    assert 1.5 < e.df <= 2 and e.high - e.estimate == pytest.approx(student.ppf(0.975, e.df) * e.se)
     assert stats.paired_t_quantile(1) == pytest.approx(norm.ppf(0.975))
     with pytest.raises(ValueError, match="same set of runs|same runs|one set of runs"):
         stats.loss_gain(a, later[:2], tokens, same_runs=True)
@@ -219,14 +219,19 @@ def test_loss_gain_se_is_that_of_a_difference_of_seed_means():
     """Sentences every run scores alike (per token) leave only the seeds: the standard error
     must be that of a difference of two means of 3 seeds, sqrt(s_a²/3 + s_b²/3) with the
     sample variances (ddof=1: what the sqrt(S/(S-1)) inflation is for), whatever the
-    sentences' lengths; the interval is estimate ± t(0.975, 3 + 3 - 2) × SE."""
+    sentences' lengths; the interval is estimate ± t × SE, t on Welch's degrees of freedom
+    (B's seeds spread 9 times as much as A's: 2.2, not the pooled 4)."""
     tokens = np.random.default_rng(4).integers(5, 30, 100).astype(float)
     la, lb = np.array([4.0, 4.2, 4.1]), np.array([4.5, 4.3, 4.9])
     e = stats.loss_gain(_seed_arm(la, tokens), _seed_arm(lb, tokens), tokens, n_boot=20000)
     assert e.estimate == pytest.approx(lb.mean() - la.mean())
-    assert e.se == pytest.approx(np.sqrt(la.var(ddof=1) / 3 + lb.var(ddof=1) / 3), rel=0.03)
-    assert e.high - e.estimate == pytest.approx(student.ppf(0.975, 4) * e.se)
-    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, 4) * e.se)
+    va, vb = la.var(ddof=1) / 3, lb.var(ddof=1) / 3
+    assert e.se == pytest.approx(np.sqrt(va + vb), rel=0.03)
+    assert e.df == pytest.approx((va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2))
+    assert e.high - e.estimate == pytest.approx(student.ppf(0.975, e.df) * e.se)
+    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, e.df) * e.se)
+    equal = stats.loss_gain(_seed_arm(la, tokens), _seed_arm(la + 0.3, tokens), tokens, n_boot=2000)
+    assert equal.df == pytest.approx(4)  # equal spreads: the pooled 3 + 3 - 2
     # a far worse configuration of A, however spread its seeds, is never A's best in a resample
     worse = _seed_arm([6.0, 9.0, 5.0], tokens)
     e2 = stats.loss_gain(np.stack([worse, _seed_arm(la, tokens)]), _seed_arm(lb, tokens), tokens, n_boot=20000)
@@ -257,7 +262,7 @@ def test_loss_contrast_is_linear_and_its_terms_share_the_sentences():
     two = stats.loss_contrast([(2, a, b)], tokens, n_boot=500)  # the same resamples (same seed)
     assert one.estimate == pytest.approx(stats.point_loss(b, tokens) - stats.point_loss(a, tokens))
     assert (two.estimate, two.se) == pytest.approx((2 * one.estimate, 2 * one.se))
-    assert one.high - one.estimate == pytest.approx(student.ppf(0.975, 4) * one.se)
+    assert 1 <= one.df <= 4 and one.high - one.estimate == pytest.approx(student.ppf(0.975, one.df) * one.se)
     # a gap minus itself is zero in every resample when the terms see the same sentences
     same = np.tile(a[0], (3, 1))  # seeds that agree: only the sentences are resampled
     noisy = same + rng.normal(0, 1, 300) * tokens  # a gap that varies from sentence to sentence
@@ -284,6 +289,48 @@ def test_aa_false_verdict_rate_is_at_most_five_percent(seeds, seed_sd, noise_sd)
                 claim = core.Claim("aa", "", "", "", "", (), minimum=minimum, statistic="")
                 false[direction, minimum] += core.decide(claim, [], e) == core.HOLDS
     assert max(false.values()) / trials <= 0.05, false
+
+
+def _crossed(rng, seeds, n, seed_sd, sentence_sd, cell_sd):
+    """Two arms of independent runs on the same n sentences, equal in expectation: each run
+    has an offset (seed_sd), each arm's sentences their own effects (sentence_sd: the arms
+    differ sentence by sentence) and every run-and-sentence cell its own noise (cell_sd)."""
+    tokens = rng.integers(5, 40, n).astype(float)
+    difficulty = rng.normal(4, 1, n)  # shared by both arms: cancels in the pairing
+
+    def arm():
+        effects = rng.normal(0, sentence_sd, n)
+        return tokens * (difficulty + effects + rng.normal(0, seed_sd, (seeds, 1))
+                         + rng.normal(0, cell_sd, (seeds, n)) / np.sqrt(tokens))
+    return arm(), arm(), tokens
+
+
+@pytest.mark.parametrize("seed_sd, sentence_sd, cell_sd", [(0.0, 0.0, 1.5), (0.02, 0.1, 1.0), (0.05, 0.0, 0.3)])
+def test_standard_error_counts_the_seed_by_sentence_noise_once(seed_sd, sentence_sd, cell_sd):
+    """Seeds crossed with sentences: the estimate's spread over simulated repetitions against
+    the mean reported SE, and the 95% intervals' coverage of the true 0. Where the noise of
+    each run on each sentence dominates (first case), a bootstrap resampling seeds and
+    sentences together reported an SE 1.7 times the estimate's spread and covered 100%."""
+    rng = np.random.default_rng(21)
+    estimates, ses, covered, trials = [], [], 0, 200
+    for t in range(trials):
+        a, b, tokens = _crossed(rng, 3, 300, seed_sd, sentence_sd, cell_sd)
+        e = stats.loss_gain(a, b, tokens, n_boot=300, seed=t)
+        estimates.append(e.estimate)
+        ses.append(e.se)
+        covered += e.low <= 0 <= e.high
+    assert 0.85 < np.sqrt(np.mean(np.square(ses))) / np.std(estimates) < 1.2
+    assert 0.93 <= covered / trials <= 1.0
+
+
+def test_resampled_variance_agrees_with_the_components():
+    """A linear statistic (one configuration per arm): the three bootstraps' combination and
+    the variance components estimate the same variance, with the interaction in it once."""
+    rng = np.random.default_rng(22)
+    a, b, tokens = _crossed(rng, 4, 400, 0.03, 0.2, 1.0)
+    e = stats.loss_gain(a, b, tokens, n_boot=4000)
+    variance, df = stats._components([(-1.0, "a", 0, a, tokens), (1.0, "b", 0, b, tokens)])
+    assert e.se ** 2 == pytest.approx(variance, rel=0.1) and e.df == pytest.approx(df) and 1 < df <= 6
 
 
 @pytest.mark.parametrize("configs_a, configs_b", [(9, 1), (9, 9)])
@@ -407,16 +454,19 @@ def test_domination_margin_bounds_of_one_clearly_dominated_pair():
     """Two tasks scored alike, sentences scored alike per token (only seeds vary), the second
     configuration worse than the first by far: the smallest margin is that pair's, m = the
     first's seed mean minus the second's, its SE that of a difference of seed means (the same seed draws on both tasks:
-    the same runs), low = m - t(0.975, 2S-2) SE (every pair must be positive: no correction)
-    and high = m + t(1 - 0.025/2, 2S-2) SE (Bonferroni over the 2 ordered pairs)."""
+    the same runs), low = m - t(0.975) SE (every pair must be positive: no correction)
+    and high = m + t(1 - 0.025/2) SE (Bonferroni over the 2 ordered pairs), t on Welch's
+    degrees of freedom."""
     tokens = np.random.default_rng(6).integers(5, 30, 100).astype(float)
     la, lb = np.array([3.0, 3.1, 2.95]), np.array([3.5, 3.3, 3.6])
     nll = np.stack([_seed_arm(la, tokens), _seed_arm(lb, tokens)])
     e = stats.domination_margin([(nll, tokens), (nll, tokens)], n_boot=20000)
     assert e.estimate == pytest.approx(la.mean() - lb.mean()) and e.sentences == 200 and e.seeds == (3, 3)
-    assert e.se == pytest.approx(np.sqrt(la.var(ddof=1) / 3 + lb.var(ddof=1) / 3), rel=0.03)
-    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, 4) * e.se)
-    assert e.high - e.estimate == pytest.approx(student.ppf(1 - 0.025 / 2, 4) * e.se)
+    va, vb = la.var(ddof=1) / 3, lb.var(ddof=1) / 3
+    assert e.se == pytest.approx(np.sqrt(va + vb), rel=0.03)
+    df = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2)
+    assert e.estimate - e.low == pytest.approx(student.ppf(0.975, df) * e.se)
+    assert e.high - e.estimate == pytest.approx(student.ppf(1 - 0.025 / 2, df) * e.se)
 
 
 @pytest.mark.parametrize("means, seed_sd", [([(3.0, 3.0)] * 9, 0.05), ([(3.0 + 0.03 * k, 3.24 - 0.03 * k) for k in range(9)], 0.1)])

@@ -804,7 +804,7 @@ FIG5_7 = ("fig7.decreasing_beats_increasing_lrl", "fig7.decreasing_converges_fas
     ((SLOW_LRL, [7, 4, 3.5, 3.3]), (FAST_LRL, HRL_B), lm_curves(3.5, 4.5), (lm_curves(3.3, 4.3), lm_curves(3.0, 4.0)),
      0.05, FAILS),
     ((FAST_LRL, HRL_A), (FAST_LRL, [7, 4, 3.5, 3.05]), lm_curves(3.0, 4.0), (lm_curves(3.0, 4.0), lm_curves(3.0, 4.0)),
-     0.5, INCONCLUSIVE),
+     1.0, INCONCLUSIVE),  # each run's own noise per sentence (at 0.5, "keeps the HRL" holds: the noise is counted once)
 ])
 def test_fig5_7_outcomes(tmp_path, bigram, dec, inc, sparse, dense, noise, expected):
     bigram(4.6)

@@ -9,9 +9,20 @@ level, hence the few lines here.
 
 With few seeds a percentile bootstrap is too narrow (resampling 3 values has (3-1)/3 of
 their variance and only 10 distinct means): seed deviations from their mean are inflated
-by sqrt(S/(S-1)) before resampling, and the interval is estimate ± t × (bootstrap
-standard error) with Student's t on the seeds' degrees of freedom. The A/A test in
-tests/test_claims.py checks the false-verdict rate this gives (≤ 5%).
+by sqrt(S/(S-1)) before resampling, and the interval is estimate ± t × (standard error).
+
+Seeds and sentences are crossed (every run scores every sentence), and a bootstrap that
+resamples both counts the seed-by-sentence noise E three times where the statistic has it
+once: in the seeds' means, in the sentences' means and in the resampled cells (Owen's
+"pigeonhole" bootstrap; its SE was 1.7x too large where that noise dominates, its 95%
+intervals covering 100%). With seed variance A and sentence variance B, resampling both
+gives A + B + 3E, the seeds alone A + E, the sentences alone B + E, so the statistic's
+A + B + E = 2 (seeds alone + sentences alone) - both (`_resampled_se`, three bootstraps of
+the same statistic, its choices of a best configuration included). The t's degrees of
+freedom are Welch-Satterthwaite's on the same components (`_components`), never more than
+the seeds' pooled S_A + S_B - 2: conservative where sentences dominate (simulated coverage
+99%), 95% where seeds do. The A/A tests in tests/test_claims.py check the false-verdict
+rates (≤ 5%), a coverage test the intervals.
 
 A corpus score (BLEU, chrF) has no per-sentence losses: `score_gain` resamples its seeds
 alone, the same way (its A/A test: tests/test_claims_order_matters.py).
@@ -74,13 +85,38 @@ def _inflated(arm: np.ndarray) -> np.ndarray:
     return mean + (arm - mean) * np.sqrt(s / (s - 1))
 
 
-def _seed_weights(rng, seeds: int, n_boot: int) -> np.ndarray:
-    return rng.multinomial(seeds, np.full(seeds, 1 / seeds), size=n_boot) / seeds  # (n_boot, seeds)
+@dataclass(frozen=True)
+class Draws:
+    """One bootstrap's resamples: of the seeds, of the sentences, or of both."""
+
+    rng: np.random.Generator
+    n_boot: int
+    seeds: bool = True
+    sentences: bool = True
+
+    def weights(self, seeds: int) -> np.ndarray:
+        """(n_boot, seeds) each seed's weight in each resample (1/S each when seeds are not resampled)."""
+        if not self.seeds:
+            return np.full((self.n_boot, seeds), 1 / seeds)
+        return self.rng.multinomial(seeds, np.full(seeds, 1 / seeds), size=self.n_boot) / seeds
+
+    def counts(self, n: int) -> np.ndarray:
+        """(n_boot, n) how often each of n sentences is drawn in each resample."""
+        if not self.sentences:
+            return np.ones((self.n_boot, n))
+        return self.rng.multinomial(n, np.full(n, 1 / n), size=self.n_boot).astype(np.float64)
 
 
-def _sentence_counts(rng, n: int, n_boot: int) -> np.ndarray:
-    """(n_boot, n) how often each of n sentences is drawn in each resample."""
-    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+def _resampled_se(replicates, n_boot: int, seed: int) -> np.ndarray | float:
+    """The standard error of a statistic of seeds crossed with sentences, its seed-by-sentence
+    noise counted once: sqrt(2 (V_seeds + V_sentences) - V_both) from three bootstraps of it
+    (`replicates(draws)` -> (n_boot, ...) resampled values), never below the larger one-level
+    variance (each is part of the statistic's). Elementwise over the trailing axes."""
+    rng = np.random.default_rng(seed)
+    both, seeds, sentences = (np.var(replicates(Draws(rng, n_boot, *mode)), axis=0, ddof=1)
+                              for mode in ((True, True), (True, False), (False, True)))
+    se = np.sqrt(np.maximum(2 * (seeds + sentences) - both, np.maximum(seeds, sentences)))
+    return float(se) if np.ndim(se) == 0 else se
 
 
 def seed_mean_losses(nll, tokens) -> np.ndarray:
@@ -88,7 +124,8 @@ def seed_mean_losses(nll, tokens) -> np.ndarray:
     return _as_arm(nll).mean(axis=1).sum(axis=1) / np.sum(tokens)
 
 
-def _config_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, rng, seed_weights=None) -> np.ndarray:
+def _config_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, draws: Draws,
+                   seed_weights=None) -> np.ndarray:
     """(n_boot, configs) each configuration's loss per resample: the seed-averaged,
     sentence-resampled ratio of sums. seed_weights: None (drawn here, per configuration),
     one (n_boot, seeds) array for every configuration, or a list of one per configuration."""
@@ -97,16 +134,66 @@ def _config_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndar
     denominator = sentence_counts @ tokens
     out = np.empty((n_boot, arm.shape[0]))
     for k, config in enumerate(arm):  # (seeds, sentences)
-        weights = (_seed_weights(rng, config.shape[0], n_boot) if seed_weights is None
+        weights = (draws.weights(config.shape[0]) if seed_weights is None
                    else seed_weights[k] if isinstance(seed_weights, list) else seed_weights)
         per_sentence = weights @ config  # (n_boot, sentences): seed-resampled mean nll
         out[:, k] = (sentence_counts * per_sentence).sum(axis=1) / denominator
     return out
 
 
-def _arm_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, rng, seed_weights=None) -> np.ndarray:
+def _arm_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray, draws: Draws,
+                seed_weights=None) -> np.ndarray:
     """(n_boot,) the arm's loss per resample: its best configuration (lowest loss)."""
-    return _config_losses(arm, tokens, sentence_counts, rng, seed_weights).min(axis=1)
+    return _config_losses(arm, tokens, sentence_counts, draws, seed_weights).min(axis=1)
+
+
+def _components(terms) -> tuple[float, float]:
+    """The variance of a linear statistic sum c × loss(run, task) by its variance components,
+    and its Welch-Satterthwaite degrees of freedom. terms: (c, run, task,
+    nll (seeds, sentences), tokens (sentences,)); terms of one run share its seeds (in order),
+    terms of one task its sentences. A seed's loss is a ratio of sums; resampling sentences
+    moves it by the mean of u = (nll - its loss × tokens) / mean tokens over the drawn ones (a
+    per-token offset of the seed moves none), so the seeds' spread is that of their losses and
+    the sentences' and the interaction are those of u.
+
+    variance = sum over runs of var(seed means)/S (the seeds' spread, S - 1 df) + sum over tasks
+    of var(sentence means)/n (n - 1 df) - sum over run-and-task cells of the interaction
+    sum(residual²)/((S - 1) S n²) ((S - 1)(n - 1) df), which the sentence means carry once more
+    than the statistic does; what `_resampled_se` estimates by resampling. Degrees of freedom
+    at most the runs' pooled sum of (S - 1) (Welch's when one run's seeds spread more), inf
+    when a run has one seed (no spread to estimate: a normal quantile)."""
+    seeds, sentences, cells = {}, {}, {}
+    for c, run, task, nll, tokens in terms:
+        nll, tokens = np.asarray(nll, dtype=np.float64), np.asarray(tokens, dtype=np.float64)
+        per_seed = nll.sum(axis=1) / tokens.sum()  # each seed's loss: the ratio of sums
+        u = c * (nll - per_seed[:, None] * tokens) / tokens.mean()
+        seeds[run] = seeds.get(run, 0.0) + c * per_seed
+        sentences[task] = sentences.get(task, 0.0) + u.mean(axis=0)
+        cells[run, task] = cells.get((run, task), 0.0) + u
+    parts = [(v.var(ddof=1) / len(v), len(v) - 1) for v in [*seeds.values(), *sentences.values()] if len(v) > 1]
+    interaction = 0.0
+    for u in cells.values():
+        s, n = u.shape
+        if s > 1:
+            residual = u - u.mean(axis=0) - u.mean(axis=1, keepdims=True) + u.mean()
+            cell = float((residual ** 2).sum() / ((s - 1) * s * n * n))
+            interaction += cell
+            parts.append((-cell, (s - 1) * (n - 1)))
+    variance = max(sum(v for v, _ in parts), interaction)
+    spread = sum(v * v / df for v, df in parts)
+    if any(len(v) < 2 for v in seeds.values()):
+        return float(variance), float("inf")
+    # never more than the seeds' pooled degrees of freedom: with 3 seeds a spread estimated low
+    # by chance would otherwise raise the df with it and make the interval too narrow twice
+    # over (false "some rate is dominated" rose to 7% in domination_margin's A/A test)
+    pooled = sum(len(v) - 1 for v in seeds.values())
+    df = pooled if spread == 0 else min(pooled, max(1.0, variance * variance / spread))
+    return float(variance), float(df)
+
+
+def _gain_terms(a: np.ndarray, b: np.ndarray, tokens, k: int, j: int, same_runs: bool = False) -> list:
+    """`_components` terms of loss(B's configuration j) - loss(A's k), on one task."""
+    return [(-1.0, "a", 0, a[k], tokens), (1.0, "a" if same_runs else "b", 0, b[j], tokens)]
 
 
 def point_loss(nll, tokens) -> float:
@@ -144,30 +231,32 @@ def loss_gain(a_nll, b_nll, tokens, n_boot: int = N_BOOT, seed: int = 0, same_ru
     tokens = np.asarray(tokens, dtype=np.float64)
     if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
         raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
-    rng = np.random.default_rng(seed)
+    if same_runs and a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"same_runs compares one set of runs at different evaluations; got shapes {a.shape}, {b.shape}")
+    if not (same_runs or evaluations) and a.shape[0] != b.shape[0]:  # the choice's bias favours the arm with more
+        return _best_of_configurations(a, b, tokens, n_boot, seed)
     n = tokens.shape[0]
-    counts = _sentence_counts(rng, n, n_boot)  # shared sentences: the pairing
-    if same_runs:
-        if a.shape[1:] != b.shape[1:]:
-            raise ValueError(f"same_runs compares one set of runs at different evaluations; got shapes {a.shape}, {b.shape}")
-        weights = _seed_weights(rng, a.shape[1], n_boot)  # one draw of seeds for every evaluation: the same runs
-        gains = _arm_losses(b, tokens, counts, rng, weights) - _arm_losses(a, tokens, counts, rng, weights)
-        half, df = paired_t_quantile(a.shape[1]), t_df(a.shape[1])
-    elif not evaluations and a.shape[0] != b.shape[0]:  # the choice's bias favours the arm with more
-        return _best_of_configurations(a, b, tokens, counts, rng)
-    else:
-        wa, wb = ((_seed_weights(rng, a.shape[1], n_boot), _seed_weights(rng, b.shape[1], n_boot)) if evaluations
-                  else (None, None))
-        gains = _arm_losses(b, tokens, counts, rng, wb) - _arm_losses(a, tokens, counts, rng, wa)
-        half, df = t_quantile(a.shape[1], b.shape[1]), t_df(a.shape[1], b.shape[1])
+
+    def gains(draws):
+        counts = draws.counts(n)  # shared sentences: the pairing
+        if same_runs:  # one draw of seeds for every evaluation: the same runs
+            wa = wb = draws.weights(a.shape[1])
+        elif evaluations:  # each arm's seeds drawn once for all its evaluations
+            wa, wb = draws.weights(a.shape[1]), draws.weights(b.shape[1])
+        else:  # every configuration its own runs
+            wa = wb = None
+        return _arm_losses(b, tokens, counts, draws, wb) - _arm_losses(a, tokens, counts, draws, wa)
+
+    k, j = int(np.argmin(seed_mean_losses(a, tokens))), int(np.argmin(seed_mean_losses(b, tokens)))
+    _, df = _components(_gain_terms(a, b, tokens, k, j, same_runs))  # at the chosen configurations
     estimate = point_loss(b, tokens) - point_loss(a, tokens)
-    se = float(gains.std(ddof=1))
-    half *= se
+    se = _resampled_se(gains, n_boot, seed)
+    half = t_isf(0.025, df) * se
     return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=(a.shape[1], b.shape[1]),
                   sentences=n, se=se, df=df)
 
 
-def _best_of_configurations(a: np.ndarray, b: np.ndarray, tokens: np.ndarray, counts: np.ndarray, rng) -> Effect:
+def _best_of_configurations(a: np.ndarray, b: np.ndarray, tokens: np.ndarray, n_boot: int, seed: int) -> Effect:
     """`loss_gain` of arms of different runs with unequal numbers of configurations (e.g. a
     front's rates against one fine-tuning-only run): best(B) - best(A) = max over A's k of
     min over B's j of gain(k, j). Its interval is not one around that estimate, which picking
@@ -181,15 +270,21 @@ def _best_of_configurations(a: np.ndarray, b: np.ndarray, tokens: np.ndarray, co
     the sentences (paired) and resample each arm's seeds; bounds are t-scaled as in
     `loss_gain`, so the interval is asymmetric and its standard error is the chosen pair's."""
     point = seed_mean_losses(b, tokens)[None, :] - seed_mean_losses(a, tokens)[:, None]  # (K, J): B's j minus A's k
-    reps = _config_losses(b, tokens, counts, rng)[:, None, :] - _config_losses(a, tokens, counts, rng)[:, :, None]
-    se = reps.std(axis=0, ddof=1)
-    seeds_a, seeds_b = a.shape[1], b.shape[1]
+
+    def pairs(draws):  # (n_boot, K, J)
+        counts = draws.counts(tokens.shape[0])
+        return _config_losses(b, tokens, counts, draws)[:, None, :] - _config_losses(a, tokens, counts, draws)[:, :, None]
+
     configs_a, configs_b = point.shape
+    se, df = _resampled_se(pairs, n_boot, seed), np.empty(point.shape)
+    for k, j in np.ndindex(point.shape):
+        df[k, j] = _components(_gain_terms(a, b, tokens, k, j))[1]
     k = int(np.argmax(point.min(axis=1)))  # A's best and B's best: the estimate's pair
     j = int(np.argmin(point[k]))
-    low = float((point - t_upper(0.025 / configs_a, seeds_a, seeds_b) * se).min(axis=1).max())
-    high = float((point + t_upper(0.025 / configs_b, seeds_a, seeds_b) * se).min(axis=1).max())
-    return Effect(float(point[k, j]), low, high, seeds=(seeds_a, seeds_b), sentences=tokens.shape[0], se=float(se[k, j]))
+    low = float((point - t_isf(0.025 / configs_a, df) * se).min(axis=1).max())
+    high = float((point + t_isf(0.025 / configs_b, df) * se).min(axis=1).max())
+    return Effect(float(point[k, j]), low, high, seeds=(a.shape[1], b.shape[1]), sentences=tokens.shape[0],
+                  se=float(se[k, j]))
 
 
 def one_sided_p(effect: Effect, threshold: float, above: bool) -> float | None:
@@ -242,14 +337,21 @@ def t_df(seeds_a: int, seeds_b: int | None = None) -> float:
     return float(seeds_a + seeds_b - 2) if seeds_a > 1 and seeds_b > 1 else float("inf")
 
 
-def t_upper(alpha: float, seeds_a: int, seeds_b: int | None = None) -> float:
-    """The one-sided upper `alpha` quantile a bootstrap standard error is scaled by: Student's t
-    on `t_df(seeds_a, seeds_b)` degrees of freedom (a normal quantile when an arm has a single
-    seed and the between-seed spread cannot be estimated at all)."""
+def t_isf(alpha: float, df):
+    """The one-sided upper `alpha` quantile of Student's t on `df` degrees of freedom (a float
+    or an array of them; inf: the normal's)."""
     from scipy.stats import norm, t
 
-    df = t_df(seeds_a, seeds_b)
-    return float(norm.isf(alpha) if df == float("inf") else t.isf(alpha, df))
+    df = np.asarray(df, dtype=np.float64)
+    q = np.where(np.isinf(df), norm.isf(alpha), t.isf(alpha, np.where(np.isinf(df), 1.0, df)))
+    return float(q) if q.ndim == 0 else q
+
+
+def t_upper(alpha: float, seeds_a: int, seeds_b: int | None = None) -> float:
+    """The one-sided upper `alpha` quantile of a comparison of seeds' means: Student's t on
+    `t_df(seeds_a, seeds_b)` degrees of freedom (a normal quantile when an arm has a single
+    seed and the between-seed spread cannot be estimated at all)."""
+    return t_isf(alpha, t_df(seeds_a, seeds_b))
 
 
 def t_quantile(seeds_a: int, seeds_b: int) -> float:
@@ -301,18 +403,23 @@ def loss_contrast(terms, tokens, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     as in `loss_gain`; interval estimate +- t x bootstrap SE."""
     tokens = np.asarray(tokens, dtype=np.float64)
     n = tokens.shape[0]
-    rng = np.random.default_rng(seed)
-    counts = _sentence_counts(rng, n, n_boot)
-    reps, estimate, seeds = np.zeros(n_boot), 0.0, []
-    for c, a, b in terms:
-        a, b = _as_arm(a), _as_arm(b)
-        reps += c * (_arm_losses(b, tokens, counts, rng) - _arm_losses(a, tokens, counts, rng))
+    terms = [(c, _as_arm(a), _as_arm(b)) for c, a, b in terms]
+    estimate, seeds, linear = 0.0, [], []
+    for i, (c, a, b) in enumerate(terms):
         estimate += c * (point_loss(b, tokens) - point_loss(a, tokens))
         seeds += [a.shape[1], b.shape[1]]
-    se = float(reps.std(ddof=1))
-    half = t_quantile(min(seeds), min(seeds)) * se
+        k, j = int(np.argmin(seed_mean_losses(a, tokens))), int(np.argmin(seed_mean_losses(b, tokens)))
+        linear += [(-c, ("a", i), 0, a[k], tokens), (c, ("b", i), 0, b[j], tokens)]  # each arm its own runs
+
+    def contrast(draws):
+        counts = draws.counts(n)
+        return sum(c * (_arm_losses(b, tokens, counts, draws) - _arm_losses(a, tokens, counts, draws)) for c, a, b in terms)
+
+    df = _components(linear)[1]
+    se = _resampled_se(contrast, n_boot, seed)
+    half = t_isf(0.025, df) * se
     return Effect(float(estimate), float(estimate - half), float(estimate + half), seeds=tuple(seeds), sentences=n, se=se,
-                  df=t_df(min(seeds), min(seeds)))
+                  df=df)
 
 
 def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
@@ -320,7 +427,8 @@ def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: 
     chosen again in every resample of seeds and sentences as in `loss_gain`. The statistic
     is discrete (a grid value), so the interval is the percentile interval of the resamples,
     not a t-scaled standard error: it excludes zero only when at least 97.5% of the resamples
-    order the two choices the same way."""
+    order the two choices the same way. It resamples seeds and sentences together, so it
+    counts their interaction more than once (conservative: see the module's docstring)."""
     a, b = _as_arm(a_nll), _as_arm(b_nll)
     tokens = np.asarray(tokens, dtype=np.float64)
     a_values, b_values = np.asarray(a_values, dtype=np.float64), np.asarray(b_values, dtype=np.float64)
@@ -328,11 +436,11 @@ def best_value_gap(a_nll, b_nll, tokens, a_values, b_values, unit: str, n_boot: 
         raise ValueError(f"one value per configuration: {len(a_values)} for {a.shape[0]}, {len(b_values)} for {b.shape[0]}")
     if a.shape[2] != b.shape[2] or a.shape[2] != tokens.shape[0]:
         raise ValueError(f"both arms must be scored on the same sentences: shapes {a.shape}, {b.shape}, tokens {tokens.shape}")
-    rng = np.random.default_rng(seed)
+    draws = Draws(np.random.default_rng(seed), n_boot)
     n = tokens.shape[0]
-    counts = _sentence_counts(rng, n, n_boot)
-    gaps = (a_values[_config_losses(a, tokens, counts, rng).argmin(axis=1)]
-            - b_values[_config_losses(b, tokens, counts, rng).argmin(axis=1)])
+    counts = draws.counts(n)
+    gaps = (a_values[_config_losses(a, tokens, counts, draws).argmin(axis=1)]
+            - b_values[_config_losses(b, tokens, counts, draws).argmin(axis=1)])
     point = [values[int(np.argmin(seed_mean_losses(arm, tokens)))] for arm, values in ((a, a_values), (b, b_values))]
     low, high = np.percentile(gaps, [2.5, 97.5])
     return Effect(float(point[0] - point[1]), float(low), float(high), unit=unit, seeds=(a.shape[1], b.shape[1]),
@@ -355,29 +463,32 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     per_task: [(nll (configs, seeds, sentences), tokens)], one per task, configurations in the
     same order and with the same seeds. Each configuration's seeds are resampled once for all
     tasks (the same runs), each task's sentences once for all configurations (the pairing);
-    per-pair bounds are estimate +- t x bootstrap SE, as in `loss_gain`."""
+    per-pair bounds are estimate +- t x standard error, as in `loss_gain` (each pair's
+    components read on the task its margin is taken on)."""
     arms = [(_as_arm(nll), np.asarray(tokens, dtype=np.float64)) for nll, tokens in per_task]
     configs, seeds = arms[0][0].shape[:2]
     if any(a.shape[:2] != (configs, seeds) for a, _ in arms) or configs < 2:
         raise ValueError(f"every task needs the same >= 2 configurations and seeds: {[a.shape for a, _ in arms]}")
     if any(a.shape[2] != len(t) for a, t in arms):
         raise ValueError(f"each task's losses must cover its sentences: {[(a.shape, len(t)) for a, t in arms]}")
-    rng = np.random.default_rng(seed)
-    weights = [_seed_weights(rng, seeds, n_boot) for _ in range(configs)]
-    boot, point = [], []
-    for nll, tokens in arms:  # each configuration's seed draws shared by the tasks: the same runs
-        boot.append(_config_losses(nll, tokens, _sentence_counts(rng, len(tokens), n_boot), rng, weights))
-        point.append(seed_mean_losses(nll, tokens))
+    def replicates(draws):
+        weights = [draws.weights(seeds) for _ in range(configs)]  # each configuration's seeds shared by the tasks
+        return pairs(np.stack([_config_losses(nll, tokens, draws.counts(len(tokens)), draws, weights)
+                               for nll, tokens in arms], axis=-1))
 
     def pairs(losses):  # (..., configs, tasks) -> (..., ordered pairs): max_i L_j,i - L_k,i for k != j
         worse_by = (losses[..., None, :, :] - losses[..., :, None, :]).max(axis=-1)
         return worse_by[..., ~np.eye(configs, dtype=bool)]
 
-    estimate, reps = pairs(np.stack(point, axis=-1)), pairs(np.stack(boot, axis=-1))
-    se = reps.std(axis=0, ddof=1)
+    losses = np.stack([seed_mean_losses(nll, tokens) for nll, tokens in arms], axis=-1)  # (configs, tasks)
+    estimate, se, df = pairs(losses), _resampled_se(replicates, n_boot, seed), np.empty(configs * (configs - 1))
+    for p, (k, j) in enumerate(zip(*np.nonzero(~np.eye(configs, dtype=bool)))):  # the order of `pairs`
+        task = int(np.argmax(losses[j] - losses[k]))  # the task the pair's margin is read on
+        nll, tokens = arms[task]
+        df[p] = _components([(1.0, j, task, nll[j], tokens), (-1.0, k, task, nll[k], tokens)])[1]
 
-    low = float(np.min(estimate - t_upper(0.025, seeds, seeds) * se))
-    high = float(np.min(estimate + t_upper(0.025 / len(estimate), seeds, seeds) * se))
+    low = float(np.min(estimate - t_isf(0.025, df) * se))
+    high = float(np.min(estimate + t_isf(0.025 / len(estimate), df) * se))
     k = int(np.argmin(estimate))
     return Effect(float(estimate[k]), low, high, seeds=(seeds, seeds), sentences=sum(len(t) for _, t in arms),
                   se=float(se[k]))

@@ -177,7 +177,7 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
     directly: near a sign change of a move, |.| clips the resamples and shrinks the SE (an A/A
     simulation gave 7-8% false 'holds'). Instead |M| - |N| = min(sM - N, sM + N) with s the sign
     of M's estimate, and each of the two linear contrasts gets estimate +- t x bootstrap SE (t on
-    the two settings' seeds, `stats.t_quantile`): `low` is the smaller lower bound (both
+    the contrast's components, `stats._components`): `low` is the smaller lower bound (both
     contrasts positive: an intersection-union test, as `domination_margin`), `high` the upper
     bound of max over s of min(sM - N, sM + N) from both contrasts' two-sided Bonferroni bounds
     (the sign of M unknown)."""
@@ -193,24 +193,31 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
     if len(lo_seeds) != 1 or len(hi_seeds) != 1:
         raise ValueError(f"both tasks must come from the same runs: seeds {lo_seeds} and {hi_seeds}")
     s_lo, s_hi = lo_seeds.pop(), hi_seeds.pop()
-    rng = np.random.default_rng(seed)
-    w_lo, w_hi = stats._seed_weights(rng, s_lo, n_boot), stats._seed_weights(rng, s_hi, n_boot)  # once for both tasks
-    moves, points = {}, {}
-    for task, (a, b, tokens) in arms.items():
-        counts = stats._sentence_counts(rng, len(tokens), n_boot)
-        moves[task] = (stats._config_losses(a, tokens, counts, rng, w_lo)[:, 0]
-                       - stats._config_losses(b, tokens, counts, rng, w_hi)[:, 0])
-        points[task] = stats.point_loss(a, tokens) - stats.point_loss(b, tokens)
+    points = {task: stats.point_loss(a, tokens) - stats.point_loss(b, tokens) for task, (a, b, tokens) in arms.items()}
     m, n = points[more], points[less]
     sign = 1.0 if m >= 0 else -1.0
-    contrasts = {"difference": (m - n, moves[more] - moves[less]), "sum": (m + n, moves[more] + moves[less])}
-    se = {k: float(reps.std(ddof=1)) for k, (_, reps) in contrasts.items()}
-    t_one = stats.t_quantile(s_lo, s_hi)
-    t_both = stats.t_upper(0.025 / 2, s_lo, s_hi)
-    oriented = {k: sign * est for k, (est, _) in contrasts.items()}  # s(M - N), s(M + N): sM ∓ N, min |M| - |N|
-    low = min(est - t_one * se[k] for k, est in oriented.items())
-    lower = {k: est - t_both * se[k] for k, (est, _) in contrasts.items()}
-    upper = {k: est + t_both * se[k] for k, (est, _) in contrasts.items()}
+    signs = {"difference": -1.0, "sum": 1.0}  # M - N and M + N
+    contrasts = {k: m + c * n for k, c in signs.items()}
+
+    def replicates(draws):  # (n_boot, 2): both contrasts
+        w_lo, w_hi = draws.weights(s_lo), draws.weights(s_hi)  # once for both tasks: the same runs
+        moves = {}
+        for task, (a, b, tokens) in arms.items():
+            counts = draws.counts(len(tokens))
+            moves[task] = (stats._config_losses(a, tokens, counts, draws, w_lo)[:, 0]
+                           - stats._config_losses(b, tokens, counts, draws, w_hi)[:, 0])
+        return np.stack([moves[more] + c * moves[less] for c in signs.values()], axis=1)
+
+    se = dict(zip(signs, stats._resampled_se(replicates, n_boot, seed)))
+    df = {k: stats._components([(w, setting, task, arms[task][i][0], arms[task][2])  # the settings' runs span both tasks
+                                for task, w_task in ((more, 1.0), (less, c))
+                                for i, (setting, w) in enumerate((("lo", w_task), ("hi", -w_task)))])[1]
+          for k, c in signs.items()}
+    t_one, t_both = ({k: stats.t_isf(alpha, df[k]) for k in signs} for alpha in (0.025, 0.0125))
+    oriented = {k: sign * est for k, est in contrasts.items()}  # s(M - N), s(M + N): sM ∓ N, min |M| - |N|
+    low = min(est - t_one[k] * se[k] for k, est in oriented.items())
+    lower = {k: est - t_both[k] * se[k] for k, est in contrasts.items()}
+    upper = {k: est + t_both[k] * se[k] for k, est in contrasts.items()}
     high = max(min(upper.values()), -max(lower.values()))
     binding = min(oriented, key=oriented.get)
     return Effect(float(abs(m) - abs(n)), float(low), float(high), seeds=(s_lo, s_hi),
@@ -230,8 +237,8 @@ def _every_beats(loser, others: dict, tokens, n_boot: int = stats.N_BOOT, seed: 
     gaps = {name: loss_gain(nll, loser, tokens, n_boot=n_boot, seed=seed) for name, nll in others.items()}
     k = len(gaps)
 
-    def upper(e):  # one-sided 1 - 0.025/k bound, Student's t on the pooled seeds as `stats.t_quantile`
-        return e.estimate + stats.t_upper(0.025 / k, *e.seeds) * e.se
+    def upper(e):  # one-sided 1 - 0.025/k bound, Student's t on the gap's own degrees of freedom
+        return e.estimate + stats.t_isf(0.025 / k, e.df) * e.se
 
     closest = min(gaps, key=lambda name: gaps[name].estimate)
     effect = Effect(gaps[closest].estimate, min(e.low for e in gaps.values()), min(upper(e) for e in gaps.values()),
