@@ -1,5 +1,5 @@
 """Per-task evaluation: cross-entropy on validation data and on a fixed training subset,
-and BLEU/chrF with beam search (sacrebleu) on the test split.
+and beam-search translations of the test split (scored by `scores`).
 
 Losses are token-level means (nats per target token) without label smoothing, summed over
 all of a task's examples before dividing, so long and short examples count per token."""
@@ -70,20 +70,3 @@ def translate(model, data: TaskData, task: str, tokenizer, device, beam: int, ma
     return hyps
 
 
-def bleu_tokenizer(target: str) -> str:
-    """sacreBLEU's tokenizer for a target language: 13a splits on spaces and punctuation,
-    which leaves unspaced Chinese one token per sentence (BLEU ≈ 0 for any output), so
-    Chinese gets sacreBLEU's zh and Japanese or Korean its character tokenizer (ja-mecab
-    and ko-mecab would need MeCab installed: results would depend on the machine)."""
-    lang = target.split("_")[0].lower()
-    return "zh" if lang == "zh" else "char" if lang in ("ja", "ko") else "13a"
-
-
-def bleu_chrf(hypotheses: list[str], references: list[str], target: str = "") -> dict[str, float]:
-    """Corpus BLEU (tokenized for the `target` language, `bleu_tokenizer`) and chrF."""
-    import sacrebleu
-
-    return {
-        "bleu": float(sacrebleu.corpus_bleu(hypotheses, [references], tokenize=bleu_tokenizer(target)).score),
-        "chrf": float(sacrebleu.corpus_chrf(hypotheses, [references]).score),
-    }

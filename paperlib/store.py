@@ -170,6 +170,37 @@ def read_example_losses(run_dir: Path, step: int) -> dict:
                          f"(paperlib runs rm {run.parent.name}/{run.name}) and train it again") from None
 
 
+# the test segments' corpus-score statistics of the end-of-run BLEU/chrF (`scores`):
+# examples/test-segments.npz with "<task>/<metric>" (segments, statistics) integer arrays
+def _segments_path(run_dir: Path) -> Path:
+    return Path(run_dir) / "examples" / "test-segments.npz"
+
+
+def write_test_segments(run_dir: Path, per_task: dict) -> None:
+    """Keep {task: {metric: (segments, statistics)}} of the run's end-of-run test scores."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{f"{task}/{metric}": stats for task, by_metric in per_task.items() for metric, stats in by_metric.items()})
+    _segments_path(run_dir).parent.mkdir(parents=True, exist_ok=True)
+    files.atomic_write(_segments_path(run_dir), buf.getvalue())
+
+
+def read_test_segments(run_dir: Path, task: str, metric: str):
+    """The (segments, statistics) array of `task`'s end-of-run `metric`, or None for a run
+    that did not keep them (trained before they were kept, or without BLEU)."""
+    import numpy as np
+
+    path = _segments_path(run_dir)
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        key = f"{task}/{metric}"
+        return z[key] if key in z.files else None
+
+
 def keep_example_losses(run_dir: Path, until: int, source: Path | None = None) -> None:
     """Keep the per-example files of steps <= until: drop later ones (resume), or copy them
     from `source` (the prefix run a fork continues)."""

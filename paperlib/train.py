@@ -37,10 +37,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import files, kernels, store
+from . import files, kernels, scores, store
 from .batches import TaskData, collate, model_inputs, per_example_loss
 from .config import TrainConfig, pool_boundaries
-from .evaluate import bleu_chrf, example_nll, fixed_subset, mean_losses, task_losses, translate
+from .evaluate import example_nll, fixed_subset, mean_losses, task_losses, translate
 from .lr import learning_rate
 from .models import build_model, count_parameters
 from .sampler import MixtureSampler
@@ -529,13 +529,17 @@ def _finish(run, net, cfg, data, plan, device, accelerator, elapsed, t0, write_r
     if cfg.eval.bleu and data.kind == "translation" and plan.stop_at is None:
         test_data = TaskData.load(data, "test", cfg.model.max_len, cfg.eval.bleu_max_examples)
         final["bleu"], final["chrf"] = {}, {}
+        segments = {}
         for task in plan.tasks:
             refs = data.dataset(task, "test")["tgt_text"][: test_data.size(task)]
             # the decoder has max_len positions: longer outputs would index past them
             hyps = translate(net, test_data, task, data.tokenizer, device, cfg.eval.beam,
                              min(cfg.eval.max_new_tokens, cfg.model.max_len - 1), cfg.eval.bleu_max_examples)
-            scores = bleu_chrf(hyps, refs, target=task.split("-", 1)[1])
-            final["bleu"][task], final["chrf"][task] = scores["bleu"], scores["chrf"]
+            target = task.split("-", 1)[1]
+            segments[task] = scores.segment_statistics(hyps, refs, target)
+            for metric, stats in segments[task].items():
+                final[metric][task] = scores.corpus_score(metric, stats.sum(axis=0), target)
+        store.write_test_segments(run.dir, segments)  # what claims resample the test set with
         final["bleu_seconds"] = elapsed + time.time() - t0 - final["wall_time"]
         final["wall_time"] = elapsed + time.time() - t0
     write_row(run, final)

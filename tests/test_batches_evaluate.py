@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from paperlib.batches import TaskData, collate, model_inputs, per_example_loss, token_nll
-from paperlib.evaluate import bleu_chrf, example_nll, fixed_subset, mean_losses, task_losses
+from paperlib.evaluate import example_nll, fixed_subset, mean_losses, task_losses
+from paperlib.scores import bleu_chrf
 
 PAD, BOS = 1, 0
 
@@ -181,6 +182,16 @@ def test_bleu_is_corpus_bleu_on_13a_tokens_with_the_brevity_penalty():
     assert bleu_chrf([long], [short])["bleu"] == pytest.approx(100 * (6 / 7 * 5 / 6 * 4 / 5 * 3 / 4) ** 0.25, rel=1e-9)
     assert bleu_chrf(["Hello , my world !"], ["Hello, my world!"])["bleu"] == pytest.approx(100)
     assert bleu_chrf([short, long], [short, long]) == {"bleu": pytest.approx(100), "chrf": pytest.approx(100)}
+    # the corpus score of summed segment statistics is sacreBLEU's corpus score, for any target
+    import sacrebleu
+
+    from paperlib import scores
+    hyps, refs = [short, "a cat sat", "日本語の文です"], [long, "the cat sat down", "日本語の文"]
+    for target, tok in (("it", "13a"), ("zh_CN", "zh"), ("ja", "char")):
+        got = scores.bleu_chrf(hyps, refs, target)
+        assert got["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize=tok).score, abs=1e-12)
+        assert got["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hyps, [refs]).score, abs=1e-12)
+        assert scores.segment_statistics(hyps, refs, target)["bleu"].shape[0] == 3
 
 
 def test_chrf_is_character_6_gram_f_beta_2_recall_weighted():

@@ -631,6 +631,27 @@ def test_table3_bleu_is_judged_over_the_seeds(tmp_path, bigram, others, lrl_bleu
         assert on_bleu["table3.cooldown_improves_lrl_over_tau1"].claim.minimum == upweight.BLEU_MINIMUM
 
 
+def test_table3_bleu_resamples_the_test_segments_runs_kept(tmp_path, bigram):
+    """Where every run kept its test segments' BLEU statistics, Table 3's BLEU intervals
+    resample them too (and say so); one run without them leaves the seeds alone."""
+    from paperlib import scores, store
+
+    bigram(4.6)
+    df = table_frame(tmp_path, TABLE3_AS_THE_PAPER_SAYS, bleu={t: 12.0 for t in HRLS + LRLS})
+    refs = ["the cat sat on the mat", "a dog ran in the park", "it rains today"]
+    for i, run in enumerate(df["run_obj"]):
+        hyps = ["the cat sat on a mat", "a dog ran" + " fast" * (i % 3), "it rains today"]
+        store.write_test_segments(run.dir, {t: scores.segment_statistics(hyps, refs, t.split("-")[1]) for t in HRLS + LRLS})
+
+    def first_bleu(verdicts):
+        return next(v for v in verdicts if short(v) == "table3.cooldown_improves_lrl_over_tau1" and v.scope.endswith("BLEU"))
+    v = first_bleu(upweight.table3_one_to_many(df, HRLS, LRLS))
+    assert v.numbers["test_segments_resampled"] and v.effect.sentences == 3 * len(LRLS)
+    (df["run_obj"].iloc[0].dir / "examples" / "test-segments.npz").unlink()
+    v = first_bleu(upweight.table3_one_to_many(df, HRLS, LRLS))
+    assert not v.numbers["test_segments_resampled"] and v.effect.sentences == 0
+
+
 def test_table3_compares_the_averages_and_reports_bleu(tmp_path, bigram):
     bigram(4.6)
     df = table_frame(tmp_path, TABLE3_AS_THE_PAPER_SAYS, bleu={t: 12.0 for t in HRLS + LRLS})

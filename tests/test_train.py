@@ -182,9 +182,19 @@ def test_bleu_at_the_end(tiny_cfg, tmp_path):
     from paperlib.config import EvalConfig
 
     cfg = tiny_cfg(STATIC, eval=EvalConfig(every=6, train_subset=8, bleu=True, beam=2, bleu_max_examples=5, max_new_tokens=8))
-    final = store.read_metrics(runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False)).dir)[-1]
+    run = runs.get_or_train(cfg, runs.Settings(tmp_path, progress=False))
+    final = store.read_metrics(run.dir)[-1]
     assert final["final"] and set(final["bleu"]) == {"en-it", "en-fi"}
     assert all(0 <= v <= 100 for v in final["chrf"].values())
+    # the test segments' statistics are kept, and their sums give the reported scores
+    from paperlib import scores
+
+    for task in ("en-it", "en-fi"):
+        for metric in ("bleu", "chrf"):
+            stats = store.read_test_segments(run.dir, task, metric)
+            assert stats.shape[0] == 5
+            assert scores.corpus_score(metric, stats.sum(axis=0), task.split("-")[1]) == pytest.approx(final[metric][task])
+    assert store.read_test_segments(run.dir, "en-xx", "bleu") is None
 
 
 def test_nonfinite_loss_stops_with_a_clear_message(tiny_cfg, tmp_path, monkeypatch):
@@ -374,7 +384,7 @@ def test_the_label_smoothed_loss_is_bit_for_bit_the_textbook_one(eps):
 def test_bleu_tokenizes_chinese_and_japanese_by_character():
     """13a leaves an unspaced Chinese sentence one token, so one wrong character scores 0
     BLEU: the target language picks sacreBLEU's zh (or character) tokenizer instead."""
-    from paperlib.evaluate import bleu_chrf, bleu_tokenizer
+    from paperlib.scores import bleu_chrf, bleu_tokenizer
 
     hyps, refs = ["我喜欢狗和猫", "今天天气不好"], ["我喜欢猫和狗", "今天天气很好"]
     assert bleu_chrf(hyps, refs)["bleu"] == 0.0  # the 13a tokenizer: whole sentences as tokens

@@ -62,6 +62,24 @@ def configs(groups, task: str, at="final") -> tuple[np.ndarray, np.ndarray]:
     return np.stack([nll for nll, _ in stacked]), stacked[0][1]
 
 
+def test_segments(groups, task: str, metric: str):
+    """(A's statistics per configuration and seed, score) for `stats.score_gain`'s segments:
+    the test segments' `metric` statistics of `task` (configs, seeds, segments, statistics)
+    from groups of rows (one per configuration, its seeds in order), and the corpus score of
+    summed statistics. None when a run did not keep them (trained before they were kept) or
+    the runs scored different test sets."""
+    from .. import scores
+
+    if any("run_obj" not in g for g in groups):
+        return None
+    arrays = [[store.read_test_segments(run.dir, task, metric) for run in g["run_obj"]] for g in groups]
+    flat = [x for config in arrays for x in config]
+    if not flat or any(x is None for x in flat) or len({x.shape for x in flat}) != 1:
+        return None
+    target = task.split("-", 1)[1]
+    return np.array(arrays), functools.partial(scores.corpus_score, metric, target=target)
+
+
 def curve(run, task: str) -> tuple[list[int], list[float]]:
     """(steps, validation losses) of `task` over the run."""
     rows = [r for r in store.read_metrics(run.dir) if "valid_loss" in r]

@@ -24,8 +24,9 @@ the seeds' pooled S_A + S_B - 2: conservative where sentences dominate (simulate
 99%), 95% where seeds do. The A/A tests in tests/test_claims.py check the false-verdict
 rates (≤ 5%), a coverage test the intervals.
 
-A corpus score (BLEU, chrF) has no per-sentence losses: `score_gain` resamples its seeds
-alone, the same way (its A/A test: tests/test_claims_order_matters.py).
+A corpus score (BLEU, chrF) is no mean over sentences: `score_gain` resamples its seeds the
+same way and, where the runs kept their test segments' statistics, the test segments too,
+rescoring every resample (its A/A tests: tests/test_claims_order_matters.py).
 """
 
 from __future__ import annotations
@@ -365,35 +366,73 @@ def paired_t_quantile(seeds: int) -> float:
     return t_upper(0.025, seeds)
 
 
-def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0) -> Effect | None:
+SCORE_INTERVAL = ("t-scaled bootstrap over the seeds and the test segments (each resample rescored from the "
+                  "segments' statistics; runs that kept none -- trained before 2026-12-03 -- over the seeds alone, which "
+                  "leaves out the test set's sampling error: test_segments_resampled says which), none with one seed")
+
+
+def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0, segments=None) -> Effect | None:
     """Best configuration's mean of A minus B's for a corpus score where higher is better (BLEU,
-    chrF: no per-sentence losses to resample). a, b: (configs, seeds) values. A seed bootstrap
-    as in `loss_gain` (deviations inflated by sqrt(S/(S-1)), the best configuration chosen
-    again in each resample, the standard error scaled by Student's t); None when an arm has a
-    single seed, a score that is not finite, or seeds that all scored alike (an interval of zero
-    width would claim a certainty that a few test segments cannot give)."""
+    chrF). a, b: (configs, seeds) values. A seed bootstrap as in `loss_gain` (deviations
+    inflated by sqrt(S/(S-1)), the best configuration chosen again in each resample, the
+    standard error scaled by Student's t on the pooled seeds).
+
+    segments: the test segments' statistics, when every run kept them (`scores`): one (A's,
+    B's, score) per task, A's (configs, seeds, segments, statistics) in a's order, score(summed
+    statistics) -> the corpus score; a run's value is the mean over the tasks, as `a` and `b`
+    must be. The test segments are then resampled too, shared by both arms (the pairing), and
+    the standard error counts their interaction with the seeds once (`_resampled_se`). Without
+    them the interval leaves out the test set's sampling error.
+
+    None when an arm has a single seed, a score that is not finite, or (seeds alone) seeds
+    that all scored alike: an interval of zero width would claim a certainty that a few test
+    segments cannot give."""
     a, b = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
     if a.shape[1] < 2 or b.shape[1] < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return None
-    rng = np.random.default_rng(seed)
+    segments = [(np.asarray(sa), np.asarray(sb), score) for sa, sb, score in segments or ()]
+    for sa, sb, _ in segments:
+        if sa.shape[:2] != a.shape or sb.shape[:2] != b.shape or sa.shape[2:] != sb.shape[2:]:
+            raise ValueError(f"segment statistics {sa.shape}, {sb.shape} do not match the scores {a.shape}, {b.shape} "
+                             "on the same test segments")
 
-    def best(x):
-        s = x.shape[1]
-        mean = x.mean(axis=1, keepdims=True)
+    def best(x, draws):  # x (n_boot or 1, configs, seeds) -> (n_boot,) the best configuration's seed mean
+        s = x.shape[2]
+        mean = x.mean(axis=2, keepdims=True)
         x = mean + (x - mean) * np.sqrt(s / (s - 1))
-        w = rng.multinomial(s, np.full(s, 1 / s), size=(n_boot, x.shape[0])) / s  # (n_boot, configs, seeds)
-        return np.einsum("bcs,cs->bc", w, x).max(axis=1)
+        w = np.stack([draws.weights(s) for _ in range(x.shape[1])], axis=1)  # (n_boot, configs, seeds)
+        return (w * x).sum(axis=2).max(axis=1)
 
-    gains = best(a) - best(b)
+    def replicates(draws):
+        if not segments or not draws.sentences:
+            return best(a[None], draws) - best(b[None], draws)
+        xa = xb = 0.0
+        for sa, sb, score in segments:  # each task's test set: its own segments, shared by both arms
+            counts = draws.counts(sa.shape[2])
+            xa = xa + _rescored(sa, counts, score) / len(segments)
+            xb = xb + _rescored(sb, counts, score) / len(segments)
+        return best(xa, draws) - best(xb, draws)
+
     estimate = float(a.mean(axis=1).max() - b.mean(axis=1).max())
-    se = float(gains.std(ddof=1))
+    if segments:
+        se = _resampled_se(replicates, n_boot, seed)
+    else:
+        se = float(replicates(Draws(np.random.default_rng(seed), n_boot, sentences=False)).std(ddof=1))
     if se == 0:
         return None
     half = t_quantile(a.shape[1], b.shape[1]) * se
     # unequal numbers of configurations: the choice's bias favours one arm (as in `loss_gain`),
     # which no call makes today (BLEU fronts against fronts); such an effect is no t-test
-    return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]), se=se,
+    return Effect(estimate, estimate - half, estimate + half, unit=unit, seeds=(a.shape[1], b.shape[1]),
+                  sentences=sum(sa.shape[2] for sa, _, _ in segments), se=se,
                   df=t_df(a.shape[1], b.shape[1]) if a.shape[0] == b.shape[0] else None)
+
+
+def _rescored(statistics: np.ndarray, counts: np.ndarray, score) -> np.ndarray:
+    """(n_boot, configs, seeds) each run's corpus score on each resample of its test
+    segments: statistics (configs, seeds, segments, statistics), counts (n_boot, segments)."""
+    summed = np.einsum("bn,csnd->bcsd", counts, statistics.astype(np.float64))
+    return np.apply_along_axis(score, -1, summed)
 
 
 def loss_contrast(terms, tokens, n_boot: int = N_BOOT, seed: int = 0) -> Effect:

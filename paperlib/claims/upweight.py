@@ -740,10 +740,9 @@ def fig4_sampling_vs_weighting(df, pairs: dict, taus, clipped: str = "1.0", uncl
 BLEU_MINIMUM = 0.5    # BLEU points: the smallest difference that counts (Order Matters' SCORE_MINIMUM)
 BLEU_TOLERANCE = 1.0  # BLEU points: the paper's own "close" band (Table 3 colours scores within 1 of the best)
 TABLE3_BASIS = (" Judged twice (scope): on sacreBLEU, the paper's metric -- the average of each seed's corpus BLEU "
-                "over the group's tasks; with no per-sentence BLEU the interval comes from the seeds alone (a seed "
-                f"bootstrap, `stats.score_gain`; none with one seed per method, so inconclusive), minimum {BLEU_MINIMUM} "
-                f"BLEU, tolerance {BLEU_TOLERANCE} BLEU where the loss has one; the interval covers the seeds, not "
-                "which test segments were scored; gate 'scored': both methods' BLEU ≥ 10 on the group -- and on "
+                f"over the group's tasks; interval: {stats.SCORE_INTERVAL} (so inconclusive with one seed per "
+                f"method), minimum {BLEU_MINIMUM} BLEU, tolerance {BLEU_TOLERANCE} BLEU where the loss has one; "
+                "gate 'scored': both methods' BLEU ≥ 10 on the group -- and on "
                 "validation loss (the tasks' losses averaged with equal weight, paired over sentences). Gate: τ=1 "
                 "learned every HRL (1 nat below the bigram or BLEU ≥ 10)")
 
@@ -817,6 +816,18 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
         rows = rows.sort_values("seed") if "seed" in rows else rows
         return rows[cols].to_numpy(dtype=float).mean(axis=1)[None, :]
 
+    def bleu_segments(method, other, tasks):
+        """`stats.score_gain`'s segments: per task, both methods' test segments' BLEU statistics
+        (rows in `bleu_per_seed`'s order); None when a run kept none."""
+        out = []
+        for task in tasks:
+            a, b = (evidence.test_segments([by[m].sort_values("seed") if "seed" in by[m] else by[m]], task, "bleu")
+                    for m in (method, other))
+            if a is None or b is None:
+                return None
+            out.append((a[0], b[0], a[1]))
+        return out
+
     def both(claim, other, average, tolerance=None, scope=""):
         tasks = groups[average]
         (a, tokens), (b, _) = _average(by[COOLDOWN], tasks), _average(by[other], tasks)
@@ -824,12 +835,15 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
         loss_effect = shifted(gain, tolerance) if tolerance is not None else gain
         label = scope or average
         cd_b, other_b = bleu_per_seed(COOLDOWN, tasks), bleu_per_seed(other, tasks)
-        bleu_gain = None if cd_b is None or other_b is None else stats.score_gain(cd_b, other_b, unit="BLEU")
+        segments = bleu_segments(COOLDOWN, other, tasks)
+        bleu_gain = (None if cd_b is None or other_b is None
+                     else stats.score_gain(cd_b, other_b, unit="BLEU", segments=segments))
         if bleu_gain is not None and tolerance is not None:
             bleu_gain = shifted(bleu_gain, BLEU_TOLERANCE)
         bleu_numbers = dict(bleu_cooldown=None if cd_b is None else float(cd_b.mean()),
                             bleu_other=None if other_b is None else float(other_b.mean()),
-                            bleu_difference=None if cd_b is None or other_b is None else float(cd_b.mean() - other_b.mean()))
+                            bleu_difference=None if cd_b is None or other_b is None else float(cd_b.mean() - other_b.mean()),
+                            test_segments_resampled=segments is not None)
         bleu_gates = learned if cd_b is None or other_b is None else \
             learned + [gates.scored(label, {COOLDOWN: float(cd_b.mean()), other: float(other_b.mean())})]
         in_regime = all(g.passed for g in bleu_gates)
