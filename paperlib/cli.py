@@ -259,10 +259,22 @@ def _cmd_data_info(args) -> int:
     return 0
 
 
+def _config_source(name: str, runs_dir):
+    """A config file or run folder as given, else a run as `paperlib runs ls` names it
+    (experiment/run) in the runs folder."""
+    from pathlib import Path
+
+    from . import store
+
+    stored = store.root_of(runs_dir) / name.strip("/")
+    return stored if not Path(name).exists() and (stored / "config.json").is_file() else Path(name)
+
+
 def _cmd_train(args) -> int:
     from . import config, executors, runs, store
 
-    cfgs = [config.with_overrides(config.load_config(path), args.set or []) for path in args.config]
+    cfgs = [config.with_overrides(config.load_config(_config_source(name, args.runs_dir)), args.set or [])
+            for name in args.config]
     executor = _executor(args)
     if args.dry_run:  # prepares, trains and writes nothing
         from .data import load_prepared
@@ -554,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_data_info)
 
     tr = sub.add_parser("train", parents=[exec_opts], help="train runs from config files (JSON or YAML)")
-    tr.add_argument("config", nargs="+", help="config file(s), keys as in paperlib.config.TrainConfig, or run folders (a run to start from, e.g. a shipped one under results/)")
+    tr.add_argument("config", nargs="+", help="config file(s), keys as in paperlib.config.TrainConfig, or runs to start "
+                    "from: a run folder (e.g. a shipped one under results/) or experiment/run as `paperlib runs ls` names it")
     tr.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="override config keys, e.g. optim.lr=1e-3 plan.steps=1000 seed=3")
     tr.add_argument("--runs-dir", default=None, help="default: <repo>/runs")
     tr.set_defaults(func=_cmd_train)
