@@ -320,17 +320,21 @@ def test_standard_error_counts_the_seed_by_sentence_noise_once(seed_sd, sentence
         ses.append(e.se)
         covered += e.low <= 0 <= e.high
     assert 0.85 < np.sqrt(np.mean(np.square(ses))) / np.std(estimates) < 1.2
-    assert 0.93 <= covered / trials <= 1.0
+    assert 0.93 <= covered / trials <= 0.99, covered
 
 
 def test_resampled_variance_agrees_with_the_components():
     """A linear statistic (one configuration per arm): the three bootstraps' combination and
-    the variance components estimate the same variance, with the interaction in it once."""
+    the variance components estimate the same variance, with the interaction in it once;
+    sentences dominate here, so Satterthwaite's df exceed the seeds' pooled 6, the cap of
+    Bonferroni bounds."""
     rng = np.random.default_rng(22)
     a, b, tokens = _crossed(rng, 4, 400, 0.03, 0.2, 1.0)
     e = stats.loss_gain(a, b, tokens, n_boot=4000)
-    variance, df = stats._components([(-1.0, "a", 0, a, tokens), (1.0, "b", 0, b, tokens)])
-    assert e.se ** 2 == pytest.approx(variance, rel=0.1) and e.df == pytest.approx(df) and 1 < df <= 6
+    terms = [(-1.0, "a", 0, a, tokens), (1.0, "b", 0, b, tokens)]
+    variance, df = stats._components(terms)
+    assert e.se ** 2 == pytest.approx(variance, rel=0.1) and e.df == pytest.approx(df) and df > 6
+    assert stats._components(terms, capped=True) == (variance, 6.0)
 
 
 @pytest.mark.parametrize("configs_a, configs_b", [(9, 1), (9, 9)])

@@ -550,7 +550,7 @@ def finetune_only_frame(root, only_hrl, only_lrl, noise=0.05):
 @pytest.mark.parametrize("only_hrl, only_lrl, noise, bigram_value, status", [
     ([8, 5, 3.4, 4.0, 4.6], _pre(4.8), 0.05, LEARNED, core.HOLDS),     # HRL forgotten, LRL worse than joint FT
     ([8, 5, 3.4, 3.4, 3.4], _pre(3.8), 0.05, LEARNED, core.FAILS),     # HRL kept, LRL better than joint FT
-    ([8, 5, 3.4, 3.45, 3.5], _pre(4.1), 1.5, LEARNED, core.INCONCLUSIVE),
+    ([8, 5, 3.4, 3.4, 3.35], _pre(4.1), 1.5, LEARNED, core.INCONCLUSIVE),  # the HRL about kept, in each run's own noise
     ([8, 5, 3.4, 4.0, 4.6], _pre(4.8), 0.05, UNLEARNED, core.OUT_OF_REGIME),
 ])
 def test_fig6_finetune_only(tmp_path, bigram, only_hrl, only_lrl, noise, bigram_value, status):

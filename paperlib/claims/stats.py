@@ -18,11 +18,12 @@ once: in the seeds' means, in the sentences' means and in the resampled cells (O
 intervals covering 100%). With seed variance A and sentence variance B, resampling both
 gives A + B + 3E, the seeds alone A + E, the sentences alone B + E, so the statistic's
 A + B + E = 2 (seeds alone + sentences alone) - both (`_resampled_se`, three bootstraps of
-the same statistic, its choices of a best configuration included). The t's degrees of
-freedom are Welch-Satterthwaite's on the same components (`_components`), never more than
-the seeds' pooled S_A + S_B - 2: conservative where sentences dominate (simulated coverage
-99%), 95% where seeds do. The A/A tests in tests/test_claims.py check the false-verdict
-rates (≤ 5%), a coverage test the intervals.
+the same statistic, its choices of a best configuration included; never below the larger
+one-level variance, a lower bound of the statistic's that makes it conservative where
+the seed-by-sentence noise dominates). The t's degrees of freedom are Welch-Satterthwaite's
+on the same components (`_components`), capped at the seeds' pooled ones for Bonferroni
+bounds. The A/A tests in tests/test_claims.py check the false-verdict rates (≤ 5%), a
+coverage test the intervals.
 
 A corpus score (BLEU, chrF) is no mean over sentences: `score_gain` resamples its seeds the
 same way and, where the runs kept their test segments' statistics, the test segments too,
@@ -148,7 +149,7 @@ def _arm_losses(arm: np.ndarray, tokens: np.ndarray, sentence_counts: np.ndarray
     return _config_losses(arm, tokens, sentence_counts, draws, seed_weights).min(axis=1)
 
 
-def _components(terms) -> tuple[float, float]:
+def _components(terms, capped: bool = False) -> tuple[float, float]:
     """The variance of a linear statistic sum c × loss(run, task) by its variance components,
     and its Welch-Satterthwaite degrees of freedom. terms: (c, run, task,
     nll (seeds, sentences), tokens (sentences,)); terms of one run share its seeds (in order),
@@ -161,8 +162,13 @@ def _components(terms) -> tuple[float, float]:
     of var(sentence means)/n (n - 1 df) - sum over run-and-task cells of the interaction
     sum(residual²)/((S - 1) S n²) ((S - 1)(n - 1) df), which the sentence means carry once more
     than the statistic does; what `_resampled_se` estimates by resampling. Degrees of freedom
-    at most the runs' pooled sum of (S - 1) (Welch's when one run's seeds spread more), inf
-    when a run has one seed (no spread to estimate: a normal quantile)."""
+    inf when a run has one seed (no spread to estimate: a normal quantile).
+
+    capped: at most the runs' pooled sum of (S - 1), for bounds far in the tail (Bonferroni's
+    over many pairs). With 3 seeds, a spread estimated low by chance raises Satterthwaite's
+    df with it; at the 97.5% quantile that costs little (simulated coverage 95%), at
+    1 - 0.025/72 much (domination_margin's A/A test: 5-7% false "dominated" uncapped, 0%
+    capped)."""
     seeds, sentences, cells = {}, {}, {}
     for c, run, task, nll, tokens in terms:
         nll, tokens = np.asarray(nll, dtype=np.float64), np.asarray(tokens, dtype=np.float64)
@@ -184,12 +190,9 @@ def _components(terms) -> tuple[float, float]:
     spread = sum(v * v / df for v, df in parts)
     if any(len(v) < 2 for v in seeds.values()):
         return float(variance), float("inf")
-    # never more than the seeds' pooled degrees of freedom: with 3 seeds a spread estimated low
-    # by chance would otherwise raise the df with it and make the interval too narrow twice
-    # over (false "some rate is dominated" rose to 7% in domination_margin's A/A test)
     pooled = sum(len(v) - 1 for v in seeds.values())
-    df = pooled if spread == 0 else min(pooled, max(1.0, variance * variance / spread))
-    return float(variance), float(df)
+    df = pooled if spread == 0 else max(1.0, variance * variance / spread)
+    return float(variance), float(min(df, pooled) if capped else df)
 
 
 def _gain_terms(a: np.ndarray, b: np.ndarray, tokens, k: int, j: int, same_runs: bool = False) -> list:
@@ -279,7 +282,7 @@ def _best_of_configurations(a: np.ndarray, b: np.ndarray, tokens: np.ndarray, n_
     configs_a, configs_b = point.shape
     se, df = _resampled_se(pairs, n_boot, seed), np.empty(point.shape)
     for k, j in np.ndindex(point.shape):
-        df[k, j] = _components(_gain_terms(a, b, tokens, k, j))[1]
+        df[k, j] = _components(_gain_terms(a, b, tokens, k, j), capped=True)[1]  # Bonferroni's tail
     k = int(np.argmax(point.min(axis=1)))  # A's best and B's best: the estimate's pair
     j = int(np.argmin(point[k]))
     low = float((point - t_isf(0.025 / configs_a, df) * se).min(axis=1).max())
@@ -524,7 +527,7 @@ def domination_margin(per_task, n_boot: int = N_BOOT, seed: int = 0) -> Effect:
     for p, (k, j) in enumerate(zip(*np.nonzero(~np.eye(configs, dtype=bool)))):  # the order of `pairs`
         task = int(np.argmax(losses[j] - losses[k]))  # the task the pair's margin is read on
         nll, tokens = arms[task]
-        df[p] = _components([(1.0, j, task, nll[j], tokens), (-1.0, k, task, nll[k], tokens)])[1]
+        df[p] = _components([(1.0, j, task, nll[j], tokens), (-1.0, k, task, nll[k], tokens)], capped=True)[1]
 
     low = float(np.min(estimate - t_isf(0.025, df) * se))
     high = float(np.min(estimate + t_isf(0.025 / len(estimate), df) * se))

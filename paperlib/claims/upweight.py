@@ -209,11 +209,12 @@ def _moved_more(lo: dict, hi: dict, more: str, less: str, n_boot: int = stats.N_
         return np.stack([moves[more] + c * moves[less] for c in signs.values()], axis=1)
 
     se = dict(zip(signs, stats._resampled_se(replicates, n_boot, seed)))
-    df = {k: stats._components([(w, setting, task, arms[task][i][0], arms[task][2])  # the settings' runs span both tasks
-                                for task, w_task in ((more, 1.0), (less, c))
-                                for i, (setting, w) in enumerate((("lo", w_task), ("hi", -w_task)))])[1]
-          for k, c in signs.items()}
-    t_one, t_both = ({k: stats.t_isf(alpha, df[k]) for k in signs} for alpha in (0.025, 0.0125))
+    t_one, t_both = {}, {}
+    for k, c in signs.items():
+        terms = [(w, setting, task, arms[task][i][0], arms[task][2])  # the settings' runs span both tasks
+                 for task, w_task in ((more, 1.0), (less, c)) for i, (setting, w) in enumerate((("lo", w_task), ("hi", -w_task)))]
+        t_one[k] = stats.t_isf(0.025, stats._components(terms)[1])
+        t_both[k] = stats.t_isf(0.0125, stats._components(terms, capped=True)[1])  # a Bonferroni bound
     oriented = {k: sign * est for k, est in contrasts.items()}  # s(M - N), s(M + N): sM ∓ N, min |M| - |N|
     low = min(est - t_one[k] * se[k] for k, est in oriented.items())
     lower = {k: est - t_both[k] * se[k] for k, est in contrasts.items()}
@@ -237,8 +238,8 @@ def _every_beats(loser, others: dict, tokens, n_boot: int = stats.N_BOOT, seed: 
     gaps = {name: loss_gain(nll, loser, tokens, n_boot=n_boot, seed=seed) for name, nll in others.items()}
     k = len(gaps)
 
-    def upper(e):  # one-sided 1 - 0.025/k bound, Student's t on the gap's own degrees of freedom
-        return e.estimate + stats.t_isf(0.025 / k, e.df) * e.se
+    def upper(e):  # one-sided 1 - 0.025/k bound: Student's t on the gap's df, at most the seeds' pooled (Bonferroni's tail)
+        return e.estimate + stats.t_isf(0.025 / k, min(e.df or np.inf, stats.t_df(*e.seeds))) * e.se
 
     closest = min(gaps, key=lambda name: gaps[name].estimate)
     effect = Effect(gaps[closest].estimate, min(e.low for e in gaps.values()), min(upper(e) for e in gaps.values()),
