@@ -267,7 +267,12 @@ def _config_source(name: str, runs_dir):
     from . import store
 
     stored = store.root_of(runs_dir) / name.strip("/")
-    return stored if not Path(name).exists() and (stored / "config.json").is_file() else Path(name)
+    if Path(name).exists() or not (stored / "config.json").is_file():
+        if not Path(name).exists() and "/" in name.strip("/") and not name.endswith((".yaml", ".yml", ".json")):
+            raise ValueError(f"{name} is neither a config file nor a run of {store.root_of(runs_dir)} "
+                             "(`paperlib runs ls` names its runs experiment/run; --runs-dir for another folder)")
+        return Path(name)
+    return stored
 
 
 def _cmd_train(args) -> int:

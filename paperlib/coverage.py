@@ -275,8 +275,8 @@ ITEMS: tuple[Item, ...] = (
     Item(_U, "Table 3", "sacreBLEU per target on OPUS-100 one-to-many for τ=1/5/100, UniMax, Order Matters, "
          "COOLDOWN, DoReMi", B4, DEVIATION,
          f"DDTP en→{{it, de, sk, pt_BR, ja, uk, pl, ru}} (8 targets, ≈14×) for OPUS-100's 9 (≈13×); {_MT_B}; "
-         "one run per method and seed, one seed unless the preset stacks them (`Preset.stack_seeds`); no per-sentence BLEU, "
-         "so BLEU's interval comes from the seeds alone (none with one); chrF and validation loss added; BLEU on 50 test segments, "
+         "one run per method and seed, one seed unless the preset stacks them (`Preset.stack_seeds`); BLEU's interval "
+         "resamples the seeds and the test segments (none with one seed); chrF and validation loss added; BLEU on 50 test segments, "
          "near its floor at small scale; HRL/LRL averages over 2/3 targets; DoReMi's proxy is the main model's size"),
     Item(_U, "Table 4", "dev loss per language on mC4 En/It/Zh/Sw for the same seven methods", B5, DEVIATION,
          "DDTP en:pl:fi:hu (lm_upsample) for En/It/Zh/Sw; decoder-only LM as in the paper but at the preset's small size, "

@@ -747,6 +747,48 @@ def test_fig27_bleu_fronts(tmp_path, bigram, pre, static, bigram_value, status, 
     assert all(v.effect.unit in ("bleu", "chrf") and v.effect.seeds == (3, 3) for v in verdicts)
 
 
+REFS = ["the cat sat on the mat", "a dog ran in the park", "it rains today", "we eat bread and cheese",
+        "the sun is hot", "my house is small"]
+
+
+def _keep_segments(df, segments=len(REFS)):
+    """Every run of df keeps its LRL test segments' statistics (some words dropped, by run),
+    and df's BLEU and chrF columns become the scores they give."""
+    from paperlib import scores, store
+
+    lrl = "en-fi"
+    for i, row in df.iterrows():
+        hyps = [" ".join(w for k, w in enumerate(r.split()) if (k + i + j) % 4) for j, r in enumerate(REFS[:segments])]
+        stats = scores.segment_statistics(hyps, REFS[:segments], "fi")
+        store.write_test_segments(row["run_obj"].dir, {lrl: stats})
+        for metric, value in scores.bleu_chrf(hyps, REFS[:segments], "fi").items():
+            df.loc[i, f"{metric}.{lrl}"] = value
+    return df
+
+
+def test_fig27_resamples_the_test_segments_the_runs_kept(tmp_path, bigram):
+    """With every run's segments kept, Fig. 27/28's intervals resample them (and say so); a
+    run whose file does not give its reported score, or arms scored on test sets of different
+    sizes, leave the seeds alone."""
+    from paperlib import store
+
+    bigram(LEARNED)
+    seeds = {0: (22.0, 50.0), 1: (22.4, 51.0), 2: (22.2, 50.6)}
+    df = _keep_segments(bleu_frame(tmp_path, "hrl_lrl_fi", seeds, seeds))
+    verdicts = om.fig27_bleu_fronts(df, ["hrl_lrl_fi"])
+    assert all(v.numbers["test_segments_resampled"] and v.effect.sentences == len(REFS) for v in verdicts)
+    stale = df.copy()
+    stale.loc[stale.index[0], "bleu.en-fi"] += 1.0  # the file no longer gives the row's score
+    v = om.fig27_bleu_fronts(stale, ["hrl_lrl_fi"])[0]
+    assert not v.numbers["test_segments_resampled"] and v.effect.sentences == 0
+    static = df[df.method == om.STATIC]
+    _keep_segments(static, segments=len(REFS) - 1)  # another test-set size (eval.bleu_max_examples)
+    df.update(static)
+    v = om.fig27_bleu_fronts(df, ["hrl_lrl_fi"])[0]
+    assert not v.numbers["test_segments_resampled"]
+    assert store.read_test_segments(static["run_obj"].iloc[0].dir, "en-fi", "bleu").shape[0] == len(REFS) - 1
+
+
 def test_fig27_one_seed_gives_no_interval(tmp_path, bigram):
     bigram(LEARNED)
     verdicts = om.fig27_bleu_fronts(bleu_frame(tmp_path, "hrl_lrl_sv", {0: (22.0, 50.0)}, {0: (18.0, 45.0)}, seeds=(0,)),
@@ -866,15 +908,15 @@ def test_score_gain_segments_with_sacrebleu_and_runs(tmp_path):
         store.write_test_segments(d, {"en-it": scores.segment_statistics(hyps, refs, "it")})
         rows.append({"seed": seed, "run_obj": Run(d, None), "bleu.en-it": scores.bleu_chrf(hyps, refs, "it")["bleu"]})
     g = pd.DataFrame(rows)
-    stats_a, score = evidence.test_segments([g], "en-it", "bleu")
+    stats_a, stats_b, score = evidence.test_segments([g], [g], "en-it", "bleu")
     assert stats_a.shape[:3] == (1, 2, 4) and score(stats_a[0, 1].sum(axis=0)) == pytest.approx(rows[1]["bleu.en-it"])
     a = g["bleu.en-it"].to_numpy()[None]
     e = stats.score_gain(a, a - 1.0, "bleu", n_boot=200, segments=[(stats_a, stats_a, score)])
     assert e.sentences == 4 and e.estimate == pytest.approx(1.0)
     with pytest.raises(ValueError, match="same test segments"):
         stats.score_gain(a, a - 1.0, "bleu", segments=[(stats_a[:, :1], stats_a, score)])
-    empty = pd.DataFrame([{"seed": 0, "run_obj": Run(tmp_path / "old", None)}])
-    assert evidence.test_segments([empty], "en-it", "bleu") is None  # trained before runs kept them
+    empty = pd.DataFrame([{"seed": 0, "run_obj": Run(tmp_path / "old", None), "bleu.en-it": 10.0}])
+    assert evidence.test_segments([empty], [g], "en-it", "bleu") is None  # trained before runs kept them
 
 
 # ------------------------------------------------------------------------------ what a verdict rests on

@@ -102,6 +102,8 @@ def test_cli_train_and_runs_ls(tiny_cfg, tmp_path, capsys):
     named = f"{run_dir.parent.name}/{run_dir.name}"  # as `runs ls` names it, in the runs folder
     assert cli.main(["train", named, "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
     assert capsys.readouterr().out.split()[0] == str(run_dir)
+    assert cli.main(["train", "test/nosuchrun", "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 2
+    assert "neither a config file nor a run of" in capsys.readouterr().err
     assert cli.main(["train", str(run_dir), "--set", "seed=7", "--runs-dir", str(tmp_path / "runs")]) == 0
     capsys.readouterr()
     assert sorted(r.config.seed for r in store.find_runs("test", tmp_path / "runs", plan__tau=3)) == sorted([cfg.seed, 7])

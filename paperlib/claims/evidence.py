@@ -62,22 +62,31 @@ def configs(groups, task: str, at="final") -> tuple[np.ndarray, np.ndarray]:
     return np.stack([nll for nll, _ in stacked]), stacked[0][1]
 
 
-def test_segments(groups, task: str, metric: str):
-    """(A's statistics per configuration and seed, score) for `stats.score_gain`'s segments:
-    the test segments' `metric` statistics of `task` (configs, seeds, segments, statistics)
-    from groups of rows (one per configuration, its seeds in order), and the corpus score of
-    summed statistics. None when a run did not keep them (trained before they were kept) or
-    the runs scored different test sets."""
+def test_segments(a_groups, b_groups, task: str, metric: str):
+    """One task's term of `stats.score_gain`'s segments, (A's statistics, B's, score): the test
+    segments' `metric` statistics of `task`, (configs, seeds, segments, statistics), from two
+    arms' groups of rows (one group per configuration, its seeds in the order of the scores
+    compared), and the corpus score of summed statistics. None -- the seeds alone are then
+    resampled -- when a run kept none (no `examples/test-segments.npz`: trained before runs
+    kept them), the runs scored test sets of different sizes (e.g. another
+    eval.bleu_max_examples), or the statistics do not give the scores the rows report."""
     from .. import scores
 
-    if any("run_obj" not in g for g in groups):
+    score = functools.partial(scores.corpus_score, metric, target=task.split("-", 1)[1])
+    arms = []
+    for groups in (a_groups, b_groups):
+        if any("run_obj" not in g or f"{metric}.{task}" not in g for g in groups):
+            return None
+        arrays = [[store.read_test_segments(run.dir, task, metric) for run in g["run_obj"]] for g in groups]
+        arms.append((arrays, [g[f"{metric}.{task}"].to_numpy(dtype=float) for g in groups]))
+    flat = [x for arrays, _ in arms for config in arrays for x in config]
+    if any(x is None for x in flat) or len({x.shape for x in flat}) != 1:
         return None
-    arrays = [[store.read_test_segments(run.dir, task, metric) for run in g["run_obj"]] for g in groups]
-    flat = [x for config in arrays for x in config]
-    if not flat or any(x is None for x in flat) or len({x.shape for x in flat}) != 1:
-        return None
-    target = task.split("-", 1)[1]
-    return np.array(arrays), functools.partial(scores.corpus_score, metric, target=target)
+    for arrays, reported in arms:
+        for config, values in zip(arrays, reported):
+            if not np.allclose([score(x.sum(axis=0)) for x in config], values, atol=1e-6):
+                return None  # a stale or foreign file
+    return np.array(arms[0][0]), np.array(arms[1][0]), score
 
 
 def curve(run, task: str) -> tuple[list[int], list[float]]:

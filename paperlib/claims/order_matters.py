@@ -464,19 +464,18 @@ def _score_gain(pre, static, task: str, metric: str, seeds) -> tuple[Effect | No
     """Best seed-mean end-of-run score (BLEU, chrF) of `task` over pre-training's front minus
     static's, over the rates every one of `seeds` ran (`stats.score_gain`), with each front's best
     rate and score."""
-    scores, numbers, segments = {}, {}, {}
+    scores, numbers, groups = {}, {}, {}
     for name, rows in (("pretrain", pre), ("static", static)):
         configs = _configs(rows, seeds)
-        scores[name] = np.array([g[f"{metric}.{task}"].to_numpy(dtype=float) for _, g in configs])  # (rates, seeds)
-        segments[name] = evidence.test_segments([g for _, g in configs], task, metric)
+        groups[name] = [g for _, g in configs]
+        scores[name] = np.array([g[f"{metric}.{task}"].to_numpy(dtype=float) for g in groups[name]])  # (rates, seeds)
         means = scores[name].mean(axis=1)
         numbers[f"best_rate_{name}"] = configs[int(np.argmax(means))][0]
         numbers[f"best_{metric}_{name}"] = float(means.max())
-    resampled = None
-    if segments["pretrain"] is not None and segments["static"] is not None:
-        resampled = [(segments["pretrain"][0], segments["static"][0], segments["pretrain"][1])]
-    numbers["test_segments_resampled"] = resampled is not None
-    return score_gain(scores["pretrain"], scores["static"], unit=metric, segments=resampled), numbers
+    term = evidence.test_segments(groups["pretrain"], groups["static"], task, metric)
+    effect = score_gain(scores["pretrain"], scores["static"], unit=metric, segments=term and [term])
+    numbers["test_segments_resampled"] = effect is not None and term is not None
+    return effect, numbers
 
 
 def _scored(task: str, numbers: dict, metric: str):

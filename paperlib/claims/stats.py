@@ -370,8 +370,8 @@ def paired_t_quantile(seeds: int) -> float:
 
 
 SCORE_INTERVAL = ("t-scaled bootstrap over the seeds and the test segments (each resample rescored from the "
-                  "segments' statistics; runs that kept none -- trained before 2026-12-03 -- over the seeds alone, which "
-                  "leaves out the test set's sampling error: test_segments_resampled says which), none with one seed")
+                  "segments' statistics; where a run kept none -- no examples/test-segments.npz -- over the seeds alone, "
+                  "which leaves out the test set's sampling error: test_segments_resampled says which), none with one seed")
 
 
 def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0, segments=None) -> Effect | None:
@@ -396,8 +396,9 @@ def score_gain(a, b, unit: str, n_boot: int = N_BOOT, seed: int = 0, segments=No
     segments = [(np.asarray(sa), np.asarray(sb), score) for sa, sb, score in segments or ()]
     for sa, sb, _ in segments:
         if sa.shape[:2] != a.shape or sb.shape[:2] != b.shape or sa.shape[2:] != sb.shape[2:]:
-            raise ValueError(f"segment statistics {sa.shape}, {sb.shape} do not match the scores {a.shape}, {b.shape} "
-                             "on the same test segments")
+            raise ValueError(f"segment statistics shaped {sa.shape} and {sb.shape} (configs, seeds, segments, statistics) "
+                             f"for scores shaped {a.shape} and {b.shape}: both arms need one row per run, on the same test "
+                             "segments (as many of them: the same eval.bleu_max_examples)")
 
     def best(x, draws):  # x (n_boot or 1, configs, seeds) -> (n_boot,) the best configuration's seed mean
         s = x.shape[2]
