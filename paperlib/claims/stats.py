@@ -351,22 +351,17 @@ def t_isf(alpha: float, df):
     return float(q) if q.ndim == 0 else q
 
 
-def t_upper(alpha: float, seeds_a: int, seeds_b: int | None = None) -> float:
-    """The one-sided upper `alpha` quantile of a comparison of seeds' means: Student's t on
-    `t_df(seeds_a, seeds_b)` degrees of freedom (a normal quantile when an arm has a single
-    seed and the between-seed spread cannot be estimated at all)."""
-    return t_isf(alpha, t_df(seeds_a, seeds_b))
-
-
 def t_quantile(seeds_a: int, seeds_b: int) -> float:
-    """The 97.5% quantile of two arms' comparison: `t_upper` on the pooled seeds."""
-    return t_upper(0.025, seeds_a, seeds_b)
+    """The 97.5% quantile of a comparison of two arms' seed means (`score_gain`): Student's t
+    on the pooled seeds (`t_df`), a normal quantile when an arm has a single seed and the
+    between-seed spread cannot be estimated at all."""
+    return t_isf(0.025, t_df(seeds_a, seeds_b))
 
 
 def paired_t_quantile(seeds: int) -> float:
-    """`t_quantile` for the same runs compared with themselves (`loss_gain(same_runs=True)`):
-    Student's t on seeds - 1 degrees of freedom, normal with a single seed."""
-    return t_upper(0.025, seeds)
+    """`t_quantile` for the mean of paired differences over seeds: Student's t on seeds - 1
+    degrees of freedom, normal with a single seed."""
+    return t_isf(0.025, t_df(seeds))
 
 
 SCORE_INTERVAL = ("t-scaled bootstrap over the seeds and the test segments (each resample rescored from the "
