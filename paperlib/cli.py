@@ -266,13 +266,15 @@ def _config_source(name: str, runs_dir):
 
     from . import store
 
-    stored = store.root_of(runs_dir) / name.strip("/")
-    if Path(name).exists() or not (stored / "config.json").is_file():
-        if not Path(name).exists() and "/" in name.strip("/") and not name.endswith((".yaml", ".yml", ".json")):
-            raise ValueError(f"{name} is neither a config file nor a run of {store.root_of(runs_dir)} "
-                             "(`paperlib runs ls` names its runs experiment/run; --runs-dir for another folder)")
-        return Path(name)
-    return stored
+    path, root = Path(name), store.root_of(runs_dir)
+    if path.exists():
+        return path
+    if (root / name.strip("/") / "config.json").is_file():
+        return root / name.strip("/")
+    if "/" in name.strip("/") and not name.endswith((".yaml", ".yml", ".json")):
+        raise ValueError(f"{name} is neither a config file nor a run of {root} "
+                         "(`paperlib runs ls` names its runs experiment/run; --runs-dir for another folder)")
+    return path  # load_config says the file is missing
 
 
 def _cmd_train(args) -> int:

@@ -809,18 +809,21 @@ def table3_one_to_many(df, hrls, lrls, mids=()) -> list:
     groups = {"HRL average": list(hrls), "LRL average": list(lrls), "mid average": list(mids)}
     verdicts = []
 
+    def in_seed_order(method):
+        rows = by[method]
+        return rows.sort_values("seed") if "seed" in rows else rows
+
     def bleu_per_seed(method, tasks):
         """(1, seeds): each seed's BLEU averaged over `tasks`, in seed order; None without BLEU."""
-        rows, cols = by[method], [f"bleu.{t}" for t in tasks]
+        rows, cols = in_seed_order(method), [f"bleu.{t}" for t in tasks]
         if not all(c in rows for c in cols):
             return None
-        rows = rows.sort_values("seed") if "seed" in rows else rows
         return rows[cols].to_numpy(dtype=float).mean(axis=1)[None, :]
 
     def bleu_segments(method, other, tasks):
         """`stats.score_gain`'s segments: per task, both methods' test segments' BLEU statistics
         (rows in `bleu_per_seed`'s order); None when a run kept none."""
-        rows = [[by[m].sort_values("seed") if "seed" in by[m] else by[m]] for m in (method, other)]
+        rows = [[in_seed_order(m)] for m in (method, other)]
         terms = [evidence.test_segments(*rows, task, "bleu") for task in tasks]
         return None if any(t is None for t in terms) else terms
 
